@@ -1,0 +1,60 @@
+# Portal: `make run` starts it, `make test` runs every test. `make help` lists the rest.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+HOST_PORT ?= 127.0.0.1:8000
+
+.DEFAULT_GOAL := help
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.runtime: requirements.txt
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt requirements.txt $(VENV)/.runtime
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.runtime ## Create .venv and install the runtime packages
+
+run: $(VENV)/.runtime ## Start the portal at http://127.0.0.1:8000 (SQLite, emulator, in-process tasks, console mail)
+	DEBUG=true $(PY) manage.py migrate --noinput
+	DEBUG=true $(PY) manage.py compilemessages --ignore=.venv -v0 2>/dev/null || true
+	DEBUG=true $(PY) manage.py create_demo_admin
+	DEBUG=true $(PY) manage.py runserver $(HOST_PORT)
+
+test: $(VENV)/.dev ## Install what the tests need and run the whole suite (lint included)
+	$(BIN)/ruff check .
+	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev ## ruff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test-unit: $(VENV)/.dev ## Unit and HTTP-mocked tests only
+	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/pytest -m "not browser and not services" $(PYTEST_ARGS)
+
+test-browser: $(VENV)/.dev ## Browser tests (Playwright + Debian's chromium)
+	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/pytest -m browser $(PYTEST_ARGS)
+
+test-services: $(VENV)/.dev ## Tests against PostgreSQL and Redis (DATABASE_URL, REDIS_URL)
+	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/pytest -m services $(PYTEST_ARGS)
+
+worker: $(VENV)/.runtime ## A Celery worker (needs CELERY_BROKER_URL)
+	$(BIN)/celery -A portal worker -l info
+
+migrate: $(VENV)/.runtime ## Apply migrations
+	$(PY) manage.py migrate
+
+messages: $(VENV)/.dev ## Refresh and compile the translation catalogues
+	$(PY) manage.py makemessages --all --ignore=.venv --ignore=tests -v0
+	$(PY) manage.py makemessages --all -d djangojs --ignore=.venv --ignore=staticfiles -v0
+	$(PY) manage.py compilemessages --ignore=.venv -v0
+
+.PHONY: help install run test lint test-unit test-browser test-services worker migrate messages

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DokobitEmulatorConfig(AppConfig):
+    name = "dokobit_emulator"
+    verbose_name = "Dokobit sandbox emulator"

@@ -1,0 +1,2 @@
+app_name = "dokobit_emulator"
+urlpatterns: list = []

@@ -1,0 +1,132 @@
+"""People and their identity-gateway sessions."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from identity.personal_codes import (
+    decrypt_personal_code,
+    encrypt_personal_code,
+    mask_personal_code,
+    normalize_country,
+    personal_code_lookup,
+)
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(
+        self, *, country_code: str, personal_code: str, first_name: str = "", last_name: str = "", **extra
+    ) -> User:
+        user = self.model(first_name=first_name, last_name=last_name, **extra)
+        user.set_personal_code(country_code, personal_code)
+        user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, username: str, password: str | None = None, **extra) -> User:
+        """The first staff account: a username and password, no eID (``createsuperuser``)."""
+        user = self.model(username=username, is_staff=True, is_superuser=True, **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def get_by_personal_code(self, country_code: str, personal_code: str) -> User:
+        return self.get(pc_lookup=personal_code_lookup(country_code, personal_code))
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person, identified by (country, national personal code) as proven by an eID.
+
+    Names come from the eID result and are never typed. The personal code is stored only as a
+    keyed hash (``pc_lookup``, unique) and an encrypted value. Staff created with
+    ``createsuperuser`` have a username and password instead.
+    """
+
+    country_code = models.CharField(_("country"), max_length=2, blank=True)
+    pc_lookup = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    personal_code_encrypted = models.TextField(blank=True, editable=False)
+    username = models.CharField(_("username"), max_length=150, unique=True, null=True, blank=True)
+    first_name = models.CharField(_("name"), max_length=150, blank=True)
+    last_name = models.CharField(_("surname"), max_length=150, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
+    is_active = models.BooleanField(_("active"), default=True)
+    is_staff = models.BooleanField(_("staff"), default=False)
+    date_joined = models.DateTimeField(_("joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "username"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username or f"user {self.pk}"
+
+    def set_personal_code(self, country_code: str, personal_code: str) -> None:
+        self.country_code = normalize_country(country_code)
+        self.pc_lookup = personal_code_lookup(country_code, personal_code)
+        self.personal_code_encrypted = encrypt_personal_code(personal_code)
+
+    @property
+    def personal_code(self) -> str:
+        """The clear personal code: only for the person's own profile and Dokobit pre-fill."""
+        if not self.personal_code_encrypted:
+            return ""
+        return decrypt_personal_code(self.personal_code_encrypted)
+
+    @property
+    def personal_code_masked(self) -> str:
+        return mask_personal_code(self.personal_code) if self.personal_code_encrypted else ""
+
+    def get_full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def get_short_name(self) -> str:
+        return self.first_name
+
+
+class IdentitySession(models.Model):
+    """One Identity Gateway session, bound to the browser session that started it.
+
+    The gateway's session token is a capability: it is kept only here and in the server-side
+    Django session, used at most once, and refused after ``IDENTITY_SESSION_TTL``.
+    """
+
+    class Purpose(models.TextChoices):
+        LOGIN = "login", _("log in")
+        REGISTER = "register", _("register")
+        SIGNER = "signer", _("signer check")
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("pending")
+        AUTHENTICATED = "authenticated", _("authenticated")
+        FAILED = "failed", _("failed")
+        SUPERSEDED = "superseded", _("superseded")
+
+    token = models.CharField(max_length=128, unique=True)
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    # Hash of the Django session key that created it; never the key itself.
+    browser_session = models.CharField(max_length=64, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.PENDING)
+    error_code = models.IntegerField(null=True, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    # Opaque reference for the signer flow (e.g. a signer link id); no personal data.
+    reference = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} session {self.pk} ({self.outcome})"

@@ -1,0 +1,55 @@
+"""Personal codes at rest: a keyed hash for lookups, authenticated encryption for the value.
+
+A national personal code encodes a birth date and a checksum, so an unkeyed hash of one can be
+brute-forced; the lookup hash is an HMAC with a key kept outside the database, and the value is
+kept only encrypted (Fernet) for the person's own profile and for pre-filling Dokobit.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+
+from cryptography.fernet import Fernet
+from django.conf import settings
+
+
+def normalize_country(country_code: str) -> str:
+    return (country_code or "").strip().upper()
+
+
+def normalize_code(code: str) -> str:
+    return (code or "").strip().upper()
+
+
+def personal_code_lookup(country_code: str, code: str) -> str:
+    """HMAC-SHA256 of ``COUNTRY:code``: the unique key that finds a person."""
+    message = f"{normalize_country(country_code)}:{normalize_code(code)}".encode()
+    key = settings.PERSONAL_CODE_HASH_KEY.encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def _fernet() -> Fernet:
+    key = settings.PERSONAL_CODE_ENCRYPTION_KEY.encode()
+    try:
+        return Fernet(key)
+    except ValueError:
+        # Accept any secret string as the key by deriving a valid 32-byte Fernet key from it.
+        return Fernet(base64.urlsafe_b64encode(hashlib.sha256(key).digest()))
+
+
+def encrypt_personal_code(code: str) -> str:
+    return _fernet().encrypt(normalize_code(code).encode()).decode()
+
+
+def decrypt_personal_code(token: str) -> str:
+    return _fernet().decrypt(token.encode()).decode()
+
+
+def mask_personal_code(code: str) -> str:
+    """``38001010007`` -> ``3•••••••007``: enough to recognise, not enough to use."""
+    code = normalize_code(code)
+    if len(code) <= 4:
+        return "•" * len(code)
+    return code[0] + "•" * (len(code) - 4) + code[-3:]

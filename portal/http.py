@@ -1,0 +1,197 @@
+"""Shared gateway plumbing: one HTTP session factory and the GatewayError hierarchy.
+
+Both Dokobit clients (``identity.dokobit`` and ``signing.client``) send every request through
+:func:`gateway_request`, so timeouts, the User-Agent, error mapping and token redaction live here
+once. Nothing else in the code base imports ``requests``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import requests
+
+from portal.logging import redact
+
+logger = logging.getLogger(__name__)
+
+USER_AGENT = "portal/1.0"
+_BODY_EXCERPT = 300
+
+
+class GatewayError(Exception):
+    """Base of every failure talking to a Dokobit gateway.
+
+    Carries the service name, endpoint (without the access token), HTTP status, the gateway's own
+    ``code``/``message`` and a redacted excerpt of the body.
+    """
+
+    retryable = False
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        service: str = "",
+        endpoint: str = "",
+        status_code: int | None = None,
+        code: int | None = None,
+        gateway_message: str = "",
+        body: str = "",
+        payload: dict[str, Any] | None = None,
+    ) -> None:
+        self.service = service
+        self.endpoint = endpoint
+        self.status_code = status_code
+        self.code = code
+        self.gateway_message = gateway_message
+        self.body = redact(body[:_BODY_EXCERPT])
+        self.payload = payload or {}
+        super().__init__(message or self.__class__.__doc__.splitlines()[0])
+
+    def __str__(self) -> str:
+        parts = [super().__str__(), f"service={self.service}", f"endpoint={self.endpoint}"]
+        if self.status_code is not None:
+            parts.append(f"http={self.status_code}")
+        if self.code is not None:
+            parts.append(f"code={self.code}")
+        if self.gateway_message:
+            parts.append(f"gateway_message={redact(self.gateway_message)!r}")
+        if self.body:
+            parts.append(f"body={self.body!r}")
+        return " ".join(parts)
+
+
+class GatewayUnavailable(GatewayError):
+    """The gateway could not be reached, timed out or answered 5xx; worth retrying later."""
+
+    retryable = True
+
+
+class GatewayAuthError(GatewayError):
+    """The gateway refused our access token (401/403); an operator must act."""
+
+
+class GatewayRequestError(GatewayError):
+    """The gateway rejected the request as invalid (400/422)."""
+
+
+class GatewayNotFound(GatewayError):
+    """The gateway does not know the object (404), e.g. a signing deleted after 30 days."""
+
+
+class GatewayResponseError(GatewayError):
+    """The gateway answered 2xx with invalid JSON, an unexpected shape or ``status: error``."""
+
+
+def _gateway_code(payload: dict[str, Any]) -> int | None:
+    # Dokobit uses both "code" and "error_code" for the same thing.
+    for key in ("code", "error_code"):
+        value = payload.get(key)
+        if value is not None:
+            try:
+                return int(value)
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+def error_for_status(status_code: int) -> type[GatewayError]:
+    """The exception class for a non-2xx HTTP status."""
+    if status_code in (401, 403):
+        return GatewayAuthError
+    if status_code == 404:
+        return GatewayNotFound
+    if status_code in (400, 409, 422):
+        return GatewayRequestError
+    if status_code >= 500 or status_code == 429:
+        return GatewayUnavailable
+    return GatewayResponseError
+
+
+def new_session() -> requests.Session:
+    """A requests session that never follows redirects on its own and identifies the portal."""
+    session = requests.Session()
+    session.headers["User-Agent"] = USER_AGENT
+    session.max_redirects = 0
+    return session
+
+
+def gateway_request(
+    method: str,
+    url: str,
+    *,
+    service: str,
+    endpoint: str,
+    access_token: str,
+    timeout: float,
+    data: Any = None,
+    json_body: Any = None,
+    session: requests.Session | None = None,
+    error_class_for: dict[int, type[GatewayError]] | None = None,
+    accept_statuses: tuple[str, ...] = ("ok",),
+) -> dict[str, Any]:
+    """Send one request to a Dokobit gateway and return its JSON body, or raise a GatewayError.
+
+    ``access_token`` goes in the query string, as Dokobit requires; it never appears in an
+    exception or a log line. ``accept_statuses`` lists the body ``status`` values that count as
+    success (e.g. ``waiting`` for the identity status call). ``error_class_for`` lets a client
+    map a gateway ``code`` to a more specific exception.
+    """
+    http = session or new_session()
+    context = {"service": service, "endpoint": endpoint}
+    try:
+        response = http.request(
+            method,
+            url,
+            params={"access_token": access_token},
+            data=data,
+            json=json_body,
+            timeout=timeout,
+            allow_redirects=False,
+        )
+    except requests.Timeout as err:
+        logger.warning("%s %s timed out", service, endpoint)
+        raise GatewayUnavailable("Gateway timed out", **context) from err
+    except requests.RequestException as err:
+        logger.warning("%s %s unreachable: %s", service, endpoint, type(err).__name__)
+        raise GatewayUnavailable("Gateway unreachable", **context) from err
+
+    text = response.text
+    try:
+        payload = response.json()
+    except ValueError as err:
+        payload = None
+        decode_error: ValueError | None = err
+    else:
+        decode_error = None
+    if not isinstance(payload, dict):
+        payload = None
+
+    code = _gateway_code(payload) if payload else None
+    message = str(payload.get("message", "")) if payload else ""
+    details = {
+        **context,
+        "status_code": response.status_code,
+        "code": code,
+        "gateway_message": message,
+        "body": text,
+        "payload": payload,
+    }
+
+    if not 200 <= response.status_code < 300:
+        error_class = error_for_status(response.status_code)
+        if error_class_for and code in error_class_for:
+            error_class = error_class_for[code]
+        logger.warning("%s %s answered HTTP %s (code %s)", service, endpoint, response.status_code, code)
+        raise error_class(f"Gateway answered HTTP {response.status_code}", **details)
+    if payload is None:
+        raise GatewayResponseError("Gateway answered with invalid JSON", **details) from decode_error
+    status = payload.get("status")
+    if status not in accept_statuses:
+        error_class = GatewayResponseError
+        if error_class_for and code in error_class_for:
+            error_class = error_class_for[code]
+        raise error_class(f"Gateway answered status {status!r}", **details)
+    return payload

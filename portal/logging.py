@@ -1,0 +1,38 @@
+"""Log redaction: personal codes, tokens and access_token values never reach a log line."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+# access_token=... in URLs and bodies, whatever the token looks like.
+_ACCESS_TOKEN = re.compile(r"(access_token=)[^&\s'\"]+", re.IGNORECASE)
+# Long hex runs: Dokobit session, signing, file and signer tokens.
+_HEX_TOKEN = re.compile(r"\b[0-9a-fA-F]{32,}\b")
+# Personal codes: LT/EE 11 digits, LV DDMMYY-NNNNN, FI DDMMYY[+-A]NNNC, and other 6-13 digit runs.
+_LV_CODE = re.compile(r"\b\d{6}-\d{5}\b")
+_FI_CODE = re.compile(r"\b\d{6}[-+A-Ya-y]\d{3}[0-9A-Ya-y]\b")
+_DIGIT_RUN = re.compile(r"(?<![\d.:])\d{6,13}(?![\d.:])")
+
+
+def redact(text: str) -> str:
+    """Mask what must never be logged in ``text``."""
+    text = _ACCESS_TOKEN.sub(r"\1[redacted]", text)
+    text = _HEX_TOKEN.sub("[token]", text)
+    text = _LV_CODE.sub("[code]", text)
+    text = _FI_CODE.sub("[code]", text)
+    return _DIGIT_RUN.sub("[code]", text)
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites each record's final message (and exception text) with :func:`redact`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        record.msg = redact(message)
+        record.args = None
+        return True

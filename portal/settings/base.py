@@ -1,0 +1,193 @@
+"""Portal settings: everything comes from the environment (see .env.example)."""
+
+from urllib.parse import urlsplit
+
+from django.utils.translation import gettext_lazy as _
+
+from portal.env import BASE_DIR, env
+
+# --- Core -------------------------------------------------------------------------------------
+DEBUG = env.bool("DEBUG", default=False)
+# Development default only; production must set its own (check --deploy refuses this one).
+SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-dev-only-change-me-0123456789abcdef")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+
+# The public origin. Used for origin_host, return URLs, postback URLs and e-mail links;
+# never derived from the Host header of a request.
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+_portal_origin = urlsplit(PORTAL_BASE_URL)
+PORTAL_ORIGIN = f"{_portal_origin.scheme}://{_portal_origin.netloc}"
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[PORTAL_ORIGIN])
+
+# --- Dokobit ----------------------------------------------------------------------------------
+DOKOBIT_IDENTITY_TOKEN = env.str("DOKOBIT_IDENTITY_TOKEN", default="")
+DOKOBIT_GATEWAY_TOKEN = env.str("DOKOBIT_GATEWAY_TOKEN", default="")
+# The offline emulator is on whenever no real access token is configured.
+DOKOBIT_EMULATOR = env.bool("DOKOBIT_EMULATOR", default=not (DOKOBIT_IDENTITY_TOKEN or DOKOBIT_GATEWAY_TOKEN))
+DOKOBIT_EMULATOR_PREFIX = "dokobit-emulator"
+# The emulator accepts exactly these tokens; the portal sends them when no real token is set.
+DOKOBIT_EMULATOR_IDENTITY_TOKEN = "testid_emulator"
+DOKOBIT_EMULATOR_GATEWAY_TOKEN = "testgw_emulator"
+if DOKOBIT_EMULATOR:
+    DOKOBIT_IDENTITY_TOKEN = DOKOBIT_IDENTITY_TOKEN or DOKOBIT_EMULATOR_IDENTITY_TOKEN
+    DOKOBIT_GATEWAY_TOKEN = DOKOBIT_GATEWAY_TOKEN or DOKOBIT_EMULATOR_GATEWAY_TOKEN
+_emulator_base = f"{PORTAL_BASE_URL}/{DOKOBIT_EMULATOR_PREFIX}"
+DOKOBIT_IDENTITY_URL = env.str(
+    "DOKOBIT_IDENTITY_URL",
+    default=f"{_emulator_base}/identity" if DOKOBIT_EMULATOR else "https://id-sandbox.dokobit.com",
+).rstrip("/")
+DOKOBIT_GATEWAY_URL = env.str(
+    "DOKOBIT_GATEWAY_URL",
+    default=f"{_emulator_base}/gateway" if DOKOBIT_EMULATOR else "https://gateway-sandbox.dokobit.com",
+).rstrip("/")
+# Seconds to wait for a gateway answer (connect, read).
+DOKOBIT_TIMEOUT = env.float("DOKOBIT_TIMEOUT", default=30.0)
+# How long an identity session may be completed after it was created (seconds).
+IDENTITY_SESSION_TTL = env.int("IDENTITY_SESSION_TTL", default=300)
+# Countries whose eID may log in (ISO 3166 alpha-2, upper case).
+IDENTITY_ALLOWED_COUNTRIES = [
+    c.upper() for c in env.list("IDENTITY_ALLOWED_COUNTRIES", default=["LT", "LV", "EE", "FI", "SE", "NO", "DK", "IS"])
+]
+
+# Keys for personal codes: an HMAC key for lookups and a Fernet key for the stored value.
+# Development defaults only; production must set both (see .env.example).
+PERSONAL_CODE_HASH_KEY = env.str("PERSONAL_CODE_HASH_KEY", default="dev-only-personal-code-hash-key")
+PERSONAL_CODE_ENCRYPTION_KEY = env.str(
+    "PERSONAL_CODE_ENCRYPTION_KEY", default="ZGV2LW9ubHktcGVyc29uYWwtY29kZS1lbmMta2V5ISE="
+)
+
+# --- Applications -----------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "identity",
+    "signing",
+]
+if DOKOBIT_EMULATOR:
+    INSTALLED_APPS.append("dokobit_emulator")
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Data -------------------------------------------------------------------------------------
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "identity.User"
+AUTHENTICATION_BACKENDS = [
+    "identity.backends.EidBackend",
+    # Only for staff with a password (the first superuser); end users never have one.
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "identity:login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "home"
+
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+MEDIA_URL = "/media/"
+STATIC_URL = "/static/"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+STATICFILES_DIRS = [BASE_DIR / "static"]
+
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Sessions and cookies ---------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG and PORTAL_BASE_URL.startswith("https"))
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+# --- Languages --------------------------------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [
+    ("en", _("English")),
+    ("lt", _("Lithuanian")),
+    ("lv", _("Latvian")),
+    ("et", _("Estonian")),
+    ("fi", _("Finnish")),
+    ("sv", _("Swedish")),
+    ("nb", _("Norwegian Bokmål")),
+    ("da", _("Danish")),
+    ("is", _("Icelandic")),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = env.str("TIME_ZONE", default="Europe/Vilnius")
+
+# --- Mail -------------------------------------------------------------------------------------
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Portal <no-reply@portal.localhost>")
+
+# --- Celery -----------------------------------------------------------------------------------
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+# Without a broker, tasks run in the web process (development and most tests).
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = TIME_ZONE
+
+# --- Logging ----------------------------------------------------------------------------------
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "portal.logging.RedactingFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+}

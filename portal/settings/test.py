@@ -1,0 +1,36 @@
+"""Test settings: the base settings with the emulator on, fast hashing and in-memory mail.
+
+DATABASE_URL and CELERY_BROKER_URL still come from the environment, so the same suite runs on
+SQLite (a newcomer's machine) and on PostgreSQL + Redis (CI).
+"""
+
+from portal.settings.base import *  # noqa: F403
+from portal.settings.base import INSTALLED_APPS
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+# Pytest runs Django with DEBUG=False; the emulator is still wanted there.
+DOKOBIT_EMULATOR_ALLOW_WITHOUT_DEBUG = True
+if "dokobit_emulator" not in INSTALLED_APPS:
+    INSTALLED_APPS.append("dokobit_emulator")
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Pinned so unit tests never depend on the machine's environment. The identity and gateway base
+# URLs are the real sandbox's, which `responses` intercepts; browser tests point them at the
+# emulator inside the live server instead.
+PORTAL_BASE_URL = "https://portal.example.test"
+PORTAL_ORIGIN = PORTAL_BASE_URL
+DOKOBIT_EMULATOR = True
+DOKOBIT_IDENTITY_URL = "https://id-sandbox.dokobit.com"
+DOKOBIT_GATEWAY_URL = "https://gateway-sandbox.dokobit.com"
+DOKOBIT_IDENTITY_TOKEN = "testid_unit_token"
+DOKOBIT_GATEWAY_TOKEN = "testgw_unit_token"
+DOKOBIT_TIMEOUT = 5.0
+ALLOWED_HOSTS = ["*"]

@@ -1,0 +1,18 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from portal import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("healthz", views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("identity.urls")),
+    path("", include("signing.urls")),
+    path("admin/", admin.site.urls),
+]
+
+if "dokobit_emulator" in settings.INSTALLED_APPS:
+    urlpatterns.append(path(f"{settings.DOKOBIT_EMULATOR_PREFIX}/", include("dokobit_emulator.urls")))

@@ -1,0 +1,86 @@
+"""Shared fixtures: strict gateway mocks, users, and service requirements."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import responses
+
+FIXTURES = Path(__file__).parent / "fixtures" / "dokobit"
+IN_CI = bool(os.environ.get("CI"))
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip a test whose service is missing on this machine; in CI a missing service fails."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"required in CI: {reason}")
+    pytest.skip(reason)
+
+
+def tcp_reachable(url: str, default_port: int) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def chromium_path() -> str | None:
+    return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def load_fixture(name: str) -> dict:
+    """A hand-written gateway payload from tests/fixtures/dokobit/<name>.json."""
+    return json.loads((FIXTURES / f"{name}.json").read_text())
+
+
+@pytest.fixture
+def gateway():
+    """Strict mock of both Dokobit gateways: unregistered URLs fail, unused mocks fail."""
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        yield mock
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    # The cache may be a shared Redis in CI; rate limits must not leak between tests.
+    from django.core.cache import cache
+
+    cache.clear()
+    return
+
+
+@pytest.fixture(autouse=True)
+def _media_root(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def make_user(db):
+    from identity.models import User
+
+    def make(country_code="LT", personal_code="50001018865", first_name="Mobile", last_name="Tester", **extra):
+        extra.setdefault("email", f"{first_name.lower()}@example.test")
+        return User.objects.create_user(
+            country_code=country_code,
+            personal_code=personal_code,
+            first_name=first_name,
+            last_name=last_name,
+            **extra,
+        )
+
+    return make
+
+
+@pytest.fixture
+def user(make_user):
+    return make_user()
