@@ -7,12 +7,12 @@ kept only encrypted (Fernet) for the person's own profile and for pre-filling Do
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 
-from cryptography.fernet import Fernet
 from django.conf import settings
+
+from portal.crypto import decrypt_text, encrypt_text
 
 
 def normalize_country(country_code: str) -> str:
@@ -30,21 +30,12 @@ def personal_code_lookup(country_code: str, code: str) -> str:
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
-def _fernet() -> Fernet:
-    key = settings.PERSONAL_CODE_ENCRYPTION_KEY.encode()
-    try:
-        return Fernet(key)
-    except ValueError:
-        # Accept any secret string as the key by deriving a valid 32-byte Fernet key from it.
-        return Fernet(base64.urlsafe_b64encode(hashlib.sha256(key).digest()))
-
-
 def encrypt_personal_code(code: str) -> str:
-    return _fernet().encrypt(normalize_code(code).encode()).decode()
+    return encrypt_text(normalize_code(code))
 
 
 def decrypt_personal_code(token: str) -> str:
-    return _fernet().decrypt(token.encode()).decode()
+    return decrypt_text(token)
 
 
 def mask_personal_code(code: str) -> str:

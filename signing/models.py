@@ -1,0 +1,235 @@
+"""Documents, their Dokobit signings, the people asked to sign, and the audit trail."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from identity.personal_codes import (
+    decrypt_personal_code,
+    encrypt_personal_code,
+    mask_personal_code,
+    normalize_country,
+    personal_code_lookup,
+)
+from portal.crypto import decrypt_text, encrypt_text
+
+
+class SigningPurpose(models.TextChoices):
+    """Dokobit's signing purposes (Documents Gateway ``signing_purpose``)."""
+
+    SIGNATURE = "signature", _("Signature")
+    CONFIRMATION = "confirmation", _("Confirmation")
+    VISA = "visa", _("Visa")
+    CONCILIATION = "conciliation", _("Conciliation")
+    REGISTRATION = "registration", _("Registration")
+    REGISTRATION_OF_INCOMING = "registration-of-incoming-documents", _("Registration of incoming documents")
+    ACKNOWLEDGEMENT = "acknowledgement", _("Acknowledgement")
+    NOTARISATION = "notarisation", _("Notarisation")
+    COPY_CERTIFICATION = "copy-certification", _("Copy certification")
+
+
+def document_upload_to(instance: Document, filename: str) -> str:
+    # Never the user's file name: a generated one, so CRLF or ../ in names cannot matter.
+    return f"documents/{instance.uuid}.pdf"
+
+
+def signed_upload_to(instance: Signing, filename: str) -> str:
+    return f"signed/{instance.uuid}.pdf"
+
+
+class Document(models.Model):
+    """An uploaded file and its owner. The bytes and their SHA-256 never change after upload."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="documents")
+    title = models.CharField(_("title"), max_length=200)
+    file = models.FileField(upload_to=document_upload_to, max_length=255)
+    original_filename = models.CharField(max_length=255, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64)
+    content_type = models.CharField(max_length=100, default="application/pdf")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Signing(models.Model):
+    """One Dokobit signing of a document. A re-upload makes a new one; the old one stays as history."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        UPLOADING = "uploading", _("Uploading")
+        CREATING = "creating", _("Creating signing")
+        PENDING = "pending", _("Waiting for signatures")
+        PARTIALLY_SIGNED = "partially_signed", _("Partially signed")
+        COMPLETED = "completed", _("Signed")
+        CANCELLED = "cancelled", _("Cancelled")
+        FAILED = "failed", _("Needs attention")
+        REPLACED = "replaced", _("Replaced by a newer copy")
+
+    OPEN_STATUSES = (Status.QUEUED, Status.UPLOADING, Status.CREATING, Status.PENDING, Status.PARTIALLY_SIGNED)
+    FINAL_STATUSES = (Status.COMPLETED, Status.CANCELLED, Status.REPLACED)
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="signings")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    dokobit_file_token = models.CharField(max_length=128, blank=True)
+    dokobit_token = models.CharField(max_length=128, null=True, blank=True, unique=True)
+    # When the file reached Dokobit: Dokobit deletes the signing 30 days after this.
+    uploaded_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # SHA-256 of the per-signing postback secret; the secret itself is only in the postback URL.
+    postback_secret_hash = models.CharField(max_length=64, blank=True)
+    signed_file = models.FileField(upload_to=signed_upload_to, max_length=255, blank=True)
+    signed_sha256 = models.CharField(max_length=64, blank=True)
+    signed_size = models.PositiveBigIntegerField(default=0)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    needs_attention = models.BooleanField(default=False, db_index=True)
+    attention_reason = models.TextField(blank=True)
+    previous = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="next_signing"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("signing")
+        verbose_name_plural = _("signings")
+
+    def __str__(self) -> str:
+        return f"{self.document} ({self.get_status_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+
+class Signer(models.Model):
+    """A person asked to sign a document.
+
+    The portal link token and the Dokobit signer token are secrets: the link token is stored as a
+    SHA-256 for lookup (plus encrypted, so an invitation can be re-sent with the same link), the
+    Dokobit token only encrypted. The signer stays the same across re-uploads; ``signing`` points
+    at the Dokobit signing they are currently on.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        SIGNED = "signed", _("Signed")
+        REMOVED = "removed", _("Removed")
+        FAILED = "failed", _("Failed")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="signers")
+    signing = models.ForeignKey(Signing, null=True, blank=True, on_delete=models.SET_NULL, related_name="signers")
+    position = models.PositiveSmallIntegerField(default=0)
+    country_code = models.CharField(_("country"), max_length=2)
+    pc_lookup = models.CharField(max_length=64, db_index=True)
+    personal_code_encrypted = models.TextField()
+    first_name = models.CharField(_("name"), max_length=150)
+    last_name = models.CharField(_("surname"), max_length=150)
+    email = models.EmailField(_("e-mail"))
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    signing_purpose = models.CharField(
+        _("signing purpose"), max_length=40, choices=SigningPurpose.choices, default=SigningPurpose.SIGNATURE
+    )
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="en")
+    # Our id for this signer at Dokobit (the key of the ``signers`` map); no personal data.
+    dokobit_signer_id = models.CharField(max_length=40, unique=True)
+    dokobit_token_encrypted = models.TextField(blank=True)
+    link_token_hash = models.CharField(max_length=64, unique=True)
+    link_token_encrypted = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    invited_at = models.DateTimeField(null=True, blank=True)
+    invitation_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("signer")
+        verbose_name_plural = _("signers")
+        constraints = [
+            models.UniqueConstraint(fields=["document", "pc_lookup"], name="signer_unique_person_per_document"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def set_personal_code(self, country_code: str, personal_code: str) -> None:
+        self.country_code = normalize_country(country_code)
+        self.pc_lookup = personal_code_lookup(country_code, personal_code)
+        self.personal_code_encrypted = encrypt_personal_code(personal_code)
+
+    @property
+    def personal_code(self) -> str:
+        """Clear personal code: only for Dokobit pre-fill and identity checks, never displayed whole."""
+        return decrypt_personal_code(self.personal_code_encrypted)
+
+    @property
+    def personal_code_masked(self) -> str:
+        return mask_personal_code(self.personal_code)
+
+    def set_dokobit_token(self, token: str) -> None:
+        self.dokobit_token_encrypted = encrypt_text(token) if token else ""
+
+    @property
+    def dokobit_token(self) -> str:
+        return decrypt_text(self.dokobit_token_encrypted) if self.dokobit_token_encrypted else ""
+
+    @property
+    def link_token(self) -> str:
+        return decrypt_text(self.link_token_encrypted)
+
+
+class SigningEvent(models.Model):
+    """Append-only audit trail of a document: postbacks, signatures, invitations, errors.
+
+    ``dedup_key`` makes recording idempotent (a repeated postback or a retried step writes nothing
+    new). Payloads are stored redacted: no personal codes, no tokens.
+    """
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Document uploaded")
+        SENT = "sent", _("Sent for signing")
+        POSTBACK = "postback", _("Notification received from Dokobit")
+        SIGNER_SIGNED = "signer_signed", _("Signer signed")
+        COMPLETED = "completed", _("Signing completed")
+        INVITATION_SENT = "invitation_sent", _("Invitation sent")
+        SIGNER_ADDED = "signer_added", _("Signer added")
+        SIGNER_REMOVED = "signer_removed", _("Signer removed")
+        CANCELLED = "cancelled", _("Signing cancelled")
+        REUPLOADED = "reuploaded", _("Copy renewed at Dokobit")
+        ERROR = "error", _("Error")
+        DOWNLOAD = "download", _("File downloaded")
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="events")
+    signing = models.ForeignKey(Signing, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
+    signer = models.ForeignKey(Signer, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    dedup_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    processed = models.BooleanField(default=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("signing event")
+        verbose_name_plural = _("signing events")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"

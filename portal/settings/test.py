@@ -34,3 +34,10 @@ DOKOBIT_IDENTITY_TOKEN = "testid_unit_token"
 DOKOBIT_GATEWAY_TOKEN = "testgw_unit_token"
 DOKOBIT_TIMEOUT = 5.0
 ALLOWED_HOSTS = ["*"]
+
+# A file-backed SQLite test database (not in-memory) so live-server threads, which browser tests
+# use for nested requests (portal -> emulator -> portal postback), get their own connections.
+from portal.settings.base import BASE_DIR, DATABASES  # noqa: E402
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
