@@ -191,3 +191,8 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
+
+# --- Periodic tasks (celery beat) -------------------------------------------------------------
+CELERY_BEAT_SCHEDULE = {
+    "identity-sessions-purge": {"task": "identity.tasks.identity_sessions_purge_task", "schedule": 3600.0},
+}

@@ -37,7 +37,11 @@ ALLOWED_HOSTS = ["*"]
 
 # A file-backed SQLite test database (not in-memory) so live-server threads, which browser tests
 # use for nested requests (portal -> emulator -> portal postback), get their own connections.
-from portal.settings.base import BASE_DIR, DATABASES  # noqa: E402
+# One file per test process, so parallel runs never share it.
+import os  # noqa: E402
+import tempfile  # noqa: E402
+
+from portal.settings.base import DATABASES  # noqa: E402
 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
+    DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"portal-test-{os.getpid()}.sqlite3")}
