@@ -196,3 +196,17 @@ LOGGING = {
 CELERY_BEAT_SCHEDULE = {
     "identity-sessions-purge": {"task": "identity.tasks.identity_sessions_purge_task", "schedule": 3600.0},
 }
+
+# --- Signing (documents, Dokobit Documents Gateway) -------------------------------------------
+# Largest document a user may upload, in bytes.
+SIGNING_MAX_UPLOAD_BYTES = env.int("SIGNING_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
+# Most signers one document may have.
+SIGNING_MAX_SIGNERS = env.int("SIGNING_MAX_SIGNERS", default=20)
+# Seconds between upload-status polls, and how long to wait for Dokobit to accept an upload.
+SIGNING_UPLOAD_POLL_INTERVAL = env.float("SIGNING_UPLOAD_POLL_INTERVAL", default=2.0)
+SIGNING_UPLOAD_TIMEOUT = env.float("SIGNING_UPLOAD_TIMEOUT", default=120.0)
+# Largest signed file the portal downloads from Dokobit, in bytes.
+SIGNING_DOWNLOAD_MAX_BYTES = env.int("SIGNING_DOWNLOAD_MAX_BYTES", default=200 * 1024 * 1024)
+# Form fields stay small; uploaded files above 2.5 MB are streamed to temporary files, not memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = int(2.5 * 1024 * 1024)
