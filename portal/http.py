@@ -8,6 +8,9 @@ once. Nothing else in the code base imports ``requests``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -130,14 +133,17 @@ def gateway_request(
     json_body: Any = None,
     session: requests.Session | None = None,
     error_class_for: dict[int, type[GatewayError]] | None = None,
-    accept_statuses: tuple[str, ...] = ("ok",),
+    accept_statuses: tuple[str, ...] | None = ("ok",),
+    headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Send one request to a Dokobit gateway and return its JSON body, or raise a GatewayError.
 
     ``access_token`` goes in the query string, as Dokobit requires; it never appears in an
     exception or a log line. ``accept_statuses`` lists the body ``status`` values that count as
-    success (e.g. ``waiting`` for the identity status call). ``error_class_for`` lets a client
-    map a gateway ``code`` to a more specific exception.
+    success (e.g. ``waiting`` for the identity status call); ``None`` accepts any string status
+    except ``error`` (status endpoints whose value set is open). ``error_class_for`` lets a client
+    map a gateway ``code`` to a more specific exception. ``data`` may be an iterable of bytes with
+    ``__len__``: it is streamed with that exact Content-Length (pass the Content-Type in ``headers``).
     """
     http = session or new_session()
     context = {"service": service, "endpoint": endpoint}
@@ -148,6 +154,7 @@ def gateway_request(
             params={"access_token": access_token},
             data=data,
             json=json_body,
+            headers=headers,
             timeout=timeout,
             allow_redirects=False,
         )
@@ -189,9 +196,74 @@ def gateway_request(
     if payload is None:
         raise GatewayResponseError("Gateway answered with invalid JSON", **details) from decode_error
     status = payload.get("status")
-    if status not in accept_statuses:
+    if accept_statuses is None:
+        accepted = isinstance(status, str) and status not in ("", "error")
+    else:
+        accepted = status in accept_statuses
+    if not accepted:
         error_class = GatewayResponseError
         if error_class_for and code in error_class_for:
             error_class = error_class_for[code]
         raise error_class(f"Gateway answered status {status!r}", **details)
     return payload
+
+
+@dataclass
+class GatewayStream:
+    """An open streamed response: status, headers and the body in chunks (not yet read)."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    service: str
+    endpoint: str
+    _response: requests.Response
+
+    def iter_chunks(self, chunk_size: int = 64 * 1024) -> Iterator[bytes]:
+        """The raw body; a transport failure or a body shorter than announced is GatewayUnavailable."""
+        try:
+            yield from self._response.iter_content(chunk_size=chunk_size)
+        except requests.RequestException as err:
+            raise GatewayUnavailable(
+                "Gateway response was cut short",
+                service=self.service,
+                endpoint=self.endpoint,
+                status_code=self.status_code,
+            ) from err
+
+
+@contextmanager
+def gateway_stream(
+    method: str,
+    url: str,
+    *,
+    service: str,
+    endpoint: str,
+    params: dict[str, str] | None,
+    timeout: float,
+    session: requests.Session | None = None,
+) -> Iterator[GatewayStream]:
+    """Open a streamed request (e.g. a signed-file download) without following redirects.
+
+    The caller decides what a status means and reads the body chunk by chunk; transport errors
+    become GatewayUnavailable. ``params`` are merged into the query (the access token, when the
+    caller has decided the host may see it).
+    """
+    http = session or new_session()
+    context = {"service": service, "endpoint": endpoint}
+    try:
+        response = http.request(method, url, params=params, timeout=timeout, allow_redirects=False, stream=True)
+    except requests.TooManyRedirects as err:
+        # The session allows no redirects, so a 3xx surfaces here; its target is never requested.
+        status_code = err.response.status_code if err.response is not None else None
+        logger.warning("%s %s answered with a redirect", service, endpoint)
+        raise GatewayResponseError("Gateway answered with a redirect", status_code=status_code, **context) from err
+    except requests.Timeout as err:
+        logger.warning("%s %s timed out", service, endpoint)
+        raise GatewayUnavailable("Gateway timed out", **context) from err
+    except requests.RequestException as err:
+        logger.warning("%s %s unreachable: %s", service, endpoint, type(err).__name__)
+        raise GatewayUnavailable("Gateway unreachable", **context) from err
+    try:
+        yield GatewayStream(status_code=response.status_code, headers=response.headers, _response=response, **context)
+    finally:
+        response.close()

@@ -1,0 +1,585 @@
+"""Documents Gateway client: uploads, signings, signers and the signed-file download.
+
+Pure HTTP: it knows nothing of the ORM or the request. Every JSON call goes through
+:meth:`DocumentsClient._request` (on top of :func:`portal.http.gateway_request`) and returns a
+frozen dataclass or raises one of the :mod:`portal.http` errors. API facts:
+https://gateway-sandbox.dokobit.com/api/doc and support.dokobit.com article 543.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, BinaryIO
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+from django.conf import settings
+
+from portal.http import (
+    GatewayError,
+    GatewayNotFound,
+    GatewayRequestError,
+    GatewayResponseError,
+    GatewayStream,
+    GatewayUnavailable,
+    error_for_status,
+    gateway_request,
+    gateway_stream,
+    new_session,
+)
+
+if TYPE_CHECKING:
+    import requests
+
+logger = logging.getLogger(__name__)
+
+SERVICE = "documents"
+# A multiple of 3 so each chunk base64-encodes without padding except at the very end.
+_UPLOAD_CHUNK = 3 * 64 * 1024
+_DOWNLOAD_CHUNK = 64 * 1024
+# Signed PDFs are the uploaded PDF plus signatures; anything far bigger is not ours.
+DEFAULT_DOWNLOAD_MAX_BYTES = 200 * 1024 * 1024
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+class DownloadRefused(GatewayError):
+    """The signed-file URL is not on the configured gateway origin (or redirects away); nothing was fetched."""
+
+
+class DownloadRejected(GatewayUnavailable):
+    """The downloaded file was truncated, too large or failed its digest check; worth a retry."""
+
+
+class UploadDigestMismatch(GatewayError):
+    """The file's SHA-256 is not the digest the caller expected; the file changed since it was stored."""
+
+
+@dataclass(frozen=True)
+class FileUploaded:
+    token: str
+
+
+@dataclass(frozen=True)
+class UploadStatus:
+    status: str  # "pending" | "uploaded" | anything else is an integration error
+
+    @property
+    def is_uploaded(self) -> bool:
+        return self.status == "uploaded"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == "pending"
+
+
+@dataclass(frozen=True)
+class SignerSpec:
+    """One signer as sent to signing/create and addsigner; ``id`` is ours and keys the answer."""
+
+    id: str
+    name: str
+    surname: str
+    code: str = ""
+    country_code: str = ""
+    phone: str = ""
+    signing_purpose: str = ""
+    signing_options: tuple[str, ...] = ()
+
+    def as_payload(self) -> dict[str, Any]:
+        payload: dict[str, Any] = {"id": self.id, "name": self.name, "surname": self.surname}
+        # Dokobit rejects blank optional values, so empty fields are left out rather than sent empty.
+        for key in ("code", "country_code", "phone", "signing_purpose"):
+            value = getattr(self, key)
+            if value:
+                payload[key] = value
+        if self.signing_options:
+            payload["signing_options"] = list(self.signing_options)
+        return payload
+
+
+@dataclass(frozen=True)
+class SigningCreated:
+    token: str
+    signers: dict[str, str]  # our signer id -> Dokobit signer token
+
+
+@dataclass(frozen=True)
+class SignerState:
+    id: str
+    status: str
+    signing_time: str = ""
+
+
+@dataclass(frozen=True)
+class SigningStatus:
+    status: str
+    signers: dict[str, SignerState]
+    file_url: str = ""
+    file_digest: str = ""
+    valid_to: str = ""
+
+
+@dataclass(frozen=True)
+class DownloadResult:
+    sha256: str
+    size: int
+
+
+def _content_chunks(fileobj: BinaryIO) -> Iterator[tuple[bytes, bytes]]:
+    """(raw bytes, url-encoded base64 of them) chunk by chunk, from the start of ``fileobj``."""
+    fileobj.seek(0)
+    carry = b""
+    while True:
+        block = fileobj.read(_UPLOAD_CHUNK)
+        data = carry + block if block else carry
+        if not block:
+            if data:
+                yield data, _urlencoded_b64(data)
+            return
+        # Encode only whole 3-byte groups so the concatenated base64 equals base64 of the whole file.
+        cut = len(data) - len(data) % 3
+        carry = data[cut:]
+        if cut:
+            yield data[:cut], _urlencoded_b64(data[:cut])
+
+
+def _urlencoded_b64(raw: bytes) -> bytes:
+    # Base64 has only three characters that form-encoding must escape; replace() is far faster than quote().
+    return base64.b64encode(raw).replace(b"+", b"%2B").replace(b"/", b"%2F").replace(b"=", b"%3D")
+
+
+class _UploadBody:
+    """A form body streamed from a file, with ``__len__`` so requests sends an exact Content-Length."""
+
+    def __init__(self, *, prefix: bytes, fileobj: BinaryIO, content_length: int, size: int) -> None:
+        self._prefix = prefix
+        self._fileobj = fileobj
+        self._content_length = content_length
+        self._size = size
+
+    def __len__(self) -> int:
+        return len(self._prefix) + self._content_length
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self._prefix
+        sent = 0
+        for raw, encoded in _content_chunks(self._fileobj):
+            sent += len(raw)
+            yield encoded
+        if sent != self._size:
+            # The announced length would be wrong; abort rather than send a corrupt body.
+            raise UploadDigestMismatch("File changed while it was being uploaded", service=SERVICE)
+
+
+class DocumentsClient:
+    """Client for the Dokobit Documents Gateway.
+
+    ``base_url``, ``access_token`` and ``timeout`` come from settings when the client is built
+    (``DOKOBIT_GATEWAY_URL``, ``DOKOBIT_GATEWAY_TOKEN``, ``DOKOBIT_TIMEOUT``) unless given.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        access_token: str | None = None,
+        timeout: float | None = None,
+        emulator: bool | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.base_url = (base_url if base_url is not None else settings.DOKOBIT_GATEWAY_URL).rstrip("/")
+        self.access_token = access_token if access_token is not None else settings.DOKOBIT_GATEWAY_TOKEN
+        self.timeout = timeout if timeout is not None else settings.DOKOBIT_TIMEOUT
+        self.emulator = emulator if emulator is not None else bool(getattr(settings, "DOKOBIT_EMULATOR", False))
+        self.session = session or new_session()
+
+    # --- the one request function ---------------------------------------------------------
+
+    def _request(
+        self,
+        method: str,
+        action: str,
+        *,
+        json_body: dict[str, Any] | None = None,
+        data: Any = None,
+        headers: dict[str, str] | None = None,
+        accept_statuses: tuple[str, ...] | None = ("ok",),
+    ) -> dict[str, Any]:
+        """Call ``{base}/api/{action}.json`` and return its JSON, mapping "not found" answers to GatewayNotFound."""
+        try:
+            return gateway_request(
+                method,
+                f"{self.base_url}/api/{action}.json",
+                service=SERVICE,
+                endpoint=_endpoint_name(action),
+                access_token=self.access_token,
+                timeout=self.timeout,
+                data=data,
+                json_body=json_body,
+                headers=headers,
+                session=self.session,
+                # Unknown file tokens answer {"status": "error", "code": 404}, whatever the HTTP status.
+                error_class_for={404: GatewayNotFound},
+                accept_statuses=accept_statuses,
+            )
+        except GatewayRequestError as err:
+            if _is_token_not_found(err.payload):
+                raise GatewayNotFound(
+                    "Gateway does not know this token",
+                    service=err.service,
+                    endpoint=err.endpoint,
+                    status_code=err.status_code,
+                    code=err.code,
+                    gateway_message=err.gateway_message,
+                    body=err.body,
+                    payload=err.payload,
+                ) from err
+            raise
+
+    # --- files ------------------------------------------------------------------------------
+
+    def file_upload(self, *, name: str, fileobj: BinaryIO, digest: str | None = None) -> FileUploaded:
+        """Upload a file's bytes: ``POST {base}/api/file/upload.json``.
+
+        Sends ``file[name]``, ``file[digest]`` (hex SHA-256) and ``file[content]`` (base64) as a
+        form body streamed from ``fileobj`` (which must be seekable): a first pass hashes and
+        measures, a second pass streams with an exact Content-Length, so memory use does not
+        depend on the file size. If ``digest`` is given and differs from the file's, raises
+        UploadDigestMismatch before anything is sent. Raises the portal.http GatewayErrors.
+        """
+        hasher = hashlib.sha256()
+        size = 0
+        content_length = 0
+        for raw, encoded in _content_chunks(fileobj):
+            hasher.update(raw)
+            size += len(raw)
+            content_length += len(encoded)
+        actual = hasher.hexdigest()
+        if digest is not None and not hmac.compare_digest(actual, digest.lower()):
+            raise UploadDigestMismatch(service=SERVICE, endpoint="file/upload")
+        prefix = urlencode({"file[name]": name, "file[digest]": actual}).encode() + b"&file%5Bcontent%5D="
+        body = _UploadBody(prefix=prefix, fileobj=fileobj, content_length=content_length, size=size)
+        payload = self._request(
+            "POST",
+            "file/upload",
+            data=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        return FileUploaded(token=_required_str(payload, "token", endpoint="file/upload"))
+
+    def file_upload_from_url(self, *, name: str, url: str, digest: str) -> FileUploaded:
+        """Let the gateway fetch the file itself: ``POST {base}/api/file/upload.json`` with ``file[url]``.
+
+        ``digest`` is the hex SHA-256 of the bytes at ``url``. Raises the portal.http GatewayErrors.
+        """
+        payload = self._request("POST", "file/upload", json_body={"file": {"name": name, "url": url, "digest": digest}})
+        return FileUploaded(token=_required_str(payload, "token", endpoint="file/upload"))
+
+    def file_upload_status(self, file_token: str) -> UploadStatus:
+        """Whether an uploaded file is ready: ``GET {base}/api/file/upload/{token}/status.json``.
+
+        Returns the gateway's status (``pending``, ``uploaded`` or another value that means an
+        integration error). An unknown token raises GatewayNotFound.
+        """
+        payload = self._request("GET", f"file/upload/{_path(file_token)}/status", accept_statuses=None)
+        return UploadStatus(status=payload["status"])
+
+    # --- signings ---------------------------------------------------------------------------
+
+    def signing_create(
+        self,
+        *,
+        name: str,
+        file_token: str,
+        signers: list[SignerSpec],
+        postback_url: str,
+        language: str = "",
+        type: str = "pdf",  # the gateway's own field name
+    ) -> SigningCreated:
+        """Create a signing of an uploaded file: ``POST {base}/api/signing/create.json``.
+
+        Returns the signing token and a map of our signer id to the Dokobit signer token.
+        An unknown file token raises GatewayNotFound; other invalid input GatewayRequestError.
+        """
+        body: dict[str, Any] = {
+            "type": type,
+            "name": name,
+            "files": [{"token": file_token}],
+            "signers": [signer.as_payload() for signer in signers],
+        }
+        # Dokobit refuses a blank postback_url or language, so they are omitted when empty.
+        if postback_url:
+            body["postback_url"] = postback_url
+        if language:
+            body["language"] = language
+        payload = self._request("POST", "signing/create", json_body=body)
+        return SigningCreated(
+            token=_required_str(payload, "token", endpoint="signing/create"),
+            signers=_signer_tokens(payload, endpoint="signing/create"),
+        )
+
+    def signing_status(self, signing_token: str) -> SigningStatus:
+        """The state of a signing and its signers: ``GET {base}/api/signing/{token}/status.json``.
+
+        ``status`` is ``pending``, ``completed``, ``archived``, ``failed`` (or a newer value);
+        ``file_url``/``file_digest`` are set once the signed file exists. An unknown or deleted
+        signing raises GatewayNotFound.
+        """
+        payload = self._request("GET", f"signing/{_path(signing_token)}/status", accept_statuses=None)
+        raw_signers = payload.get("signers") or {}
+        if isinstance(raw_signers, list) and not raw_signers:
+            raw_signers = {}  # PHP encodes an empty map as []
+        if not isinstance(raw_signers, dict):
+            raise _shape_error("signing/status", "signers is not an object", payload)
+        signers: dict[str, SignerState] = {}
+        for signer_id, state in raw_signers.items():
+            if not isinstance(state, dict) or not isinstance(state.get("status"), str):
+                raise _shape_error("signing/status", "signer without a status", payload)
+            signers[str(signer_id)] = SignerState(
+                id=str(signer_id), status=state["status"], signing_time=str(state.get("signing_time") or "")
+            )
+        return SigningStatus(
+            status=payload["status"],
+            signers=signers,
+            file_url=str(payload.get("file") or ""),
+            file_digest=str(payload.get("file_digest") or "").lower(),
+            valid_to=str(payload.get("valid_to") or ""),
+        )
+
+    def signer_add(self, signing_token: str, *, signers: list[SignerSpec]) -> dict[str, str]:
+        """Add signers to a signing: ``POST {base}/api/signing/{token}/addsigner.json``.
+
+        Returns the full map of signer id to Dokobit signer token (existing and new).
+        """
+        payload = self._request(
+            "POST",
+            f"signing/{_path(signing_token)}/addsigner",
+            json_body={"token": signing_token, "signers": [signer.as_payload() for signer in signers]},
+        )
+        return _signer_tokens(payload, endpoint="signing/addsigner")
+
+    def signer_remove(self, signing_token: str, *, signer_ids: list[str]) -> None:
+        """Remove signers by our ids: ``POST {base}/api/signing/{token}/removesigner.json``."""
+        self._request(
+            "POST",
+            f"signing/{_path(signing_token)}/removesigner",
+            json_body={"token": signing_token, "signers": [{"id": signer_id} for signer_id in signer_ids]},
+        )
+
+    def signing_delete(self, signing_token: str) -> None:
+        """Delete a signing and its files at the gateway: ``POST {base}/api/signing/{token}/delete.json``."""
+        self._request("POST", f"signing/{_path(signing_token)}/delete", json_body={"token": signing_token})
+
+    def signing_url(self, signing_token: str, signer_token: str) -> str:
+        """The signer's page at the gateway: ``{base}/signing/{token}?access_token={signer token}``.
+
+        The URL is a bearer secret: show it only to the verified signer, never log it.
+        """
+        return f"{self.base_url}/signing/{_path(signing_token)}?{urlencode({'access_token': signer_token})}"
+
+    # --- signed file ------------------------------------------------------------------------
+
+    def signed_file_download(
+        self,
+        file_url: str,
+        *,
+        dest: BinaryIO,
+        expected_digest: str = "",
+        max_bytes: int | None = None,
+    ) -> DownloadResult:
+        """Download a signed file from the gateway into ``dest``.
+
+        ``file_url`` must be on the configured gateway origin (scheme, host and port; https unless
+        the emulator is on) under its base path, with no userinfo; otherwise DownloadRefused is
+        raised before any request. The access token is added only after that check. A redirect
+        is refused, not followed. A body over ``max_bytes``, shorter than announced, or whose
+        SHA-256 differs from ``expected_digest`` raises DownloadRejected (retryable); ``dest`` is
+        then emptied when it can be. Other HTTP errors raise the portal.http GatewayErrors.
+        """
+        url = self._allowed_download_url(file_url)
+        limit = max_bytes if max_bytes is not None else DEFAULT_DOWNLOAD_MAX_BYTES
+        endpoint = "signing/download"
+        start = dest.tell() if dest.seekable() else 0
+        try:
+            with self._download_stream(url, endpoint=endpoint) as response:
+                if 300 <= response.status_code < 400:
+                    raise DownloadRefused(
+                        "Download answered with a redirect",
+                        service=SERVICE,
+                        endpoint=endpoint,
+                        status_code=response.status_code,
+                    )
+                if not 200 <= response.status_code < 300:
+                    error_class = error_for_status(response.status_code)
+                    logger.warning("%s %s answered HTTP %s", SERVICE, endpoint, response.status_code)
+                    raise error_class(
+                        f"Gateway answered HTTP {response.status_code}",
+                        service=SERVICE,
+                        endpoint=endpoint,
+                        status_code=response.status_code,
+                        body=_error_body(response.iter_chunks()),
+                    )
+                announced = _content_length(response.headers)
+                if announced is not None and announced > limit:
+                    raise DownloadRejected(f"Signed file is larger than {limit} bytes", service=SERVICE)
+                hasher = hashlib.sha256()
+                size = 0
+                try:
+                    for chunk in response.iter_chunks(_DOWNLOAD_CHUNK):
+                        size += len(chunk)
+                        if size > limit:
+                            raise DownloadRejected(f"Signed file is larger than {limit} bytes", service=SERVICE)
+                        hasher.update(chunk)
+                        dest.write(chunk)
+                except DownloadRejected:
+                    raise
+                except GatewayUnavailable as err:
+                    raise DownloadRejected("Signed file download was cut short", service=SERVICE) from err
+                if announced is not None and size != announced:
+                    raise DownloadRejected("Signed file download was cut short", service=SERVICE)
+                sha256 = hasher.hexdigest()
+                if expected_digest and not hmac.compare_digest(sha256, expected_digest.strip().lower()):
+                    raise DownloadRejected("Signed file does not match its digest", service=SERVICE)
+        except DownloadRejected:
+            _discard(dest, start)
+            logger.warning("%s %s rejected the signed file", SERVICE, endpoint)
+            raise
+        return DownloadResult(sha256=sha256, size=size)
+
+    @contextmanager
+    def _download_stream(self, url: str, *, endpoint: str) -> Iterator[GatewayStream]:
+        try:
+            with gateway_stream(
+                "GET",
+                url,
+                service=SERVICE,
+                endpoint=endpoint,
+                params={"access_token": self.access_token},
+                timeout=self.timeout,
+                session=self.session,
+            ) as response:
+                yield response
+        except GatewayResponseError as err:
+            if err.status_code is not None and 300 <= err.status_code < 400:
+                # Following it could send the token elsewhere; the gateway never redirects a download.
+                raise DownloadRefused(
+                    "Download answered with a redirect", service=SERVICE, endpoint=endpoint, status_code=err.status_code
+                ) from err
+            raise
+
+    def _allowed_download_url(self, file_url: str) -> str:
+        """``file_url`` without any access token of its own, or DownloadRefused if it is off the gateway."""
+        base = urlsplit(self.base_url)
+        try:
+            target = urlsplit(file_url)
+            target_port = target.port or _DEFAULT_PORTS.get(target.scheme)
+        except ValueError as err:
+            raise DownloadRefused("Malformed signed-file URL", service=SERVICE) from err
+        base_port = base.port or _DEFAULT_PORTS.get(base.scheme)
+        allowed_schemes = {"https", "http"} if self.emulator else {"https"}
+        reasons = []
+        if base.scheme not in allowed_schemes:
+            reasons.append("gateway is not configured with https")
+        if target.scheme != base.scheme:
+            reasons.append("scheme differs")
+        # Userinfo could make a lenient parser see a different host; a gateway URL never has one.
+        if "@" in target.netloc or target.username is not None or target.password is not None:
+            reasons.append("userinfo present")
+        if (target.hostname or "") != (base.hostname or "").lower():
+            reasons.append("host differs")
+        if target_port != base_port:
+            reasons.append("port differs")
+        if any(segment in (".", "..") or segment.lower().startswith("%2e") for segment in target.path.split("/")):
+            # Dot segments are collapsed before sending and could climb out of the gateway path.
+            reasons.append("dot segments in path")
+        base_path = base.path.rstrip("/")
+        if base_path and not (target.path + "/").startswith(base_path + "/"):
+            reasons.append("outside the gateway path")
+        if reasons:
+            logger.warning("refused a signed-file URL: %s", ", ".join(reasons))
+            raise DownloadRefused("Signed-file URL is not on the configured gateway", service=SERVICE)
+        query = [(k, v) for k, v in parse_qsl(target.query, keep_blank_values=True) if k != "access_token"]
+        return urlunsplit((target.scheme, target.netloc, target.path, urlencode(query), ""))
+
+
+def _endpoint_name(action: str) -> str:
+    # Endpoint names end up in logs and exceptions, so tokens in the path are masked.
+    parts = action.split("/")
+    if parts[0] == "signing" and len(parts) == 3:
+        return f"signing/{parts[2]}"
+    if parts[:2] == ["file", "upload"] and len(parts) == 4:
+        return "file/upload/status"
+    return action
+
+
+def _path(token: str) -> str:
+    return quote(token, safe="")
+
+
+def _is_token_not_found(payload: dict[str, Any]) -> bool:
+    errors = payload.get("errors") if payload else None
+    if not isinstance(errors, list):
+        return False
+    for error in errors:
+        if isinstance(error, dict):
+            field = str(error.get("field", ""))
+            message = str(error.get("message", "")).lower()
+            if field == "[token]" and "not found" in message:
+                return True
+    return False
+
+
+def _shape_error(endpoint: str, reason: str, payload: dict[str, Any]) -> GatewayResponseError:
+    return GatewayResponseError(
+        f"Unexpected gateway answer: {reason}", service=SERVICE, endpoint=endpoint, payload=payload
+    )
+
+
+def _required_str(payload: dict[str, Any], key: str, *, endpoint: str) -> str:
+    value = payload.get(key)
+    if not isinstance(value, str) or not value:
+        raise _shape_error(endpoint, f"no {key}", payload)
+    return value
+
+
+def _signer_tokens(payload: dict[str, Any], *, endpoint: str) -> dict[str, str]:
+    raw = payload.get("signers")
+    if raw is None or raw == []:
+        return {}
+    if not isinstance(raw, dict) or not all(isinstance(token, str) and token for token in raw.values()):
+        raise _shape_error(endpoint, "signers is not a map of tokens", payload)
+    return {str(signer_id): token for signer_id, token in raw.items()}
+
+
+def _content_length(headers: Any) -> int | None:
+    try:
+        return int(headers["Content-Length"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _error_body(chunks: Iterator[bytes], limit: int = 2048) -> str:
+    # Only an excerpt is kept, and an error body that breaks off is not worth another exception.
+    body = b""
+    try:
+        for chunk in chunks:
+            body += chunk
+            if len(body) >= limit:
+                break
+    except GatewayUnavailable:
+        pass
+    return body[:limit].decode("utf-8", "replace")
+
+
+def _discard(dest: BinaryIO, start: int) -> None:
+    # Leave no half-written or unverified signed file behind for a caller that ignores the error.
+    try:
+        dest.seek(start)
+        dest.truncate()
+    except (OSError, ValueError):
+        pass
