@@ -1,0 +1,146 @@
+"""Admin for documents, signings, signers and the audit trail.
+
+Personal codes show only masked; secrets (link tokens, Dokobit tokens, postback hashes) are never
+shown or editable. Events are append-only, so they are read-only everywhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from signing.models import Document, Signer, Signing, SigningEvent
+
+_SIGNER_FIELDS = (
+    "first_name",
+    "last_name",
+    "country_code",
+    "personal_code_display",
+    "email",
+    "phone",
+    "signing_purpose",
+    "language",
+    "status",
+    "signed_at",
+    "invited_at",
+    "invitation_count",
+)
+
+
+@admin.display(description=_("personal code"))
+def personal_code_display(obj: Signer) -> str:
+    return obj.personal_code_masked if obj.personal_code_encrypted else ""
+
+
+class _ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class SigningInline(_ReadOnlyInline):
+    model = Signing
+    fk_name = "document"
+    fields = ("status", "needs_attention", "uploaded_at", "completed_at", "created_at")
+    readonly_fields = fields
+
+
+class SignerInline(_ReadOnlyInline):
+    model = Signer
+    fields = ("first_name", "last_name", "country_code", "personal_code_display", "email", "status", "signed_at")
+    readonly_fields = fields
+
+    @admin.display(description=_("personal code"))
+    def personal_code_display(self, obj: Signer) -> str:
+        return personal_code_display(obj)
+
+
+class SigningEventInline(_ReadOnlyInline):
+    model = SigningEvent
+    fk_name = "document"
+    fields = ("created_at", "kind", "signer", "actor", "processed", "error")
+    readonly_fields = fields
+    show_change_link = False
+    ordering = ("created_at", "pk")
+
+
+@admin.register(Document)
+class DocumentAdmin(admin.ModelAdmin):
+    list_display = ("title", "owner", "size", "created_at")
+    list_select_related = ("owner",)
+    search_fields = ("title", "uuid")
+    date_hierarchy = "created_at"
+    readonly_fields = ("uuid", "owner", "file", "original_filename", "size", "sha256", "content_type", "created_at")
+    fields = ("title", *readonly_fields)
+    inlines = (SigningInline, SignerInline, SigningEventInline)
+
+
+@admin.register(Signing)
+class SigningAdmin(admin.ModelAdmin):
+    list_display = ("document", "status", "needs_attention", "uploaded_at", "completed_at", "created_at")
+    list_filter = ("status", "needs_attention")
+    list_select_related = ("document",)
+    search_fields = ("document__title", "uuid")
+    # Tokens and the postback hash are deliberately absent: secrets never show in the admin.
+    readonly_fields = (
+        "uuid",
+        "document",
+        "status",
+        "uploaded_at",
+        "signed_file",
+        "signed_sha256",
+        "signed_size",
+        "completed_at",
+        "previous",
+        "created_at",
+        "updated_at",
+    )
+    fields = (*readonly_fields, "needs_attention", "attention_reason")
+
+
+@admin.register(Signer)
+class SignerAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "document", "country_code", "personal_code_display", "status", "invited_at")
+    list_filter = ("status", "country_code", "language")
+    list_select_related = ("document",)
+    search_fields = ("first_name", "last_name", "email", "document__title")
+    readonly_fields = ("uuid", "document", "signing", "dokobit_signer_id", "created_at", *_SIGNER_FIELDS)
+    fields = readonly_fields
+
+    @admin.display(description=_("personal code"))
+    def personal_code_display(self, obj: Signer) -> str:
+        return personal_code_display(obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Signers are added through the owner's page, which also tells Dokobit and invites them.
+        return False
+
+
+@admin.register(SigningEvent)
+class SigningEventAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "kind", "document", "signer", "actor", "processed")
+    list_filter = ("kind", "processed")
+    list_select_related = ("document", "signer", "actor")
+    search_fields = ("document__title",)
+    date_hierarchy = "created_at"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [field.name for field in SigningEvent._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,91 @@
+"""Invitation and completion e-mails, built from templates/emails/ in the recipient's language.
+
+Names and titles come from our own records and are autoescaped in the HTML part; subjects are
+flattened to one line because a header may never carry a line break.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
+
+if TYPE_CHECKING:
+    from identity.models import User
+    from signing.models import Document, Signer
+
+
+def _one_line(text: str, limit: int = 150) -> str:
+    return " ".join(str(text).split())[:limit]
+
+
+def _absolute(path: str) -> str:
+    # The configured public origin, never the Host header of some request.
+    return f"{settings.PORTAL_BASE_URL}{path}"
+
+
+def signer_link_url(*, signer: Signer) -> str:
+    """The portal link (``/sign/<token>/``) e-mailed to a signer; the same link on every resend."""
+    return _absolute(reverse("signing:signer-landing", kwargs={"token": signer.link_token}))
+
+
+def _message(*, to: str, language: str, subject: str, template: str, context: dict) -> EmailMultiAlternatives:
+    with translation.override(language):
+        text = render_to_string(f"emails/{template}.txt", context)
+        html = render_to_string(f"emails/{template}.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[to])
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def signer_invitation_message(*, signer: Signer) -> EmailMultiAlternatives:
+    """The e-mail asking ``signer`` to sign, with their portal link; no personal code in it."""
+    document = signer.document
+    owner = document.owner
+    requester = owner.get_full_name() or gettext("A portal user")
+    with translation.override(signer.language):
+        subject = _one_line(
+            gettext("%(requester)s asks you to sign “%(title)s”") % {"requester": requester, "title": document.title}
+        )
+        purpose = str(signer.get_signing_purpose_display())
+    context = {
+        "signer_name": str(signer),
+        "requester": requester,
+        "title": document.title,
+        "purpose": purpose,
+        "link": signer_link_url(signer=signer),
+    }
+    return _message(
+        to=signer.email, language=signer.language, subject=subject, template="signer_invite", context=context
+    )
+
+
+def signing_completed_message_for_owner(*, document: Document, owner: User) -> EmailMultiAlternatives:
+    """Tells the owner that everyone signed, with a link to download the signed file."""
+    with translation.override(owner.language):
+        subject = _one_line(gettext("“%(title)s” has been signed") % {"title": document.title})
+    context = {
+        "name": owner.get_full_name(),
+        "title": document.title,
+        "link": _absolute(reverse("signing:signed-download", kwargs={"uuid": document.uuid})),
+        "detail_link": _absolute(reverse("signing:document-detail", kwargs={"uuid": document.uuid})),
+    }
+    return _message(
+        to=owner.email, language=owner.language, subject=subject, template="signing_completed", context=context
+    )
+
+
+def signing_completed_message_for_signer(*, signer: Signer) -> EmailMultiAlternatives:
+    """Tells a signer the document is fully signed; their own portal link leads to the signed file."""
+    document = signer.document
+    with translation.override(signer.language):
+        subject = _one_line(gettext("“%(title)s” has been signed") % {"title": document.title})
+    context = {"name": str(signer), "title": document.title, "link": signer_link_url(signer=signer), "detail_link": ""}
+    return _message(
+        to=signer.email, language=signer.language, subject=subject, template="signing_completed", context=context
+    )

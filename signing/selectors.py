@@ -1,0 +1,116 @@
+"""Reads of documents, signings and signers (writes are in ``signing.services``)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.http import Http404
+from django.urls import reverse
+from django.utils.crypto import constant_time_compare
+
+from signing.models import Document, Signer, Signing
+
+if TYPE_CHECKING:
+    from identity.models import User
+
+# Where document_list_for_owner leaves the prefetched signings, newest first.
+_SIGNINGS_ATTR = "signings_newest_first"
+
+
+def token_hash(token: str) -> str:
+    """SHA-256 hex of a random secret (link tokens, postback secrets): what the database keeps."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def document_list_for_owner(*, owner: User) -> QuerySet[Document]:
+    """The owner's documents, newest first, with the current signing and signer counts (no N+1)."""
+    newest = Signing.objects.filter(document=OuterRef("pk")).order_by("-created_at", "-pk")
+    return (
+        Document.objects.filter(owner=owner)
+        .annotate(
+            signer_count=Count("signers", filter=~Q(signers__status=Signer.Status.REMOVED), distinct=True),
+            signed_count=Count("signers", filter=Q(signers__status=Signer.Status.SIGNED), distinct=True),
+            current_status=Subquery(newest.values("status")[:1]),
+        )
+        .prefetch_related(
+            Prefetch("signings", queryset=Signing.objects.order_by("-created_at", "-pk"), to_attr=_SIGNINGS_ATTR)
+        )
+    )
+
+
+def document_get_for_user(*, user: User, uuid: Any) -> Document:
+    """The document with this uuid if ``user`` owns it (or is staff); otherwise Http404."""
+    documents = Document.objects.all() if user.is_staff else Document.objects.filter(owner=user)
+    try:
+        return documents.get(uuid=uuid)
+    except (Document.DoesNotExist, ValueError, TypeError) as err:
+        raise Http404 from err
+
+
+def signing_current(*, document: Document) -> Signing | None:
+    """The newest signing of the document (re-uploads make new ones), or None."""
+    prefetched = getattr(document, _SIGNINGS_ATTR, None)
+    if prefetched is not None:
+        return prefetched[0] if prefetched else None
+    return document.signings.order_by("-created_at", "-pk").first()
+
+
+def signer_get_by_link_token(*, token: str) -> Signer | None:
+    """The signer whose e-mailed link carries ``token``, or None.
+
+    Looked up by the SHA-256 of the token, so the lookup time does not depend on how much of a
+    guessed token is right.
+    """
+    if not token or len(token) > 200:
+        return None
+    return (
+        Signer.objects.select_related("document", "document__owner", "signing")
+        .filter(link_token_hash=token_hash(token))
+        .first()
+    )
+
+
+def signing_get_by_postback_secret(*, signing_uuid: Any, secret: str) -> Signing | None:
+    """The signing whose postback URL carries this secret, or None (wrong or unknown)."""
+    if not secret or len(secret) > 200:
+        return None
+    try:
+        signing = Signing.objects.select_related("document").filter(uuid=signing_uuid).first()
+    except (ValueError, TypeError):
+        return None
+    # Hash first, then compare in constant time: the stored value is only ever the hash.
+    candidate = token_hash(secret)
+    if signing is None or not signing.postback_secret_hash:
+        return None
+    if not constant_time_compare(candidate, signing.postback_secret_hash):
+        return None
+    return signing
+
+
+def document_status_payload(*, document: Document) -> dict[str, Any]:
+    """JSON for the live status poll of a document page (labels are in the active language)."""
+    signing = signing_current(document=document)
+    signers = [
+        {
+            "uuid": str(signer.uuid),
+            "name": str(signer),
+            "status": signer.status,
+            "status_label": str(signer.get_status_display()),
+            "signed_at": signer.signed_at.isoformat() if signer.signed_at else None,
+        }
+        for signer in document.signers.exclude(status=Signer.Status.REMOVED).order_by("position", "pk")
+    ]
+    if signing is None:
+        return {"status": None, "status_label": "", "final": False, "needs_attention": False, "signers": signers}
+    payload: dict[str, Any] = {
+        "status": signing.status,
+        "status_label": str(signing.get_status_display()),
+        "final": signing.status in Signing.FINAL_STATUSES or signing.status == Signing.Status.FAILED,
+        "needs_attention": signing.needs_attention,
+        "signers": signers,
+    }
+    if signing.status == Signing.Status.COMPLETED and signing.signed_file:
+        payload["signed_file_url"] = reverse("signing:signed-download", kwargs={"uuid": document.uuid})
+    return payload

@@ -1,0 +1,853 @@
+"""Writes of the signing app: documents, sending to Dokobit, postbacks, owner actions.
+
+Dokobit is reached only through :class:`signing.client.DocumentsClient`. Each outcome is kept as
+the signing's state plus a :class:`SigningEvent`; user-facing failures raise
+:class:`signing.errors.SigningError` subclasses with a translatable message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.files import File
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext
+
+from identity.personal_codes import personal_code_lookup
+from portal.crypto import encrypt_text
+from portal.http import GatewayError, GatewayNotFound, GatewayUnavailable
+from signing.client import DocumentsClient, DownloadRefused, SignerSpec, SigningStatus
+from signing.errors import (
+    DocumentTampered,
+    GatewayRefused,
+    GatewayTemporarilyUnavailable,
+    SignerAlreadyAdded,
+    SignerLimitReached,
+    SigningError,
+    SigningNotAllowed,
+)
+from signing.models import Document, Signer, Signing, SigningEvent
+from signing.selectors import token_hash
+
+if TYPE_CHECKING:
+    from django.core.files.uploadedfile import UploadedFile
+
+    from identity.models import User
+
+logger = logging.getLogger(__name__)
+
+# Languages Dokobit's signing page speaks (signing/create ``language``).
+DOKOBIT_LANGUAGES = ("en", "et", "is", "lt", "lv", "ru")
+# The forward order of a signing's life; a transition may only move right.
+_STATUS_ORDER = {
+    Signing.Status.QUEUED: 0,
+    Signing.Status.UPLOADING: 1,
+    Signing.Status.CREATING: 2,
+    Signing.Status.PENDING: 3,
+    Signing.Status.PARTIALLY_SIGNED: 4,
+    Signing.Status.COMPLETED: 5,
+}
+# Signings Dokobit knows about and still collects signatures for.
+_LIVE_STATUSES = (Signing.Status.PENDING, Signing.Status.PARTIALLY_SIGNED)
+_TOKEN_BYTES = 32  # 256-bit link tokens and postback secrets
+
+
+@dataclass
+class SignerData:
+    """A signer as entered by the document owner (validated by the form)."""
+
+    first_name: str
+    last_name: str
+    country_code: str
+    personal_code: str
+    email: str
+    signing_purpose: str
+    language: str
+    phone: str = ""
+
+
+class SigningSendFailed(Exception):
+    """Sending cannot succeed by retrying; ``reason`` is a plain-language explanation."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+def _client() -> DocumentsClient:
+    return DocumentsClient()
+
+
+def enqueue(task: Any, *args: Any, **kwargs: Any) -> None:
+    """Publish a task, logging instead of failing when that is impossible.
+
+    Runs from ``transaction.on_commit``: the data is already committed, so a broker outage (or,
+    with eager tasks, a gateway outage) must not turn the user's request into an error.
+    """
+    try:
+        task.delay(*args, **kwargs)
+    except Exception:  # anything the broker or an eager task raises; the state is already in the DB
+        logger.exception("could not run task %s", getattr(task, "name", task))
+
+
+def _on_commit(task: Any, *args: Any, **kwargs: Any) -> None:
+    transaction.on_commit(lambda: enqueue(task, *args, **kwargs))
+
+
+def _event(
+    *,
+    signing: Signing,
+    kind: str,
+    signer: Signer | None = None,
+    actor: User | None = None,
+    actor_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+    dedup_key: str | None = None,
+    error: str = "",
+) -> SigningEvent | None:
+    """Record an audit event; with a ``dedup_key`` already used, write nothing and return None."""
+    fields = {
+        "document_id": signing.document_id,
+        "signing": signing,
+        "signer": signer,
+        "kind": kind,
+        "actor_id": actor.pk if actor is not None else actor_id,
+        "payload": payload or {},
+        "error": error,
+    }
+    if dedup_key is None:
+        return SigningEvent.objects.create(**fields)
+    try:
+        with transaction.atomic():
+            return SigningEvent.objects.create(dedup_key=dedup_key, **fields)
+    except IntegrityError:
+        return None
+
+
+def _advance(signing: Signing, status: str) -> bool:
+    """Move ``signing`` forward to ``status`` (in memory); never backwards, never out of a final state."""
+    current = _STATUS_ORDER.get(signing.status)
+    target = _STATUS_ORDER.get(status)
+    if current is None or target is None or target <= current:
+        return False
+    signing.status = status
+    return True
+
+
+def _new_secret() -> tuple[str, str]:
+    secret = secrets.token_urlsafe(_TOKEN_BYTES)
+    return secret, token_hash(secret)
+
+
+def _signer_spec(signer: Signer) -> SignerSpec:
+    # The personal code and country bind the Dokobit signer to the person we were asked for (T21).
+    return SignerSpec(
+        id=signer.dokobit_signer_id,
+        name=signer.first_name,
+        surname=signer.last_name,
+        code=signer.personal_code,
+        country_code=signer.country_code,
+        phone=signer.phone,
+        signing_purpose=signer.signing_purpose,
+    )
+
+
+def _signing_language(signers: list[Signer]) -> str:
+    language = signers[0].language if signers else "en"
+    return language if language in DOKOBIT_LANGUAGES else "en"
+
+
+def _postback_url(*, signing: Signing, secret: str) -> str:
+    path = reverse("signing:postback", kwargs={"signing_uuid": signing.uuid, "secret": secret})
+    return f"{settings.PORTAL_BASE_URL}{path}"
+
+
+def _gateway_user_error(err: GatewayError) -> SigningError:
+    if isinstance(err, GatewayUnavailable):
+        return GatewayTemporarilyUnavailable()
+    return GatewayRefused()
+
+
+# --- documents --------------------------------------------------------------------------------
+
+
+class _HashingFile(File):
+    """Hands the storage the upload's bytes while hashing and counting exactly what it read."""
+
+    def __init__(self, file: Any, name: str) -> None:
+        super().__init__(file, name=name)
+        self._restart()
+
+    def _restart(self) -> None:
+        self.sha256 = hashlib.sha256()
+        self.bytes_read = 0
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        if offset == 0 and whence == 0:
+            self._restart()
+        return self.file.seek(offset, whence)
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.file.read(size)
+        self.sha256.update(data)
+        self.bytes_read += len(data)
+        return data
+
+
+def _new_signer(*, document: Document, signing: Signing | None, data: SignerData, position: int) -> Signer:
+    link_token = secrets.token_urlsafe(_TOKEN_BYTES)
+    signer = Signer(
+        document=document,
+        signing=signing,
+        position=position,
+        first_name=data.first_name.strip(),
+        last_name=data.last_name.strip(),
+        email=data.email.strip(),
+        phone=data.phone.strip(),
+        signing_purpose=data.signing_purpose,
+        language=data.language,
+        # Opaque id for Dokobit's signers map: no personal data leaves with it.
+        dokobit_signer_id=secrets.token_hex(16),
+        link_token_hash=token_hash(link_token),
+        link_token_encrypted=encrypt_text(link_token),
+    )
+    signer.set_personal_code(data.country_code, data.personal_code)
+    return signer
+
+
+@transaction.atomic
+def document_create(
+    *, owner: User, uploaded_file: UploadedFile | File, title: str, signers: list[SignerData]
+) -> Document:
+    """Store an (already validated) file with its signers and queue sending it to Dokobit."""
+    if len(signers) > settings.SIGNING_MAX_SIGNERS:
+        raise SignerLimitReached()
+    lookups = [personal_code_lookup(s.country_code, s.personal_code) for s in signers]
+    if len(set(lookups)) != len(lookups):
+        raise SignerAlreadyAdded()
+    document = Document(
+        owner=owner,
+        title=title.strip(),
+        original_filename=(getattr(uploaded_file, "name", "") or "")[:255],
+        content_type="application/pdf",
+    )
+    hashing = _HashingFile(uploaded_file, name="document.pdf")
+    # The storage name is generated from the uuid (models.document_upload_to), never the user's.
+    document.file.save("document.pdf", hashing, save=False)
+    document.sha256 = hashing.sha256.hexdigest()
+    document.size = hashing.bytes_read
+    document.save()
+    signing = Signing.objects.create(document=document, status=Signing.Status.QUEUED)
+    for position, data in enumerate(signers):
+        _new_signer(document=document, signing=signing, data=data, position=position).save()
+    _event(signing=signing, kind=SigningEvent.Kind.CREATED, actor=owner, payload={"signers": len(signers)})
+    from signing.tasks import signing_send_task
+
+    _on_commit(signing_send_task, signing.pk)
+    return document
+
+
+def document_file_verified(*, document: Document) -> File:
+    """The stored file, opened at its start, after checking it still has the SHA-256 taken at upload.
+
+    Raises DocumentTampered when the bytes changed (WYSIWYS: what is shown and sent is what was hashed).
+    """
+    handle = document.file.storage.open(document.file.name, "rb")
+    hasher = hashlib.sha256()
+    for chunk in iter(lambda: handle.read(64 * 1024), b""):
+        hasher.update(chunk)
+    if not constant_time_compare(hasher.hexdigest(), document.sha256):
+        handle.close()
+        logger.error("document %s no longer matches its SHA-256", document.uuid)
+        raise DocumentTampered()
+    handle.seek(0)
+    return handle
+
+
+# --- sending (the signing_send_task) ----------------------------------------------------------
+
+
+def _locked(signing_id: int) -> Signing:
+    return Signing.objects.select_for_update().select_related("document", "document__owner").get(pk=signing_id)
+
+
+def signing_send(*, signing_id: int) -> None:
+    """Upload the document, wait until Dokobit accepts it, create the signing and invite the signers.
+
+    Safe to run again: each step looks at what an earlier run stored and continues from there.
+    GatewayUnavailable propagates so the task retries; permanent failures mark the signing failed.
+    Deliberately not atomic: each step commits on its own, so a retry sees how far the last run got.
+    """
+    try:
+        _signing_send_steps(signing_id=signing_id)
+    except SigningSendFailed as failure:
+        signing_mark_failed(signing_id=signing_id, reason=failure.reason)
+    except DocumentTampered:
+        signing_mark_failed(
+            signing_id=signing_id, reason=gettext("The stored document changed after upload; it was not sent.")
+        )
+    except GatewayUnavailable:
+        raise
+    except GatewayError as err:
+        signing_mark_failed(signing_id=signing_id, reason=_plain_reason(err), error=str(err))
+
+
+def _plain_reason(err: GatewayError) -> str:
+    if isinstance(err, GatewayNotFound):
+        return gettext("Dokobit no longer knows this document. It has to be sent again.")
+    if err.status_code in (401, 403):
+        return gettext("Dokobit refused the portal's access token. An administrator must check the settings.")
+    return gettext("Dokobit rejected the document or its signers. An administrator must check the details.")
+
+
+def _signing_send_steps(*, signing_id: int) -> None:
+    client = _client()
+    with transaction.atomic():
+        signing = _locked(signing_id)
+        if signing.status not in (Signing.Status.QUEUED, Signing.Status.UPLOADING, Signing.Status.CREATING):
+            # Already sent (or cancelled/failed): only invitations that did not go out yet remain.
+            if signing.status in _LIVE_STATUSES:
+                _queue_missing_invitations(signing)
+            return
+        if _advance(signing, Signing.Status.UPLOADING):
+            signing.save(update_fields=["status", "updated_at"])
+
+    if not signing.dokobit_file_token:
+        document = signing.document
+        with document_file_verified(document=document) as handle:
+            uploaded = client.file_upload(name=f"{document.uuid}.pdf", fileobj=handle, digest=document.sha256)
+        with transaction.atomic():
+            signing = _locked(signing_id)
+            if signing.status in (Signing.Status.CANCELLED, Signing.Status.FAILED):
+                return
+            signing.dokobit_file_token = uploaded.token
+            # Dokobit deletes its copy 30 days after this.
+            signing.uploaded_at = timezone.now()
+            signing.save(update_fields=["dokobit_file_token", "uploaded_at", "updated_at"])
+
+    if not signing.dokobit_token:
+        _wait_until_uploaded(client, signing.dokobit_file_token)
+        _create_at_gateway(client, signing_id=signing_id)
+
+
+def _wait_until_uploaded(client: DocumentsClient, file_token: str) -> None:
+    deadline = time.monotonic() + settings.SIGNING_UPLOAD_TIMEOUT
+    while True:
+        status = client.file_upload_status(file_token)
+        if status.status == "uploaded":
+            return
+        if status.status != "pending":
+            raise SigningSendFailed(gettext("Dokobit could not process the uploaded file."))
+        if time.monotonic() >= deadline:
+            raise SigningSendFailed(gettext("Dokobit did not finish processing the uploaded file in time."))
+        time.sleep(settings.SIGNING_UPLOAD_POLL_INTERVAL)
+
+
+def _create_at_gateway(client: DocumentsClient, *, signing_id: int) -> None:
+    # Step 1: mark "creating" and commit before the call, so a retry after an ambiguous time-out
+    # (Dokobit may have created the signing, we never heard) can tell that it happened.
+    with transaction.atomic():
+        signing = _locked(signing_id)
+        if signing.dokobit_token or signing.status not in (Signing.Status.UPLOADING, Signing.Status.CREATING):
+            return
+        if signing.status == Signing.Status.CREATING:
+            # An earlier attempt may have created a signing at Dokobit that we never heard of.
+            # For now it is recorded and we create again (the orphan, if any, gets no postbacks:
+            # its secret is replaced below). Issue 4 hardens this: reconcile or delete the orphan
+            # before creating again.
+            attempts = SigningEvent.objects.filter(signing=signing, kind=SigningEvent.Kind.ERROR).count()
+            _event(
+                signing=signing,
+                kind=SigningEvent.Kind.ERROR,
+                payload={"step": "signing/create", "note": "retrying after an attempt without an answer"},
+                dedup_key=f"signing:{signing.pk}:create-retry:{attempts}",
+                error="previous signing/create attempt ended without an answer",
+            )
+        _advance(signing, Signing.Status.CREATING)
+        secret, signing.postback_secret_hash = _new_secret()
+        signing.save(update_fields=["status", "postback_secret_hash", "updated_at"])
+        signers = list(signing.signers.exclude(status=Signer.Status.REMOVED).order_by("position", "pk"))
+        document = signing.document
+
+    # Step 2: the call itself, outside any transaction.
+    created = client.signing_create(
+        name=document.title,
+        file_token=signing.dokobit_file_token,
+        signers=[_signer_spec(signer) for signer in signers],
+        postback_url=_postback_url(signing=signing, secret=secret),
+        language=_signing_language(signers),
+    )
+
+    # Step 3: keep the tokens and invite.
+    with transaction.atomic():
+        signing = _locked(signing_id)
+        if signing.status == Signing.Status.CANCELLED:
+            # Cancelled while the create call was under way: do not leave a live signing behind.
+            _delete_quietly(client, created.token)
+            return
+        signing.dokobit_token = created.token
+        _advance(signing, Signing.Status.PENDING)
+        signing.save(update_fields=["dokobit_token", "status", "updated_at"])
+        for signer in signers:
+            token = created.signers.get(signer.dokobit_signer_id, "")
+            signer.set_dokobit_token(token)
+            signer.save(update_fields=["dokobit_token_encrypted"])
+        _event(signing=signing, kind=SigningEvent.Kind.SENT, payload={"signers": len(signers)})
+        _queue_missing_invitations(signing)
+
+
+def _delete_quietly(client: DocumentsClient, token: str) -> None:
+    try:
+        client.signing_delete(token)
+    except GatewayError:
+        logger.warning("could not delete a signing created after cancellation")
+
+
+def _queue_missing_invitations(signing: Signing) -> None:
+    from signing.tasks import signer_invite_email_task
+
+    for signer_id in signing.signers.filter(status=Signer.Status.PENDING, invited_at__isnull=True).values_list(
+        "pk", flat=True
+    ):
+        _on_commit(signer_invite_email_task, signer_id)
+
+
+def signing_mark_failed(*, signing_id: int, reason: str, error: str = "") -> None:
+    """Park a signing that cannot proceed on its own: failed, needs attention, with an ERROR event."""
+    with transaction.atomic():
+        signing = _locked(signing_id)
+        if signing.status in Signing.FINAL_STATUSES:
+            return
+        signing.status = Signing.Status.FAILED
+        signing.needs_attention = True
+        signing.attention_reason = reason
+        signing.save(update_fields=["status", "needs_attention", "attention_reason", "updated_at"])
+        _event(signing=signing, kind=SigningEvent.Kind.ERROR, payload={"reason": reason}, error=error[:2000])
+    logger.warning("signing %s failed and needs attention", signing_id)
+
+
+def signing_flag_attention(*, signing_id: int, reason: str, key: str, error: str = "") -> None:
+    """Ask a person to look at a signing without changing its status (e.g. retries ran out)."""
+    with transaction.atomic():
+        signing = _locked(signing_id)
+        _flag(signing, reason, dedup_key=f"signing:{signing.pk}:{key}", error=error)
+
+
+def _flag(signing: Signing, reason: str, *, dedup_key: str, error: str = "") -> None:
+    """Mark a signing as needing a person's attention without changing its status."""
+    signing.needs_attention = True
+    signing.attention_reason = reason
+    signing.save(update_fields=["needs_attention", "attention_reason", "updated_at"])
+    _event(signing=signing, kind=SigningEvent.Kind.ERROR, payload={"reason": reason}, dedup_key=dedup_key, error=error)
+
+
+# --- invitations ------------------------------------------------------------------------------
+
+
+def signer_invite_send(*, signer_id: int, resend: bool = False, actor_id: int | None = None) -> bool:
+    """E-mail a signer their portal link; returns whether a message went out.
+
+    Without ``resend`` it sends at most once (``invited_at`` is set only after a successful send,
+    under a row lock, so a retry after an SMTP failure neither duplicates nor loses the invite).
+    """
+    from signing.emails import signer_invitation_message
+
+    with transaction.atomic():
+        signer = Signer.objects.select_for_update().select_related("document__owner", "signing").get(pk=signer_id)
+        signing = signer.signing
+        if signer.status != Signer.Status.PENDING or signing is None or signing.status not in _LIVE_STATUSES:
+            return False
+        if signer.invited_at and not resend:
+            return False
+        signer_invitation_message(signer=signer).send()
+        signer.invited_at = timezone.now()
+        signer.invitation_count += 1
+        signer.save(update_fields=["invited_at", "invitation_count"])
+        _event(
+            signing=signing,
+            kind=SigningEvent.Kind.INVITATION_SENT,
+            signer=signer,
+            actor_id=actor_id,
+            payload={"resend": resend, "count": signer.invitation_count},
+        )
+    return True
+
+
+# --- postbacks and synchronisation ------------------------------------------------------------
+
+_POSTBACK_KEYS = ("action", "status", "file_digest", "valid_to", "signature_id")
+_SIGNER_INFO_KEYS = ("country_code", "signing_time", "signing_option", "type")
+
+
+def _postback_signer_ref(signing: Signing, value: Any) -> str:
+    """Our signer id if the postback names one of ours; otherwise a hash (old payloads used codes)."""
+    text = str(value) if value is not None else ""
+    if not text:
+        return ""
+    if signing.signers.filter(dokobit_signer_id=text).exists():
+        return text
+    return "h:" + hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def postback_clean(*, signing: Signing, payload: dict[str, Any]) -> dict[str, Any]:
+    """The postback as stored: an allowlist of fields, so no personal code, certificate or token is kept."""
+    cleaned: dict[str, Any] = {key: str(payload[key])[:200] for key in _POSTBACK_KEYS if key in payload}
+    if "signer" in payload:
+        cleaned["signer"] = _postback_signer_ref(signing, payload["signer"])
+    info = payload.get("signer_info")
+    if isinstance(info, dict):
+        cleaned["signer_info"] = {key: str(info[key])[:100] for key in _SIGNER_INFO_KEYS if key in info}
+    return cleaned
+
+
+@transaction.atomic
+def postback_record(*, signing: Signing, payload: dict) -> SigningEvent | None:
+    """Store a postback once and queue its processing; a duplicate writes nothing and returns None.
+
+    The body is only a hint: processing asks Dokobit's status endpoint before changing anything.
+    """
+    cleaned = postback_clean(signing=signing, payload=payload)
+    identity = "|".join(
+        [str(signing.pk), cleaned.get("action", ""), cleaned.get("signer", ""), cleaned.get("file_digest", "")]
+    )
+    event = _event(
+        signing=signing,
+        kind=SigningEvent.Kind.POSTBACK,
+        payload=cleaned,
+        dedup_key="postback:" + hashlib.sha256(identity.encode()).hexdigest(),
+    )
+    if event is None:
+        return None
+    event.processed = False
+    event.save(update_fields=["processed"])
+    from signing.tasks import signing_postback_process_task
+
+    _on_commit(signing_postback_process_task, event.pk)
+    return event
+
+
+def postback_process(*, event_id: int) -> None:
+    """Process one recorded postback: synchronise its signing with Dokobit, then mark it processed."""
+    event = SigningEvent.objects.select_related("signing").get(pk=event_id)
+    if event.processed or event.signing is None:
+        return
+    try:
+        signing_sync_from_gateway(signing=event.signing)
+    except GatewayUnavailable:
+        raise
+    except GatewayError as err:
+        SigningEvent.objects.filter(pk=event.pk).update(error=str(err)[:2000])
+        raise
+    SigningEvent.objects.filter(pk=event.pk).update(processed=True, processed_at=timezone.now(), error="")
+
+
+def _parse_time(value: str) -> datetime:
+    """Dokobit's ``signing_time`` ("2015-07-07 14:34:12" or ISO-8601); now when missing or odd."""
+    try:
+        parsed = datetime.fromisoformat(value.replace(" ", "T", 1)) if value else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        return timezone.now()
+    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+
+
+def signing_sync_from_gateway(*, signing: Signing) -> Signing:
+    """Bring our signing in line with Dokobit's status endpoint (the only source of truth).
+
+    Under a row lock: marks signers signed, flags signatures by people not on our list (T21),
+    and on completion downloads the signed file from the status answer's ``file`` URL (only the
+    configured gateway), verifies its digest, stores it and queues the completion e-mails once.
+    Raises GatewayUnavailable (and DownloadRejected) for a retry; other gateway errors flag the
+    signing and are raised to the caller.
+    """
+    client = _client()
+    with transaction.atomic():
+        signing = _locked(signing.pk)
+        if not signing.dokobit_token or signing.status not in _LIVE_STATUSES:
+            return signing
+        try:
+            status = client.signing_status(signing.dokobit_token)
+        except GatewayNotFound as err:
+            _flag(
+                signing,
+                gettext("Dokobit no longer knows this signing."),
+                dedup_key=f"signing:{signing.pk}:not-found",
+                error=str(err)[:2000],
+            )
+            return signing
+        _apply_status(client, signing, status)
+    return signing
+
+
+def _apply_status(client: DocumentsClient, signing: Signing, status: SigningStatus) -> None:
+    signers = {s.dokobit_signer_id: s for s in signing.signers.exclude(status=Signer.Status.REMOVED)}
+    unknown = sorted(set(status.signers) - set(signers))
+    if unknown:
+        # Someone Dokobit lists is not a signer we asked for: never call that a completed signing.
+        _flag(
+            signing,
+            gettext("Dokobit reports a signer who is not on this document's list of signers."),
+            dedup_key=f"signing:{signing.pk}:unknown-signer",
+            error=f"{len(unknown)} unknown signer id(s)",
+        )
+
+    for signer_id, state in status.signers.items():
+        signer = signers.get(signer_id)
+        if signer is None:
+            continue
+        if state.status == "signed" and signer.status != Signer.Status.SIGNED:
+            signer.status = Signer.Status.SIGNED
+            signer.signed_at = _parse_time(state.signing_time)
+            signer.save(update_fields=["status", "signed_at"])
+            _event(
+                signing=signing,
+                kind=SigningEvent.Kind.SIGNER_SIGNED,
+                signer=signer,
+                dedup_key=f"signing:{signing.pk}:signed:{signer.pk}",
+            )
+        elif state.status == "failed" and signer.status == Signer.Status.PENDING:
+            signer.status = Signer.Status.FAILED
+            signer.save(update_fields=["status"])
+
+    if unknown:
+        return
+    if status.status in ("completed", "archived"):
+        _complete(client, signing, status)
+    elif status.status == "failed":
+        _flag(
+            signing,
+            gettext("Dokobit reports that the signing failed."),
+            dedup_key=f"signing:{signing.pk}:gateway-failed",
+        )
+    elif any(s.status == Signer.Status.SIGNED for s in signers.values()) and _advance(
+        signing, Signing.Status.PARTIALLY_SIGNED
+    ):
+        signing.save(update_fields=["status", "updated_at"])
+
+
+def _complete(client: DocumentsClient, signing: Signing, status: SigningStatus) -> None:
+    if not status.file_url:
+        _flag(
+            signing,
+            gettext("Dokobit reports the signing as completed but offers no signed file."),
+            dedup_key=f"signing:{signing.pk}:no-file",
+        )
+        return
+    with tempfile.TemporaryFile() as tmp:
+        try:
+            result = client.signed_file_download(
+                status.file_url,
+                dest=tmp,
+                expected_digest=status.file_digest,
+                max_bytes=settings.SIGNING_DOWNLOAD_MAX_BYTES,
+            )
+        except DownloadRefused as err:
+            _flag(
+                signing,
+                gettext("The signed file is offered from an address the portal does not trust; it was not fetched."),
+                dedup_key=f"signing:{signing.pk}:download-refused",
+                error=str(err)[:2000],
+            )
+            return
+        # The file is stored before the status moves, so "completed" always has its file.
+        signing.signed_file.save(f"{signing.uuid}.pdf", File(tmp), save=False)
+    signing.signed_sha256 = result.sha256
+    signing.signed_size = result.size
+    signing.completed_at = timezone.now()
+    _advance(signing, Signing.Status.COMPLETED)
+    signing.save()
+    _event(
+        signing=signing,
+        kind=SigningEvent.Kind.COMPLETED,
+        payload={"sha256": result.sha256, "size": result.size},
+        dedup_key=f"signing:{signing.pk}:completed",
+    )
+    from signing.tasks import signing_completed_email_task
+
+    _on_commit(signing_completed_email_task, signing.pk)
+
+
+def signing_completed_notify(*, signing_id: int) -> int:
+    """E-mail the owner and the signers that the document is signed; each recipient at most once."""
+    from signing.emails import signing_completed_message_for_owner, signing_completed_message_for_signer
+
+    signing = Signing.objects.select_related("document__owner").get(pk=signing_id)
+    if signing.status != Signing.Status.COMPLETED:
+        return 0
+    document = signing.document
+    recipients: list[tuple[str, Signer | None, Callable[[], Any]]] = []
+    if document.owner.email:
+        recipients.append(
+            ("owner", None, lambda: signing_completed_message_for_owner(document=document, owner=document.owner))
+        )
+    for signer in signing.signers.filter(status=Signer.Status.SIGNED):
+        recipients.append(
+            (f"signer:{signer.pk}", signer, lambda signer=signer: signing_completed_message_for_signer(signer=signer))
+        )
+    sent = 0
+    for key, signer, build in recipients:
+        # The event and the send commit together: a failed send leaves no key, so a retry sends it.
+        with transaction.atomic():
+            event = _event(
+                signing=signing,
+                kind=SigningEvent.Kind.COMPLETED,
+                signer=signer,
+                payload={"notified": "owner" if signer is None else "signer"},
+                dedup_key=f"signing:{signing.pk}:completed-mail:{key}",
+            )
+            if event is None:
+                continue
+            build().send()
+            sent += 1
+    return sent
+
+
+# --- owner actions ----------------------------------------------------------------------------
+
+
+def _current_open_signing(document: Document) -> Signing:
+    signing = document.signings.select_for_update().order_by("-created_at", "-pk").first()
+    if signing is None or not signing.is_open:
+        raise SigningNotAllowed()
+    return signing
+
+
+@transaction.atomic
+def signer_add(*, document: Document, data: SignerData, actor: User) -> Signer:
+    """Add a signer; when Dokobit already has the signing, add them there too and invite them."""
+    signing = _current_open_signing(document)
+    if signing.status == Signing.Status.CREATING:
+        # The create call may be under way with the old list; adding now could miss Dokobit.
+        raise SigningNotAllowed(gettext("The document is being sent for signing. Please try again in a minute."))
+    active = document.signers.exclude(status=Signer.Status.REMOVED)
+    if active.count() >= settings.SIGNING_MAX_SIGNERS:
+        raise SignerLimitReached()
+    lookup = personal_code_lookup(data.country_code, data.personal_code)
+    existing = document.signers.filter(pc_lookup=lookup).first()
+    if existing is not None:
+        if existing.status != Signer.Status.REMOVED:
+            raise SignerAlreadyAdded()
+        # The unique (document, person) row is reused with a fresh link and Dokobit id.
+        existing.delete()
+    position = (document.signers.order_by("-position").values_list("position", flat=True).first() or 0) + 1
+    signer = _new_signer(document=document, signing=signing, data=data, position=position)
+    signer.save()
+    if signing.status in _LIVE_STATUSES:
+        try:
+            tokens = _client().signer_add(signing.dokobit_token, signers=[_signer_spec(signer)])
+        except GatewayError as err:
+            logger.warning("addsigner failed: %s", type(err).__name__)
+            raise _gateway_user_error(err) from err
+        signer.set_dokobit_token(tokens.get(signer.dokobit_signer_id, ""))
+        signer.save(update_fields=["dokobit_token_encrypted"])
+        from signing.tasks import signer_invite_email_task
+
+        _on_commit(signer_invite_email_task, signer.pk)
+    _event(signing=signing, kind=SigningEvent.Kind.SIGNER_ADDED, signer=signer, actor=actor)
+    return signer
+
+
+@transaction.atomic
+def signer_remove(*, signer: Signer, actor: User) -> None:
+    """Remove a signer who has not signed yet, at Dokobit too when the signing is live."""
+    signer = Signer.objects.select_for_update().get(pk=signer.pk)
+    signing = _current_open_signing(signer.document)
+    if signer.status != Signer.Status.PENDING or signer.signing_id != signing.pk:
+        raise SigningNotAllowed(gettext("Only a signer who has not signed yet can be removed."))
+    if signing.status == Signing.Status.CREATING:
+        raise SigningNotAllowed(gettext("The document is being sent for signing. Please try again in a minute."))
+    if signing.status in _LIVE_STATUSES:
+        try:
+            _client().signer_remove(signing.dokobit_token, signer_ids=[signer.dokobit_signer_id])
+        except GatewayError as err:
+            logger.warning("removesigner failed: %s", type(err).__name__)
+            raise _gateway_user_error(err) from err
+    signer.status = Signer.Status.REMOVED
+    signer.set_dokobit_token("")
+    signer.save(update_fields=["status", "dokobit_token_encrypted"])
+    _event(signing=signing, kind=SigningEvent.Kind.SIGNER_REMOVED, signer=signer, actor=actor)
+
+
+@transaction.atomic
+def signer_invite_resend(*, signer: Signer, actor: User) -> None:
+    """Send the invitation again, with the same personal link."""
+    signer = Signer.objects.select_related("signing").get(pk=signer.pk)
+    signing = signer.signing
+    if signer.status != Signer.Status.PENDING or signing is None or signing.status not in _LIVE_STATUSES:
+        raise SigningNotAllowed(gettext("An invitation can only be re-sent to a signer who has not signed yet."))
+    from signing.tasks import signer_invite_email_task
+
+    _on_commit(signer_invite_email_task, signer.pk, resend=True, actor_id=actor.pk)
+
+
+@transaction.atomic
+def signing_cancel(*, signing: Signing, actor: User) -> None:
+    """Cancel an unfinished signing: delete it at Dokobit and close every signer link."""
+    signing = _locked(signing.pk)
+    if not signing.is_open and signing.status != Signing.Status.FAILED:
+        raise SigningNotAllowed()
+    if signing.dokobit_token:
+        try:
+            _client().signing_delete(signing.dokobit_token)
+        except GatewayNotFound:
+            pass  # Already gone at Dokobit (e.g. after 30 days): cancelling is still right.
+        except GatewayError as err:
+            logger.warning("signing delete failed: %s", type(err).__name__)
+            raise _gateway_user_error(err) from err
+    signing.status = Signing.Status.CANCELLED
+    signing.save(update_fields=["status", "updated_at"])
+    _event(signing=signing, kind=SigningEvent.Kind.CANCELLED, actor=actor)
+
+
+# --- the signer's way to Dokobit ---------------------------------------------------------------
+
+
+def _eid_person(eid_result: Any) -> tuple[str, str] | None:
+    """(country, personal code) from an identity result, a dict with those keys, or None."""
+    if isinstance(eid_result, dict):
+        country = eid_result.get("country_code", "")
+        code = eid_result.get("code") or eid_result.get("personal_code") or ""
+    else:
+        country = getattr(eid_result, "country_code", "")
+        code = getattr(eid_result, "code", "") or getattr(eid_result, "personal_code", "")
+    if not country or not code:
+        return None
+    return str(country), str(code)
+
+
+def signer_verify_identity(*, signer: Signer, eid_result: Any) -> bool:
+    """Whether the person proven by ``eid_result`` is this signer (same country and personal code)."""
+    lookup = getattr(eid_result, "pc_lookup", None)
+    if not lookup:
+        person = _eid_person(eid_result)
+        if person is None:
+            return False
+        lookup = personal_code_lookup(*person)
+    return constant_time_compare(lookup, signer.pc_lookup)
+
+
+def signer_signing_url(*, signer: Signer) -> str:
+    """Dokobit's signing page for a verified signer. A bearer secret: never log or e-mail it."""
+    signing = signer.signing
+    if (
+        signer.status != Signer.Status.PENDING
+        or signing is None
+        or signing.status not in _LIVE_STATUSES
+        or not signing.dokobit_token
+        or not signer.dokobit_token
+    ):
+        raise SigningNotAllowed(gettext("This document cannot be signed right now."))
+    return _client().signing_url(signing.dokobit_token, signer.dokobit_token)

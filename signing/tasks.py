@@ -1,0 +1,95 @@
+"""Celery tasks of the signing app: thin, id-based wrappers around services, safe to run twice.
+
+Only GatewayUnavailable (and mail transport errors) are retried, with exponential back-off and
+jitter; when the retries run out, the ``_<task>_failure`` callback parks the signing for a person.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from typing import Any
+
+from celery import shared_task
+from django.utils.translation import gettext
+
+from portal.http import GatewayUnavailable
+from signing import services
+
+logger = logging.getLogger(__name__)
+
+_RETRY = {
+    "autoretry_for": (GatewayUnavailable,),
+    "retry_backoff": 5,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 6,
+    # Redelivery after a worker crash is fine: every task checks the stored state first.
+    "acks_late": True,
+}
+
+
+def _signing_send_task_failure(self: Any, exc: Exception, task_id: str, args: tuple, kwargs: dict, einfo: Any) -> None:
+    signing_id = args[0] if args else kwargs.get("signing_id")
+    services.signing_mark_failed(
+        signing_id=signing_id,
+        reason=gettext("Dokobit could not be reached for a long time; the document was not sent."),
+        error=str(exc)[:2000],
+    )
+
+
+@shared_task(**_RETRY, on_failure=_signing_send_task_failure)
+def signing_send_task(signing_id: int) -> None:
+    """Upload a queued signing's document, create it at Dokobit and invite the signers."""
+    services.signing_send(signing_id=signing_id)
+
+
+def _signing_postback_process_task_failure(
+    self: Any, exc: Exception, task_id: str, args: tuple, kwargs: dict, einfo: Any
+) -> None:
+    # The event stays unprocessed with its error, so it can be replayed once the cause is fixed.
+    from signing.models import SigningEvent
+
+    event_id = args[0] if args else kwargs.get("event_id")
+    SigningEvent.objects.filter(pk=event_id).update(error=str(exc)[:2000])
+    signing_id = SigningEvent.objects.filter(pk=event_id).values_list("signing_id", flat=True).first()
+    if signing_id is not None:
+        services.signing_flag_attention(
+            signing_id=signing_id,
+            reason=gettext("A notification from Dokobit could not be processed; the signed file may be missing."),
+            key=f"postback-failed:{event_id}",
+            error=str(exc)[:2000],
+        )
+    logger.warning("postback event %s could not be processed: %s", event_id, type(exc).__name__)
+
+
+@shared_task(**_RETRY, on_failure=_signing_postback_process_task_failure)
+def signing_postback_process_task(event_id: int) -> None:
+    """Confirm a recorded postback with Dokobit's status endpoint and apply what it says."""
+    services.postback_process(event_id=event_id)
+
+
+@shared_task(
+    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    retry_jitter=True,
+    max_retries=8,
+    acks_late=True,
+)
+def signer_invite_email_task(signer_id: int, resend: bool = False, actor_id: int | None = None) -> None:
+    """E-mail a signer their portal link (once, unless ``resend``)."""
+    services.signer_invite_send(signer_id=signer_id, resend=resend, actor_id=actor_id)
+
+
+@shared_task(
+    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    retry_jitter=True,
+    max_retries=8,
+    acks_late=True,
+)
+def signing_completed_email_task(signing_id: int) -> None:
+    """Tell the owner and the signers that the document is signed (each once)."""
+    services.signing_completed_notify(signing_id=signing_id)

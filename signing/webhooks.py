@@ -1,0 +1,58 @@
+"""Dokobit postbacks: validate the URL secret, record the event once, queue processing, answer 200.
+
+A postback is a doorbell, not a fact (there is no signature on it): processing asks Dokobit's
+status endpoint before anything changes, and never follows the ``file`` URL in the body.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+
+from signing.selectors import signing_get_by_postback_secret
+from signing.services import postback_record
+
+logger = logging.getLogger(__name__)
+
+_MAX_ACTION_LENGTH = 64
+
+
+def _bad_request(reason: str) -> JsonResponse:
+    return JsonResponse({"status": "error", "error": reason}, status=400)
+
+
+@method_decorator([csrf_exempt, login_not_required], name="dispatch")
+class PostbackView(View):
+    """``POST /postback/<signing uuid>/<secret>/``: Dokobit's signer_signed / signing_completed notices."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, signing_uuid: Any, secret: str) -> HttpResponse:
+        # Wrong or unknown secret: the same 404 either way, before the body is even read.
+        signing = signing_get_by_postback_secret(signing_uuid=signing_uuid, secret=secret)
+        if signing is None:
+            logger.warning("postback with an unknown signing or wrong secret")
+            raise Http404
+        try:
+            payload = json.loads(request.body)
+        except (ValueError, UnicodeDecodeError):
+            return _bad_request("invalid JSON")
+        if not isinstance(payload, dict):
+            return _bad_request("JSON object expected")
+        action = payload.get("action")
+        if not isinstance(action, str) or not action or len(action) > _MAX_ACTION_LENGTH:
+            return _bad_request("action missing")
+        event = postback_record(signing=signing, payload=payload)
+        if event is None:
+            logger.info("duplicate postback for signing %s ignored", signing.pk)
+        return JsonResponse({"status": "ok"})
+
+
+postback = PostbackView.as_view()
