@@ -124,6 +124,9 @@ class IdentitySession(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     # Opaque reference for the signer flow (e.g. a signer link id); no personal data.
     reference = models.CharField(max_length=64, blank=True)
+    # A verified eID result waiting for the registration details form, encrypted (it holds the
+    # personal code); emptied once the account exists.
+    result_encrypted = models.TextField(blank=True, editable=False)
 
     class Meta:
         indexes = [models.Index(fields=["created_at"])]

@@ -1,0 +1,84 @@
+"""Identity Gateway mocks for the identity tests (built on the strict ``gateway`` fixture)."""
+
+from __future__ import annotations
+
+import pytest
+from responses import matchers
+
+from tests.conftest import load_fixture
+
+IDENTITY_BASE = "https://id-sandbox.dokobit.com"
+ACCESS_TOKEN = "testid_unit_token"
+TOKEN_A = "a1" * 32
+TOKEN_B = "b2" * 32
+
+
+def status_url(token: str) -> str:
+    return f"{IDENTITY_BASE}/api/authentication/{token}/status"
+
+
+class IdentityApi:
+    """Registers Identity Gateway answers on the strict mock; every one must be used."""
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    def create(self, token: str = TOKEN_A, *, body: dict | None = None, status: int = 200, **kwargs):
+        payload = load_fixture("identity_create_session")
+        payload.update(session_token=token, url=f"{IDENTITY_BASE}/auth/{token}")
+        match = [matchers.query_param_matcher({"access_token": ACCESS_TOKEN})]
+        if body is not None:
+            match.append(matchers.urlencoded_params_matcher(body))
+        return self.gateway.post(
+            f"{IDENTITY_BASE}/api/authentication/create",
+            json=payload if status == 200 else None,
+            status=status,
+            match=match,
+            **kwargs,
+        )
+
+    def status(self, token: str = TOKEN_A, fixture: str = "identity_status_ok_lt_mobile", *, http: int = 200, **fields):
+        payload = load_fixture(fixture)
+        if payload.get("status") == "ok":
+            payload["session_token"] = token
+        payload.update(fields)
+        return self.gateway.get(
+            status_url(token),
+            json=payload,
+            status=http,
+            match=[matchers.query_param_matcher({"access_token": ACCESS_TOKEN})],
+        )
+
+    def status_calls(self, token: str | None = None) -> list:
+        return [
+            call
+            for call in self.gateway.calls
+            if "/status" in call.request.url and (token is None or f"/{token}/" in call.request.url)
+        ]
+
+
+@pytest.fixture
+def identity_api(gateway) -> IdentityApi:
+    return IdentityApi(gateway)
+
+
+@pytest.fixture
+def start_flow(identity_api):
+    """Start an embedded flow in ``client`` (a Django test client) and return the token."""
+
+    def start(client, purpose: str = "login", token: str = TOKEN_A, next_url: str = "") -> str:
+        identity_api.create(token)
+        response = client.post("/identity/session/", {"purpose": purpose, "next": next_url})
+        assert response.status_code == 200, response.content
+        assert response.json() == {"status": "ok", "session_token": token}
+        return token
+
+    return start
+
+
+@pytest.fixture
+def complete(client):
+    def post(purpose: str = "login", the_client=None):
+        return (the_client or client).post("/identity/session/complete/", {"purpose": purpose})
+
+    return post
