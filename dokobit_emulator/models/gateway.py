@@ -1,0 +1,133 @@
+"""Documents Gateway state: uploaded files, signings and their signers.
+
+File bytes live on disk under ``MEDIA_ROOT/dokobit_emulator/`` (uploads can be tens of MB), the
+rows only point at them.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+__all__ = ["RETENTION", "GatewayFile", "GatewaySigner", "GatewaySigning", "new_token", "storage_dir"]
+
+# Dokobit deletes a signing and its files 30 days after upload.
+RETENTION = timedelta(days=30)
+
+
+def new_token() -> str:
+    return secrets.token_hex(20)
+
+
+def storage_dir() -> Path:
+    # Read MEDIA_ROOT at call time so tests can point it at a temporary folder.
+    path = Path(settings.MEDIA_ROOT) / "dokobit_emulator"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class GatewayFile(models.Model):
+    token = models.CharField(max_length=64, unique=True, default=new_token)
+    name = models.CharField(max_length=255)
+    digest = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField(default=0)
+    status_polls = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        app_label = "dokobit_emulator"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def path(self) -> Path:
+        return storage_dir() / f"upload-{self.token}.bin"
+
+    def is_expired(self) -> bool:
+        return self.created_at <= timezone.now() - RETENTION
+
+    def read_bytes(self) -> bytes:
+        return self.path.read_bytes()
+
+
+class GatewaySigning(models.Model):
+    token = models.CharField(max_length=64, unique=True, default=new_token)
+    type = models.CharField(max_length=32)
+    name = models.CharField(max_length=255)
+    language = models.CharField(max_length=8, default="en")
+    postback_url = models.URLField(max_length=2000, blank=True)
+    files = models.ManyToManyField(GatewayFile, related_name="signings")
+    # Each signature writes a new version of the document; 0 means "the uploaded bytes".
+    version = models.PositiveIntegerField(default=0)
+    deleted = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        app_label = "dokobit_emulator"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def is_gone(self) -> bool:
+        """Deleted through the API or past Dokobit's 30-day retention (counted from the oldest upload)."""
+        if self.deleted or self.created_at <= timezone.now() - RETENTION:
+            return True
+        return any(f.is_expired() for f in self.files.all())
+
+    def first_file(self) -> GatewayFile:
+        return self.files.order_by("pk").first()
+
+    def version_path(self, version: int) -> Path:
+        return storage_dir() / f"signing-{self.token}-v{version}.bin"
+
+    def current_bytes(self) -> bytes:
+        if self.version == 0:
+            return self.first_file().read_bytes()
+        return self.version_path(self.version).read_bytes()
+
+    def active_signers(self) -> models.QuerySet[GatewaySigner]:
+        return self.signers.filter(removed=False).order_by("position", "pk")
+
+    def valid_to(self):
+        return self.created_at + RETENTION
+
+
+class GatewaySigner(models.Model):
+    STATUS_PENDING = "pending"
+    STATUS_SIGNED = "signed"
+
+    signing = models.ForeignKey(GatewaySigning, on_delete=models.CASCADE, related_name="signers")
+    signer_id = models.CharField(max_length=255)
+    token = models.CharField(max_length=64, unique=True, default=new_token)
+    name = models.CharField(max_length=255)
+    surname = models.CharField(max_length=255)
+    code = models.CharField(max_length=64, blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    country_code = models.CharField(max_length=2, blank=True)
+    signing_purpose = models.CharField(max_length=64, blank=True)
+    signing_options = models.JSONField(default=list, blank=True)
+    position = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=16, default=STATUS_PENDING)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    # The document version this signer's signature produced (for .../download/{signer id}).
+    signed_version = models.PositiveIntegerField(null=True, blank=True)
+    signature_id = models.CharField(max_length=80, blank=True)
+    removed = models.BooleanField(default=False)
+
+    class Meta:
+        app_label = "dokobit_emulator"
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.surname}"
+
+    @property
+    def control_code(self) -> str:
+        # Stable per signer, like the 4-digit verification code Mobile-ID / Smart-ID display.
+        return f"{int(self.token[:8], 16) % 10000:04d}"
