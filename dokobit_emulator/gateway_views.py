@@ -1,0 +1,621 @@
+"""The emulated Documents Gateway: Dokobit's API paths, answers and errors, plus the signing page.
+
+Strict where the documentation is silent, so that a portal which works against the emulator
+works against Dokobit.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_exempt, xframe_options_sameorigin
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
+
+from dokobit_emulator import faults, pades, postbacks
+from dokobit_emulator.gateway_forms import BodyError, max_body_bytes, parse_body
+from dokobit_emulator.models import Fault
+from dokobit_emulator.models.gateway import GatewayFile, GatewaySigner, GatewaySigning
+
+# The SDK's DocumentTypeProvider::getAllDocumentTypes().
+SIGNING_TYPES = {
+    "pdf",
+    "pdflt",
+    "asice",
+    "bdoc",
+    "edoc",
+    "adoc",
+    "adoc.bedoc",
+    "adoc.cedoc",
+    "adoc.gedoc",
+    "adoc.ggedoc",
+    "mdoc",
+    "mdoc.bedoc",
+    "mdoc.cedoc",
+    "mdoc.gedoc",
+    "mdoc.ggedoc",
+}
+PDF_TYPES = {"pdf", "pdflt"}
+SIGNING_PURPOSES = {
+    "signature",
+    "confirmation",
+    "visa",
+    "conciliation",
+    "registration",
+    "registration-of-incoming-documents",
+    "acknowledgement",
+    "notarisation",
+    "copy-certification",
+}
+SIGNING_OPTIONS = {"mobile", "smartid", "stationary", "eparaksts_mobile"}
+API_LANGUAGES = {"en", "et", "is", "lt", "lv", "ru"}
+PAGE_LANGUAGES = {"en", "lt", "lv", "et", "is", "ru"}
+AFTER_WORK_MODES = {"ambiguous_timeout", "truncated", "wrong_digest"}
+DIGEST_RE = re.compile(r"^(?:[0-9a-fA-F]{64}|[0-9a-fA-F]{40})$")
+COUNTRY_RE = re.compile(r"^[A-Za-z]{2}$")
+
+BLANK = "This value should not be blank."
+INVALID = "This value is not valid."
+FILE_NOT_FOUND = "File with such token not found."
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+
+Errors = list[tuple[str, str]]
+
+
+# --- plumbing -----------------------------------------------------------------------------------
+
+
+def error_response(message: str, code: int, status: int) -> JsonResponse:
+    return JsonResponse({"status": "error", "message": message, "code": code}, status=status)
+
+
+def validation_response(errors: Errors) -> JsonResponse:
+    return JsonResponse(
+        {
+            "status": "error",
+            "message": "Data validation failed",
+            "code": 10000,
+            "errors": [{"message": message, "error_code": 1, "field": field} for field, message in errors],
+        },
+        status=400,
+    )
+
+
+def signing_not_found() -> JsonResponse:
+    return validation_response([("[token]", "Signing with such token not found.")])
+
+
+def gateway_base(request: HttpRequest) -> str:
+    """The absolute base URL of this emulated gateway, as the caller reached it."""
+    return request.build_absolute_uri(reverse("dokobit_emulator:gateway-upload")).removesuffix("/api/file/upload.json")
+
+
+def api_view(endpoint: str, methods: list[str]) -> Callable:
+    """Fault switch first, then method and API key checks; the view gets the after-work fault, if any."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @csrf_exempt
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            fault = faults.take("gateway", endpoint)
+            if fault is not None:
+                early = faults.response_for(fault)
+                if early is not None:
+                    return early
+                if fault.mode not in AFTER_WORK_MODES:
+                    fault = None
+            if request.method not in methods:
+                return error_response("Method not allowed", 405, 405)
+            token = request.GET.get("access_token", "")
+            expected = settings.DOKOBIT_EMULATOR_GATEWAY_TOKEN
+            if not token or not constant_time_compare(token, expected):
+                return error_response("Access forbidden. Invalid API key.", 403, 403)
+            with transaction.atomic():
+                response = view(request, *args, fault=fault, **kwargs)
+            # ambiguous_timeout: the work is committed, but the answer comes too late to be read.
+            if fault is not None and fault.mode == "ambiguous_timeout":
+                time.sleep(fault.delay)
+            return response
+
+        return wrapper
+
+    return decorator
+
+
+def text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int | float | str):
+        return str(value).strip()
+    return ""
+
+
+def body_or_error(request: HttpRequest) -> tuple[dict[str, Any], JsonResponse | None]:
+    try:
+        return parse_body(request), None
+    except BodyError:
+        return {}, validation_response([("[body]", INVALID)])
+
+
+def live_signing(token: str) -> GatewaySigning | None:
+    signing = GatewaySigning.objects.filter(token=token).first()
+    if signing is None or signing.is_gone():
+        return None
+    return signing
+
+
+def live_file(token: str) -> GatewayFile | None:
+    found = GatewayFile.objects.filter(token=token).first()
+    if found is None or found.is_expired():
+        return None
+    return found
+
+
+def upload_pending_polls() -> int:
+    return int(getattr(settings, "DOKOBIT_EMULATOR_UPLOAD_PENDING_POLLS", 2))
+
+
+# --- files --------------------------------------------------------------------------------------
+
+
+def fetch_url(url: str) -> bytes | None:
+    """Download a ``file[url]`` (http/https only, size-capped); None when it cannot be fetched."""
+    if urlsplit(url).scheme not in ("http", "https"):
+        return None
+    limit = max_body_bytes()
+    timeout = float(getattr(settings, "DOKOBIT_EMULATOR_FETCH_TIMEOUT", 10.0))
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - scheme checked above
+            data = response.read(limit + 1)
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+    if len(data) > limit:
+        return None
+    return data
+
+
+@api_view("file.upload", ["POST"])
+def file_upload(request: HttpRequest, *, fault: Fault | None) -> JsonResponse:
+    data, error = body_or_error(request)
+    if error:
+        return error
+    file_data = data.get("file")
+    if not isinstance(file_data, dict):
+        return validation_response([("[file]", BLANK)])
+    errors: Errors = []
+    name = text(file_data.get("name"))
+    digest = text(file_data.get("digest")).lower()
+    content = file_data.get("content")
+    url = text(file_data.get("url"))
+    if not name:
+        errors.append(("[file][name]", BLANK))
+    elif "/" in name or "\\" in name:
+        errors.append(("[file][name]", INVALID))
+    if not digest:
+        errors.append(("[file][digest]", BLANK))
+    elif not DIGEST_RE.match(digest):
+        errors.append(("[file][digest]", INVALID))
+    has_content = content not in (None, "")
+    if has_content == bool(url):
+        errors.append(("[file][content]", "Either file content or file URL must be provided."))
+    if errors:
+        return validation_response(errors)
+    if has_content:
+        try:
+            raw = base64.b64decode(text(content) if not isinstance(content, str) else content, validate=True)
+        except (binascii.Error, ValueError):
+            return validation_response([("[file][content]", INVALID)])
+    else:
+        fetched = fetch_url(url)
+        if fetched is None:
+            return validation_response([("[file][url]", "File could not be downloaded.")])
+        raw = fetched
+    actual = hashlib.sha1(raw).hexdigest() if len(digest) == 40 else hashlib.sha256(raw).hexdigest()  # noqa: S324
+    if not constant_time_compare(actual, digest):
+        return validation_response([("[file][digest]", "File digest does not match file content.")])
+    stored = GatewayFile(name=name, digest=hashlib.sha256(raw).hexdigest(), size=len(raw))
+    stored.path.write_bytes(raw)
+    stored.save()
+    return JsonResponse({"status": "ok", "token": stored.token})
+
+
+@api_view("file.status", ["GET"])
+def file_upload_status(request: HttpRequest, token: str, *, fault: Fault | None) -> JsonResponse:
+    stored = live_file(token)
+    if stored is None:
+        return error_response("File with such token not found", 404, 404)
+    GatewayFile.objects.filter(pk=stored.pk).update(status_polls=stored.status_polls + 1)
+    if stored.status_polls + 1 <= upload_pending_polls():
+        return JsonResponse({"status": "pending"})
+    return JsonResponse({"status": "uploaded"})
+
+
+# --- signings -----------------------------------------------------------------------------------
+
+
+def parse_signers(raw: Any, *, taken_ids: set[str]) -> tuple[list[GatewaySigner], Errors]:
+    """Validate ``signers[i][...]`` into unsaved signer rows (ids must be unique per signing)."""
+    if raw in (None, ""):
+        return [], []
+    if not isinstance(raw, list):
+        return [], [("[signers]", INVALID)]
+    signers: list[GatewaySigner] = []
+    errors: Errors = []
+    seen = set(taken_ids)
+    for i, item in enumerate(raw):
+        where = f"[signers][{i}]"
+        if not isinstance(item, dict):
+            errors.append((where, INVALID))
+            continue
+        signer_id, name, surname = text(item.get("id")), text(item.get("name")), text(item.get("surname"))
+        for field, value in (("id", signer_id), ("name", name), ("surname", surname)):
+            if not value:
+                errors.append((f"{where}[{field}]", BLANK))
+        if signer_id and signer_id in seen:
+            errors.append((f"{where}[id]", "Signer with such id already exists."))
+        seen.add(signer_id)
+        purpose = text(item.get("signing_purpose"))
+        if "signing_purpose" in item and purpose not in SIGNING_PURPOSES:
+            errors.append((f"{where}[signing_purpose]", INVALID))
+        country = text(item.get("country_code"))
+        if country and not COUNTRY_RE.match(country):
+            errors.append((f"{where}[country_code]", INVALID))
+        options = item.get("signing_options") or []
+        if not isinstance(options, list) or any(text(o) not in SIGNING_OPTIONS for o in options):
+            errors.append((f"{where}[signing_options]", INVALID))
+            options = []
+        signers.append(
+            GatewaySigner(
+                signer_id=signer_id,
+                name=name,
+                surname=surname,
+                code=text(item.get("code")),
+                phone=text(item.get("phone")),
+                country_code=country.upper(),
+                signing_purpose=purpose,
+                signing_options=[text(o) for o in options],
+            )
+        )
+    return signers, errors
+
+
+def signers_map(signing: GatewaySigning) -> dict[str, str]:
+    return {s.signer_id: s.token for s in signing.active_signers()}
+
+
+def save_signers(signing: GatewaySigning, signers: list[GatewaySigner]) -> None:
+    start = signing.signers.count()
+    for offset, signer in enumerate(signers):
+        signer.signing = signing
+        signer.position = start + offset
+        signer.save()
+
+
+def valid_postback_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+@api_view("signing.create", ["POST"])
+def signing_create(request: HttpRequest, *, fault: Fault | None) -> JsonResponse:
+    data, error = body_or_error(request)
+    if error:
+        return error
+    errors: Errors = []
+    signing_type = text(data.get("type"))
+    if not signing_type:
+        errors.append(("[type]", BLANK))
+    elif signing_type not in SIGNING_TYPES:
+        errors.append(("[type]", "The value you selected is not a valid choice."))
+    name = text(data.get("name"))
+    if not name:
+        errors.append(("[name]", BLANK))
+    files: list[GatewayFile] = []
+    raw_files = data.get("files")
+    if not isinstance(raw_files, list) or not raw_files:
+        errors.append(("[files]", BLANK))
+    else:
+        if signing_type in PDF_TYPES and len(raw_files) > 1:
+            errors.append(("[files]", "Only one file is supported for this signing type."))
+        for i, item in enumerate(raw_files):
+            token = text(item.get("token")) if isinstance(item, dict) else ""
+            found = live_file(token) if token else None
+            if found is None:
+                errors.append((f"[files][{i}][token]", FILE_NOT_FOUND))
+            elif found.status_polls <= upload_pending_polls():
+                # Dokobit: the upload status must be checked (and be "uploaded") before creating a signing.
+                errors.append((f"[files][{i}][token]", "File is not uploaded yet."))
+            elif signing_type in PDF_TYPES and not found.read_bytes().startswith(b"%PDF-"):
+                errors.append((f"[files][{i}][token]", "File type is not supported."))
+            else:
+                files.append(found)
+    signers, signer_errors = parse_signers(data.get("signers"), taken_ids=set())
+    errors += signer_errors
+    postback_url = ""
+    if "postback_url" in data and data["postback_url"] is not None:
+        postback_url = text(data["postback_url"])
+        if not postback_url:
+            errors.append(("[postback_url]", BLANK))
+        elif not valid_postback_url(postback_url):
+            errors.append(("[postback_url]", "This value is not a valid URL."))
+    language = text(data.get("language")) or "en"
+    if language not in API_LANGUAGES:
+        errors.append(("[language]", "The value you selected is not a valid choice."))
+    if errors:
+        return validation_response(errors)
+    signing = GatewaySigning.objects.create(type=signing_type, name=name, language=language, postback_url=postback_url)
+    signing.files.set(files)
+    save_signers(signing, signers)
+    return JsonResponse({"status": "ok", "token": signing.token, "signers": signers_map(signing)})
+
+
+@api_view("signing.status", ["GET"])
+def signing_status(request: HttpRequest, token: str, *, fault: Fault | None) -> JsonResponse:
+    signing = live_signing(token)
+    if signing is None:
+        return signing_not_found()
+    signers: dict[str, dict[str, str]] = {}
+    for signer in signing.active_signers():
+        entry = {"status": signer.status}
+        if signer.signed_at:
+            entry["signing_time"] = postbacks.format_gateway_time(signer.signed_at)
+        signers[signer.signer_id] = entry
+    body: dict[str, Any] = {"status": "completed" if signing.completed_at else "pending", "signers": signers}
+    if signing.completed_at:
+        body["file"] = f"{gateway_base(request)}/api/signing/{signing.token}/download"
+        body["file_digest"] = hashlib.sha256(signing.current_bytes()).hexdigest()
+        body["valid_to"] = postbacks.format_gateway_time(signing.valid_to())
+    return JsonResponse(body)
+
+
+def refresh_completion(signing: GatewaySigning) -> bool:
+    """Mark the signing completed when every remaining signer has signed; True when it just completed."""
+    active = list(signing.active_signers())
+    if signing.completed_at or not active or any(s.status != GatewaySigner.STATUS_SIGNED for s in active):
+        return False
+    signing.completed_at = timezone.now()
+    signing.save(update_fields=["completed_at"])
+    return True
+
+
+@api_view("signing.addsigner", ["POST"])
+def signing_addsigner(request: HttpRequest, token: str, *, fault: Fault | None) -> JsonResponse:
+    signing = live_signing(token)
+    if signing is None:
+        return signing_not_found()
+    data, error = body_or_error(request)
+    if error:
+        return error
+    if signing.completed_at:
+        return validation_response([("[token]", "Signing is already completed.")])
+    taken = set(signers_map(signing))
+    signers, errors = parse_signers(data.get("signers"), taken_ids=taken)
+    if not signers and not errors:
+        errors = [("[signers]", BLANK)]
+    if errors:
+        return validation_response(errors)
+    save_signers(signing, signers)
+    return JsonResponse({"status": "ok", "signers": signers_map(signing)})
+
+
+@api_view("signing.removesigner", ["POST"])
+def signing_removesigner(request: HttpRequest, token: str, *, fault: Fault | None) -> JsonResponse:
+    signing = live_signing(token)
+    if signing is None:
+        return signing_not_found()
+    data, error = body_or_error(request)
+    if error:
+        return error
+    raw = data.get("signers")
+    if not isinstance(raw, list) or not raw:
+        return validation_response([("[signers]", BLANK)])
+    current = {s.signer_id: s for s in signing.active_signers()}
+    errors: Errors = []
+    to_remove: list[GatewaySigner] = []
+    for i, item in enumerate(raw):
+        signer_id = text(item.get("id")) if isinstance(item, dict) else ""
+        if not signer_id:
+            errors.append((f"[signers][{i}][id]", BLANK))
+        elif signer_id not in current:
+            errors.append((f"[signers][{i}][id]", "Signer with such id not found."))
+        elif current[signer_id].status == GatewaySigner.STATUS_SIGNED:
+            errors.append((f"[signers][{i}][id]", "Signer has already signed."))
+        else:
+            to_remove.append(current[signer_id])
+    if errors:
+        return validation_response(errors)
+    for signer in to_remove:
+        signer.removed = True
+        signer.save(update_fields=["removed"])
+    refresh_completion(signing)
+    return JsonResponse({"status": "ok"})
+
+
+@api_view("signing.delete", ["POST"])
+def signing_delete(request: HttpRequest, token: str, *, fault: Fault | None) -> JsonResponse:
+    signing = live_signing(token)
+    if signing is None:
+        return signing_not_found()
+    signing.deleted = True
+    signing.save(update_fields=["deleted"])
+    return JsonResponse({"status": "ok", "token": signing.token})
+
+
+@api_view("signing.download", ["GET"])
+def signing_download(
+    request: HttpRequest, token: str, signer_id: str | None = None, *, fault: Fault | None
+) -> HttpResponse:
+    signing = live_signing(token)
+    if signing is None:
+        return error_response("Document not found. Please contact support.", 404, 404)
+    if signer_id is None:
+        data = signing.current_bytes()
+    else:
+        signer = signing.signers.filter(signer_id=signer_id, signed_version__isnull=False).order_by("-pk").first()
+        if signer is None:
+            return error_response("Document not found. Please contact support.", 404, 404)
+        data = signing.version_path(signer.signed_version).read_bytes()
+    if fault is not None and fault.mode == "truncated":
+        data = data[: max(1, len(data) // 2)]
+    elif fault is not None and fault.mode == "wrong_digest":
+        # Same length, different bytes: only a digest check notices.
+        data = data[:-1] + bytes([data[-1] ^ 0xFF]) if data else b"x"
+    response = HttpResponse(data, content_type="application/pdf")
+    filename = signing.first_file().name
+    response["Content-Disposition"] = f'attachment; filename="{re.sub(r"[^A-Za-z0-9._-]", "_", filename)}"'
+    return response
+
+
+# --- the signer's page --------------------------------------------------------------------------
+
+
+def page_signer(token: str, signer_token: str) -> GatewaySigner:
+    """The active signer holding ``signer_token`` on a live signing, else 404."""
+    signing = live_signing(token)
+    if signing is None or not signer_token:
+        raise Http404
+    for signer in signing.active_signers():
+        if constant_time_compare(signer.token, signer_token):
+            signer.signing = signing
+            return signer
+    raise Http404
+
+
+def page_language(signing: GatewaySigning) -> str:
+    return signing.language if signing.language in PAGE_LANGUAGES else "en"
+
+
+def render_page(
+    request: HttpRequest, signer: GatewaySigner | None, *, result: str = "", event: str = "", status: int = 200
+) -> HttpResponse:
+    language = page_language(signer.signing) if signer else "en"
+    with translation.override(language):
+        context: dict[str, Any] = {"language": language, "result": result, "event": event, "signer": signer}
+        if signer is not None:
+            context["signing"] = signer.signing
+            context["document_url"] = (
+                reverse("dokobit_emulator:gateway-signing-document", args=[signer.signing.token])
+                + f"?access_token={signer.token}"
+            )
+        template = "dokobit_emulator/gateway_signing.html" if signer else "dokobit_emulator/gateway_not_found.html"
+        response = render(request, template, context, status=status)
+    # The signer token is in this page's URL: keep it out of Referer headers and caches.
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@xframe_options_exempt
+@require_GET
+def signing_page(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        signer = page_signer(token, request.GET.get("access_token", ""))
+    except Http404:
+        return render_page(request, None, status=404)
+    result = _("You have signed this document.") if signer.status == GatewaySigner.STATUS_SIGNED else ""
+    return render_page(request, signer, result=result)
+
+
+@xframe_options_sameorigin
+@require_GET
+def signing_document(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        signer = page_signer(token, request.GET.get("access_token", ""))
+    except Http404:
+        return render_page(request, None, status=404)
+    response = HttpResponse(signer.signing.current_bytes(), content_type="application/pdf")
+    response["Content-Disposition"] = "inline"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@xframe_options_exempt
+@csrf_exempt
+@require_http_methods(["POST"])
+def signing_cancel(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        signer = page_signer(token, request.POST.get("access_token", ""))
+    except Http404:
+        return render_page(request, None, status=404)
+    with translation.override(page_language(signer.signing)):
+        result = _("Signing was cancelled. Nothing was signed.")
+    return render_page(request, signer, result=result, event="sign-cancel")
+
+
+@xframe_options_exempt
+@csrf_exempt
+@require_http_methods(["POST"])
+def signing_sign(request: HttpRequest, token: str) -> HttpResponse:
+    base = gateway_base(request)
+    with transaction.atomic():
+        # Lock the signing: each signature builds on the previous version of the file.
+        locked = GatewaySigning.objects.select_for_update().filter(token=token).first()
+        try:
+            signer = page_signer(token, request.POST.get("access_token", ""))
+        except Http404:
+            return render_page(request, None, status=404)
+        if locked is None:
+            return render_page(request, None, status=404)
+        signing = locked
+        signer.signing = signing
+        if signer.status == GatewaySigner.STATUS_SIGNED:
+            with translation.override(page_language(signing)):
+                result = _("You have signed this document.")
+            return render_page(request, signer, result=result, event="sign-success")
+        signed = pades.pdf_sign(
+            data=signing.current_bytes(),
+            identity=pades.SignerIdentity(
+                name=signer.name, surname=signer.surname, code=signer.code, country_code=signer.country_code
+            ),
+            field_name=f"Signature{signing.version + 1}",
+        )
+        signing.version += 1
+        signing.version_path(signing.version).write_bytes(signed.data)
+        signing.save(update_fields=["version"])
+        signer.status = GatewaySigner.STATUS_SIGNED
+        signer.signed_at = timezone.now()
+        signer.signed_version = signing.version
+        signer.signature_id = "S-" + hashlib.sha256(signed.data).hexdigest().upper()
+        signer.save(update_fields=["status", "signed_at", "signed_version", "signature_id"])
+        just_completed = refresh_completion(signing)
+        signer_signed = postbacks.signer_signed_payload(
+            signing=signing,
+            signer=signer,
+            certificate=pades.certificate_info(signed.certificate),
+            signed_bytes=signed.data,
+            gateway_base=base,
+        )
+        completed = postbacks.signing_completed_payload(signing=signing, gateway_base=base) if just_completed else None
+    # Postbacks go out only after the commit, so a portal that re-fetches the status sees the signature.
+    postbacks.postbacks_send_after_signature(signing=signing, signer_signed=signer_signed, completed=completed)
+    with translation.override(page_language(signing)):
+        result = _("You have signed this document.")
+    return render_page(request, signer, result=result, event="sign-success")
+
+
+def isign_frame_js(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse((ASSETS / "isign.frame.js").read_bytes(), content_type="application/javascript")
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
