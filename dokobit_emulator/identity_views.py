@@ -186,7 +186,9 @@ def authentication_status(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_GET
 def integration_script(request: HttpRequest) -> HttpResponse:
-    response = HttpResponse(SCRIPT_PATH.read_text(encoding="utf-8"), content_type="application/javascript")
+    # The charset matters: the widget's texts are in six languages.
+    script = SCRIPT_PATH.read_text(encoding="utf-8")
+    response = HttpResponse(script, content_type="application/javascript; charset=utf-8")
     # The portal may load the script from another origin, as it does from Dokobit.
     response["Access-Control-Allow-Origin"] = "*"
     return response

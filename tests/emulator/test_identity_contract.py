@@ -335,7 +335,7 @@ def test_integration_script_is_served_as_javascript(client):
     response = client.get(f"{IDENTITY}/js/dokobit-integration.min.js")
 
     assert response.status_code == 200
-    assert response["Content-Type"].startswith("application/javascript")
+    assert response["Content-Type"] == "application/javascript; charset=utf-8"
     script = response.content.decode()
     assert "window.DokobitIdentity = DokobitIdentity" in script
     assert "document.currentScript" in script
@@ -558,3 +558,126 @@ def test_check_accepts_the_emulator_in_development():
 
     assert result.returncode == 0, result.stderr
     assert "dokobit_emulator.E001" not in result.stdout + result.stderr
+
+
+# --- the widget in a real browser -----------------------------------------------------------------
+
+
+def _host_page(script_url: str, options: str) -> str:
+    return f"""<!DOCTYPE html><html><body>
+<div id="Dokobit-identity-container"></div>
+<script src="{script_url}"></script>
+<script>
+  window.events = []; window.called = 0;
+  document.addEventListener("dokobit-identity:error", function (e) {{ window.events.push(e.detail.code); }});
+  new DokobitIdentity(Object.assign({{callback: function () {{ window.called += 1; }}}}, {options})).init();
+</script></body></html>"""
+
+
+@pytest.fixture
+def widget_page(live_server, settings):
+    """A portal-like page on the live server that embeds the emulator's integration script."""
+    from tests.conftest import chromium_path, require
+
+    path = chromium_path()
+    require(path is not None, "chromium is not installed")
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    from portal.http import gateway_request
+
+    base = f"{live_server.url}{IDENTITY}"
+
+    def create() -> str:
+        return gateway_request(
+            "POST",
+            f"{base}/api/authentication/create",
+            service="identity",
+            endpoint="authentication.create",
+            access_token=settings.DOKOBIT_EMULATOR_IDENTITY_TOKEN,
+            timeout=10,
+            data={"origin_host": live_server.url},
+        )["session_token"]
+
+    with playwright_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=path)
+        page = browser.new_page()
+
+        def open_widget(options: str):
+            html = _host_page(f"{base}/js/dokobit-integration.min.js", options)
+            page.route(
+                f"{live_server.url}/widget-host", lambda route: route.fulfill(body=html, content_type="text/html")
+            )
+            page.goto(f"{live_server.url}/widget-host")
+            return page
+
+        yield create, open_widget, base
+        browser.close()
+
+
+@pytest.mark.browser
+def test_widget_approval_calls_back_and_the_status_returns_the_person(widget_page, settings):
+    from portal.http import gateway_request
+
+    create, open_widget, base = widget_page
+    token = create()
+    page = open_widget(f'{{sessionToken: "{token}", locale: "lt"}}')
+
+    widget = page.get_by_test_id("dokobit-identity-widget")
+    assert widget.get_attribute("data-locale") == "lt"
+    assert page.get_by_test_id("dokobit-identity-title").inner_text() == "Patvirtinkite savo tapatybę"
+    page.get_by_test_id("dokobit-identity-select").select_option("lv-smartid")
+    page.get_by_test_id("dokobit-identity-continue").click()
+    assert re.fullmatch(r"\d{4}", page.get_by_test_id("dokobit-control-code").inner_text())
+    page.get_by_test_id("dokobit-identity-approve").click()
+    page.wait_for_function("window.called === 1")
+
+    person = gateway_request(
+        "GET",
+        f"{base}/api/authentication/{token}/status",
+        service="identity",
+        endpoint="authentication.status",
+        access_token=settings.DOKOBIT_EMULATOR_IDENTITY_TOKEN,
+        timeout=10,
+    )
+    assert person["code"] == "030303-10012"
+
+
+@pytest.mark.browser
+def test_widget_failure_shows_an_error_and_dispatches_an_event_without_callback(widget_page):
+    create, open_widget, _ = widget_page
+    page = open_widget(f'{{sessionToken: "{create()}", locale: "xx"}}')
+
+    assert page.get_by_test_id("dokobit-identity-widget").get_attribute("data-locale") == "en"
+    assert page.get_by_test_id("dokobit-identity-title").inner_text() == "Identify yourself"
+    page.get_by_test_id("dokobit-identity-continue").click()
+    page.get_by_test_id("dokobit-identity-failure").select_option("6006")
+    page.get_by_test_id("dokobit-identity-fail").click()
+
+    error = page.get_by_test_id("dokobit-identity-error")
+    assert error.inner_text() == "This person has no Smart-ID account."
+    assert page.evaluate("window.events") == [6006]
+    assert page.evaluate("window.called") == 0
+
+
+@pytest.mark.browser
+def test_widget_cancel_is_failure_7023_and_prefills_the_requested_person(widget_page, live_server, settings):
+    from portal.http import GatewayRequestError, gateway_request
+
+    _, open_widget, base = widget_page
+    common = {"service": "identity", "access_token": settings.DOKOBIT_EMULATOR_IDENTITY_TOKEN, "timeout": 10}
+    token = gateway_request(
+        "POST",
+        f"{base}/api/authentication/create",
+        endpoint="authentication.create",
+        data={"origin_host": live_server.url, "code": "60001019906", "country_code": "EE"},
+        **common,
+    )["session_token"]
+    page = open_widget(f'{{sessionToken: "{token}", locale: "et"}}')
+
+    assert page.get_by_test_id("dokobit-identity-select").input_value() == "ee-mobile"
+    page.get_by_test_id("dokobit-identity-cancel").click()
+
+    assert page.get_by_test_id("dokobit-identity-error").inner_text() == "Tuvastamine katkestati."
+    assert page.evaluate("window.events") == [7023]
+    with pytest.raises(GatewayRequestError) as failed:
+        gateway_request("GET", f"{base}/api/authentication/{token}/status", endpoint="authentication.status", **common)
+    assert failed.value.code == 7023
