@@ -224,7 +224,7 @@ def file_upload(request: HttpRequest, *, fault: Fault | None) -> JsonResponse:
         return validation_response(errors)
     if has_content:
         try:
-            raw = base64.b64decode(text(content) if not isinstance(content, str) else content, validate=True)
+            raw = base64.b64decode(text(content), validate=True)
         except (binascii.Error, ValueError):
             return validation_response([("[file][content]", INVALID)])
     else:

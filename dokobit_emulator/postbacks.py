@@ -11,6 +11,7 @@ import json
 import logging
 import urllib.error
 import urllib.request
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,7 +26,7 @@ logger = logging.getLogger(__name__)
 POSTBACK_MODES = {"postback_skip", "postback_twice", "postback_out_of_order"}
 
 
-def format_gateway_time(value) -> str:
+def format_gateway_time(value: datetime) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
 
 

@@ -7,7 +7,7 @@ rows only point at them.
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -95,7 +95,8 @@ class GatewaySigning(models.Model):
     def active_signers(self) -> models.QuerySet[GatewaySigner]:
         return self.signers.filter(removed=False).order_by("position", "pk")
 
-    def valid_to(self):
+    def valid_to(self) -> datetime:
+        # Dokobit keeps the signing (and so its download URL) for 30 days after upload.
         return self.created_at + RETENTION
 
 
