@@ -1,2 +1,16 @@
+from django.urls import path
+
+from identity import views
+
 app_name = "identity"
-urlpatterns: list = []
+urlpatterns = [
+    path("login/", views.login_page, name="login"),
+    path("register/", views.register_page, name="register"),
+    path("register/details/", views.register_details, name="register_details"),
+    path("profile/", views.profile, name="profile"),
+    path("logout/", views.logout, name="logout"),
+    path("identity/session/", views.session_create, name="session_create"),
+    path("identity/session/complete/", views.session_complete, name="session_complete"),
+    path("identity/redirect/start/", views.redirect_start, name="redirect_start"),
+    path("identity/redirect/return/", views.redirect_return, name="redirect_return"),
+]

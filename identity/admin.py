@@ -1,0 +1,57 @@
+"""Admin: find people and identity sessions without ever showing a whole personal code."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from identity.models import IdentitySession, User
+from identity.personal_codes import personal_code_lookup
+
+
+@admin.register(User)
+class UserAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "country_code", "masked_code", "email", "language", "is_active", "is_staff")
+    list_filter = ("country_code", "is_active", "is_staff", "language")
+    search_fields = ("first_name", "last_name", "email", "username")
+    readonly_fields = ("country_code", "masked_code", "first_name", "last_name", "date_joined", "last_login")
+    fields = (
+        "country_code",
+        "masked_code",
+        "first_name",
+        "last_name",
+        "email",
+        "language",
+        "is_active",
+        "is_staff",
+        "is_superuser",
+        "groups",
+        "user_permissions",
+        "date_joined",
+        "last_login",
+    )
+    filter_horizontal = ("groups", "user_permissions")
+
+    @admin.display(description=_("personal code"))
+    def masked_code(self, obj: User) -> str:
+        return obj.personal_code_masked
+
+    def get_search_results(self, request, queryset, search_term):
+        # "LT:50001018865" finds a person by the keyed hash; the code itself is never stored in clear.
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        country, sep, code = search_term.partition(":")
+        if sep and len(country.strip()) == 2 and code.strip():
+            queryset |= self.model.objects.filter(pc_lookup=personal_code_lookup(country, code))
+        return queryset, may_have_duplicates
+
+
+@admin.register(IdentitySession)
+class IdentitySessionAdmin(admin.ModelAdmin):
+    list_display = ("pk", "purpose", "outcome", "error_code", "created_at", "used_at", "user")
+    list_filter = ("purpose", "outcome")
+    # The gateway token is a capability: not shown, not searchable.
+    exclude = ("token", "browser_session", "result_encrypted")
+    readonly_fields = ("purpose", "created_at", "used_at", "outcome", "error_code", "user", "reference")
+
+    def has_add_permission(self, request) -> bool:
+        return False

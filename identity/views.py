@@ -1,0 +1,275 @@
+"""Login, registration and profile pages, and the JSON endpoints the gateway widget glue calls.
+
+All eID failures are caught here, at one boundary per flow, and shown as a translated message:
+JSON ``{status, error, message}`` for the widget, ``identity/_error.html`` for the redirect flow.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import authenticate, login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LogoutView
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.crypto import constant_time_compare
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from identity import errors
+from identity.forms import RegistrationDetailsForm
+from identity.models import IdentitySession, User
+from identity.personal_codes import mask_personal_code
+from identity.selectors import user_get_by_personal_code
+from identity.services import (
+    EidResult,
+    Waiting,
+    identity_redirect_start,
+    identity_registration_hold,
+    identity_registration_pending,
+    identity_session_complete,
+    identity_session_current,
+    identity_session_start,
+    user_register,
+)
+
+# Locales Dokobit's widget has; every other portal language shows it in English.
+WIDGET_LOCALES = frozenset({"en", "lt", "lv", "et", "is"})
+PAGE_PURPOSES = {
+    IdentitySession.Purpose.LOGIN.value: IdentitySession.Purpose.LOGIN,
+    IdentitySession.Purpose.REGISTER.value: IdentitySession.Purpose.REGISTER,
+}
+SESSION_NEXT_KEY = "identity_next"
+
+logout = LogoutView.as_view()
+
+
+def widget_locale(language: str | None) -> str:
+    """The widget locale for a portal language code."""
+    code = (language or "").split("-")[0].lower()
+    return code if code in WIDGET_LOCALES else "en"
+
+
+def _safe_next(request: HttpRequest, value: str | None) -> str:
+    # Only same-site paths: ``next`` must never send a freshly logged-in person elsewhere.
+    if value and url_has_allowed_host_and_scheme(
+        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return value
+    return ""
+
+
+def _retry_url(purpose: str) -> str:
+    return reverse("identity:register" if purpose == IdentitySession.Purpose.REGISTER else "identity:login")
+
+
+def _json_error(err: errors.IdentityError) -> JsonResponse:
+    return JsonResponse({"status": "error", "error": err.error, "message": str(err.message)}, status=err.status)
+
+
+def _render_error(request: HttpRequest, err: errors.IdentityError, *, purpose: str = "login") -> HttpResponse:
+    context = {"error": err.error, "message": err.message, "retry_url": _retry_url(purpose)}
+    return render(request, "identity/_error.html", context, status=err.status)
+
+
+def _set_language(response: HttpResponse, user: User) -> HttpResponse:
+    translation.activate(user.language)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        user.language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+    )
+    return response
+
+
+def _log_in(request: HttpRequest, eid_result: EidResult) -> User:
+    user = authenticate(request, eid_result=eid_result)
+    if user is None:
+        raise errors.AccountInactive()
+    # login() rotates the session key, so a planted session id is worthless afterwards.
+    login(request, user)
+    return user
+
+
+def _finish(request: HttpRequest, purpose: str, eid_result: EidResult) -> tuple[str, User | None]:
+    """Log a known person in, or hold an unknown one's result for registration."""
+    next_url = request.session.pop(SESSION_NEXT_KEY, "")
+    known = user_get_by_personal_code(country_code=eid_result.country_code, personal_code=eid_result.personal_code)
+    if known is None:
+        identity_registration_hold(request=request, eid_result=eid_result)
+        if purpose == IdentitySession.Purpose.LOGIN:
+            messages.info(request, _("There is no account for this eID yet. Add your e-mail to register."))
+        return reverse("identity:register_details"), None
+    if not known.is_active:
+        raise errors.AccountInactive()
+    user = _log_in(request, eid_result)
+    if purpose == IdentitySession.Purpose.REGISTER:
+        messages.info(request, _("You already have an account, so you are now logged in."))
+    return next_url or reverse(settings.LOGIN_REDIRECT_URL), user
+
+
+def _gateway_page(request: HttpRequest, purpose: str) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    register = purpose == IdentitySession.Purpose.REGISTER
+    config = {
+        "createUrl": reverse("identity:session_create"),
+        "completeUrl": reverse("identity:session_complete"),
+        # Sent with both calls; the signing pages send their own fields.
+        "params": {"purpose": purpose, "next": _safe_next(request, request.GET.get("next"))},
+        "locale": widget_locale(translation.get_language()),
+        "scriptUrl": f"{settings.DOKOBIT_IDENTITY_URL}/js/dokobit-integration.min.js",
+        "csrf": get_token(request),
+        "messages": {
+            "failed": _("Identification did not succeed. Please try again."),
+            "network": _("The portal could not be reached. Check your connection and try again."),
+            "scriptMissing": _("The eID service could not be loaded. Please try again in a minute."),
+            "waiting": _("Waiting for your confirmation…"),
+        },
+    }
+    context = {
+        "purpose": purpose,
+        "config": config,
+        "title": _("Register with eID") if register else _("Log in with eID"),
+        "start_label": _("Register with eID") if register else _("Log in with eID"),
+        "next": config["params"]["next"],
+    }
+    return render(request, "identity/gateway.html", context)
+
+
+@require_GET
+def login_page(request: HttpRequest) -> HttpResponse:
+    return _gateway_page(request, IdentitySession.Purpose.LOGIN)
+
+
+@require_GET
+def register_page(request: HttpRequest) -> HttpResponse:
+    return _gateway_page(request, IdentitySession.Purpose.REGISTER)
+
+
+def _remember_next(request: HttpRequest) -> None:
+    request.session[SESSION_NEXT_KEY] = _safe_next(request, request.POST.get("next"))
+
+
+@require_POST
+def session_create(request: HttpRequest) -> JsonResponse:
+    """Start a widget flow for this browser; answers only the session token."""
+    purpose = PAGE_PURPOSES.get(request.POST.get("purpose", ""))
+    if purpose is None:
+        return _json_error(errors.IdentityError(error="bad_request"))
+    try:
+        token = identity_session_start(request=request, purpose=purpose)
+    except errors.IdentityError as err:
+        return _json_error(err)
+    _remember_next(request)
+    return JsonResponse({"status": "ok", "session_token": token})
+
+
+@require_POST
+def session_complete(request: HttpRequest) -> JsonResponse:
+    """Finish this browser's current flow; the token comes from the server-side session only."""
+    purpose = PAGE_PURPOSES.get(request.POST.get("purpose", ""))
+    if purpose is None:
+        return _json_error(errors.IdentityError(error="bad_request"))
+    try:
+        outcome = identity_session_complete(request=request, purpose=purpose)
+        if isinstance(outcome, Waiting):
+            return JsonResponse({"status": "waiting"}, status=202)
+        redirect_url, user = _finish(request, purpose, outcome)
+    except errors.IdentityError as err:
+        return _json_error(err)
+    response = JsonResponse({"status": "ok", "redirect": redirect_url})
+    if user is not None:
+        _set_language(response, user)
+    return response
+
+
+@require_POST
+def redirect_start(request: HttpRequest) -> HttpResponse:
+    """Redirect flow for browsers without JavaScript: off to the gateway's own page."""
+    purpose = PAGE_PURPOSES.get(request.POST.get("purpose", ""), IdentitySession.Purpose.LOGIN)
+    try:
+        url = identity_redirect_start(request=request, purpose=purpose)
+    except errors.IdentityError as err:
+        return _render_error(request, err, purpose=purpose)
+    _remember_next(request)
+    return HttpResponseRedirect(url)
+
+
+@require_GET
+def redirect_return(request: HttpRequest) -> HttpResponse:
+    """The gateway sends the browser back here with ``?session_token=``."""
+    flow = identity_session_current(request=request)
+    returned = request.GET.get("session_token", "")
+    # The returned token must be the one this browser started; otherwise the gateway is not asked.
+    if flow is None or not returned or not constant_time_compare(returned, flow.token):
+        return _render_error(request, errors.WrongBrowser())
+    purpose = flow.purpose
+    if purpose not in PAGE_PURPOSES:
+        return _render_error(request, errors.WrongBrowser())
+    try:
+        outcome = identity_session_complete(request=request, purpose=purpose)
+        if isinstance(outcome, Waiting):
+            context = {"retry_url": request.get_full_path()}
+            return render(request, "identity/waiting.html", context, status=202)
+        redirect_url, user = _finish(request, purpose, outcome)
+    except errors.IdentityError as err:
+        return _render_error(request, err, purpose=purpose)
+    response = redirect(redirect_url)
+    if user is not None:
+        _set_language(response, user)
+    return response
+
+
+@never_cache
+def register_details(request: HttpRequest) -> HttpResponse:
+    """E-mail and language for a person the eID has just proven; then the account exists."""
+    try:
+        pending = identity_registration_pending(request=request)
+    except errors.RegistrationMissing as err:
+        return _render_error(request, err, purpose=IdentitySession.Purpose.REGISTER)
+    form = RegistrationDetailsForm(
+        request.POST or None, initial={"language": translation.get_language() or settings.LANGUAGE_CODE}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            user, eid_result = user_register(
+                request=request, email=form.cleaned_data["email"], language=form.cleaned_data["language"]
+            )
+            user = _log_in(request, eid_result)
+        except errors.IdentityError as err:
+            return _render_error(request, err, purpose=IdentitySession.Purpose.REGISTER)
+        messages.success(request, _("Welcome! Your account is ready."))
+        return _set_language(redirect(settings.LOGIN_REDIRECT_URL), user)
+    context = {
+        "form": form,
+        "full_name": f"{pending.first_name} {pending.last_name}".strip(),
+        "country_code": pending.country_code,
+        "personal_code_masked": mask_personal_code(pending.personal_code),
+    }
+    return render(request, "identity/register_details.html", context)
+
+
+@never_cache
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    """The person's own data: the only page that shows the whole personal code."""
+    user = request.user
+    assert isinstance(user, User)
+    form = RegistrationDetailsForm(request.POST or None, initial={"email": user.email, "language": user.language})
+    if request.method == "POST" and form.is_valid():
+        user.email = form.cleaned_data["email"]
+        user.language = form.cleaned_data["language"]
+        user.save(update_fields=["email", "language"])
+        messages.success(request, _("Your details are saved."))
+        return _set_language(redirect("identity:profile"), user)
+    return render(request, "identity/profile.html", {"form": form, "profile_user": user})
