@@ -1,0 +1,120 @@
+"""Fixtures for the signing back end: documents with signers, a live signing, gateway mocks."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from urllib.parse import urlsplit
+
+import pytest
+from django.core.files.base import ContentFile
+
+from tests.conftest import load_fixture
+
+GW = "https://gateway-sandbox.dokobit.com"
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+SIGNED_PDF = b"%PDF-1.4\n% signed by everyone\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+SIGNED_SHA256 = hashlib.sha256(SIGNED_PDF).hexdigest()
+SIGNED_URL = f"{GW}/api/signing/signing-token-1/download"
+POSTBACK_SECRET = "s3cret-postback-value-with-plenty-of-entropy-0123456789"
+# Fake personal codes that must never turn up outside the encrypted column.
+CODES = ["39912319999", "49912319998", "38001010007"]
+
+
+@pytest.fixture(autouse=True)
+def _fast_polling(settings):
+    settings.SIGNING_UPLOAD_POLL_INTERVAL = 0
+    settings.SIGNING_UPLOAD_TIMEOUT = 30
+
+
+@pytest.fixture
+def celery_retries_inline(settings):
+    """Eager tasks that retry in place instead of raising celery's Retry (as a worker would retry)."""
+    # Celery reads CELERY_-prefixed Django settings before its own changes, so set it there.
+    settings.CELERY_TASK_EAGER_PROPAGATES = False
+
+
+@pytest.fixture
+def owner(make_user):
+    return make_user(
+        country_code="LT", personal_code="50001018865", first_name="Owner", last_name="Person", language="en"
+    )
+
+
+@pytest.fixture
+def signer_data():
+    from signing.services import SignerData
+
+    def make(index: int = 0, **overrides) -> SignerData:
+        values = {
+            "first_name": f"Signer{index}",
+            "last_name": "Testnumber",
+            "country_code": "EE" if index else "LT",
+            "personal_code": CODES[index],
+            "email": f"signer{index}@example.test",
+            "signing_purpose": "signature",
+            "language": "lt" if index == 0 else "et",
+            "phone": "",
+        }
+        values.update(overrides)
+        return SignerData(**values)
+
+    return make
+
+
+@pytest.fixture
+def make_document(owner, signer_data, django_capture_on_commit_callbacks):
+    """document_create with ``count`` signers (ids renamed signer1..n for readable fixtures)."""
+    from signing.models import Signer
+    from signing.services import document_create
+
+    def make(count: int = 2, signers=None, title: str = "Lease agreement"):
+        signers = signers if signers is not None else [signer_data(i) for i in range(count)]
+        # The send task is not run here: each test drives it itself.
+        with django_capture_on_commit_callbacks(execute=False):
+            document = document_create(
+                owner=owner, uploaded_file=ContentFile(PDF, name="x.pdf"), title=title, signers=signers
+            )
+        for position, signer in enumerate(document.signers.order_by("position")):
+            Signer.objects.filter(pk=signer.pk).update(dokobit_signer_id=f"signer{position + 1}")
+        return document
+
+    return make
+
+
+@pytest.fixture
+def live_signing(make_document):
+    """A document whose signing Dokobit already has (status pending), with a known postback secret."""
+    from signing.models import Signer, Signing
+    from signing.selectors import token_hash
+
+    document = make_document(2)
+    signing = document.signings.get()
+    Signing.objects.filter(pk=signing.pk).update(
+        status=Signing.Status.PENDING,
+        dokobit_token="signing-token-1",
+        dokobit_file_token="file-token-1",
+        postback_secret_hash=token_hash(POSTBACK_SECRET),
+    )
+    for signer in document.signers.all():
+        signer.set_dokobit_token(f"signer-token-{signer.dokobit_signer_id}")
+        signer.save()
+    Signer.objects.filter(document=document).update(invited_at="2025-03-01T09:00:00Z", invitation_count=1)
+    signing.refresh_from_db()
+    return signing
+
+
+def status_payload(name: str, **changes) -> dict:
+    payload = load_fixture(name)
+    if payload.get("file_digest") == "REPLACED_BY_TEST":
+        payload["file_digest"] = SIGNED_SHA256
+    payload.update(changes)
+    return payload
+
+
+def json_body(call) -> dict:
+    return json.loads(call.request.body)
+
+
+def calls_to(gateway, path: str) -> list:
+    return [call for call in gateway.calls if urlsplit(call.request.url).path == path]

@@ -1,0 +1,237 @@
+"""signing_send_task: upload, upload polling, signing/create, retries and permanent failures."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.core import mail
+
+from portal.http import GatewayUnavailable
+from signing.models import Signer, Signing, SigningEvent
+from signing.selectors import token_hash
+from signing.tasks import signing_send_task
+from tests.conftest import load_fixture
+from tests.signing.conftest import CODES, GW, PDF, calls_to, json_body
+
+pytestmark = pytest.mark.django_db
+
+UPLOAD = f"{GW}/api/file/upload.json"
+UPLOAD_STATUS = f"{GW}/api/file/upload/file-token-1/status.json"
+CREATE = f"{GW}/api/signing/create.json"
+
+
+def create_ok(request):
+    body = json.loads(request.body)
+    tokens = {signer["id"]: f"token-of-{signer['id']}" for signer in body["signers"]}
+    return 200, {}, json.dumps({"status": "ok", "token": "signing-token-1", "signers": tokens})
+
+
+UPLOADED_FORMS: list[dict] = []
+
+
+def upload_ok(request):
+    # The upload body is streamed from the stored file; read it while the file is still open.
+    body = request.body if isinstance(request.body, bytes) else b"".join(request.body)
+    UPLOADED_FORMS.append(parse_qs(body.decode()))
+    return 200, {}, json.dumps(load_fixture("signing_upload_ok"))
+
+
+def mock_upload(gateway, *statuses: str) -> None:
+    gateway.add_callback("POST", UPLOAD, callback=upload_ok)
+    for status in statuses or ("uploaded",):
+        gateway.get(UPLOAD_STATUS, json=load_fixture(f"signing_upload_status_{status}"))
+
+
+def send(signing: Signing, django_capture_on_commit_callbacks) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        signing_send_task.delay(signing.pk)
+
+
+def test_one_signer_is_uploaded_created_and_invited(gateway, make_document, django_capture_on_commit_callbacks):
+    document = make_document(1)
+    signing = document.signings.get()
+    mock_upload(gateway)
+    gateway.add_callback("POST", CREATE, callback=create_ok)
+
+    send(signing, django_capture_on_commit_callbacks)
+
+    upload = UPLOADED_FORMS[-1]
+    assert upload["file[digest]"] == [hashlib.sha256(PDF).hexdigest()]
+    assert upload["file[name]"] == [f"{document.uuid}.pdf"]
+    body = json_body(calls_to(gateway, "/api/signing/create.json")[0])
+    assert body["files"] == [{"token": "file-token-1"}]
+    assert body["name"] == "Lease agreement"
+    assert body["type"] == "pdf"
+    assert body["language"] == "lt"
+    assert body["signers"] == [
+        {
+            "id": "signer1",
+            "name": "Signer0",
+            "surname": "Testnumber",
+            "code": CODES[0],
+            "country_code": "LT",
+            "signing_purpose": "signature",
+        }
+    ]
+    signing.refresh_from_db()
+    # The postback URL carries a secret that only its hash in the database can confirm.
+    path = urlsplit(body["postback_url"]).path
+    assert body["postback_url"].startswith(f"https://portal.example.test/postback/{signing.uuid}/")
+    secret = path.rstrip("/").rsplit("/", 1)[1]
+    assert len(secret) >= 22  # at least 128 bits in URL-safe base64
+    assert token_hash(secret) == signing.postback_secret_hash
+    assert secret not in signing.postback_secret_hash
+    assert signing.status == Signing.Status.PENDING
+    assert signing.dokobit_token == "signing-token-1"
+    assert signing.uploaded_at is not None
+    signer = document.signers.get()
+    assert signer.dokobit_token == "token-of-signer1"
+    assert signer.invited_at is not None
+    assert [m.to for m in mail.outbox] == [["signer0@example.test"]]
+    assert SigningEvent.objects.filter(signing=signing, kind=SigningEvent.Kind.SENT).count() == 1
+
+
+def test_three_signers_all_sent_with_codes_and_the_first_signers_language(
+    gateway, make_document, signer_data, django_capture_on_commit_callbacks
+):
+    document = make_document(
+        signers=[signer_data(0, language="fi"), signer_data(1), signer_data(2, country_code="LT", phone="+37060000666")]
+    )
+    mock_upload(gateway)
+    gateway.add_callback("POST", CREATE, callback=create_ok)
+
+    send(document.signings.get(), django_capture_on_commit_callbacks)
+
+    body = json_body(calls_to(gateway, "/api/signing/create.json")[0])
+    # Finnish is not a language of Dokobit's signing page, so English is asked for.
+    assert body["language"] == "en"
+    assert [(s["id"], s["code"], s["country_code"]) for s in body["signers"]] == [
+        ("signer1", CODES[0], "LT"),
+        ("signer2", CODES[1], "EE"),
+        ("signer3", CODES[2], "LT"),
+    ]
+    assert body["signers"][2]["phone"] == "+37060000666"
+    assert all(s["signing_purpose"] == "signature" for s in body["signers"])
+    assert {s.dokobit_signer_id: s.dokobit_token for s in document.signers.all()} == {
+        "signer1": "token-of-signer1",
+        "signer2": "token-of-signer2",
+        "signer3": "token-of-signer3",
+    }
+    assert sorted(m.to[0] for m in mail.outbox) == [f"signer{i}@example.test" for i in range(3)]
+
+
+def test_upload_status_pending_then_uploaded(gateway, make_document, django_capture_on_commit_callbacks):
+    document = make_document(1)
+    mock_upload(gateway, "pending", "pending", "uploaded")
+    gateway.add_callback("POST", CREATE, callback=create_ok)
+
+    send(document.signings.get(), django_capture_on_commit_callbacks)
+
+    assert len(calls_to(gateway, "/api/file/upload/file-token-1/status.json")) == 3
+    assert document.signings.get().status == Signing.Status.PENDING
+
+
+def test_upload_that_stays_pending_times_out_and_needs_attention(
+    gateway, settings, make_document, django_capture_on_commit_callbacks
+):
+    settings.SIGNING_UPLOAD_TIMEOUT = 0
+    document = make_document(1)
+    mock_upload(gateway, "pending")
+
+    send(document.signings.get(), django_capture_on_commit_callbacks)
+
+    signing = document.signings.get()
+    assert signing.status == Signing.Status.FAILED
+    assert signing.needs_attention
+    assert "in time" in signing.attention_reason
+    assert not calls_to(gateway, "/api/signing/create.json")
+    assert SigningEvent.objects.filter(signing=signing, kind=SigningEvent.Kind.ERROR).count() == 1
+    assert mail.outbox == []
+
+
+@pytest.mark.parametrize("fixture", ["signing_create_invalid", "signing_create_error_code"])
+def test_create_rejected_is_permanent(gateway, fixture, make_document, django_capture_on_commit_callbacks):
+    document = make_document(2)
+    mock_upload(gateway)
+    # code 10000 comes with HTTP 400; the error_code variant arrives as HTTP 200 with status "error".
+    gateway.post(CREATE, json=load_fixture(fixture), status=400 if fixture.endswith("invalid") else 200)
+
+    send(document.signings.get(), django_capture_on_commit_callbacks)
+
+    signing = document.signings.get()
+    assert signing.status == Signing.Status.FAILED
+    assert signing.needs_attention
+    assert signing.attention_reason
+    assert signing.dokobit_token is None
+    assert len(calls_to(gateway, "/api/signing/create.json")) == 1  # never retried
+    error = SigningEvent.objects.get(signing=signing, kind=SigningEvent.Kind.ERROR)
+    assert not any(code in str(error.payload) + error.error for code in CODES)
+    assert mail.outbox == []
+    assert not document.signers.filter(invited_at__isnull=False).exists()
+
+
+@pytest.mark.usefixtures("celery_retries_inline")
+def test_gateway_unavailable_is_retried_then_succeeds(gateway, make_document, django_capture_on_commit_callbacks):
+    document = make_document(1)
+    gateway.post(UPLOAD, status=503, body="Service Unavailable")
+    gateway.post(UPLOAD, status=502, body="Bad Gateway")
+    mock_upload(gateway)
+    gateway.post(CREATE, status=500, json=load_fixture("gateway_error_generic"))
+    gateway.add_callback("POST", CREATE, callback=create_ok)
+
+    send(document.signings.get(), django_capture_on_commit_callbacks)
+
+    signing = document.signings.get()
+    assert signing.status == Signing.Status.PENDING
+    assert not signing.needs_attention
+    assert len(calls_to(gateway, "/api/file/upload.json")) == 3
+    assert len(calls_to(gateway, "/api/signing/create.json")) == 2
+    # The retry found "creating" without a token and recorded that before creating again.
+    retry = SigningEvent.objects.get(signing=signing, kind=SigningEvent.Kind.ERROR)
+    assert retry.payload["step"] == "signing/create"
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.usefixtures("celery_retries_inline")
+def test_retries_exhausted_park_the_signing(gateway, make_document):
+    document = make_document(1)
+    gateway.post(UPLOAD, status=503, body="down")
+
+    result = signing_send_task.delay(document.signings.get().pk)
+
+    assert isinstance(result.result, GatewayUnavailable)
+    signing = document.signings.get()
+    assert len(calls_to(gateway, "/api/file/upload.json")) == signing_send_task.max_retries + 1
+    assert signing.status == Signing.Status.FAILED
+    assert signing.needs_attention
+    assert signing.attention_reason
+    assert SigningEvent.objects.filter(signing=signing, kind=SigningEvent.Kind.ERROR).exists()
+
+
+def test_running_twice_after_success_sends_nothing_more(gateway, make_document, django_capture_on_commit_callbacks):
+    document = make_document(2)
+    mock_upload(gateway)
+    gateway.add_callback("POST", CREATE, callback=create_ok)
+    send(document.signings.get(), django_capture_on_commit_callbacks)
+
+    send(document.signings.get(), django_capture_on_commit_callbacks)
+
+    assert len(calls_to(gateway, "/api/signing/create.json")) == 1
+    assert len(mail.outbox) == 2
+    assert Signer.objects.filter(document=document, invitation_count=1).count() == 2
+
+
+def test_a_changed_stored_file_is_never_uploaded(gateway, make_document, django_capture_on_commit_callbacks):
+    document = make_document(1)
+    with document.file.storage.open(document.file.name, "wb") as handle:
+        handle.write(b"%PDF-1.4\n tampered")
+
+    send(document.signings.get(), django_capture_on_commit_callbacks)
+
+    signing = document.signings.get()
+    assert len(gateway.calls) == 0
+    assert signing.status == Signing.Status.FAILED
+    assert signing.needs_attention
