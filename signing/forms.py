@@ -1,0 +1,226 @@
+"""Upload and signer forms, plus the holding area that keeps an upload across a failed submit."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.forms import BaseFormSet, formset_factory
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from identity.personal_codes import personal_code_lookup
+from signing.models import SigningPurpose
+from signing.pdf import check_pdf, safe_filename
+from signing.services import SignerData
+from signing.validators import COUNTRY_CHOICES, validate_personal_code
+
+if TYPE_CHECKING:
+    from django.core.files.uploadedfile import UploadedFile
+    from django.http import HttpRequest
+
+
+def max_upload_bytes() -> int:
+    return settings.SIGNING_MAX_UPLOAD_BYTES
+
+
+def max_signers() -> int:
+    return settings.SIGNING_MAX_SIGNERS
+
+
+# --- Holding area ------------------------------------------------------------------------------
+# A file that passed its own checks is kept while another field of the form is corrected, so the
+# user does not upload it again. Only an opaque id and the display name live in the session.
+
+HOLDING_SESSION_KEY = "signing_upload_holding"
+_HOLDING_DIR = "upload-holding"
+
+
+@dataclass(frozen=True)
+class HeldUpload:
+    id: str
+    name: str
+
+    @property
+    def path(self) -> str:
+        return f"{_HOLDING_DIR}/{self.id}.pdf"
+
+
+def holding_get(*, request: HttpRequest) -> HeldUpload | None:
+    data = request.session.get(HOLDING_SESSION_KEY)
+    if not isinstance(data, dict):
+        return None
+    held = HeldUpload(id=str(data.get("id", "")), name=str(data.get("name", "")))
+    # The id was written by the server, but a stale session must not point outside the area.
+    if not held.id.replace("-", "").replace("_", "").isalnum() or not default_storage.exists(held.path):
+        request.session.pop(HOLDING_SESSION_KEY, None)
+        return None
+    return held
+
+
+def holding_put(*, request: HttpRequest, uploaded_file: UploadedFile) -> HeldUpload:
+    holding_clear(request=request)
+    held = HeldUpload(id=secrets.token_urlsafe(24), name=safe_filename(uploaded_file.name or "document.pdf"))
+    uploaded_file.seek(0)
+    default_storage.save(held.path, File(uploaded_file))
+    uploaded_file.seek(0)
+    request.session[HOLDING_SESSION_KEY] = {"id": held.id, "name": held.name}
+    return held
+
+
+def holding_open(*, held: HeldUpload) -> File:
+    with default_storage.open(held.path, "rb") as stored:
+        return ContentFile(stored.read(), name=held.name)
+
+
+def holding_clear(*, request: HttpRequest) -> None:
+    data = request.session.pop(HOLDING_SESSION_KEY, None)
+    if isinstance(data, dict) and data.get("id"):
+        path = HeldUpload(id=str(data["id"]), name="").path
+        if default_storage.exists(path):
+            default_storage.delete(path)
+
+
+# --- Forms -------------------------------------------------------------------------------------
+
+
+class DocumentUploadForm(forms.Form):
+    """The document and its title. The file may come from the holding area instead of the POST."""
+
+    document = forms.FileField(
+        label=_("Document"),
+        required=False,
+        widget=forms.FileInput(attrs={"accept": "application/pdf,.pdf"}),
+    )
+    title = forms.CharField(label=_("Title"), max_length=200)
+
+    def __init__(self, *args, held: HeldUpload | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.held = held
+        limit_mb = max_upload_bytes() // (1024 * 1024)
+        self.fields["document"].help_text = _("A PDF file, at most %(size)s MB.") % {"size": limit_mb}
+
+    def clean_document(self) -> UploadedFile | None:
+        uploaded = self.cleaned_data.get("document")
+        if not uploaded:
+            if self.held is not None:
+                return None
+            raise ValidationError(_("Choose a PDF document to upload."), code="required")
+        limit = max_upload_bytes()
+        if uploaded.size > limit:
+            raise ValidationError(
+                _("The file is too large: at most %(size)s MB is allowed.") % {"size": limit // (1024 * 1024)},
+                code="too_large",
+            )
+        check_pdf(uploaded, name=uploaded.name or "", max_bytes=limit)
+        uploaded.seek(0)
+        return uploaded
+
+
+class SignerForm(forms.Form):
+    """One person asked to sign."""
+
+    first_name = forms.CharField(label=_("Name"), max_length=150)
+    last_name = forms.CharField(label=_("Surname"), max_length=150)
+    country_code = forms.ChoiceField(label=_("Country"), choices=COUNTRY_CHOICES)
+    personal_code = forms.CharField(label=_("Personal code"), max_length=20)
+    email = forms.EmailField(label=_("E-mail"))
+    signing_purpose = forms.ChoiceField(
+        label=_("Signing purpose"), choices=SigningPurpose.choices, initial=SigningPurpose.SIGNATURE
+    )
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        country, code = cleaned.get("country_code"), cleaned.get("personal_code")
+        if country and code:
+            try:
+                normalized = validate_personal_code(country, code)
+            except ValidationError as err:
+                self.add_error("personal_code", err)
+            else:
+                if isinstance(normalized, str) and normalized:
+                    cleaned["personal_code"] = normalized
+        return cleaned
+
+    def person_key(self) -> str | None:
+        """(country, code) as the keyed hash the portal uses to tell people apart."""
+        country, code = self.cleaned_data.get("country_code"), self.cleaned_data.get("personal_code")
+        if not country or not code or self.has_error("personal_code"):
+            return None
+        return personal_code_lookup(country, code)
+
+    def to_signer_data(self) -> SignerData:
+        data = self.cleaned_data
+        return SignerData(
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            country_code=data["country_code"],
+            personal_code=data["personal_code"],
+            email=data["email"],
+            signing_purpose=data["signing_purpose"],
+            language=data["language"],
+            phone=data.get("phone", ""),
+        )
+
+
+class BaseSignerFormSet(BaseFormSet):
+    """Signer rows: at least one, at most SIGNING_MAX_SIGNERS, nobody twice."""
+
+    def clean(self) -> None:
+        filled = [form for form in self.forms if form.has_changed() or not form.empty_permitted]
+        if not filled:
+            raise ValidationError(_("Add at least one signer."), code="too_few")
+        limit = max_signers()
+        if len(filled) > limit:
+            raise ValidationError(
+                ngettext("At most %(count)d signer is allowed.", "At most %(count)d signers are allowed.", limit)
+                % {"count": limit},
+                code="too_many",
+            )
+        seen: set[str] = set()
+        for form in filled:
+            # Duplicates are judged only on rows whose person fields are themselves valid.
+            key = form.person_key()
+            if key is None:
+                continue
+            if key in seen:
+                form.add_error("personal_code", _("This person is already a signer of this document."))
+            seen.add(key)
+
+    def signer_data(self) -> list[SignerData]:
+        return [form.to_signer_data() for form in self.forms if form.has_changed() or not form.empty_permitted]
+
+
+SignerFormSet = formset_factory(
+    SignerForm,
+    formset=BaseSignerFormSet,
+    extra=0,
+    min_num=1,
+    # The real limit is SIGNING_MAX_SIGNERS, checked in clean(); this only bounds the POST.
+    max_num=200,
+    absolute_max=200,
+)
+
+
+class SignerAddForm(SignerForm):
+    """A signer added to an existing document: also refused if that person is already on it."""
+
+    def __init__(self, *args, existing_keys: set[str] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.existing_keys = existing_keys or set()
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        key = self.person_key()
+        if key is not None and key in self.existing_keys:
+            self.add_error("personal_code", _("This person is already a signer of this document."))
+        return cleaned

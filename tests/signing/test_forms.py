@@ -1,0 +1,138 @@
+"""Upload and signer forms: every check the upload page promises, with the message next to its field."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from pypdf import PdfWriter
+
+from signing.forms import DocumentUploadForm, SignerAddForm, SignerFormSet
+
+LT_CODE = "50001018865"
+EE_CODE = "60001019906"
+
+
+def pdf_bytes() -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def pdf_upload(name: str = "contract.pdf", content: bytes | None = None) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, pdf_bytes() if content is None else content, content_type="application/pdf")
+
+
+def signer_row(index: int, **overrides) -> dict[str, str]:
+    row = {
+        "first_name": "Mobile",
+        "last_name": "Tester",
+        "country_code": "LT",
+        "personal_code": LT_CODE,
+        "email": "signer@example.test",
+        "signing_purpose": "signature",
+        "language": "en",
+        "phone": "",
+    }
+    row.update(overrides)
+    return {f"signers-{index}-{key}": value for key, value in row.items()}
+
+
+def formset_data(*rows: dict[str, str]) -> dict[str, str]:
+    data = {
+        "signers-TOTAL_FORMS": str(len(rows)),
+        "signers-INITIAL_FORMS": "0",
+        "signers-MIN_NUM_FORMS": "1",
+        "signers-MAX_NUM_FORMS": "1000",
+    }
+    for row in rows:
+        data.update(row)
+    return data
+
+
+def test_pdf_with_title_is_valid():
+    form = DocumentUploadForm({"title": "Contract"}, {"document": pdf_upload()})
+    assert form.is_valid(), form.errors
+
+
+def test_file_is_required_without_a_held_upload():
+    form = DocumentUploadForm({"title": "Contract"}, {})
+    assert not form.is_valid()
+    assert form.errors["document"] == ["Choose a PDF document to upload."]
+
+
+def test_not_a_pdf_is_refused_by_content_even_with_a_pdf_name():
+    form = DocumentUploadForm({"title": "x"}, {"document": pdf_upload("evil.pdf", b"<html><script>1</script></html>")})
+    assert not form.is_valid()
+    assert form.errors["document"]
+
+
+def test_file_over_the_size_limit_is_refused(settings):
+    settings.SIGNING_MAX_UPLOAD_BYTES = 100
+    form = DocumentUploadForm({"title": "x"}, {"document": pdf_upload()})
+    assert not form.is_valid()
+    assert "too large" in form.errors["document"][0]
+
+
+def test_valid_signer_row():
+    formset = SignerFormSet(formset_data(signer_row(0)), prefix="signers")
+    assert formset.is_valid(), formset.errors
+    [data] = formset.signer_data()
+    assert (data.country_code, data.personal_code, data.signing_purpose) == ("LT", LT_CODE, "signature")
+
+
+def test_personal_code_must_be_valid_for_its_country():
+    formset = SignerFormSet(formset_data(signer_row(0, personal_code="12345")), prefix="signers")
+    assert not formset.is_valid()
+    assert formset.forms[0].errors["personal_code"]
+
+
+def test_at_least_one_signer():
+    formset = SignerFormSet(formset_data(), prefix="signers")
+    assert not formset.is_valid()
+    assert "Add at least one signer." in formset.non_form_errors()
+
+
+def test_same_person_twice_is_refused_on_the_second_row():
+    formset = SignerFormSet(
+        formset_data(signer_row(0), signer_row(1, first_name="Other", email="other@example.test")),
+        prefix="signers",
+    )
+    assert not formset.is_valid()
+    assert not formset.forms[0].errors
+    assert formset.forms[1].errors["personal_code"] == ["This person is already a signer of this document."]
+
+
+def test_same_code_in_another_country_is_another_person():
+    formset = SignerFormSet(
+        formset_data(signer_row(0), signer_row(1, country_code="EE", personal_code=EE_CODE)), prefix="signers"
+    )
+    assert formset.is_valid(), formset.errors
+
+
+def test_signer_limit(settings):
+    settings.SIGNING_MAX_SIGNERS = 1
+    formset = SignerFormSet(
+        formset_data(signer_row(0), signer_row(1, country_code="EE", personal_code=EE_CODE)), prefix="signers"
+    )
+    assert not formset.is_valid()
+    assert "At most 1 signer is allowed." in formset.non_form_errors()
+
+
+@pytest.mark.parametrize("field", ["first_name", "last_name", "email", "personal_code"])
+def test_required_signer_fields(field):
+    formset = SignerFormSet(formset_data(signer_row(0, **{field: ""})), prefix="signers")
+    assert not formset.is_valid()
+    assert formset.forms[0].errors[field]
+
+
+def test_add_form_refuses_a_person_already_on_the_document():
+    from identity.personal_codes import personal_code_lookup
+
+    data = {k.replace("signers-0-", ""): v for k, v in signer_row(0).items()}
+    form = SignerAddForm(data, existing_keys={personal_code_lookup("LT", LT_CODE)})
+    assert not form.is_valid()
+    assert form.errors["personal_code"] == ["This person is already a signer of this document."]
