@@ -1,2 +1,30 @@
+from django.urls import path
+
+from signing import views
+from signing.webhooks import PostbackView
+
 app_name = "signing"
-urlpatterns: list = []
+urlpatterns = [
+    # The owner's documents.
+    path("documents/", views.document_list, name="document-list"),
+    path("documents/new/", views.document_new, name="document-new"),
+    path("documents/<uuid:uuid>/", views.document_detail, name="document-detail"),
+    path("documents/<uuid:uuid>/status/", views.document_status, name="document-status"),
+    path("documents/<uuid:uuid>/original/", views.document_download, name="document-download"),
+    path("documents/<uuid:uuid>/signed/", views.signed_download, name="signed-download"),
+    path("documents/<uuid:uuid>/cancel/", views.signing_cancel_view, name="signing-cancel"),
+    path("documents/<uuid:uuid>/signers/add/", views.signer_add_view, name="signer-add"),
+    path("documents/<uuid:uuid>/signers/<uuid:signer_uuid>/remove/", views.signer_remove_view, name="signer-remove"),
+    path("documents/<uuid:uuid>/signers/<uuid:signer_uuid>/resend/", views.signer_resend_view, name="signer-resend"),
+    # A signer's personal link.
+    path("sign/<str:token>/", views.signer_landing, name="signer-landing"),
+    path("sign/<str:token>/identity/start/", views.signer_identity_start, name="signer-identity-start"),
+    path("sign/<str:token>/identity/complete/", views.signer_identity_complete, name="signer-identity-complete"),
+    path("sign/<str:token>/document/", views.signer_file, name="signer-file"),
+    path("sign/<str:token>/download/", views.signer_download, name="signer-download"),
+    path("sign/<str:token>/sign/", views.signer_sign, name="signer-sign"),
+    path("sign/<str:token>/status/", views.signer_status, name="signer-status"),
+    path("sign/<str:token>/done/", views.signer_done, name="signer-done"),
+    # Dokobit's postbacks; the per-signing secret is part of the URL.
+    path("postback/<uuid:signing_uuid>/<str:secret>/", PostbackView.as_view(), name="postback"),
+]

@@ -1,0 +1,559 @@
+"""Signing pages: upload, the owner's document pages, and the signer's personal-link pages.
+
+Owner pages look every document up through ``document_get_for_user`` (owner or staff, else 404).
+Signer pages are reached by a link token; the document and the Dokobit URL are shown only after
+the signer's eID matched the invited person, and every refusal renders the same neutral page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.http import require_GET, require_POST
+
+from identity.errors import IdentityError
+from identity.models import IdentitySession
+from identity.services import Waiting, identity_session_complete, identity_session_start
+from portal.http import GatewayError
+from signing.errors import DocumentTampered, SigningError
+from signing.forms import (
+    DocumentUploadForm,
+    SignerAddForm,
+    SignerFormSet,
+    holding_clear,
+    holding_get,
+    holding_open,
+    holding_put,
+    max_signers,
+)
+from signing.models import Document, Signer, Signing
+from signing.pdf import safe_filename
+from signing.selectors import (
+    document_get_for_user,
+    document_list_for_owner,
+    document_status_payload,
+    signer_get_by_link_token,
+    signing_current,
+)
+from signing.services import (
+    document_create,
+    document_file_verified,
+    signer_add,
+    signer_invite_resend,
+    signer_remove,
+    signer_signing_url,
+    signer_verify_identity,
+    signing_cancel,
+    signing_sync_from_gateway,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from django.core.files import File
+
+logger = logging.getLogger(__name__)
+
+DOCUMENTS_PER_PAGE = 20
+# Locales Dokobit's identity widget understands; others fall back to English.
+IDENTITY_WIDGET_LOCALES = {"en", "lt", "lv", "et", "is", "ru"}
+# Signer uuids whose eID matched, and those whose eID did not, in this browser session.
+VERIFIED_SESSION_KEY = "signing_verified_signers"
+REFUSED_SESSION_KEY = "signing_refused_signers"
+
+
+def _signing_error_message(exc: SigningError) -> str:
+    return str(getattr(exc, "message", "") or _("The action could not be completed. Please try again."))
+
+
+def _error_page(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
+    return render(request, "signing/error.html", {"message": message}, status=status)
+
+
+def _attachment(response: HttpResponse, filename: str) -> HttpResponse:
+    """RFC 6266 attachment with a UTF-8 name, an ASCII fallback, and no content sniffing."""
+    name = safe_filename(filename)
+    ascii_name = name.encode("ascii", "ignore").decode() or "document.pdf"
+    ascii_name = ascii_name.replace('"', "").replace("\\", "")
+    response["Content-Disposition"] = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _pdf_name(document: Document, *, suffix: str = "") -> str:
+    base = document.original_filename or f"{document.title}.pdf"
+    if suffix:
+        stem = base[:-4] if base.lower().endswith(".pdf") else base
+        base = f"{stem}{suffix}.pdf"
+    return base
+
+
+# --- Owner pages -------------------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+@require_GET
+def document_list(request: HttpRequest) -> HttpResponse:
+    documents = document_list_for_owner(owner=request.user).order_by("-created_at", "-pk")
+    page = Paginator(documents, DOCUMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "signing/document_list.html", {"page_obj": page, "documents": page.object_list})
+
+
+@never_cache
+@login_required
+@sensitive_post_parameters()
+@sensitive_variables("formset")
+def document_new(request: HttpRequest) -> HttpResponse:
+    held = holding_get(request=request)
+    if request.method == "POST":
+        form = DocumentUploadForm(request.POST, request.FILES, held=held)
+        formset = SignerFormSet(request.POST, prefix="signers")
+        form_ok = form.is_valid()
+        signers_ok = formset.is_valid()
+        uploaded = form.cleaned_data.get("document") if "document" not in form.errors else None
+        if form_ok and signers_ok:
+            file_obj: File = uploaded if uploaded is not None else holding_open(held=held)
+            try:
+                document = document_create(
+                    owner=request.user,
+                    uploaded_file=file_obj,
+                    title=form.cleaned_data["title"],
+                    signers=formset.signer_data(),
+                )
+            except SigningError as exc:
+                form.add_error(None, _signing_error_message(exc))
+            else:
+                holding_clear(request=request)
+                messages.success(request, _("The document was uploaded and is being sent for signing."))
+                url = reverse("signing:document-detail", kwargs={"uuid": document.uuid})
+                if _wants_json(request):
+                    return JsonResponse({"redirect": url})
+                return redirect(url)
+        if uploaded is not None:
+            # The file itself was fine: keep it so correcting another field needs no new upload.
+            held = holding_put(request=request, uploaded_file=uploaded)
+            form.held = held
+        status = 400
+    else:
+        form = DocumentUploadForm(held=held)
+        formset = SignerFormSet(prefix="signers", initial=[{"language": get_language() or "en"}])
+        status = 200
+    context = {
+        "form": form,
+        "formset": formset,
+        "held": held,
+        "max_signers": max_signers(),
+        "upload_messages": {"failed": _("The upload did not go through. Please check your connection and try again.")},
+    }
+    return render(request, "signing/document_new.html", context, status=status)
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.headers.get("X-Requested-With") == "XMLHttpRequest"
+
+
+def _detail_context(request: HttpRequest, document: Document, *, add_form: SignerAddForm | None = None) -> dict:
+    signing = signing_current(document=document)
+    signers = list(document.signers.all())
+    status = document_status_payload(document=document)
+    return {
+        "document": document,
+        "signing": signing,
+        "signers": signers,
+        "events": document.events.select_related("signer").all(),
+        "status": status,
+        "status_config": {
+            "url": reverse("signing:document-status", kwargs={"uuid": document.uuid}),
+            "final": status["final"],
+        },
+        "add_form": add_form or SignerAddForm(prefix="add", initial={"language": get_language() or "en"}),
+        "can_change": signing is not None and signing.is_open,
+    }
+
+
+@never_cache
+@login_required
+@require_GET
+def document_detail(request: HttpRequest, uuid) -> HttpResponse:
+    document = document_get_for_user(user=request.user, uuid=uuid)
+    return render(request, "signing/document_detail.html", _detail_context(request, document))
+
+
+@never_cache
+@login_required
+@require_GET
+def document_status(request: HttpRequest, uuid) -> JsonResponse:
+    document = document_get_for_user(user=request.user, uuid=uuid)
+    return JsonResponse(document_status_payload(document=document))
+
+
+@never_cache
+@login_required
+@require_GET
+def document_download(request: HttpRequest, uuid) -> HttpResponse:
+    document = document_get_for_user(user=request.user, uuid=uuid)
+    try:
+        file_obj = document_file_verified(document=document)
+    except DocumentTampered:
+        return _error_page(request, _("The stored document failed its integrity check and is not served."), status=409)
+    return _attachment(FileResponse(file_obj, content_type="application/pdf"), _pdf_name(document))
+
+
+def _signed_signing(document: Document) -> Signing | None:
+    return document.signings.filter(status=Signing.Status.COMPLETED).exclude(signed_file="").first()
+
+
+def _signed_bytes_verified(signing: Signing) -> bytes | None:
+    with signing.signed_file.open("rb") as stored:
+        data = stored.read()
+    if signing.signed_sha256 and hashlib.sha256(data).hexdigest() != signing.signed_sha256:
+        logger.error("Signed file of signing %s does not match its stored SHA-256", signing.pk)
+        return None
+    return data
+
+
+@never_cache
+@login_required
+@require_GET
+def signed_download(request: HttpRequest, uuid) -> HttpResponse:
+    document = document_get_for_user(user=request.user, uuid=uuid)
+    signing = _signed_signing(document)
+    if signing is None:
+        raise Http404
+    data = _signed_bytes_verified(signing)
+    if data is None:
+        return _error_page(request, _("The signed file failed its integrity check and is not served."), status=409)
+    response = HttpResponse(data, content_type="application/pdf")
+    return _attachment(response, _pdf_name(document, suffix="-signed"))
+
+
+def _owner_action(action: Callable[[HttpRequest, Document], HttpResponse | None]) -> Callable[..., HttpResponse]:
+    """POST-only owner action on a document: 404 for anyone else, SigningError shown as a message."""
+
+    @never_cache
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, uuid, **kwargs) -> HttpResponse:
+        document = document_get_for_user(user=request.user, uuid=uuid)
+        try:
+            response = action(request, document, **kwargs)
+        except SigningError as exc:
+            messages.error(request, _signing_error_message(exc))
+            response = None
+        except GatewayError:
+            logger.warning("Dokobit could not be reached for an action on document %s", document.pk)
+            messages.error(request, _("Dokobit could not be reached. Please try again in a minute."))
+            response = None
+        return response or redirect("signing:document-detail", uuid=document.uuid)
+
+    view.__name__ = action.__name__
+    view.__doc__ = action.__doc__
+    return view
+
+
+@sensitive_variables("form")
+def _signer_add(request: HttpRequest, document: Document) -> HttpResponse | None:
+    active = [s for s in document.signers.all() if s.status != Signer.Status.REMOVED]
+    form = SignerAddForm(request.POST, prefix="add", existing_keys={s.pc_lookup for s in active})
+    if form.is_valid() and len(active) >= max_signers():
+        form.add_error(None, _("This document already has the most signers allowed."))
+    if not form.is_valid():
+        context = _detail_context(request, document, add_form=form)
+        return render(request, "signing/document_detail.html", context, status=400)
+    signer_add(document=document, data=form.to_signer_data(), actor=request.user)
+    messages.success(request, _("The signer was added and invited."))
+    return None
+
+
+def _pending_signer(document: Document, signer_uuid) -> Signer:
+    return get_object_or_404(document.signers, uuid=signer_uuid)
+
+
+def _signer_remove(request: HttpRequest, document: Document, signer_uuid) -> None:
+    signer_remove(signer=_pending_signer(document, signer_uuid), actor=request.user)
+    messages.success(request, _("The signer was removed."))
+
+
+def _signer_resend(request: HttpRequest, document: Document, signer_uuid) -> None:
+    signer_invite_resend(signer=_pending_signer(document, signer_uuid), actor=request.user)
+    messages.success(request, _("The invitation was sent again."))
+
+
+def _signing_cancel(request: HttpRequest, document: Document) -> None:
+    signing = signing_current(document=document)
+    if signing is None:
+        raise Http404
+    signing_cancel(signing=signing, actor=request.user)
+    messages.success(request, _("The signing was cancelled."))
+
+
+signer_add_view = sensitive_post_parameters()(_owner_action(_signer_add))
+signer_remove_view = _owner_action(_signer_remove)
+signer_resend_view = _owner_action(_signer_resend)
+signing_cancel_view = _owner_action(_signing_cancel)
+
+
+# --- Signer pages ------------------------------------------------------------------------------
+
+
+def _no_referrer(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The link token is in these URLs: never let it leave in a Referer header, never cache."""
+
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        response["Referrer-Policy"] = "no-referrer"
+        response["Cache-Control"] = "no-store, private"
+        return response
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+def _neutral(request: HttpRequest) -> HttpResponse:
+    # One page for every refusal (unknown, removed, wrong person, cancelled, finished): it tells
+    # nobody which of those it was, and holds no document and no Dokobit URL.
+    return render(request, "signing/signer_unavailable.html", status=403)
+
+
+def _signer_for_link(token: str) -> Signer | None:
+    """The signer behind a link while their signing can still be signed, else None."""
+    signer = signer_get_by_link_token(token=token)
+    if signer is None or signer.status == Signer.Status.REMOVED:
+        return None
+    signing = _signer_signing(signer)
+    if signing is None or signing.status in (Signing.Status.COMPLETED, Signing.Status.CANCELLED):
+        return None
+    return signer
+
+
+def _signer_signing(signer: Signer) -> Signing | None:
+    signing = signer.signing
+    if signing is None or signing.status == Signing.Status.REPLACED:
+        signing = signing_current(document=signer.document)
+    return signing
+
+
+def _is_verified(request: HttpRequest, signer: Signer) -> bool:
+    return str(signer.uuid) in request.session.get(VERIFIED_SESSION_KEY, [])
+
+
+def _is_refused(request: HttpRequest, signer: Signer) -> bool:
+    return str(signer.uuid) in request.session.get(REFUSED_SESSION_KEY, [])
+
+
+def _remember(request: HttpRequest, signer: Signer, *, matched: bool) -> None:
+    key, other = (VERIFIED_SESSION_KEY, REFUSED_SESSION_KEY) if matched else (REFUSED_SESSION_KEY, VERIFIED_SESSION_KEY)
+    uid = str(signer.uuid)
+    request.session[key] = [*(u for u in request.session.get(key, []) if u != uid), uid]
+    request.session[other] = [u for u in request.session.get(other, []) if u != uid]
+
+
+def _verified_signer(request: HttpRequest, token: str) -> Signer | None:
+    signer = _signer_for_link(token)
+    if signer is None or not _is_verified(request, signer):
+        return None
+    return signer
+
+
+@_no_referrer
+@require_GET
+def signer_landing(request: HttpRequest, token: str) -> HttpResponse:
+    signer = _signer_for_link(token)
+    if signer is None or _is_refused(request, signer):
+        return _neutral(request)
+    if not _is_verified(request, signer):
+        locale = signer.language if signer.language in IDENTITY_WIDGET_LOCALES else "en"
+        config = {
+            "createUrl": reverse("signing:signer-identity-start", kwargs={"token": token}),
+            "completeUrl": reverse("signing:signer-identity-complete", kwargs={"token": token}),
+            "locale": locale,
+            "scriptUrl": f"{settings.DOKOBIT_IDENTITY_URL}/js/dokobit-integration.min.js",
+            "csrf": get_token(request),
+            "params": {},
+            "messages": {
+                "failed": _("Identification did not succeed. Please try again."),
+                "network": _("The portal could not be reached. Check your connection and try again."),
+                "scriptMissing": _("The eID service could not be loaded. Please try again in a minute."),
+                "waiting": _("Waiting for your confirmation…"),
+            },
+        }
+        return render(request, "signing/signer_identify.html", {"identity_config": config})
+    if signer.status == Signer.Status.SIGNED:
+        return redirect("signing:signer-done", token=token)
+    document = signer.document
+    context = {
+        "signer": signer,
+        "document": document,
+        "owner_name": document.owner.get_full_name(),
+        "purpose": signer.get_signing_purpose_display(),
+        "preview_url": reverse("signing:signer-file", kwargs={"token": token}),
+        "download_url": reverse("signing:signer-download", kwargs={"token": token}),
+        "sign_url": reverse("signing:signer-sign", kwargs={"token": token}),
+    }
+    return render(request, "signing/signer_document.html", context)
+
+
+def _link_unusable_json() -> JsonResponse:
+    return JsonResponse(
+        {"status": "error", "error": "unavailable", "message": _("This link cannot be used.")}, status=403
+    )
+
+
+@_no_referrer
+@require_POST
+def signer_identity_start(request: HttpRequest, token: str) -> JsonResponse:
+    signer = _signer_for_link(token)
+    if signer is None or _is_refused(request, signer):
+        return _link_unusable_json()
+    try:
+        session_token = identity_session_start(
+            request=request,
+            purpose=IdentitySession.Purpose.SIGNER,
+            code=signer.personal_code,
+            country_code=signer.country_code,
+            reference=str(signer.uuid),
+        )
+    except IdentityError as exc:
+        return JsonResponse({"status": "error", "error": exc.error, "message": str(exc.message)}, status=exc.status)
+    return JsonResponse({"status": "ok", "session_token": session_token})
+
+
+@_no_referrer
+@require_POST
+def signer_identity_complete(request: HttpRequest, token: str) -> JsonResponse:
+    signer = _signer_for_link(token)
+    if signer is None or _is_refused(request, signer):
+        return _link_unusable_json()
+    try:
+        result = identity_session_complete(request=request, purpose=IdentitySession.Purpose.SIGNER)
+    except IdentityError as exc:
+        return JsonResponse({"status": "error", "error": exc.error, "message": str(exc.message)}, status=exc.status)
+    if isinstance(result, Waiting):
+        return JsonResponse({"status": "waiting"}, status=202)
+    # The eID must have been started from this signer's link, and prove the invited person.
+    started_here = IdentitySession.objects.filter(
+        pk=result.identity_session_id, reference=str(signer.uuid), purpose=IdentitySession.Purpose.SIGNER
+    ).exists()
+    matched = started_here and signer_verify_identity(signer=signer, eid_result=result)
+    _remember(request, signer, matched=matched)
+    # Same answer either way: the landing page then shows the document or the neutral page.
+    return JsonResponse({"status": "ok", "redirect": reverse("signing:signer-landing", kwargs={"token": token})})
+
+
+def _signer_file(request: HttpRequest, token: str, *, attachment: bool) -> HttpResponse:
+    signer = _verified_signer(request, token)
+    if signer is None:
+        return _neutral(request)
+    try:
+        file_obj = document_file_verified(document=signer.document)
+    except DocumentTampered:
+        return _error_page(request, _("The stored document failed its integrity check and is not shown."), status=409)
+    response = FileResponse(file_obj, content_type="application/pdf")
+    if attachment:
+        return _attachment(response, _pdf_name(signer.document))
+    response["Content-Disposition"] = "inline"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@_no_referrer
+@xframe_options_sameorigin
+@require_GET
+def signer_file(request: HttpRequest, token: str) -> HttpResponse:
+    return _signer_file(request, token, attachment=False)
+
+
+@_no_referrer
+@require_GET
+def signer_download(request: HttpRequest, token: str) -> HttpResponse:
+    return _signer_file(request, token, attachment=True)
+
+
+@_no_referrer
+@require_GET
+def signer_sign(request: HttpRequest, token: str) -> HttpResponse:
+    signer = _verified_signer(request, token)
+    if signer is None:
+        return _neutral(request)
+    if signer.status == Signer.Status.SIGNED:
+        return redirect("signing:signer-done", token=token)
+    try:
+        signing_url = signer_signing_url(signer=signer)
+    except SigningError as exc:
+        return _error_page(request, _signing_error_message(exc), status=getattr(exc, "status", 409))
+    except GatewayError:
+        return _error_page(request, _("Dokobit could not be reached. Please try again in a minute."), status=503)
+    config = {
+        "statusUrl": reverse("signing:signer-status", kwargs={"token": token}),
+        "doneUrl": reverse("signing:signer-done", kwargs={"token": token}),
+    }
+    context = {
+        "signer": signer,
+        "document": signer.document,
+        "signing_url": signing_url,
+        "frame_script_url": f"{settings.DOKOBIT_GATEWAY_URL}/js/isign.frame.js",
+        "sign_config": config,
+        "back_url": reverse("signing:signer-landing", kwargs={"token": token}),
+    }
+    return render(request, "signing/signer_sign.html", context)
+
+
+def _signer_for_result(request: HttpRequest, token: str) -> Signer | None:
+    # The result stays readable after the signing finished, but only for the verified signer.
+    signer = signer_get_by_link_token(token=token)
+    if signer is None or signer.status == Signer.Status.REMOVED or not _is_verified(request, signer):
+        return None
+    return signer
+
+
+@_no_referrer
+@require_GET
+def signer_status(request: HttpRequest, token: str) -> JsonResponse:
+    signer = _signer_for_result(request, token)
+    if signer is None:
+        return JsonResponse({"status": "error", "error": "unavailable"}, status=403)
+    return JsonResponse({"signed": signer.status == Signer.Status.SIGNED})
+
+
+@_no_referrer
+@require_GET
+def signer_done(request: HttpRequest, token: str) -> HttpResponse:
+    signer = _signer_for_result(request, token)
+    if signer is None:
+        return _neutral(request)
+    signing = _signer_signing(signer)
+    if signer.status == Signer.Status.PENDING and signing is not None and signing.is_open:
+        # Dokobit's status API is the truth; a postback may not have arrived yet.
+        try:
+            signing_sync_from_gateway(signing=signing)
+        except (GatewayError, SigningError):
+            logger.info("Status of signing %s could not be refreshed for its return page", signing.pk)
+        signer.refresh_from_db()
+    return render(
+        request,
+        "signing/signer_done.html",
+        {
+            "signer": signer,
+            "document": signer.document,
+            "signed": signer.status == Signer.Status.SIGNED,
+            "token": token,
+        },
+    )

@@ -1,0 +1,492 @@
+"""Signing pages over HTTP: upload checks, owner pages, downloads, the signer's gate and T10."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid as uuid_lib
+
+import pytest
+import responses
+from django.core.files.base import ContentFile
+from django.urls import URLPattern, get_resolver, reverse
+
+from signing.models import Document, Signer, Signing, SigningEvent
+from signing.services import SignerData, document_create
+from signing.views import VERIFIED_SESSION_KEY
+from tests.conftest import load_fixture
+from tests.signing.test_forms import EE_CODE, LT_CODE, formset_data, pdf_bytes, pdf_upload, signer_row
+
+pytestmark = pytest.mark.django_db
+
+IDENTITY = "https://id-sandbox.dokobit.com"
+GATEWAY = "https://gateway-sandbox.dokobit.com"
+
+
+@pytest.fixture
+def owner(make_user):
+    return make_user(country_code="EE", personal_code="39912319999", first_name="Olivia", last_name="Owner")
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    client.force_login(owner)
+    return client
+
+
+def make_document(owner, *, signers=None, title="Lease contract", status=Signing.Status.PENDING) -> Document:
+    signers = signers or [
+        SignerData(
+            first_name="Mobile",
+            last_name="Tester",
+            country_code="LT",
+            personal_code=LT_CODE,
+            email="signer@example.test",
+            signing_purpose="acknowledgement",
+            language="en",
+        )
+    ]
+    document = document_create(
+        owner=owner, uploaded_file=ContentFile(pdf_bytes(), name="lease.pdf"), title=title, signers=signers
+    )
+    signing = document.signings.get()
+    signing.status = status
+    signing.dokobit_token = f"sig{uuid_lib.uuid4().hex}"
+    signing.save()
+    for signer in document.signers.all():
+        signer.set_dokobit_token(f"tok{uuid_lib.uuid4().hex}")
+        signer.save()
+    return document
+
+
+def upload_post(title="Lease", file=None, rows=None):
+    data = formset_data(*(rows or [signer_row(0)]))
+    data["title"] = title
+    if file is not None:
+        data["document"] = file
+    return data
+
+
+# --- Upload page ------------------------------------------------------------------------------
+
+
+def test_upload_page_has_labelled_fields(owner_client):
+    response = owner_client.get(reverse("signing:document-new"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert response["Cache-Control"].count("no-store")
+    for label in [
+        "Document",
+        "Title",
+        "Name",
+        "Surname",
+        "Country",
+        "Personal code",
+        "E-mail",
+        "Signing purpose",
+        "Language",
+        "Phone",
+    ]:
+        assert re.search(rf'<label for="[^"]+">{re.escape(label)}[ <]', html), label
+
+
+def test_upload_creates_document_with_signers(owner_client, owner):
+    rows = [signer_row(0), signer_row(1, country_code="EE", personal_code=EE_CODE, signing_purpose="visa")]
+    response = owner_client.post(reverse("signing:document-new"), upload_post(file=pdf_upload(), rows=rows))
+    document = Document.objects.get(owner=owner)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("signing:document-detail", kwargs={"uuid": document.uuid})
+    assert document.sha256 == hashlib.sha256(pdf_bytes()).hexdigest()
+    assert [s.signing_purpose for s in document.signers.all()] == ["signature", "visa"]
+
+
+def test_upload_by_script_gets_json_redirect(owner_client, owner):
+    response = owner_client.post(
+        reverse("signing:document-new"), upload_post(file=pdf_upload()), headers={"X-Requested-With": "XMLHttpRequest"}
+    )
+    document = Document.objects.get(owner=owner)
+    assert response.json() == {"redirect": reverse("signing:document-detail", kwargs={"uuid": document.uuid})}
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (upload_post(file=None), "Choose a PDF document to upload."),
+        (upload_post(rows=[signer_row(0, personal_code="123")]), None),
+        (upload_post(rows=[signer_row(0), signer_row(1)]), "This person is already a signer of this document."),
+        ({**upload_post(rows=[]), "signers-TOTAL_FORMS": "0"}, "Add at least one signer."),
+    ],
+    ids=["no-file", "bad-code", "duplicate", "no-signer"],
+)
+def test_upload_errors_are_shown_and_nothing_is_created(owner_client, data, message):
+    if "document" not in data and message != "Choose a PDF document to upload.":
+        data = {**data, "document": pdf_upload()}
+    response = owner_client.post(reverse("signing:document-new"), data)
+    assert response.status_code == 400
+    assert Document.objects.count() == 0
+    if message:
+        assert message in response.content.decode()
+    assert 'role="alert"' in response.content.decode()
+
+
+def test_not_a_pdf_is_refused(owner_client):
+    fake = pdf_upload("fake.pdf", b"<svg xmlns='http://www.w3.org/2000/svg'/>")
+    response = owner_client.post(reverse("signing:document-new"), upload_post(file=fake))
+    assert response.status_code == 400
+    assert Document.objects.count() == 0
+    assert "is kept" not in response.content.decode()
+
+
+def test_too_large_is_refused(owner_client, settings):
+    settings.SIGNING_MAX_UPLOAD_BYTES = 50
+    response = owner_client.post(reverse("signing:document-new"), upload_post(file=pdf_upload()))
+    assert response.status_code == 400
+    assert "too large" in response.content.decode()
+
+
+def test_signer_limit_on_upload(owner_client, settings):
+    settings.SIGNING_MAX_SIGNERS = 1
+    rows = [signer_row(0), signer_row(1, country_code="EE", personal_code=EE_CODE)]
+    response = owner_client.post(reverse("signing:document-new"), upload_post(file=pdf_upload(), rows=rows))
+    assert response.status_code == 400
+    assert "At most 1 signer is allowed." in response.content.decode()
+
+
+def test_file_is_kept_when_another_field_is_wrong(owner_client, owner):
+    url = reverse("signing:document-new")
+    first = owner_client.post(url, upload_post(file=pdf_upload("my lease.pdf"), rows=[signer_row(0, email="nope")]))
+    assert first.status_code == 400
+    assert "my_lease.pdf is kept - choose another file to replace it." in first.content.decode() or (
+        "is kept - choose another file to replace it." in first.content.decode()
+    )
+    # Corrected without choosing the file again: the kept file is used.
+    second = owner_client.post(url, upload_post(file=None))
+    assert second.status_code == 302
+    document = Document.objects.get(owner=owner)
+    assert document.sha256 == hashlib.sha256(pdf_bytes()).hexdigest()
+    assert "is kept" not in owner_client.get(url).content.decode()
+
+
+# --- Owner pages ------------------------------------------------------------------------------
+
+
+def test_document_list_shows_status_and_paginates(owner_client, owner):
+    for n in range(21):
+        make_document(owner, title=f"Doc {n}")
+    first = owner_client.get(reverse("signing:document-list"))
+    html = first.content.decode()
+    assert html.count('data-testid="document-status"') == 20
+    assert "Waiting for signatures" in html
+    assert "Page 1 of 2" in html
+    second = owner_client.get(reverse("signing:document-list") + "?page=2")
+    assert second.content.decode().count('data-testid="document-status"') == 1
+
+
+def test_document_page_shows_signers_purposes_and_timeline(owner_client, owner):
+    document = make_document(owner)
+    response = owner_client.get(reverse("signing:document-detail", kwargs={"uuid": document.uuid}))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    assert 'data-testid="signing-status"' in html
+    assert "Waiting for signatures" in html
+    assert 'data-testid="signer-status-1"' in html
+    assert "Acknowledgement" in html
+    assert "Document uploaded" in html
+    assert LT_CODE not in html
+
+
+def test_live_status_json(owner_client, owner):
+    document = make_document(owner)
+    signer = document.signers.get()
+    url = reverse("signing:document-status", kwargs={"uuid": document.uuid})
+    data = owner_client.get(url).json()
+    assert (data["status"], data["final"]) == ("pending", False)
+    assert data["signers"] == [
+        {
+            "uuid": str(signer.uuid),
+            "name": "Mobile Tester",
+            "status": "pending",
+            "status_label": "Waiting",
+            "signed_at": None,
+        }
+    ]
+    signer.status = Signer.Status.SIGNED
+    signer.save()
+    assert owner_client.get(url).json()["signers"][0]["status_label"] == "Signed"
+
+
+def test_original_download_headers(owner_client, owner):
+    document = make_document(owner)
+    document.original_filename = "Sutartis ąčę.pdf"
+    document.save()
+    response = owner_client.get(reverse("signing:document-download", kwargs={"uuid": document.uuid}))
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == pdf_bytes()
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert "filename*=UTF-8''" in response["Content-Disposition"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_tampered_original_is_not_served(owner_client, owner):
+    document = make_document(owner)
+    with document.file.open("wb") as handle:
+        handle.write(b"%PDF-1.4 swapped")
+    response = owner_client.get(reverse("signing:document-download", kwargs={"uuid": document.uuid}))
+    assert response.status_code == 409
+    assert b"swapped" not in response.content
+
+
+def test_signed_download(owner_client, owner):
+    document = make_document(owner, status=Signing.Status.COMPLETED)
+    signing = document.signings.get()
+    signed = pdf_bytes() + b"%signed"
+    signing.signed_file.save("signed.pdf", ContentFile(signed))
+    signing.signed_sha256 = hashlib.sha256(signed).hexdigest()
+    signing.save()
+    response = owner_client.get(reverse("signing:signed-download", kwargs={"uuid": document.uuid}))
+    assert response.content == signed
+    assert "attachment;" in response["Content-Disposition"]
+    assert "-signed.pdf" in response["Content-Disposition"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_signed_download_before_completion_is_404(owner_client, owner):
+    document = make_document(owner)
+    assert owner_client.get(reverse("signing:signed-download", kwargs={"uuid": document.uuid})).status_code == 404
+
+
+def test_resend_and_remove_and_cancel(owner_client, owner, gateway, mailoutbox):
+    document = make_document(owner)
+    signing = document.signings.get()
+    signer = document.signers.get()
+    kwargs = {"uuid": document.uuid, "signer_uuid": signer.uuid}
+
+    gateway.add(
+        responses.POST, f"{GATEWAY}/api/signing/{signing.dokobit_token}/removesigner.json", json={"status": "ok"}
+    )
+    response = owner_client.post(reverse("signing:signer-remove", kwargs=kwargs), follow=True)
+    assert "The signer was removed." in response.content.decode()
+    signer.refresh_from_db()
+    assert signer.status == Signer.Status.REMOVED
+
+    gateway.add(
+        responses.POST,
+        f"{GATEWAY}/api/signing/{signing.dokobit_token}/delete.json",
+        json=load_fixture("gateway_signing_delete_ok"),
+    )
+    response = owner_client.post(reverse("signing:signing-cancel", kwargs={"uuid": document.uuid}), follow=True)
+    assert "The signing was cancelled." in response.content.decode()
+    signing.refresh_from_db()
+    assert signing.status == Signing.Status.CANCELLED
+    assert SigningEvent.objects.filter(document=document, kind=SigningEvent.Kind.CANCELLED).exists()
+
+
+def test_resend_on_a_finished_signing_shows_a_message(owner_client, owner):
+    document = make_document(owner, status=Signing.Status.CANCELLED)
+    signer = document.signers.get()
+    url = reverse("signing:signer-resend", kwargs={"uuid": document.uuid, "signer_uuid": signer.uuid})
+    response = owner_client.post(url, follow=True)
+    assert response.status_code == 200
+    assert "An invitation can only be re-sent to a signer who has not signed yet." in response.content.decode()
+
+
+def test_add_signer_refuses_a_duplicate_next_to_the_field(owner_client, owner):
+    document = make_document(owner)
+    data = {f"add-{k.split('-', 2)[2]}": v for k, v in signer_row(0).items()}
+    response = owner_client.post(reverse("signing:signer-add", kwargs={"uuid": document.uuid}), data)
+    assert response.status_code == 400
+    assert "This person is already a signer of this document." in response.content.decode()
+    assert document.signers.count() == 1
+
+
+def test_actions_need_post(owner_client, owner):
+    document = make_document(owner)
+    assert owner_client.get(reverse("signing:signing-cancel", kwargs={"uuid": document.uuid})).status_code == 405
+
+
+# --- Signer pages -----------------------------------------------------------------------------
+
+
+def link(signer: Signer, name: str = "signing:signer-landing") -> str:
+    return reverse(name, kwargs={"token": signer.link_token})
+
+
+def verify_in_session(client, signer: Signer) -> None:
+    session = client.session
+    session[VERIFIED_SESSION_KEY] = [str(signer.uuid)]
+    session.save()
+
+
+def identify(client, signer: Signer, gateway, status_fixture: str):
+    created = load_fixture("identity_create_session")
+    gateway.add(responses.POST, f"{IDENTITY}/api/authentication/create", json=created)
+    gateway.add(
+        responses.GET,
+        f"{IDENTITY}/api/authentication/{created['session_token']}/status",
+        json=load_fixture(status_fixture),
+    )
+    start = client.post(link(signer, "signing:signer-identity-start"))
+    assert start.json()["session_token"] == created["session_token"]
+    return client.post(link(signer, "signing:signer-identity-complete"))
+
+
+def assert_neutral(response, document: Document) -> None:
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "This link cannot be used" in html
+    assert document.title not in html
+    assert "gateway-sandbox" not in html
+    assert "access_token" not in html
+    assert response["Referrer-Policy"] == "no-referrer"
+
+
+def test_signer_landing_asks_for_eid_without_showing_the_document(client, owner):
+    document = make_document(owner)
+    signer = document.signers.get()
+    response = client.get(link(signer))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert "data-identity-flow" in html
+    assert document.title not in html
+
+
+def test_matching_eid_shows_document_requester_and_purpose(client, owner, gateway):
+    document = make_document(owner)
+    signer = document.signers.get()
+    result = identify(client, signer, gateway, "identity_status_ok_lt_mobile")
+    assert result.json() == {"status": "ok", "redirect": link(signer)}
+    response = client.get(link(signer))
+    html = response.content.decode()
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert document.title in html
+    assert "Olivia Owner" in html
+    assert "Acknowledgement" in html
+    assert link(signer, "signing:signer-file") in html
+    preview = client.get(link(signer, "signing:signer-file"))
+    assert b"".join(preview.streaming_content) == pdf_bytes()
+    assert preview["Content-Disposition"] == "inline"
+
+
+def test_wrong_person_gets_the_neutral_page(client, owner, gateway):
+    document = make_document(owner)
+    signer = document.signers.get()
+    identify(client, signer, gateway, "identity_status_ok_ee_mobile")
+    for name in ["signing:signer-landing", "signing:signer-file", "signing:signer-sign", "signing:signer-download"]:
+        assert_neutral(client.get(link(signer, name)), document)
+
+
+def test_sign_page_embeds_dokobit_for_the_verified_signer_only(client, owner):
+    document = make_document(owner)
+    signer = document.signers.get()
+    assert_neutral(client.get(link(signer, "signing:signer-sign")), document)
+    verify_in_session(client, signer)
+    response = client.get(link(signer, "signing:signer-sign"))
+    html = response.content.decode()
+    assert f"{GATEWAY}/signing/{document.signings.get().dokobit_token}?access_token=" in html
+    assert f"{GATEWAY}/js/isign.frame.js" in html
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert link(signer) in html  # the cancel path back to the document
+
+
+@pytest.mark.parametrize("state", ["removed", "cancelled", "completed", "unknown"])
+def test_link_is_neutral_when_it_cannot_be_used(client, owner, state):
+    document = make_document(owner)
+    signer = document.signers.get()
+    verify_in_session(client, signer)
+    url = link(signer)
+    if state == "removed":
+        signer.status = Signer.Status.REMOVED
+        signer.save()
+    elif state in {"cancelled", "completed"}:
+        Signing.objects.filter(document=document).update(status=state)
+    else:
+        url = reverse("signing:signer-landing", kwargs={"token": "x" * 43})
+    assert_neutral(client.get(url), document)
+
+
+def test_done_page_shows_result_for_the_verified_signer(client, owner, gateway):
+    document = make_document(owner)
+    signer = document.signers.get()
+    verify_in_session(client, signer)
+    signing = document.signings.get()
+    status = load_fixture("gateway_signing_status_pending")
+    status["signers"] = {signer.dokobit_signer_id: {"status": "pending"}}
+    gateway.add(responses.GET, f"{GATEWAY}/api/signing/{signing.dokobit_token}/status.json", json=status)
+    waiting = client.get(link(signer, "signing:signer-done"))
+    assert "Your signature is not recorded yet" in waiting.content.decode()
+    signer.status = Signer.Status.SIGNED
+    signer.save()
+    signed = client.get(link(signer, "signing:signer-done"))
+    assert "Thank you, you have signed" in signed.content.decode()
+    assert signed["Referrer-Policy"] == "no-referrer"
+
+
+def test_verification_is_remembered_for_that_signer_only(client, owner):
+    first = make_document(owner)
+    second = make_document(owner, title="Other contract")
+    verify_in_session(client, first.signers.get())
+    assert first.title in client.get(link(first.signers.get())).content.decode()
+    assert "data-identity-flow" in client.get(link(second.signers.get())).content.decode()
+
+
+# --- T10: every object URL of the namespace refuses another user ------------------------------
+
+
+def signing_patterns() -> list[URLPattern]:
+    resolver = get_resolver()
+    namespace = resolver.namespace_dict["signing"][1]
+    return [p for p in namespace.url_patterns if isinstance(p, URLPattern) and p.pattern.converters]
+
+
+def test_every_object_url_is_404_for_another_user(client, owner, make_user, gateway):
+    document = make_document(owner)
+    signer = document.signers.get()
+    other = make_user(country_code="LV", personal_code="030303-10012", first_name="Other", last_name="Person")
+    client.force_login(other)
+    values = {
+        "uuid": document.uuid,
+        "signer_uuid": signer.uuid,
+        "token": signer.link_token,
+        "signing_uuid": document.signings.get().uuid,
+        "secret": "wrong",
+    }
+    # Anyone holding a link may start an eID check (that is how the signer proves who they are).
+    created = load_fixture("identity_create_session")
+    gateway.add(responses.POST, f"{IDENTITY}/api/authentication/create", json=created)
+    gateway.add(
+        responses.GET,
+        f"{IDENTITY}/api/authentication/{created['session_token']}/status",
+        json=load_fixture("identity_status_ok_lv"),
+    )
+    asks_for_eid = {("signer-landing", "get"), ("signer-identity-start", "post"), ("signer-identity-complete", "post")}
+    patterns = signing_patterns()
+    assert {p.name for p in patterns} >= {"document-detail", "signed-download", "signer-landing", "postback"}
+    for pattern in patterns:
+        url = reverse(f"signing:{pattern.name}", kwargs={k: values[k] for k in pattern.pattern.converters})
+        for method in ("get", "post"):
+            response = getattr(client, method)(url)
+            body = response.content.decode() if not response.streaming else ""
+            assert document.title not in body, url
+            if "uuid" in pattern.pattern.converters:
+                assert response.status_code in {404, 405}, (url, method, response.status_code)
+            elif (pattern.name, method) in asks_for_eid:
+                assert response.status_code == 200, (url, method, response.status_code)
+            elif "token" in pattern.pattern.converters:
+                assert response.status_code in {403, 405}, (url, method, response.status_code)
+            else:
+                assert response.status_code in {400, 403, 404, 405}, (url, method, response.status_code)
+    # Having proven to be someone else, the link now shows the neutral page.
+    assert_neutral(client.get(link(signer)), document)
+    # Nothing changed for the owner.
+    signer.refresh_from_db()
+    assert signer.status == Signer.Status.PENDING
+    assert document.signings.get().status == Signing.Status.PENDING
+
+
+def test_anonymous_owner_pages_redirect_to_login(client, owner):
+    document = make_document(owner)
+    response = client.get(reverse("signing:document-detail", kwargs={"uuid": document.uuid}))
+    assert response.status_code == 302
+    assert reverse("identity:login") in response["Location"]
