@@ -1,0 +1,235 @@
+"""Postbacks: secret in the URL, recorded once, confirmed with the status API, any order."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from signing.models import Signer, Signing, SigningEvent
+from tests.conftest import load_fixture
+from tests.signing.conftest import CODES, GW, POSTBACK_SECRET, SIGNED_PDF, SIGNED_SHA256, SIGNED_URL, status_payload
+
+pytestmark = pytest.mark.django_db
+
+STATUS = f"{GW}/api/signing/signing-token-1/status.json"
+
+
+def url(signing: Signing, secret: str = POSTBACK_SECRET) -> str:
+    return reverse("signing:postback", kwargs={"signing_uuid": signing.uuid, "secret": secret})
+
+
+def post(client, signing: Signing, payload, *, secret: str = POSTBACK_SECRET, capture) -> int:
+    body = payload if isinstance(payload, str | bytes) else json.dumps(payload)
+    with capture(execute=True):
+        response = client.post(url(signing, secret), data=body, content_type="application/json")
+    return response.status_code
+
+
+def signer_signed(signer_id: str) -> dict:
+    payload = load_fixture("postback_signer_signed")
+    payload["signer"] = signer_id
+    return payload
+
+
+def completed() -> dict:
+    return load_fixture("postback_signing_completed")
+
+
+def mock_completed(gateway) -> None:
+    gateway.get(STATUS, json=status_payload("signing_status_completed"))
+    gateway.get(SIGNED_URL, body=SIGNED_PDF, content_type="application/pdf")
+
+
+def writes(queries: CaptureQueriesContext) -> list[str]:
+    return [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+    ]
+
+
+@pytest.mark.parametrize("secret", ["wrong-secret", POSTBACK_SECRET[:-1], "x" * 300])
+def test_wrong_secret_is_404_without_writes_or_calls(
+    client, gateway, live_signing, secret, django_capture_on_commit_callbacks
+):
+    with CaptureQueriesContext(connection) as queries:
+        status = post(client, live_signing, completed(), secret=secret, capture=django_capture_on_commit_callbacks)
+
+    assert status == 404
+    assert writes(queries) == []
+    assert len(gateway.calls) == 0
+    assert not SigningEvent.objects.filter(kind=SigningEvent.Kind.POSTBACK).exists()
+
+
+def test_unknown_signing_is_404(client, gateway, live_signing, django_capture_on_commit_callbacks):
+    other = Signing(uuid="00000000-0000-0000-0000-000000000001")
+    assert post(client, other, completed(), capture=django_capture_on_commit_callbacks) == 404
+    assert len(gateway.calls) == 0
+
+
+@pytest.mark.parametrize("method", ["get", "put", "delete"])
+def test_only_post_is_allowed(client, live_signing, method):
+    assert getattr(client, method)(url(live_signing)).status_code == 405
+
+
+@pytest.mark.parametrize("body", ["not json", "[1, 2]", '"text"', "{}", '{"action": 5}', b"\xff\xfe"])
+def test_garbage_is_400_and_writes_nothing(client, gateway, live_signing, body, django_capture_on_commit_callbacks):
+    with CaptureQueriesContext(connection) as queries:
+        status = post(client, live_signing, body, capture=django_capture_on_commit_callbacks)
+
+    assert status == 400
+    assert writes(queries) == []
+    assert len(gateway.calls) == 0
+
+
+def test_postback_while_status_is_pending_changes_nothing(
+    client, gateway, live_signing, django_capture_on_commit_callbacks
+):
+    gateway.get(STATUS, json=load_fixture("signing_status_pending"))
+
+    assert post(client, live_signing, completed(), capture=django_capture_on_commit_callbacks) == 200
+
+    live_signing.refresh_from_db()
+    assert live_signing.status == Signing.Status.PENDING
+    assert not live_signing.signed_file
+    assert set(live_signing.signers.values_list("status", flat=True)) == {Signer.Status.PENDING}
+    # The body's evil "file" URL is never fetched; only the status endpoint was asked.
+    assert [call.request.method for call in gateway.calls] == ["GET"]
+    assert mail.outbox == []
+
+
+def test_stored_postback_keeps_no_personal_code_certificate_or_token(
+    client, gateway, live_signing, django_capture_on_commit_callbacks
+):
+    gateway.get(STATUS, json=load_fixture("signing_status_partially_signed"))
+
+    post(client, live_signing, signer_signed("signer1"), capture=django_capture_on_commit_callbacks)
+
+    event = SigningEvent.objects.get(kind=SigningEvent.Kind.POSTBACK)
+    stored = json.dumps(event.payload)
+    assert "50001018865" not in stored
+    assert "certificate" not in stored
+    assert "signing-token-1" not in stored
+    assert "evil.example" not in stored
+    assert event.payload["action"] == "signer_signed"
+    assert event.payload["signer"] == "signer1"
+    assert event.processed
+    live_signing.refresh_from_db()
+    assert live_signing.status == Signing.Status.PARTIALLY_SIGNED
+    assert live_signing.signers.get(dokobit_signer_id="signer1").status == Signer.Status.SIGNED
+
+
+def test_hundred_duplicates_make_one_event_one_download_one_mail_each(
+    client, gateway, live_signing, django_capture_on_commit_callbacks
+):
+    mock_completed(gateway)
+
+    statuses = {post(client, live_signing, completed(), capture=django_capture_on_commit_callbacks) for _ in range(100)}
+
+    assert statuses == {200}
+    assert SigningEvent.objects.filter(kind=SigningEvent.Kind.POSTBACK).count() == 1
+    assert len([c for c in gateway.calls if c.request.url.startswith(SIGNED_URL)]) == 1
+    live_signing.refresh_from_db()
+    assert live_signing.status == Signing.Status.COMPLETED
+    recipients = sorted(m.to[0] for m in mail.outbox)
+    assert recipients == ["owner@example.test", "signer0@example.test", "signer1@example.test"]
+
+
+@pytest.mark.parametrize(
+    "order", list(itertools.permutations(["signer1", "signer2", "completed"])), ids=lambda order: "-".join(order)
+)
+def test_any_order_of_postbacks_ends_completed(
+    client, gateway, live_signing, order, django_capture_on_commit_callbacks
+):
+    mock_completed(gateway)
+
+    for name in order + order:  # and each one delivered twice
+        payload = completed() if name == "completed" else signer_signed(name)
+        assert post(client, live_signing, payload, capture=django_capture_on_commit_callbacks) == 200
+
+    live_signing.refresh_from_db()
+    assert live_signing.status == Signing.Status.COMPLETED
+    assert live_signing.signed_sha256 == SIGNED_SHA256
+    assert live_signing.signed_size == len(SIGNED_PDF)
+    assert live_signing.signed_file.read() == SIGNED_PDF
+    assert set(live_signing.signers.values_list("status", flat=True)) == {Signer.Status.SIGNED}
+    assert SigningEvent.objects.filter(kind=SigningEvent.Kind.POSTBACK).count() == 3
+    assert len([c for c in gateway.calls if c.request.url.startswith(SIGNED_URL)]) == 1
+    assert len(mail.outbox) == 3
+
+
+def test_status_moves_forward_step_by_step(client, gateway, live_signing, django_capture_on_commit_callbacks):
+    gateway.get(STATUS, json=load_fixture("signing_status_partially_signed"))
+    post(client, live_signing, signer_signed("signer1"), capture=django_capture_on_commit_callbacks)
+    live_signing.refresh_from_db()
+    assert live_signing.status == Signing.Status.PARTIALLY_SIGNED
+
+    gateway.replace("GET", STATUS, json=load_fixture("signing_status_pending"))
+    post(client, live_signing, signer_signed("signer2"), capture=django_capture_on_commit_callbacks)
+    live_signing.refresh_from_db()
+    # A stale answer never moves the signing (or a signer) backwards.
+    assert live_signing.status == Signing.Status.PARTIALLY_SIGNED
+    assert live_signing.signers.get(dokobit_signer_id="signer1").status == Signer.Status.SIGNED
+
+
+@pytest.mark.parametrize(
+    "file_url",
+    [
+        "https://evil.example/x",
+        "https://gateway-sandbox.dokobit.com.evil.example/api/signing/signing-token-1/download",
+        "https://user@evil.example/x",
+        "http://169.254.169.254/latest/meta-data",
+        "file:///etc/passwd",
+    ],
+)
+def test_download_from_a_foreign_host_is_refused(
+    client, gateway, live_signing, file_url, django_capture_on_commit_callbacks
+):
+    gateway.get(STATUS, json=status_payload("signing_status_completed", file=file_url))
+
+    assert post(client, live_signing, completed(), capture=django_capture_on_commit_callbacks) == 200
+
+    live_signing.refresh_from_db()
+    assert live_signing.status != Signing.Status.COMPLETED
+    assert live_signing.needs_attention
+    assert not live_signing.signed_file
+    assert [call.request.url.split("?")[0] for call in gateway.calls] == [STATUS]
+    assert mail.outbox == []
+
+
+@pytest.mark.usefixtures("celery_retries_inline")
+def test_digest_mismatch_is_refused(client, gateway, live_signing, django_capture_on_commit_callbacks):
+    gateway.get(STATUS, json=status_payload("signing_status_completed", file_digest="0" * 64))
+    gateway.get(SIGNED_URL, body=SIGNED_PDF, content_type="application/pdf")
+
+    assert post(client, live_signing, completed(), capture=django_capture_on_commit_callbacks) == 200
+
+    live_signing.refresh_from_db()
+    assert live_signing.status != Signing.Status.COMPLETED
+    assert not live_signing.signed_file
+    assert live_signing.needs_attention
+    assert mail.outbox == []
+    assert not SigningEvent.objects.get(kind=SigningEvent.Kind.POSTBACK).processed
+
+
+def test_signature_by_someone_not_on_the_list_is_not_completion(
+    client, gateway, live_signing, django_capture_on_commit_callbacks
+):
+    payload = status_payload("signing_status_completed")
+    payload["signers"]["intruder"] = {"status": "signed", "signing_time": "2025-03-01 10:07:00"}
+    gateway.get(STATUS, json=payload)
+
+    post(client, live_signing, completed(), capture=django_capture_on_commit_callbacks)
+
+    live_signing.refresh_from_db()
+    assert live_signing.status != Signing.Status.COMPLETED
+    assert live_signing.needs_attention
+    assert not live_signing.signed_file
+    assert mail.outbox == []
+    assert not any(code in live_signing.attention_reason for code in CODES)
