@@ -47,14 +47,14 @@ def signer_invitation_message(*, signer: Signer) -> EmailMultiAlternatives:
     """The e-mail asking ``signer`` to sign, with their portal link; no personal code in it."""
     document = signer.document
     owner = document.owner
-    requester = owner.get_full_name() or gettext("A portal user")
+    requester = _one_line(owner.get_full_name()) or gettext("A portal user")
     with translation.override(signer.language):
         subject = _one_line(
             gettext("%(requester)s asks you to sign “%(title)s”") % {"requester": requester, "title": document.title}
         )
         purpose = str(signer.get_signing_purpose_display())
     context = {
-        "signer_name": str(signer),
+        "signer_name": _one_line(str(signer)),
         "requester": requester,
         "title": document.title,
         "purpose": purpose,
@@ -70,7 +70,7 @@ def signing_completed_message_for_owner(*, document: Document, owner: User) -> E
     with translation.override(owner.language):
         subject = _one_line(gettext("“%(title)s” has been signed") % {"title": document.title})
     context = {
-        "name": owner.get_full_name(),
+        "name": _one_line(owner.get_full_name()),
         "title": document.title,
         "link": _absolute(reverse("signing:signed-download", kwargs={"uuid": document.uuid})),
         "detail_link": _absolute(reverse("signing:document-detail", kwargs={"uuid": document.uuid})),
@@ -85,7 +85,12 @@ def signing_completed_message_for_signer(*, signer: Signer) -> EmailMultiAlterna
     document = signer.document
     with translation.override(signer.language):
         subject = _one_line(gettext("“%(title)s” has been signed") % {"title": document.title})
-    context = {"name": str(signer), "title": document.title, "link": signer_link_url(signer=signer), "detail_link": ""}
+    context = {
+        "name": _one_line(str(signer)),
+        "title": document.title,
+        "link": signer_link_url(signer=signer),
+        "detail_link": "",
+    }
     return _message(
         to=signer.email, language=signer.language, subject=subject, template="signing_completed", context=context
     )
