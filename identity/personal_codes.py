@@ -11,8 +11,10 @@ import hashlib
 import hmac
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 
 from portal.crypto import decrypt_text, encrypt_text
+from signing.validators import validate_personal_code
 
 
 def normalize_country(country_code: str) -> str:
@@ -23,9 +25,21 @@ def normalize_code(code: str) -> str:
     return (code or "").strip().upper()
 
 
+def canonical_code(country_code: str, code: str) -> str:
+    """The one form a code is stored and compared in, whoever wrote it (an owner or an eID).
+
+    A typed Latvian code without its dash, or a Swedish one with 10 digits, is the same person as
+    the code the eID reports; codes the country rules do not recognise are kept as given.
+    """
+    try:
+        return validate_personal_code(country_code, code)
+    except ValidationError:
+        return normalize_code(code)
+
+
 def personal_code_lookup(country_code: str, code: str) -> str:
-    """HMAC-SHA256 of ``COUNTRY:code``: the unique key that finds a person."""
-    message = f"{normalize_country(country_code)}:{normalize_code(code)}".encode()
+    """HMAC-SHA256 of ``COUNTRY:code`` (canonical form): the unique key that finds a person."""
+    message = f"{normalize_country(country_code)}:{canonical_code(country_code, code)}".encode()
     key = settings.PERSONAL_CODE_HASH_KEY.encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
