@@ -265,3 +265,25 @@ def test_failure_events_keep_no_personal_codes(gateway, make_document, django_ca
     stored = json.dumps([(e.payload, e.error) for e in SigningEvent.objects.all()])
     assert not any(code in stored for code in CODES)
     assert document.signings.get().needs_attention
+
+
+def test_admin_shows_documents_with_masked_personal_codes(client, live_signing):
+    from identity.models import User
+
+    admin = User.objects.create_superuser(username="admin", password="pw-for-tests")
+    client.force_login(admin)
+    document = live_signing.document
+
+    pages = [
+        f"/admin/signing/document/{document.pk}/change/",
+        f"/admin/signing/signer/{document.signers.first().pk}/change/",
+        f"/admin/signing/signing/{live_signing.pk}/change/",
+        "/admin/signing/signingevent/",
+    ]
+    for page in pages:
+        response = client.get(page)
+        assert response.status_code == 200, page
+        text = response.content.decode()
+        assert not any(code in text for code in CODES), page
+        assert "signing-token-1" not in text
+    assert "3•" in client.get(pages[0]).content.decode()
