@@ -1,6 +1,6 @@
 """Playwright (sync) on Debian's chromium against the live server, with Dokobit emulated inside it.
 
-Reusable by every browser test: ``browser`` (session), ``portal_live`` (settings pointed at the
+Reusable by every browser test: ``browser`` (module), ``portal_live`` (settings pointed at the
 live server and its emulator), ``page`` (a fresh context per test) and ``screenshot``.
 """
 
@@ -29,8 +29,9 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # Module scope: one Playwright loop at a time, so other suites can start their own.
     require(chromium_path() is not None, "Debian's chromium is not installed")
     from playwright.sync_api import sync_playwright
 
