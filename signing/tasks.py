@@ -28,6 +28,16 @@ _RETRY = {
     "acks_late": True,
 }
 
+# Mail servers go away and come back; the services mark each e-mail as sent only after it was.
+_EMAIL_RETRY = {
+    "autoretry_for": (smtplib.SMTPException, ConnectionError, TimeoutError),
+    "retry_backoff": 30,
+    "retry_backoff_max": 3600,
+    "retry_jitter": True,
+    "max_retries": 8,
+    "acks_late": True,
+}
+
 
 def _signing_send_task_failure(self: Any, exc: Exception, task_id: str, args: tuple, kwargs: dict, einfo: Any) -> None:
     signing_id = args[0] if args else kwargs.get("signing_id")
@@ -69,27 +79,13 @@ def signing_postback_process_task(event_id: int) -> None:
     services.postback_process(event_id=event_id)
 
 
-@shared_task(
-    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
-    retry_backoff=30,
-    retry_backoff_max=3600,
-    retry_jitter=True,
-    max_retries=8,
-    acks_late=True,
-)
+@shared_task(**_EMAIL_RETRY)
 def signer_invite_email_task(signer_id: int, resend: bool = False, actor_id: int | None = None) -> None:
     """E-mail a signer their portal link (once, unless ``resend``)."""
     services.signer_invite_send(signer_id=signer_id, resend=resend, actor_id=actor_id)
 
 
-@shared_task(
-    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
-    retry_backoff=30,
-    retry_backoff_max=3600,
-    retry_jitter=True,
-    max_retries=8,
-    acks_late=True,
-)
+@shared_task(**_EMAIL_RETRY)
 def signing_completed_email_task(signing_id: int) -> None:
     """Tell the owner and the signers that the document is signed (each once)."""
     services.signing_completed_notify(signing_id=signing_id)
