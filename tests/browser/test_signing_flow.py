@@ -1,0 +1,131 @@
+"""The whole signing flow in a real browser against the emulated gateways."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from django.core import mail
+from playwright.sync_api import expect
+from pypdf import PdfWriter
+
+from tests.browser.conftest import ARTIFACTS
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+LINK = re.compile(r"https?://[^\s\"<>]+/sign/[A-Za-z0-9_\-]+/")
+
+
+def pdf_file(tmp_path):
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    path = tmp_path / "lease.pdf"
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def identify(page, identity: str) -> None:
+    page.get_by_test_id("identity-start").click()
+    page.get_by_test_id("dokobit-identity-select").select_option(identity)
+    page.get_by_test_id("dokobit-identity-continue").click()
+    page.get_by_test_id("dokobit-identity-approve").click()
+
+
+def fill_signer(page, n: int, *, name, surname, country, code, email, purpose) -> None:
+    row = page.locator("[data-signer-row]").nth(n)
+    row.get_by_label("Name", exact=True).fill(name)
+    row.get_by_label("Surname").fill(surname)
+    row.get_by_label("Country").select_option(country)
+    row.get_by_label("Personal code").fill(code)
+    row.get_by_label("E-mail").fill(email)
+    row.get_by_label("Signing purpose").select_option(purpose)
+
+
+def signer_link(email: str) -> str:
+    for message in mail.outbox:
+        if email in message.to:
+            return LINK.search(message.body).group(0)
+    raise AssertionError(f"no invitation to {email}")
+
+
+def test_upload_two_signers_sign_and_owner_sees_it_live(page, browser, portal_live, screenshot, make_user, tmp_path):
+    make_user(country_code="LT", personal_code="30303039914", first_name="QUALIFIED OK1", last_name="TESTNUMBER")
+    page.goto("/login/")
+    identify(page, "lt-smartid")
+    expect(page).to_have_url(re.compile(r"/dashboard/$"))
+
+    page.get_by_test_id("dashboard-upload").click()
+    page.get_by_label("Document").set_input_files(str(pdf_file(tmp_path)))
+    page.get_by_label("Title").fill("Lease contract")
+    fill_signer(
+        page,
+        0,
+        name="Mobile",
+        surname="Tester",
+        country="LT",
+        code="50001018865",
+        email="lt@example.test",
+        purpose="signature",
+    )
+    page.get_by_role("button", name="Add another signer").click()
+    fill_signer(
+        page,
+        1,
+        name="Mary",
+        surname="Tester",
+        country="EE",
+        code="60001019906",
+        email="ee@example.test",
+        purpose="visa",
+    )
+    screenshot("upload-form")
+    page.get_by_test_id("upload-submit").click()
+    expect(page.get_by_test_id("upload-progress")).to_be_visible()
+    screenshot("upload-progress")
+    expect(page).to_have_url(re.compile(r"/documents/[0-9a-f-]+/$"), timeout=60_000)
+    expect(page.get_by_test_id("signing-status")).to_have_text("Waiting for signatures", timeout=60_000)
+    screenshot("document-page")
+    owner_page = page
+
+    # A third person with a forwarded link sees nothing.
+    context = browser.new_context(base_url=portal_live.url, locale="en-GB")
+    stranger = context.new_page()
+    stranger.set_default_timeout(15_000)
+    stranger.goto(signer_link("lt@example.test"))
+    identify(stranger, "lv-smartid")
+    expect(stranger.get_by_test_id("signer-unavailable")).to_be_visible()
+    expect(stranger.get_by_text("Lease contract")).to_have_count(0)
+    context.close()
+
+    for email, identity in [("lt@example.test", "lt-mobile"), ("ee@example.test", "ee-mobile")]:
+        context = browser.new_context(base_url=portal_live.url, locale="en-GB")
+        signer_page = context.new_page()
+        signer_page.set_default_timeout(15_000)
+        signer_page.goto(signer_link(email))
+        identify(signer_page, identity)
+        expect(signer_page.get_by_test_id("signer-document-title")).to_have_text("Lease contract")
+        expect(signer_page.get_by_test_id("requester")).to_have_text("QUALIFIED OK1 TESTNUMBER")
+        ARTIFACTS.mkdir(exist_ok=True)
+        signer_page.screenshot(path=str(ARTIFACTS / f"signing-flow-{identity}-document.png"), full_page=True)
+        # Follow the page's Sign link (Chromium's PDF viewer in the preview frame keeps focus, so
+        # the link is followed by address rather than by a synthetic click).
+        signer_page.goto(signer_page.get_by_test_id("sign-button").get_attribute("href"))
+        signer_page.screenshot(path=str(ARTIFACTS / f"signing-flow-{identity}-dokobit-frame.png"), full_page=True)
+        signer_page.frame_locator("#isign-gateway").get_by_test_id("dokobit-sign-button").click()
+        expect(signer_page).to_have_url(re.compile(r"/done/$"), timeout=30_000)
+        expect(signer_page.get_by_test_id("signer-result")).to_have_text("Thank you, you have signed")
+        context.close()
+
+    # The owner's page turned to signed without a reload.
+    expect(owner_page.get_by_test_id("signer-status-1")).to_have_text("Signed", timeout=30_000)
+    expect(owner_page.get_by_test_id("signer-status-2")).to_have_text("Signed")
+    expect(owner_page.get_by_test_id("signing-status")).to_have_text("Signed", timeout=30_000)
+    screenshot("owner-signed")
+    with owner_page.expect_download() as download:
+        owner_page.get_by_test_id("download-signed").click()
+    assert download.value.suggested_filename.endswith("-signed.pdf")
+    assert Path(download.value.path()).read_bytes()[:5] == b"%PDF-"
