@@ -280,7 +280,9 @@ def document_file_verified(*, document: Document) -> File:
 
 
 def _locked(signing_id: int) -> Signing:
-    return Signing.objects.select_for_update().select_related("document", "document__owner").get(pk=signing_id)
+    return (
+        Signing.objects.select_for_update(of=("self",)).select_related("document", "document__owner").get(pk=signing_id)
+    )
 
 
 def signing_send(*, signing_id: int) -> None:
@@ -465,7 +467,11 @@ def signer_invite_send(*, signer_id: int, resend: bool = False, actor_id: int | 
     from signing.emails import signer_invitation_message
 
     with transaction.atomic():
-        signer = Signer.objects.select_for_update().select_related("document__owner", "signing").get(pk=signer_id)
+        signer = (
+            Signer.objects.select_for_update(of=("self",))
+            .select_related("document__owner", "signing")
+            .get(pk=signer_id)
+        )
         signing = signer.signing
         if signer.status != Signer.Status.PENDING or signing is None or signing.status not in _LIVE_STATUSES:
             return False
