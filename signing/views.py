@@ -44,6 +44,7 @@ from signing.forms import (
 )
 from signing.models import Document, Signer, Signing
 from signing.pdf import safe_filename
+from signing.preview import PreviewUnavailable, document_page_png, document_preview_pages
 from signing.selectors import (
     document_get_for_user,
     document_list_for_owner,
@@ -173,7 +174,15 @@ def _detail_context(request: HttpRequest, document: Document, *, add_form: Signe
     signing = signing_current(document=document)
     signers = list(document.signers.all())
     status = document_status_payload(document=document)
+    try:
+        preview = _preview_context(
+            document,
+            reverse("signing:document-page-image", kwargs={"uuid": document.uuid}),
+        )
+    except DocumentTampered:
+        preview = {"preview_error": _("The stored document failed its integrity check and is not shown.")}
     return {
+        **preview,
         "document": document,
         "signing": signing,
         "signers": signers,
@@ -194,6 +203,50 @@ def _detail_context(request: HttpRequest, document: Document, *, add_form: Signe
 def document_detail(request: HttpRequest, uuid) -> HttpResponse:
     document = document_get_for_user(user=request.user, uuid=uuid)
     return render(request, "signing/document_detail.html", _detail_context(request, document))
+
+
+def _int_param(request: HttpRequest, name: str) -> int:
+    value = request.GET.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 6 else 0
+
+
+def _page_image(request: HttpRequest, document: Document, *, refused: str) -> HttpResponse:
+    """One preview page (``?page=N&w=W``) as PNG; a changed or unreadable file gets the error page."""
+    page, width = _int_param(request, "page"), _int_param(request, "w")
+    try:
+        png = document_page_png(document=document, page=page, width=width)
+    except DocumentTampered:
+        return _error_page(request, refused, status=409)
+    except PreviewUnavailable as exc:
+        return _error_page(request, str(exc.message), status=404)
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _preview_context(document: Document, image_url: str) -> dict:
+    """The preview's pages (with their image URLs), or why there is none."""
+    try:
+        pages, total = document_preview_pages(document=document)
+    except PreviewUnavailable as exc:
+        return {"preview_pages": [], "preview_error": exc.message}
+    return {
+        "preview_pages": [{"page": page, "url": f"{image_url}?page={page.number}"} for page in pages],
+        "page_count": total,
+        "preview_truncated": total > len(pages),
+    }
+
+
+@never_cache
+@login_required
+@require_GET
+def document_page_image(request: HttpRequest, uuid) -> HttpResponse:
+    document = document_get_for_user(user=request.user, uuid=uuid)
+    return _page_image(
+        request, document, refused=_("The stored document failed its integrity check and is not served.")
+    )
 
 
 @never_cache
@@ -399,7 +452,15 @@ def signer_landing(request: HttpRequest, token: str) -> HttpResponse:
     if signer.status == Signer.Status.SIGNED:
         return redirect("signing:signer-done", token=token)
     document = signer.document
+    try:
+        preview = _preview_context(
+            document,
+            reverse("signing:signer-page-image", kwargs={"token": token}),
+        )
+    except DocumentTampered:
+        return _error_page(request, _("The stored document failed its integrity check and is not shown."), status=409)
     context = {
+        **preview,
         "signer": signer,
         "document": document,
         "owner_name": document.owner.get_full_name(),
@@ -479,6 +540,17 @@ def _signer_file(request: HttpRequest, token: str, *, attachment: bool) -> HttpR
 @require_GET
 def signer_file(request: HttpRequest, token: str) -> HttpResponse:
     return _signer_file(request, token, attachment=False)
+
+
+@_no_referrer
+@require_GET
+def signer_page_image(request: HttpRequest, token: str) -> HttpResponse:
+    signer = _verified_signer(request, token)
+    if signer is None:
+        return _neutral(request)
+    return _page_image(
+        request, signer.document, refused=_("The stored document failed its integrity check and is not shown.")
+    )
 
 
 @_no_referrer

@@ -1,0 +1,185 @@
+"""Server-rendered page images of a document, so a phone can read it without a PDF viewer.
+
+The bytes are read only through ``document_file_verified`` (hash re-checked against
+``Document.sha256`` on every call), so an image is only ever made from, and served for, the file the
+signer is asked to sign. Images are cached under MEDIA_ROOT/previews/<sha256>/: the key is the digest,
+so a changed file can never reuse an old image.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import struct
+import tempfile
+import threading
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pypdfium2 as pdfium
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from signing.errors import SigningError
+from signing.models import Document
+from signing.services import document_file_verified
+
+logger = logging.getLogger(__name__)
+
+# Beyond this many pages the preview stops and the page points to the download.
+MAX_PREVIEW_PAGES = 50
+# Widths (px) an image is made in; a requested width snaps to the nearest, so the cache stays small.
+PREVIEW_WIDTHS = (600, 1200)
+DEFAULT_WIDTH = 1200
+# A page far taller than wide (a strip) must not become a huge image.
+MAX_HEIGHT_RATIO = 4
+# PDFium is not thread-safe; one render at a time per process.
+_PDFIUM_LOCK = threading.Lock()
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+class PreviewUnavailable(SigningError):
+    """The document could not be turned into page images (a damaged PDF or a page out of range)."""
+
+    default_message = _("The preview of this document could not be made. Please download the document instead.")
+    status = 422
+
+
+@dataclass(frozen=True)
+class PreviewPage:
+    """One page of the preview: its number and its size at the default width, for a stable layout."""
+
+    number: int
+    width: int
+    height: int
+
+
+def _cache_dir(document: Document) -> Path:
+    return Path(settings.MEDIA_ROOT) / "previews" / document.sha256
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    # Two requests may render the same page; each writes its own file and the last rename wins.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _verified_bytes(document: Document) -> bytes:
+    handle = document_file_verified(document=document)  # raises DocumentTampered
+    try:
+        return handle.read()
+    finally:
+        handle.close()
+
+
+def _open_pdf(data: bytes) -> pdfium.PdfDocument:
+    try:
+        return pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        raise PreviewUnavailable() from exc
+
+
+def _height_for(width_pt: float, height_pt: float, width: int) -> int:
+    return max(1, min(round(width * height_pt / width_pt), width * MAX_HEIGHT_RATIO))
+
+
+def document_preview_pages(*, document: Document) -> tuple[list[PreviewPage], int]:
+    """The pages shown in the preview (at most MAX_PREVIEW_PAGES) with their size at DEFAULT_WIDTH,
+    and the document's real number of pages.
+
+    Raises DocumentTampered when the stored file changed, PreviewUnavailable when it cannot be read.
+    """
+    data = _verified_bytes(document)
+    meta = _cache_dir(document) / "pages.json"
+    if meta.exists():
+        sizes = json.loads(meta.read_text())
+    else:
+        with _PDFIUM_LOCK:
+            pdf = _open_pdf(data)
+            try:
+                sizes = [list(pdf[i].get_size()) for i in range(min(len(pdf), MAX_PREVIEW_PAGES))]
+                sizes.append(len(pdf))  # the real total, last
+            finally:
+                pdf.close()
+        _write_atomic(meta, json.dumps(sizes).encode())
+    *page_sizes, total = sizes
+    pages = [
+        PreviewPage(number=n, width=DEFAULT_WIDTH, height=_height_for(w, h, DEFAULT_WIDTH))
+        for n, (w, h) in enumerate(page_sizes, start=1)
+    ]
+    return pages, total
+
+
+def document_page_count(*, document: Document) -> int:
+    """The document's real number of pages (the preview shows at most MAX_PREVIEW_PAGES of them)."""
+    return document_preview_pages(document=document)[1]
+
+
+def preview_width(requested: int | None) -> int:
+    """The allowed width nearest to the one asked for."""
+    if not requested:
+        return DEFAULT_WIDTH
+    return min(PREVIEW_WIDTHS, key=lambda allowed: abs(allowed - requested))
+
+
+def document_page_png(*, document: Document, page: int, width: int) -> bytes:
+    """PNG of one page (1-based) at an allowed width, re-checking the file's hash on every call.
+
+    Raises DocumentTampered when the stored file changed, PreviewUnavailable for a page outside the
+    preview or an unreadable file.
+    """
+    width = preview_width(width)
+    data = _verified_bytes(document)
+    if not 1 <= page <= MAX_PREVIEW_PAGES:
+        raise PreviewUnavailable()
+    cached = _cache_dir(document) / f"page-{page}-w{width}.png"
+    if cached.exists():
+        return cached.read_bytes()
+    with _PDFIUM_LOCK:
+        pdf = _open_pdf(data)
+        try:
+            if page > len(pdf):
+                raise PreviewUnavailable()
+            pdf_page = pdf[page - 1]
+            width_pt, height_pt = pdf_page.get_size()
+            height = _height_for(width_pt, height_pt, width)
+            scale = width / width_pt
+            # Crop what a strip-shaped page has below the height cap instead of making it enormous.
+            crop_bottom = max(0.0, height_pt - height / scale)
+            bitmap = pdf_page.render(scale=scale, crop=(0, crop_bottom, 0, 0), rev_byteorder=True)
+            png = _encode_png(bitmap)
+            bitmap.close()
+        except pdfium.PdfiumError as exc:
+            raise PreviewUnavailable() from exc
+        finally:
+            pdf.close()
+    _write_atomic(cached, png)
+    return png
+
+
+def _encode_png(bitmap: pdfium.PdfBitmap) -> bytes:
+    # Pillow is not needed for this: PDFium gives raw RGB(A) rows, PNG is zlib over filtered rows.
+    if bitmap.mode not in ("RGB", "RGBA"):
+        raise PreviewUnavailable()
+    channels = bitmap.n_channels
+    row_bytes = bitmap.width * channels
+    buffer = memoryview(bitmap.buffer)
+    raw = b"".join(
+        b"\x00" + bytes(buffer[y * bitmap.stride : y * bitmap.stride + row_bytes]) for y in range(bitmap.height)
+    )
+    color_type = 2 if channels == 3 else 6
+    header = struct.pack(">IIBBBBB", bitmap.width, bitmap.height, 8, color_type, 0, 0, 0)
+    return _PNG_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(raw, 6)) + _chunk(b"IEND", b"")
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
