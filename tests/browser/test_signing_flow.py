@@ -109,11 +109,20 @@ def test_upload_two_signers_sign_and_owner_sees_it_live(page, browser, portal_li
         identify(signer_page, identity)
         expect(signer_page.get_by_test_id("signer-document-title")).to_have_text("Lease contract")
         expect(signer_page.get_by_test_id("requester")).to_have_text("QUALIFIED OK1 TESTNUMBER")
+        # The document is shown as page images, not a PDF viewer, and can be read on a phone.
+        preview = signer_page.get_by_test_id("preview-page")
+        expect(preview).to_have_count(1)
+        expect(preview).to_have_attribute("alt", "Page 1 of 1")
         ARTIFACTS.mkdir(exist_ok=True)
         signer_page.screenshot(path=str(ARTIFACTS / f"signing-flow-{identity}-document.png"), full_page=True)
-        # Follow the page's Sign link (Chromium's PDF viewer in the preview frame keeps focus, so
-        # the link is followed by address rather than by a synthetic click).
-        signer_page.goto(signer_page.get_by_test_id("sign-button").get_attribute("href"))
+        signer_page.set_viewport_size({"width": 390, "height": 844})
+        preview.scroll_into_view_if_needed()
+        expect(preview).to_have_js_property("complete", True)
+        assert preview.evaluate("img => img.naturalWidth") > 0
+        assert preview.bounding_box()["width"] <= 390
+        signer_page.screenshot(path=str(ARTIFACTS / f"signing-flow-{identity}-document-phone.png"), full_page=True)
+        signer_page.get_by_test_id("sign-button").click()
+        expect(signer_page).to_have_url(re.compile(r"/sign/$"))
         signer_page.screenshot(path=str(ARTIFACTS / f"signing-flow-{identity}-dokobit-frame.png"), full_page=True)
         signer_page.frame_locator("#isign-gateway").get_by_test_id("dokobit-sign-button").click()
         expect(signer_page).to_have_url(re.compile(r"/done/$"), timeout=30_000)
