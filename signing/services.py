@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.files import File
+from django.core.signing import BadSignature, TimestampSigner
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -276,6 +277,24 @@ def document_file_verified(*, document: Document) -> File:
     return handle
 
 
+_FETCH_SALT = "signing.document-fetch"
+
+
+def document_fetch_url(*, document: Document) -> str:
+    """A time-limited, signed portal URL from which Dokobit may fetch the document (``file[url]``)."""
+    token = TimestampSigner(salt=_FETCH_SALT).sign(str(document.uuid))
+    return settings.PORTAL_BASE_URL + reverse("signing:document-fetch", kwargs={"fetch_token": token})
+
+
+def document_get_by_fetch_token(*, token: str) -> Document | None:
+    """The document a fetch URL names, if its signature is right and it is younger than its limit."""
+    try:
+        document_uuid = TimestampSigner(salt=_FETCH_SALT).unsign(token, max_age=settings.SIGNING_FETCH_URL_MAX_AGE)
+    except BadSignature:  # also SignatureExpired
+        return None
+    return Document.objects.filter(uuid=document_uuid).first()
+
+
 # --- sending (the signing_send_task) ----------------------------------------------------------
 
 
@@ -329,7 +348,13 @@ def _signing_send_steps(*, signing_id: int) -> None:
     if not signing.dokobit_file_token:
         document = signing.document
         with document_file_verified(document=document) as handle:
-            uploaded = client.file_upload(name=f"{document.uuid}.pdf", fileobj=handle, digest=document.sha256)
+            if settings.SIGNING_UPLOAD_BY_URL:
+                # Dokobit fetches the bytes itself from a short-lived signed portal URL.
+                uploaded = client.file_upload_from_url(
+                    name=f"{document.uuid}.pdf", url=document_fetch_url(document=document), digest=document.sha256
+                )
+            else:
+                uploaded = client.file_upload(name=f"{document.uuid}.pdf", fileobj=handle, digest=document.sha256)
         with transaction.atomic():
             signing = _locked(signing_id)
             if signing.status in (Signing.Status.CANCELLED, Signing.Status.FAILED):

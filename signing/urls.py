@@ -1,7 +1,7 @@
 from django.urls import path
 
 from signing import views
-from signing.webhooks import PostbackView
+from signing.webhooks import DocumentFetchView, PostbackView
 
 app_name = "signing"
 urlpatterns = [
@@ -29,4 +29,5 @@ urlpatterns = [
     path("sign/<str:token>/done/", views.signer_done, name="signer-done"),
     # Dokobit's postbacks; the per-signing secret is part of the URL.
     path("postback/<uuid:signing_uuid>/<str:secret>/", PostbackView.as_view(), name="postback"),
+    path("fetch/<str:fetch_token>/", DocumentFetchView.as_view(), name="document-fetch"),
 ]

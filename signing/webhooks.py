@@ -11,13 +11,14 @@ import logging
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
+from signing.errors import DocumentTampered
 from signing.selectors import signing_get_by_postback_secret
-from signing.services import postback_record
+from signing.services import document_file_verified, document_get_by_fetch_token, postback_record
 
 logger = logging.getLogger(__name__)
 
@@ -56,3 +57,27 @@ class PostbackView(View):
 
 
 postback = PostbackView.as_view()
+
+
+@method_decorator(login_not_required, name="dispatch")
+class DocumentFetchView(View):
+    """``GET /fetch/<signed token>/``: Dokobit fetching a document uploaded with ``file[url]``.
+
+    The token is a time-limited signature of the document's id; the bytes are re-checked against
+    the stored SHA-256 before they are served, so Dokobit receives exactly what was hashed.
+    """
+
+    http_method_names = ["get"]
+
+    def get(self, request: HttpRequest, fetch_token: str) -> HttpResponse:
+        document = document_get_by_fetch_token(token=fetch_token)
+        if document is None:
+            raise Http404
+        try:
+            handle = document_file_verified(document=document)
+        except DocumentTampered as err:
+            raise Http404 from err
+        response = FileResponse(handle, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{document.uuid}.pdf"'
+        response["Cache-Control"] = "no-store"
+        return response

@@ -206,6 +206,10 @@ SIGNING_MAX_SIGNERS = env.int("SIGNING_MAX_SIGNERS", default=20)
 SIGNING_UPLOAD_POLL_INTERVAL = env.float("SIGNING_UPLOAD_POLL_INTERVAL", default=2.0)
 SIGNING_UPLOAD_TIMEOUT = env.float("SIGNING_UPLOAD_TIMEOUT", default=120.0)
 # Largest signed file the portal downloads from Dokobit, in bytes.
+# Let Dokobit fetch uploads from a signed, time-limited portal URL (file[url]) instead of sending the
+# bytes in the request (file[content]); the portal must then be reachable from Dokobit.
+SIGNING_UPLOAD_BY_URL = env.bool("SIGNING_UPLOAD_BY_URL", default=False)
+SIGNING_FETCH_URL_MAX_AGE = env.int("SIGNING_FETCH_URL_MAX_AGE", default=900)
 SIGNING_DOWNLOAD_MAX_BYTES = env.int("SIGNING_DOWNLOAD_MAX_BYTES", default=200 * 1024 * 1024)
 # Form fields stay small; uploaded files above 2.5 MB are streamed to temporary files, not memory.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024

@@ -451,6 +451,7 @@ def test_every_object_url_is_404_for_another_user(client, owner, make_user, gate
         "token": signer.link_token,
         "signing_uuid": document.signings.get().uuid,
         "secret": "wrong",
+        "fetch_token": "forged",
     }
     # Anyone holding a link may start an eID check (that is how the signer proves who they are).
     created = load_fixture("identity_create_session")
