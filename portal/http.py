@@ -121,6 +121,26 @@ def new_session() -> requests.Session:
     return session
 
 
+def _send(
+    http: requests.Session, method: str, url: str, *, context: dict[str, str], **kwargs: Any
+) -> requests.Response:
+    """One HTTP request that never follows a redirect; transport failures become GatewayErrors."""
+    service, endpoint = context["service"], context["endpoint"]
+    try:
+        return http.request(method, url, allow_redirects=False, **kwargs)
+    except requests.TooManyRedirects as err:
+        # The session allows no redirects, so a 3xx may surface here; its target is never requested.
+        status_code = err.response.status_code if err.response is not None else None
+        logger.warning("%s %s answered with a redirect", service, endpoint)
+        raise GatewayResponseError("Gateway answered with a redirect", status_code=status_code, **context) from err
+    except requests.Timeout as err:
+        logger.warning("%s %s timed out", service, endpoint)
+        raise GatewayUnavailable("Gateway timed out", **context) from err
+    except requests.RequestException as err:
+        logger.warning("%s %s unreachable: %s", service, endpoint, type(err).__name__)
+        raise GatewayUnavailable("Gateway unreachable", **context) from err
+
+
 def gateway_request(
     method: str,
     url: str,
@@ -147,23 +167,17 @@ def gateway_request(
     """
     http = session or new_session()
     context = {"service": service, "endpoint": endpoint}
-    try:
-        response = http.request(
-            method,
-            url,
-            params={"access_token": access_token},
-            data=data,
-            json=json_body,
-            headers=headers,
-            timeout=timeout,
-            allow_redirects=False,
-        )
-    except requests.Timeout as err:
-        logger.warning("%s %s timed out", service, endpoint)
-        raise GatewayUnavailable("Gateway timed out", **context) from err
-    except requests.RequestException as err:
-        logger.warning("%s %s unreachable: %s", service, endpoint, type(err).__name__)
-        raise GatewayUnavailable("Gateway unreachable", **context) from err
+    response = _send(
+        http,
+        method,
+        url,
+        context=context,
+        params={"access_token": access_token},
+        data=data,
+        json=json_body,
+        headers=headers,
+        timeout=timeout,
+    )
 
     text = response.text
     try:
@@ -250,19 +264,7 @@ def gateway_stream(
     """
     http = session or new_session()
     context = {"service": service, "endpoint": endpoint}
-    try:
-        response = http.request(method, url, params=params, timeout=timeout, allow_redirects=False, stream=True)
-    except requests.TooManyRedirects as err:
-        # The session allows no redirects, so a 3xx surfaces here; its target is never requested.
-        status_code = err.response.status_code if err.response is not None else None
-        logger.warning("%s %s answered with a redirect", service, endpoint)
-        raise GatewayResponseError("Gateway answered with a redirect", status_code=status_code, **context) from err
-    except requests.Timeout as err:
-        logger.warning("%s %s timed out", service, endpoint)
-        raise GatewayUnavailable("Gateway timed out", **context) from err
-    except requests.RequestException as err:
-        logger.warning("%s %s unreachable: %s", service, endpoint, type(err).__name__)
-        raise GatewayUnavailable("Gateway unreachable", **context) from err
+    response = _send(http, method, url, context=context, params=params, timeout=timeout, stream=True)
     try:
         yield GatewayStream(status_code=response.status_code, headers=response.headers, _response=response, **context)
     finally:
