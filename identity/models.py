@@ -8,13 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from identity.personal_codes import (
-    decrypt_personal_code,
-    encrypt_personal_code,
-    mask_personal_code,
-    normalize_country,
-    personal_code_lookup,
-)
+from identity.personal_codes import PersonalCodeMixin, personal_code_lookup
 
 
 class UserManager(BaseUserManager["User"]):
@@ -40,7 +34,7 @@ class UserManager(BaseUserManager["User"]):
         return self.get(pc_lookup=personal_code_lookup(country_code, personal_code))
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+class User(PersonalCodeMixin, AbstractBaseUser, PermissionsMixin):
     """A person, identified by (country, national personal code) as proven by an eID.
 
     Names come from the eID result and are never typed. The personal code is stored only as a
@@ -71,22 +65,6 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username or f"user {self.pk}"
-
-    def set_personal_code(self, country_code: str, personal_code: str) -> None:
-        self.country_code = normalize_country(country_code)
-        self.pc_lookup = personal_code_lookup(country_code, personal_code)
-        self.personal_code_encrypted = encrypt_personal_code(personal_code)
-
-    @property
-    def personal_code(self) -> str:
-        """The clear personal code: only for the person's own profile and Dokobit pre-fill."""
-        if not self.personal_code_encrypted:
-            return ""
-        return decrypt_personal_code(self.personal_code_encrypted)
-
-    @property
-    def personal_code_masked(self) -> str:
-        return mask_personal_code(self.personal_code) if self.personal_code_encrypted else ""
 
     def get_full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()

@@ -58,3 +58,27 @@ def mask_personal_code(code: str) -> str:
     if len(code) <= 4:
         return "•" * len(code)
     return code[0] + "•" * (len(code) - 4) + code[-3:]
+
+
+class PersonalCodeMixin:
+    """For models with ``country_code``, ``pc_lookup`` and ``personal_code_encrypted`` fields."""
+
+    country_code: str
+    pc_lookup: str | None
+    personal_code_encrypted: str
+
+    def set_personal_code(self, country_code: str, personal_code: str) -> None:
+        self.country_code = normalize_country(country_code)
+        self.pc_lookup = personal_code_lookup(country_code, personal_code)
+        self.personal_code_encrypted = encrypt_personal_code(personal_code)
+
+    @property
+    def personal_code(self) -> str:
+        """The clear code: only for the person's own profile, identity checks and Dokobit pre-fill."""
+        if not self.personal_code_encrypted:
+            return ""
+        return decrypt_personal_code(self.personal_code_encrypted)
+
+    @property
+    def personal_code_masked(self) -> str:
+        return mask_personal_code(self.personal_code) if self.personal_code_encrypted else ""

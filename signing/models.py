@@ -9,13 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from identity.personal_codes import (
-    decrypt_personal_code,
-    encrypt_personal_code,
-    mask_personal_code,
-    normalize_country,
-    personal_code_lookup,
-)
+from identity.personal_codes import PersonalCodeMixin
 from portal.crypto import decrypt_text, encrypt_text
 
 
@@ -115,7 +109,7 @@ class Signing(models.Model):
         return self.status in self.OPEN_STATUSES
 
 
-class Signer(models.Model):
+class Signer(PersonalCodeMixin, models.Model):
     """A person asked to sign a document.
 
     The portal link token and the Dokobit signer token are secrets: the link token is stored as a
@@ -166,20 +160,6 @@ class Signer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
-
-    def set_personal_code(self, country_code: str, personal_code: str) -> None:
-        self.country_code = normalize_country(country_code)
-        self.pc_lookup = personal_code_lookup(country_code, personal_code)
-        self.personal_code_encrypted = encrypt_personal_code(personal_code)
-
-    @property
-    def personal_code(self) -> str:
-        """Clear personal code: only for Dokobit pre-fill and identity checks, never displayed whole."""
-        return decrypt_personal_code(self.personal_code_encrypted)
-
-    @property
-    def personal_code_masked(self) -> str:
-        return mask_personal_code(self.personal_code)
 
     def set_dokobit_token(self, token: str) -> None:
         self.dokobit_token_encrypted = encrypt_text(token) if token else ""
