@@ -90,6 +90,16 @@ class Signing(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     needs_attention = models.BooleanField(default=False, db_index=True)
     attention_reason = models.TextField(blank=True)
+    # How often a task started work on this signing: caps redeliveries after worker crashes.
+    attempts = models.PositiveIntegerField(default=0)
+    # Last time Dokobit's status endpoint was asked (reconciliation of lost postbacks).
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    # Optional: after this the signing is cancelled at Dokobit and the owner told.
+    deadline = models.DateTimeField(null=True, blank=True, db_index=True)
+    # A re-upload claimed in the database, so two beat processes never re-upload the same signing.
+    reupload_claimed_at = models.DateTimeField(null=True, blank=True)
+    # Set when the Dokobit copy reached the alert age without a fresh copy.
+    retention_alert_at = models.DateTimeField(null=True, blank=True)
     previous = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="next_signing"
     )
@@ -100,6 +110,11 @@ class Signing(models.Model):
         ordering = ["-created_at", "-pk"]
         verbose_name = _("signing")
         verbose_name_plural = _("signings")
+        # The retention sweep asks for open signings by upload age; reconciliation by last change.
+        indexes = [
+            models.Index(fields=["status", "uploaded_at"], name="signing_status_uploaded"),
+            models.Index(fields=["status", "updated_at"], name="signing_status_updated"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.document} ({self.get_status_display()})"
@@ -148,6 +163,8 @@ class Signer(PersonalCodeMixin, models.Model):
     signed_at = models.DateTimeField(null=True, blank=True)
     invited_at = models.DateTimeField(null=True, blank=True)
     invitation_count = models.PositiveIntegerField(default=0)
+    reminders_sent = models.PositiveIntegerField(default=0)
+    last_reminded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -192,6 +209,10 @@ class SigningEvent(models.Model):
         CANCELLED = "cancelled", _("Signing cancelled")
         REUPLOADED = "reuploaded", _("Copy renewed at Dokobit")
         ERROR = "error", _("Error")
+        REMINDER_SENT = "reminder_sent", _("Reminder sent")
+        SYNCED = "synced", _("Status checked with Dokobit")
+        RETENTION_ALERT = "retention_alert", _("Dokobit copy about to expire")
+        DEADLINE_PASSED = "deadline_passed", _("Deadline passed")
         DOWNLOAD = "download", _("File downloaded")
 
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="events")

@@ -162,6 +162,8 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+# Folder for django.core.mail.backends.filebased.EmailBackend (one file per message).
+EMAIL_FILE_PATH = env.path("EMAIL_FILE_PATH", default=BASE_DIR / "outbox")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Portal <no-reply@portal.localhost>")
 
 # --- Celery -----------------------------------------------------------------------------------
@@ -205,12 +207,29 @@ SIGNING_MAX_SIGNERS = env.int("SIGNING_MAX_SIGNERS", default=20)
 # Seconds between upload-status polls, and how long to wait for Dokobit to accept an upload.
 SIGNING_UPLOAD_POLL_INTERVAL = env.float("SIGNING_UPLOAD_POLL_INTERVAL", default=2.0)
 SIGNING_UPLOAD_TIMEOUT = env.float("SIGNING_UPLOAD_TIMEOUT", default=120.0)
-# Largest signed file the portal downloads from Dokobit, in bytes.
 # Let Dokobit fetch uploads from a signed, time-limited portal URL (file[url]) instead of sending the
 # bytes in the request (file[content]); the portal must then be reachable from Dokobit.
 SIGNING_UPLOAD_BY_URL = env.bool("SIGNING_UPLOAD_BY_URL", default=False)
 SIGNING_FETCH_URL_MAX_AGE = env.int("SIGNING_FETCH_URL_MAX_AGE", default=900)
+# Largest signed file the portal downloads from Dokobit, in bytes.
 SIGNING_DOWNLOAD_MAX_BYTES = env.int("SIGNING_DOWNLOAD_MAX_BYTES", default=200 * 1024 * 1024)
 # Form fields stay small; uploaded files above 2.5 MB are streamed to temporary files, not memory.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = int(2.5 * 1024 * 1024)
+
+# --- Signing lifecycle: retention, reconciliation, reminders, recovery ------------------------
+# Dokobit deletes a signing and its files this many days after the upload.
+DOKOBIT_RETENTION_DAYS = env.int("DOKOBIT_RETENTION_DAYS", default=30)
+# Unfinished signings whose Dokobit copy is this old are re-uploaded with a fresh signing.
+SIGNING_REUPLOAD_AFTER_DAYS = env.int("SIGNING_REUPLOAD_AFTER_DAYS", default=25)
+# A copy still this old without a fresh one raises an alert (error log and a flag in admin).
+SIGNING_RETENTION_ALERT_AFTER_DAYS = env.int("SIGNING_RETENTION_ALERT_AFTER_DAYS", default=26)
+# Open signings unchanged for this many minutes are checked against Dokobit's status endpoint.
+SIGNING_RECONCILE_AFTER_MINUTES = env.int("SIGNING_RECONCILE_AFTER_MINUTES", default=10)
+# Work that stalled this many minutes (queued sends, unprocessed postbacks, invitations not sent) is re-queued.
+SIGNING_SWEEP_STALLED_AFTER_MINUTES = env.int("SIGNING_SWEEP_STALLED_AFTER_MINUTES", default=10)
+# How many times a task may be started for one signing before it is parked as "needs attention".
+SIGNING_TASK_MAX_ATTEMPTS = env.int("SIGNING_TASK_MAX_ATTEMPTS", default=5)
+# Pending signers are reminded every N days, at most M times (0 = no reminders).
+SIGNING_REMINDER_AFTER_DAYS = env.int("SIGNING_REMINDER_AFTER_DAYS", default=3)
+SIGNING_REMINDER_MAX = env.int("SIGNING_REMINDER_MAX", default=3)
