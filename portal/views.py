@@ -1,9 +1,10 @@
 """Cross-cutting pages: home, dashboard, health check."""
 
 from django.contrib.auth.decorators import login_required
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+
+from portal.health import health_report
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -18,12 +19,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    checks = {}
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        checks["database"] = "ok"
-    except Exception:  # noqa: BLE001 - any failure means "down"
-        checks["database"] = "down"
+    """Database, storage and (when configured) Redis: 200 when all are up, 503 otherwise."""
+    checks = health_report()
     healthy = all(value == "ok" for value in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "down", "checks": checks}, status=200 if healthy else 503)
+    response = JsonResponse({"status": "ok" if healthy else "down", "checks": checks}, status=200 if healthy else 503)
+    response["Cache-Control"] = "no-store"
+    return response
