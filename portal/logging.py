@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+from datetime import UTC, datetime
 
 # access_token=... in URLs and bodies, whatever the token looks like.
 _ACCESS_TOKEN = re.compile(r"(access_token=)[^&\s'\"]+", re.IGNORECASE)
@@ -36,3 +38,22 @@ class RedactingFilter(logging.Filter):
         record.msg = redact(message)
         record.args = None
         return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message and, when there is one, the exception."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            # Redacted here too, for handlers that format without the RedactingFilter.
+            entry["exception"] = redact(record.exc_text)
+        entry["message"] = redact(entry["message"])
+        return json.dumps(entry, ensure_ascii=False)

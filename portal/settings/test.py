@@ -21,6 +21,11 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+SECURE_SSL_REDIRECT = False
+# Tests never run collectstatic; serve from the finders instead of STATIC_ROOT.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+SECURE_HSTS_SECONDS = 0
 
 # Pinned so unit tests never depend on the machine's environment. The identity and gateway base
 # URLs are the real sandbox's, which `responses` intercepts; browser tests point them at the
