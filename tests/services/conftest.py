@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.db import connection
@@ -92,3 +94,281 @@ def wait_for(condition, *, timeout: float = 60.0, interval: float = 0.2) -> bool
             return True
         time.sleep(interval)
     return condition()
+
+
+# --- the portal, the emulator and a real worker together --------------------------------------
+
+EMULATOR = "/dokobit-emulator"
+# Queues and the Redis database number of these tests, so parallel runs never take each other's tasks.
+TEST_REDIS_DB = int(os.environ.get("SERVICES_REDIS_DB", "11"))
+
+
+def redis_url_with_db(url: str, db: int) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{db}", "", ""))
+
+
+def point_at_live_server(settings, base: str) -> None:
+    """This process's settings: the portal's origin and both emulated gateways on the live server."""
+    settings.PORTAL_BASE_URL = base
+    settings.PORTAL_ORIGIN = base
+    settings.CSRF_TRUSTED_ORIGINS = [base]
+    settings.DOKOBIT_IDENTITY_URL = f"{base}{EMULATOR}/identity"
+    settings.DOKOBIT_IDENTITY_TOKEN = settings.DOKOBIT_EMULATOR_IDENTITY_TOKEN
+    settings.DOKOBIT_GATEWAY_URL = f"{base}{EMULATOR}/gateway"
+    settings.DOKOBIT_GATEWAY_TOKEN = settings.DOKOBIT_EMULATOR_GATEWAY_TOKEN
+    settings.SIGNING_UPLOAD_POLL_INTERVAL = 0.05
+    settings.SIGNING_UPLOAD_TIMEOUT = 30
+
+
+@pytest.fixture
+def emulated_portal(postgres, transactional_db, live_server, settings):
+    """Portal and emulator in the live server; tasks run eagerly in this process (gateway faults)."""
+    point_at_live_server(settings, live_server.url)
+    # An eager task that fails is retried in place, as a worker would retry it later.
+    settings.CELERY_TASK_EAGER_PROPAGATES = False
+    settings.DOKOBIT_TIMEOUT = 2.0
+    return live_server
+
+
+def reset_publisher() -> None:
+    """Forget broker connections made with other settings (the broker URL changes between tests)."""
+    from portal.celery import app
+
+    pool = getattr(app, "_pool", None)
+    if pool is not None:
+        pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
+
+
+class Worker:
+    """A `celery -A portal worker` subprocess consuming one queue; started, stopped and killed by tests."""
+
+    def __init__(self, *, env: dict[str, str], queue: str, log_path: Path, pool: str = "solo") -> None:
+        self.env = env
+        self.queue = queue
+        self.log_path = log_path
+        self.pool = pool
+        self.process: subprocess.Popen | None = None
+        self._log = None
+
+    def start(self) -> Worker:
+        self._log = self.log_path.open("a")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "portal",
+                "worker",
+                f"--pool={self.pool}",
+                "--concurrency=1",
+                "-Q",
+                self.queue,
+                "--without-heartbeat",
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "info",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        return self
+
+    def children(self) -> list[int]:
+        if self.process is None:
+            return []
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        try:
+            return [int(pid) for pid in path.read_text().split()]
+        except OSError:
+            return []
+
+    def kill_children(self) -> list[int]:
+        """SIGKILL the pool's child processes (the ones running tasks); the main worker stays."""
+        killed = self.children()
+        for pid in killed:
+            os.kill(pid, signal.SIGKILL)
+        return killed
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self.process = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def log(self, tail: int = 6000) -> str:
+        try:
+            return self.log_path.read_text()[-tail:]
+        except OSError:
+            return ""
+
+
+@pytest.fixture
+def portal_worker(postgres, redis_url, transactional_db, live_server, settings, tmp_path, request):
+    """Portal + emulator in the live server and a factory of real workers on Redis and the test DB.
+
+    ``portal_worker.start(broker=..., pool=..., **env)`` starts a worker; this process publishes to
+    the same broker and queue (its own tasks are no longer eager), so postbacks received by the live
+    server are processed by the worker. E-mails the worker sends land in ``portal_worker.outbox``.
+    """
+    point_at_live_server(settings, live_server.url)
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    queue = f"services-{os.getpid()}-{time.monotonic_ns()}"
+    harness = WorkerHarness(
+        settings=settings, live_url=live_server.url, queue=queue, outbox=outbox, tmp_path=tmp_path, redis_url=redis_url
+    )
+    try:
+        yield harness
+    finally:
+        failed = getattr(request.node, "rep_call", None)
+        for worker in harness.workers:
+            worker.stop()
+        if failed is not None and failed.failed:
+            for worker in harness.workers:
+                print(f"--- worker log ({worker.log_path.name}) ---\n{worker.log()}")
+        reset_publisher()
+
+
+class WorkerHarness:
+    def __init__(self, *, settings, live_url: str, queue: str, outbox: Path, tmp_path: Path, redis_url: str) -> None:
+        self.settings = settings
+        self.live_url = live_url
+        self.queue = queue
+        self.outbox = outbox
+        self.tmp_path = tmp_path
+        self.broker = redis_url_with_db(redis_url, TEST_REDIS_DB)
+        self.workers: list[Worker] = []
+        self.publish_to(self.broker)
+
+    def publish_to(self, broker: str) -> None:
+        """Make this process (and the live server in it) publish tasks to ``broker`` and our queue."""
+        self.broker = broker
+        self.settings.CELERY_TASK_ALWAYS_EAGER = False
+        self.settings.CELERY_BROKER_URL = broker
+        self.settings.CELERY_TASK_DEFAULT_QUEUE = self.queue
+        reset_publisher()
+
+    def env(self, **extra: str) -> dict[str, str]:
+        base = self.live_url
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("DOKOBIT_", "CELERY_", "EMAIL_", "SIGNING_", "PORTAL_"))
+        }
+        env.update(
+            {
+                "DJANGO_SETTINGS_MODULE": "portal.settings.base",
+                "DATABASE_URL": database_url_for_subprocess(),
+                "CELERY_BROKER_URL": self.broker,
+                "CELERY_TASK_DEFAULT_QUEUE": self.queue,
+                "DEBUG": "true",
+                "PORTAL_BASE_URL": base,
+                "DOKOBIT_GATEWAY_URL": f"{base}{EMULATOR}/gateway",
+                "DOKOBIT_IDENTITY_URL": f"{base}{EMULATOR}/identity",
+                "DOKOBIT_TIMEOUT": "5",
+                "SIGNING_UPLOAD_POLL_INTERVAL": "0.2",
+                "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+                "EMAIL_FILE_PATH": str(self.outbox),
+                "MEDIA_ROOT": str(self.settings.MEDIA_ROOT),
+            }
+        )
+        env.update(extra)
+        return env
+
+    def start(self, *, pool: str = "solo", **extra: str) -> Worker:
+        n = len(self.workers) + 1
+        worker = Worker(env=self.env(**extra), queue=self.queue, log_path=self.tmp_path / f"worker-{n}.log", pool=pool)
+        self.workers.append(worker.start())
+        return worker
+
+    def logs(self) -> str:
+        return "\n".join(f"--- worker {i + 1} ---\n{w.log()}" for i, w in enumerate(self.workers))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    # Lets fixtures see whether the test failed (to print the worker log then).
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+# --- documents and signing at the emulator -------------------------------------------------------
+
+
+def blank_pdf() -> bytes:
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def new_document(make_user):
+    """``new_document(n)``: a document with ``n`` signers, created as the upload view does (send queued on commit)."""
+    from django.core.files.base import ContentFile
+
+    from signing.services import SignerData, document_create
+
+    owner = make_user(first_name="Owner", last_name="Person", language="en")
+    counter = {"n": 0}
+
+    def make(signers: int = 2, title: str = "Lease agreement"):
+        counter["n"] += 1
+        people = [
+            SignerData(
+                first_name=f"Signer{i}",
+                last_name="Testnumber",
+                country_code="LT",
+                personal_code=f"3991231{counter['n']:02d}{i:02d}",
+                email=f"signer{counter['n']}-{i}@example.test",
+                signing_purpose="signature",
+                language="en",
+            )
+            for i in range(signers)
+        ]
+        return document_create(
+            owner=owner, uploaded_file=ContentFile(blank_pdf(), name="x.pdf"), title=title, signers=people
+        )
+
+    return make
+
+
+def sign_all_at_emulator(base_url: str, signing) -> None:
+    """Each signer presses Sign on the emulator's signing page (which then sends the postbacks)."""
+    import requests
+
+    from dokobit_emulator.models.gateway import GatewaySigning
+
+    signing.refresh_from_db()
+    gateway_signing = GatewaySigning.objects.get(token=signing.dokobit_token)
+    for signer in gateway_signing.active_signers():
+        response = requests.post(
+            f"{base_url}{EMULATOR}/gateway/signing/{gateway_signing.token}/sign",
+            data={"access_token": signer.token},
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text[:500]
+
+
+def signing_of(document):
+    return document.signings.order_by("-pk").first()

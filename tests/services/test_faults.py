@@ -1,0 +1,118 @@
+"""Faults from security.md §3, each ending with the invariant check (tests/invariants.py).
+
+Gateway faults run the tasks eagerly in this process against the emulator in the live server
+(cheap and deterministic); worker, broker and database faults need the real worker.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+
+from dokobit_emulator import faults
+from dokobit_emulator.models.gateway import GatewayFile, GatewaySigning
+from signing.models import Signing, SigningEvent
+from tests.invariants import assert_invariants
+from tests.services.conftest import sign_all_at_emulator, signing_of
+
+pytestmark = pytest.mark.services
+
+# The client gives up after DOKOBIT_TIMEOUT (2 s here); the emulator answers later than that.
+LATE = 3.0
+
+
+def refreshed(signing) -> Signing:
+    signing.refresh_from_db()
+    return signing
+
+
+def live_gateway_signings() -> int:
+    return sum(1 for g in GatewaySigning.objects.filter(deleted=False) if not g.is_gone())
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "mode", "times"),
+    [
+        ("file.upload", "500", 2),
+        ("file.upload", "503", 1),
+        ("file.upload", "timeout", 1),
+        ("file.status", "502", 2),
+        ("file.status", "timeout", 1),
+        ("signing.create", "500", 2),
+        ("signing.create", "504", 1),
+        ("signing.create", "timeout", 1),
+        ("signing.status", "503", 2),
+        ("signing.status", "timeout", 1),
+        ("signing.download", "500", 2),
+        ("signing.download", "timeout", 1),
+    ],
+)
+def test_gateway_errors_and_time_outs_are_retried_to_completion(emulated_portal, new_document, endpoint, mode, times):
+    faults.arm("gateway", mode, endpoint=endpoint, times=times, delay=LATE)
+    document = new_document(2)
+    signing = refreshed(signing_of(document))
+    assert signing.status == Signing.Status.PENDING
+
+    sign_all_at_emulator(emulated_portal.url, signing)
+
+    signing = refreshed(signing)
+    assert signing.status == Signing.Status.COMPLETED
+    # The fault was met (and used up), and only one upload and one signing exist at Dokobit.
+    assert not faults.Fault.objects.filter(remaining__gt=0).exists()
+    assert GatewayFile.objects.count() == 1
+    assert GatewaySigning.objects.count() == 1
+    assert_invariants(allowed=[Signing.Status.COMPLETED], messages=mail.outbox)
+
+
+def test_malformed_json_on_upload_parks_the_signing_without_anything_at_dokobit(emulated_portal, new_document):
+    faults.arm("gateway", "malformed_json", endpoint="file.upload")
+    document = new_document(2)
+
+    signing = refreshed(signing_of(document))
+    assert signing.status == Signing.Status.FAILED
+    assert signing.needs_attention
+    assert live_gateway_signings() == 0
+    assert not SigningEvent.objects.filter(kind=SigningEvent.Kind.INVITATION_SENT).exists()
+    assert_invariants(allowed=[Signing.Status.FAILED], messages=mail.outbox)
+
+
+def test_malformed_json_on_status_changes_nothing_and_the_next_postback_completes(emulated_portal, new_document):
+    document = new_document(1)
+    signing = refreshed(signing_of(document))
+    faults.arm("gateway", "malformed_json", endpoint="signing.status")
+
+    # One signer: Dokobit sends signer_signed (its status check gets the bad answer), then signing_completed.
+    sign_all_at_emulator(emulated_portal.url, signing)
+
+    signing = refreshed(signing)
+    assert signing.status == Signing.Status.COMPLETED
+    failed_postbacks = SigningEvent.objects.filter(signing=signing, kind=SigningEvent.Kind.POSTBACK, processed=False)
+    assert failed_postbacks.count() == 1
+    assert failed_postbacks.get().error
+    assert_invariants(allowed=[Signing.Status.COMPLETED], messages=mail.outbox)
+
+
+def test_ambiguous_time_out_on_create_leaves_one_live_linked_signing(emulated_portal, new_document):
+    # Dokobit creates the signing, but its answer comes after the client gave up.
+    faults.arm("gateway", "ambiguous_timeout", endpoint="signing.create", delay=LATE)
+    document = new_document(2)
+
+    signing = refreshed(signing_of(document))
+    assert signing.status == Signing.Status.PENDING
+    sign_all_at_emulator(emulated_portal.url, signing)
+
+    assert refreshed(signing).status == Signing.Status.COMPLETED
+    assert_invariants(allowed=[Signing.Status.COMPLETED], messages=mail.outbox)
+
+
+def test_a_truncated_signed_file_is_never_stored_and_the_retry_completes(emulated_portal, new_document):
+    faults.arm("gateway", "truncated", endpoint="signing.download")
+    document = new_document(1)
+    signing = refreshed(signing_of(document))
+
+    sign_all_at_emulator(emulated_portal.url, signing)
+
+    signing = refreshed(signing)
+    assert not faults.Fault.objects.filter(remaining__gt=0).exists()
+    assert signing.status == Signing.Status.COMPLETED
+    assert_invariants(allowed=[Signing.Status.COMPLETED], messages=mail.outbox)
