@@ -89,3 +89,38 @@ def signer_invite_email_task(signer_id: int, resend: bool = False, actor_id: int
 def signing_completed_email_task(signing_id: int) -> None:
     """Tell the owner and the signers that the document is signed (each once)."""
     services.signing_completed_notify(signing_id=signing_id)
+
+
+# --- Reconciliation, reminders and deadlines -----------------------------------------------------
+
+
+@shared_task(acks_late=True)
+def signing_reconcile_due_task() -> dict[str, int]:
+    """Beat: ask Dokobit about live signings that have been quiet too long (lost postbacks)."""
+    from signing.reconcile import signings_reconcile_due
+
+    return signings_reconcile_due()
+
+
+@shared_task(acks_late=True)
+def signing_reminders_due_task() -> int:
+    """Beat: remind pending signers whose next reminder is due (one per slot, at most the maximum)."""
+    from signing.reminders import signers_remind_due
+
+    return signers_remind_due()
+
+
+@shared_task(acks_late=True)
+def signing_deadlines_due_task() -> int:
+    """Beat: cancel signings whose deadline passed and queue the owners' e-mails."""
+    from signing.reminders import signings_enforce_deadlines
+
+    return signings_enforce_deadlines()
+
+
+@shared_task(**_EMAIL_RETRY)
+def signing_deadline_email_task(signing_id: int) -> None:
+    """Tell the owner that the deadline cancelled the signing (once)."""
+    from signing.reminders import signing_deadline_notify
+
+    signing_deadline_notify(signing_id=signing_id)

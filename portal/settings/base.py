@@ -230,6 +230,10 @@ LOGGING = {
 CELERY_BEAT_SCHEDULE = {
     "identity-sessions-purge": {"task": "identity.tasks.identity_sessions_purge_task", "schedule": 3600.0},
 }
+# Reconciliation, reminders and deadlines: lost postbacks, pending signers, signings past their deadline.
+CELERY_BEAT_SCHEDULE["signing-reconcile-due"] = {"task": "signing.tasks.signing_reconcile_due_task", "schedule": 180.0}
+CELERY_BEAT_SCHEDULE["signing-reminders-due"] = {"task": "signing.tasks.signing_reminders_due_task", "schedule": 3600.0}
+CELERY_BEAT_SCHEDULE["signing-deadlines-due"] = {"task": "signing.tasks.signing_deadlines_due_task", "schedule": 300.0}
 
 # --- Signing (documents, Dokobit Documents Gateway) -------------------------------------------
 # Largest document a user may upload, in bytes.

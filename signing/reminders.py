@@ -1,0 +1,276 @@
+"""Reminders to signers who have not signed yet, and deadlines after which a signing is cancelled.
+
+Reminders follow a fixed schedule counted from the invitation: slot ``n`` falls at
+``invited_at + n * SIGNING_REMINDER_AFTER_DAYS`` for ``n = 1 .. SIGNING_REMINDER_MAX``. A sweep
+sends one reminder for the latest slot that is due and not yet covered, so after a long
+downtime a signer gets one reminder, not one per missed slot. The event key
+``reminder:<signer id>:<slot>`` and the signer's row lock make each slot go out at most once.
+
+A signing with a ``deadline`` that passes before everyone signed is deleted at Dokobit, marked
+cancelled (the signers' links then show the neutral page) and its owner is told by e-mail.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+
+from portal.http import GatewayError, GatewayNotFound, GatewayUnavailable
+from signing import services
+from signing.emails import _absolute, _message, _one_line, signer_link_url
+from signing.models import Signer, Signing, SigningEvent
+
+logger = logging.getLogger(__name__)
+
+_LIVE_STATUSES = (Signing.Status.PENDING, Signing.Status.PARTIALLY_SIGNED)
+# Mail transport failures: the reminder is not counted and the next sweep tries again.
+_MAIL_ERRORS = (smtplib.SMTPException, OSError)
+
+
+# --- reminders --------------------------------------------------------------------------------
+
+
+def _interval() -> timedelta | None:
+    days = settings.SIGNING_REMINDER_AFTER_DAYS
+    if days <= 0 or settings.SIGNING_REMINDER_MAX <= 0:
+        return None
+    return timedelta(days=days)
+
+
+def _slot_at(signer: Signer, moment: datetime) -> int:
+    """The number of reminder slots that have fallen due by ``moment`` (uncapped)."""
+    interval = _interval()
+    if interval is None or signer.invited_at is None or moment < signer.invited_at:
+        return 0
+    return (moment - signer.invited_at) // interval
+
+
+def reminder_slot_due(*, signer: Signer, now: datetime | None = None) -> int:
+    """The latest reminder slot due for ``signer`` at ``now`` (0 when none), never above the maximum."""
+    return min(_slot_at(signer, now or timezone.now()), settings.SIGNING_REMINDER_MAX)
+
+
+def signer_reminder_message(*, signer: Signer) -> EmailMultiAlternatives:
+    """The reminder e-mail: the invitation's wording and the same personal link, in the signer's language."""
+    document = signer.document
+    owner = document.owner
+    signing = signer.signing
+    requester = _one_line(owner.get_full_name()) or gettext("A portal user")
+    with translation.override(signer.language):
+        subject = _one_line(
+            gettext("Reminder: %(requester)s asks you to sign “%(title)s”")
+            % {"requester": requester, "title": document.title}
+        )
+        purpose = str(signer.get_signing_purpose_display())
+    context = {
+        "signer_name": _one_line(str(signer)),
+        "requester": requester,
+        "title": document.title,
+        "purpose": purpose,
+        "link": signer_link_url(signer=signer),
+        "deadline": signing.deadline if signing is not None else None,
+    }
+    return _message(
+        to=signer.email, language=signer.language, subject=subject, template="signer_reminder", context=context
+    )
+
+
+def signer_reminder_send(*, signer_id: int, now: datetime | None = None) -> bool:
+    """Send ``signer`` the reminder for the latest due slot, if it is not sent yet; returns whether one went out.
+
+    Only a pending, invited signer on a live signing whose deadline has not passed is reminded.
+    The event and the e-mail commit together: a failed send leaves no key, so the next sweep
+    sends it; a sent one is never repeated.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        signer = (
+            Signer.objects.select_for_update(of=("self",))
+            .select_related("document__owner", "signing")
+            .get(pk=signer_id)
+        )
+        signing = signer.signing
+        if (
+            signer.status != Signer.Status.PENDING
+            or signer.invited_at is None
+            or signing is None
+            or signing.status not in _LIVE_STATUSES
+            or (signing.deadline is not None and signing.deadline <= now)
+            or signer.reminders_sent >= settings.SIGNING_REMINDER_MAX
+        ):
+            return False
+        slot = reminder_slot_due(signer=signer, now=now)
+        if slot < 1:
+            return False
+        if signer.last_reminded_at is not None and _slot_at(signer, signer.last_reminded_at) >= slot:
+            return False  # this slot (or a later one, before a downtime) is already covered
+        event = services._event(
+            signing=signing,
+            kind=SigningEvent.Kind.REMINDER_SENT,
+            signer=signer,
+            payload={"slot": slot, "count": signer.reminders_sent + 1},
+            dedup_key=f"reminder:{signer.pk}:{slot}",
+        )
+        if event is None:
+            return False
+        signer_reminder_message(signer=signer).send()
+        signer.reminders_sent += 1
+        signer.last_reminded_at = now
+        signer.save(update_fields=["reminders_sent", "last_reminded_at"])
+    return True
+
+
+def signers_due_for_reminder(*, now: datetime | None = None) -> list[int]:
+    """Ids of pending, invited signers on live signings whose first slot has passed and who may get more."""
+    interval = _interval()
+    if interval is None:
+        return []
+    now = now or timezone.now()
+    return list(
+        Signer.objects.filter(
+            status=Signer.Status.PENDING,
+            invited_at__isnull=False,
+            invited_at__lte=now - interval,
+            reminders_sent__lt=settings.SIGNING_REMINDER_MAX,
+            signing__status__in=_LIVE_STATUSES,
+        )
+        .order_by("invited_at", "pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def signers_remind_due(*, now: datetime | None = None) -> int:
+    """The periodic sweep: send every reminder that is due; returns how many went out.
+
+    A mail failure for one signer is logged (without the address) and the others still get theirs.
+    """
+    now = now or timezone.now()
+    sent = 0
+    for signer_id in signers_due_for_reminder(now=now):
+        try:
+            sent += signer_reminder_send(signer_id=signer_id, now=now)
+        except _MAIL_ERRORS as err:
+            logger.warning("reminder to signer %s not sent, retrying later: %s", signer_id, type(err).__name__)
+    return sent
+
+
+# --- deadlines --------------------------------------------------------------------------------
+
+
+def signings_past_deadline(*, now: datetime | None = None) -> list[int]:
+    """Ids of unfinished signings whose deadline has passed."""
+    now = now or timezone.now()
+    return list(
+        Signing.objects.filter(status__in=Signing.OPEN_STATUSES, deadline__isnull=False, deadline__lte=now)
+        .order_by("deadline", "pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def signing_deadline_enforce(*, signing_id: int, now: datetime | None = None) -> bool:
+    """Cancel a signing whose deadline passed; returns whether it was cancelled now.
+
+    Deletes the signing at Dokobit (already gone counts as deleted), then marks it cancelled with
+    a DEADLINE_PASSED event and queues the owner's e-mail, all once. GatewayUnavailable
+    propagates (nothing changed; the next run tries again); Dokobit refusing the delete flags
+    the signing for a person and leaves it open.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        signing = services._locked(signing_id)
+        if signing.status not in Signing.OPEN_STATUSES or signing.deadline is None or signing.deadline > now:
+            return False
+        if signing.dokobit_token:
+            try:
+                services._client().signing_delete(signing.dokobit_token)
+            except GatewayNotFound:
+                pass  # Dokobit no longer has it: cancelling here is still right.
+            except GatewayUnavailable:
+                raise
+            except GatewayError as err:
+                services._flag(
+                    signing,
+                    gettext(
+                        "The deadline passed, but Dokobit refused to cancel the signing. "
+                        "An administrator must look into it."
+                    ),
+                    dedup_key=f"signing:{signing.pk}:deadline-delete-refused",
+                    error=str(err)[:2000],
+                )
+                return False
+        signing.status = Signing.Status.CANCELLED
+        signing.save(update_fields=["status", "updated_at"])
+        services._event(
+            signing=signing,
+            kind=SigningEvent.Kind.DEADLINE_PASSED,
+            payload={"deadline": signing.deadline.isoformat()},
+            dedup_key=f"signing:{signing.pk}:deadline",
+        )
+        from signing.tasks import signing_deadline_email_task
+
+        services._on_commit(signing_deadline_email_task, signing.pk)
+    logger.info("signing %s cancelled: its deadline passed", signing_id)
+    return True
+
+
+def signings_enforce_deadlines(*, now: datetime | None = None) -> int:
+    """The periodic sweep: cancel every signing past its deadline; returns how many were cancelled.
+
+    When Dokobit is unreachable the sweep stops; the next run tries again.
+    """
+    cancelled = 0
+    for signing_id in signings_past_deadline(now=now):
+        try:
+            cancelled += signing_deadline_enforce(signing_id=signing_id, now=now)
+        except GatewayUnavailable as err:
+            logger.warning("deadline sweep stopped, Dokobit unreachable: %s", type(err).__name__)
+            break
+    return cancelled
+
+
+def signing_deadline_message(*, signing: Signing) -> EmailMultiAlternatives:
+    """Tells the owner that the deadline passed and the signing was cancelled."""
+    document = signing.document
+    owner = document.owner
+    with translation.override(owner.language):
+        subject = _one_line(gettext("“%(title)s” was not signed in time") % {"title": document.title})
+    signers = signing.signers.exclude(status=Signer.Status.REMOVED)
+    context = {
+        "name": _one_line(owner.get_full_name()),
+        "title": document.title,
+        "deadline": signing.deadline,
+        "signed": signers.filter(status=Signer.Status.SIGNED).count(),
+        "total": signers.count(),
+        "detail_link": _absolute(reverse("signing:document-detail", kwargs={"uuid": document.uuid})),
+    }
+    return _message(
+        to=owner.email, language=owner.language, subject=subject, template="signing_deadline_passed", context=context
+    )
+
+
+def signing_deadline_notify(*, signing_id: int) -> bool:
+    """E-mail the owner that the deadline cancelled the signing; at most once. Returns whether it was sent."""
+    signing = Signing.objects.select_related("document__owner").get(pk=signing_id)
+    if signing.status != Signing.Status.CANCELLED or not signing.document.owner.email:
+        return False
+    if not SigningEvent.objects.filter(signing=signing, dedup_key=f"signing:{signing.pk}:deadline").exists():
+        return False  # cancelled by the owner, not by the deadline
+    with transaction.atomic():
+        event = services._event(
+            signing=signing,
+            kind=SigningEvent.Kind.DEADLINE_PASSED,
+            payload={"notified": "owner"},
+            dedup_key=f"signing:{signing.pk}:deadline-mail",
+        )
+        if event is None:
+            return False
+        signing_deadline_message(signing=signing).send()
+    return True
