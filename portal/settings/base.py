@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 from django.utils.translation import gettext_lazy as _
 
+from portal.csp import content_security_policy
 from portal.env import BASE_DIR, env
 
 # --- Core -------------------------------------------------------------------------------------
@@ -81,6 +82,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "portal.middleware.NoStoreForAuthenticatedMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -147,6 +150,13 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 _https = PORTAL_BASE_URL.startswith("https://")
+
+CONTENT_SECURITY_POLICY = content_security_policy(
+    portal_origin=PORTAL_ORIGIN,
+    identity_url=DOKOBIT_IDENTITY_URL,
+    gateway_url=DOKOBIT_GATEWAY_URL,
+    emulator_prefix=DOKOBIT_EMULATOR_PREFIX,
+)
 # HTTPS-only in production: redirect plain HTTP and tell browsers to stay on HTTPS for a year.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_https and not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if _https and not DEBUG else 0)
@@ -234,6 +244,10 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_BEAT_SCHEDULE["signing-reconcile-due"] = {"task": "signing.tasks.signing_reconcile_due_task", "schedule": 180.0}
 CELERY_BEAT_SCHEDULE["signing-reminders-due"] = {"task": "signing.tasks.signing_reminders_due_task", "schedule": 3600.0}
 CELERY_BEAT_SCHEDULE["signing-deadlines-due"] = {"task": "signing.tasks.signing_deadlines_due_task", "schedule": 300.0}
+# Retention: renew Dokobit copies before Dokobit deletes them (hourly; the claim is in the database).
+CELERY_BEAT_SCHEDULE["signing-reupload-due"] = {"task": "signing.tasks.signing_reupload_due_task", "schedule": 3600.0}
+# Recovery: re-queue work whose task was lost (broker down at commit, worker killed); the DB is the truth.
+CELERY_BEAT_SCHEDULE["signing-sweep"] = {"task": "signing.tasks.signing_sweep_task", "schedule": 60.0}
 
 # --- Signing (documents, Dokobit Documents Gateway) -------------------------------------------
 # Largest document a user may upload, in bytes.

@@ -4,8 +4,9 @@ DATABASE_URL and CELERY_BROKER_URL still come from the environment, so the same 
 SQLite (a newcomer's machine) and on PostgreSQL + Redis (CI).
 """
 
+from portal.csp import content_security_policy
 from portal.settings.base import *  # noqa: F403
-from portal.settings.base import INSTALLED_APPS
+from portal.settings.base import DOKOBIT_EMULATOR_PREFIX, INSTALLED_APPS
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -38,6 +39,12 @@ DOKOBIT_GATEWAY_URL = "https://gateway-sandbox.dokobit.com"
 DOKOBIT_IDENTITY_TOKEN = "testid_unit_token"
 DOKOBIT_GATEWAY_TOKEN = "testgw_unit_token"
 DOKOBIT_TIMEOUT = 5.0
+CONTENT_SECURITY_POLICY = content_security_policy(
+    portal_origin=PORTAL_ORIGIN,
+    identity_url=DOKOBIT_IDENTITY_URL,
+    gateway_url=DOKOBIT_GATEWAY_URL,
+    emulator_prefix=DOKOBIT_EMULATOR_PREFIX,
+)
 ALLOWED_HOSTS = ["*"]
 
 # A file-backed SQLite test database (not in-memory) so live-server threads, which browser tests
