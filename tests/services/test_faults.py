@@ -6,6 +6,8 @@ Gateway faults run the tasks eagerly in this process against the emulator in the
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from django.core import mail
 
@@ -115,4 +117,51 @@ def test_a_truncated_signed_file_is_never_stored_and_the_retry_completes(emulate
     signing = refreshed(signing)
     assert not faults.Fault.objects.filter(remaining__gt=0).exists()
     assert signing.status == Signing.Status.COMPLETED
+    assert_invariants(allowed=[Signing.Status.COMPLETED], messages=mail.outbox)
+
+
+def test_a_postback_never_sent_is_finished_by_reconciliation(emulated_portal, new_document, settings):
+    document = new_document(2)
+    signing = refreshed(signing_of(document))
+    # Every postback of both signatures is dropped.
+    faults.arm("gateway", "postback_skip", endpoint="postback", times=2)
+
+    sign_all_at_emulator(emulated_portal.url, signing)
+    assert refreshed(signing).status == Signing.Status.PENDING
+
+    settings.SIGNING_RECONCILE_AFTER_MINUTES = 0
+    from signing.tasks import signing_reconcile_due_task
+
+    signing_reconcile_due_task.delay()
+
+    assert refreshed(signing).status == Signing.Status.COMPLETED
+    assert_invariants(allowed=[Signing.Status.COMPLETED], messages=mail.outbox)
+
+
+def test_duplicate_beat_runs_reconciliation_twice_at_once_with_one_completion(emulated_portal, new_document, settings):
+    document = new_document(1)
+    signing = refreshed(signing_of(document))
+    faults.arm("gateway", "postback_skip", endpoint="postback")
+    sign_all_at_emulator(emulated_portal.url, signing)
+    settings.SIGNING_RECONCILE_AFTER_MINUTES = 0
+    from django.db import connections
+
+    from signing.tasks import signing_reconcile_due_task
+
+    def beat() -> None:
+        try:
+            signing_reconcile_due_task.delay()
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=beat) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert refreshed(signing).status == Signing.Status.COMPLETED
+    # One completion e-mail each to the owner and the signer, however many sweeps ran.
+    completed = sorted(m.to[0] for m in mail.outbox if "has been signed" in m.subject)
+    assert completed == sorted([document.owner.email, document.signers.get().email])
     assert_invariants(allowed=[Signing.Status.COMPLETED], messages=mail.outbox)
