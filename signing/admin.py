@@ -11,8 +11,10 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from signing.models import Document, Signer, Signing, SigningEvent
+from signing.retention import signing_copy_days_left
 
 _SIGNER_FIELDS = (
     "first_name",
@@ -86,8 +88,18 @@ class DocumentAdmin(admin.ModelAdmin):
 
 @admin.register(Signing)
 class SigningAdmin(admin.ModelAdmin):
-    list_display = ("document", "status", "needs_attention", "uploaded_at", "completed_at", "created_at")
-    list_filter = ("status", "needs_attention")
+    list_display = (
+        "document",
+        "status",
+        "needs_attention",
+        "uploaded_at",
+        "copy_expiry",
+        "retention_alert_at",
+        "completed_at",
+        "created_at",
+    )
+    # "Retention alert: not empty" lists the signings whose Dokobit copy was not renewed in time.
+    list_filter = ("status", "needs_attention", ("retention_alert_at", admin.EmptyFieldListFilter))
     list_select_related = ("document",)
     search_fields = ("document__title", "uuid")
     # Tokens and the postback hash are deliberately absent: secrets never show in the admin.
@@ -101,10 +113,22 @@ class SigningAdmin(admin.ModelAdmin):
         "signed_size",
         "completed_at",
         "previous",
+        "copy_expiry",
+        "reupload_claimed_at",
+        "retention_alert_at",
         "created_at",
         "updated_at",
     )
     fields = (*readonly_fields, "needs_attention", "attention_reason")
+
+    @admin.display(description=_("Dokobit copy"))
+    def copy_expiry(self, obj: Signing) -> str:
+        days = signing_copy_days_left(signing=obj)
+        if days is None:
+            return "-"
+        return ngettext("Dokobit copy expires in %(days)d day", "Dokobit copy expires in %(days)d days", days) % {
+            "days": days
+        }
 
 
 @admin.register(Signer)

@@ -124,3 +124,30 @@ def signing_deadline_email_task(signing_id: int) -> None:
     from signing.reminders import signing_deadline_notify
 
     signing_deadline_notify(signing_id=signing_id)
+
+
+# --- Retention re-upload -------------------------------------------------------------------------
+
+
+@shared_task(acks_late=True)
+def signing_reupload_due_task() -> int:
+    """Beat (hourly): queue a renewal of each Dokobit copy near its deletion, then raise retention alerts."""
+    from signing.retention import signing_reupload_due
+
+    return signing_reupload_due()
+
+
+def _signing_reupload_task_failure(
+    self: Any, exc: Exception, task_id: str, args: tuple, kwargs: dict, einfo: Any
+) -> None:
+    # The signing stays as it was; the next hourly run tries again and the retention alert fires if it never works.
+    signing_id = args[0] if args else kwargs.get("signing_id")
+    logger.warning("re-upload of signing %s failed: %s", signing_id, type(exc).__name__)
+
+
+@shared_task(**_RETRY, on_failure=_signing_reupload_task_failure)
+def signing_reupload_task(signing_id: int) -> None:
+    """Renew one signing's Dokobit copy (claimed in the database, so a duplicate does nothing)."""
+    from signing.retention import signing_reupload
+
+    signing_reupload(signing_id=signing_id)

@@ -45,6 +45,7 @@ from signing.forms import (
 from signing.models import Document, Signer, Signing
 from signing.pdf import safe_filename
 from signing.preview import PreviewUnavailable, document_page_png, document_preview_pages
+from signing.retention import signing_copy_days_left
 from signing.selectors import (
     document_get_for_user,
     document_list_for_owner,
@@ -194,6 +195,8 @@ def _detail_context(request: HttpRequest, document: Document, *, add_form: Signe
         },
         "add_form": add_form or SignerAddForm(prefix="add", initial={"language": get_language() or "en"}),
         "can_change": signing is not None and signing.is_open,
+        # Dokobit deletes its copy this many days from now unless the retention job renews it.
+        "copy_days_left": signing_copy_days_left(signing=signing),
     }
 
 

@@ -246,3 +246,11 @@ def test_no_reminder_once_the_deadline_passed(live_signing, django_capture_on_co
     Signing.objects.filter(pk=live_signing.pk).update(deadline=INVITED + timedelta(days=2))
 
     assert remind_on(3, django_capture_on_commit_callbacks) == []
+
+
+@pytest.mark.parametrize("entry", ["signing-reconcile-due", "signing-reminders-due", "signing-deadlines-due"])
+def test_beat_runs_each_sweep_by_a_registered_task(settings, entry):
+    from celery import current_app
+
+    name = settings.CELERY_BEAT_SCHEDULE[entry]["task"]
+    assert name in current_app.tasks

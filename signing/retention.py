@@ -1,0 +1,296 @@
+"""Retention: renew a signing's Dokobit copy before Dokobit deletes it, and alert when that fails.
+
+Dokobit deletes a signing and its files ``DOKOBIT_RETENTION_DAYS`` after the upload. An unfinished
+signing whose copy is ``SIGNING_REUPLOAD_AFTER_DAYS`` old is re-uploaded:
+
+1. The signing is claimed with a conditional UPDATE of ``reupload_claimed_at`` (so two beat
+   processes, or a re-run, never work on it at once). A claim older than
+   ``REUPLOAD_CLAIM_STALE_AFTER`` counts as abandoned (the worker died) and may be taken again.
+2. Its state is synchronised with Dokobit, then the newest file is fetched: the signing's current
+   file at Dokobit (with the signatures so far) when someone signed, otherwise the stored original,
+   checked against its SHA-256. That file is uploaded as a new Dokobit file.
+3. In one transaction: a new Signing (``previous`` = the old one) holding the new file token, the
+   pending signers moved onto it, the old one marked REPLACED, and a REUPLOADED event naming both.
+   From here the new Signing is the record of progress: a re-run continues it and never uploads or
+   creates again for the old one.
+4. The new signing is created at Dokobit by the send path (``services.signing_send``), which asks
+   for the pending signers with their purposes, keeps their tokens and sends no new invitation
+   (their portal links stay the same and now lead to the new signing).
+5. Only when the new signing is live is the old one deleted at Dokobit, so exactly one copy can be
+   signed. If the old copy received a signature during the renewal it is kept and the new signing
+   is flagged for a person instead.
+
+An open signing whose copy reaches ``SIGNING_RETENTION_ALERT_AFTER_DAYS`` without having been
+renewed raises an alert once: ``retention_alert_at``, a RETENTION_ALERT event and an ERROR log line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+from datetime import datetime, timedelta
+from typing import BinaryIO
+from urllib.parse import quote
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from portal.http import GatewayError, GatewayNotFound
+from signing import services
+from signing.client import DocumentsClient
+from signing.errors import DocumentTampered
+from signing.models import Signer, Signing, SigningEvent
+
+logger = logging.getLogger(__name__)
+
+# A claim this old belongs to a worker that died; the signing may be claimed again.
+REUPLOAD_CLAIM_STALE_AFTER = timedelta(hours=1)
+_LIVE = (Signing.Status.PENDING, Signing.Status.PARTIALLY_SIGNED)
+
+
+class ReuploadAborted(Exception):
+    """The signing changed while its copy was being renewed; the next run starts over."""
+
+
+# --- reads ------------------------------------------------------------------------------------
+
+
+def signing_copy_expires_at(*, signing: Signing | None) -> datetime | None:
+    """When Dokobit deletes the copy of an open signing (None when finished or not uploaded)."""
+    if signing is None or not signing.is_open or signing.uploaded_at is None:
+        return None
+    return signing.uploaded_at + timedelta(days=settings.DOKOBIT_RETENTION_DAYS)
+
+
+def signing_copy_days_left(*, signing: Signing | None, now: datetime | None = None) -> int | None:
+    """Whole days until Dokobit deletes the open signing's copy (0 on the last day), or None."""
+    expires = signing_copy_expires_at(signing=signing)
+    if expires is None:
+        return None
+    return max(0, (expires - (now or timezone.now())).days)
+
+
+def signings_due_for_reupload(*, now: datetime | None = None) -> QuerySet[Signing]:
+    """Live signings whose Dokobit copy is old enough to renew and that nobody is renewing now."""
+    now = now or timezone.now()
+    return (
+        Signing.objects.filter(
+            status__in=_LIVE,
+            uploaded_at__lte=now - timedelta(days=settings.SIGNING_REUPLOAD_AFTER_DAYS),
+        )
+        .exclude(dokobit_token__isnull=True)
+        .exclude(dokobit_token="")
+        .filter(Q(reupload_claimed_at__isnull=True) | Q(reupload_claimed_at__lt=now - REUPLOAD_CLAIM_STALE_AFTER))
+    )
+
+
+# --- the claim ----------------------------------------------------------------------------------
+
+
+def signing_reupload_claim(*, signing_id: int, now: datetime | None = None) -> bool:
+    """Claim a due signing for renewal; False when it is not due or someone else holds a fresh claim.
+
+    One conditional UPDATE: the database decides, so of two concurrent callers exactly one wins.
+    """
+    now = now or timezone.now()
+    return signings_due_for_reupload(now=now).filter(pk=signing_id).update(reupload_claimed_at=now) == 1
+
+
+def _release_claim(signing_id: int) -> None:
+    Signing.objects.filter(pk=signing_id, status__in=_LIVE).update(reupload_claimed_at=None)
+
+
+# --- the beat ---------------------------------------------------------------------------------
+
+
+def signing_reupload_due() -> int:
+    """Queue a renewal for every due signing, then raise alerts; returns how many were queued."""
+    from signing.tasks import signing_reupload_task
+
+    ids = list(signings_due_for_reupload().order_by("uploaded_at", "pk").values_list("pk", flat=True))
+    for signing_id in ids:
+        # The task claims the signing itself, so queueing one twice is harmless.
+        services.enqueue(signing_reupload_task, signing_id)
+    signing_retention_alerts_raise()
+    return len(ids)
+
+
+def signing_retention_alerts_raise(*, now: datetime | None = None) -> int:
+    """Alert once for each open signing whose copy reached the alert age without being renewed."""
+    now = now or timezone.now()
+    age = timedelta(days=settings.SIGNING_RETENTION_ALERT_AFTER_DAYS)
+    raised = 0
+    for signing in Signing.objects.filter(
+        status__in=Signing.OPEN_STATUSES, uploaded_at__lte=now - age, retention_alert_at__isnull=True
+    ):
+        with transaction.atomic():
+            event = services._event(
+                signing=signing,
+                kind=SigningEvent.Kind.RETENTION_ALERT,
+                payload={"uploaded_at": signing.uploaded_at.isoformat(), "days": (now - signing.uploaded_at).days},
+                dedup_key=f"signing:{signing.pk}:retention-alert",
+            )
+            Signing.objects.filter(pk=signing.pk, retention_alert_at__isnull=True).update(retention_alert_at=now)
+        if event is not None:
+            raised += 1
+            # Ids only: no names, codes or tokens in the log.
+            logger.error(
+                "signing %s: Dokobit copy is %s days old and was not renewed; Dokobit deletes it after %s days",
+                signing.pk,
+                (now - signing.uploaded_at).days,
+                settings.DOKOBIT_RETENTION_DAYS,
+            )
+    return raised
+
+
+# --- one renewal --------------------------------------------------------------------------------
+
+
+def signing_reupload(*, signing_id: int) -> Signing | None:
+    """Renew one signing's Dokobit copy (see the module docstring); returns the new signing, if any.
+
+    Safe to run again at any point: before step 3 it needs a claim, after it it continues the new
+    signing. GatewayUnavailable propagates (the claim released) so the task retries.
+    """
+    signing = Signing.objects.select_related("document").get(pk=signing_id)
+    if signing.status == Signing.Status.REPLACED:
+        new = Signing.objects.filter(previous=signing).first()
+        if new is not None:
+            _finish(old=signing, new=new)
+        return new
+    if not signing_reupload_claim(signing_id=signing_id):
+        return None
+    try:
+        new = _replace(signing_id)
+    except ReuploadAborted:
+        _release_claim(signing_id)
+        return None
+    except DocumentTampered:
+        # Never send bytes that differ from what was hashed at upload (WYSIWYS); a person must look.
+        services.signing_flag_attention(
+            signing_id=signing_id,
+            reason=gettext("The stored document changed after upload; its Dokobit copy was not renewed."),
+            key="reupload-tampered",
+        )
+        return None
+    except BaseException:
+        _release_claim(signing_id)
+        raise
+    if new is None:
+        return None
+    _finish(old=signing, new=new)
+    return new
+
+
+def _replace(signing_id: int) -> Signing | None:
+    """Steps 2 and 3: fetch and upload the newest file, then switch the database to a new signing."""
+    client = services._client()
+    old = services.signing_sync_from_gateway(signing=Signing.objects.get(pk=signing_id))
+    if old.status not in _LIVE:
+        # Completed (or flagged and closed) while we looked: nothing to renew.
+        return None
+    signed_before = _signed_ids(old)
+    with tempfile.TemporaryFile() as tmp:
+        sha256 = _newest_file(client, old, signed=bool(signed_before), dest=tmp)
+        tmp.seek(0)
+        uploaded = client.file_upload(name=f"{old.document.uuid}.pdf", fileobj=tmp, digest=sha256)
+    uploaded_at = timezone.now()
+
+    with transaction.atomic():
+        old = services._locked(signing_id)
+        if old.status not in _LIVE or _signed_ids(old) != signed_before:
+            # A signature or a state change arrived meanwhile: the uploaded file may be stale.
+            raise ReuploadAborted
+        new = Signing.objects.create(
+            document=old.document,
+            status=Signing.Status.UPLOADING,
+            dokobit_file_token=uploaded.token,
+            uploaded_at=uploaded_at,
+            previous=old,
+        )
+        moved = old.signers.filter(status=Signer.Status.PENDING).update(signing=new)
+        old.status = Signing.Status.REPLACED
+        old.save(update_fields=["status", "updated_at"])
+        services._event(
+            signing=new,
+            kind=SigningEvent.Kind.REUPLOADED,
+            payload={
+                "previous": str(old.uuid),
+                "next": str(new.uuid),
+                "sha256": sha256,
+                "signed_so_far": len(signed_before),
+                "pending": moved,
+            },
+            dedup_key=f"signing:{old.pk}:reuploaded",
+        )
+    logger.info("signing %s: Dokobit copy renewed as signing %s", old.pk, new.pk)
+    return new
+
+
+def _signed_ids(signing: Signing) -> set[int]:
+    return set(signing.signers.filter(status=Signer.Status.SIGNED).values_list("pk", flat=True))
+
+
+def _newest_file(client: DocumentsClient, signing: Signing, *, signed: bool, dest: BinaryIO) -> str:
+    """Write the file to renew into ``dest`` and return its SHA-256.
+
+    With signatures: the signing's current file at Dokobit (a documented URL on the configured
+    gateway). Without: the stored original, refused if it no longer has its upload-time SHA-256.
+    """
+    if signed:
+        url = f"{client.base_url}/api/signing/{quote(signing.dokobit_token or '', safe='')}/download"
+        result = client.signed_file_download(url, dest=dest, max_bytes=settings.SIGNING_DOWNLOAD_MAX_BYTES)
+        dest.seek(0)
+        if dest.read(5) != b"%PDF-":
+            raise ReuploadAborted
+        return result.sha256
+    hasher = hashlib.sha256()
+    with services.document_file_verified(document=signing.document) as handle:
+        for chunk in iter(lambda: handle.read(64 * 1024), b""):
+            hasher.update(chunk)
+            dest.write(chunk)
+    return hasher.hexdigest()
+
+
+def _finish(*, old: Signing, new: Signing) -> None:
+    """Steps 4 and 5: create the new signing at Dokobit, then delete the old one there."""
+    if new.status in (Signing.Status.UPLOADING, Signing.Status.CREATING):
+        services.signing_send(signing_id=new.pk)
+        new.refresh_from_db()
+    if new.status not in _LIVE or not new.dokobit_token:
+        return
+    done_key = f"signing:{old.pk}:replaced-deleted"
+    if not old.dokobit_token or SigningEvent.objects.filter(dedup_key=done_key).exists():
+        return
+    client = services._client()
+    try:
+        status = client.signing_status(old.dokobit_token)
+        late = {sid for sid, state in status.signers.items() if state.status == "signed"}
+        moved = set(new.signers.values_list("dokobit_signer_id", flat=True))
+        if late & moved:
+            services.signing_flag_attention(
+                signing_id=new.pk,
+                reason=gettext(
+                    "A signer signed the old Dokobit copy while it was being renewed; "
+                    "the signature is not on the new copy."
+                ),
+                key="reupload-late-signature",
+            )
+            return
+        client.signing_delete(old.dokobit_token)
+    except GatewayNotFound:
+        pass  # Already gone at Dokobit: nothing left that could be signed.
+    except GatewayError as err:
+        # Not fatal: the portal no longer leads anyone to the old copy and Dokobit deletes it itself.
+        logger.warning("signing %s: old Dokobit copy not deleted: %s", old.pk, type(err).__name__)
+        return
+    services._event(
+        signing=old,
+        kind=SigningEvent.Kind.REUPLOADED,
+        payload={"deleted_at_dokobit": True, "next": str(new.uuid)},
+        dedup_key=done_key,
+    )
