@@ -38,6 +38,7 @@ from identity.services import (
     identity_session_start,
     user_register,
 )
+from portal.ratelimit import rate_limited
 
 # Locales Dokobit's widget has; every other portal language shows it in English.
 WIDGET_LOCALES = frozenset({"en", "lt", "lv", "et", "is"})
@@ -161,6 +162,7 @@ def _remember_next(request: HttpRequest) -> None:
 
 
 @require_POST
+@rate_limited("identity-session", as_json=True)
 def session_create(request: HttpRequest) -> JsonResponse:
     """Start a widget flow for this browser; answers only the session token."""
     purpose = PAGE_PURPOSES.get(request.POST.get("purpose", ""))
@@ -194,6 +196,7 @@ def session_complete(request: HttpRequest) -> JsonResponse:
 
 
 @require_POST
+@rate_limited("identity-session")
 def redirect_start(request: HttpRequest) -> HttpResponse:
     """Redirect flow for browsers without JavaScript: off to the gateway's own page."""
     purpose = PAGE_PURPOSES.get(request.POST.get("purpose", ""), IdentitySession.Purpose.LOGIN)

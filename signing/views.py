@@ -31,6 +31,7 @@ from identity.errors import IdentityError
 from identity.models import IdentitySession
 from identity.services import Waiting, identity_session_complete, identity_session_start
 from portal.http import GatewayError
+from portal.ratelimit import rate_limited
 from signing.errors import DocumentTampered, SigningError
 from signing.forms import (
     DocumentUploadForm,
@@ -122,6 +123,7 @@ def document_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @sensitive_post_parameters()
 @sensitive_variables("formset")
+@rate_limited("upload", per_user=True)
 def document_new(request: HttpRequest) -> HttpResponse:
     held = holding_get(request=request)
     if request.method == "POST":
@@ -431,6 +433,7 @@ def _verified_signer(request: HttpRequest, token: str) -> Signer | None:
 
 @_no_referrer
 @require_GET
+@rate_limited("signer-link", methods=("GET",))
 def signer_landing(request: HttpRequest, token: str) -> HttpResponse:
     signer = _signer_for_link(token)
     if signer is None or _is_refused(request, signer):
@@ -483,6 +486,7 @@ def _link_unusable_json() -> JsonResponse:
 
 @_no_referrer
 @require_POST
+@rate_limited("identity-session", as_json=True)
 def signer_identity_start(request: HttpRequest, token: str) -> JsonResponse:
     signer = _signer_for_link(token)
     if signer is None or _is_refused(request, signer):

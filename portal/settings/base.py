@@ -283,3 +283,10 @@ SIGNING_TASK_MAX_ATTEMPTS = env.int("SIGNING_TASK_MAX_ATTEMPTS", default=5)
 # Pending signers are reminded every N days, at most M times (0 = no reminders).
 SIGNING_REMINDER_AFTER_DAYS = env.int("SIGNING_REMINDER_AFTER_DAYS", default=3)
 SIGNING_REMINDER_MAX = env.int("SIGNING_REMINDER_MAX", default=3)
+
+# --- Rate limits (calls per minute per client IP, and per user where it applies; 0 = off) ------
+RATE_LIMITS = {
+    "identity-session": env.int("RATE_LIMIT_IDENTITY_SESSIONS", default=10),
+    "signer-link": env.int("RATE_LIMIT_SIGNER_LINKS", default=30),
+    "upload": env.int("RATE_LIMIT_UPLOADS", default=10),
+}
