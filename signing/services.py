@@ -390,18 +390,12 @@ def _create_at_gateway(client: DocumentsClient, *, signing_id: int) -> None:
         if signing.dokobit_token or signing.status not in (Signing.Status.UPLOADING, Signing.Status.CREATING):
             return
         if signing.status == Signing.Status.CREATING:
-            # An earlier attempt may have created a signing at Dokobit that we never heard of.
-            # For now it is recorded and we create again (the orphan, if any, gets no postbacks:
-            # its secret is replaced below). Issue 4 hardens this: reconcile or delete the orphan
-            # before creating again.
-            attempts = SigningEvent.objects.filter(signing=signing, kind=SigningEvent.Kind.ERROR).count()
-            _event(
-                signing=signing,
-                kind=SigningEvent.Kind.ERROR,
-                payload={"step": "signing/create", "note": "retrying after an attempt without an answer"},
-                dedup_key=f"signing:{signing.pk}:create-retry:{attempts}",
-                error="previous signing/create attempt ended without an answer",
-            )
+            # An earlier attempt may have created a signing at Dokobit that we never heard of:
+            # recorded (unless its failure already was), then we create again with a new secret.
+            # Why that never leaves a second linked signing: signing.recovery's docstring.
+            from signing.recovery import create_attempt_interrupted
+
+            create_attempt_interrupted(signing=signing)
         _advance(signing, Signing.Status.CREATING)
         secret, signing.postback_secret_hash = _new_secret()
         signing.save(update_fields=["status", "postback_secret_hash", "updated_at"])
@@ -409,13 +403,19 @@ def _create_at_gateway(client: DocumentsClient, *, signing_id: int) -> None:
         document = signing.document
 
     # Step 2: the call itself, outside any transaction.
-    created = client.signing_create(
-        name=document.title,
-        file_token=signing.dokobit_file_token,
-        signers=[_signer_spec(signer) for signer in signers],
-        postback_url=_postback_url(signing=signing, secret=secret),
-        language=_signing_language(signers),
-    )
+    try:
+        created = client.signing_create(
+            name=document.title,
+            file_token=signing.dokobit_file_token,
+            signers=[_signer_spec(signer) for signer in signers],
+            postback_url=_postback_url(signing=signing, secret=secret),
+            language=_signing_language(signers),
+        )
+    except GatewayError as err:
+        from signing.recovery import create_attempt_failed
+
+        create_attempt_failed(signing_id=signing_id, secret_hash=signing.postback_secret_hash, err=err)
+        raise
 
     # Step 3: keep the tokens and invite.
     with transaction.atomic():

@@ -11,10 +11,11 @@ import smtplib
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 from django.utils.translation import gettext
 
 from portal.http import GatewayUnavailable
-from signing import services
+from signing import recovery, services
 
 logger = logging.getLogger(__name__)
 
@@ -48,10 +49,35 @@ def _signing_send_task_failure(self: Any, exc: Exception, task_id: str, args: tu
     )
 
 
-@shared_task(**_RETRY, on_failure=_signing_send_task_failure)
+# Send, postback and invitation tasks: also retry database and broker hiccups, and cap how often
+# a task may start on one signing (signing.recovery.task_start), so a redelivery cannot loop.
+# Celery's retries end where the cap does: SIGNING_TASK_MAX_ATTEMPTS starts in all (30 s, 1, 2, 4 min apart).
+_DURABLE_RETRY = {
+    **_RETRY,
+    "autoretry_for": recovery.RETRYABLE,
+    "retry_backoff": 30,
+    "max_retries": max(settings.SIGNING_TASK_MAX_ATTEMPTS - 1, 0),
+}
+
+
+def _stop_sending(signing_id: int) -> Any:
+    return lambda reason: services.signing_mark_failed(signing_id=signing_id, reason=reason)
+
+
+def _stop_with_flag(signing_id: int, key: str) -> Any:
+    return lambda reason: services.signing_flag_attention(signing_id=signing_id, reason=reason, key=key)
+
+
+@shared_task(**_DURABLE_RETRY, on_failure=_signing_send_task_failure)
 def signing_send_task(signing_id: int) -> None:
     """Upload a queued signing's document, create it at Dokobit and invite the signers."""
+    from signing.models import Signing
+
+    if not recovery.task_start(signing_id=signing_id, stop=_stop_sending(signing_id)):
+        return
     services.signing_send(signing_id=signing_id)
+    if Signing.objects.filter(pk=signing_id, status__in=recovery.LIVE_STATUSES).exists():
+        recovery.task_done(signing_id=signing_id)
 
 
 def _signing_postback_process_task_failure(
@@ -73,16 +99,36 @@ def _signing_postback_process_task_failure(
     logger.warning("postback event %s could not be processed: %s", event_id, type(exc).__name__)
 
 
-@shared_task(**_RETRY, on_failure=_signing_postback_process_task_failure)
+@shared_task(**_DURABLE_RETRY, on_failure=_signing_postback_process_task_failure)
 def signing_postback_process_task(event_id: int) -> None:
     """Confirm a recorded postback with Dokobit's status endpoint and apply what it says."""
+    from signing.models import SigningEvent
+
+    event = SigningEvent.objects.filter(pk=event_id, processed=False).values_list("signing_id", flat=True).first()
+    if event is None:
+        return  # gone, already processed, or not tied to a signing
+    signing_id = event
+    stop = _stop_with_flag(signing_id, f"postback-cap:{event_id}")
+    if not recovery.task_start(signing_id=signing_id, stop=stop):
+        SigningEvent.objects.filter(pk=event_id).update(error="stopped: too many attempts")
+        return
     services.postback_process(event_id=event_id)
+    recovery.task_done(signing_id=signing_id)
 
 
-@shared_task(**_EMAIL_RETRY)
+@shared_task(**{**_EMAIL_RETRY, "autoretry_for": (*_EMAIL_RETRY["autoretry_for"], *recovery.RETRYABLE)})
 def signer_invite_email_task(signer_id: int, resend: bool = False, actor_id: int | None = None) -> None:
     """E-mail a signer their portal link (once, unless ``resend``)."""
+    from signing.models import Signer
+
+    signing_id = Signer.objects.filter(pk=signer_id).values_list("signing_id", flat=True).first()
+    if signing_id is None:
+        return
+    stop = _stop_with_flag(signing_id, f"invite-cap:{signer_id}")
+    if not recovery.task_start(signing_id=signing_id, stop=stop):
+        return
     services.signer_invite_send(signer_id=signer_id, resend=resend, actor_id=actor_id)
+    recovery.task_done(signing_id=signing_id)
 
 
 @shared_task(**_EMAIL_RETRY)
@@ -151,3 +197,12 @@ def signing_reupload_task(signing_id: int) -> None:
     from signing.retention import signing_reupload
 
     signing_reupload(signing_id=signing_id)
+
+
+# --- Tasks that never lose work: the stalled-work sweep --------------------------------------------
+
+
+@shared_task(acks_late=True)
+def signing_sweep_task() -> dict[str, int]:
+    """Beat (every minute): re-queue work whose task was lost (broker down, worker killed)."""
+    return recovery.sweep()

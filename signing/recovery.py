@@ -1,0 +1,272 @@
+"""Work that is never lost: redelivery caps, the stalled-work sweep, and create attempts.
+
+**The database is the source of truth, Redis is not.** A task that could not be published
+(broker down at commit time), was lost with the broker, or died with its worker leaves a trace
+the sweep (:func:`sweep`, beat every minute) finds after ``SIGNING_SWEEP_STALLED_AFTER_MINUTES``:
+
+* a signing still ``queued``/``uploading``/``creating`` and unchanged: the send task again;
+* a postback event still unprocessed (and without a recorded error): its processing task again;
+* a pending signer on a live signing with no ``invited_at``: the invitation task again.
+
+Each claim is a conditional UPDATE of a timestamp (the signing's ``updated_at``; for a postback
+that is still unprocessed, its ``processed_at``, which then means "last queued at"), so two
+sweeps (two beat processes) never queue the same stall twice, and one stall is re-queued once.
+Every task is safe to run twice, so an extra run costs nothing but a look at the database.
+
+**Redeliveries are capped.** ``acks_late`` plus ``reject_on_worker_lost`` re-run a task whose
+worker died; a task that kills its worker every time would loop. :func:`task_start` counts each
+start in ``Signing.attempts`` (one UPDATE, committed before any work) and stops the work once the
+count passes ``SIGNING_TASK_MAX_ATTEMPTS``, parking the signing for a person with a plain reason.
+A task that reaches its goal resets the count (:func:`task_done`).
+
+**Creating a signing survives an ambiguous time-out.** Dokobit's Documents Gateway has no
+"list signings" call and no idempotency key, so when ``signing/create`` was sent but its answer
+was lost (read time-out, 5xx, an answer we cannot parse, or a worker killed during the call)
+we cannot find out whether Dokobit created a signing. What the portal does instead:
+
+1. Each create attempt gets a fresh postback secret (only its SHA-256 is stored), and the
+   attempt is recorded as an event keyed by that hash: ``not-sent`` when the connection was
+   never made (:func:`is_connect_failure`: nothing reached Dokobit, creating again is safe), or
+   ``ambiguous`` otherwise. A run that finds the signing still ``creating`` with no record for
+   its current secret records that attempt as ``interrupted`` (the worker died during the call).
+2. Creating again is allowed after either outcome. The portal links only the signing whose
+   answer it actually read: ``Signing.dokobit_token`` (unique) and each signer's Dokobit token
+   come from that answer alone. Invitations carry only the portal link, which resolves to the
+   linked signing, so an orphan (a signing Dokobit created for a lost answer) can never be
+   opened, let alone signed, by any signer.
+3. An orphan's postback URL carries a retired secret, so the postback view does not accept it as
+   a postback of the signing. :func:`orphan_postback` recognises such a call (the secret of a
+   recorded ambiguous attempt), deletes the signing it names at Dokobit (``signing_delete``)
+   unless it is the linked one, and records that. Any orphan left over (one that never calls
+   back, the normal case as nobody can sign it) is deleted by Dokobit itself after 30 days.
+
+Invariant (tested against the emulator): per portal signing exactly one linked live Dokobit
+signing, and no signer ever holds a token of any other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+import requests
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext
+from kombu.exceptions import OperationalError as BrokerError
+from urllib3.exceptions import NewConnectionError
+
+from portal.http import GatewayError, GatewayNotFound, GatewayUnavailable
+from signing.models import Signer, Signing, SigningEvent
+from signing.selectors import token_hash
+
+logger = logging.getLogger(__name__)
+
+# Failures that can succeed later; everything else is permanent and parks the signing at once.
+RETRYABLE = (GatewayUnavailable, OperationalError, InterfaceError, BrokerError)
+
+STALLED_SEND_STATUSES = (Signing.Status.QUEUED, Signing.Status.UPLOADING, Signing.Status.CREATING)
+LIVE_STATUSES = (Signing.Status.PENDING, Signing.Status.PARTIALLY_SIGNED)
+# One sweep re-queues at most this many items of each kind; the next sweep continues.
+SWEEP_BATCH = 500
+
+CREATE_NOT_SENT = "not-sent"
+CREATE_AMBIGUOUS = "ambiguous"
+CREATE_INTERRUPTED = "interrupted"
+
+
+# --- redelivery cap -----------------------------------------------------------------------------
+
+
+def task_start(*, signing_id: int, stop: Any) -> bool:
+    """Count one start of a task on this signing; False (after calling ``stop(reason)``) when over the cap.
+
+    The increment is its own committed UPDATE, so a worker killed right after still leaves it.
+    """
+    updated = Signing.objects.filter(pk=signing_id).update(attempts=F("attempts") + 1)
+    if not updated:
+        return False
+    attempts = Signing.objects.filter(pk=signing_id).values_list("attempts", flat=True).get()
+    if attempts <= settings.SIGNING_TASK_MAX_ATTEMPTS:
+        return True
+    logger.warning("signing %s: %s task starts, over the cap; stopping", signing_id, attempts)
+    stop(
+        gettext("The portal tried %(count)d times without success and stopped; a person has to look at it.")
+        % {"count": attempts - 1}
+    )
+    return False
+
+
+def task_done(*, signing_id: int) -> None:
+    """The task reached its goal: the next problem starts counting from zero."""
+    Signing.objects.filter(pk=signing_id, attempts__gt=0).update(attempts=0)
+
+
+# --- create attempts ------------------------------------------------------------------------------
+
+
+def is_connect_failure(err: BaseException) -> bool:
+    """Whether the request certainly never reached the gateway (no connection was made).
+
+    Only a connect time-out or a refused / unresolvable connection qualifies. A read time-out, a
+    connection dropped after sending, a 5xx or an unreadable answer may all follow work done.
+    """
+    if not isinstance(err, GatewayUnavailable):
+        return False
+    cause = err.__cause__
+    if isinstance(cause, requests.ConnectTimeout):
+        return True
+    if isinstance(cause, requests.ConnectionError) and cause.args:
+        reason = getattr(cause.args[0], "reason", cause.args[0])
+        return isinstance(reason, NewConnectionError)
+    return False
+
+
+def _attempt_key(signing_id: int, secret_hash: str) -> str:
+    return f"signing:{signing_id}:create-attempt:{secret_hash[:32]}"
+
+
+def create_attempt_record(*, signing: Signing, secret_hash: str, outcome: str, error: str = "") -> None:
+    """Record how a ``signing/create`` attempt ended (once per attempt: the first record stays)."""
+    from signing.services import _event
+
+    _event(
+        signing=signing,
+        kind=SigningEvent.Kind.ERROR,
+        payload={"step": "signing/create", "outcome": outcome, "secret_hash": secret_hash},
+        dedup_key=_attempt_key(signing.pk, secret_hash),
+        error=error[:2000],
+    )
+
+
+def is_definite_refusal(err: BaseException) -> bool:
+    """Whether the gateway answered, readably, that it did not do the work (4xx or ``status: error``)."""
+    if isinstance(err, GatewayUnavailable) or not isinstance(err, GatewayError):
+        return False
+    if err.status_code is not None and 400 <= err.status_code < 500:
+        return True
+    return err.payload.get("status") == "error"
+
+
+def create_attempt_failed(*, signing_id: int, secret_hash: str, err: BaseException) -> None:
+    """After a failed ``signing/create`` call: record whether Dokobit may have created the signing.
+
+    A readable refusal created nothing and is not recorded (the send fails with its reason).
+    """
+    if is_definite_refusal(err):
+        return
+    outcome = CREATE_NOT_SENT if is_connect_failure(err) else CREATE_AMBIGUOUS
+    signing = Signing.objects.filter(pk=signing_id).first()
+    if signing is None:
+        return
+    create_attempt_record(signing=signing, secret_hash=secret_hash, outcome=outcome, error=str(err))
+    logger.warning("signing %s: signing/create failed (%s, %s)", signing_id, outcome, type(err).__name__)
+
+
+def create_attempt_interrupted(*, signing: Signing) -> None:
+    """Called before a new attempt on a signing still ``creating``: an unrecorded attempt died mid-call."""
+    if signing.postback_secret_hash:
+        create_attempt_record(signing=signing, secret_hash=signing.postback_secret_hash, outcome=CREATE_INTERRUPTED)
+
+
+def _ambiguous_attempt(signing: Signing, secret_hash: str) -> bool:
+    event = SigningEvent.objects.filter(dedup_key=_attempt_key(signing.pk, secret_hash)).first()
+    return event is not None and event.payload.get("outcome") in (CREATE_AMBIGUOUS, CREATE_INTERRUPTED)
+
+
+def orphan_postback(*, signing_uuid: Any, secret: str, payload: Any) -> bool:
+    """A postback to a retired create attempt's URL: delete the Dokobit signing it names.
+
+    Returns True when the call was recognised as coming from an orphan (answer 200, nothing else
+    to do), False when the URL is not one of ours (answer 404 as for any wrong secret).
+    """
+    signing = Signing.objects.filter(uuid=signing_uuid).first() if signing_uuid else None
+    if signing is None or not secret:
+        return False
+    secret_hash = token_hash(secret)
+    if secret_hash == signing.postback_secret_hash or not _ambiguous_attempt(signing, secret_hash):
+        return False
+    token = payload.get("token") if isinstance(payload, dict) else None
+    if not isinstance(token, str) or not token or token == signing.dokobit_token:
+        return True
+    from signing.services import _client, _event
+
+    try:
+        _client().signing_delete(token)
+    except GatewayNotFound:
+        pass  # already gone
+    except GatewayError as err:
+        # Dokobit calls again (5 min, 1 h, 24 h later); answering 503 asks it to.
+        logger.warning("signing %s: orphan could not be deleted: %s", signing.pk, type(err).__name__)
+        raise
+    _event(
+        signing=signing,
+        kind=SigningEvent.Kind.ERROR,
+        payload={"step": "signing/create", "outcome": "orphan-deleted", "secret_hash": secret_hash},
+        dedup_key=f"signing:{signing.pk}:orphan-deleted:{hashlib.sha256(token.encode()).hexdigest()[:32]}",
+        error="a Dokobit signing created by an attempt whose answer was lost was deleted",
+    )
+    logger.warning("signing %s: deleted an orphan Dokobit signing", signing.pk)
+    return True
+
+
+# --- the sweep --------------------------------------------------------------------------------------
+
+
+def _claim_signing(signing_id: int, updated_at: datetime, now: datetime) -> bool:
+    return bool(Signing.objects.filter(pk=signing_id, updated_at=updated_at).update(updated_at=now))
+
+
+def sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """Re-queue stalled work (see the module docstring); returns how much of each kind was queued."""
+    from signing import services, tasks
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(minutes=settings.SIGNING_SWEEP_STALLED_AFTER_MINUTES)
+    counts = {"signings": 0, "postbacks": 0, "invitations": 0}
+
+    stalled = Signing.objects.filter(status__in=STALLED_SEND_STATUSES, updated_at__lte=cutoff).order_by("updated_at")
+    for signing_id, updated_at in stalled.values_list("pk", "updated_at")[:SWEEP_BATCH]:
+        if _claim_signing(signing_id, updated_at, now):
+            transaction.on_commit(lambda pk=signing_id: services.enqueue(tasks.signing_send_task, pk))
+            counts["signings"] += 1
+
+    events = SigningEvent.objects.filter(
+        kind=SigningEvent.Kind.POSTBACK, processed=False, error="", created_at__lte=cutoff
+    ).filter(Q(processed_at__isnull=True) | Q(processed_at__lte=cutoff))
+    for event_id, queued_at in events.order_by("created_at").values_list("pk", "processed_at")[:SWEEP_BATCH]:
+        claimed = SigningEvent.objects.filter(pk=event_id, processed=False, processed_at=queued_at)
+        if queued_at is None:
+            claimed = SigningEvent.objects.filter(pk=event_id, processed=False, processed_at__isnull=True)
+        if claimed.update(processed_at=now):
+            transaction.on_commit(lambda pk=event_id: services.enqueue(tasks.signing_postback_process_task, pk))
+            counts["postbacks"] += 1
+
+    waiting = (
+        Signer.objects.filter(
+            status=Signer.Status.PENDING,
+            invited_at__isnull=True,
+            created_at__lte=cutoff,
+            signing__status__in=LIVE_STATUSES,
+            signing__updated_at__lte=cutoff,
+        )
+        .order_by("signing_id", "position", "pk")
+        .values_list("signing_id", "signing__updated_at", "pk")[:SWEEP_BATCH]
+    )
+    by_signing: dict[tuple[int, datetime], list[int]] = {}
+    for signing_id, updated_at, signer_id in waiting:
+        by_signing.setdefault((signing_id, updated_at), []).append(signer_id)
+    for (signing_id, updated_at), signer_ids in by_signing.items():
+        if not _claim_signing(signing_id, updated_at, now):
+            continue
+        for signer_id in signer_ids:
+            transaction.on_commit(lambda pk=signer_id: services.enqueue(tasks.signer_invite_email_task, pk))
+            counts["invitations"] += 1
+
+    if any(counts.values()):
+        logger.info("sweep re-queued stalled work: %s", counts)
+    return counts
