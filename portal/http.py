@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+from urllib3.exceptions import NewConnectionError
 
 from portal.logging import redact
 
@@ -43,7 +44,10 @@ class GatewayError(Exception):
         gateway_message: str = "",
         body: str = "",
         payload: dict[str, Any] | None = None,
+        request_sent: bool = True,
     ) -> None:
+        # False only when no connection was ever made, so the gateway cannot have acted on it.
+        self.request_sent = request_sent
         self.service = service
         self.endpoint = endpoint
         self.status_code = status_code
@@ -121,6 +125,14 @@ def new_session() -> requests.Session:
     return session
 
 
+def _never_connected(err: requests.RequestException) -> bool:
+    """A refused or unresolvable connection: the request never left this machine."""
+    if not isinstance(err, requests.ConnectionError) or not err.args:
+        return False
+    reason = getattr(err.args[0], "reason", err.args[0])
+    return isinstance(reason, NewConnectionError)
+
+
 def _send(
     http: requests.Session, method: str, url: str, *, context: dict[str, str], **kwargs: Any
 ) -> requests.Response:
@@ -135,10 +147,11 @@ def _send(
         raise GatewayResponseError("Gateway answered with a redirect", status_code=status_code, **context) from err
     except requests.Timeout as err:
         logger.warning("%s %s timed out", service, endpoint)
-        raise GatewayUnavailable("Gateway timed out", **context) from err
+        sent = not isinstance(err, requests.ConnectTimeout)
+        raise GatewayUnavailable("Gateway timed out", request_sent=sent, **context) from err
     except requests.RequestException as err:
         logger.warning("%s %s unreachable: %s", service, endpoint, type(err).__name__)
-        raise GatewayUnavailable("Gateway unreachable", **context) from err
+        raise GatewayUnavailable("Gateway unreachable", request_sent=not _never_connected(err), **context) from err
 
 
 def gateway_request(

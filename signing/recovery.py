@@ -51,14 +51,12 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-import requests
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from kombu.exceptions import OperationalError as BrokerError
-from urllib3.exceptions import NewConnectionError
 
 from portal.http import GatewayError, GatewayNotFound, GatewayUnavailable
 from signing.models import Signer, Signing, SigningEvent
@@ -115,15 +113,7 @@ def is_connect_failure(err: BaseException) -> bool:
     Only a connect time-out or a refused / unresolvable connection qualifies. A read time-out, a
     connection dropped after sending, a 5xx or an unreadable answer may all follow work done.
     """
-    if not isinstance(err, GatewayUnavailable):
-        return False
-    cause = err.__cause__
-    if isinstance(cause, requests.ConnectTimeout):
-        return True
-    if isinstance(cause, requests.ConnectionError) and cause.args:
-        reason = getattr(cause.args[0], "reason", cause.args[0])
-        return isinstance(reason, NewConnectionError)
-    return False
+    return isinstance(err, GatewayUnavailable) and not err.request_sent
 
 
 def _attempt_key(signing_id: int, secret_hash: str) -> str:

@@ -16,6 +16,8 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
+from portal.http import GatewayError
+from signing import recovery
 from signing.errors import DocumentTampered
 from signing.selectors import signing_get_by_postback_secret
 from signing.services import document_file_verified, document_get_by_fetch_token, postback_record
@@ -36,14 +38,22 @@ class PostbackView(View):
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest, signing_uuid: Any, secret: str) -> HttpResponse:
-        # Wrong or unknown secret: the same 404 either way, before the body is even read.
         signing = signing_get_by_postback_secret(signing_uuid=signing_uuid, secret=secret)
-        if signing is None:
-            logger.warning("postback with an unknown signing or wrong secret")
-            raise Http404
         try:
             payload = json.loads(request.body)
         except (ValueError, UnicodeDecodeError):
+            payload = None
+        if signing is None:
+            # A retired create attempt's URL: its Dokobit signing is an orphan and is deleted.
+            try:
+                if recovery.orphan_postback(signing_uuid=signing_uuid, secret=secret, payload=payload):
+                    return JsonResponse({"status": "ok"})
+            except GatewayError:
+                return JsonResponse({"status": "error", "error": "try again later"}, status=503)
+            # Wrong or unknown secret: the same 404 either way, nothing written.
+            logger.warning("postback with an unknown signing or wrong secret")
+            raise Http404
+        if payload is None:
             return _bad_request("invalid JSON")
         if not isinstance(payload, dict):
             return _bad_request("JSON object expected")

@@ -19,6 +19,7 @@ from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from portal.http import GatewayUnavailable
 from signing import recovery, services
+from signing.client import DocumentsClient
 from signing.models import Signer, Signing, SigningEvent
 from signing.tasks import signing_send_task
 from tests.conftest import load_fixture
@@ -164,18 +165,27 @@ def test_over_the_redelivery_cap_the_task_stops_and_parks_the_signing(
     assert signing.attempts == settings.SIGNING_TASK_MAX_ATTEMPTS + 1
 
 
-def test_only_a_connection_never_made_counts_as_not_sent():
-    def wrapped(cause):
-        try:
-            raise GatewayUnavailable("x") from cause
-        except GatewayUnavailable as err:
-            return err
+@pytest.mark.parametrize(
+    ("transport_error", "not_sent"),
+    [
+        (connect_refused(), True),
+        (requests.ConnectTimeout(), True),
+        (requests.ReadTimeout(), False),
+        (requests.ConnectionError("Connection aborted"), False),
+    ],
+)
+def test_only_a_connection_never_made_counts_as_not_sent(gateway, transport_error, not_sent):
+    gateway.post(f"{GW}/api/signing/create.json", body=transport_error)
+    with pytest.raises(GatewayUnavailable) as caught:
+        DocumentsClient().signing_create(name="x", file_token="f", signers=[], postback_url="https://p.test/x")
+    assert recovery.is_connect_failure(caught.value) is not_sent
 
-    assert recovery.is_connect_failure(wrapped(connect_refused()))
-    assert recovery.is_connect_failure(wrapped(requests.ConnectTimeout()))
-    assert not recovery.is_connect_failure(wrapped(requests.ReadTimeout()))
-    assert not recovery.is_connect_failure(wrapped(requests.ConnectionError("Connection aborted")))
-    assert not recovery.is_connect_failure(GatewayUnavailable("Gateway answered HTTP 503", status_code=503))
+
+def test_a_5xx_answer_is_never_a_connect_failure(gateway):
+    gateway.post(f"{GW}/api/signing/create.json", status=503, json={"status": "error"})
+    with pytest.raises(GatewayUnavailable) as caught:
+        DocumentsClient().signing_create(name="x", file_token="f", signers=[], postback_url="https://p.test/x")
+    assert not recovery.is_connect_failure(caught.value)
 
 
 # --- against the emulator: the ambiguous time-out on signing/create -----------------------------
@@ -233,11 +243,13 @@ def test_ambiguous_create_time_out_links_one_signing_and_the_orphan_is_unreachab
     attempt = SigningEvent.objects.get(dedup_key__contains=":create-attempt:")
     assert attempt.payload["outcome"] == recovery.CREATE_AMBIGUOUS
 
-    # The orphan shows up: a call to its (retired) postback URL, naming its token.
-    secret = urlsplit(orphan.postback_url).path.rstrip("/").rsplit("/", 1)[1]
-    assert recovery.orphan_postback(
-        signing_uuid=signing.uuid, secret=secret, payload={"action": "signer_signed", "token": orphan.token}
+    # The orphan shows up: Dokobit calls its (retired) postback URL, naming its token.
+    response = Client().post(
+        urlsplit(orphan.postback_url).path,
+        data=json.dumps({"action": "signer_signed", "token": orphan.token}),
+        content_type="application/json",
     )
+    assert response.status_code == 200
 
     assert list(GatewaySigning.objects.filter(deleted=False).values_list("token", flat=True)) == [linked.token]
     assert SigningEvent.objects.filter(signing=signing, payload__outcome="orphan-deleted").count() == 1
