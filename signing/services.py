@@ -724,7 +724,8 @@ def signing_completed_notify(*, signing_id: int) -> int:
         recipients.append(
             ("owner", None, lambda: signing_completed_message_for_owner(document=document, owner=document.owner))
         )
-    for signer in signing.signers.filter(status=Signer.Status.SIGNED):
+    # Everyone who signed the document, also those who signed an earlier copy before a re-upload.
+    for signer in signing.document.signers.filter(status=Signer.Status.SIGNED):
         recipients.append(
             (f"signer:{signer.pk}", signer, lambda signer=signer: signing_completed_message_for_signer(signer=signer))
         )

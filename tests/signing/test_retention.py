@@ -302,3 +302,24 @@ def test_admin_lists_the_countdown_and_filters_alerted_signings(admin_client, li
     assert "Dokobit copy expires in 2 days" in everything
     assert "Dokobit copy expires in 2 days" in only_alerted
     assert "Dokobit copy expires" not in none_alerted
+
+
+def test_who_signed_an_earlier_copy_is_told_when_the_renewed_one_completes(
+    gateway, half_signed, django_capture_on_commit_callbacks
+):
+    from signing.services import signing_completed_notify
+
+    mock_renewal(gateway)
+    with day(25):
+        run_beat(django_capture_on_commit_callbacks)
+    new = Signing.objects.get(pk=half_signed.pk).next_signing
+    new.signers.update(status=Signer.Status.SIGNED)
+    Signing.objects.filter(pk=new.pk).update(status=Signing.Status.COMPLETED)
+
+    signing_completed_notify(signing_id=new.pk)
+
+    signer_mails = {recipient for message in mail.outbox for recipient in message.to} - {
+        half_signed.document.owner.email
+    }
+    assert signer_mails == set(half_signed.document.signers.values_list("email", flat=True))
+    assert len(signer_mails) == 2
