@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -13,6 +14,7 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.forms import BaseFormSet, formset_factory
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -100,12 +102,27 @@ class DocumentUploadForm(forms.Form):
         widget=forms.FileInput(attrs={"accept": "application/pdf,.pdf"}),
     )
     title = forms.CharField(label=_("Title"), max_length=200)
+    deadline = forms.DateField(
+        label=_("Sign by (optional)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("After this day the signing is cancelled and you are told."),
+    )
 
     def __init__(self, *args, held: HeldUpload | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.held = held
         limit_mb = max_upload_bytes() // (1024 * 1024)
         self.fields["document"].help_text = _("A PDF file, at most %(size)s MB.") % {"size": limit_mb}
+
+    def clean_deadline(self) -> datetime.datetime | None:
+        day = self.cleaned_data.get("deadline")
+        if day is None:
+            return None
+        if day <= timezone.localdate():
+            raise ValidationError(_("Choose a day after today."), code="past")
+        # The whole chosen day counts: the deadline is its end in the portal's time zone.
+        return timezone.make_aware(datetime.datetime.combine(day, datetime.time.max))
 
     def clean_document(self) -> UploadedFile | None:
         uploaded = self.cleaned_data.get("document")

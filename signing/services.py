@@ -230,7 +230,12 @@ def _new_signer(*, document: Document, signing: Signing | None, data: SignerData
 
 @transaction.atomic
 def document_create(
-    *, owner: User, uploaded_file: UploadedFile | File, title: str, signers: list[SignerData]
+    *,
+    owner: User,
+    uploaded_file: UploadedFile | File,
+    title: str,
+    signers: list[SignerData],
+    deadline: datetime | None = None,
 ) -> Document:
     """Store an (already validated) file with its signers and queue sending it to Dokobit."""
     if len(signers) > settings.SIGNING_MAX_SIGNERS:
@@ -250,7 +255,7 @@ def document_create(
     document.sha256 = hashing.sha256.hexdigest()
     document.size = hashing.bytes_read
     document.save()
-    signing = Signing.objects.create(document=document, status=Signing.Status.QUEUED)
+    signing = Signing.objects.create(document=document, status=Signing.Status.QUEUED, deadline=deadline)
     for position, data in enumerate(signers):
         _new_signer(document=document, signing=signing, data=data, position=position).save()
     _event(signing=signing, kind=SigningEvent.Kind.CREATED, actor=owner, payload={"signers": len(signers)})

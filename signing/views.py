@@ -140,6 +140,7 @@ def document_new(request: HttpRequest) -> HttpResponse:
                     uploaded_file=file_obj,
                     title=form.cleaned_data["title"],
                     signers=formset.signer_data(),
+                    deadline=form.cleaned_data.get("deadline"),
                 )
             except SigningError as exc:
                 form.add_error(None, _signing_error_message(exc))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import re
 import uuid as uuid_lib
@@ -10,6 +11,7 @@ import pytest
 import responses
 from django.core.files.base import ContentFile
 from django.urls import URLPattern, get_resolver, reverse
+from django.utils import timezone
 
 from signing.models import Document, Signer, Signing, SigningEvent
 from signing.services import SignerData, document_create
@@ -491,3 +493,22 @@ def test_anonymous_owner_pages_redirect_to_login(client, owner):
     response = client.get(reverse("signing:document-detail", kwargs={"uuid": document.uuid}))
     assert response.status_code == 302
     assert reverse("identity:login") in response["Location"]
+
+
+def test_upload_with_a_deadline_sets_it_to_the_end_of_that_day(owner_client, owner):
+    data = upload_post(file=pdf_upload())
+    day = timezone.localdate() + datetime.timedelta(days=7)
+    data["deadline"] = day.isoformat()
+    owner_client.post(reverse("signing:document-new"), data)
+    signing = Document.objects.get(owner=owner).signings.get()
+    assert timezone.localtime(signing.deadline).date() == day
+    page = owner_client.get(reverse("signing:document-detail", kwargs={"uuid": signing.document.uuid}))
+    assert 'data-testid="deadline"' in page.content.decode()
+
+
+def test_a_deadline_in_the_past_is_refused_and_nothing_is_stored(owner_client, owner):
+    data = upload_post(file=pdf_upload())
+    data["deadline"] = timezone.localdate().isoformat()
+    response = owner_client.post(reverse("signing:document-new"), data)
+    assert "Choose a day after today." in response.content.decode()
+    assert not Document.objects.filter(owner=owner).exists()
