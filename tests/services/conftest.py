@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -227,7 +228,8 @@ def portal_worker(postgres, redis_url, transactional_db, live_server, settings, 
     point_at_live_server(settings, live_server.url)
     outbox = tmp_path / "outbox"
     outbox.mkdir()
-    queue = f"services-{os.getpid()}-{time.monotonic_ns()}"
+    # One queue per test process: Celery caches the default queue, so it must not change between tests.
+    queue = f"services-{os.getpid()}"
     harness = WorkerHarness(
         settings=settings, live_url=live_server.url, queue=queue, outbox=outbox, tmp_path=tmp_path, redis_url=redis_url
     )
@@ -240,6 +242,7 @@ def portal_worker(postgres, redis_url, transactional_db, live_server, settings, 
         if failed is not None and failed.failed:
             for worker in harness.workers:
                 print(f"--- worker log ({worker.log_path.name}) ---\n{worker.log()}")
+        harness.purge()
         reset_publisher()
 
 
@@ -253,6 +256,14 @@ class WorkerHarness:
         self.broker = redis_url_with_db(redis_url, TEST_REDIS_DB)
         self.workers: list[Worker] = []
         self.publish_to(self.broker)
+        self.purge()
+
+    def purge(self) -> None:
+        """Drop what an earlier test left in our queue."""
+        import redis
+
+        with contextlib.suppress(redis.RedisError):
+            redis.Redis.from_url(self.broker, socket_timeout=2).delete(self.queue)
 
     def publish_to(self, broker: str) -> None:
         """Make this process (and the live server in it) publish tasks to ``broker`` and our queue."""
@@ -261,6 +272,11 @@ class WorkerHarness:
         self.settings.CELERY_BROKER_URL = broker
         self.settings.CELERY_TASK_DEFAULT_QUEUE = self.queue
         reset_publisher()
+        # Another Celery() made by a test becomes the current app, which shared tasks publish through.
+        from portal.celery import app
+
+        app.set_current()
+        app.set_default()
 
     def env(self, **extra: str) -> dict[str, str]:
         base = self.live_url
