@@ -21,7 +21,12 @@ PRODUCTION = {
 
 
 def run_check(**overrides):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DOKOBIT_", "DEBUG", "SECURE_", "SESSION_"))}
+    # A production environment: nothing of the test run's own (browser tests set DJANGO_ALLOW_ASYNC_UNSAFE).
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DOKOBIT_", "DEBUG", "SECURE_", "SESSION_", "DJANGO_ALLOW_ASYNC_UNSAFE"))
+    }
     env.update(PRODUCTION, **overrides)
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
