@@ -8,13 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from portal.http import GatewayError
+from signing import services
+from signing.errors import SigningError
 from signing.models import Document, Signer, Signing, SigningEvent
+from signing.reconcile import signing_reconcile
 from signing.retention import signing_copy_days_left
+from signing.selectors import signing_current
 
 _SIGNER_FIELDS = (
     "first_name",
@@ -84,6 +90,57 @@ class DocumentAdmin(admin.ModelAdmin):
     readonly_fields = ("uuid", "owner", "file", "original_filename", "size", "sha256", "content_type", "created_at")
     fields = ("title", *readonly_fields)
     inlines = (SigningInline, SignerInline, SigningEventInline)
+    actions = ("sync_now", "resend_invitations", "cancel_signing", "reprocess_failed_events")
+
+    def _each_current_signing(self, request: HttpRequest, queryset, act) -> None:
+        """Run ``act(signing)`` on each selected document's current signing and report per document.
+
+        Every action goes through a service that records the staff member in the event trail.
+        """
+        done = failed = 0
+        for document in queryset:
+            signing = signing_current(document=document)
+            if signing is None:
+                continue
+            try:
+                act(signing)
+            except (SigningError, GatewayError) as err:
+                failed += 1
+                message = getattr(err, "message", "") or type(err).__name__
+                self.message_user(request, f"{document}: {message}", level=messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, _("Done for %(count)d document(s).") % {"count": done}, level=messages.SUCCESS)
+
+    @admin.action(description=_("Sync status with Dokobit now"))
+    def sync_now(self, request: HttpRequest, queryset) -> None:
+        self._each_current_signing(
+            request, queryset, lambda signing: signing_reconcile(signing=signing, actor=request.user)
+        )
+
+    @admin.action(description=_("Resend invitations to pending signers"))
+    def resend_invitations(self, request: HttpRequest, queryset) -> None:
+        def resend(signing: Signing) -> None:
+            for signer in signing.signers.filter(status=Signer.Status.PENDING):
+                services.signer_invite_resend(signer=signer, actor=request.user)
+
+        self._each_current_signing(request, queryset, resend)
+
+    @admin.action(description=_("Cancel the signing"))
+    def cancel_signing(self, request: HttpRequest, queryset) -> None:
+        self._each_current_signing(
+            request, queryset, lambda signing: services.signing_cancel(signing=signing, actor=request.user)
+        )
+
+    @admin.action(description=_("Process failed Dokobit notifications again"))
+    def reprocess_failed_events(self, request: HttpRequest, queryset) -> None:
+        def reprocess(signing: Signing) -> None:
+            failed = signing.events.filter(kind=SigningEvent.Kind.POSTBACK).filter(Q(processed=False) | ~Q(error=""))
+            for event in failed:
+                services.postback_event_reprocess(event=event)
+
+        self._each_current_signing(request, queryset, reprocess)
 
 
 @admin.register(Signing)

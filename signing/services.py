@@ -888,3 +888,17 @@ def signer_signing_url(*, signer: Signer) -> str:
     ):
         raise SigningNotAllowed(gettext("This document cannot be signed right now."))
     return _client().signing_url(signing.dokobit_token, signer.dokobit_token)
+
+
+def postback_event_reprocess(*, event: SigningEvent) -> None:
+    """Process a failed or never-processed postback event again; GatewayErrors propagate.
+
+    For operators (the ``signing_reprocess_events`` command and the admin action); the error of a
+    failed attempt is kept on the event.
+    """
+    SigningEvent.objects.filter(pk=event.pk).update(processed=False, processed_at=None)
+    try:
+        postback_process(event_id=event.pk)
+    except GatewayError as err:
+        SigningEvent.objects.filter(pk=event.pk).update(error=str(err)[:2000])
+        raise

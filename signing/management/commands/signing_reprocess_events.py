@@ -33,12 +33,10 @@ class Command(BaseCommand):
             if options["dry_run"]:
                 self.stdout.write(f"{label}: would be processed again")
                 continue
-            SigningEvent.objects.filter(pk=event.pk).update(processed=False, processed_at=None)
             try:
-                services.postback_process(event_id=event.pk)
+                services.postback_event_reprocess(event=event)
             except GatewayError as err:
                 failed += 1
-                SigningEvent.objects.filter(pk=event.pk).update(error=str(err)[:2000])
                 self.stdout.write(self.style.ERROR(f"{label}: failed again ({type(err).__name__})"))
                 continue
             self.stdout.write(self.style.SUCCESS(f"{label}: processed"))
