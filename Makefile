@@ -56,4 +56,7 @@ messages: $(VENV)/.dev ## Refresh and compile the translation catalogues
 	$(PY) manage.py makemessages --all -d djangojs --ignore=.venv --ignore=staticfiles -v0
 	$(PY) manage.py compilemessages --ignore=.venv -v0
 
-.PHONY: help install run test lint test-unit test-browser test-services worker migrate messages
+bench: $(VENV)/.dev ## Run the benchmarks (figures in bench/results/)
+	$(PY) -m bench.run $(BENCH)
+
+.PHONY: bench help install run test lint test-unit test-browser test-services worker migrate messages

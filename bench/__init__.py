@@ -1,0 +1,1 @@
+"""On-demand benchmarks (``make bench``); figures go to bench/results/*.json."""

@@ -1,0 +1,90 @@
+"""Helpers shared by the benchmarks: results, statistics, private PostgreSQL databases."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
+REDIS_BASE = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379")
+
+
+def machine() -> dict:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_kb = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    except OSError:
+        pass
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": cpu or platform.processor(),
+        "memory_gib": round(mem_kb / 1024 / 1024, 1),
+        "python": platform.python_version(),
+    }
+
+
+def write_result(name: str, figures: dict) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    figures = {"benchmark": name, "taken_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine(), **figures}
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(figures, indent=2, default=str) + "\n")
+    print(json.dumps(figures, indent=2, default=str))
+    return path
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def _psql(sql: str) -> None:
+    subprocess.run(["psql", f"{PG_ADMIN_URL}/postgres", "-v", "ON_ERROR_STOP=1", "-qc", sql], check=True)
+
+
+@contextmanager
+def private_database(name: str):
+    """A fresh PostgreSQL database for one benchmark, dropped afterwards; yields its URL."""
+    _psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _psql(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{PG_ADMIN_URL}/{name}"
+    finally:
+        _psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def django_setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    import django
+
+    django.setup()
+
+
+def migrate() -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)

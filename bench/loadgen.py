@@ -1,0 +1,74 @@
+"""A small asyncio HTTP/1.1 load generator: POSTs a list of (path, body) for a fixed time.
+
+Prints one JSON line: requests sent, statuses, requests per second and latencies. Each request
+opens its own connection (gunicorn's sync workers close them anyway).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+
+
+async def _one(port: int, path: str, body: bytes) -> tuple[int, float]:
+    started = time.perf_counter()
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+        + body
+    )
+    await writer.drain()
+    answer = await reader.read()
+    writer.close()
+    status = int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/") else 0
+    return status, time.perf_counter() - started
+
+
+async def run(port: int, requests: list[tuple[str, str]], seconds: float, concurrency: int) -> dict:
+    deadline = time.perf_counter() + seconds
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    answered_ok: list[int] = []
+    next_index = 0
+
+    async def worker() -> None:
+        nonlocal next_index
+        while time.perf_counter() < deadline and next_index < len(requests):
+            index = next_index
+            next_index += 1
+            path, body = requests[index]
+            try:
+                status, latency = await asyncio.wait_for(_one(port, path, body.encode()), timeout=30)
+            except (TimeoutError, OSError):
+                status, latency = 0, 30.0
+            statuses[status] = statuses.get(status, 0) + 1
+            latencies.append(latency)
+            if status == 200:
+                answered_ok.append(index)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, round(p / 100 * (len(latencies) - 1)))] * 1000
+
+    return {
+        "requests": len(latencies),
+        "seconds": round(elapsed, 2),
+        "rps": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(pct(50), 2),
+        "p99_ms": round(pct(99), 2),
+        "statuses": statuses,
+        "answered_ok": answered_ok,
+    }
+
+
+if __name__ == "__main__":
+    spec = json.loads(sys.stdin.read())
+    result = asyncio.run(run(spec["port"], spec["requests"], spec["seconds"], spec["concurrency"]))
+    print(json.dumps(result))

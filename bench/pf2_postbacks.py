@@ -1,0 +1,166 @@
+"""PF2: postback ingest under load, gunicorn (2 workers) on PostgreSQL, next to a bare "ok" view.
+
+Processing tasks are queued on a private Redis database that nobody consumes (purged afterwards),
+so only the ingest is measured. Afterwards every distinct postback must have exactly one event.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+from bench.common import REDIS_BASE, ROOT, django_setup, migrate, private_database, write_result
+
+SIGNINGS = 3000
+SECONDS = 20
+CONCURRENCY = 8
+REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "13"))
+DUPLICATE_SHARE = 0.2
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _seed() -> list[tuple[str, str]]:
+    """Signings with known postback secrets; returns (uuid, secret) pairs."""
+    from identity.models import User
+    from signing.models import Document, Signing
+    from signing.selectors import token_hash
+
+    owner = User.objects.create_user(country_code="LT", personal_code="50001018865", first_name="B", last_name="O")
+    docs = Document.objects.bulk_create(
+        Document(owner=owner, title=f"doc {i}", file=f"documents/b{i}.pdf", sha256="0" * 64) for i in range(SIGNINGS)
+    )
+    pairs = [secrets.token_urlsafe(32) for _ in docs]
+    signings = Signing.objects.bulk_create(
+        Signing(
+            document=doc, status=Signing.Status.PENDING, dokobit_token=f"tok{i}", postback_secret_hash=token_hash(s)
+        )
+        for i, (doc, s) in enumerate(zip(docs, pairs, strict=True))
+    )
+    return [(str(sg.uuid), s) for sg, s in zip(signings, pairs, strict=True)]
+
+
+def _requests(pairs: list[tuple[str, str]], count: int) -> tuple[list[tuple[str, str]], list[str]]:
+    """Postbacks for many signings; a share repeats an earlier one. Returns (requests, identity per request)."""
+    rng = random.Random(6)
+    out: list[tuple[str, str]] = []
+    keys: list[str] = []
+    for n in range(count):
+        if out and rng.random() < DUPLICATE_SHARE:
+            j = rng.randrange(len(out))
+            out.append(out[j])
+            keys.append(keys[j])
+            continue
+        uuid, secret = pairs[n % len(pairs)]
+        action = "signer_signed" if (n // len(pairs)) % 2 == 0 else "signing_completed"
+        digest = f"{n // (2 * len(pairs)):064x}"
+        body = json.dumps({"action": action, "signing": {"token": "x", "status": "pending"}, "file_digest": digest})
+        out.append((f"/postback/{uuid}/{secret}/", body))
+        keys.append(f"{uuid}|{action}|{digest}")
+    return out, keys
+
+
+def _load(port: int, requests: list[tuple[str, str]]) -> dict:
+    spec = json.dumps({"port": port, "requests": requests, "seconds": SECONDS, "concurrency": CONCURRENCY})
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.loadgen"], input=spec, capture_output=True, text=True, check=True, timeout=300
+    )
+    return json.loads(out.stdout)
+
+
+def _wait_up(port: int) -> None:
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(
+                urllib.request.Request(f"http://127.0.0.1:{port}/bench/ok/", method="POST", data=b"")
+            )
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("gunicorn did not start")
+
+
+def inner() -> dict:
+    django_setup()
+    migrate()
+    pairs = _seed()
+    from signing.models import SigningEvent
+
+    port = _free_port()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "error", "portal.wsgi"],
+        env=env,
+        cwd=ROOT,
+    )
+    try:
+        _wait_up(port)
+        bare = _load(port, [("/bench/ok/", "{}")] * 200_000)
+        postbacks, keys = _requests(pairs, 200_000)
+        ingest = _load(port, postbacks)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    distinct = {keys[i] for i in ingest.pop("answered_ok")}
+    bare.pop("answered_ok")
+    events = SigningEvent.objects.filter(kind=SigningEvent.Kind.POSTBACK).count()
+    return {
+        "gunicorn_workers": 2,
+        "concurrency": CONCURRENCY,
+        "bare_view": bare,
+        "postbacks": ingest,
+        "distinct_postbacks_answered": len(distinct),
+        "postback_events_stored": events,
+        "throughput_ratio": round(ingest["rps"] / bare["rps"], 3),
+        "goal_throughput_ok": ingest["rps"] >= 0.5 * bare["rps"],
+        "goal_p99_ok": ingest["p99_ms"] < 100,
+        "goal_one_event_each_ok": events == len(distinct),
+    }
+
+
+def main() -> dict:
+    import redis
+
+    broker = f"{REDIS_BASE}/{REDIS_DB}"
+    queue = redis.Redis.from_url(broker)
+    keys_before = set(queue.keys("*"))
+    with private_database("bench_pf2") as url:
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "CELERY_BROKER_URL": broker,
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+        }
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.pf2_postbacks", "--inner"],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    # Purge the queued processing tasks: only keys this run created.
+    for key in set(queue.keys("*")) - keys_before:
+        queue.delete(key)
+    if out.returncode:
+        sys.stderr.write(out.stderr[-4000:])
+        raise SystemExit(out.returncode)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--inner"]:
+        print(json.dumps(inner()))
+    else:
+        write_result("pf2_postbacks", main())

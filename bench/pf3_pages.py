@@ -1,0 +1,193 @@
+"""PF3: the owner's document list, the document page and the admin document list, small vs large.
+
+Queries are counted with CaptureQueriesContext; render time is the median of repeated requests
+through Django's test client. PostgreSQL, rows bulk-inserted in SQL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+from bench.common import ROOT, django_setup, median, migrate, private_database, write_result
+
+REPEATS = 30
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def _measure(client, url: str) -> dict:
+    from django.db import connection
+
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    queries = []
+
+    # request_started clears connection.queries, so the queries are counted with a wrapper instead.
+    def count(execute, sql, params, many, context):
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        client.get(url)
+    times = []
+    for _ in range(REPEATS):
+        started = time.perf_counter()
+        client.get(url)
+        times.append(time.perf_counter() - started)
+    return {"queries": len(queries), "median_ms": round(median(times) * 1000, 2)}
+
+
+def _owner_with_documents(name: str, count: int):
+    from bench.seed import clone
+    from identity.models import User
+    from portal.crypto import encrypt_text
+    from signing.models import Document, Signer, Signing
+    from signing.selectors import token_hash
+
+    owner = User.objects.create_user(
+        country_code="LT", personal_code=f"5000101{count:04d}", first_name=name, last_name="Owner"
+    )
+    from django.core.files.base import ContentFile
+
+    doc = Document(owner=owner, title=f"{name} 0", sha256=hashlib.sha256(PDF).hexdigest(), size=len(PDF))
+    doc.file.save("x.pdf", ContentFile(PDF), save=False)
+    doc.save()
+    signing = Signing.objects.create(document=doc, status=Signing.Status.PENDING, dokobit_token=f"{name}-tok-0")
+    signers = []
+    for position in range(3):
+        signer = Signer(
+            document=doc,
+            signing=signing,
+            position=position,
+            country_code="LT",
+            first_name=f"Signer{position}",
+            last_name="Person",
+            email=f"s{position}@example.test",
+            dokobit_signer_id=f"{name}-0-{position}",
+            link_token_hash=token_hash(f"{name}-0-{position}"),
+            link_token_encrypted=encrypt_text(f"{name}-0-{position}"),
+        )
+        signer.set_personal_code("LT", f"3900101{position:04d}")
+        signer.save()
+        signers.append(signer)
+    if count > 1:
+        n = count - 1
+        clone(
+            Document,
+            doc.pk,
+            n,
+            {
+                "uuid": "gen_random_uuid()",
+                "title": f"'{name} ' || g",
+                "created_at": "t.created_at - g * interval '1 minute'",
+            },
+        )
+        base_doc = doc.pk
+        clone(
+            Signing,
+            signing.pk,
+            n,
+            {"uuid": "gen_random_uuid()", "document_id": f"{base_doc} + g", "dokobit_token": f"'{name}-tok-' || g"},
+        )
+        for signer in signers:
+            clone(
+                Signer,
+                signer.pk,
+                n,
+                {
+                    "uuid": "gen_random_uuid()",
+                    "document_id": f"{base_doc} + g",
+                    "signing_id": f"{signing.pk} + g",
+                    "dokobit_signer_id": f"'{name}-' || g || '-{signer.position}'",
+                    "link_token_hash": f"md5('{name}-' || g || '-{signer.position}') || md5(g::text)",
+                },
+            )
+    return owner
+
+
+def inner() -> dict:
+    django_setup()
+    migrate()
+    from django.test import Client
+
+    from bench.seed import clone
+    from identity.models import User
+    from signing.models import Document
+
+    admin = User.objects.create_superuser("bench-admin", "bench-admin-pw")
+    admin_client = Client()
+    admin_client.force_login(admin)
+    small = _owner_with_documents("small", 10)
+    admin_small = _measure(admin_client, "/admin/signing/document/")
+    large = _owner_with_documents("large", 1000)
+    results = {}
+    for label, owner in (("10_documents", small), ("1000_documents", large)):
+        client = Client()
+        client.force_login(owner)
+        doc = Document.objects.filter(owner=owner).order_by("-created_at").first()
+        results[label] = {
+            "document_list": _measure(client, "/documents/"),
+            "document_page": _measure(client, f"/documents/{doc.uuid}/"),
+        }
+    filler = Document.objects.filter(owner=large).order_by("pk").first()
+    clone(
+        Document,
+        filler.pk,
+        100_000 - Document.objects.count(),
+        {"uuid": "gen_random_uuid()", "title": "'filler ' || g"},
+    )
+    admin_large = _measure(admin_client, "/admin/signing/document/")
+    out = {
+        "owner_pages": results,
+        "admin_document_list": {"10_documents": admin_small, "100000_documents": admin_large},
+    }
+    ratios = {}
+    for page in ("document_list", "document_page"):
+        a, b = results["10_documents"][page], results["1000_documents"][page]
+        ratios[page] = {
+            "queries_equal": a["queries"] == b["queries"],
+            "queries_at_most_10": b["queries"] <= 10,
+            "time_ratio": round(b["median_ms"] / a["median_ms"], 2),
+        }
+    ratios["admin_document_list"] = {
+        "queries_equal": admin_small["queries"] == admin_large["queries"],
+        "queries_at_most_10": admin_large["queries"] <= 10,
+        "time_ratio": round(admin_large["median_ms"] / admin_small["median_ms"], 2),
+    }
+    for value in ratios.values():
+        value["goal_ok"] = value["queries_equal"] and value["queries_at_most_10"] and value["time_ratio"] <= 1.5
+    out["ratios"] = ratios
+    out["documents_total"] = Document.objects.count()
+    return out
+
+
+def main() -> dict:
+    with private_database("bench_pf3") as url:
+        media = tempfile.mkdtemp(prefix="bench-media-")
+        env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "bench.settings", "BENCH_MEDIA_ROOT": media}
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.pf3_pages", "--inner"],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        shutil.rmtree(media, ignore_errors=True)
+    if out.returncode:
+        sys.stderr.write(out.stderr[-4000:])
+        raise SystemExit(out.returncode)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--inner"]:
+        print(json.dumps(inner()))
+    else:
+        write_result("pf3_pages", main())

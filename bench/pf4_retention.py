@@ -1,0 +1,114 @@
+"""PF4: the retention sweep's due-signing query on PostgreSQL with 1,000,000 signings.
+
+EXPLAIN ANALYZE of ``signings_due_for_reupload`` with the planner's choice (an index) next to the
+same query with index scans switched off (a sequential scan), median of several runs each.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+from bench.common import ROOT, django_setup, median, migrate, private_database, write_result
+
+SIGNINGS = 1_000_000
+RUNS = 5
+
+
+def _seed() -> None:
+    from django.db import connection
+
+    from identity.models import User
+    from signing.models import Document
+
+    owner = User.objects.create_user(country_code="LT", personal_code="50001018865", first_name="B", last_name="O")
+    Document.objects.bulk_create(
+        Document(owner=owner, title=f"d{i}", file=f"documents/{i}.pdf", sha256="0" * 64) for i in range(1000)
+    )
+    first = Document.objects.order_by("pk").first().pk
+    # Most signings are finished history; about 2% are open, spread over 40 days of upload age.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO signing_signing (uuid, document_id, status, dokobit_file_token, dokobit_token, uploaded_at,
+                postback_secret_hash, signed_file, signed_sha256, signed_size, needs_attention, attention_reason,
+                attempts, created_at, updated_at)
+            SELECT gen_random_uuid(), %s + g %% 1000,
+                CASE WHEN g %% 50 = 0 THEN 'pending' WHEN g %% 50 = 1 THEN 'partially_signed'
+                     WHEN g %% 50 < 40 THEN 'completed' ELSE 'replaced' END,
+                'f' || g, 't' || g, now() - (g %% 40) * interval '1 day' - (g %% 1440) * interval '1 minute',
+                '', '', '', 0, false, '', 0, now() - (g %% 40) * interval '1 day', now()
+            FROM generate_series(1, %s) AS g
+            """,
+            [first, SIGNINGS],
+        )
+        cursor.execute("ANALYZE signing_signing")
+
+
+def _explain_and_time(sql: str, params, *, seq: bool) -> tuple[str, float, int]:
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        if seq:
+            cursor.execute("SET LOCAL enable_indexscan = off")
+            cursor.execute("SET LOCAL enable_bitmapscan = off")
+            cursor.execute("SET LOCAL enable_indexonlyscan = off")
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        times = []
+        rows = 0
+        for _ in range(RUNS):
+            started = time.perf_counter()
+            cursor.execute(sql, params)
+            rows = len(cursor.fetchall())
+            times.append(time.perf_counter() - started)
+    return plan, median(times), rows
+
+
+def inner() -> dict:
+    django_setup()
+    migrate()
+    _seed()
+    from signing.retention import signings_due_for_reupload
+
+    sql, params = signings_due_for_reupload().values("pk").query.sql_with_params()
+    plan, indexed_s, rows = _explain_and_time(sql, params, seq=False)
+    seq_plan, seq_s, seq_rows = _explain_and_time(sql, params, seq=True)
+    return {
+        "signings": SIGNINGS,
+        "due_rows": rows,
+        "same_rows": rows == seq_rows,
+        "planner_ms": round(indexed_s * 1000, 2),
+        "seqscan_ms": round(seq_s * 1000, 2),
+        "seqscan_over_planner": round(seq_s / indexed_s, 1),
+        "uses_index": "Index" in plan and "Seq Scan on signing_signing" not in plan,
+        "explain": plan.splitlines(),
+        "explain_seqscan": seq_plan.splitlines(),
+    }
+
+
+def main() -> dict:
+    with private_database("bench_pf4") as url:
+        env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "bench.settings"}
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.pf4_retention", "--inner"],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+    if out.returncode:
+        sys.stderr.write(out.stderr[-4000:])
+        raise SystemExit(out.returncode)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--inner"]:
+        print(json.dumps(inner()))
+    else:
+        write_result("pf4_retention", main())
