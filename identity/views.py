@@ -6,9 +6,12 @@ JSON ``{status, error, message}`` for the widget, ``identity/_error.html`` for t
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login
+from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LogoutView
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -39,6 +42,8 @@ from identity.services import (
     user_register,
 )
 from portal.ratelimit import rate_limited
+from signing.errors import SigningError
+from signing.privacy import user_data_export, user_delete
 
 # Locales Dokobit's widget has; every other portal language shows it in English.
 WIDGET_LOCALES = frozenset({"en", "lt", "lv", "et", "is"})
@@ -276,3 +281,32 @@ def profile(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Your details are saved."))
         return _set_language(redirect("identity:profile"), user)
     return render(request, "identity/profile.html", {"form": form, "profile_user": user})
+
+
+@never_cache
+@login_required
+@require_GET
+def profile_data(request: HttpRequest) -> HttpResponse:
+    """Everything the portal keeps about the person, as a JSON download (GDPR Art. 15/20)."""
+    data = user_data_export(user=request.user)
+    response = HttpResponse(
+        json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="my-portal-data.json"'
+    return response
+
+
+@never_cache
+@login_required
+def profile_delete(request: HttpRequest) -> HttpResponse:
+    """Delete the account after a confirmation; refused while one of its documents is being signed."""
+    if request.method == "POST":
+        try:
+            user_delete(user=request.user)
+        except SigningError as err:
+            messages.error(request, err.message)
+            return redirect("identity:profile_delete")
+        auth_logout(request)
+        messages.success(request, _("Your account and your documents have been deleted."))
+        return redirect("home")
+    return render(request, "identity/profile_delete.html")

@@ -206,3 +206,14 @@ def signing_reupload_task(signing_id: int) -> None:
 def signing_sweep_task() -> dict[str, int]:
     """Beat (every minute): re-queue work whose task was lost (broker down, worker killed)."""
     return recovery.sweep()
+
+
+# --- Data protection ----------------------------------------------------------------------------
+
+
+@shared_task(ignore_result=True)
+def finished_documents_purge_task() -> int:
+    """Delete finished documents past DOCUMENT_RETENTION_DAYS (a no-op when it is 0)."""
+    from signing.privacy import finished_documents_purge
+
+    return finished_documents_purge()

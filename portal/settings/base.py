@@ -290,3 +290,11 @@ RATE_LIMITS = {
     "signer-link": env.int("RATE_LIMIT_SIGNER_LINKS", default=30),
     "upload": env.int("RATE_LIMIT_UPLOADS", default=10),
 }
+
+# --- Data protection --------------------------------------------------------------------------
+# Delete documents (and their signed files) this many days after their signing finished; 0 keeps them.
+DOCUMENT_RETENTION_DAYS = env.int("DOCUMENT_RETENTION_DAYS", default=0)
+CELERY_BEAT_SCHEDULE["documents-retention-purge"] = {
+    "task": "signing.tasks.finished_documents_purge_task",
+    "schedule": 24 * 3600.0,
+}

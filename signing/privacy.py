@@ -1,0 +1,133 @@
+"""Data protection: a person's own data as a download, account deletion, retention of finished documents."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from identity.models import User
+from signing.errors import SigningError
+from signing.models import Document, Signer, Signing
+
+logger = logging.getLogger(__name__)
+
+
+class AccountHasOpenSignings(SigningError):
+    """The account still owns a document whose signing is in progress."""
+
+    status = 409
+
+    def __init__(self) -> None:
+        from django.utils.translation import gettext
+
+        super().__init__(
+            gettext(
+                "A document of yours is still being signed. Cancel its signing or wait until it is finished, "
+                "then delete your account."
+            )
+        )
+
+
+def user_data_export(*, user: User) -> dict[str, Any]:
+    """Everything the portal keeps about the person, for them to download (no secrets of others)."""
+    documents = (
+        Document.objects.filter(owner=user).prefetch_related("signings", "signers", "events").order_by("created_at")
+    )
+    invitations = Signer.objects.filter(pc_lookup=user.pc_lookup).select_related("document") if user.pc_lookup else []
+    return {
+        "exported_at": timezone.now().isoformat(),
+        "person": {
+            "name": user.first_name,
+            "surname": user.last_name,
+            "country": user.country_code,
+            "personal_code": user.personal_code,
+            "email": user.email,
+            "language": user.language,
+            "joined": user.date_joined.isoformat(),
+            "last_login": user.last_login.isoformat() if user.last_login else None,
+        },
+        "documents": [
+            {
+                "title": document.title,
+                "uploaded": document.created_at.isoformat(),
+                "sha256": document.sha256,
+                "signings": [
+                    {"status": signing.status, "created": signing.created_at.isoformat()}
+                    for signing in document.signings.all()
+                ],
+                "signers": [
+                    {
+                        "name": f"{signer.first_name} {signer.last_name}",
+                        "email": signer.email,
+                        "status": signer.status,
+                        "signing_purpose": signer.signing_purpose,
+                    }
+                    for signer in document.signers.all()
+                ],
+                "history": [
+                    {"event": event.kind, "at": event.created_at.isoformat()} for event in document.events.all()
+                ],
+            }
+            for document in documents
+        ],
+        # Documents of others this person was asked to sign: what was asked of them, not the documents.
+        "asked_to_sign": [
+            {"document": signer.document.title, "status": signer.status, "invited": _iso(signer.invited_at)}
+            for signer in invitations
+        ],
+    }
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+@transaction.atomic
+def user_delete(*, user: User) -> None:
+    """Delete the account and the documents it owns, unless one is still being signed.
+
+    Documents of others that the person signed are kept: their signed files belong to those owners.
+    """
+    if Signing.objects.filter(document__owner=user, status__in=Signing.OPEN_STATUSES).exists():
+        raise AccountHasOpenSignings()
+    for document in Document.objects.filter(owner=user):
+        document_delete_files(document=document)
+    user.delete()
+    logger.info("an account was deleted at its owner's request")
+
+
+def document_delete_files(*, document: Document) -> None:
+    """Remove the stored bytes of a document and of its signed files (rows go with the document)."""
+    storage_files = [document.file, *(signing.signed_file for signing in document.signings.all())]
+    for stored in storage_files:
+        if stored:
+            stored.storage.delete(stored.name)
+
+
+def finished_documents_purge(*, now=None) -> int:
+    """Delete documents whose signing finished more than DOCUMENT_RETENTION_DAYS ago (0 keeps them)."""
+    days = settings.DOCUMENT_RETENTION_DAYS
+    if days <= 0:
+        return 0
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    # Finished = no open signing left, and the last signing ended (completed or cancelled) before the cutoff.
+    finished = (
+        Document.objects.exclude(signings__status__in=Signing.OPEN_STATUSES)
+        .filter(signings__updated_at__lt=cutoff)
+        .exclude(signings__updated_at__gte=cutoff)
+        .distinct()
+    )
+    count = 0
+    for document in finished:
+        with transaction.atomic():
+            document_delete_files(document=document)
+            document.delete()
+        count += 1
+    if count:
+        logger.info("retention: %s finished documents deleted", count)
+    return count
