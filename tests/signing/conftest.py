@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from urllib.parse import urlsplit
+import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.files.base import ContentFile
@@ -118,3 +119,19 @@ def json_body(call) -> dict:
 
 def calls_to(gateway, path: str) -> list:
     return [call for call in gateway.calls if urlsplit(call.request.url).path == path]
+
+
+def upload_form(request) -> dict[str, list[str]]:
+    """The fields of an upload request as ``{name: [value]}``, multipart or form-encoded alike."""
+    body = request.body if isinstance(request.body, bytes) else b"".join(request.body)
+    content_type = request.headers["Content-Type"]
+    if not content_type.startswith("multipart/form-data"):
+        return parse_qs(body.decode(), keep_blank_values=True)
+    boundary = b"--" + content_type.split("boundary=", 1)[1].encode()
+    assert body.endswith(boundary + b"--\r\n"), "multipart body must end with the closing boundary"
+    form: dict[str, list[str]] = {}
+    for part in body.split(boundary)[1:-1]:
+        head, _, value = part.removeprefix(b"\r\n").partition(b"\r\n\r\n")
+        name = re.search(rb'name="([^"]+)"', head).group(1).decode()
+        form.setdefault(name, []).append(value.removesuffix(b"\r\n").decode())
+    return form

@@ -9,7 +9,7 @@ import json
 import logging
 import os
 import tracemalloc
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -36,6 +36,7 @@ from signing.client import (
     UploadStatus,
 )
 from tests.conftest import load_fixture
+from tests.signing.conftest import upload_form
 
 BASE = "https://gateway-sandbox.dokobit.com"
 TOKEN = "testgw_unit_token"
@@ -50,8 +51,8 @@ def client():
     return DocumentsClient()
 
 
-def _decode_form(body: bytes) -> dict[str, str]:
-    return {key: values[0] for key, values in parse_qs(body.decode(), strict_parsing=True).items()}
+def _decode_form(request) -> dict[str, str]:
+    return {key: values[0] for key, values in upload_form(request).items()}
 
 
 # --- request shapes ---------------------------------------------------------------------------
@@ -72,6 +73,8 @@ def test_file_upload_sends_name_digest_and_base64_content(client, gateway):
     def callback(request):
         sent["headers"] = request.headers
         sent["body"] = b"".join(request.body)
+        request.body = sent["body"]
+        sent["form"] = _decode_form(request)
         return 200, {}, json.dumps(load_fixture("gateway_upload_ok"))
 
     gateway.add_callback(responses.POST, f"{BASE}/api/file/upload.json", callback=callback, match=[AUTH])
@@ -79,13 +82,13 @@ def test_file_upload_sends_name_digest_and_base64_content(client, gateway):
     result = client.file_upload(name="contract č.pdf", fileobj=io.BytesIO(content))
 
     assert result == FileUploaded(token="test-file-upload-token")
-    form = _decode_form(sent["body"])
+    form = sent["form"]
     assert set(form) == {"file[name]", "file[digest]", "file[content]"}
     assert form["file[name]"] == "contract č.pdf"
     assert form["file[digest]"] == hashlib.sha256(content).hexdigest()
     assert base64.b64decode(form["file[content]"], validate=True) == content
     assert int(sent["headers"]["Content-Length"]) == len(sent["body"])
-    assert sent["headers"]["Content-Type"] == "application/x-www-form-urlencoded"
+    assert sent["headers"]["Content-Type"].startswith("multipart/form-data; boundary=")
     assert "Transfer-Encoding" not in sent["headers"]
 
 
@@ -97,12 +100,14 @@ def test_file_upload_content_is_exact_for_sizes_around_chunk_edges(client, gatew
     def callback(request):
         sent["body"] = b"".join(request.body)
         sent["length"] = int(request.headers["Content-Length"])
+        request.body = sent["body"]
+        sent["form"] = upload_form(request)
         return 200, {}, json.dumps(load_fixture("gateway_upload_ok"))
 
     gateway.add_callback(responses.POST, f"{BASE}/api/file/upload.json", callback=callback)
     client.file_upload(name="a.pdf", fileobj=io.BytesIO(content))
 
-    form = parse_qs(sent["body"].decode(), keep_blank_values=True)
+    form = sent["form"]
     assert base64.b64decode(form["file[content]"][0]) == content
     assert form["file[digest]"][0] == hashlib.sha256(content).hexdigest()
     assert sent["length"] == len(sent["body"])

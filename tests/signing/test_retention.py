@@ -7,7 +7,6 @@ import hashlib
 import json
 import logging
 from datetime import UTC, datetime, timedelta
-from urllib.parse import parse_qs
 
 import pytest
 from django.core import mail
@@ -20,7 +19,7 @@ from signing.retention import signing_reupload, signing_reupload_claim
 from signing.tasks import signing_reupload_due_task
 from signing.views import VERIFIED_SESSION_KEY
 from tests.conftest import load_fixture
-from tests.signing.conftest import GW, PDF, calls_to, json_body
+from tests.signing.conftest import GW, PDF, calls_to, json_body, upload_form
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +60,8 @@ UPLOADS: list[dict] = []
 
 def upload_ok(request):
     body = request.body if isinstance(request.body, bytes) else b"".join(request.body)
-    UPLOADS.append(parse_qs(body.decode()))
+    request.body = body
+    UPLOADS.append(upload_form(request))
     return 200, {}, json.dumps({"status": "ok", "token": "file-token-2"})
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
@@ -14,7 +14,7 @@ from signing.models import Signer, Signing, SigningEvent
 from signing.selectors import token_hash
 from signing.tasks import signing_send_task
 from tests.conftest import load_fixture
-from tests.signing.conftest import CODES, GW, PDF, calls_to, json_body
+from tests.signing.conftest import CODES, GW, PDF, calls_to, json_body, upload_form
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +35,8 @@ UPLOADED_FORMS: list[dict] = []
 def upload_ok(request):
     # The upload body is streamed from the stored file; read it while the file is still open.
     body = request.body if isinstance(request.body, bytes) else b"".join(request.body)
-    UPLOADED_FORMS.append(parse_qs(body.decode()))
+    request.body = body
+    UPLOADED_FORMS.append(upload_form(request))
     return 200, {}, json.dumps(load_fixture("signing_upload_ok"))
 
 
