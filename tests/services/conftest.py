@@ -134,12 +134,14 @@ def emulated_portal(postgres, transactional_db, live_server, settings):
 
 def reset_publisher() -> None:
     """Forget broker connections made with other settings (the broker URL changes between tests)."""
+    from kombu import pools
+
     from portal.celery import app
 
-    pool = getattr(app, "_pool", None)
-    if pool is not None:
-        pool.force_close_all()
-        app._pool = None
+    # The app's pool lives in kombu's global registry, keyed by an equal connection: closing it alone
+    # leaves a closed pool that the next test with the same broker URL is handed again.
+    pools.reset()
+    app._pool = None
     app.amqp._producer_pool = None
 
 
