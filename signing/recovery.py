@@ -99,6 +99,15 @@ def task_start(*, signing_id: int, stop: Any) -> bool:
     return False
 
 
+def task_start_undo(*, signing_id: int) -> None:
+    """A start that ended in an exception Celery handles (and retries within its own bound) is not lost.
+
+    The cap is for starts whose worker died; counting handled failures too would let a short mail
+    outage on a signing with several signers use up the cap and park it for good.
+    """
+    Signing.objects.filter(pk=signing_id, attempts__gt=0).update(attempts=F("attempts") - 1)
+
+
 def task_done(*, signing_id: int) -> None:
     """The task reached its goal: the next problem starts counting from zero."""
     Signing.objects.filter(pk=signing_id, attempts__gt=0).update(attempts=0)

@@ -127,7 +127,11 @@ def signer_invite_email_task(signer_id: int, resend: bool = False, actor_id: int
     stop = _stop_with_flag(signing_id, f"invite-cap:{signer_id}")
     if not recovery.task_start(signing_id=signing_id, stop=stop):
         return
-    services.signer_invite_send(signer_id=signer_id, resend=resend, actor_id=actor_id)
+    try:
+        services.signer_invite_send(signer_id=signer_id, resend=resend, actor_id=actor_id)
+    except Exception:
+        recovery.task_start_undo(signing_id=signing_id)
+        raise
     recovery.task_done(signing_id=signing_id)
 
 
