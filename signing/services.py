@@ -117,9 +117,11 @@ def _event(
     payload: dict[str, Any] | None = None,
     dedup_key: str | None = None,
     error: str = "",
+    processed: bool = True,
 ) -> SigningEvent | None:
     """Record an audit event; with a ``dedup_key`` already used, write nothing and return None."""
     fields = {
+        "processed": processed,
         "document_id": signing.document_id,
         "signing": signing,
         "signer": signer,
@@ -563,11 +565,11 @@ def postback_record(*, signing: Signing, payload: dict) -> SigningEvent | None:
         kind=SigningEvent.Kind.POSTBACK,
         payload=cleaned,
         dedup_key="postback:" + hashlib.sha256(identity.encode()).hexdigest(),
+        # Written unprocessed in the same INSERT: one commit per postback on the hot path.
+        processed=False,
     )
     if event is None:
         return None
-    event.processed = False
-    event.save(update_fields=["processed"])
     from signing.tasks import signing_postback_process_task
 
     _on_commit(signing_postback_process_task, event.pk)

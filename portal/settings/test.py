@@ -6,7 +6,7 @@ SQLite (a newcomer's machine) and on PostgreSQL + Redis (CI).
 
 from portal.csp import content_security_policy
 from portal.settings.base import *  # noqa: F403
-from portal.settings.base import DOKOBIT_EMULATOR_PREFIX, INSTALLED_APPS
+from portal.settings.base import DATABASES, DOKOBIT_EMULATOR_PREFIX, INSTALLED_APPS
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -23,6 +23,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 SECURE_SSL_REDIRECT = False
+# Tests open connections from live-server threads and workers; close them after each request.
+DATABASES["default"]["CONN_MAX_AGE"] = 0
 # Tests never run collectstatic; serve from the finders instead of STATIC_ROOT.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
