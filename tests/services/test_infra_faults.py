@@ -10,6 +10,7 @@ import socket
 import subprocess
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.db import connections
@@ -269,3 +270,45 @@ def test_duplicate_reupload_beat_renews_a_day_25_copy_once(emulated_portal, new_
     assert GatewaySigning.objects.count() == 2
     assert set(document.signers.values_list("signing_id", flat=True)) == {renewed.get().pk}
     assert_invariants(allowed=[Signing.Status.PENDING, Signing.Status.REPLACED], messages=mail.outbox)
+
+
+def _postgres_cluster() -> list[str] | None:
+    found = shutil.which("pg_ctlcluster") and Path("/etc/postgresql").is_dir()
+    versions = sorted(p.name for p in Path("/etc/postgresql").iterdir()) if found else []
+    return ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main"] if versions else None
+
+
+def test_postgresql_restarted_during_processing_recovers(portal_worker, new_document, settings):
+    cluster = _postgres_cluster()
+    require(cluster is not None, "pg_ctlcluster (a local PostgreSQL cluster) is not available to restart")
+    # The worker waits on Dokobit's upload-status answer while the database goes away under it.
+    faults.arm("gateway", "timeout", endpoint="file.status", delay=3)
+    portal_worker.start(SIGNING_SWEEP_STALLED_AFTER_MINUTES="0")
+    document = new_document(2)
+    signing = signing_of(document)
+    assert wait_for(lambda: status_of(signing) == Signing.Status.UPLOADING, timeout=60), portal_worker.logs()
+    processing_since = timezone.now()
+
+    connections.close_all()
+    try:
+        subprocess.run([*cluster, "restart", "-m", "fast"], check=True, capture_output=True, timeout=60)
+    finally:
+        # Whatever happened, the server must be back for everything after this test.
+        up = wait_for(
+            lambda: subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1"], check=False).returncode == 0, timeout=60
+        )
+        assert up, "PostgreSQL did not come back"
+    connections.close_all()
+
+    # The worker's task fails on its dead connection and retries, or the sweep re-queues it.
+    from signing.tasks import signing_sweep_task
+
+    signing_sweep_task.delay()
+    assert wait_for(lambda: status_of(signing) == Signing.Status.PENDING, timeout=120), portal_worker.logs()
+    assert wait_for(lambda: invited_once(portal_worker.outbox, document), timeout=60), portal_worker.logs()
+    # The server really restarted while this signing was being processed.
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT pg_postmaster_start_time()")
+        assert cursor.fetchone()[0] > processing_since
+    assert GatewaySigning.objects.filter(deleted=False).count() == 1
+    assert_invariants(allowed=[Signing.Status.PENDING], outbox=portal_worker.outbox)
