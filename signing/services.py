@@ -904,3 +904,11 @@ def postback_event_reprocess(*, event: SigningEvent) -> None:
     except GatewayError as err:
         SigningEvent.objects.filter(pk=event.pk).update(error=str(err)[:2000])
         raise
+
+
+def document_download_record(*, document: Document, signing: Signing | None, actor: User, which: str) -> None:
+    """Staff downloading someone else's document leaves a trace in its event trail (T16)."""
+    signing = signing or document.signings.order_by("-created_at", "-pk").first()
+    if signing is None or actor.pk == document.owner_id:
+        return
+    _event(signing=signing, kind=SigningEvent.Kind.DOWNLOAD, actor=actor, payload={"file": which})

@@ -56,6 +56,7 @@ from signing.selectors import (
 )
 from signing.services import (
     document_create,
+    document_download_record,
     document_file_verified,
     signer_add,
     signer_invite_resend,
@@ -272,6 +273,7 @@ def document_download(request: HttpRequest, uuid) -> HttpResponse:
         file_obj = document_file_verified(document=document)
     except DocumentTampered:
         return _error_page(request, _("The stored document failed its integrity check and is not served."), status=409)
+    document_download_record(document=document, signing=None, actor=request.user, which="original")
     return _attachment(FileResponse(file_obj, content_type="application/pdf"), _pdf_name(document))
 
 
@@ -299,6 +301,7 @@ def signed_download(request: HttpRequest, uuid) -> HttpResponse:
     data = _signed_bytes_verified(signing)
     if data is None:
         return _error_page(request, _("The signed file failed its integrity check and is not served."), status=409)
+    document_download_record(document=document, signing=signing, actor=request.user, which="signed")
     response = HttpResponse(data, content_type="application/pdf")
     return _attachment(response, _pdf_name(document, suffix="-signed"))
 

@@ -59,3 +59,15 @@ def test_a_gateway_failure_is_shown_not_raised(client, staff, gateway, live_sign
     live_signing.refresh_from_db()
     assert live_signing.status == Signing.Status.PENDING
     assert "Done for" not in response.content.decode()
+
+
+def test_staff_downloads_are_recorded_and_owner_downloads_are_not(client, staff, owner, live_signing):
+    url = reverse("signing:document-download", kwargs={"uuid": live_signing.document.uuid})
+    client.force_login(owner)
+    assert client.get(url).status_code == 200
+    assert not SigningEvent.objects.filter(kind=SigningEvent.Kind.DOWNLOAD).exists()
+    client.force_login(staff)
+    assert client.get(url).status_code == 200
+    event = SigningEvent.objects.get(kind=SigningEvent.Kind.DOWNLOAD)
+    assert event.actor == staff
+    assert event.payload == {"file": "original"}
