@@ -31,6 +31,18 @@ class UserAdmin(admin.ModelAdmin):
         "last_login",
     )
     filter_horizontal = ("groups", "user_permissions")
+    actions = ("activate", "deactivate")
+
+    @admin.action(description=_("Activate the selected accounts"))
+    def activate(self, request, queryset) -> None:
+        count = queryset.update(is_active=True)
+        self.message_user(request, _("%(count)d account(s) activated.") % {"count": count})
+
+    @admin.action(description=_("Deactivate the selected accounts"))
+    def deactivate(self, request, queryset) -> None:
+        # An inactive account is logged out on its next request (the auth backends refuse it).
+        count = queryset.exclude(pk=request.user.pk).update(is_active=False)
+        self.message_user(request, _("%(count)d account(s) deactivated.") % {"count": count})
 
     @admin.display(description=_("personal code"))
     def masked_code(self, obj: User) -> str:
