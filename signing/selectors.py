@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Func, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
@@ -24,14 +25,22 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _signer_count(condition: Q) -> Func:
+    signers = Signer.objects.filter(condition, document=OuterRef("pk")).order_by().values("document")
+    return Coalesce(Subquery(signers.annotate(n=Count("pk")).values("n")[:1]), Value(0))
+
+
 def document_list_for_owner(*, owner: User) -> QuerySet[Document]:
     """The owner's documents, newest first, with the current signing and signer counts (no N+1)."""
     newest = Signing.objects.filter(document=OuterRef("pk")).order_by("-created_at", "-pk")
+    # Counts as correlated subqueries rather than JOIN + GROUP BY: PostgreSQL then walks the
+    # (owner, created_at, id) index and computes them for the rows of one page only, and the
+    # paginator's COUNT drops them (Django strips unused non-aggregate annotations from count()).
     return (
         Document.objects.filter(owner=owner)
         .annotate(
-            signer_count=Count("signers", filter=~Q(signers__status=Signer.Status.REMOVED), distinct=True),
-            signed_count=Count("signers", filter=Q(signers__status=Signer.Status.SIGNED), distinct=True),
+            signer_count=_signer_count(~Q(status=Signer.Status.REMOVED)),
+            signed_count=_signer_count(Q(status=Signer.Status.SIGNED)),
             current_status=Subquery(newest.values("status")[:1]),
         )
         .prefetch_related(

@@ -1,0 +1,61 @@
+"""The owner's document list and the admin document list: what they show, and the admin's count."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from signing.models import Signer
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def new_document(make_document):
+    """make_document that can be called many times (its Dokobit signer ids are made unique)."""
+
+    def make(count: int, title: str):
+        document = make_document(count, title=title)
+        for signer in document.signers.all():
+            Signer.objects.filter(pk=signer.pk).update(dokobit_signer_id=f"d{document.pk}-{signer.position}")
+        return document
+
+    return make
+
+
+def test_owner_list_counts_signed_and_active_signers_of_each_document(client, owner, new_document):
+    first = new_document(3, title="Three signers")
+    Signer.objects.filter(document=first, position=0).update(status=Signer.Status.SIGNED)
+    Signer.objects.filter(document=first, position=2).update(status=Signer.Status.REMOVED)
+    new_document(1, title="One signer")
+    client.force_login(owner)
+    html = client.get(reverse("signing:document-list")).content.decode()
+    rows = {title: html.index(title) for title in ("Three signers", "One signer")}
+    # Newest first, and removed signers are not counted.
+    assert rows["One signer"] < rows["Three signers"]
+    assert "1 of 2" in html[rows["Three signers"] :]
+    assert "0 of 1" in html[rows["One signer"] : rows["Three signers"]]
+
+
+def test_owner_list_pages_hold_twenty_documents(client, owner, new_document):
+    for index in range(21):
+        new_document(1, title=f"Doc {index:02d}")
+    client.force_login(owner)
+    first = client.get(reverse("signing:document-list")).content.decode()
+    second = client.get(reverse("signing:document-list") + "?page=2").content.decode()
+    assert "Doc 20" in first
+    assert "Doc 01" in first
+    assert "Doc 00" not in first
+    assert "Doc 00" in second
+    assert "Page 2 of 2" in second
+
+
+def test_admin_document_list_shows_the_exact_count_of_a_small_table(client, django_user_model, new_document):
+    for index in range(3):
+        new_document(1, title=f"Doc {index}")
+    staff = django_user_model.objects.create_superuser(username="staff", password="pw-for-tests")
+    client.force_login(staff)
+    html = client.get(reverse("admin:signing_document_changelist")).content.decode()
+    assert "3 documents" in html
+    assert "Doc 0" in html
+    assert "Doc 2" in html
