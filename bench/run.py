@@ -12,6 +12,8 @@ BENCHMARKS = {
     "pf2": "bench.pf2_postbacks",
     "pf3": "bench.pf3_pages",
     "pf4": "bench.pf4_retention",
+    "pf5": "bench.pf5_login",
+    "pf6": "bench.pf6_suite",
 }
 
 

@@ -1,0 +1,143 @@
+"""PF5: the portal's own cost of one eID login next to a bare Django JSON view.
+
+One login is the two requests a browser sends: POST /identity/session/ (the portal creates an
+Identity Gateway session) and POST /identity/session/complete/ (the portal reads its status, finds
+the user, rotates the session, logs in). The gateway answers at once from an in-process ``responses``
+stub, so no network time counts. Baseline: the same two POSTs to a bare JSON view (``bench/json/``).
+No goal is set; the ratio is recorded. Median over LOGINS logins through Django's test client;
+PostgreSQL in a private database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+from bench.common import ROOT, django_setup, median, migrate, percentile, private_database, write_result
+
+LOGINS = 200
+WARMUP = 10
+FIXTURES = ROOT / "tests" / "fixtures" / "dokobit"
+
+
+def _stub(rsps) -> None:
+    from django.conf import settings
+
+    base = settings.DOKOBIT_IDENTITY_URL.rstrip("/")
+    created = json.loads((FIXTURES / "identity_create_session.json").read_text())
+    status = json.loads((FIXTURES / "identity_status_ok_lt_mobile.json").read_text())
+    counter = itertools.count()
+
+    def create(request):
+        token = hashlib.sha256(f"login-{next(counter)}".encode()).hexdigest()
+        return 200, {}, json.dumps({**created, "session_token": token, "url": f"{base}/auth/{token}"})
+
+    def session_status(request):
+        token = re.search(r"/authentication/([0-9a-f]+)/status", request.url).group(1)
+        return 200, {}, json.dumps({**status, "session_token": token})
+
+    rsps.add_callback("POST", f"{base}/api/authentication/create", callback=create, content_type="application/json")
+    rsps.add_callback(
+        "GET",
+        re.compile(re.escape(base) + r"/api/authentication/[0-9a-f]+/status"),
+        callback=session_status,
+        content_type="application/json",
+    )
+
+
+def _time(pairs) -> list[float]:
+    times = []
+    for index, (first, second) in enumerate(pairs):
+        started = time.perf_counter()
+        first()
+        second()
+        if index >= WARMUP:
+            times.append(time.perf_counter() - started)
+    return times
+
+
+def inner() -> dict:
+    django_setup()
+    migrate()
+    import responses
+    from django.test import Client
+
+    from identity.models import User
+
+    status = json.loads((FIXTURES / "identity_status_ok_lt_mobile.json").read_text())
+    User.objects.create_user(
+        country_code=status["country_code"].upper(),
+        personal_code=status["code"],
+        first_name="Mobile",
+        last_name="Testnumber",
+    )
+
+    def login_pair():
+        client = Client()
+
+        def create():
+            response = client.post("/identity/session/", {"purpose": "login"})
+            assert response.status_code == 200, response.content
+
+        def complete():
+            response = client.post("/identity/session/complete/", {"purpose": "login"})
+            assert response.status_code == 200, response.content
+            assert response.json()["status"] == "ok", response.content
+
+        return create, complete
+
+    def bare_pair():
+        client = Client()
+
+        def post():
+            assert client.post("/bench/json/", {"purpose": "login"}).status_code == 200
+
+        return post, post
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        _stub(rsps)
+        portal = _time(login_pair() for _ in range(LOGINS + WARMUP))
+        logins = len(rsps.calls) // 2
+    bare = _time(bare_pair() for _ in range(LOGINS + WARMUP))
+    portal_ms, bare_ms = median(portal) * 1000, median(bare) * 1000
+    ratio = bare_ms / portal_ms
+    return {
+        "logins": LOGINS,
+        "gateway_calls_per_login": 2 if logins == LOGINS + WARMUP else f"{len(rsps.calls)} calls",
+        "portal_login_median_ms": round(portal_ms, 2),
+        "portal_login_p99_ms": round(percentile(portal, 99) * 1000, 2),
+        "bare_json_two_requests_median_ms": round(bare_ms, 2),
+        "ratio_bare_over_portal": round(ratio, 3),
+        "portal_over_bare": round(portal_ms / bare_ms, 2),
+        "goal": "none set: recorded to watch the trend",
+    }
+
+
+def main() -> dict:
+    with private_database("bench_pf5") as url:
+        env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "bench.settings"}
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.pf5_login", "--inner"],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+    if out.returncode:
+        sys.stderr.write(out.stderr[-4000:])
+        raise SystemExit(out.returncode)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--inner"]:
+        print(json.dumps(inner()))
+    else:
+        write_result("pf5_login", main())

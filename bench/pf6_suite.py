@@ -1,0 +1,68 @@
+"""PF6: the test suite's wall time and its ten slowest tests.
+
+Runs ``pytest -q -p no:cacheprovider --durations=10 -m "not services"`` (default test settings:
+SQLite; browser tests run when chromium is there) in a subprocess and stores the wall time, pytest's
+own summary and the slowest ten. Baseline: ``pytest --collect-only`` of the same selection, timed
+in the same run, so the ratio is the suite's time per unit of start-up and collection cost.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+
+from bench.common import ROOT, write_result
+
+SELECTION = ["-q", "-p", "no:cacheprovider", "-m", "not services"]
+DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s+(call|setup|teardown)\s+(\S+)")
+SUMMARY = re.compile(r"^=*\s*(.*\b(?:passed|failed)\b.*?)\s+in\s+([\d.]+)s")
+
+
+def _pytest(args: list[str]) -> tuple[float, str, int]:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings.test"}
+    env.pop("DATABASE_URL", None)
+    started = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", *SELECTION, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
+    return time.perf_counter() - started, out.stdout, out.returncode
+
+
+def parse(stdout: str) -> dict:
+    slowest, summary, reported = [], "", None
+    for line in stdout.splitlines():
+        if match := DURATION.match(line):
+            slowest.append({"seconds": float(match[1]), "phase": match[2], "test": match[3]})
+        elif match := SUMMARY.match(line):
+            summary, reported = match[1], float(match[2])
+    return {"slowest_10": slowest[:10], "summary": summary, "pytest_reported_s": reported}
+
+
+def main() -> dict:
+    collect_s, _, collect_rc = _pytest(["--collect-only"])
+    wall_s, stdout, rc = _pytest(["--durations=10"])
+    parsed = parse(stdout)
+    return {
+        "command": "pytest " + " ".join(SELECTION) + " --durations=10",
+        "database": "SQLite (test settings; DATABASE_URL unset)",
+        "cpus_used": 1,
+        "exit_code": rc,
+        "wall_s": round(wall_s, 2),
+        "collect_only_s": round(collect_s, 2),
+        "collect_only_exit_code": collect_rc,
+        "ratio_wall_over_collect": round(wall_s / collect_s, 1),
+        "goal": "none set: recorded to watch the trend",
+        **parsed,
+    }
+
+
+if __name__ == "__main__":
+    write_result("pf6_suite", main())
