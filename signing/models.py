@@ -53,6 +53,11 @@ class Document(models.Model):
         ordering = ["-created_at", "-pk"]
         verbose_name = _("document")
         verbose_name_plural = _("documents")
+        # Both document lists read newest first straight from an index, with LIMIT (no sort of every row).
+        indexes = [
+            models.Index(fields=["owner", "-created_at", "-id"], name="document_owner_newest"),
+            models.Index(fields=["-created_at", "-id"], name="document_newest"),
+        ]
 
     def __str__(self) -> str:
         return self.title
