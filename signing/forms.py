@@ -103,7 +103,7 @@ class DocumentUploadForm(forms.Form):
     )
     title = forms.CharField(label=_("Title"), max_length=200)
     deadline = forms.DateField(
-        label=_("Sign by (optional)"),
+        label=_("Sign by"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("After this day the signing is cancelled and you are told."),
@@ -112,6 +112,8 @@ class DocumentUploadForm(forms.Form):
     def __init__(self, *args, held: HeldUpload | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.held = held
+        # Not required by the form (a kept file may stand in for it), but needed: no "(optional)" mark.
+        self.fields["document"].needed = True
         limit_mb = max_upload_bytes() // (1024 * 1024)
         self.fields["document"].help_text = _("A PDF file, at most %(size)s MB.") % {"size": limit_mb}
 

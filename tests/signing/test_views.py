@@ -512,3 +512,10 @@ def test_a_deadline_in_the_past_is_refused_and_nothing_is_stored(owner_client, o
     response = owner_client.post(reverse("signing:document-new"), data)
     assert "Choose a day after today." in response.content.decode()
     assert not Document.objects.filter(owner=owner).exists()
+
+
+def test_the_document_field_is_not_marked_optional(owner_client):
+    html = owner_client.get(reverse("signing:document-new")).content.decode()
+    document_label = re.search(r'<label for="id_document">(.*?)</label>', html, re.S).group(1)
+    assert "optional" not in document_label
+    assert re.search(r'<label for="id_deadline">Sign by <span class="optional">', html)
