@@ -13,7 +13,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 if TYPE_CHECKING:
     from identity.models import User
@@ -43,15 +43,18 @@ def _message(*, to: str, language: str, subject: str, template: str, context: di
     return message
 
 
-def signer_invitation_message(*, signer: Signer) -> EmailMultiAlternatives:
-    """The e-mail asking ``signer`` to sign, with their portal link; no personal code in it."""
+def signer_request_message(
+    *, signer: Signer, subject: str, template: str, extra: dict | None = None
+) -> EmailMultiAlternatives:
+    """An e-mail asking ``signer`` to sign, with their portal link, in their language; no personal code.
+
+    ``subject`` is an untranslated message (marked with gettext_noop) with ``%(requester)s`` and
+    ``%(title)s``; ``extra`` adds to the template context.
+    """
     document = signer.document
-    owner = document.owner
-    requester = _one_line(owner.get_full_name()) or gettext("A portal user")
     with translation.override(signer.language):
-        subject = _one_line(
-            gettext("%(requester)s asks you to sign “%(title)s”") % {"requester": requester, "title": document.title}
-        )
+        requester = _one_line(document.owner.get_full_name()) or gettext("A portal user")
+        subject_text = _one_line(gettext(subject) % {"requester": requester, "title": document.title})
         purpose = str(signer.get_signing_purpose_display())
     context = {
         "signer_name": _one_line(str(signer)),
@@ -59,9 +62,15 @@ def signer_invitation_message(*, signer: Signer) -> EmailMultiAlternatives:
         "title": document.title,
         "purpose": purpose,
         "link": signer_link_url(signer=signer),
+        **(extra or {}),
     }
-    return _message(
-        to=signer.email, language=signer.language, subject=subject, template="signer_invite", context=context
+    return _message(to=signer.email, language=signer.language, subject=subject_text, template=template, context=context)
+
+
+def signer_invitation_message(*, signer: Signer) -> EmailMultiAlternatives:
+    """The e-mail asking ``signer`` to sign, with their portal link."""
+    return signer_request_message(
+        signer=signer, subject=gettext_noop("%(requester)s asks you to sign “%(title)s”"), template="signer_invite"
     )
 
 

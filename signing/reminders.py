@@ -21,11 +21,11 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from portal.http import GatewayError, GatewayNotFound, GatewayUnavailable
 from signing import services
-from signing.emails import _absolute, _message, _one_line, signer_link_url
+from signing.emails import _absolute, _message, _one_line, signer_request_message
 from signing.models import Signer, Signing, SigningEvent
 
 logger = logging.getLogger(__name__)
@@ -60,26 +60,12 @@ def reminder_slot_due(*, signer: Signer, now: datetime | None = None) -> int:
 
 def signer_reminder_message(*, signer: Signer) -> EmailMultiAlternatives:
     """The reminder e-mail: the invitation's wording and the same personal link, in the signer's language."""
-    document = signer.document
-    owner = document.owner
     signing = signer.signing
-    requester = _one_line(owner.get_full_name()) or gettext("A portal user")
-    with translation.override(signer.language):
-        subject = _one_line(
-            gettext("Reminder: %(requester)s asks you to sign “%(title)s”")
-            % {"requester": requester, "title": document.title}
-        )
-        purpose = str(signer.get_signing_purpose_display())
-    context = {
-        "signer_name": _one_line(str(signer)),
-        "requester": requester,
-        "title": document.title,
-        "purpose": purpose,
-        "link": signer_link_url(signer=signer),
-        "deadline": signing.deadline if signing is not None else None,
-    }
-    return _message(
-        to=signer.email, language=signer.language, subject=subject, template="signer_reminder", context=context
+    return signer_request_message(
+        signer=signer,
+        subject=gettext_noop("Reminder: %(requester)s asks you to sign “%(title)s”"),
+        template="signer_reminder",
+        extra={"deadline": signing.deadline if signing is not None else None},
     )
 
 
