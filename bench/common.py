@@ -88,3 +88,32 @@ def migrate() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
+
+
+def run_inner(module: str, *, env: dict[str, str], timeout: int) -> dict:
+    """Run ``python -m <module> --inner`` with ``env`` (its own settings and database) and return
+    the figures it prints as its last line of JSON; exit with its error output when it fails."""
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", module, "--inner"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if out.returncode:
+        sys.stderr.write(out.stderr[-4000:])
+        raise SystemExit(out.returncode)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def bench_main(name: str, inner, main) -> None:
+    """The shared ``__main__`` of a benchmark: ``--inner`` measures, otherwise run and write results."""
+    import sys
+
+    if sys.argv[1:] == ["--inner"]:
+        print(json.dumps(inner()))
+    else:
+        write_result(name, main())

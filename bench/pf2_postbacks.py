@@ -16,7 +16,7 @@ import sys
 import time
 import urllib.request
 
-from bench.common import REDIS_BASE, ROOT, django_setup, migrate, private_database, write_result
+from bench.common import REDIS_BASE, ROOT, bench_main, django_setup, migrate, private_database, run_inner
 
 SIGNINGS = 3000
 SECONDS = 20
@@ -142,25 +142,13 @@ def main() -> dict:
             "CELERY_BROKER_URL": broker,
             "DJANGO_SETTINGS_MODULE": "bench.settings",
         }
-        out = subprocess.run(
-            [sys.executable, "-m", "bench.pf2_postbacks", "--inner"],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-    # Purge the queued processing tasks: only keys this run created.
-    for key in set(queue.keys("*")) - keys_before:
-        queue.delete(key)
-    if out.returncode:
-        sys.stderr.write(out.stderr[-4000:])
-        raise SystemExit(out.returncode)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+        try:
+            return run_inner("bench.pf2_postbacks", env=env, timeout=600)
+        finally:
+            # Purge the queued processing tasks: only keys this run created.
+            for key in set(queue.keys("*")) - keys_before:
+                queue.delete(key)
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--inner"]:
-        print(json.dumps(inner()))
-    else:
-        write_result("pf2_postbacks", main())
+    bench_main("pf2_postbacks", inner, main)

@@ -7,15 +7,12 @@ through Django's test client. PostgreSQL, rows bulk-inserted in SQL.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 
-from bench.common import ROOT, django_setup, median, migrate, private_database, write_result
+from bench.common import bench_main, django_setup, median, migrate, private_database, run_inner
 
 REPEATS = 30
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -171,23 +168,9 @@ def main() -> dict:
     with private_database("bench_pf3") as url:
         media = tempfile.mkdtemp(prefix="bench-media-")
         env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "bench.settings", "BENCH_MEDIA_ROOT": media}
-        out = subprocess.run(
-            [sys.executable, "-m", "bench.pf3_pages", "--inner"],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
+        return run_inner("bench.pf3_pages", env=env, timeout=900)
         shutil.rmtree(media, ignore_errors=True)
-    if out.returncode:
-        sys.stderr.write(out.stderr[-4000:])
-        raise SystemExit(out.returncode)
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--inner"]:
-        print(json.dumps(inner()))
-    else:
-        write_result("pf3_pages", main())
+    bench_main("pf3_pages", inner, main)

@@ -6,13 +6,10 @@ same query with index scans switched off (a sequential scan), median of several 
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 import time
 
-from bench.common import ROOT, django_setup, median, migrate, private_database, write_result
+from bench.common import bench_main, django_setup, median, migrate, private_database, run_inner
 
 SIGNINGS = 1_000_000
 RUNS = 5
@@ -93,22 +90,8 @@ def inner() -> dict:
 def main() -> dict:
     with private_database("bench_pf4") as url:
         env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "bench.settings"}
-        out = subprocess.run(
-            [sys.executable, "-m", "bench.pf4_retention", "--inner"],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
-    if out.returncode:
-        sys.stderr.write(out.stderr[-4000:])
-        raise SystemExit(out.returncode)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+        return run_inner("bench.pf4_retention", env=env, timeout=900)
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--inner"]:
-        print(json.dumps(inner()))
-    else:
-        write_result("pf4_retention", main())
+    bench_main("pf4_retention", inner, main)

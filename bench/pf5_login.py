@@ -15,11 +15,18 @@ import itertools
 import json
 import os
 import re
-import subprocess
-import sys
 import time
 
-from bench.common import ROOT, django_setup, median, migrate, percentile, private_database, write_result
+from bench.common import (
+    ROOT,
+    bench_main,
+    django_setup,
+    median,
+    migrate,
+    percentile,
+    private_database,
+    run_inner,
+)
 
 LOGINS = 200
 WARMUP = 10
@@ -122,22 +129,8 @@ def inner() -> dict:
 def main() -> dict:
     with private_database("bench_pf5") as url:
         env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "bench.settings"}
-        out = subprocess.run(
-            [sys.executable, "-m", "bench.pf5_login", "--inner"],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
-    if out.returncode:
-        sys.stderr.write(out.stderr[-4000:])
-        raise SystemExit(out.returncode)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+        return run_inner("bench.pf5_login", env=env, timeout=900)
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--inner"]:
-        print(json.dumps(inner()))
-    else:
-        write_result("pf5_login", main())
+    bench_main("pf5_login", inner, main)
