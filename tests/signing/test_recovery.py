@@ -24,18 +24,9 @@ from signing.models import Signer, Signing, SigningEvent
 from signing.tasks import signing_send_task
 from tests.conftest import load_fixture
 from tests.signing.conftest import GW, calls_to
+from tests.signing.test_tasks import CREATE, UPLOAD, UPLOAD_STATUS, create_ok
 
 pytestmark = pytest.mark.django_db
-
-UPLOAD = f"{GW}/api/file/upload.json"
-UPLOAD_STATUS = f"{GW}/api/file/upload/file-token-1/status.json"
-CREATE = f"{GW}/api/signing/create.json"
-
-
-def create_ok(request):
-    body = json.loads(request.body)
-    tokens = {signer["id"]: f"token-of-{signer['id']}" for signer in body["signers"]}
-    return 200, {}, json.dumps({"status": "ok", "token": "signing-token-1", "signers": tokens})
 
 
 def raise_(exc):
