@@ -1,0 +1,310 @@
+"""T10: every route of every app that takes a parameter, found by walking the URLconf, refuses
+user A's object to user B exactly as it refuses an object that does not exist, and sends an
+anonymous visitor to a login page (or gives the same refusal).
+
+A route added later with a parameter and no case here fails ``test_every_parametrised_route_has_a_case``.
+The emulator's routes are left out on purpose: they are the fake Dokobit (not mounted in production,
+see dokobit_emulator/checks.py), and their objects are guarded by Dokobit's access token, which the
+emulator contract tests cover.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from dataclasses import dataclass
+
+import pytest
+import responses
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from identity.models import IdentitySession
+from signing.models import Document, Signer, SigningEvent
+from signing.views import REFUSED_SESSION_KEY, VERIFIED_SESSION_KEY
+from tests.conftest import load_fixture
+from tests.signing.test_views import make_document
+
+pytestmark = pytest.mark.django_db
+
+IDENTITY = "https://id-sandbox.dokobit.com"
+EXCLUDED_NAMESPACES = {"dokobit_emulator"}
+MISSING_UUID = "00000000-0000-4000-8000-000000000000"
+
+
+@dataclass(frozen=True)
+class Route:
+    route: str  # the whole pattern, e.g. "documents/<uuid:uuid>/signers/<uuid:signer_uuid>/remove/"
+    namespace: str
+    params: tuple[str, ...]
+
+
+def _params(pattern) -> tuple[str, ...]:
+    names = list(getattr(pattern, "converters", {}) or {})
+    names += [name for name in pattern.regex.groupindex if name not in names]
+    return tuple(names)
+
+
+def parametrised_routes(patterns=None, prefix: str = "", namespace: str = "") -> list[Route]:
+    """Every route below the root URLconf (outside the emulator) whose URL carries a parameter."""
+    found: list[Route] = []
+    for entry in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(entry, URLResolver):
+            inner = ":".join(part for part in (namespace, entry.namespace or "") if part)
+            if entry.namespace in EXCLUDED_NAMESPACES:
+                continue
+            found += [
+                Route(r.route, r.namespace, _params(entry.pattern) + r.params)
+                for r in parametrised_routes(entry.url_patterns, prefix + str(entry.pattern), inner)
+            ]
+        elif isinstance(entry, URLPattern) and _params(entry.pattern):
+            found.append(Route(prefix + str(entry.pattern), namespace, _params(entry.pattern)))
+    return found
+
+
+def url_for(route: Route, values: dict[str, str]) -> str:
+    """The URL of ``route`` with its parameters filled in (works for path() and re_path() alike)."""
+    url = route.route
+    for name in route.params:
+        url = re.sub(rf"<(?:\w+:)?{name}>", str(values[name]), url)
+        url = re.sub(rf"\(\?P<{name}>[^)]*\)", str(values[name]), url)
+    return "/" + url.replace("^", "").replace("$", "")
+
+
+# --- the objects of user A -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(make_user):
+    """User A with a document (one signer, a live signing, events) and user B, a stranger."""
+    owner = make_user(country_code="EE", personal_code="39912319999", first_name="Alice", last_name="Owner")
+    stranger = make_user(country_code="LV", personal_code="030303-10012", first_name="Bob", last_name="Stranger")
+    document = make_document(owner, title="Alice private lease")
+    signer = document.signers.get()
+    signing = document.signings.get()
+    flow = IdentitySession.objects.create(token=secrets.token_hex(32), purpose="login", browser_session="x", user=owner)
+    event = SigningEvent.objects.filter(document=document).first() or SigningEvent.objects.create(
+        document=document, signing=signing, kind=SigningEvent.Kind.SENT
+    )
+    group = Group.objects.create(name="Alice's reviewers")
+    return {
+        "owner": owner,
+        "stranger": stranger,
+        "document": document,
+        "signer": signer,
+        "signing": signing,
+        "admin_objects": {
+            "identity/user": owner.pk,
+            "identity/identitysession": flow.pk,
+            "signing/document": document.pk,
+            "signing/signing": signing.pk,
+            "signing/signer": signer.pk,
+            "signing/signingevent": event.pk,
+            "auth/group": group.pk,
+        },
+        # What must never show up for anyone but A.
+        "secrets": [document.title, "Alice", signer.email, document.sha256],
+    }
+
+
+# --- one case per route: A's URL, the URL of nothing, and what a refusal looks like --------------
+
+OWNER = "owner"  # a login-protected page of the document's owner
+LINK = "link"  # a signer's personal link: a capability, refused with the neutral page
+SECRET = "secret"  # a URL secret only Dokobit knows
+ADMIN = "admin"  # staff only
+
+
+@dataclass
+class Case:
+    kind: str
+    mine: dict[str, str]
+    missing: dict[str, str]
+
+
+def case_for(route: Route, world) -> Case | None:
+    document, signer, signing = world["document"], world["signer"], world["signing"]
+    if route.namespace == "signing":
+        if set(route.params) <= {"uuid", "signer_uuid"}:
+            mine = {"uuid": document.uuid, "signer_uuid": signer.uuid}
+            # A's document with a signer uuid that is nobody's, and a document that does not exist.
+            missing = {"uuid": MISSING_UUID if "signer_uuid" not in route.params else document.uuid}
+            missing["signer_uuid"] = MISSING_UUID
+            return Case(OWNER, mine, missing)
+        if route.params == ("token",):
+            return Case(LINK, {"token": signer.link_token}, {"token": secrets.token_urlsafe(32)})
+        if route.params == ("signing_uuid", "secret"):
+            mine = {"signing_uuid": signing.uuid, "secret": secrets.token_urlsafe(32)}
+            return Case(SECRET, mine, {"signing_uuid": MISSING_UUID, "secret": mine["secret"]})
+        if route.params == ("fetch_token",):
+            return Case(SECRET, {"fetch_token": f"{document.pk}:forged"}, {"fetch_token": "0:forged"})
+        return None
+    if route.namespace == "admin":
+        model = re.search(r"(\w+/\w+)/<path:object_id>/", route.route)
+        if model:
+            pk = world["admin_objects"].get(model.group(1))
+            return None if pk is None else Case(ADMIN, {"object_id": pk}, {"object_id": 987654321})
+        if route.params == ("content_type_id", "object_id"):
+            content_type = ContentType.objects.get_for_model(Document)
+            mine = {"content_type_id": content_type.pk, "object_id": document.pk}
+            return Case(ADMIN, mine, {"content_type_id": content_type.pk, "object_id": 987654321})
+        if route.params == ("app_label",):
+            return Case(ADMIN, {"app_label": "signing"}, {"app_label": "identity"})
+        if route.params == ("url",):
+            return Case(ADMIN, {"url": f"signing/document/{document.pk}/"}, {"url": "signing/document/987654321/"})
+    return None
+
+
+def test_every_parametrised_route_has_a_case(world):
+    routes = parametrised_routes()
+    # The walk really reaches every app: the portal's own routes and Django's admin.
+    assert {r.namespace for r in routes} >= {"signing", "admin"}
+    assert len(routes) >= 40
+    uncovered = [r.route for r in routes if case_for(r, world) is None]
+    assert uncovered == [], "routes with a parameter but no access case in tests/security/test_object_access.py"
+
+
+# --- comparing answers ----------------------------------------------------------------------------
+
+_CSRF = re.compile(r'(name="csrfmiddlewaretoken" value="|"csrf": ")[^"]+"')
+
+
+def body_of(response, url: str) -> str:
+    if response.streaming:
+        return b"".join(response.streaming_content).decode(errors="replace")
+    # The page repeats its own path (language switcher) and a fresh CSRF token on every render.
+    return _CSRF.sub(r"\1-", response.content.decode(errors="replace")).replace(url, "<url>")
+
+
+def answer(client: Client, method: str, url: str) -> tuple[int, str, str]:
+    response = getattr(client, method)(url)
+    location = response.get("Location", "").split("?")[0]
+    return response.status_code, body_of(response, url), location
+
+
+def plain_not_found(client: Client) -> str:
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    return body_of(response, "/no-such-page/")
+
+
+def assert_same_as_nothing(client, route, case, method, *, owner_client=None, mine=None):
+    mine_url, missing_url = url_for(route, case.mine), url_for(route, case.missing)
+    status, body, location = mine or answer(client, method, mine_url)
+    missing = answer(client, method, missing_url)
+    where = f"{method.upper()} {route.route}"
+    assert (status, body) == missing[:2], f"{where}: A's object is told apart from a missing one"
+    if status == 404:
+        assert body == plain_not_found(client), where
+    elif status == 405:
+        # Only when the route refuses the method to everyone, the owner included.
+        assert owner_client is not None, where
+        assert getattr(owner_client, method)(mine_url).status_code == 405, where
+    elif status in (301, 302):
+        assert location == missing[2], where
+    else:
+        assert status == 403, f"{where}: {status}"
+
+
+def assert_nothing_of_a(world, body: str, where: str) -> None:
+    for value in world["secrets"]:
+        assert value not in body, f"{where}: shows {value!r}"
+
+
+# --- the matrix ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def identity_create(gateway):
+    """A fresh Identity Gateway session for whoever holds a link and asks to prove who they are."""
+
+    def create(request):
+        token = secrets.token_hex(32)
+        body = {**load_fixture("identity_create_session"), "session_token": token, "url": f"{IDENTITY}/auth/{token}"}
+        return 200, {}, json.dumps(body)
+
+    def status(request):
+        token = request.url.split("/api/authentication/")[1].split("/")[0]
+        return 200, {}, json.dumps({**load_fixture("identity_status_ok_lv"), "session_token": token})
+
+    gateway.add_callback(responses.POST, f"{IDENTITY}/api/authentication/create", callback=create)
+    gateway.add_callback(responses.GET, re.compile(rf"{IDENTITY}/api/authentication/\w+/status"), callback=status)
+    return gateway
+
+
+def signer_client(world) -> Client:
+    client = Client()
+    session = client.session
+    session[VERIFIED_SESSION_KEY] = [str(world["signer"].uuid)]
+    session.save()
+    return client
+
+
+def owner_client(world) -> Client:
+    client = Client()
+    client.force_login(world["owner"])
+    return client
+
+
+GATE = {"signer-landing": "get", "signer-identity-start": "post", "signer-identity-complete": "post"}
+
+
+def check_route(world, route: Route, method: str, client: Client, refused_client: Client) -> None:
+    """One route and method as ``client`` (B or an anonymous visitor) against A's object."""
+    case = case_for(route, world)
+    assert case is not None, route.route
+    mine_url = url_for(route, case.mine)
+    where = f"{method.upper()} {route.route}"
+    name = get_resolver().resolve(mine_url).url_name
+    mine = answer(client, method, mine_url)
+    assert_nothing_of_a(world, mine[1], where)
+    if case.kind == ADMIN:
+        assert (mine[0], mine[2]) == (302, reverse("admin:login")), where
+        assert_same_as_nothing(client, route, case, method, mine=mine)
+    elif case.kind == OWNER and not client.session.get("_auth_user_id"):
+        assert (mine[0], mine[2]) == (302, "/login/"), where
+    elif case.kind == LINK and GATE.get(name) == method:
+        # Holding a link lets anyone start the eID check, and shows nothing else.
+        assert mine[0] in (200, 403), where
+        # Once the holder proved to be someone else, the link answers like one that never existed.
+        assert_same_as_nothing(refused_client, route, case, method, owner_client=signer_client(world))
+    else:
+        reference = owner_client(world) if case.kind == OWNER else signer_client(world)
+        assert_same_as_nothing(client, route, case, method, owner_client=reference, mine=mine)
+
+
+def refused(client: Client, world) -> Client:
+    # The visitor opened A's signer link and proved with eID to be someone else.
+    session = client.session
+    session[REFUSED_SESSION_KEY] = [str(world["signer"].uuid)]
+    session.save()
+    return client
+
+
+@pytest.mark.parametrize("who", ["another user", "anonymous"])
+def test_a_stranger_gets_what_a_missing_object_gets(world, identity_create, settings, who):
+    settings.RATE_LIMITS = {key: 0 for key in settings.RATE_LIMITS}
+    client, refused_client = Client(), Client()
+    if who == "another user":
+        client.force_login(world["stranger"])
+        refused_client.force_login(world["stranger"])
+    refused(refused_client, world)
+    for route in parametrised_routes():
+        for method in ("get", "post"):
+            check_route(world, route, method, client, refused_client)
+    # Nothing changed for A.
+    assert Signer.objects.get(pk=world["signer"].pk).status == Signer.Status.PENDING
+    assert Document.objects.filter(pk=world["document"].pk).exists()
+
+
+def test_the_owner_and_the_signer_still_reach_their_pages(world):
+    """The matrix above would pass if the pages refused everyone: A and the signer get theirs."""
+    owner, document = owner_client(world), world["document"]
+    for path in ("", "status/", "original/"):
+        assert owner.get(f"/documents/{document.uuid}/{path}").status_code == 200, path
+    assert document.title in owner.get(f"/documents/{document.uuid}/").content.decode()
+    landing = signer_client(world).get(f"/sign/{world['signer'].link_token}/")
+    assert document.title in landing.content.decode()
