@@ -17,8 +17,23 @@ _FI_CODE = re.compile(r"\b\d{6}[-+A-Ya-y]\d{3}[0-9A-Ya-y]\b")
 _DIGIT_RUN = re.compile(r"(?<![\d.:])\d{6,13}(?![\d.:])")
 
 
+# Settings whose values are secrets with no recognisable shape (an S3 secret key is 40 base64 characters).
+_SECRET_SETTINGS = ("S3_SECRET_ACCESS_KEY",)
+
+
+def _configured_secrets() -> list[str]:
+    from django.conf import settings
+
+    if not settings.configured:
+        return []
+    values = (getattr(settings, name, "") for name in _SECRET_SETTINGS)
+    return [value for value in values if isinstance(value, str) and len(value) >= 8]
+
+
 def redact(text: str) -> str:
     """Mask what must never be logged in ``text``."""
+    for secret in _configured_secrets():
+        text = text.replace(secret, "[secret]")
     text = _ACCESS_TOKEN.sub(r"\1[redacted]", text)
     text = _HEX_TOKEN.sub("[token]", text)
     text = _LV_CODE.sub("[code]", text)

@@ -11,7 +11,6 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.forms import BaseFormSet, formset_factory
 from django.utils import timezone
@@ -78,8 +77,8 @@ def holding_put(*, request: HttpRequest, uploaded_file: UploadedFile) -> HeldUpl
 
 
 def holding_open(*, held: HeldUpload) -> File:
-    with default_storage.open(held.path, "rb") as stored:
-        return ContentFile(stored.read(), name=held.name)
+    """The kept file, open for reading under its display name (the caller closes it)."""
+    return File(default_storage.open(held.path, "rb"), name=held.name)
 
 
 def holding_clear(*, request: HttpRequest) -> None:

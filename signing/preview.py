@@ -2,24 +2,22 @@
 
 The bytes are read only through ``document_file_verified`` (hash re-checked against
 ``Document.sha256`` on every call), so an image is only ever made from, and served for, the file the
-signer is asked to sign. Images are cached under MEDIA_ROOT/previews/<sha256>/: the key is the digest,
-so a changed file can never reuse an old image.
+signer is asked to sign. Images are cached in the file storage under previews/<sha256>/ (shared by
+every host when it is a bucket): the key is the digest, so a changed file can never reuse an old image.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import struct
-import tempfile
 import threading
 import zlib
 from dataclasses import dataclass
-from pathlib import Path
 
 import pypdfium2 as pdfium
-from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.utils.translation import gettext_lazy as _
 
 from signing.errors import SigningError
@@ -56,21 +54,48 @@ class PreviewPage:
     height: int
 
 
-def _cache_dir(document: Document) -> Path:
-    return Path(settings.MEDIA_ROOT) / "previews" / document.sha256
+_PNG_END = b"IEND\xaeB`\x82"
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    # Two requests may render the same page; each writes its own file and the last rename wins.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+def preview_cache_prefix(sha256: str) -> str:
+    """Storage folder of the cached images of every document with this SHA-256."""
+    return f"previews/{sha256}"
+
+
+def _cache_name(document: Document, leaf: str) -> str:
+    return f"{preview_cache_prefix(document.sha256)}/{leaf}"
+
+
+def _cache_read(name: str) -> bytes | None:
     try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        if not default_storage.exists(name):
+            return None
+        with default_storage.open(name, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def _cache_write(name: str, data: bytes) -> None:
+    # Storage never overwrites: when two requests render the same page, the second copy is
+    # saved under another name and removed again. A failed write only costs a render next time.
+    try:
+        saved = default_storage.save(name, ContentFile(data))
+        if saved != name:
+            default_storage.delete(saved)
+    except OSError:
+        logger.warning("preview cache write failed", exc_info=True)
+
+
+def preview_cache_delete(*, sha256: str) -> None:
+    """Remove the cached images of a document's bytes (they show its content)."""
+    prefix = preview_cache_prefix(sha256)
+    try:
+        _dirs, files = default_storage.listdir(prefix)
+    except FileNotFoundError:
+        return
+    for leaf in files:
+        default_storage.delete(f"{prefix}/{leaf}")
 
 
 def _verified_bytes(document: Document) -> bytes:
@@ -99,10 +124,9 @@ def document_preview_pages(*, document: Document) -> tuple[list[PreviewPage], in
     Raises DocumentTampered when the stored file changed, PreviewUnavailable when it cannot be read.
     """
     data = _verified_bytes(document)
-    meta = _cache_dir(document) / "pages.json"
-    if meta.exists():
-        sizes = json.loads(meta.read_text())
-    else:
+    meta = _cache_name(document, "pages.json")
+    sizes = _cached_sizes(meta)
+    if sizes is None:
         with _PDFIUM_LOCK:
             pdf = _open_pdf(data)
             try:
@@ -110,13 +134,24 @@ def document_preview_pages(*, document: Document) -> tuple[list[PreviewPage], in
                 sizes.append(len(pdf))  # the real total, last
             finally:
                 pdf.close()
-        _write_atomic(meta, json.dumps(sizes).encode())
+        _cache_write(meta, json.dumps(sizes).encode())
     *page_sizes, total = sizes
     pages = [
         PreviewPage(number=n, width=DEFAULT_WIDTH, height=_height_for(w, h, DEFAULT_WIDTH))
         for n, (w, h) in enumerate(page_sizes, start=1)
     ]
     return pages, total
+
+
+def _cached_sizes(name: str) -> list | None:
+    raw = _cache_read(name)
+    if raw is None:
+        return None
+    try:
+        sizes = json.loads(raw)
+    except ValueError:  # cut short while being written
+        return None
+    return sizes if isinstance(sizes, list) and sizes else None
 
 
 def document_page_count(*, document: Document) -> int:
@@ -141,9 +176,11 @@ def document_page_png(*, document: Document, page: int, width: int) -> bytes:
     data = _verified_bytes(document)
     if not 1 <= page <= MAX_PREVIEW_PAGES:
         raise PreviewUnavailable()
-    cached = _cache_dir(document) / f"page-{page}-w{width}.png"
-    if cached.exists():
-        return cached.read_bytes()
+    cached = _cache_name(document, f"page-{page}-w{width}.png")
+    png = _cache_read(cached)
+    # A file storage may show a file while it is still being written: only a whole image counts.
+    if png is not None and png.startswith(_PNG_SIGNATURE) and png.endswith(_PNG_END):
+        return png
     with _PDFIUM_LOCK:
         pdf = _open_pdf(data)
         try:
@@ -162,7 +199,7 @@ def document_page_png(*, document: Document, page: int, width: int) -> bytes:
             raise PreviewUnavailable() from exc
         finally:
             pdf.close()
-    _write_atomic(cached, png)
+    _cache_write(cached, png)
     return png
 
 

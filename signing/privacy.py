@@ -13,6 +13,7 @@ from django.utils import timezone
 from identity.models import User
 from signing.errors import SigningError
 from signing.models import Document, Signer, Signing
+from signing.preview import preview_cache_delete
 
 logger = logging.getLogger(__name__)
 
@@ -102,11 +103,17 @@ def user_delete(*, user: User) -> None:
 
 
 def document_delete_files(*, document: Document) -> None:
-    """Remove the stored bytes of a document and of its signed files (rows go with the document)."""
+    """Remove the stored bytes of a document, of its signed files and its preview images.
+
+    The rows go with the document. The previews are shared by documents with the same bytes; another
+    such document only renders its images again.
+    """
     storage_files = [document.file, *(signing.signed_file for signing in document.signings.all())]
     for stored in storage_files:
         if stored:
             stored.storage.delete(stored.name)
+    if document.sha256:
+        preview_cache_delete(sha256=document.sha256)
 
 
 def finished_documents_purge(*, now=None) -> int:

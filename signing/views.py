@@ -152,6 +152,9 @@ def document_new(request: HttpRequest) -> HttpResponse:
                 if _wants_json(request):
                     return JsonResponse({"redirect": url})
                 return redirect(url)
+            finally:
+                if file_obj is not uploaded:
+                    file_obj.close()  # the kept file, opened from storage
         if uploaded is not None:
             # The file itself was fine: keep it so correcting another field needs no new upload.
             held = holding_put(request=request, uploaded_file=uploaded)
@@ -281,13 +284,21 @@ def _signed_signing(document: Document) -> Signing | None:
     return document.signings.filter(status=Signing.Status.COMPLETED).exclude(signed_file="").first()
 
 
-def _signed_bytes_verified(signing: Signing) -> bytes | None:
-    with signing.signed_file.open("rb") as stored:
-        data = stored.read()
-    if signing.signed_sha256 and hashlib.sha256(data).hexdigest() != signing.signed_sha256:
+def _signed_file_verified(signing: Signing) -> File | None:
+    """The stored signed file, opened at its start, or None if it no longer has its SHA-256.
+
+    Read in chunks (also from a bucket, which spools to a temporary file), never whole into memory.
+    """
+    handle = signing.signed_file.storage.open(signing.signed_file.name, "rb")
+    hasher = hashlib.sha256()
+    for chunk in iter(lambda: handle.read(64 * 1024), b""):
+        hasher.update(chunk)
+    if signing.signed_sha256 and hasher.hexdigest() != signing.signed_sha256:
+        handle.close()
         logger.error("Signed file of signing %s does not match its stored SHA-256", signing.pk)
         return None
-    return data
+    handle.seek(0)
+    return handle
 
 
 @never_cache
@@ -298,11 +309,11 @@ def signed_download(request: HttpRequest, uuid) -> HttpResponse:
     signing = _signed_signing(document)
     if signing is None:
         raise Http404
-    data = _signed_bytes_verified(signing)
-    if data is None:
+    file_obj = _signed_file_verified(signing)
+    if file_obj is None:
         return _error_page(request, _("The signed file failed its integrity check and is not served."), status=409)
     document_download_record(document=document, signing=signing, actor=request.user, which="signed")
-    response = HttpResponse(data, content_type="application/pdf")
+    response = FileResponse(file_obj, content_type="application/pdf")
     return _attachment(response, _pdf_name(document, suffix="-signed"))
 
 

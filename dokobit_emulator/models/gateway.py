@@ -25,8 +25,10 @@ def new_token() -> str:
 
 
 def storage_dir() -> Path:
-    # Read MEDIA_ROOT at call time so tests can point it at a temporary folder.
-    path = Path(settings.MEDIA_ROOT) / "dokobit_emulator"
+    # Dokobit's side, kept apart from the portal's files when DOKOBIT_EMULATOR_ROOT is set.
+    # Read at call time so tests can point it at a temporary folder.
+    root = getattr(settings, "DOKOBIT_EMULATOR_ROOT", "")
+    path = Path(root) if root else Path(settings.MEDIA_ROOT) / "dokobit_emulator"
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -247,7 +247,7 @@ def test_signed_download(owner_client, owner):
     signing.signed_sha256 = hashlib.sha256(signed).hexdigest()
     signing.save()
     response = owner_client.get(reverse("signing:signed-download", kwargs={"uuid": document.uuid}))
-    assert response.content == signed
+    assert b"".join(response.streaming_content) == signed
     assert "attachment;" in response["Content-Disposition"]
     assert "-signed.pdf" in response["Content-Disposition"]
     assert response["X-Content-Type-Options"] == "nosniff"
