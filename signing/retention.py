@@ -30,7 +30,7 @@ import hashlib
 import logging
 import tempfile
 from datetime import datetime, timedelta
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import quote
 
 from django.conf import settings
@@ -45,6 +45,9 @@ from signing.client import DocumentsClient
 from signing.errors import DocumentTampered
 from signing.models import Signer, Signing, SigningEvent
 
+if TYPE_CHECKING:
+    from identity.models import User
+
 logger = logging.getLogger(__name__)
 
 # A claim this old belongs to a worker that died; the signing may be claimed again.
@@ -54,6 +57,10 @@ _LIVE = (Signing.Status.PENDING, Signing.Status.PARTIALLY_SIGNED)
 
 class ReuploadAborted(Exception):
     """The signing changed while its copy was being renewed; the next run starts over."""
+
+
+class ReuploadNotClaimed(Exception):
+    """A forced renewal found the signing no longer live, or already being renewed by someone else."""
 
 
 # --- reads ------------------------------------------------------------------------------------
@@ -68,36 +75,51 @@ def signing_copy_expires_at(*, signing: Signing | None) -> datetime | None:
 
 def signing_copy_days_left(*, signing: Signing | None, now: datetime | None = None) -> int | None:
     """Whole days until Dokobit deletes the open signing's copy (0 on the last day), or None."""
-    expires = signing_copy_expires_at(signing=signing)
-    if expires is None:
+    if signing is None:
         return None
+    return copy_days_left(status=signing.status, uploaded_at=signing.uploaded_at, now=now)
+
+
+def copy_days_left(*, status: str | None, uploaded_at: datetime | None, now: datetime | None = None) -> int | None:
+    """``signing_copy_days_left`` from a status and an upload time (e.g. annotated on a list)."""
+    if status not in Signing.OPEN_STATUSES or uploaded_at is None:
+        return None
+    expires = uploaded_at + timedelta(days=settings.DOKOBIT_RETENTION_DAYS)
     return max(0, (expires - (now or timezone.now())).days)
 
 
-def signings_due_for_reupload(*, now: datetime | None = None) -> QuerySet[Signing]:
-    """Live signings whose Dokobit copy is old enough to renew and that nobody is renewing now."""
+def signings_renewable(*, now: datetime | None = None) -> QuerySet[Signing]:
+    """Live signings at Dokobit that nobody is renewing now, whatever the age of their copy."""
     now = now or timezone.now()
     return (
-        Signing.objects.filter(
-            status__in=_LIVE,
-            uploaded_at__lte=now - timedelta(days=settings.SIGNING_REUPLOAD_AFTER_DAYS),
-        )
+        Signing.objects.filter(status__in=_LIVE)
         .exclude(dokobit_token__isnull=True)
         .exclude(dokobit_token="")
         .filter(Q(reupload_claimed_at__isnull=True) | Q(reupload_claimed_at__lt=now - REUPLOAD_CLAIM_STALE_AFTER))
     )
 
 
+def signings_due_for_reupload(*, now: datetime | None = None) -> QuerySet[Signing]:
+    """Live signings whose Dokobit copy is old enough to renew and that nobody is renewing now."""
+    now = now or timezone.now()
+    return signings_renewable(now=now).filter(
+        uploaded_at__lte=now - timedelta(days=settings.SIGNING_REUPLOAD_AFTER_DAYS)
+    )
+
+
 # --- the claim ----------------------------------------------------------------------------------
 
 
-def signing_reupload_claim(*, signing_id: int, now: datetime | None = None) -> bool:
+def signing_reupload_claim(*, signing_id: int, now: datetime | None = None, force: bool = False) -> bool:
     """Claim a due signing for renewal; False when it is not due or someone else holds a fresh claim.
 
+    ``force`` (staff's "re-upload now") drops the age condition only: the claim is the same, so a
+    forced renewal and the hourly beat never work on one signing at once.
     One conditional UPDATE: the database decides, so of two concurrent callers exactly one wins.
     """
     now = now or timezone.now()
-    return signings_due_for_reupload(now=now).filter(pk=signing_id).update(reupload_claimed_at=now) == 1
+    candidates = signings_renewable(now=now) if force else signings_due_for_reupload(now=now)
+    return candidates.filter(pk=signing_id).update(reupload_claimed_at=now) == 1
 
 
 def _release_claim(signing_id: int) -> None:
@@ -164,8 +186,26 @@ def signing_reupload(*, signing_id: int) -> Signing | None:
         return new
     if not signing_reupload_claim(signing_id=signing_id):
         return None
+    return _renew_claimed(signing)
+
+
+def signing_reupload_now(*, signing_id: int, actor: User) -> Signing | None:
+    """Staff's "re-upload now": renew a live signing's copy whatever its age; returns the new signing.
+
+    Claimed like the beat's renewals (``ReuploadNotClaimed`` when that fails); the REUPLOADED
+    events name ``actor``. None when the renewal stopped on the way (the reason is in the events).
+    """
+    signing = Signing.objects.select_related("document").get(pk=signing_id)
+    if not signing_reupload_claim(signing_id=signing_id, force=True):
+        raise ReuploadNotClaimed
+    return _renew_claimed(signing, actor=actor, forced=True)
+
+
+def _renew_claimed(signing: Signing, *, actor: User | None = None, forced: bool = False) -> Signing | None:
+    """Steps 2 to 5 for a signing this caller has claimed."""
+    signing_id = signing.pk
     try:
-        new = _replace(signing_id)
+        new = _replace(signing_id, actor=actor, forced=forced)
     except ReuploadAborted:
         _release_claim(signing_id)
         return None
@@ -182,11 +222,11 @@ def signing_reupload(*, signing_id: int) -> Signing | None:
         raise
     if new is None:
         return None
-    _finish(old=signing, new=new)
+    _finish(old=signing, new=new, actor=actor)
     return new
 
 
-def _replace(signing_id: int) -> Signing | None:
+def _replace(signing_id: int, *, actor: User | None = None, forced: bool = False) -> Signing | None:
     """Steps 2 and 3: fetch and upload the newest file, then switch the database to a new signing."""
     client = services._client()
     old = services.signing_sync_from_gateway(signing=Signing.objects.get(pk=signing_id))
@@ -224,7 +264,9 @@ def _replace(signing_id: int) -> Signing | None:
                 "sha256": sha256,
                 "signed_so_far": len(signed_before),
                 "pending": moved,
+                **({"forced": True} if forced else {}),
             },
+            actor=actor,
             dedup_key=f"signing:{old.pk}:reuploaded",
         )
     logger.info("signing %s: Dokobit copy renewed as signing %s", old.pk, new.pk)
@@ -256,7 +298,7 @@ def _newest_file(client: DocumentsClient, signing: Signing, *, signed: bool, des
     return hasher.hexdigest()
 
 
-def _finish(*, old: Signing, new: Signing) -> None:
+def _finish(*, old: Signing, new: Signing, actor: User | None = None) -> None:
     """Steps 4 and 5: create the new signing at Dokobit, then delete the old one there."""
     if new.status in (Signing.Status.UPLOADING, Signing.Status.CREATING):
         services.signing_send(signing_id=new.pk)
@@ -292,5 +334,6 @@ def _finish(*, old: Signing, new: Signing) -> None:
         signing=old,
         kind=SigningEvent.Kind.REUPLOADED,
         payload={"deleted_at_dokobit": True, "next": str(new.uuid)},
+        actor=actor,
         dedup_key=done_key,
     )
