@@ -6,11 +6,18 @@ shown or editable. Events are append-only, so they are read-only everywhere.
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin, messages
-from django.db.models import Q
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -20,7 +27,7 @@ from signing.errors import SigningError
 from signing.models import Document, Signer, Signing, SigningEvent
 from signing.pagination import EstimatedCountPaginator
 from signing.reconcile import signing_reconcile
-from signing.retention import signing_copy_days_left
+from signing.retention import ReuploadNotClaimed, copy_days_left, signing_copy_days_left, signing_reupload_now
 from signing.selectors import signing_current
 
 _SIGNER_FIELDS = (
@@ -82,22 +89,137 @@ class SigningEventInline(_ReadOnlyInline):
     ordering = ("created_at", "pk")
 
 
+def _copy_expiry_text(days: int | None) -> str:
+    if days is None:
+        return "-"
+    return ngettext("Dokobit copy expires in %(days)d day", "Dokobit copy expires in %(days)d days", days) % {
+        "days": days
+    }
+
+
+# The document filters below each select documents through one indexed query on signings
+# (status, needs_attention, (status, uploaded_at)); a document's signings other than its current
+# one are REPLACED, so "a signing of it that is not replaced" is its current signing.
+
+
+class CurrentStatusFilter(admin.SimpleListFilter):
+    title = _("signing status")
+    parameter_name = "signing_status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [(value, label) for value, label in Signing.Status.choices if value != Signing.Status.REPLACED]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Document]) -> QuerySet[Document] | None:
+        value = self.value()
+        if not value:
+            return None
+        if value not in Signing.Status.values or value == Signing.Status.REPLACED:
+            raise IncorrectLookupParameters(value)
+        return queryset.filter(pk__in=Signing.objects.filter(status=value).values("document_id"))
+
+
+class NeedsAttentionFilter(admin.SimpleListFilter):
+    title = _("needs attention")
+    parameter_name = "needs_attention"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", _("Yes"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Document]) -> QuerySet[Document] | None:
+        if self.value() != "yes":
+            return None
+        flagged = Signing.objects.filter(needs_attention=True).exclude(status=Signing.Status.REPLACED)
+        return queryset.filter(pk__in=flagged.values("document_id"))
+
+
+class CopyExpiresFilter(admin.SimpleListFilter):
+    """Open signings whose Dokobit copy is deleted within N days; ``?copy_expires_within=N`` takes any N."""
+
+    title = _("Dokobit copy expires within")
+    parameter_name = "copy_expires_within"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [(str(n), ngettext("%(days)d day", "%(days)d days", n) % {"days": n}) for n in (1, 3, 7, 14)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Document]) -> QuerySet[Document] | None:
+        if self.value() is None:
+            return None
+        try:
+            days = int(self.value())
+        except ValueError as err:
+            raise IncorrectLookupParameters(self.value()) from err
+        if not 0 <= days <= settings.DOKOBIT_RETENTION_DAYS:
+            raise IncorrectLookupParameters(self.value())
+        # Deleted within N days = uploaded at least (retention - N) days ago.
+        uploaded_before = timezone.now() - timedelta(days=settings.DOKOBIT_RETENTION_DAYS - days)
+        expiring = Signing.objects.filter(status__in=Signing.OPEN_STATUSES, uploaded_at__lte=uploaded_before)
+        return queryset.filter(pk__in=expiring.values("document_id"))
+
+
 @admin.register(Document)
 class DocumentAdmin(admin.ModelAdmin):
     # A page the size of the owner's list: rendering rows, not the table size, sets the cost.
     list_per_page = 20
-    list_display = ("title", "owner", "size", "created_at")
+    list_display = ("title", "owner", "signing_status", "attention", "copy_expiry", "created_at")
     list_select_related = ("owner",)
     search_fields = ("title", "uuid")
     # No date_hierarchy: its year/month/day links cost a DISTINCT over every row on each page view.
-    list_filter = ("created_at",)
+    list_filter = (CurrentStatusFilter, NeedsAttentionFilter, CopyExpiresFilter, "created_at")
     # One count, estimated for the unfiltered list of a big table (see signing.pagination).
     show_full_result_count = False
     paginator = EstimatedCountPaginator
-    readonly_fields = ("uuid", "owner", "file", "original_filename", "size", "sha256", "content_type", "created_at")
+    # No "file": its link would bypass the audited download views (see "downloads").
+    readonly_fields = (
+        "uuid",
+        "owner",
+        "downloads",
+        "original_filename",
+        "size",
+        "sha256",
+        "content_type",
+        "created_at",
+    )
     fields = ("title", *readonly_fields)
     inlines = (SigningInline, SignerInline, SigningEventInline)
-    actions = ("sync_now", "resend_invitations", "cancel_signing", "reprocess_failed_events")
+    actions = ("sync_now", "resend_invitations", "reupload_now", "cancel_signing", "reprocess_failed_events")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Document]:
+        # The current signing's columns as correlated subqueries: computed for one page of rows
+        # only, in the same query (no query per row).
+        newest = Signing.objects.filter(document=OuterRef("pk")).order_by("-created_at", "-pk")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                current_status=Subquery(newest.values("status")[:1]),
+                current_needs_attention=Subquery(newest.values("needs_attention")[:1]),
+                current_uploaded_at=Subquery(newest.values("uploaded_at")[:1]),
+            )
+        )
+
+    @admin.display(description=_("signing status"))
+    def signing_status(self, obj: Document) -> str:
+        status = getattr(obj, "current_status", None)
+        return str(Signing.Status(status).label) if status else "-"
+
+    @admin.display(description=_("needs attention"), boolean=True)
+    def attention(self, obj: Document) -> bool:
+        return bool(getattr(obj, "current_needs_attention", False))
+
+    @admin.display(description=_("Dokobit copy"))
+    def copy_expiry(self, obj: Document) -> str:
+        days = copy_days_left(
+            status=getattr(obj, "current_status", None), uploaded_at=getattr(obj, "current_uploaded_at", None)
+        )
+        return _copy_expiry_text(days)
+
+    @admin.display(description=_("download"))
+    def downloads(self, obj: Document) -> str:
+        # Through the portal's download views, which record a staff member's download (T16).
+        links = [(reverse("signing:document-download", kwargs={"uuid": obj.uuid}), _("original"))]
+        if obj.signings.filter(status=Signing.Status.COMPLETED).exclude(signed_file="").exists():
+            links.append((reverse("signing:signed-download", kwargs={"uuid": obj.uuid}), _("signed file")))
+        return format_html_join(" · ", '<a href="{}">{}</a>', links)
 
     def _each_current_signing(self, request: HttpRequest, queryset, act) -> None:
         """Run ``act(signing)`` on each selected document's current signing and report per document.
@@ -134,6 +256,51 @@ class DocumentAdmin(admin.ModelAdmin):
 
         self._each_current_signing(request, queryset, resend)
 
+    @admin.action(description=_("Re-upload to Dokobit now (renew the copy)"))
+    def reupload_now(self, request: HttpRequest, queryset) -> None:
+        """Renew the Dokobit copy of each selected document whose signing is in progress, whatever its age."""
+        skipped: Counter[str] = Counter()
+        renewed = 0
+        for document in queryset:
+            signing = signing_current(document=document)
+            if signing is None:
+                skipped["none"] += 1
+            elif signing.status in (Signing.Status.QUEUED, Signing.Status.UPLOADING, Signing.Status.CREATING):
+                skipped["not_sent"] += 1
+            elif signing.status not in (Signing.Status.PENDING, Signing.Status.PARTIALLY_SIGNED):
+                skipped["finished"] += 1
+            else:
+                try:
+                    new = signing_reupload_now(signing_id=signing.pk, actor=request.user)
+                except ReuploadNotClaimed:
+                    skipped["busy"] += 1
+                    continue
+                except (SigningError, GatewayError) as err:
+                    message = getattr(err, "message", "") or type(err).__name__
+                    self.message_user(request, f"{document}: {message}", level=messages.ERROR)
+                    continue
+                if new is None:
+                    self.message_user(
+                        request,
+                        _("%(document)s: the copy was not renewed; its events say why.") % {"document": document},
+                        level=messages.ERROR,
+                    )
+                else:
+                    renewed += 1
+        if renewed:
+            self.message_user(
+                request, _("Dokobit copy renewed for %(count)d document(s).") % {"count": renewed}, messages.SUCCESS
+            )
+        reasons = {
+            "none": _("Skipped %(count)d document(s): no signing."),
+            "not_sent": _("Skipped %(count)d document(s): the signing has not reached Dokobit yet."),
+            "finished": _("Skipped %(count)d document(s): the signing is finished, cancelled or stopped."),
+            "busy": _("Skipped %(count)d document(s): the copy is being renewed right now."),
+        }
+        for key, text in reasons.items():
+            if skipped[key]:
+                self.message_user(request, text % {"count": skipped[key]}, level=messages.WARNING)
+
     @admin.action(description=_("Cancel the signing"))
     def cancel_signing(self, request: HttpRequest, queryset) -> None:
         self._each_current_signing(
@@ -144,8 +311,14 @@ class DocumentAdmin(admin.ModelAdmin):
     def reprocess_failed_events(self, request: HttpRequest, queryset) -> None:
         def reprocess(signing: Signing) -> None:
             failed = signing.events.filter(kind=SigningEvent.Kind.POSTBACK).filter(Q(processed=False) | ~Q(error=""))
+            ids = list(failed.values_list("pk", flat=True))
             for event in failed:
                 services.postback_event_reprocess(event=event)
+            if ids:
+                # Processing asks Dokobit's status endpoint; the trail names who had it done.
+                services._event(
+                    signing=signing, kind=SigningEvent.Kind.SYNCED, actor=request.user, payload={"reprocessed": ids}
+                )
 
         self._each_current_signing(request, queryset, reprocess)
 
@@ -187,12 +360,7 @@ class SigningAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("Dokobit copy"))
     def copy_expiry(self, obj: Signing) -> str:
-        days = signing_copy_days_left(signing=obj)
-        if days is None:
-            return "-"
-        return ngettext("Dokobit copy expires in %(days)d day", "Dokobit copy expires in %(days)d days", days) % {
-            "days": days
-        }
+        return _copy_expiry_text(signing_copy_days_left(signing=obj))
 
 
 @admin.register(Signer)

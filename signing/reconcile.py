@@ -47,7 +47,8 @@ def signing_reconcile(*, signing: Signing, actor: User | None = None) -> Signing
     """Bring one signing in line with Dokobit now and return it fresh from the database.
 
     Sets ``last_synced_at`` whenever Dokobit answered (also when it no longer knows the signing,
-    which flags it for a person) and records a SYNCED event only when something changed.
+    which flags it for a person) and records a SYNCED event when something changed, or always when
+    a staff member (``actor``) asked, so the trail shows who looked.
     GatewayUnavailable and other gateway errors propagate and leave ``last_synced_at`` alone.
     A signing that is not live at Dokobit is returned unchanged, without a call.
     """
@@ -59,7 +60,7 @@ def signing_reconcile(*, signing: Signing, actor: User | None = None) -> Signing
     # A queryset update, so ``updated_at`` keeps meaning "last change", not "last look".
     Signing.objects.filter(pk=signing.pk).update(last_synced_at=timezone.now())
     after = _snapshot(signing)
-    if after != before:
+    if after != before or actor is not None:
         signed = sum(1 for status in after["signers"].values() if status == "signed")
         services._event(
             signing=signing,

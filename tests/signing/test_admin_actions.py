@@ -6,6 +6,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from signing import services
 from signing.models import Signer, Signing, SigningEvent
 from tests.conftest import load_fixture
 from tests.signing.conftest import GW
@@ -71,3 +72,47 @@ def test_staff_downloads_are_recorded_and_owner_downloads_are_not(client, staff,
     event = SigningEvent.objects.get(kind=SigningEvent.Kind.DOWNLOAD)
     assert event.actor == staff
     assert event.payload == {"file": "original"}
+
+
+def test_sync_now_with_nothing_changed_still_records_who_asked(client, staff, gateway, live_signing):
+    gateway.get(f"{GW}/api/signing/signing-token-1/status.json", json=load_fixture("signing_status_pending"))
+
+    act(client, staff, "sync_now", live_signing)
+
+    live_signing.refresh_from_db()
+    assert live_signing.status == Signing.Status.PENDING
+    event = SigningEvent.objects.get(signing=live_signing, kind=SigningEvent.Kind.SYNCED)
+    assert event.actor == staff
+    assert event.payload["from"] == event.payload["to"] == "pending"
+
+
+def test_reprocess_failed_events_applies_them_and_records_the_staff_member(client, staff, gateway, live_signing):
+    failed = services._event(signing=live_signing, kind=SigningEvent.Kind.POSTBACK, payload={"action": "signer_signed"})
+    SigningEvent.objects.filter(pk=failed.pk).update(processed=False, error="GatewayUnavailable http=503")
+    gateway.get(f"{GW}/api/signing/signing-token-1/status.json", json=load_fixture("signing_status_partially_signed"))
+
+    response = act(client, staff, "reprocess_failed_events", live_signing)
+
+    assert "Done for 1 document(s)." in response.content.decode()
+    failed.refresh_from_db()
+    assert failed.processed
+    assert failed.error == ""
+    assert Signer.objects.get(dokobit_signer_id="signer1").status == Signer.Status.SIGNED
+    record = SigningEvent.objects.get(signing=live_signing, kind=SigningEvent.Kind.SYNCED, actor=staff)
+    assert record.payload == {"reprocessed": [failed.pk]}
+
+
+def test_signed_file_download_by_staff_is_recorded(client, staff, live_signing):
+    from django.core.files.base import ContentFile
+
+    Signing.objects.filter(pk=live_signing.pk).update(status=Signing.Status.COMPLETED)
+    live_signing.refresh_from_db()
+    live_signing.signed_file.save("signed.pdf", ContentFile(b"%PDF-1.4 signed"), save=True)
+    client.force_login(staff)
+
+    response = client.get(reverse("signing:signed-download", kwargs={"uuid": live_signing.document.uuid}))
+
+    assert response.status_code == 200
+    event = SigningEvent.objects.get(kind=SigningEvent.Kind.DOWNLOAD)
+    assert event.actor == staff
+    assert event.payload == {"file": "signed"}
