@@ -17,7 +17,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -156,8 +156,22 @@ class CopyExpiresFilter(admin.SimpleListFilter):
         return queryset.filter(pk__in=expiring.values("document_id"))
 
 
+class _NoAddOrDelete:
+    """Documents, signings and signers come and go only through the portal's services.
+
+    Adding one here would skip the upload checks and Dokobit; deleting one would leave its
+    signing live at Dokobit and take its audit trail with it (events cascade).
+    """
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Document)
-class DocumentAdmin(admin.ModelAdmin):
+class DocumentAdmin(_NoAddOrDelete, admin.ModelAdmin):
     # A page the size of the owner's list: rendering rows, not the table size, sets the cost.
     list_per_page = 20
     list_display = ("title", "owner", "signing_status", "attention", "copy_expiry", "created_at")
@@ -324,7 +338,7 @@ class DocumentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Signing)
-class SigningAdmin(admin.ModelAdmin):
+class SigningAdmin(_NoAddOrDelete, admin.ModelAdmin):
     list_display = (
         "document",
         "status",
@@ -345,7 +359,7 @@ class SigningAdmin(admin.ModelAdmin):
         "document",
         "status",
         "uploaded_at",
-        "signed_file",
+        "signed_file_download",
         "signed_sha256",
         "signed_size",
         "completed_at",
@@ -362,9 +376,18 @@ class SigningAdmin(admin.ModelAdmin):
     def copy_expiry(self, obj: Signing) -> str:
         return _copy_expiry_text(signing_copy_days_left(signing=obj))
 
+    @admin.display(description=_("signed file"))
+    def signed_file_download(self, obj: Signing) -> str:
+        # Not the file field itself: its link would be a storage URL (a bucket hands out none),
+        # bypassing the audited download view.
+        if obj.status != Signing.Status.COMPLETED or not obj.signed_file:
+            return "-"
+        url = reverse("signing:signed-download", kwargs={"uuid": obj.document.uuid})
+        return format_html('<a href="{}">{}</a>', url, _("download"))
+
 
 @admin.register(Signer)
-class SignerAdmin(admin.ModelAdmin):
+class SignerAdmin(_NoAddOrDelete, admin.ModelAdmin):
     list_display = ("__str__", "document", "country_code", "personal_code_display", "status", "invited_at")
     list_filter = ("status", "country_code", "language")
     list_select_related = ("document",)
@@ -375,10 +398,6 @@ class SignerAdmin(admin.ModelAdmin):
     @admin.display(description=_("personal code"))
     def personal_code_display(self, obj: Signer) -> str:
         return personal_code_display(obj)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        # Signers are added through the owner's page, which also tells Dokobit and invites them.
-        return False
 
 
 @admin.register(SigningEvent)

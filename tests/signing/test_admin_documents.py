@@ -231,3 +231,16 @@ def test_events_cannot_be_changed_or_deleted_through_the_document_inline(staff_c
     document.refresh_from_db()
     assert document.title == "Renamed"  # the form was saved; only the trail was left alone
     assert list(SigningEvent.objects.filter(document=document).values_list("pk", "kind", "payload")) == trail
+
+
+def test_documents_signings_and_signers_are_not_added_or_deleted_in_the_admin(staff_client, live_signing):
+    document = live_signing.document
+    signer = document.signers.first()
+    for model, pk in (("document", document.pk), ("signing", live_signing.pk), ("signer", signer.pk)):
+        assert staff_client.get(reverse(f"admin:signing_{model}_add")).status_code == 403
+        delete = reverse(f"admin:signing_{model}_delete", args=[pk])
+        assert staff_client.post(delete, {"post": "yes"}).status_code == 403
+    assert Document.objects.filter(pk=document.pk).exists()
+    assert Signing.objects.filter(pk=live_signing.pk).exists()
+    assert Signer.objects.filter(pk=signer.pk).exists()
+    assert SigningEvent.objects.filter(document=document).exists()
