@@ -110,7 +110,7 @@ def redis_cache(settings, redis_url):
 
 
 def test_canaries_stay_out_of_redis_logs_mail_and_columns_through_a_whole_flow(
-    portal_worker, redis_cache, settings, make_user, capfd
+    portal_worker, redis_cache, settings, make_user, console_output
 ):
     settings.DOKOBIT_GATEWAY_TOKEN = settings.DOKOBIT_EMULATOR_GATEWAY_TOKEN = GATEWAY_TOKEN
     settings.DOKOBIT_IDENTITY_TOKEN = settings.DOKOBIT_EMULATOR_IDENTITY_TOKEN = IDENTITY_TOKEN
@@ -178,7 +178,7 @@ def test_canaries_stay_out_of_redis_logs_mail_and_columns_through_a_whole_flow(
     from dokobit_emulator.models.gateway import GatewaySigning
 
     assert GatewaySigning.objects.exists()
-    logs = "\n".join(w.log(tail=10**9) for w in portal_worker.workers) + capfd.readouterr().err
+    logs = "\n".join(w.log(tail=10**9) for w in portal_worker.workers) + console_output.getvalue()
     assert "urllib3" in logs or "HTTP/1.1" in logs, "DEBUG logging was not on"
     haystacks = {
         "redis broker": redis_dump(portal_worker.broker),
