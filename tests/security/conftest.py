@@ -7,6 +7,7 @@ import logging
 
 import pytest
 
+from tests.identity.conftest import complete, identity_api, start_flow  # noqa: F401
 from tests.services.conftest import portal_worker, postgres, redis_url  # noqa: F401
 
 
