@@ -59,13 +59,14 @@ from django.utils.translation import gettext
 from kombu.exceptions import OperationalError as BrokerError
 
 from portal.http import GatewayError, GatewayNotFound, GatewayUnavailable
+from portal.storage import STORAGE_UNREACHABLE
 from signing.models import Signer, Signing, SigningEvent
 from signing.selectors import token_hash
 
 logger = logging.getLogger(__name__)
 
 # Failures that can succeed later; everything else is permanent and parks the signing at once.
-RETRYABLE = (GatewayUnavailable, OperationalError, InterfaceError, BrokerError)
+RETRYABLE = (GatewayUnavailable, OperationalError, InterfaceError, BrokerError, *STORAGE_UNREACHABLE)
 
 STALLED_SEND_STATUSES = (Signing.Status.QUEUED, Signing.Status.UPLOADING, Signing.Status.CREATING)
 LIVE_STATUSES = (Signing.Status.PENDING, Signing.Status.PARTIALLY_SIGNED)
