@@ -1,0 +1,66 @@
+"""T19 at the sizes of the threat list: 1,000 login starts from one address, and one upload
+inviting 500 signers."""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+import pytest
+import responses
+from django.urls import reverse
+
+from signing.models import Document
+from tests.conftest import load_fixture
+from tests.signing.test_forms import pdf_upload, signer_row
+from tests.signing.test_views import upload_post
+
+pytestmark = pytest.mark.django_db
+
+IDENTITY = "https://id-sandbox.dokobit.com"
+
+
+def test_thousand_login_starts_from_one_address_reach_dokobit_at_most_the_limit(client, gateway, settings):
+    limit = settings.RATE_LIMITS["identity-session"]
+    assert 0 < limit < 100
+
+    def create(request):
+        token = secrets.token_hex(32)
+        body = {**load_fixture("identity_create_session"), "session_token": token, "url": f"{IDENTITY}/auth/{token}"}
+        return 200, {}, json.dumps(body)
+
+    gateway.add_callback(responses.POST, f"{IDENTITY}/api/authentication/create", callback=create)
+    statuses = [client.post(reverse("identity:session_create"), {"purpose": "login"}).status_code for _ in range(1000)]
+
+    assert statuses.count(200) == limit
+    assert statuses.count(429) == 1000 - limit
+    assert len(gateway.calls) == limit
+
+
+@pytest.mark.parametrize("count", [21, 100])
+def test_an_upload_with_too_many_signers_is_refused_with_the_limit(client, make_user, settings, count):
+    client.force_login(make_user())
+    rows = [signer_row(i, personal_code=f"3991231{i:04d}", email=f"s{i}@example.test") for i in range(count)]
+
+    response = client.post(reverse("signing:document-new"), upload_post(file=pdf_upload(), rows=rows))
+
+    assert response.status_code == 400
+    assert f"At most {settings.SIGNING_MAX_SIGNERS} signers are allowed." in response.content.decode()
+    assert not Document.objects.exists()
+
+
+def test_an_upload_inviting_500_signers_is_refused_with_a_clear_page(client, make_user):
+    # 500 rows are 4,000 form fields: Django refuses the request before the form sees it, so the
+    # page cannot name the signer limit, but it says what went wrong, in the person's language.
+    client.force_login(make_user(language="lt"))
+    rows = [signer_row(i, personal_code=f"3991231{i:04d}", email=f"s{i}@example.test") for i in range(500)]
+
+    response = client.post(
+        reverse("signing:document-new"), upload_post(file=pdf_upload(), rows=rows), HTTP_ACCEPT_LANGUAGE="lt"
+    )
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'data-testid="bad-request"' in page
+    assert 'lang="lt"' in page
+    assert not Document.objects.exists()
