@@ -19,6 +19,7 @@ def _record(message, *args, exc_info=None):
 
 
 def test_json_lines_with_redacted_message_and_exception():
+    """T14/T15: codes and tokens are masked in messages and tracebacks."""
     try:
         raise RuntimeError(f"GET https://gateway.example/api?access_token={CANARY_TOKEN} for {CANARY_CODE}")
     except RuntimeError:

@@ -15,6 +15,7 @@ IDENTITY = "https://id-sandbox.dokobit.com"
 
 @pytest.mark.django_db
 def test_identity_session_flood_is_refused_before_reaching_dokobit(client, gateway, settings):
+    """T11/T19: identity sessions beyond the limit get 429, Dokobit is not called."""
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "identity-session": 5}
 
     def create(request):
@@ -35,6 +36,7 @@ def test_identity_session_flood_is_refused_before_reaching_dokobit(client, gatew
 
 @pytest.mark.django_db
 def test_guessing_signer_links_is_limited_with_a_translated_page(client, settings):
+    """T11/T19: signer-link guessing gets a translated 429 page."""
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "signer-link": 3}
     for attempt in range(3):
         assert client.get(f"/sign/guess{attempt}/").status_code != 429
@@ -45,6 +47,7 @@ def test_guessing_signer_links_is_limited_with_a_translated_page(client, setting
 
 
 def test_uploads_are_limited_per_user(client, user, settings):
+    """T19: uploads beyond the limit get 429."""
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "upload": 2}
     client.force_login(user)
     assert client.post("/documents/new/", {}).status_code != 429

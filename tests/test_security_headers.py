@@ -34,6 +34,7 @@ def assert_security_headers(response, settings):
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", PUBLIC_PAGES)
 def test_public_pages(client: Client, settings, path):
+    """T18: public pages refuse framing (all pages: tests/security/test_framing.py)."""
     response = client.get(path)
     assert response.status_code == 200
     assert_security_headers(response, settings)
@@ -41,6 +42,7 @@ def test_public_pages(client: Client, settings, path):
 
 @pytest.mark.parametrize("path", PRIVATE_PAGES)
 def test_pages_of_a_logged_in_person_are_not_stored(client: Client, user, settings, path):
+    """T18: private pages refuse framing and are not stored."""
     client.force_login(user)
     response = client.get(path)
     assert response.status_code == 200, path

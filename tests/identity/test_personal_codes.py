@@ -23,6 +23,7 @@ def test_same_person_same_lookup_key(country, typed, reported):
 
 
 def test_same_digits_in_another_country_is_another_person():
+    """T5: the lookup key includes the country."""
     assert personal_code_lookup("LT", "30303039914") != personal_code_lookup("EE", "30303039914")
 
 

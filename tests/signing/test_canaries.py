@@ -47,6 +47,7 @@ def plain_text_values() -> list[str]:
 def test_canaries_stay_out_of_logs_mail_task_arguments_and_plain_columns(
     client, gateway, settings, make_document, caplog, django_capture_on_commit_callbacks
 ):
+    """T14/T15 (Redis and DEBUG logs: tests/security/test_canaries_redis.py)."""
     settings.DOKOBIT_GATEWAY_TOKEN = CANARY_TOKEN
     caplog.set_level(logging.DEBUG)
     published = []

@@ -338,6 +338,7 @@ def test_signing_delete(client, gateway):
 
 
 def test_signing_url_carries_the_signer_token_not_the_api_token(client):
+    """T9/T15: the signing URL carries the signer's token, never the API token."""
     url = client.signing_url("signing-token", "signer-token-1")
     assert url == f"{BASE}/signing/signing-token?access_token=signer-token-1"
     assert TOKEN not in url
@@ -441,6 +442,7 @@ def test_download_replaces_a_token_already_in_the_url(client, gateway):
     ],
 )
 def test_download_refuses_foreign_urls_without_any_request(client, gateway, url):
+    """T7: foreign, userinfo, port, metadata and file URLs: no request at all."""
     dest = io.BytesIO()
     with pytest.raises(DownloadRefused):
         client.signed_file_download(url, dest=dest)
@@ -449,6 +451,7 @@ def test_download_refuses_foreign_urls_without_any_request(client, gateway, url)
 
 
 def test_download_on_the_emulator_allows_only_its_own_http_origin_and_path(gateway):
+    """T7: the emulator's http origin is allowed only for itself."""
     emulator = DocumentsClient(base_url="http://127.0.0.1:8000/dokobit-emulator/gateway", emulator=True)
     good = "http://127.0.0.1:8000/dokobit-emulator/gateway/api/signing/t/download"
     gateway.add(responses.GET, good, body=SIGNED, match=[AUTH])
@@ -465,6 +468,7 @@ def test_download_on_the_emulator_allows_only_its_own_http_origin_and_path(gatew
 
 
 def test_download_over_http_is_refused_outside_the_emulator(gateway):
+    """T7: plain http is refused outside the emulator."""
     plain = DocumentsClient(base_url="http://gateway.internal", emulator=False)
     with pytest.raises(DownloadRefused):
         plain.signed_file_download("http://gateway.internal/api/signing/t/download", dest=io.BytesIO())
@@ -472,6 +476,7 @@ def test_download_over_http_is_refused_outside_the_emulator(gateway):
 
 
 def test_download_does_not_follow_a_redirect(client, gateway):
+    """T7: a 3xx to an evil host is not followed."""
     gateway.add(responses.GET, DOWNLOAD_URL, status=302, headers={"Location": "https://evil.example/steal"})
     with pytest.raises(DownloadRefused):
         client.signed_file_download(DOWNLOAD_URL, dest=io.BytesIO())
@@ -479,6 +484,7 @@ def test_download_does_not_follow_a_redirect(client, gateway):
 
 
 def test_download_with_wrong_digest_is_rejected_and_discarded(client, gateway):
+    """T7: a wrong digest is refused and nothing is kept."""
     gateway.add(responses.GET, DOWNLOAD_URL, body=SIGNED)
     dest = io.BytesIO()
     with pytest.raises(DownloadRejected) as excinfo:
@@ -488,6 +494,7 @@ def test_download_with_wrong_digest_is_rejected_and_discarded(client, gateway):
 
 
 def test_download_over_the_size_cap_is_rejected(client, gateway):
+    """T7: the size cap holds."""
     gateway.add(responses.GET, DOWNLOAD_URL, body=SIGNED)
     dest = io.BytesIO()
     with pytest.raises(DownloadRejected):
@@ -536,6 +543,7 @@ def test_download_server_error_and_connection_error_are_retryable(client, gatewa
 
 
 def test_the_access_token_is_only_ever_sent_to_the_gateway_host(client, gateway):
+    """T7/T15: the API key goes only to the gateway host."""
     gateway.add(responses.GET, DOWNLOAD_URL, body=SIGNED)
     gateway.add(responses.GET, f"{BASE}/api/signing/signing-token/status.json", json=load_fixture("gateway_ok"))
     client.signed_file_download(DOWNLOAD_URL, dest=io.BytesIO())

@@ -60,6 +60,7 @@ def test_fetch_url_expires_and_cannot_be_forged(make_document, client, settings)
 
 
 def test_fetch_refuses_a_changed_stored_file(make_document, client):
+    """T13: Dokobit fetching by URL never gets changed bytes."""
     document = make_document(1)
     url = document_fetch_url(document=document)
     with document.file.storage.open(document.file.name, "wb") as handle:

@@ -127,6 +127,7 @@ def test_unverified_or_other_signer_gets_the_neutral_page(client, owner, documen
 
 
 def test_owner_sees_the_preview_and_nobody_else_does(client, owner, make_user, document):
+    """T10: preview images are the owner's and the verified signer's only."""
     client.force_login(owner)
     html = client.get(reverse("signing:document-detail", kwargs={"uuid": document.uuid})).content.decode()
     assert 'alt="Page 2 of 2"' in html
@@ -142,6 +143,7 @@ def test_owner_sees_the_preview_and_nobody_else_does(client, owner, make_user, d
 
 
 def test_tampered_file_is_refused_even_after_its_images_were_cached(client, owner, document):
+    """T13: changed stored bytes: the preview refuses."""
     signer = document.signers.get()
     verify_in_session(client, signer)
     assert client.get(signer_image(signer, page=1)).status_code == 200

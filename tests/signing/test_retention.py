@@ -180,6 +180,7 @@ def test_nobody_signed_yet_sends_the_original_file_checked_against_its_hash(
 
 
 def test_a_changed_stored_file_is_not_renewed(gateway, live_signing, django_capture_on_commit_callbacks):
+    """T13: the re-upload refuses changed stored bytes."""
     Signing.objects.filter(pk=live_signing.pk).update(uploaded_at=T0)
     document = live_signing.document
     with open(document.file.path, "ab") as stored:

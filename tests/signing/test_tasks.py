@@ -226,6 +226,7 @@ def test_running_twice_after_success_sends_nothing_more(gateway, make_document, 
 
 
 def test_a_changed_stored_file_is_never_uploaded(gateway, make_document, django_capture_on_commit_callbacks):
+    """T13: the first upload refuses changed stored bytes."""
     document = make_document(1)
     with document.file.storage.open(document.file.name, "wb") as handle:
         handle.write(b"%PDF-1.4\n tampered")

@@ -20,6 +20,7 @@ BAD_FILES = bad_files()
 
 @pytest.mark.parametrize("bad", BAD_FILES, ids=[bad.label for bad in BAD_FILES])
 def test_bad_file_is_refused_on_the_upload_page(client, owner, bad, settings, tmp_path):
+    """T12: 57 bad files, each 400 with a clear message, nothing stored."""
     settings.SIGNING_MAX_UPLOAD_BYTES = 5 * 1024 * 1024
     client.force_login(owner)
     upload = SimpleUploadedFile(bad.name, bad.content, content_type="application/pdf")

@@ -147,6 +147,7 @@ def test_too_large_is_refused(owner_client, settings):
 
 
 def test_signer_limit_on_upload(owner_client, settings):
+    """T19: more signers than allowed get 400 with the limit."""
     settings.SIGNING_MAX_SIGNERS = 1
     rows = [signer_row(0), signer_row(1, country_code="EE", personal_code=EE_CODE)]
     response = owner_client.post(reverse("signing:document-new"), upload_post(file=pdf_upload(), rows=rows))
@@ -219,6 +220,7 @@ def test_live_status_json(owner_client, owner):
 
 
 def test_original_download_headers(owner_client, owner):
+    """T12: a good PDF downloads as an attachment with nosniff."""
     document = make_document(owner)
     document.original_filename = "Sutartis ąčę.pdf"
     document.save()
@@ -231,6 +233,7 @@ def test_original_download_headers(owner_client, owner):
 
 
 def test_tampered_original_is_not_served(owner_client, owner):
+    """T13: changed stored bytes are never served to the owner."""
     document = make_document(owner)
     with document.file.open("wb") as handle:
         handle.write(b"%PDF-1.4 swapped")
@@ -344,6 +347,7 @@ def assert_neutral(response, document: Document) -> None:
 
 
 def test_signer_landing_asks_for_eid_without_showing_the_document(client, owner):
+    """T9: the link alone shows no document; Referrer-Policy no-referrer."""
     document = make_document(owner)
     signer = document.signers.get()
     response = client.get(link(signer))
@@ -372,6 +376,7 @@ def test_matching_eid_shows_document_requester_and_purpose(client, owner, gatewa
 
 
 def test_wrong_person_gets_the_neutral_page(client, owner, gateway):
+    """T9: after proving to be someone else: 403 neutral page, no Dokobit URL."""
     document = make_document(owner)
     signer = document.signers.get()
     identify(client, signer, gateway, "identity_status_ok_ee_mobile")
@@ -380,6 +385,7 @@ def test_wrong_person_gets_the_neutral_page(client, owner, gateway):
 
 
 def test_sign_page_embeds_dokobit_for_the_verified_signer_only(client, owner):
+    """T9/T13: Dokobit's page only for the verified signer, with a way back."""
     document = make_document(owner)
     signer = document.signers.get()
     assert_neutral(client.get(link(signer, "signing:signer-sign")), document)
@@ -394,6 +400,7 @@ def test_sign_page_embeds_dokobit_for_the_verified_signer_only(client, owner):
 
 @pytest.mark.parametrize("state", ["removed", "cancelled", "completed", "unknown"])
 def test_link_is_neutral_when_it_cannot_be_used(client, owner, state):
+    """T9: a removed, cancelled, completed or unknown link shows the neutral page."""
     document = make_document(owner)
     signer = document.signers.get()
     verify_in_session(client, signer)
@@ -443,6 +450,7 @@ def signing_patterns() -> list[URLPattern]:
 
 
 def test_every_object_url_is_404_for_another_user(client, owner, make_user, gateway):
+    """T10 (signing routes; all apps: tests/security/test_object_access.py)."""
     document = make_document(owner)
     signer = document.signers.get()
     other = make_user(country_code="LV", personal_code="030303-10012", first_name="Other", last_name="Person")
@@ -489,6 +497,7 @@ def test_every_object_url_is_404_for_another_user(client, owner, make_user, gate
 
 
 def test_anonymous_owner_pages_redirect_to_login(client, owner):
+    """T10: an anonymous visitor is sent to log in."""
     document = make_document(owner)
     response = client.get(reverse("signing:document-detail", kwargs={"uuid": document.uuid}))
     assert response.status_code == 302
