@@ -9,6 +9,7 @@ import pytest
 
 from tests.identity.conftest import complete, identity_api, start_flow  # noqa: F401
 from tests.services.conftest import portal_worker, postgres, redis_url  # noqa: F401
+from tests.signing.conftest import live_signing, make_document, owner, signer_data  # noqa: F401
 
 
 @pytest.fixture
