@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth import update_session_auth_hash
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from identity.models import IdentitySession, User
@@ -31,18 +33,39 @@ class UserAdmin(admin.ModelAdmin):
         "last_login",
     )
     filter_horizontal = ("groups", "user_permissions")
-    actions = ("activate", "deactivate")
+    actions = ("activate", "deactivate", "end_sessions")
+
+    def _log_each(self, request, queryset, message: str) -> None:
+        # The admin history of each account names the staff member (LogEntry).
+        for user in queryset:
+            self.log_change(request, user, message)
 
     @admin.action(description=_("Activate the selected accounts"))
     def activate(self, request, queryset) -> None:
         count = queryset.update(is_active=True)
+        self._log_each(request, queryset, "Activated")
         self.message_user(request, _("%(count)d account(s) activated.") % {"count": count})
 
     @admin.action(description=_("Deactivate the selected accounts"))
     def deactivate(self, request, queryset) -> None:
         # An inactive account is logged out on its next request (the auth backends refuse it).
-        count = queryset.exclude(pk=request.user.pk).update(is_active=False)
+        others = queryset.exclude(pk=request.user.pk)
+        count = others.update(is_active=False)
+        self._log_each(request, others, "Deactivated")
         self.message_user(request, _("%(count)d account(s) deactivated.") % {"count": count})
+
+    @admin.action(description=_("Log the selected accounts out everywhere"))
+    def end_sessions(self, request, queryset) -> None:
+        # A new session generation changes the hash every session of the account was stored
+        # with, so each of them is logged out on its next request, wherever it is.
+        includes_me = queryset.filter(pk=request.user.pk).exists()
+        count = queryset.update(session_generation=F("session_generation") + 1)
+        self._log_each(request, queryset, "Logged out everywhere")
+        if includes_me:
+            # The staff member's own other sessions end; the one they are using stays.
+            request.user.refresh_from_db()
+            update_session_auth_hash(request, request.user)
+        self.message_user(request, _("All sessions of %(count)d account(s) were ended.") % {"count": count})
 
     @admin.display(description=_("personal code"))
     def masked_code(self, obj: User) -> str:

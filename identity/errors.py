@@ -114,6 +114,17 @@ class AccountInactive(IdentityError):
     default_message = _("This account is not active. Please contact support.")
 
 
+class NotStaff(IdentityError):
+    """The eID belongs to nobody, or to a person without staff access, on the admin login."""
+
+    error = "not_staff"
+    status = 403
+    default_message = _(
+        "This eID does not belong to a staff account, so it cannot open the admin. "
+        "Log in on the portal instead, or ask an administrator for staff access."
+    )
+
+
 class RegistrationMissing(IdentityError):
     """No verified eID result is waiting for its registration details in this browser."""
 

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from identity.personal_codes import PersonalCodeMixin, personal_code_lookup
@@ -53,6 +54,8 @@ class User(PersonalCodeMixin, AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("staff"), default=False)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
+    # Raised by staff to end every session of the account (see _get_session_auth_hash).
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -72,6 +75,19 @@ class User(PersonalCodeMixin, AbstractBaseUser, PermissionsMixin):
     def get_short_name(self) -> str:
         return self.first_name
 
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        # Every session stores this hash at login and is dropped when it no longer matches, so
+        # raising the generation ends all of them, also for staff whose password stays the same.
+        # Generation 0 keeps Django's own value, so existing sessions survive this code.
+        if not self.session_generation:
+            return super()._get_session_auth_hash(secret=secret)
+        return salted_hmac(
+            "identity.User.session_generation",
+            f"{self.password}:{self.session_generation}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
+
 
 class IdentitySession(models.Model):
     """One Identity Gateway session, bound to the browser session that started it.
@@ -84,6 +100,7 @@ class IdentitySession(models.Model):
         LOGIN = "login", _("log in")
         REGISTER = "register", _("register")
         SIGNER = "signer", _("signer check")
+        ADMIN = "admin", _("staff admin login")
 
     class Outcome(models.TextChoices):
         PENDING = "pending", _("pending")

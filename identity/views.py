@@ -7,10 +7,11 @@ JSON ``{status, error, message}`` for the widget, ``identity/_error.html`` for t
 from __future__ import annotations
 
 import json
+import logging
 
 from django.conf import settings
-from django.contrib import messages
-from django.contrib.auth import authenticate, login
+from django.contrib import admin, messages
+from django.contrib.auth import REDIRECT_FIELD_NAME, authenticate, login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LogoutView
@@ -45,11 +46,14 @@ from portal.ratelimit import rate_limited
 from signing.errors import SigningError
 from signing.privacy import user_data_export, user_delete
 
+logger = logging.getLogger(__name__)
+
 # Locales Dokobit's widget has; every other portal language shows it in English.
 WIDGET_LOCALES = frozenset({"en", "lt", "lv", "et", "is"})
 PAGE_PURPOSES = {
     IdentitySession.Purpose.LOGIN.value: IdentitySession.Purpose.LOGIN,
     IdentitySession.Purpose.REGISTER.value: IdentitySession.Purpose.REGISTER,
+    IdentitySession.Purpose.ADMIN.value: IdentitySession.Purpose.ADMIN,
 }
 SESSION_NEXT_KEY = "identity_next"
 
@@ -72,6 +76,8 @@ def _safe_next(request: HttpRequest, value: str | None) -> str:
 
 
 def _retry_url(purpose: str) -> str:
+    if purpose == IdentitySession.Purpose.ADMIN:
+        return reverse("admin:login")
     return reverse("identity:register" if purpose == IdentitySession.Purpose.REGISTER else "identity:login")
 
 
@@ -106,9 +112,26 @@ def _log_in(request: HttpRequest, eid_result: EidResult) -> User:
     return user
 
 
+def _finish_admin(request: HttpRequest, eid_result: EidResult, next_url: str) -> tuple[str, User]:
+    """Log a staff member into the admin; anyone else is refused and stays logged out."""
+    known = user_get_by_personal_code(country_code=eid_result.country_code, personal_code=eid_result.personal_code)
+    # Unknown and non-staff get the same answer: the admin login does not tell who has an account.
+    if known is None or not known.is_staff:
+        logger.warning("admin eID login refused: not staff (identity session %s)", eid_result.identity_session_id)
+        raise errors.NotStaff()
+    if not known.is_active:
+        logger.warning("admin eID login refused: inactive account %s", known.pk)
+        raise errors.AccountInactive()
+    user = _log_in(request, eid_result)
+    logger.info("staff user %s logged into the admin with eID", user.pk)
+    return next_url or reverse("admin:index"), user
+
+
 def _finish(request: HttpRequest, purpose: str, eid_result: EidResult) -> tuple[str, User | None]:
     """Log a known person in, or hold an unknown one's result for registration."""
     next_url = request.session.pop(SESSION_NEXT_KEY, "")
+    if purpose == IdentitySession.Purpose.ADMIN:
+        return _finish_admin(request, eid_result, next_url)
     known = user_get_by_personal_code(country_code=eid_result.country_code, personal_code=eid_result.personal_code)
     if known is None:
         identity_registration_hold(request=request, eid_result=eid_result)
@@ -123,15 +146,13 @@ def _finish(request: HttpRequest, purpose: str, eid_result: EidResult) -> tuple[
     return next_url or reverse(settings.LOGIN_REDIRECT_URL), user
 
 
-def _gateway_page(request: HttpRequest, purpose: str) -> HttpResponse:
-    if request.user.is_authenticated:
-        return redirect(settings.LOGIN_REDIRECT_URL)
-    register = purpose == IdentitySession.Purpose.REGISTER
-    config = {
+def _widget_config(request: HttpRequest, *, purpose: str, next_url: str) -> dict:
+    """What static/js/identity-gateway.js needs to run one eID flow on a page (nothing secret)."""
+    return {
         "createUrl": reverse("identity:session_create"),
         "completeUrl": reverse("identity:session_complete"),
         # Sent with both calls; the signing pages send their own fields.
-        "params": {"purpose": purpose, "next": _safe_next(request, request.GET.get("next"))},
+        "params": {"purpose": purpose, "next": next_url},
         "locale": widget_locale(translation.get_language()),
         "scriptUrl": f"{settings.DOKOBIT_IDENTITY_URL}/js/dokobit-integration.min.js",
         "csrf": get_token(request),
@@ -142,6 +163,13 @@ def _gateway_page(request: HttpRequest, purpose: str) -> HttpResponse:
             "waiting": _("Waiting for your confirmation…"),
         },
     }
+
+
+def _gateway_page(request: HttpRequest, purpose: str) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    register = purpose == IdentitySession.Purpose.REGISTER
+    config = _widget_config(request, purpose=purpose, next_url=_safe_next(request, request.GET.get("next")))
     context = {
         "purpose": purpose,
         "config": config,
@@ -160,6 +188,21 @@ def login_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 def register_page(request: HttpRequest) -> HttpResponse:
     return _gateway_page(request, IdentitySession.Purpose.REGISTER)
+
+
+def admin_login(request: HttpRequest) -> HttpResponse:
+    """The admin's own login page (password form) with "Log in with your eID" next to it.
+
+    The eID runs the same flow as the portal login (browser-bound, single use, TTL) with the
+    ADMIN purpose, which only lets staff in; the password form stays for the first superuser.
+    """
+    next_url = _safe_next(request, request.GET.get(REDIRECT_FIELD_NAME)) or reverse("admin:index")
+    context = {
+        "eid_config": _widget_config(request, purpose=IdentitySession.Purpose.ADMIN, next_url=next_url),
+        "eid_purpose": IdentitySession.Purpose.ADMIN,
+        "eid_next": next_url,
+    }
+    return admin.site.login(request, extra_context=context)
 
 
 def _remember_next(request: HttpRequest) -> None:

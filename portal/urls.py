@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from identity import views as identity_views
 from portal import views
 
 urlpatterns = [
@@ -11,7 +12,9 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("identity.urls")),
     path("", include("signing.urls")),
-    path("admin/", admin.site.urls),
+    # The admin's login page with the eID button; the rest of the admin is Django's own.
+    path(f"{settings.ADMIN_URL_PATH}login/", identity_views.admin_login, name="admin-login"),
+    path(settings.ADMIN_URL_PATH, admin.site.urls),
 ]
 
 if "dokobit_emulator" in settings.INSTALLED_APPS:

@@ -120,6 +120,8 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "identity:login"
+# Where the Django admin is served: not the well-known admin/, so scanners do not find it (T16).
+ADMIN_URL_PATH = env.str("ADMIN_URL_PATH", default="staff/").strip("/") + "/"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "home"
 

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
@@ -41,3 +42,101 @@ def test_deactivated_person_is_logged_out_on_the_next_request(client, staff, mak
     client.post(reverse("admin:identity_user_changelist"), {"action": "activate", "_selected_action": [person.pk]})
     person.refresh_from_db()
     assert person.is_active is True
+
+
+def test_search_by_name_and_email_finds_the_person(client, staff, make_user):
+    make_user(personal_code="50001018865", first_name="Mobile", last_name="Person", email="mobile@example.test")
+    make_user(country_code="EE", personal_code="60001019906", first_name="Mary", last_name="Other")
+    client.force_login(staff)
+    changelist = reverse("admin:identity_user_changelist")
+
+    by_name = client.get(changelist, {"q": "Person"}).content.decode()
+    by_email = client.get(changelist, {"q": "mobile@example.test"}).content.decode()
+
+    for page in (by_name, by_email):
+        assert "Mobile Person" in page
+        assert "Mary Other" not in page
+
+
+def test_a_partial_personal_code_finds_nobody(client, staff, make_user):
+    # Codes are found only exactly, through the keyed hash: no prefix search on a birth date.
+    make_user(country_code="LT", personal_code="50001018865", first_name="Mobile", last_name="Person")
+    client.force_login(staff)
+
+    page = client.get(reverse("admin:identity_user_changelist"), {"q": "LT:5000101886"}).content.decode()
+
+    assert "Mobile Person" not in page
+
+
+def test_change_form_shows_the_code_masked_and_ignores_a_posted_personal_code(client, staff, make_user):
+    person = make_user(country_code="LT", personal_code="50001018865", first_name="Mobile", last_name="Person")
+    lookup_before = person.pc_lookup
+    client.force_login(staff)
+    url = reverse("admin:identity_user_change", args=[person.pk])
+
+    page = client.get(url).content.decode()
+    assert "50001018865" not in page
+    assert person.personal_code_masked in page
+    assert 'name="personal_code' not in page
+    assert 'name="pc_lookup' not in page
+
+    response = client.post(
+        url,
+        {
+            "email": "changed@example.test",
+            "language": person.language,
+            "is_active": "on",
+            "personal_code": "39001010002",
+            "personal_code_encrypted": "forged",
+            "pc_lookup": "forged",
+            "country_code": "EE",
+            "first_name": "Forged",
+        },
+    )
+
+    assert response.status_code == 302
+    person.refresh_from_db()
+    assert person.email == "changed@example.test"  # the form itself was saved
+    assert person.personal_code == "50001018865"
+    assert person.pc_lookup == lookup_before
+    assert person.country_code == "LT"
+    assert person.first_name == "Mobile"
+
+
+def test_log_out_everywhere_ends_every_session_of_the_person(client, staff, make_user):
+    person = make_user()
+    bystander = make_user(country_code="EE", personal_code="60001019906", first_name="Mary", last_name="Other")
+    laptop, phone, other = client.__class__(), client.__class__(), client.__class__()
+    laptop.force_login(person)
+    phone.force_login(person)
+    other.force_login(bystander)
+    assert laptop.get("/dashboard/").status_code == 200
+
+    client.force_login(staff)
+    response = client.post(
+        reverse("admin:identity_user_changelist"),
+        {"action": "end_sessions", "_selected_action": [person.pk]},
+        follow=True,
+    )
+
+    assert "All sessions of 1 account(s) were ended." in response.content.decode()
+    assert laptop.get("/dashboard/").status_code == 302
+    assert phone.get("/dashboard/").status_code == 302
+    assert other.get("/dashboard/").status_code == 200
+    person.refresh_from_db()
+    assert person.is_active  # logged out, not locked out
+    entry = LogEntry.objects.get(object_id=str(person.pk))
+    assert entry.user == staff
+    assert entry.get_change_message() == "Logged out everywhere"
+
+
+def test_log_out_everywhere_on_oneself_keeps_the_current_session(client, staff):
+    elsewhere = client.__class__()
+    elsewhere.force_login(staff)
+    client.force_login(staff)
+    changelist = reverse("admin:identity_user_changelist")
+
+    client.post(changelist, {"action": "end_sessions", "_selected_action": [staff.pk]})
+
+    assert client.get(changelist).status_code == 200
+    assert elsewhere.get(changelist).status_code == 302

@@ -397,8 +397,10 @@ def test_session_is_created_for_the_portal_origin(client, identity_api):
     assert IdentitySession.objects.get().purpose == "register"
 
 
-def test_unknown_purpose_is_a_bad_request(client):
-    response = client.post("/identity/session/", {"purpose": "admin"})
+@pytest.mark.parametrize("purpose", ["root", "signer", ""])
+def test_unknown_purpose_is_a_bad_request(client, purpose):
+    # "signer" flows start on the signer's own pages, never through the login endpoints.
+    response = client.post("/identity/session/", {"purpose": purpose})
 
     assert response.status_code == 400
 

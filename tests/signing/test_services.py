@@ -8,6 +8,7 @@ import json
 import pytest
 from django.core import mail
 from django.core.files.base import ContentFile
+from django.urls import reverse
 
 from signing import services
 from signing.errors import DocumentTampered, SignerAlreadyAdded, SignerLimitReached, SigningNotAllowed
@@ -275,10 +276,10 @@ def test_admin_shows_documents_with_masked_personal_codes(client, live_signing):
     document = live_signing.document
 
     pages = [
-        f"/admin/signing/document/{document.pk}/change/",
-        f"/admin/signing/signer/{document.signers.first().pk}/change/",
-        f"/admin/signing/signing/{live_signing.pk}/change/",
-        "/admin/signing/signingevent/",
+        reverse("admin:signing_document_change", args=[document.pk]),
+        reverse("admin:signing_signer_change", args=[document.signers.first().pk]),
+        reverse("admin:signing_signing_change", args=[live_signing.pk]),
+        reverse("admin:signing_signingevent_changelist"),
     ]
     for page in pages:
         response = client.get(page)

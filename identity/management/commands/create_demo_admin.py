@@ -27,7 +27,8 @@ class Command(BaseCommand):
                 [
                     "",
                     "  Portal is starting at " + base,
-                    f"  Demo admin: {base}/admin/  username: {DEMO_USERNAME}  password: {DEMO_PASSWORD}",
+                    f"  Demo admin: {base}/{settings.ADMIN_URL_PATH}",
+                    f"  username: {DEMO_USERNAME}  password: {DEMO_PASSWORD} (or log in with a staff eID)",
                     f"  End users register with a test eID at {base}/register/ (Dokobit emulator).",
                     "",
                 ]
