@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.csp import content_security_policy
 from portal.env import BASE_DIR, env
+from portal.settings.storage import storage_settings
 
 # --- Core -------------------------------------------------------------------------------------
 DEBUG = env.bool("DEBUG", default=False)
@@ -26,6 +27,8 @@ DOKOBIT_GATEWAY_TOKEN = env.str("DOKOBIT_GATEWAY_TOKEN", default="")
 # The offline emulator is on whenever no real access token is configured.
 DOKOBIT_EMULATOR = env.bool("DOKOBIT_EMULATOR", default=not (DOKOBIT_IDENTITY_TOKEN or DOKOBIT_GATEWAY_TOKEN))
 DOKOBIT_EMULATOR_PREFIX = "dokobit-emulator"
+# Folder for the emulator's own files (Dokobit's side); empty = MEDIA_ROOT/dokobit_emulator.
+DOKOBIT_EMULATOR_ROOT = env.str("DOKOBIT_EMULATOR_ROOT", default="")
 # The emulator accepts exactly these tokens; the portal sends them when no real token is set.
 DOKOBIT_EMULATOR_IDENTITY_TOKEN = "testid_emulator"
 DOKOBIT_EMULATOR_GATEWAY_TOKEN = "testgw_emulator"
@@ -130,8 +133,22 @@ MEDIA_URL = "/media/"
 STATIC_URL = "/static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Documents and signed files: "local" (MEDIA_ROOT, one host) or "s3" (a private S3-compatible
+# bucket shared by several web and worker hosts; see portal/storage.py).
+FILE_STORAGE = env.str("FILE_STORAGE", default="local")
+# The secret key is kept here only to be masked in logs; boto3 gets it through STORAGES.
+S3_SECRET_ACCESS_KEY = env.str("S3_SECRET_ACCESS_KEY", default="")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": storage_settings(
+        backend=FILE_STORAGE,
+        bucket=env.str("S3_BUCKET", default=""),
+        endpoint_url=env.str("S3_ENDPOINT_URL", default=""),
+        region=env.str("S3_REGION", default=""),
+        access_key_id=env.str("S3_ACCESS_KEY_ID", default=""),
+        secret_access_key=S3_SECRET_ACCESS_KEY,
+        key_prefix=env.str("S3_KEY_PREFIX", default=""),
+        timeout=env.float("S3_TIMEOUT", default=10.0),
+    ),
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
