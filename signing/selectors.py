@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Func, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -86,8 +87,8 @@ def signing_get_by_postback_secret(*, signing_uuid: Any, secret: str) -> Signing
     if not secret or len(secret) > 200:
         return None
     try:
-        signing = Signing.objects.select_related("document").filter(uuid=signing_uuid).first()
-    except (ValueError, TypeError):
+        signing = Signing.objects.filter(uuid=signing_uuid).first()
+    except (ValueError, TypeError, ValidationError):
         return None
     # Hash first, then compare in constant time: the stored value is only ever the hash.
     candidate = token_hash(secret)

@@ -18,9 +18,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.signing import BadSignature, TimestampSigner
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
@@ -529,51 +530,91 @@ _POSTBACK_KEYS = ("action", "status", "file_digest", "valid_to", "signature_id")
 _SIGNER_INFO_KEYS = ("country_code", "signing_time", "signing_option", "type")
 
 
-def _postback_signer_ref(signing: Signing, value: Any) -> str:
-    """Our signer id if the postback names one of ours; otherwise a hash (old payloads used codes)."""
-    text = str(value) if value is not None else ""
-    if not text:
-        return ""
-    if signing.signers.filter(dokobit_signer_id=text).exists():
-        return text
-    return "h:" + hashlib.sha256(text.encode()).hexdigest()[:32]
+def postback_clean(*, payload: dict[str, Any], names_our_signer: bool) -> dict[str, Any]:
+    """The postback as stored: an allowlist of fields, so no personal code, certificate or token is kept.
 
-
-def postback_clean(*, signing: Signing, payload: dict[str, Any]) -> dict[str, Any]:
-    """The postback as stored: an allowlist of fields, so no personal code, certificate or token is kept."""
+    ``signer`` is kept when it is one of the signing's Dokobit signer ids, otherwise only a hash of
+    it (old payloads named signers by personal code).
+    """
     cleaned: dict[str, Any] = {key: str(payload[key])[:200] for key in _POSTBACK_KEYS if key in payload}
     if "signer" in payload:
-        cleaned["signer"] = _postback_signer_ref(signing, payload["signer"])
+        signer = _postback_signer(payload)
+        cleaned["signer"] = signer if names_our_signer or not signer else _hashed_signer(signer)
     info = payload.get("signer_info")
     if isinstance(info, dict):
         cleaned["signer_info"] = {key: str(info[key])[:100] for key in _SIGNER_INFO_KEYS if key in info}
     return cleaned
 
 
-@transaction.atomic
-def postback_record(*, signing: Signing, payload: dict) -> SigningEvent | None:
-    """Store a postback once and queue its processing; a duplicate writes nothing and returns None.
+def _postback_signer(payload: dict[str, Any]) -> str:
+    value = payload.get("signer")
+    return str(value) if value is not None else ""
 
-    The body is only a hint: processing asks Dokobit's status endpoint before changing anything.
+
+def _hashed_signer(value: str) -> str:
+    return "h:" + hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+def _postback_dedup_key(*, signing_uuid: Any, cleaned: dict[str, Any]) -> str:
+    parts = [str(signing_uuid), cleaned.get("action", ""), cleaned.get("signer", ""), cleaned.get("file_digest", "")]
+    return "postback:" + hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+# Secret check, signer check and insert in one statement, committed when it returns (autocommit).
+# Both ways of storing ``signer`` are prepared; the join says which applies. Nothing is inserted
+# for a wrong secret or an unknown signing, nor for a repeated postback (same dedup_key, also one
+# racing in another worker).
+_POSTBACK_INSERT_SQL = """
+INSERT INTO signing_signingevent (document_id, signing_id, kind, payload, dedup_key, processed, error, created_at)
+SELECT s.document_id, s.id, %s,
+    CASE WHEN r.id IS NULL THEN %s ELSE %s END,
+    CASE WHEN r.id IS NULL THEN %s ELSE %s END,
+    %s, '', %s
+FROM signing_signing s LEFT JOIN signing_signer r ON r.signing_id = s.id AND r.dokobit_signer_id = %s
+WHERE s.uuid = %s AND s.postback_secret_hash = %s
+ON CONFLICT (dedup_key) DO NOTHING
+RETURNING id
+"""
+
+
+def postback_record(*, signing_uuid: Any, secret: str, payload: dict[str, Any]) -> bool:
+    """Store a postback once and queue its processing; True when it was new.
+
+    False when nothing was stored: a repeated postback, or a wrong secret or unknown signing (the
+    caller tells these apart with :func:`signing.selectors.signing_get_by_postback_secret`). The
+    body is only a hint: processing asks Dokobit's status endpoint before changing anything.
     """
-    cleaned = postback_clean(signing=signing, payload=payload)
-    identity = "|".join(
-        [str(signing.pk), cleaned.get("action", ""), cleaned.get("signer", ""), cleaned.get("file_digest", "")]
-    )
-    event = _event(
-        signing=signing,
-        kind=SigningEvent.Kind.POSTBACK,
-        payload=cleaned,
-        dedup_key="postback:" + hashlib.sha256(identity.encode()).hexdigest(),
-        # Written unprocessed in the same INSERT: one commit per postback on the hot path.
-        processed=False,
-    )
-    if event is None:
-        return None
+    if not secret or len(secret) > 200:
+        return False
+    uuid_field = Signing._meta.get_field("uuid")
+    try:
+        signing_uuid = uuid_field.to_python(signing_uuid)
+    except ValidationError:
+        return False
+    event_field = SigningEvent._meta.get_field
+    stored = {ours: postback_clean(payload=payload, names_our_signer=ours) for ours in (False, True)}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _POSTBACK_INSERT_SQL,
+            [
+                SigningEvent.Kind.POSTBACK.value,
+                *(event_field("payload").get_db_prep_save(stored[ours], connection) for ours in (False, True)),
+                *(_postback_dedup_key(signing_uuid=signing_uuid, cleaned=stored[ours]) for ours in (False, True)),
+                False,  # processed by the task queued below
+                event_field("created_at").get_db_prep_save(timezone.now(), connection),
+                _postback_signer(payload),
+                uuid_field.get_db_prep_value(signing_uuid, connection),
+                # The stored hash is compared with the hash of the secret (never the secret itself).
+                token_hash(secret),
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return False
     from signing.tasks import signing_postback_process_task
 
-    _on_commit(signing_postback_process_task, event.pk)
-    return event
+    _on_commit(signing_postback_process_task, row[0])
+    return True
 
 
 def postback_process(*, event_id: int) -> None:

@@ -31,6 +31,20 @@ def _bad_request(reason: str) -> JsonResponse:
     return JsonResponse({"status": "error", "error": reason}, status=400)
 
 
+def _payload(body: bytes) -> tuple[Any, str | None]:
+    """The decoded body and what is wrong with it as a postback (None when it is one)."""
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None, "invalid JSON"
+    if not isinstance(payload, dict):
+        return payload, "JSON object expected"
+    action = payload.get("action")
+    if not isinstance(action, str) or not action or len(action) > _MAX_ACTION_LENGTH:
+        return payload, "action missing"
+    return payload, None
+
+
 @method_decorator([csrf_exempt, login_not_required], name="dispatch")
 class PostbackView(View):
     """``POST /postback/<signing uuid>/<secret>/``: Dokobit's signer_signed / signing_completed notices."""
@@ -38,32 +52,25 @@ class PostbackView(View):
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest, signing_uuid: Any, secret: str) -> HttpResponse:
+        payload, problem = _payload(request.body)
+        # The common case in one query: a new postback, checked against the secret and stored.
+        if problem is None and postback_record(signing_uuid=signing_uuid, secret=secret, payload=payload):
+            return JsonResponse({"status": "ok"})
         signing = signing_get_by_postback_secret(signing_uuid=signing_uuid, secret=secret)
-        try:
-            payload = json.loads(request.body)
-        except (ValueError, UnicodeDecodeError):
-            payload = None
-        if signing is None:
-            # A retired create attempt's URL: its Dokobit signing is an orphan and is deleted.
-            try:
-                if recovery.orphan_postback(signing_uuid=signing_uuid, secret=secret, payload=payload):
-                    return JsonResponse({"status": "ok"})
-            except GatewayError:
-                return JsonResponse({"status": "error", "error": "try again later"}, status=503)
-            # Wrong or unknown secret: the same 404 either way, nothing written.
-            logger.warning("postback with an unknown signing or wrong secret")
-            raise Http404
-        if payload is None:
-            return _bad_request("invalid JSON")
-        if not isinstance(payload, dict):
-            return _bad_request("JSON object expected")
-        action = payload.get("action")
-        if not isinstance(action, str) or not action or len(action) > _MAX_ACTION_LENGTH:
-            return _bad_request("action missing")
-        event = postback_record(signing=signing, payload=payload)
-        if event is None:
+        if signing is not None:
+            if problem is not None:
+                return _bad_request(problem)
             logger.info("duplicate postback for signing %s ignored", signing.pk)
-        return JsonResponse({"status": "ok"})
+            return JsonResponse({"status": "ok"})
+        # A retired create attempt's URL: its Dokobit signing is an orphan and is deleted.
+        try:
+            if recovery.orphan_postback(signing_uuid=signing_uuid, secret=secret, payload=payload):
+                return JsonResponse({"status": "ok"})
+        except GatewayError:
+            return JsonResponse({"status": "error", "error": "try again later"}, status=503)
+        # Wrong or unknown secret: the same 404 either way, nothing written.
+        logger.warning("postback with an unknown signing or wrong secret")
+        raise Http404
 
 
 postback = PostbackView.as_view()

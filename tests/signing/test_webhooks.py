@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from unittest import mock
 
 import pytest
 from django.core import mail
@@ -54,15 +55,27 @@ def writes(queries: CaptureQueriesContext) -> list[str]:
     ]
 
 
+def stored() -> tuple:
+    """What a postback can change: events, signings and signers."""
+    return (
+        tuple(SigningEvent.objects.order_by("pk").values_list("pk", "kind", "processed", "error")),
+        tuple(Signing.objects.order_by("pk").values_list("pk", "status", "needs_attention", "updated_at")),
+        tuple(Signer.objects.order_by("pk").values_list("pk", "status", "signed_at")),
+    )
+
+
 @pytest.mark.parametrize("secret", ["wrong-secret", POSTBACK_SECRET[:-1], "x" * 300])
+@pytest.mark.parametrize("body", [completed(), "not json", "{}"], ids=["postback", "not-json", "no-action"])
 def test_wrong_secret_is_404_without_writes_or_calls(
-    client, gateway, live_signing, secret, django_capture_on_commit_callbacks
+    client, gateway, live_signing, secret, body, django_capture_on_commit_callbacks
 ):
-    with CaptureQueriesContext(connection) as queries:
-        status = post(client, live_signing, completed(), secret=secret, capture=django_capture_on_commit_callbacks)
+    before = stored()
+    with mock.patch("signing.services.enqueue") as enqueue:
+        status = post(client, live_signing, body, secret=secret, capture=django_capture_on_commit_callbacks)
 
     assert status == 404
-    assert writes(queries) == []
+    assert stored() == before
+    assert not enqueue.called
     assert len(gateway.calls) == 0
     assert not SigningEvent.objects.filter(kind=SigningEvent.Kind.POSTBACK).exists()
 
@@ -233,3 +246,96 @@ def test_signature_by_someone_not_on_the_list_is_not_completion(
     assert not live_signing.signed_file
     assert mail.outbox == []
     assert not any(code in live_signing.attention_reason for code in CODES)
+
+
+def test_signer_not_on_the_signing_is_stored_only_as_a_hash_and_once(
+    client, gateway, live_signing, django_capture_on_commit_callbacks
+):
+    gateway.get(STATUS, json=load_fixture("signing_status_pending"))
+    payload = signer_signed(CODES[2])  # an old-style payload naming the signer by personal code
+
+    statuses = [post(client, live_signing, payload, capture=django_capture_on_commit_callbacks) for _ in range(3)]
+
+    assert statuses == [200, 200, 200]
+    event = SigningEvent.objects.get(kind=SigningEvent.Kind.POSTBACK)
+    assert event.payload["signer"].startswith("h:")
+    assert CODES[2] not in json.dumps(event.payload)
+    assert event.signing_id == live_signing.pk
+    assert event.document_id == live_signing.document_id
+
+
+@pytest.mark.django_db(transaction=True)
+def test_new_postback_is_committed_before_it_is_queued_and_answered(client, live_signing):
+    from django.db import connections
+
+    def committed_events() -> list[int]:
+        # A second connection sees only committed rows.
+        other = connections.create_connection("default")
+        try:
+            with other.cursor() as cursor:
+                cursor.execute("SELECT id FROM signing_signingevent WHERE kind = 'postback'")
+                return [row[0] for row in cursor.fetchall()]
+        finally:
+            other.close()
+
+    seen_when_queued = []
+    with mock.patch(
+        "signing.services.enqueue",
+        side_effect=lambda task, event_id: seen_when_queued.append((task.name, event_id, committed_events())),
+    ):
+        response = client.post(url(live_signing), data=json.dumps(completed()), content_type="application/json")
+        answered = committed_events()
+
+    event = SigningEvent.objects.get(kind=SigningEvent.Kind.POSTBACK)
+    assert response.status_code == 200
+    assert seen_when_queued == [("signing.tasks.signing_postback_process_task", event.pk, [event.pk])]
+    assert answered == [event.pk]
+    assert not event.processed
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_copies_of_postbacks_store_and_queue_each_distinct_one_once(live_signing):
+    """Several workers receiving the same postbacks at the same moment (Dokobit retries, proxies)."""
+    import threading
+
+    from django.db import connections
+    from django.test import Client
+
+    from tests.conftest import require
+
+    require(connection.vendor == "postgresql", "PostgreSQL is not configured (set DATABASE_URL=postgres://...)")
+    distinct = [signer_signed("signer1"), signer_signed("signer2"), completed(), signer_signed(CODES[2])]
+    threads_count, copies = 8, 3
+    start = threading.Barrier(threads_count)
+    statuses: list[int] = []
+    queued: list[int] = []
+    lock = threading.Lock()
+
+    def deliver(offset: int) -> None:
+        client = Client()
+        try:
+            start.wait(timeout=30)
+            for n in range(copies * len(distinct)):
+                payload = distinct[(n + offset) % len(distinct)]
+                response = client.post(url(live_signing), data=json.dumps(payload), content_type="application/json")
+                with lock:
+                    statuses.append(response.status_code)
+        finally:
+            connections.close_all()
+
+    def record(task, event_id) -> None:
+        with lock:
+            queued.append(event_id)
+
+    with mock.patch("signing.services.enqueue", side_effect=record):
+        threads = [threading.Thread(target=deliver, args=(i,)) for i in range(threads_count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+
+    events = list(SigningEvent.objects.filter(kind=SigningEvent.Kind.POSTBACK).values_list("pk", flat=True))
+    assert statuses == [200] * (threads_count * copies * len(distinct))
+    assert len(events) == len(distinct)
+    assert sorted(queued) == sorted(events)
