@@ -1,5 +1,8 @@
 """PF2: postback ingest under load, gunicorn (2 workers) on PostgreSQL, next to a bare "ok" view.
 
+Gunicorn runs with the production settings (gunicorn.conf.py: worker class and threads) for both
+views; only the worker count and the address are fixed here.
+
 Processing tasks are queued on a private Redis database that nobody consumes (purged afterwards),
 so only the ingest is measured. Afterwards every distinct postback must have exactly one event.
 """
@@ -9,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import runpy
 import secrets
 import socket
 import subprocess
@@ -18,6 +22,8 @@ import urllib.request
 
 from bench.common import REDIS_BASE, ROOT, bench_main, django_setup, migrate, private_database, run_inner
 
+GUNICORN_CONF = ROOT / "gunicorn.conf.py"
+WORKERS = 2  # fixed by the issue
 SIGNINGS = 3000
 SECONDS = 20
 CONCURRENCY = 8
@@ -79,6 +85,11 @@ def _load(port: int, requests: list[tuple[str, str]]) -> dict:
     return json.loads(out.stdout)
 
 
+def _gunicorn_config() -> dict:
+    config = runpy.run_path(str(GUNICORN_CONF))
+    return {key: config[key] for key in ("worker_class", "threads")}
+
+
 def _wait_up(port: int) -> None:
     for _ in range(200):
         try:
@@ -100,7 +111,10 @@ def inner() -> dict:
     port = _free_port()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "error", "portal.wsgi"],
+        [
+            *(sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF)),
+            *("--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}", "--log-level", "error", "portal.wsgi"),
+        ],
         env=env,
         cwd=ROOT,
     )
@@ -116,7 +130,8 @@ def inner() -> dict:
     bare.pop("answered_ok")
     events = SigningEvent.objects.filter(kind=SigningEvent.Kind.POSTBACK).count()
     return {
-        "gunicorn_workers": 2,
+        "gunicorn_workers": WORKERS,
+        "gunicorn_config": _gunicorn_config(),
         "concurrency": CONCURRENCY,
         "bare_view": bare,
         "postbacks": ingest,

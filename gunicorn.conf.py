@@ -1,0 +1,11 @@
+"""Gunicorn settings: the web process of the Procfile and the PF2 benchmark (bench/pf2_postbacks.py) use
+this file, so the benchmark measures what production runs."""
+
+import os
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Threads: while one request waits for PostgreSQL (a postback's commit) or Redis, its worker serves
+# another. Sync workers sat idle in those waits (PF2 in the README).
+worker_class = "gthread"
+threads = int(os.environ.get("WEB_THREADS", "4"))
