@@ -26,6 +26,7 @@ def logged_in_user(client) -> User | None:
 
 
 def test_known_person_logs_in_and_session_key_rotates(client, user, start_flow, identity_api, complete):
+    """T2/T4: login rotates the session key; the pre-login key is dead."""
     start_flow(client)
     key_before = client.session.session_key
     identity_api.status(TOKEN_A)
@@ -112,6 +113,7 @@ def test_gateway_down_on_start_and_on_status(client, identity_api, start_flow, c
 
 
 def test_token_from_another_browser_is_refused_without_asking_the_gateway(client, user, start_flow, identity_api):
+    """T1: another browser's token is refused and the gateway is not asked."""
     token = start_flow(client)
     other = Client()
 
@@ -127,6 +129,7 @@ def test_token_from_another_browser_is_refused_without_asking_the_gateway(client
 
 
 def test_flow_id_planted_in_another_browser_session_is_refused(client, user, start_flow, identity_api):
+    """T1: a flow id planted in another session is refused."""
     start_flow(client)
     flow_id = client.session["identity_flow"]
     other = Client()
@@ -141,6 +144,7 @@ def test_flow_id_planted_in_another_browser_session_is_refused(client, user, sta
 
 
 def test_replay_after_success_is_refused(client, user, start_flow, identity_api, complete):
+    """T2: a completed flow replayed in the same browser is refused."""
     start_flow(client)
     identity_api.status(TOKEN_A)
     assert complete().status_code == 200
@@ -154,6 +158,7 @@ def test_replay_after_success_is_refused(client, user, start_flow, identity_api,
 
 
 def test_expired_token_is_refused(client, user, start_flow, identity_api, complete, settings):
+    """T2: a flow past its TTL is refused without asking the gateway."""
     with freeze_time(timezone.now()) as frozen:
         start_flow(client)
         frozen.tick(timedelta(seconds=settings.IDENTITY_SESSION_TTL + 1))
@@ -167,6 +172,7 @@ def test_expired_token_is_refused(client, user, start_flow, identity_api, comple
 
 
 def test_swapped_token_only_the_latest_flow_works(client, user, start_flow, identity_api, complete):
+    """T3: only the newest flow of a browser can be completed."""
     start_flow(client, token=TOKEN_A)
     start_flow(client, token=TOKEN_B)
 
@@ -208,6 +214,7 @@ def test_expired_certificate_is_refused(client, user, start_flow, identity_api, 
 
 
 def test_status_about_another_session_is_refused(client, user, start_flow, identity_api, complete):
+    """T3: a status answer about another session logs nobody in."""
     start_flow(client)
     identity_api.status(TOKEN_A, session_token=TOKEN_B)
 
@@ -248,6 +255,7 @@ def test_registration_lv_code_with_dash(client, start_flow, identity_api, comple
 
 
 def test_registration_keeps_non_ascii_names(client, start_flow, identity_api, complete):
+    """T20: Dokobit's test name is kept and shown exactly."""
     register(client, start_flow, identity_api, complete, "identity_status_ok_ee_mobile")
     client.post("/register/details/", {"email": "mary@example.test", "language": "et"})
 
@@ -268,6 +276,7 @@ def test_held_registration_keeps_the_code_encrypted(client, start_flow, identity
 
 
 def test_posted_personal_code_is_ignored(client, start_flow, identity_api, complete):
+    """T5: a personal code posted with the details form is ignored."""
     register(client, start_flow, identity_api, complete, "identity_status_ok_lt_mobile")
 
     client.post(
@@ -280,6 +289,7 @@ def test_posted_personal_code_is_ignored(client, start_flow, identity_api, compl
 
 
 def test_same_digits_in_another_country_are_another_person(client, make_user, start_flow, identity_api, complete):
+    """T5: EE/X is never the LT/X account."""
     lt_user = make_user(country_code="LT", personal_code="60001019906")
     start_flow(client, purpose="login")
     identity_api.status(TOKEN_A, "identity_status_ok_ee_mobile")
@@ -340,6 +350,7 @@ def test_details_without_a_verified_eid_is_refused(client):
     ],
 )
 def test_next_is_kept_on_site(client, user, start_flow, identity_api, complete, next_url, expected):
+    """T17: next stays on this site (all hostile values: tests/security)."""
     start_flow(client, next_url=next_url)
     identity_api.status(TOKEN_A)
 

@@ -69,6 +69,7 @@ def stored() -> tuple:
 def test_wrong_secret_is_404_without_writes_or_calls(
     client, gateway, live_signing, secret, body, django_capture_on_commit_callbacks
 ):
+    """T6: a wrong secret: 404, nothing stored, no call out."""
     before = stored()
     with mock.patch("signing.services.enqueue") as enqueue:
         status = post(client, live_signing, body, secret=secret, capture=django_capture_on_commit_callbacks)
@@ -81,6 +82,7 @@ def test_wrong_secret_is_404_without_writes_or_calls(
 
 
 def test_unknown_signing_is_404(client, gateway, live_signing, django_capture_on_commit_callbacks):
+    """T6: an unknown signing: 404, no call out."""
     other = Signing(uuid="00000000-0000-0000-0000-000000000001")
     assert post(client, other, completed(), capture=django_capture_on_commit_callbacks) == 404
     assert len(gateway.calls) == 0
@@ -93,6 +95,7 @@ def test_only_post_is_allowed(client, live_signing, method):
 
 @pytest.mark.parametrize("body", ["not json", "[1, 2]", '"text"', "{}", '{"action": 5}', b"\xff\xfe"])
 def test_garbage_is_400_and_writes_nothing(client, gateway, live_signing, body, django_capture_on_commit_callbacks):
+    """T6: garbage on the right URL: 400, nothing stored."""
     with CaptureQueriesContext(connection) as queries:
         status = post(client, live_signing, body, capture=django_capture_on_commit_callbacks)
 
@@ -104,6 +107,7 @@ def test_garbage_is_400_and_writes_nothing(client, gateway, live_signing, body, 
 def test_postback_while_status_is_pending_changes_nothing(
     client, gateway, live_signing, django_capture_on_commit_callbacks
 ):
+    """T6/T7: a forged completion while Dokobit says pending changes nothing."""
     gateway.get(STATUS, json=load_fixture("signing_status_pending"))
 
     assert post(client, live_signing, completed(), capture=django_capture_on_commit_callbacks) == 200
@@ -120,6 +124,7 @@ def test_postback_while_status_is_pending_changes_nothing(
 def test_stored_postback_keeps_no_personal_code_certificate_or_token(
     client, gateway, live_signing, django_capture_on_commit_callbacks
 ):
+    """T14: the stored postback holds no code, certificate or token."""
     gateway.get(STATUS, json=load_fixture("signing_status_partially_signed"))
 
     post(client, live_signing, signer_signed("signer1"), capture=django_capture_on_commit_callbacks)
@@ -141,6 +146,7 @@ def test_stored_postback_keeps_no_personal_code_certificate_or_token(
 def test_hundred_duplicates_make_one_event_one_download_one_mail_each(
     client, gateway, live_signing, django_capture_on_commit_callbacks
 ):
+    """T8: duplicates make one event, download and mail each."""
     mock_completed(gateway)
 
     statuses = {post(client, live_signing, completed(), capture=django_capture_on_commit_callbacks) for _ in range(100)}
@@ -160,6 +166,7 @@ def test_hundred_duplicates_make_one_event_one_download_one_mail_each(
 def test_any_order_of_postbacks_ends_completed(
     client, gateway, live_signing, order, django_capture_on_commit_callbacks
 ):
+    """T8: every ordering, each postback twice, ends completed with all signed."""
     mock_completed(gateway)
 
     for name in order + order:  # and each one delivered twice
@@ -178,6 +185,7 @@ def test_any_order_of_postbacks_ends_completed(
 
 
 def test_status_moves_forward_step_by_step(client, gateway, live_signing, django_capture_on_commit_callbacks):
+    """T8: a stale status never moves a signing or signer backwards."""
     gateway.get(STATUS, json=load_fixture("signing_status_partially_signed"))
     post(client, live_signing, signer_signed("signer1"), capture=django_capture_on_commit_callbacks)
     live_signing.refresh_from_db()
@@ -204,6 +212,7 @@ def test_status_moves_forward_step_by_step(client, gateway, live_signing, django
 def test_download_from_a_foreign_host_is_refused(
     client, gateway, live_signing, file_url, django_capture_on_commit_callbacks
 ):
+    """T7: evil file URLs from the status: no request, needs attention."""
     gateway.get(STATUS, json=status_payload("signing_status_completed", file=file_url))
 
     assert post(client, live_signing, completed(), capture=django_capture_on_commit_callbacks) == 200
@@ -218,6 +227,7 @@ def test_download_from_a_foreign_host_is_refused(
 
 @pytest.mark.usefixtures("celery_retries_inline")
 def test_digest_mismatch_is_refused(client, gateway, live_signing, django_capture_on_commit_callbacks):
+    """T7: a signed file with the wrong digest is not kept."""
     gateway.get(STATUS, json=status_payload("signing_status_completed", file_digest="0" * 64))
     gateway.get(SIGNED_URL, body=SIGNED_PDF, content_type="application/pdf")
 
@@ -234,6 +244,7 @@ def test_digest_mismatch_is_refused(client, gateway, live_signing, django_captur
 def test_signature_by_someone_not_on_the_list_is_not_completion(
     client, gateway, live_signing, django_capture_on_commit_callbacks
 ):
+    """T21: a signature by someone not invited is flagged, not completion."""
     payload = status_payload("signing_status_completed")
     payload["signers"]["intruder"] = {"status": "signed", "signing_time": "2025-03-01 10:07:00"}
     gateway.get(STATUS, json=payload)
