@@ -9,3 +9,5 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # another. Sync workers sat idle in those waits (PF2 in the README).
 worker_class = "gthread"
 threads = int(os.environ.get("WEB_THREADS", "4"))
+# Access and error lines as JSON, with URL secrets (signer links, postback URLs), tokens and personal codes masked.
+logger_class = "portal.gunicorn_logging.RedactingJsonLogger"

@@ -14,7 +14,14 @@ _HEX_TOKEN = re.compile(r"\b[0-9a-fA-F]{32,}\b")
 # Personal codes: LT/EE 11 digits, LV DDMMYY-NNNNN, FI DDMMYY[+-A]NNNC, and other 6-13 digit runs.
 _LV_CODE = re.compile(r"\b\d{6}-\d{5}\b")
 _FI_CODE = re.compile(r"\b\d{6}[-+A-Ya-y]\d{3}[0-9A-Ya-y]\b")
-_DIGIT_RUN = re.compile(r"(?<![\d.:])\d{6,13}(?![\d.:])")
+# Any other 6-13 digit run, wherever it stands ("LT:39912319999", "code 39912319999."); UUIDs are
+# matched first and kept, so a digit run inside one is not mistaken for a code.
+_DIGIT_RUN = re.compile(
+    r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b|(?<!\d)\d{6,13}(?!\d)"
+)
+# The portal's own URLs that carry a secret in their path: signer links, Dokobit's postback URL and the
+# time-limited fetch URL. Access logs and "Not Found: <path>" lines would otherwise print them.
+_URL_SECRET = re.compile(r"(/(?:sign|fetch)/|/postback/[0-9a-fA-F-]{36}/)[^/\s?#\"']+")
 
 
 # Settings whose values are secrets with no recognisable shape (an S3 secret key is 40 base64 characters).
@@ -35,10 +42,11 @@ def redact(text: str) -> str:
     for secret in _configured_secrets():
         text = text.replace(secret, "[secret]")
     text = _ACCESS_TOKEN.sub(r"\1[redacted]", text)
+    text = _URL_SECRET.sub(r"\1[secret]", text)
     text = _HEX_TOKEN.sub("[token]", text)
     text = _LV_CODE.sub("[code]", text)
     text = _FI_CODE.sub("[code]", text)
-    return _DIGIT_RUN.sub("[code]", text)
+    return _DIGIT_RUN.sub(lambda m: m[0] if "-" in m[0] else "[code]", text)
 
 
 class RedactingFilter(logging.Filter):

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from portal.logging import JsonFormatter, RedactingFilter
+from portal.logging import JsonFormatter, RedactingFilter, redact
 
 ROOT = Path(__file__).resolve().parent.parent
 CANARY_CODE = "49912319998"
@@ -54,3 +54,29 @@ def test_production_settings_log_json_through_the_redacting_filter():
     assert [entry["logger"] for entry in lines] == ["django.request", "some.library"]
     assert CANARY_CODE not in result.stderr
     assert CANARY_TOKEN not in result.stderr
+
+
+def test_codes_are_masked_wherever_they_stand_and_uuids_are_kept():
+    """T14: a code after a country prefix or at the end of a sentence is masked; UUIDs stay readable."""
+    signing_uuid = "da637e60-2c9f-4de1-bb58-49c5b1234567"
+    cases = {
+        f"LT:{CANARY_CODE}": "LT:[code]",
+        f"signer {CANARY_CODE}.": "signer [code].",
+        f"EE-{CANARY_CODE},": "EE-[code],",
+        f"signing {signing_uuid} done": f"signing {signing_uuid} done",
+        "127.0.0.1:5432 at 2026-11-23 18:10:03,036": "127.0.0.1:5432 at 2026-11-23 18:10:03,036",
+    }
+    assert {text: redact(text) for text in cases} == cases
+
+
+def test_secrets_in_portal_urls_are_masked():
+    """T9: signer links, postback URLs and fetch URLs are logged without their secret part."""
+    signing_uuid = "da637e60-2c9f-4de1-bb58-49c5b1234567"
+    line = (
+        f'"GET /sign/Zq3-secret_link/identity/start/ HTTP/1.1" "POST /postback/{signing_uuid}/pb-Secret_1/ HTTP/1.1" '
+        '"GET /fetch/MTIz:1vX:sig/ HTTP/1.1"'
+    )
+    assert redact(line) == (
+        f'"GET /sign/[secret]/identity/start/ HTTP/1.1" "POST /postback/{signing_uuid}/[secret]/ HTTP/1.1" '
+        '"GET /fetch/[secret]/ HTTP/1.1"'
+    )
