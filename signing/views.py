@@ -536,6 +536,9 @@ def signer_identity_complete(request: HttpRequest, token: str) -> JsonResponse:
         pk=result.identity_session_id, reference=str(signer.uuid), purpose=IdentitySession.Purpose.SIGNER
     ).exists()
     matched = started_here and signer_verify_identity(signer=signer, eid_result=result)
+    if not matched:
+        # Audit trail for staff: someone holding this link proved to be another person (T3/T21).
+        logger.warning("eID on the link of signer %s proved someone other than the invited person", signer.pk)
     _remember(request, signer, matched=matched)
     # Same answer either way: the landing page then shows the document or the neutral page.
     return JsonResponse({"status": "ok", "redirect": reverse("signing:signer-landing", kwargs={"token": token})})

@@ -8,6 +8,7 @@ import logging
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client
+from django.urls import reverse
 
 from identity.models import IdentitySession, User
 from tests.identity.conftest import TOKEN_A
@@ -93,3 +94,21 @@ def test_t4_a_planted_session_cookie_is_worthless_after_login(user, start_flow, 
     # The attacker, still holding the planted id, is not logged in as the victim.
     assert logged_in(attacker) is None
     assert attacker.get("/dashboard/").status_code == 302
+
+
+def test_t3_another_person_proving_themselves_on_a_signer_link_is_refused_and_recorded(
+    client, live_signing, identity_api, caplog
+):
+    signer = live_signing.signers.order_by("position").first()  # invited: LT 39912319999
+    identity_api.create(TOKEN_A)
+    assert client.post(reverse("signing:signer-identity-start", kwargs={"token": signer.link_token})).status_code == 200
+    identity_api.status(TOKEN_A, "identity_status_ok_ee_mobile")
+
+    response = client.post(reverse("signing:signer-identity-complete", kwargs={"token": signer.link_token}))
+
+    assert response.status_code == 200  # the same answer as for the invited person (T11)
+    landing = client.get(reverse("signing:signer-landing", kwargs={"token": signer.link_token}))
+    assert landing.status_code == 403
+    assert f"eID on the link of signer {signer.pk} proved someone other than the invited person" in caplog.text
+    assert "60001019906" not in caplog.text
+    assert "39912319999" not in caplog.text
