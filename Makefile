@@ -46,7 +46,7 @@ test-services: $(VENV)/.dev ## Tests against PostgreSQL and Redis (DATABASE_URL,
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/pytest -m services $(PYTEST_ARGS)
 
 worker: $(VENV)/.runtime ## A Celery worker (needs CELERY_BROKER_URL)
-	$(BIN)/celery -A portal worker -l info
+	$(BIN)/celery -A portal worker
 
 migrate: $(VENV)/.runtime ## Apply migrations
 	$(PY) manage.py migrate
