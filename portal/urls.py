@@ -1,9 +1,15 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from identity import views as identity_views
 from portal import views
+
+# Staff see the portal's name, not Django's, on every admin page and in the browser tab.
+admin.site.site_header = _("Portal administration")
+admin.site.site_title = _("Portal administration")
+admin.site.index_title = _("Documents, signings and accounts")
 
 urlpatterns = [
     path("", views.home, name="home"),

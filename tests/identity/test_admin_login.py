@@ -230,3 +230,9 @@ def test_wrong_password_is_refused_on_the_admin_login(client, django_user_model)
     assert response.status_code == 200
     assert logged_in_user(client) is None
     assert "Please enter the correct username and password" in response.content.decode()
+
+
+def test_admin_pages_carry_the_portals_name(client):
+    page = client.get(reverse("admin-login")).content.decode()
+    assert "Portal administration" in page
+    assert "Django administration" not in page
