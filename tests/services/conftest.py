@@ -41,6 +41,18 @@ def database_url_for_subprocess() -> str:
     return f"postgres://{auth}{s.get('HOST') or '127.0.0.1'}:{s.get('PORT') or 5432}/{s['NAME']}"
 
 
+def stop_process(process: subprocess.Popen | None) -> None:
+    """Stop a child process the test started: SIGTERM, then SIGKILL if it is still running after 20 s."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
 @pytest.fixture
 def celery_worker_process(postgres, redis_url, transactional_db, tmp_path):
     """A real `celery worker` subprocess on Redis and the test PostgreSQL database."""
@@ -79,11 +91,7 @@ def celery_worker_process(postgres, redis_url, transactional_db, tmp_path):
     try:
         yield {"queue": queue, "broker": redis_url, "process": process, "log": tmp_path / "worker.log"}
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
         log.close()
 
 
@@ -200,13 +208,7 @@ class Worker:
         return killed
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process)
         self.process = None
         if self._log is not None:
             self._log.close()

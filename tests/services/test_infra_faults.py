@@ -21,7 +21,7 @@ from dokobit_emulator.models.gateway import GatewayFile, GatewaySigning
 from signing.models import Signing, SigningEvent
 from tests.conftest import require
 from tests.invariants import assert_invariants, invitations_in, outbox_messages
-from tests.services.conftest import sign_all_at_emulator, signing_of, wait_for
+from tests.services.conftest import sign_all_at_emulator, signing_of, stop_process, wait_for
 
 pytestmark = pytest.mark.services
 
@@ -96,14 +96,8 @@ class PrivateRedis:
             return False
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-            self.process = None
+        stop_process(self.process)
+        self.process = None
 
 
 @pytest.fixture

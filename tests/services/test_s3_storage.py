@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from signing.models import Document, Signing
 from tests.conftest import require
-from tests.services.conftest import blank_pdf, sign_all_at_emulator, signing_of, wait_for
+from tests.services.conftest import blank_pdf, sign_all_at_emulator, signing_of, stop_process, wait_for
 from tests.signing.test_forms import formset_data, signer_row
 
 pytestmark = pytest.mark.services
@@ -72,13 +72,7 @@ class MotoServer:
                 time.sleep(0.2)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process)
         self.process = None
 
     def client(self):
