@@ -84,3 +84,10 @@ def make_user(db):
 @pytest.fixture
 def user(make_user):
     return make_user()
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    """The test client logged in as the ``owner`` fixture of the test's own folder or module."""
+    client.force_login(owner)
+    return client

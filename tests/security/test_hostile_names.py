@@ -16,14 +16,13 @@ from email.header import decode_header, make_header
 
 import pytest
 from django.core import mail
-from django.core.files.base import ContentFile
 from django.test import Client
 
 from dokobit_emulator import identity_people
 from identity.models import User
 from signing.models import Signing
-from signing.services import SignerData, document_create
-from tests.services.conftest import blank_pdf, point_at_live_server, wait_for
+from tests.services.conftest import point_at_live_server, wait_for
+from tests.signing.conftest import upload_document
 
 HOSTILE_NAME = "EVIL\r\nBcc: victim@evil.example"
 HOSTILE_SURNAME = "<script>alert(1)</script>O'NEIL"
@@ -54,25 +53,14 @@ def register_with_emulator(client: Client, identity: str) -> None:
 
 
 def send_a_document(owner: User) -> Signing:
-    signer = SignerData(
-        first_name="Sam",
-        last_name="Signer",
-        country_code="LT",
-        personal_code="39912319999",
-        email="sam@example.test",
-        signing_purpose="signature",
-        language="en",
-    )
-    document = document_create(
-        owner=owner, uploaded_file=ContentFile(blank_pdf(), name="x.pdf"), title="Lease", signers=[signer]
-    )
-    signing = document.signings.get()
+    signing = upload_document(owner, title="Lease").signings.get()
     assert wait_for(lambda: Signing.objects.get(pk=signing.pk).status == Signing.Status.PENDING, timeout=30)
     return signing
 
 
-def invitation() -> email.message.EmailMessage:
-    messages = [m for m in mail.outbox if m.to == ["sam@example.test"]]
+def invitation(signing: Signing) -> email.message.EmailMessage:
+    """The one invitation the signing's signer was sent, parsed as a mail client reads it."""
+    messages = [m for m in mail.outbox if m.to == [signing.document.signers.get().email]]
     assert len(messages) == 1
     return email.message_from_bytes(messages[0].message().as_bytes(), policy=email.policy.default)
 
@@ -99,8 +87,7 @@ def test_crlf_and_html_in_an_eid_name_are_escaped_and_break_no_header(emulated, 
         assert "<script>alert(1)</script>" not in page, path
         assert "&lt;script&gt;" in page, path
 
-    send_a_document(user)
-    message = invitation()
+    message = invitation(send_a_document(user))
     assert message["Bcc"] is None
     assert "victim@evil.example" not in message["To"]
     assert "\n" not in subject(message)
@@ -122,8 +109,7 @@ def test_the_dokobit_test_name_renders_exactly(emulated, mailoutbox):
     for path in ("/dashboard/", "/profile/"):
         assert name in client.get(path).content.decode(), path
 
-    send_a_document(user)
-    message = invitation()
+    message = invitation(send_a_document(user))
     assert subject(message) == f"{name} asks you to sign “Lease”"
     assert f"{name} asks you to sign the document “Lease”" in message.get_body(("plain",)).get_content()
     assert name in message.get_body(("html",)).get_content()

@@ -25,7 +25,9 @@ from django.utils import timezone
 from signing.models import Document, Signing
 from tests.conftest import require
 from tests.services.conftest import blank_pdf, sign_all_at_emulator, signing_of, stop_process, wait_for
-from tests.signing.test_forms import formset_data, signer_row
+from tests.signing.conftest import upload_document
+from tests.signing.test_forms import signer_row
+from tests.signing.test_views import upload_post
 
 pytestmark = pytest.mark.services
 
@@ -180,35 +182,14 @@ def owner(make_user):
     return make_user(country_code="EE", personal_code="39912319999", first_name="Olivia", last_name="Owner")
 
 
-@pytest.fixture
-def owner_client(client, owner):
-    client.force_login(owner)
-    return client
-
-
 def upload(client, *, pdf: bytes | None, name: str = "my lease.pdf", rows=None):
-    data = formset_data(*(rows or [signer_row(0)]))
-    data["title"] = "Lease"
-    if pdf is not None:
-        data["document"] = ContentFile(pdf, name=name)
-    return client.post(reverse("signing:document-new"), data)
+    file = None if pdf is None else ContentFile(pdf, name=name)
+    return client.post(reverse("signing:document-new"), upload_post(file=file, rows=rows))
 
 
 def make_document(owner, *, title: str = "Lease agreement") -> Document:
-    from signing.services import SignerData, document_create
-
-    signer = SignerData(
-        first_name="Mobile",
-        last_name="Tester",
-        country_code="LT",
-        personal_code="50001018865",
-        email="signer@example.test",
-        signing_purpose="signature",
-        language="en",
-    )
-    return document_create(
-        owner=owner, uploaded_file=ContentFile(blank_pdf(), name="x.pdf"), title=title, signers=[signer]
-    )
+    """Uploaded (queued, not yet at Dokobit), its file in whatever storage the test set."""
+    return upload_document(owner, title=title, pdf=blank_pdf())
 
 
 # --- the upload page ----------------------------------------------------------------------------

@@ -63,19 +63,37 @@ def signer_data():
     return make
 
 
+def upload_document(owner, *, signers=None, title: str = "Lease contract", pdf: bytes | None = None):
+    """A document as the upload page stores it (its send queued on commit); by default one LT signer."""
+    from signing.services import SignerData, document_create
+    from tests.signing.test_forms import LT_CODE, pdf_bytes
+
+    if signers is None:
+        signers = [
+            SignerData(
+                first_name="Mobile",
+                last_name="Tester",
+                country_code="LT",
+                personal_code=LT_CODE,
+                email="signer@example.test",
+                signing_purpose="acknowledgement",
+                language="en",
+            )
+        ]
+    content = ContentFile(pdf_bytes() if pdf is None else pdf, name="lease.pdf")
+    return document_create(owner=owner, uploaded_file=content, title=title, signers=signers)
+
+
 @pytest.fixture
 def make_document(owner, signer_data, django_capture_on_commit_callbacks):
     """document_create with ``count`` signers (ids renamed signer1..n for readable fixtures)."""
     from signing.models import Signer
-    from signing.services import document_create
 
     def make(count: int = 2, signers=None, title: str = "Lease agreement"):
         signers = signers if signers is not None else [signer_data(i) for i in range(count)]
         # The send task is not run here: each test drives it itself.
         with django_capture_on_commit_callbacks(execute=False):
-            document = document_create(
-                owner=owner, uploaded_file=ContentFile(PDF, name="x.pdf"), title=title, signers=signers
-            )
+            document = upload_document(owner, signers=signers, title=title, pdf=PDF)
         for position, signer in enumerate(document.signers.order_by("position")):
             Signer.objects.filter(pk=signer.pk).update(dokobit_signer_id=f"signer{position + 1}")
         return document

@@ -14,9 +14,9 @@ from django.urls import URLPattern, get_resolver, reverse
 from django.utils import timezone
 
 from signing.models import Document, Signer, Signing, SigningEvent
-from signing.services import SignerData, document_create
 from signing.views import VERIFIED_SESSION_KEY
 from tests.conftest import load_fixture
+from tests.signing.conftest import upload_document
 from tests.signing.test_forms import EE_CODE, LT_CODE, formset_data, pdf_bytes, pdf_upload, signer_row
 
 pytestmark = pytest.mark.django_db
@@ -30,27 +30,9 @@ def owner(make_user):
     return make_user(country_code="EE", personal_code="39912319999", first_name="Olivia", last_name="Owner")
 
 
-@pytest.fixture
-def owner_client(client, owner):
-    client.force_login(owner)
-    return client
-
-
 def make_document(owner, *, signers=None, title="Lease contract", status=Signing.Status.PENDING) -> Document:
-    signers = signers or [
-        SignerData(
-            first_name="Mobile",
-            last_name="Tester",
-            country_code="LT",
-            personal_code=LT_CODE,
-            email="signer@example.test",
-            signing_purpose="acknowledgement",
-            language="en",
-        )
-    ]
-    document = document_create(
-        owner=owner, uploaded_file=ContentFile(pdf_bytes(), name="lease.pdf"), title=title, signers=signers
-    )
+    """An uploaded document whose signing Dokobit has (``status``), with signer tokens."""
+    document = upload_document(owner, signers=signers, title=title)
     signing = document.signings.get()
     signing.status = status
     signing.dokobit_token = f"sig{uuid_lib.uuid4().hex}"
