@@ -16,14 +16,11 @@ from urllib.parse import urlsplit
 import pytest
 import responses
 from django.core import mail
-from django.core.files.base import ContentFile
 from django.urls import reverse
 
 from signing.models import Signer, Signing, SigningEvent
-from signing.selectors import token_hash
-from signing.services import SignerData, document_create
 from tests.conftest import load_fixture
-from tests.signing.conftest import GW, PDF, SIGNED_PDF, SIGNED_SHA256, SIGNED_URL, status_payload
+from tests.signing.conftest import GW, SIGNED_PDF, SIGNED_SHA256, SIGNED_URL, pending_at_dokobit, status_payload
 
 pytestmark = pytest.mark.services
 
@@ -34,39 +31,14 @@ STATUS = f"{GW}/api/signing/signing-token-1/status.json"
 
 
 @pytest.fixture
-def pending_signing(postgres, transactional_db, make_user, monkeypatch):
+def pending_signing(postgres, transactional_db, make_document, monkeypatch):
     """A signing Dokobit already has (pending), two signers invited, a known postback secret."""
-    owner = make_user(first_name="Owner", last_name="Person", language="en")
-    people = [
-        SignerData(
-            first_name=f"Signer{i}",
-            last_name="Testnumber",
-            country_code="LT",
-            personal_code=code,
-            email=f"signer{i}@example.test",
-            signing_purpose="signature",
-            language="en",
-        )
-        for i, code in enumerate(["39912319999", "49912319998"])
-    ]
     with monkeypatch.context() as patch:
-        # Not sent: this test starts where Dokobit already has the signing.
+        # Not sent: this test starts where Dokobit already has the signing (and the database
+        # commits at once here, so the send would otherwise run).
         patch.setattr("signing.services._on_commit", lambda *args, **kwargs: None)
-        document = document_create(owner=owner, uploaded_file=ContentFile(PDF, name="x.pdf"), title="T", signers=people)
-    signing = document.signings.get()
-    Signing.objects.filter(pk=signing.pk).update(
-        status=Signing.Status.PENDING,
-        dokobit_token="signing-token-1",
-        dokobit_file_token="file-token-1",
-        postback_secret_hash=token_hash(SECRET),
-    )
-    for position, signer in enumerate(document.signers.order_by("position")):
-        signer.dokobit_signer_id = f"signer{position + 1}"
-        signer.set_dokobit_token(f"signer-token-{position + 1}")
-        signer.invited_at = signer.created_at
-        signer.invitation_count = 1
-        signer.save()
-    return Signing.objects.get(pk=signing.pk)
+        document = make_document(2, title="T")
+    return pending_at_dokobit(document, secret=SECRET)
 
 
 def test_thousand_concurrent_replays_make_one_event_one_download_one_mail_each(

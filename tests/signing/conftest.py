@@ -101,19 +101,17 @@ def make_document(owner, signer_data, django_capture_on_commit_callbacks):
     return make
 
 
-@pytest.fixture
-def live_signing(make_document):
-    """A document whose signing Dokobit already has (status pending), with a known postback secret."""
+def pending_at_dokobit(document, *, secret: str = POSTBACK_SECRET):
+    """The document's signing as Dokobit already has it: pending, signers invited, ``secret`` for postbacks."""
     from signing.models import Signer, Signing
     from signing.selectors import token_hash
 
-    document = make_document(2)
     signing = document.signings.get()
     Signing.objects.filter(pk=signing.pk).update(
         status=Signing.Status.PENDING,
         dokobit_token="signing-token-1",
         dokobit_file_token="file-token-1",
-        postback_secret_hash=token_hash(POSTBACK_SECRET),
+        postback_secret_hash=token_hash(secret),
     )
     for signer in document.signers.all():
         signer.set_dokobit_token(f"signer-token-{signer.dokobit_signer_id}")
@@ -121,6 +119,12 @@ def live_signing(make_document):
     Signer.objects.filter(document=document).update(invited_at="2025-03-01T09:00:00Z", invitation_count=1)
     signing.refresh_from_db()
     return signing
+
+
+@pytest.fixture
+def live_signing(make_document):
+    """A document whose signing Dokobit already has (status pending), with a known postback secret."""
+    return pending_at_dokobit(make_document(2))
 
 
 def status_payload(name: str, **changes) -> dict:
