@@ -15,16 +15,15 @@ import re
 import pytest
 import redis
 import requests
-from django.apps import apps
 from django.core import mail
 from django.core.files.base import ContentFile
-from django.db import models
 
 from dokobit_emulator import faults
 from signing.models import Signing
 from signing.services import SignerData, document_create
 from tests.invariants import invitations_in, outbox_messages
 from tests.services.conftest import blank_pdf, sign_all_at_emulator, signing_of, wait_for
+from tests.signing.test_canaries import plain_columns
 
 pytestmark = pytest.mark.services
 
@@ -32,14 +31,6 @@ CODES = ["39912319999", "49912319998"]
 GATEWAY_TOKEN = "testgw_canary_5d2e8b1f9c4a7e3b"
 IDENTITY_TOKEN = "testid_canary_8a4c1e7d2b9f6a3c"
 CANARIES = [*CODES, GATEWAY_TOKEN, IDENTITY_TOKEN]
-# Columns that hold a code or a token only in the forms we accept: keyed hash or encrypted.
-PROTECTED = {
-    "pc_lookup",
-    "personal_code_encrypted",
-    "dokobit_token_encrypted",
-    "link_token_encrypted",
-    "result_encrypted",
-}
 UNREDACTED_ACCESS_TOKEN = re.compile(r"access_token=(?!\[redacted\])[^&\s'\"]+")
 
 
@@ -84,22 +75,6 @@ def redis_dump(url: str) -> str:
         lines.append(_text(key))
         lines.extend(_decoded(_text(value)) for value in values)
     return "\n".join(lines)
-
-
-def plain_columns() -> str:
-    """Every text value of the portal's tables (the emulator's tables are Dokobit's, not ours)."""
-    values = []
-    for model in apps.get_models():
-        if model._meta.app_label == "dokobit_emulator":
-            continue
-        fields = [
-            f.name
-            for f in model._meta.concrete_fields
-            if isinstance(f, models.CharField | models.TextField | models.JSONField) and f.name not in PROTECTED
-        ]
-        for row in model.objects.values_list(*fields) if fields else []:
-            values.extend(str(value) for value in row if value)
-    return "\n".join(values)
 
 
 @pytest.fixture

@@ -31,9 +31,12 @@ PROTECTED = {
 }
 
 
-def plain_text_values() -> list[str]:
+def plain_columns() -> str:
+    """Every text value of the portal's tables (the emulator's tables are Dokobit's, not ours)."""
     values = []
     for model in apps.get_models():
+        if model._meta.app_label == "dokobit_emulator":
+            continue
         fields = [
             f.name
             for f in model._meta.concrete_fields
@@ -41,7 +44,7 @@ def plain_text_values() -> list[str]:
         ]
         for row in model.objects.values_list(*fields) if fields else []:
             values.extend(str(value) for value in row if value)
-    return values
+    return "\n".join(values)
 
 
 def test_canaries_stay_out_of_logs_mail_task_arguments_and_plain_columns(
@@ -94,7 +97,7 @@ def test_canaries_stay_out_of_logs_mail_task_arguments_and_plain_columns(
         "logs": caplog.text,
         "mail": "\n".join(f"{m.subject}\n{m.body}\n{m.alternatives}" for m in mail.outbox),
         "task arguments": "\n".join(published),
-        "database": "\n".join(plain_text_values()),
+        "database": plain_columns(),
     }
     assert mail.outbox, "no e-mail was sent"
     for canary in (*CODES, CANARY_TOKEN):
