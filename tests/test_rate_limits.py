@@ -1,16 +1,10 @@
 """Rate limits (T19): floods of identity sessions, signer-link guesses and uploads get 429, and
 the gateway is not called for the refused ones."""
 
-import json
-import secrets
-
 import pytest
-import responses
 from django.urls import reverse
 
-from tests.conftest import load_fixture
-
-IDENTITY = "https://id-sandbox.dokobit.com"
+from tests.identity.conftest import answer_every_create
 
 
 @pytest.mark.django_db
@@ -18,12 +12,7 @@ def test_identity_session_flood_is_refused_before_reaching_dokobit(client, gatew
     """T11/T19: identity sessions beyond the limit get 429, Dokobit is not called."""
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "identity-session": 5}
 
-    def create(request):
-        token = secrets.token_hex(32)
-        body = {**load_fixture("identity_create_session"), "session_token": token, "url": f"{IDENTITY}/auth/{token}"}
-        return 200, {}, json.dumps(body)
-
-    gateway.add_callback(responses.POST, f"{IDENTITY}/api/authentication/create", callback=create)
+    answer_every_create(gateway)
     statuses = [client.post(reverse("identity:session_create"), {"purpose": "login"}).status_code for _ in range(50)]
     assert statuses[:5] == [200] * 5
     assert set(statuses[5:]) == {429}

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import re
+import secrets
+from collections.abc import Callable
+
 import pytest
+import responses
 from responses import matchers
 
 from tests.conftest import load_fixture
@@ -15,6 +21,27 @@ TOKEN_B = "b2" * 32
 
 def status_url(token: str) -> str:
     return f"{IDENTITY_BASE}/api/authentication/{token}/status"
+
+
+def answer_every_create(gateway) -> None:
+    """Every session create, however many, gets a fresh session token (for floods and repeated flows)."""
+
+    def create(request):
+        token = secrets.token_hex(32)
+        body = {**load_fixture("identity_create_session"), "session_token": token}
+        return 200, {}, json.dumps({**body, "url": f"{IDENTITY_BASE}/auth/{token}"})
+
+    gateway.add_callback(responses.POST, f"{IDENTITY_BASE}/api/authentication/create", callback=create)
+
+
+def answer_every_status(gateway, fixture: Callable[[], str]) -> None:
+    """Every status call answers the payload named by ``fixture()`` at that moment, for the asked token."""
+
+    def status(request):
+        token = request.url.split("/api/authentication/")[1].split("/")[0]
+        return 200, {}, json.dumps({**load_fixture(fixture()), "session_token": token})
+
+    gateway.add_callback(responses.GET, re.compile(rf"{IDENTITY_BASE}/api/authentication/\w+/status"), callback=status)
 
 
 class IdentityApi:

@@ -3,33 +3,22 @@ inviting 500 signers."""
 
 from __future__ import annotations
 
-import json
-import secrets
-
 import pytest
-import responses
 from django.urls import reverse
 
 from signing.models import Document
-from tests.conftest import load_fixture
+from tests.identity.conftest import answer_every_create
 from tests.signing.test_forms import pdf_upload, signer_row
 from tests.signing.test_views import upload_post
 
 pytestmark = pytest.mark.django_db
-
-IDENTITY = "https://id-sandbox.dokobit.com"
 
 
 def test_thousand_login_starts_from_one_address_reach_dokobit_at_most_the_limit(client, gateway, settings):
     limit = settings.RATE_LIMITS["identity-session"]
     assert 0 < limit < 100
 
-    def create(request):
-        token = secrets.token_hex(32)
-        body = {**load_fixture("identity_create_session"), "session_token": token, "url": f"{IDENTITY}/auth/{token}"}
-        return 200, {}, json.dumps(body)
-
-    gateway.add_callback(responses.POST, f"{IDENTITY}/api/authentication/create", callback=create)
+    answer_every_create(gateway)
     statuses = [client.post(reverse("identity:session_create"), {"purpose": "login"}).status_code for _ in range(1000)]
 
     assert statuses.count(200) == limit

@@ -18,20 +18,18 @@ import uuid as uuid_lib
 from collections.abc import Callable
 
 import pytest
-import responses
 from django.test import Client
 from django.urls import reverse
 
 from signing.models import Signer, Signing
 from signing.selectors import token_hash
-from tests.conftest import load_fixture
+from tests.identity.conftest import answer_every_create, answer_every_status
 from tests.signing.test_views import make_document
 
 pytestmark = pytest.mark.django_db
 
 REQUESTS = 200
 MAX_MEDIAN_GAP = 0.020
-IDENTITY = "https://id-sandbox.dokobit.com"
 _CSRF = re.compile(r'(name="csrfmiddlewaretoken" value="|"csrf": ")[^"]+"')
 
 
@@ -142,18 +140,8 @@ def test_signer_eid_answer_is_the_same_for_the_invited_a_registered_and_an_unreg
     make_user(country_code="LV", personal_code="030303-10012", first_name="OK", last_name="TESTNUMBER")
     signer = make_document(owner).signers.get()  # invited: LT 50001018865
     person = {"fixture": ""}
-
-    def create(request):
-        token = secrets.token_hex(32)
-        body = {**load_fixture("identity_create_session"), "session_token": token, "url": f"{IDENTITY}/auth/{token}"}
-        return 200, {}, json.dumps(body)
-
-    def status(request):
-        token = request.url.split("/api/authentication/")[1].split("/")[0]
-        return 200, {}, json.dumps({**load_fixture(person["fixture"]), "session_token": token})
-
-    gateway.add_callback(responses.POST, f"{IDENTITY}/api/authentication/create", callback=create)
-    gateway.add_callback(responses.GET, re.compile(rf"{IDENTITY}/api/authentication/\w+/status"), callback=status)
+    answer_every_create(gateway)
+    answer_every_status(gateway, lambda: person["fixture"])
     start = reverse("signing:signer-identity-start", kwargs={"token": signer.link_token})
     complete = reverse("signing:signer-identity-complete", kwargs={"token": signer.link_token})
 

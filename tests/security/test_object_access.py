@@ -10,13 +10,11 @@ emulator contract tests cover.
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 from dataclasses import dataclass
 
 import pytest
-import responses
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
@@ -25,12 +23,11 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from identity.models import IdentitySession
 from signing.models import Document, Signer, SigningEvent
 from signing.views import REFUSED_SESSION_KEY, VERIFIED_SESSION_KEY
-from tests.conftest import load_fixture
+from tests.identity.conftest import answer_every_create, answer_every_status
 from tests.signing.test_views import make_document
 
 pytestmark = pytest.mark.django_db
 
-IDENTITY = "https://id-sandbox.dokobit.com"
 EXCLUDED_NAMESPACES = {"dokobit_emulator"}
 MISSING_UUID = "00000000-0000-4000-8000-000000000000"
 
@@ -220,18 +217,8 @@ def assert_nothing_of_a(world, body: str, where: str) -> None:
 @pytest.fixture
 def identity_create(gateway):
     """A fresh Identity Gateway session for whoever holds a link and asks to prove who they are."""
-
-    def create(request):
-        token = secrets.token_hex(32)
-        body = {**load_fixture("identity_create_session"), "session_token": token, "url": f"{IDENTITY}/auth/{token}"}
-        return 200, {}, json.dumps(body)
-
-    def status(request):
-        token = request.url.split("/api/authentication/")[1].split("/")[0]
-        return 200, {}, json.dumps({**load_fixture("identity_status_ok_lv"), "session_token": token})
-
-    gateway.add_callback(responses.POST, f"{IDENTITY}/api/authentication/create", callback=create)
-    gateway.add_callback(responses.GET, re.compile(rf"{IDENTITY}/api/authentication/\w+/status"), callback=status)
+    answer_every_create(gateway)
+    answer_every_status(gateway, lambda: "identity_status_ok_lv")
     return gateway
 
 
