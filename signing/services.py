@@ -647,7 +647,7 @@ def _postback_insert_many(rows: Sequence[tuple]) -> list[PostbackRecorded | None
 
 
 # Concurrent postbacks in one process share a statement and a commit (see signing.postback_batch).
-_postback_group = postback_batch.GroupCommit(_postback_insert_many)
+_postback_group = postback_batch.GroupCommit(_postback_insert_many, gather=0.002)
 
 
 def _postbacks_publish(event_ids: list[int]) -> None:

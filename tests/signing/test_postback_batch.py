@@ -114,6 +114,19 @@ def test_a_failed_write_fails_every_item_of_its_batch_and_no_other():
     assert group.submit(7) == 7  # the next batch is written again
 
 
+def test_a_leader_waits_to_gather_only_after_requests_arrived_together():
+    group = HeldGroup(lambda items: items, behind=2)
+    group._gather = 0.002
+    with mock.patch("signing.postback_batch.time.sleep") as sleep:
+        assert run_threads(3, group.submit, first_holds=group.holding) == [0, 1, 2]
+        assert group.batches == [1, 2]
+        assert sleep.call_args_list == []  # the batch before each of these had one item
+        assert group.submit(9) == 9  # after a batch of two: gathers once, for the bounded moment
+        assert [group.submit(i) for i in (10, 11)] == [10, 11]  # one at a time again: no waiting
+
+    assert sleep.call_args_list == [mock.call(0.002)]
+
+
 def _outcome(group: GroupCommit, item: int):
     try:
         return group.submit(item)
