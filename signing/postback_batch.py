@@ -96,14 +96,14 @@ class GroupCommit:
             self._last_batch = len(batch)
         failure: BaseException | None = None
         try:
-            results = self._write([w.item for w in batch])
+            written = list(zip(batch, self._write([w.item for w in batch]), strict=True))
         # Anything, even a worker's time-out (SystemExit): the followers must wake and fail, never hang.
         except BaseException as err:  # noqa: BLE001 - every request of the batch fails, none is answered as stored
             failure = err
             for w in batch:
                 w.error = err
         else:
-            for w, result in zip(batch, results, strict=True):
+            for w, result in written:
                 w.result = result
         with self._lock:
             for w in batch:
