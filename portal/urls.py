@@ -16,8 +16,10 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("", include("identity.urls")),
+    # signing first: its postback URL takes the most traffic, and resolving it tried every
+    # identity pattern on the way (PF2 in the README). The two apps share no paths.
     path("", include("signing.urls")),
+    path("", include("identity.urls")),
     # The admin's login page with the eID button; the rest of the admin is Django's own.
     path(f"{settings.ADMIN_URL_PATH}login/", identity_views.admin_login, name="admin-login"),
     path(settings.ADMIN_URL_PATH, admin.site.urls),

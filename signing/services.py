@@ -12,7 +12,7 @@ import logging
 import secrets
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -30,6 +30,7 @@ from django.utils.translation import gettext
 from identity.personal_codes import personal_code_lookup
 from portal.crypto import encrypt_text
 from portal.http import GatewayError, GatewayNotFound, GatewayUnavailable
+from signing import postback_batch
 from signing.client import DocumentsClient, DownloadRefused, SignerSpec, SigningStatus
 from signing.errors import (
     DocumentTampered,
@@ -569,52 +570,147 @@ INSERT INTO signing_signingevent (document_id, signing_id, kind, payload, dedup_
 SELECT s.document_id, s.id, %s,
     CASE WHEN r.id IS NULL THEN %s ELSE %s END,
     CASE WHEN r.id IS NULL THEN %s ELSE %s END,
-    %s, '', %s
+    false, '', %s
 FROM signing_signing s LEFT JOIN signing_signer r ON r.signing_id = s.id AND r.dokobit_signer_id = %s
 WHERE s.uuid = %s AND s.postback_secret_hash = %s
 ON CONFLICT (dedup_key) DO NOTHING
-RETURNING id
+RETURNING id, signing_id
 """
 
+# The same for many postbacks at once (PostgreSQL): one statement and one commit for a batch.
+# ``matched`` holds the postbacks whose secret is right; the final SELECT tells each of them its
+# signing and the id of the row stored under its dedup_key by this statement (NULL when it
+# already existed), so a repeat needs no second query.
+# Two postbacks of one batch with the same dedup_key insert one row (ON CONFLICT DO NOTHING
+# also skips a conflict with a row inserted by the same statement); the first in order keeps it.
+_POSTBACK_INSERT_MANY_SQL = """
+WITH input (n, payload_plain, payload_ours, key_plain, key_ours, created_at, signer, uuid, secret_hash) AS (
+    VALUES {rows}
+), matched AS (
+    SELECT i.n, s.document_id, s.id AS signing_id, i.created_at,
+        CASE WHEN r.id IS NULL THEN i.payload_plain ELSE i.payload_ours END AS payload,
+        CASE WHEN r.id IS NULL THEN i.key_plain ELSE i.key_ours END AS dedup_key
+    FROM input i
+    JOIN signing_signing s ON s.uuid = i.uuid AND s.postback_secret_hash = i.secret_hash
+    LEFT JOIN signing_signer r ON r.signing_id = s.id AND r.dokobit_signer_id = i.signer
+), inserted AS (
+    INSERT INTO signing_signingevent (document_id, signing_id, kind, payload, dedup_key, processed, error, created_at)
+    SELECT document_id, signing_id, %s, payload, dedup_key, false, '', created_at FROM matched ORDER BY n
+    ON CONFLICT (dedup_key) DO NOTHING
+    RETURNING id, dedup_key
+)
+SELECT m.n, m.signing_id, i.id FROM matched m LEFT JOIN inserted i ON i.dedup_key = m.dedup_key ORDER BY m.n
+"""
+_POSTBACK_ROW_SQL = "(%s::int, %s::jsonb, %s::jsonb, %s, %s, %s::timestamptz, %s, %s::uuid, %s)"
 
-def postback_record(*, signing_uuid: Any, secret: str, payload: dict[str, Any]) -> bool:
-    """Store a postback once and queue its processing; True when it was new.
 
-    False when nothing was stored: a repeated postback, or a wrong secret or unknown signing (the
-    caller tells these apart with :func:`signing.selectors.signing_get_by_postback_secret`). The
-    body is only a hint: processing asks Dokobit's status endpoint before changing anything.
+@dataclass(frozen=True)
+class PostbackRecorded:
+    """A postback with its signing's secret: the id of the event stored for it, None for a repeat."""
+
+    signing_id: int
+    event_id: int | None
+
+
+def _postback_insert_one(row: tuple) -> PostbackRecorded | None:
+    with connection.cursor() as cursor:
+        # The row without its place in a batch: payloads, keys, created_at, signer, uuid, secret hash.
+        cursor.execute(_POSTBACK_INSERT_SQL, [SigningEvent.Kind.POSTBACK.value, *row[1:]])
+        found = cursor.fetchone()
+    if found:
+        return PostbackRecorded(signing_id=found[1], event_id=found[0])
+    signing_id = Signing.objects.filter(uuid=row[-2], postback_secret_hash=row[-1]).values_list("pk", flat=True).first()
+    return None if signing_id is None else PostbackRecorded(signing_id=signing_id, event_id=None)
+
+
+def _postback_insert_many(rows: Sequence[tuple]) -> list[PostbackRecorded | None]:
+    """Store a batch of postbacks in one statement; for each, what was stored, None for a wrong secret.
+
+    ``event_id`` is None for a postback stored before, or by an earlier row of the same batch.
+    """
+    if connection.vendor != "postgresql":
+        return [_postback_insert_one(row) for row in rows]
+    numbered = [(n, *row[1:]) for n, row in enumerate(rows)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _POSTBACK_INSERT_MANY_SQL.format(rows=", ".join([_POSTBACK_ROW_SQL] * len(rows))),
+            [value for row in numbered for value in row] + [SigningEvent.Kind.POSTBACK.value],
+        )
+        found = cursor.fetchall()
+    recorded: list[PostbackRecorded | None] = [None] * len(rows)
+    taken: set[int] = set()
+    for n, signing_id, event_id in found:
+        new = event_id is not None and event_id not in taken
+        recorded[n] = PostbackRecorded(signing_id=signing_id, event_id=event_id if new else None)
+        taken.add(event_id)
+    return recorded
+
+
+# Concurrent postbacks in one process share a statement and a commit (see signing.postback_batch).
+_postback_group = postback_batch.GroupCommit(_postback_insert_many, gather=0.002)
+
+
+def _postbacks_publish(event_ids: list[int]) -> None:
+    from signing.tasks import signing_postbacks_process_task
+
+    signing_postbacks_process_task.delay(event_ids)
+
+
+_postback_publisher = postback_batch.Publisher(_postbacks_publish)
+
+
+def _postback_queue_processing(event_id: int) -> None:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        # Tasks run inline (tests, a broker-less `make run`): process it now, as before batching.
+        from signing.tasks import signing_postback_process_task
+
+        enqueue(signing_postback_process_task, event_id)
+    else:
+        # A Celery publish per postback cost more than the rest of the request: the publisher
+        # thread sends one task per batch. A batch lost with the process is found by the sweep.
+        _postback_publisher.put(event_id)
+
+
+def postback_record(*, signing_uuid: Any, secret: str, payload: dict[str, Any]) -> PostbackRecorded | None:
+    """Store a postback once and queue its processing.
+
+    None for a wrong secret or an unknown signing (nothing written); a repeated postback is
+    recorded with ``event_id`` None. The body is only a hint: processing asks Dokobit's status
+    endpoint before changing anything.
+    Raises :class:`signing.postback_batch.BatchNotStored` when the statement of its batch failed.
     """
     if not secret or len(secret) > 200:
-        return False
+        return None
     uuid_field = Signing._meta.get_field("uuid")
     try:
         signing_uuid = uuid_field.to_python(signing_uuid)
     except ValidationError:
-        return False
+        return None
     event_field = SigningEvent._meta.get_field
     stored = {ours: postback_clean(payload=payload, names_our_signer=ours) for ours in (False, True)}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _POSTBACK_INSERT_SQL,
-            [
-                SigningEvent.Kind.POSTBACK.value,
-                *(event_field("payload").get_db_prep_save(stored[ours], connection) for ours in (False, True)),
-                *(_postback_dedup_key(signing_uuid=signing_uuid, cleaned=stored[ours]) for ours in (False, True)),
-                False,  # processed by the task queued below
-                event_field("created_at").get_db_prep_save(timezone.now(), connection),
-                _postback_signer(payload),
-                uuid_field.get_db_prep_value(signing_uuid, connection),
-                # The stored hash is compared with the hash of the secret (never the secret itself).
-                token_hash(secret),
-            ],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    from signing.tasks import signing_postback_process_task
-
-    _on_commit(signing_postback_process_task, row[0])
-    return True
+    row = (
+        0,  # its place in a batch, numbered there
+        *(event_field("payload").get_db_prep_save(stored[ours], connection) for ours in (False, True)),
+        *(_postback_dedup_key(signing_uuid=signing_uuid, cleaned=stored[ours]) for ours in (False, True)),
+        event_field("created_at").get_db_prep_save(timezone.now(), connection),
+        _postback_signer(payload),
+        uuid_field.get_db_prep_value(signing_uuid, connection),
+        # The stored hash is compared with the hash of the secret (never the secret itself).
+        token_hash(secret),
+    )
+    if connection.in_atomic_block or connection.vendor != "postgresql":
+        # Inside a transaction the row is committed with it, not by a batch: written alone.
+        recorded = _postback_insert_many([row])[0]
+    else:
+        try:
+            recorded = _postback_group.submit(row)
+        except postback_batch.BatchNotStored:
+            logger.exception("a batch of postbacks could not be stored")
+            raise
+    if recorded is not None and recorded.event_id is not None:
+        event_id = recorded.event_id
+        transaction.on_commit(lambda: _postback_queue_processing(event_id))
+    return recorded
 
 
 def postback_process(*, event_id: int) -> None:

@@ -116,6 +116,15 @@ def signing_postback_process_task(event_id: int) -> None:
     recovery.task_done(signing_id=signing_id)
 
 
+# The web processes publish new postbacks in batches (signing.postback_batch); each event is then
+# its own task, so a failure or a retry concerns one postback, never its batch.
+@shared_task(**{**_RETRY, "autoretry_for": recovery.RETRYABLE})
+def signing_postbacks_process_task(event_ids: list[int]) -> None:
+    """Queue the processing of each postback of a batch (publishing one twice is harmless)."""
+    for event_id in event_ids:
+        signing_postback_process_task.delay(event_id)
+
+
 @shared_task(**{**_EMAIL_RETRY, "autoretry_for": (*_EMAIL_RETRY["autoretry_for"], *recovery.RETRYABLE)})
 def signer_invite_email_task(signer_id: int, resend: bool = False, actor_id: int | None = None) -> None:
     """E-mail a signer their portal link (once, unless ``resend``)."""

@@ -5,6 +5,9 @@ from signing.webhooks import DocumentFetchView, PostbackView
 
 app_name = "signing"
 urlpatterns = [
+    # Dokobit's postbacks; the per-signing secret is part of the URL. First: the busiest URL under
+    # load, and each pattern tried before it costs (PF2 in the README).
+    path("postback/<uuid:signing_uuid>/<str:secret>/", PostbackView.as_view(), name="postback"),
     # The owner's documents.
     path("documents/", views.document_list, name="document-list"),
     path("documents/new/", views.document_new, name="document-new"),
@@ -27,7 +30,5 @@ urlpatterns = [
     path("sign/<str:token>/sign/", views.signer_sign, name="signer-sign"),
     path("sign/<str:token>/status/", views.signer_status, name="signer-status"),
     path("sign/<str:token>/done/", views.signer_done, name="signer-done"),
-    # Dokobit's postbacks; the per-signing secret is part of the URL.
-    path("postback/<uuid:signing_uuid>/<str:secret>/", PostbackView.as_view(), name="postback"),
     path("fetch/<str:fetch_token>/", DocumentFetchView.as_view(), name="document-fetch"),
 ]

@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from portal.http import GatewayError
 from signing import recovery
 from signing.errors import DocumentTampered
+from signing.postback_batch import BatchNotStored
 from signing.selectors import signing_get_by_postback_secret
 from signing.services import document_file_verified, document_get_by_fetch_token, postback_record
 
@@ -29,6 +30,10 @@ _MAX_ACTION_LENGTH = 64
 
 def _bad_request(reason: str) -> JsonResponse:
     return JsonResponse({"status": "error", "error": reason}, status=400)
+
+
+def _try_again_later() -> JsonResponse:
+    return JsonResponse({"status": "error", "error": "try again later"}, status=503)
 
 
 def _payload(body: bytes) -> tuple[Any, str | None]:
@@ -53,21 +58,25 @@ class PostbackView(View):
 
     def post(self, request: HttpRequest, signing_uuid: Any, secret: str) -> HttpResponse:
         payload, problem = _payload(request.body)
-        # The common case in one query: a new postback, checked against the secret and stored.
-        if problem is None and postback_record(signing_uuid=signing_uuid, secret=secret, payload=payload):
-            return JsonResponse({"status": "ok"})
-        signing = signing_get_by_postback_secret(signing_uuid=signing_uuid, secret=secret)
-        if signing is not None:
-            if problem is not None:
-                return _bad_request(problem)
-            logger.info("duplicate postback for signing %s ignored", signing.pk)
-            return JsonResponse({"status": "ok"})
+        if problem is None:
+            # The common case in one query: checked against the secret and stored once.
+            try:
+                recorded = postback_record(signing_uuid=signing_uuid, secret=secret, payload=payload)
+            except BatchNotStored:
+                # Not stored (the batch it was written in failed): Dokobit retries on an error status.
+                return _try_again_later()
+            if recorded is not None:
+                if recorded.event_id is None:
+                    logger.info("duplicate postback for signing %s ignored", recorded.signing_id)
+                return JsonResponse({"status": "ok"})
+        elif signing_get_by_postback_secret(signing_uuid=signing_uuid, secret=secret) is not None:
+            return _bad_request(problem)
         # A retired create attempt's URL: its Dokobit signing is an orphan and is deleted.
         try:
             if recovery.orphan_postback(signing_uuid=signing_uuid, secret=secret, payload=payload):
                 return JsonResponse({"status": "ok"})
         except GatewayError:
-            return JsonResponse({"status": "error", "error": "try again later"}, status=503)
+            return _try_again_later()
         # Wrong or unknown secret: the same 404 either way, nothing written.
         logger.warning("postback with an unknown signing or wrong secret")
         raise Http404

@@ -1,0 +1,316 @@
+"""Postbacks written in batches (group commit) and queued in batches (publisher thread): PF2's paths.
+
+A batch is formed deterministically here: the first request's write waits until the other
+requests are queued behind it, so the next write holds all of them.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.db import DatabaseError, connection, connections
+from django.test import Client
+from django.utils import timezone
+
+from signing import recovery, services
+from signing.models import SigningEvent
+from signing.postback_batch import BatchNotStored, GroupCommit, Publisher
+from tests.conftest import require
+from tests.signing.conftest import CODES, POSTBACK_SECRET
+from tests.signing.test_webhooks import completed, signer_signed, url
+
+pytestmark = pytest.mark.django_db
+
+WAIT = 30  # seconds a test thread may wait for another before the test fails
+
+
+def wait_for(condition, what: str) -> None:
+    """Wait until ``condition()`` holds (another thread's progress); fail with ``what`` if it never does."""
+    done = threading.Event()
+    for _ in range(WAIT * 100):
+        if condition():
+            return
+        done.wait(0.01)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def run_threads(count: int, target, *, first_holds: threading.Event | None = None) -> list:
+    """Run ``target(i)`` in ``count`` threads; their results in order; a thread's error fails the test.
+
+    With ``first_holds``, thread 0 starts alone and the others once it has set that event.
+    """
+    results: list = [None] * count
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            results[i] = target(i)
+        except BaseException as err:  # noqa: BLE001 - reported to the test below
+            errors.append(err)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for i, thread in enumerate(threads):
+        thread.start()
+        if i == 0 and first_holds is not None:
+            assert first_holds.wait(WAIT), "the first thread did not start writing"
+    for thread in threads:
+        thread.join(timeout=WAIT)
+    assert not [t for t in threads if t.is_alive()], "a thread did not finish"
+    if errors:
+        raise errors[0]
+    return results
+
+
+class HeldGroup(GroupCommit):
+    """A GroupCommit whose first write waits until ``behind`` more items are queued: the next batch.
+
+    Run with ``run_threads(..., first_holds=group.holding)`` so that the first write holds one item.
+    """
+
+    def __init__(self, write, *, behind: int) -> None:
+        self.batches: list[int] = []
+        self.holding = threading.Event()
+        self._behind = behind
+
+        def held_write(items):
+            if not self.batches:
+                self.holding.set()
+                wait_for(lambda: len(self._queued) == self._behind, f"{self._behind} queued requests")
+            self.batches.append(len(items))
+            return write(items)
+
+        super().__init__(held_write)
+
+
+# --- GroupCommit and Publisher on their own --------------------------------------------------------
+
+
+def test_concurrent_items_share_one_write_and_each_gets_its_own_result():
+    group = HeldGroup(lambda items: [item * 10 for item in items], behind=4)
+
+    assert run_threads(5, group.submit, first_holds=group.holding) == [0, 10, 20, 30, 40]
+    assert group.batches == [1, 4]
+
+
+def test_a_failed_write_fails_every_item_of_its_batch_and_no_other():
+    def write(items):
+        if len(items) > 1:
+            raise DatabaseError("connection lost")
+        return items
+
+    group = HeldGroup(write, behind=3)
+    outcomes = run_threads(4, lambda i: _outcome(group, i), first_holds=group.holding)
+
+    assert group.batches == [1, 3]
+    assert outcomes[0] == 0
+    assert [type(o) for o in outcomes[1:]] == [BatchNotStored] * 3
+    assert all(isinstance(o.__cause__, DatabaseError) for o in outcomes[1:])
+    assert group.submit(7) == 7  # the next batch is written again
+
+
+def test_a_leader_waits_to_gather_only_after_requests_arrived_together():
+    group = HeldGroup(lambda items: items, behind=2)
+    group._gather = 0.002
+    with mock.patch("signing.postback_batch.time.sleep") as sleep:
+        assert run_threads(3, group.submit, first_holds=group.holding) == [0, 1, 2]
+        assert group.batches == [1, 2]
+        assert sleep.call_args_list == []  # the batch before each of these had one item
+        assert group.submit(9) == 9  # after a batch of two: gathers once, for the bounded moment
+        assert [group.submit(i) for i in (10, 11)] == [10, 11]  # one at a time again: no waiting
+
+    assert sleep.call_args_list == [mock.call(0.002)]
+
+
+def _outcome(group: GroupCommit, item: int):
+    try:
+        return group.submit(item)
+    except BatchNotStored as err:
+        return err
+
+
+def test_publisher_sends_every_id_once_in_batches():
+    sent: list[list[int]] = []
+    all_sent = threading.Event()
+
+    def publish(ids: list[int]) -> None:
+        sent.append(ids)
+        if sum(len(batch) for batch in sent) == 50:
+            all_sent.set()
+
+    publisher = Publisher(publish, interval=0.01)
+    for event_id in range(50):
+        publisher.put(event_id)
+
+    assert all_sent.wait(WAIT)
+    assert sorted(i for batch in sent for i in batch) == list(range(50))
+    assert len(sent) < 50  # batched, not one publish per id
+
+
+def test_a_failed_publish_is_logged_and_the_thread_goes_on(caplog):
+    sent: list[list[int]] = []
+    second = threading.Event()
+
+    def publish(ids: list[int]) -> None:
+        if not sent:
+            sent.append(ids)
+            raise ConnectionError("broker down")
+        sent.append(ids)
+        second.set()
+
+    publisher = Publisher(publish, interval=0)
+    publisher.put(1)
+    wait_for(lambda: sent, "the first publish")
+    publisher.put(2)
+
+    assert second.wait(WAIT)
+    assert sent == [[1], [2]]
+    assert "could not queue 1 postback(s)" in caplog.text
+
+
+# --- the postback view on PostgreSQL ------------------------------------------------------------------
+
+
+def post(body, secret: str = POSTBACK_SECRET, *, signing) -> int:
+    response = Client().post(url(signing, secret), data=json.dumps(body), content_type="application/json")
+    return response.status_code
+
+
+@pytest.fixture
+def held_group(monkeypatch):
+    """Replace the process's group commit by one that forms a batch of ``behind`` requests."""
+    require(connection.vendor == "postgresql", "PostgreSQL is not configured (set DATABASE_URL=postgres://...)")
+
+    def install(behind: int) -> HeldGroup:
+        group = HeldGroup(services._postback_insert_many, behind=behind)
+        monkeypatch.setattr(services, "_postback_group", group)
+        return group
+
+    return install
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_one_batch_with_copies_and_a_wrong_secret_stores_each_distinct_postback_once(live_signing, held_group):
+    group = held_group(behind=5)
+    first = signer_signed("signer1")
+    bodies = [
+        (completed(), POSTBACK_SECRET),  # the held leader, a batch of its own
+        (first, POSTBACK_SECRET),
+        (first, POSTBACK_SECRET),  # a copy in the same batch
+        (first, "wrong-secret"),  # same dedup key, wrong secret: 404 and not the stored one
+        (signer_signed(CODES[2]), POSTBACK_SECRET),  # not our signer: stored as a hash
+        (completed(), POSTBACK_SECRET),  # a repeat of the first batch's postback
+    ]
+    queued: list[int] = []
+    with mock.patch("signing.services.enqueue", side_effect=lambda task, event_id: queued.append(event_id)):
+        statuses = run_threads(
+            len(bodies), lambda i: post(bodies[i][0], bodies[i][1], signing=live_signing), first_holds=group.holding
+        )
+
+    events = SigningEvent.objects.filter(kind=SigningEvent.Kind.POSTBACK)
+    assert group.batches == [1, 5]
+    assert statuses == [200, 200, 200, 404, 200, 200]
+    assert sorted(events.values_list("payload__action", flat=True)) == [
+        "signer_signed",
+        "signer_signed",
+        "signing_completed",
+    ]
+    assert sorted(queued) == sorted(events.values_list("pk", flat=True))
+    assert set(events.values_list("signing_id", flat=True)) == {live_signing.pk}
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_batch_answers_503_stores_nothing_and_the_retry_stores_each_once(live_signing, held_group):
+    group = held_group(behind=3)
+    bodies = [completed(), signer_signed("signer1"), signer_signed("signer2"), signer_signed("signer1")]
+    # The second batch's statement fails inside PostgreSQL (after its INSERT ran): all of it is rolled back.
+    failing = services._POSTBACK_INSERT_MANY_SQL.replace("ORDER BY m.n", "ORDER BY m.n / 0")
+    real_write = group._write
+
+    def write(items):
+        if len(items) > 1:
+            with mock.patch.object(services, "_POSTBACK_INSERT_MANY_SQL", failing):
+                return real_write(items)
+        return real_write(items)
+
+    group._write = write
+    with mock.patch("signing.services.enqueue"):
+        statuses = run_threads(len(bodies), lambda i: post(bodies[i], signing=live_signing), first_holds=group.holding)
+        stored_after_failure = list(
+            SigningEvent.objects.filter(kind=SigningEvent.Kind.POSTBACK).values_list("payload__action", flat=True)
+        )
+        # Dokobit retries what was not answered with 2xx.
+        retried = [post(bodies[i], signing=live_signing) for i in (1, 2, 3)]
+
+    assert group.batches[:2] == [1, 3]
+    assert statuses == [200, 503, 503, 503]
+    assert stored_after_failure == ["signing_completed"]
+    assert retried == [200, 200, 200]
+    assert SigningEvent.objects.filter(kind=SigningEvent.Kind.POSTBACK).count() == 3
+
+
+# --- queued in batches (a broker, not eager tasks) ------------------------------------------------
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_with_a_broker_new_postbacks_are_published_as_one_batch_task(live_signing, settings, monkeypatch):
+    require(connection.vendor == "postgresql", "PostgreSQL is not configured (set DATABASE_URL=postgres://...)")
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    published: list[list[int]] = []
+    all_published = threading.Event()
+
+    def publish(ids):
+        published.append(ids)
+        if sum(len(batch) for batch in published) == 3:
+            all_published.set()
+
+    monkeypatch.setattr(services, "_postback_publisher", Publisher(publish, interval=0.01))
+    with mock.patch("signing.services.enqueue") as enqueue:
+        statuses = [
+            post(body, signing=live_signing)
+            for body in (completed(), signer_signed("signer1"), completed(), signer_signed("signer2"))
+        ]
+
+    assert statuses == [200, 200, 200, 200]
+    assert all_published.wait(WAIT)
+    events = SigningEvent.objects.filter(kind=SigningEvent.Kind.POSTBACK)
+    assert sorted(i for batch in published for i in batch) == sorted(events.values_list("pk", flat=True))
+    enqueue.assert_not_called()  # nothing published per postback
+
+
+def test_batch_task_queues_each_postback_on_its_own(live_signing):
+    from signing.tasks import signing_postbacks_process_task
+
+    with mock.patch("signing.tasks.signing_postback_process_task.delay") as delay:
+        signing_postbacks_process_task.apply(args=([11, 12, 13],)).get()
+
+    assert [call.args for call in delay.call_args_list] == [(11,), (12,), (13,)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_postbacks_whose_batch_was_lost_with_the_process_are_requeued_by_the_sweep(live_signing, settings, monkeypatch):
+    """The web process died before its publisher sent the batch: the events wait, the sweep sends them."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    lost: list[int] = []
+    monkeypatch.setattr(services._postback_publisher, "put", lost.append)  # accepted, never published
+
+    statuses = [post(body, signing=live_signing) for body in (completed(), signer_signed("signer1"))]
+    events = sorted(SigningEvent.objects.filter(kind=SigningEvent.Kind.POSTBACK).values_list("pk", flat=True))
+    assert statuses == [200, 200]
+    assert sorted(lost) == events
+
+    requeued: list[tuple[str, int]] = []
+    with mock.patch("signing.services.enqueue", side_effect=lambda task, pk: requeued.append((task.name, pk))):
+        assert recovery.sweep()["postbacks"] == 0  # not stalled yet
+        later = timezone.now() + timedelta(minutes=settings.SIGNING_SWEEP_STALLED_AFTER_MINUTES + 1)
+        assert recovery.sweep(now=later)["postbacks"] == 2
+
+    assert sorted(requeued) == [("signing.tasks.signing_postback_process_task", pk) for pk in events]
