@@ -89,6 +89,26 @@ def holding_clear(*, request: HttpRequest) -> None:
             default_storage.delete(path)
 
 
+def holding_purge_stale(*, now: datetime.datetime | None = None) -> int:
+    """Delete kept uploads older than SIGNING_UPLOAD_HOLDING_HOURS; returns how many.
+
+    A kept upload belongs to a form someone did not finish: nothing else ever deletes it, and it is
+    a person's document. A session that still points at a purged one simply asks for the file again.
+    """
+    cutoff = (now or timezone.now()) - datetime.timedelta(hours=settings.SIGNING_UPLOAD_HOLDING_HOURS)
+    try:
+        _, names = default_storage.listdir(_HOLDING_DIR)
+    except FileNotFoundError:
+        return 0  # nothing was ever kept
+    purged = 0
+    for name in names:
+        path = f"{_HOLDING_DIR}/{name}"
+        if default_storage.get_modified_time(path) < cutoff:
+            default_storage.delete(path)
+            purged += 1
+    return purged
+
+
 # --- Forms -------------------------------------------------------------------------------------
 
 

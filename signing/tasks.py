@@ -230,3 +230,11 @@ def finished_documents_purge_task() -> int:
     from signing.privacy import finished_documents_purge
 
     return finished_documents_purge()
+
+
+@shared_task(ignore_result=True)
+def upload_holding_purge_task() -> int:
+    """Delete kept uploads of forms nobody finished (older than SIGNING_UPLOAD_HOLDING_HOURS)."""
+    from signing.forms import holding_purge_stale
+
+    return holding_purge_stale()

@@ -320,3 +320,6 @@ CELERY_BEAT_SCHEDULE["documents-retention-purge"] = {
     "task": "signing.tasks.finished_documents_purge_task",
     "schedule": 24 * 3600.0,
 }
+# Hours an upload is kept for a form with a mistake in another field; then it is deleted.
+SIGNING_UPLOAD_HOLDING_HOURS = env.int("SIGNING_UPLOAD_HOLDING_HOURS", default=24)
+CELERY_BEAT_SCHEDULE["upload-holding-purge"] = {"task": "signing.tasks.upload_holding_purge_task", "schedule": 3600.0}

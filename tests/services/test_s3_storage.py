@@ -257,6 +257,20 @@ def test_a_kept_upload_waits_in_the_bucket_and_is_used_from_there(bucket, owner_
     assert bucket.get(key(f"documents/{document.uuid}.pdf")) == pdf
 
 
+@pytest.mark.django_db
+def test_a_kept_upload_of_an_abandoned_form_is_deleted_from_the_bucket(bucket, owner_client, settings):
+    from signing.forms import holding_purge_stale
+
+    upload(owner_client, pdf=blank_pdf(), rows=[signer_row(0, email="not-an-address")])
+    [held] = bucket.object_keys()
+    later = timezone.now() + timedelta(hours=settings.SIGNING_UPLOAD_HOLDING_HOURS)
+
+    assert holding_purge_stale(now=later - timedelta(hours=1)) == 0
+    assert bucket.object_keys() == {held}
+    assert holding_purge_stale(now=later + timedelta(hours=1)) == 1
+    assert bucket.object_keys() == set()
+
+
 # --- a second host: the worker reads what the web host wrote ------------------------------------
 
 

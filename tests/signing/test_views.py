@@ -10,9 +10,11 @@ import uuid as uuid_lib
 import pytest
 import responses
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.urls import URLPattern, get_resolver, reverse
 from django.utils import timezone
 
+from signing.forms import holding_purge_stale
 from signing.models import Document, Signer, Signing, SigningEvent
 from signing.views import VERIFIED_SESSION_KEY
 from tests.conftest import load_fixture
@@ -150,6 +152,25 @@ def test_file_is_kept_when_another_field_is_wrong(owner_client, owner):
     document = Document.objects.get(owner=owner)
     assert document.sha256 == hashlib.sha256(pdf_bytes()).hexdigest()
     assert "is kept" not in owner_client.get(url).content.decode()
+
+
+def test_a_kept_upload_of_an_abandoned_form_is_deleted_after_the_holding_time(owner_client, settings):
+    url = reverse("signing:document-new")
+    owner_client.post(url, upload_post(file=pdf_upload("my lease.pdf"), rows=[signer_row(0, email="nope")]))
+    _, kept = default_storage.listdir("upload-holding")
+    assert len(kept) == 1
+    hours = settings.SIGNING_UPLOAD_HOLDING_HOURS
+
+    # Within the holding time it stays, and the form still offers it.
+    assert holding_purge_stale(now=timezone.now() + datetime.timedelta(hours=hours - 1)) == 0
+    assert "is kept" in owner_client.get(url).content.decode()
+
+    # The person never came back: the file is deleted, and the form simply asks for it again.
+    assert holding_purge_stale(now=timezone.now() + datetime.timedelta(hours=hours + 1)) == 1
+    assert default_storage.listdir("upload-holding") == ([], [])
+    page = owner_client.get(url)
+    assert page.status_code == 200
+    assert "is kept" not in page.content.decode()
 
 
 # --- Owner pages ------------------------------------------------------------------------------
