@@ -78,11 +78,7 @@ def signer_reminder_send(*, signer_id: int, now: datetime | None = None) -> bool
     """
     now = now or timezone.now()
     with transaction.atomic():
-        signer = (
-            Signer.objects.select_for_update(of=("self",))
-            .select_related("document__owner", "signing")
-            .get(pk=signer_id)
-        )
+        signer = services.signer_locked(signer_id=signer_id)
         signing = signer.signing
         if (
             signer.status != Signer.Status.PENDING

@@ -492,6 +492,11 @@ def _flag(signing: Signing, reason: str, *, dedup_key: str, error: str = "") -> 
 # --- invitations ------------------------------------------------------------------------------
 
 
+def signer_locked(*, signer_id: int) -> Signer:
+    """The signer under a row lock (inside a transaction), with what its e-mails need: one sender at a time."""
+    return Signer.objects.select_for_update(of=("self",)).select_related("document__owner", "signing").get(pk=signer_id)
+
+
 def signer_invite_send(*, signer_id: int, resend: bool = False, actor_id: int | None = None) -> bool:
     """E-mail a signer their portal link; returns whether a message went out.
 
@@ -501,11 +506,7 @@ def signer_invite_send(*, signer_id: int, resend: bool = False, actor_id: int | 
     from signing.emails import signer_invitation_message
 
     with transaction.atomic():
-        signer = (
-            Signer.objects.select_for_update(of=("self",))
-            .select_related("document__owner", "signing")
-            .get(pk=signer_id)
-        )
+        signer = signer_locked(signer_id=signer_id)
         signing = signer.signing
         if signer.status != Signer.Status.PENDING or signing is None or signing.status not in _LIVE_STATUSES:
             return False
