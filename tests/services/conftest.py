@@ -53,6 +53,14 @@ def stop_process(process: subprocess.Popen | None) -> None:
         process.wait(timeout=10)
 
 
+def worker_argv(queue: str, *, pool: str = "solo") -> list[str]:
+    """A quiet single-process `celery worker` consuming only ``queue`` (private to one test)."""
+    return [
+        *(sys.executable, "-m", "celery", "-A", "portal", "worker", f"--pool={pool}", "--concurrency=1"),
+        *("-Q", queue, "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "info"),
+    ]
+
+
 @pytest.fixture
 def celery_worker_process(postgres, redis_url, transactional_db, tmp_path):
     """A real `celery worker` subprocess on Redis and the test PostgreSQL database."""
@@ -66,23 +74,7 @@ def celery_worker_process(postgres, redis_url, transactional_db, tmp_path):
     queue = f"test-{os.getpid()}-{time.monotonic_ns()}"
     log = (tmp_path / "worker.log").open("w")
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "portal",
-            "worker",
-            "--pool=solo",
-            "--concurrency=1",
-            "-Q",
-            queue,
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "-l",
-            "info",
-        ],
+        worker_argv(queue),
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -167,23 +159,7 @@ class Worker:
     def start(self) -> Worker:
         self._log = self.log_path.open("a")
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "portal",
-                "worker",
-                f"--pool={self.pool}",
-                "--concurrency=1",
-                "-Q",
-                self.queue,
-                "--without-heartbeat",
-                "--without-gossip",
-                "--without-mingle",
-                "-l",
-                "info",
-            ],
+            worker_argv(self.queue, pool=self.pool),
             cwd=ROOT,
             env=self.env,
             stdout=self._log,
