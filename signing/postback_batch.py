@@ -13,6 +13,9 @@ threaded worker). Both are shared here by the requests of one worker process:
 - :class:`Publisher` - a daemon thread per process that publishes the committed event ids in
   batches, one task per batch. A batch lost with its process (killed before it published) is
   not lost work: the events stay unprocessed and the stalled-work sweep re-queues them.
+- :class:`StatementConnection` - the one PostgreSQL connection a process writes its batches on
+  (only one leader writes at a time): the statement is prepared once and planned once, and no
+  request pays for Django's per-request connection health check.
 
 Both keep their state per process id, so a fork (gunicorn's workers) starts afresh.
 """
@@ -29,6 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
 from django.db import DatabaseError
 
 logger = logging.getLogger(__name__)
@@ -38,10 +42,18 @@ class BatchNotStored(DatabaseError):
     """The batch a request was part of failed: nothing of it can be assumed stored."""
 
 
+def _held_lock() -> threading.Lock:
+    lock = threading.Lock()
+    lock.acquire()
+    return lock
+
+
 @dataclass(eq=False)
 class _Waiting:
     item: Any
-    woken: threading.Event = field(default_factory=threading.Event)
+    # Released once to wake the request's thread (a held Lock costs less to make than an Event; one
+    # is made per request).
+    woken: threading.Lock = field(default_factory=_held_lock)
     done: bool = False
     result: Any = None
     error: BaseException | None = None
@@ -80,7 +92,7 @@ class GroupCommit:
             self._writing = True
         if follower:
             # Woken either with the result (a leader wrote us) or to lead the next batch.
-            waiting.woken.wait()
+            waiting.woken.acquire()
             if waiting.done:
                 return self._outcome(waiting)
         self._lead()
@@ -110,11 +122,11 @@ class GroupCommit:
                 w.done = True
             if self._queued:
                 # Requests that arrived while we wrote: the first of them leads their batch.
-                self._queued[0].woken.set()
+                self._queued[0].woken.release()
             else:
                 self._writing = False
         for w in batch:
-            w.woken.set()
+            w.woken.release()
         if failure is not None and not isinstance(failure, Exception):
             raise failure  # the leader's own exit or interrupt goes on (the others got BatchNotStored)
 
@@ -187,3 +199,47 @@ class Publisher:
             except queue.Empty:
                 return
             self._send(self._take(pending, first))
+
+
+class StatementConnection:
+    """A PostgreSQL connection of its own (autocommit) for one idempotent statement, run by one thread at a time.
+
+    ``connect_params()`` gives psycopg's connection arguments (read when the connection is opened, so a
+    test database is followed). The statement is sent with server-side parameters and prepared on its
+    first use: PostgreSQL plans it once per connection, not once per batch. There is no health check
+    before each use: a connection found broken (PostgreSQL restarted, the connection dropped) is
+    reopened and the statement sent once more, which is why it must be idempotent.
+    """
+
+    def __init__(self, connect_params: Callable[[], dict[str, Any]]) -> None:
+        self._connect_params = connect_params
+        self._connection: psycopg.Connection | None = None
+        self._pid = -1
+
+    def fetchall(self, sql: str, params: Sequence[Any]) -> list[tuple]:
+        for attempt in (1, 2):
+            conn = self._open()
+            try:
+                with conn.cursor() as cursor:
+                    cursor.execute(sql, params, prepare=True)
+                    return cursor.fetchall()
+            except psycopg.OperationalError:
+                if not conn.broken or attempt == 2:
+                    raise
+                logger.warning("the postback connection was lost; reconnecting")
+                self.close()
+        raise AssertionError("unreachable")
+
+    def _open(self) -> psycopg.Connection:
+        if self._pid != os.getpid():
+            # A forked child: the parent's connection is not ours to use (nor to close).
+            self._connection, self._pid = None, os.getpid()
+        if self._connection is None or self._connection.closed:
+            self._connection = psycopg.connect(**self._connect_params(), autocommit=True)
+        return self._connection
+
+    def close(self) -> None:
+        """Close this process's connection (a test database is about to be dropped, a broken one)."""
+        if self._connection is not None and self._pid == os.getpid():
+            self._connection.close()
+        self._connection = None

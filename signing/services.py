@@ -8,6 +8,7 @@ the signing's state plus a :class:`SigningEvent`; user-facing failures raise
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import secrets
 import tempfile
@@ -579,21 +580,30 @@ RETURNING id, signing_id
 """
 
 # The same for many postbacks at once (PostgreSQL): one statement and one commit for a batch.
+# The batch is one JSON parameter (a row per postback), so the statement's text is the same for
+# every batch size and is prepared once per connection. The LATERAL lookup (LIMIT 1: a uuid names
+# one signing) keeps the plan to an index probe per postback, whatever the batch.
 # ``matched`` holds the postbacks whose secret is right; the final SELECT tells each of them its
 # signing and the id of the row stored under its dedup_key by this statement (NULL when it
 # already existed), so a repeat needs no second query.
 # Two postbacks of one batch with the same dedup_key insert one row (ON CONFLICT DO NOTHING
 # also skips a conflict with a row inserted by the same statement); the first in order keeps it.
 _POSTBACK_INSERT_MANY_SQL = """
-WITH input (n, payload_plain, payload_ours, key_plain, key_ours, created_at, signer, uuid, secret_hash) AS (
-    VALUES {rows}
-), matched AS (
-    SELECT i.n, s.document_id, s.id AS signing_id, i.created_at,
-        CASE WHEN r.id IS NULL THEN i.payload_plain ELSE i.payload_ours END AS payload,
-        CASE WHEN r.id IS NULL THEN i.key_plain ELSE i.key_ours END AS dedup_key
-    FROM input i
-    JOIN signing_signing s ON s.uuid = i.uuid AND s.postback_secret_hash = i.secret_hash
-    LEFT JOIN signing_signer r ON r.signing_id = s.id AND r.dokobit_signer_id = i.signer
+WITH matched AS (
+    SELECT i.n, s.document_id, s.signing_id, i.created_at,
+        CASE WHEN s.ours THEN coalesce(i.payload_ours, i.payload_plain) ELSE i.payload_plain END AS payload,
+        CASE WHEN s.ours THEN coalesce(i.key_ours, i.key_plain) ELSE i.key_plain END AS dedup_key
+    FROM jsonb_to_recordset(%s::jsonb) AS i(
+        n int, payload_plain jsonb, payload_ours jsonb, key_plain text, key_ours text,
+        created_at timestamptz, signer text, uuid uuid, secret_hash text
+    )
+    CROSS JOIN LATERAL (
+        SELECT s.id AS signing_id, s.document_id,
+            EXISTS (SELECT FROM signing_signer r WHERE r.signing_id = s.id AND r.dokobit_signer_id = i.signer) AS ours
+        FROM signing_signing s
+        WHERE s.uuid = i.uuid AND s.postback_secret_hash = i.secret_hash
+        LIMIT 1
+    ) s
 ), inserted AS (
     INSERT INTO signing_signingevent (document_id, signing_id, kind, payload, dedup_key, processed, error, created_at)
     SELECT document_id, signing_id, %s, payload, dedup_key, false, '', created_at FROM matched ORDER BY n
@@ -602,7 +612,6 @@ WITH input (n, payload_plain, payload_ours, key_plain, key_ours, created_at, sig
 )
 SELECT m.n, m.signing_id, i.id FROM matched m LEFT JOIN inserted i ON i.dedup_key = m.dedup_key ORDER BY m.n
 """
-_POSTBACK_ROW_SQL = "(%s::int, %s::jsonb, %s::jsonb, %s, %s, %s::timestamptz, %s, %s::uuid, %s)"
 
 
 @dataclass(frozen=True)
@@ -613,31 +622,64 @@ class PostbackRecorded:
     event_id: int | None
 
 
-def _postback_insert_one(row: tuple) -> PostbackRecorded | None:
+def _postback_insert_one(row: dict[str, Any]) -> PostbackRecorded | None:
+    """One postback on a database without the batch statement (SQLite in development)."""
+    ours = "payload_ours" in row
+    created_at = SigningEvent._meta.get_field("created_at").get_db_prep_save(
+        datetime.fromisoformat(row["created_at"]), connection
+    )
     with connection.cursor() as cursor:
-        # The row without its place in a batch: payloads, keys, created_at, signer, uuid, secret hash.
-        cursor.execute(_POSTBACK_INSERT_SQL, [SigningEvent.Kind.POSTBACK.value, *row[1:]])
+        cursor.execute(
+            _POSTBACK_INSERT_SQL,
+            [
+                SigningEvent.Kind.POSTBACK.value,
+                *(json.dumps(row["payload_plain"]), json.dumps(row["payload_ours"] if ours else row["payload_plain"])),
+                *(row["key_plain"], row["key_ours"] if ours else row["key_plain"]),
+                *(created_at, row["signer"], row["uuid"].replace("-", ""), row["secret_hash"]),
+            ],
+        )
         found = cursor.fetchone()
     if found:
         return PostbackRecorded(signing_id=found[1], event_id=found[0])
-    signing_id = Signing.objects.filter(uuid=row[-2], postback_secret_hash=row[-1]).values_list("pk", flat=True).first()
+    signing = Signing.objects.filter(uuid=row["uuid"], postback_secret_hash=row["secret_hash"])
+    signing_id = signing.values_list("pk", flat=True).first()
     return None if signing_id is None else PostbackRecorded(signing_id=signing_id, event_id=None)
 
 
-def _postback_insert_many(rows: Sequence[tuple]) -> list[PostbackRecorded | None]:
+def _postback_connection_params() -> dict[str, Any]:
+    """psycopg's arguments for the batch connection: Django's, with server-side parameters and prepares."""
+    from django.db import connections
+
+    params = connections["default"].get_connection_params()
+    for django_only in ("cursor_factory", "prepare_threshold", "context"):
+        params.pop(django_only, None)
+    return params
+
+
+# The batch statement's own connection (one per process; the group commit has one writer at a time).
+_postback_connection = postback_batch.StatementConnection(_postback_connection_params)
+
+
+def postback_connection_close() -> None:
+    """Close this process's batch connection (before its database is dropped or moved)."""
+    _postback_connection.close()
+
+
+def _postback_insert_many(rows: Sequence[dict[str, Any]]) -> list[PostbackRecorded | None]:
     """Store a batch of postbacks in one statement; for each, what was stored, None for a wrong secret.
 
     ``event_id`` is None for a postback stored before, or by an earlier row of the same batch.
     """
     if connection.vendor != "postgresql":
         return [_postback_insert_one(row) for row in rows]
-    numbered = [(n, *row[1:]) for n, row in enumerate(rows)]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _POSTBACK_INSERT_MANY_SQL.format(rows=", ".join([_POSTBACK_ROW_SQL] * len(rows))),
-            [value for row in numbered for value in row] + [SigningEvent.Kind.POSTBACK.value],
-        )
-        found = cursor.fetchall()
+    params = [json.dumps([{**row, "n": n} for n, row in enumerate(rows)]), SigningEvent.Kind.POSTBACK.value]
+    if connection.in_atomic_block:
+        # Written with the caller's transaction (tests, a caller's atomic block): Django's connection.
+        with connection.cursor() as cursor:
+            cursor.execute(_POSTBACK_INSERT_MANY_SQL, params)
+            found = cursor.fetchall()
+    else:
+        found = _postback_connection.fetchall(_POSTBACK_INSERT_MANY_SQL, params)
     recorded: list[PostbackRecorded | None] = [None] * len(rows)
     taken: set[int] = set()
     for n, signing_id, event_id in found:
@@ -682,23 +724,24 @@ def postback_record(*, signing_uuid: Any, secret: str, payload: dict[str, Any]) 
     """
     if not secret or len(secret) > 200:
         return None
-    uuid_field = Signing._meta.get_field("uuid")
     try:
-        signing_uuid = uuid_field.to_python(signing_uuid)
+        signing_uuid = Signing._meta.get_field("uuid").to_python(signing_uuid)
     except ValidationError:
         return None
-    event_field = SigningEvent._meta.get_field
-    stored = {ours: postback_clean(payload=payload, names_our_signer=ours) for ours in (False, True)}
-    row = (
-        0,  # its place in a batch, numbered there
-        *(event_field("payload").get_db_prep_save(stored[ours], connection) for ours in (False, True)),
-        *(_postback_dedup_key(signing_uuid=signing_uuid, cleaned=stored[ours]) for ours in (False, True)),
-        event_field("created_at").get_db_prep_save(timezone.now(), connection),
-        _postback_signer(payload),
-        uuid_field.get_db_prep_value(signing_uuid, connection),
+    plain = postback_clean(payload=payload, names_our_signer=False)
+    row = {
+        "payload_plain": plain,
+        "key_plain": _postback_dedup_key(signing_uuid=signing_uuid, cleaned=plain),
+        "created_at": timezone.now().isoformat(),
+        "signer": _postback_signer(payload),
+        "uuid": str(signing_uuid),
         # The stored hash is compared with the hash of the secret (never the secret itself).
-        token_hash(secret),
-    )
+        "secret_hash": token_hash(secret),
+    }
+    if "signer" in payload:
+        # Stored this way when the signer is one of the signing's own (the statement checks).
+        ours = postback_clean(payload=payload, names_our_signer=True)
+        row |= {"payload_ours": ours, "key_ours": _postback_dedup_key(signing_uuid=signing_uuid, cleaned=ours)}
     if connection.in_atomic_block or connection.vendor != "postgresql":
         # Inside a transaction the row is committed with it, not by a batch: written alone.
         recorded = _postback_insert_many([row])[0]

@@ -1,13 +1,13 @@
 from django.urls import path
 
 from signing import views
-from signing.webhooks import DocumentFetchView, PostbackView
+from signing.webhooks import DocumentFetchView, postback
 
 app_name = "signing"
 urlpatterns = [
     # Dokobit's postbacks; the per-signing secret is part of the URL. First: the busiest URL under
     # load, and each pattern tried before it costs (PF2 in the README).
-    path("postback/<uuid:signing_uuid>/<str:secret>/", PostbackView.as_view(), name="postback"),
+    path("postback/<uuid:signing_uuid>/<str:secret>/", postback, name="postback"),
     # The owner's documents.
     path("documents/", views.document_list, name="document-list"),
     path("documents/new/", views.document_new, name="document-new"),

@@ -15,6 +15,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 
 from portal.http import GatewayError
 from signing import recovery
@@ -50,39 +51,36 @@ def _payload(body: bytes) -> tuple[Any, str | None]:
     return payload, None
 
 
-@method_decorator([csrf_exempt, login_not_required], name="dispatch")
-class PostbackView(View):
+# A function, not a class-based view: the busiest URL, and method_decorator re-applies its
+# decorators on every request.
+@csrf_exempt
+@login_not_required
+@require_POST
+def postback(request: HttpRequest, signing_uuid: Any, secret: str) -> HttpResponse:
     """``POST /postback/<signing uuid>/<secret>/``: Dokobit's signer_signed / signing_completed notices."""
-
-    http_method_names = ["post"]
-
-    def post(self, request: HttpRequest, signing_uuid: Any, secret: str) -> HttpResponse:
-        payload, problem = _payload(request.body)
-        if problem is None:
-            # The common case in one query: checked against the secret and stored once.
-            try:
-                recorded = postback_record(signing_uuid=signing_uuid, secret=secret, payload=payload)
-            except BatchNotStored:
-                # Not stored (the batch it was written in failed): Dokobit retries on an error status.
-                return _try_again_later()
-            if recorded is not None:
-                if recorded.event_id is None:
-                    logger.info("duplicate postback for signing %s ignored", recorded.signing_id)
-                return JsonResponse({"status": "ok"})
-        elif signing_get_by_postback_secret(signing_uuid=signing_uuid, secret=secret) is not None:
-            return _bad_request(problem)
-        # A retired create attempt's URL: its Dokobit signing is an orphan and is deleted.
+    payload, problem = _payload(request.body)
+    if problem is None:
+        # The common case in one query: checked against the secret and stored once.
         try:
-            if recovery.orphan_postback(signing_uuid=signing_uuid, secret=secret, payload=payload):
-                return JsonResponse({"status": "ok"})
-        except GatewayError:
+            recorded = postback_record(signing_uuid=signing_uuid, secret=secret, payload=payload)
+        except BatchNotStored:
+            # Not stored (the batch it was written in failed): Dokobit retries on an error status.
             return _try_again_later()
-        # Wrong or unknown secret: the same 404 either way, nothing written.
-        logger.warning("postback with an unknown signing or wrong secret")
-        raise Http404
-
-
-postback = PostbackView.as_view()
+        if recorded is not None:
+            if recorded.event_id is None:
+                logger.info("duplicate postback for signing %s ignored", recorded.signing_id)
+            return JsonResponse({"status": "ok"})
+    elif signing_get_by_postback_secret(signing_uuid=signing_uuid, secret=secret) is not None:
+        return _bad_request(problem)
+    # A retired create attempt's URL: its Dokobit signing is an orphan and is deleted.
+    try:
+        if recovery.orphan_postback(signing_uuid=signing_uuid, secret=secret, payload=payload):
+            return JsonResponse({"status": "ok"})
+    except GatewayError:
+        return _try_again_later()
+    # Wrong or unknown secret: the same 404 either way, nothing written.
+    logger.warning("postback with an unknown signing or wrong secret")
+    raise Http404
 
 
 @method_decorator(login_not_required, name="dispatch")

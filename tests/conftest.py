@@ -43,6 +43,15 @@ def load_fixture(name: str) -> dict:
     return json.loads((FIXTURES / f"{name}.json").read_text())
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """The test databases; before they are dropped, the postback batch connection (not Django's) is closed."""
+    yield
+    from signing.services import postback_connection_close
+
+    postback_connection_close()
+
+
 @pytest.fixture
 def gateway():
     """Strict mock of both Dokobit gateways: unregistered URLs fail, unused mocks fail."""
