@@ -314,3 +314,54 @@ def test_postbacks_whose_batch_was_lost_with_the_process_are_requeued_by_the_swe
         assert recovery.sweep(now=later)["postbacks"] == 2
 
     assert sorted(requeued) == [("signing.tasks.signing_postback_process_task", pk) for pk in events]
+
+
+# --- the batch connection (PostgreSQL) ---------------------------------------------------------------
+
+
+def _drop_other_connections_to_this_database() -> int:
+    """Terminate every other session on the test database (the batch connection among them)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_dropped_batch_connection_is_reopened_and_the_postback_stored_once(live_signing, caplog):
+    require(connection.vendor == "postgresql", "PostgreSQL is not configured (set DATABASE_URL=postgres://...)")
+    with mock.patch("signing.services.enqueue"):
+        assert post(completed(), signing=live_signing) == 200
+        # As when PostgreSQL restarts or a proxy drops an idle connection: the next batch finds it broken.
+        assert _drop_other_connections_to_this_database() >= 1
+        statuses = [post(signer_signed("signer1"), signing=live_signing), post(completed(), signing=live_signing)]
+
+    assert statuses == [200, 200]
+    assert "the postback connection was lost; reconnecting" in caplog.text
+    actions = SigningEvent.objects.filter(kind=SigningEvent.Kind.POSTBACK).values_list("payload__action", flat=True)
+    assert sorted(actions) == ["signer_signed", "signing_completed"]
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_the_batch_statement_is_prepared_once_and_reads_one_signing_per_postback(live_signing):
+    """The plan PostgreSQL keeps for the batch statement looks signings up by index, whatever the batch size."""
+    require(connection.vendor == "postgresql", "PostgreSQL is not configured (set DATABASE_URL=postgres://...)")
+    with mock.patch("signing.services.enqueue"):
+        assert post(completed(), signing=live_signing) == 200
+    with connection.cursor() as cursor:
+        # A generic plan is what a prepared statement runs once PostgreSQL stops re-planning it.
+        cursor.execute("SET plan_cache_mode = force_generic_plan")
+        cursor.execute(
+            "PREPARE batch(jsonb, text) AS "
+            + services._POSTBACK_INSERT_MANY_SQL.replace("%s", "$1", 1).replace("%s", "$2")
+        )
+        cursor.execute("EXPLAIN EXECUTE batch('[]', 'postback')")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("DEALLOCATE batch")
+        cursor.execute("RESET plan_cache_mode")
+    assert "Index Scan using signing_signing_uuid_key on signing_signing" in plan
+    assert "Seq Scan on signing_signing" not in plan
