@@ -58,6 +58,7 @@ async def run(port: int, requests: list[tuple[str, str]], seconds: float, concur
         return latencies[min(len(latencies) - 1, round(p / 100 * (len(latencies) - 1)))] * 1000
 
     return {
+        "latencies_ms": [round(latency * 1000, 3) for latency in latencies],
         "requests": len(latencies),
         "seconds": round(elapsed, 2),
         "rps": round(len(latencies) / elapsed, 1),

@@ -208,7 +208,9 @@ class StatementConnection:
     test database is followed). The statement is sent with server-side parameters and prepared on its
     first use: PostgreSQL plans it once per connection, not once per batch. There is no health check
     before each use: a connection found broken (PostgreSQL restarted, the connection dropped) is
-    reopened and the statement sent once more, which is why it must be idempotent.
+    reopened and the statement sent once more, which is why it must be idempotent. (If the connection
+    broke after PostgreSQL committed, the second run finds the rows there: for postbacks that is a
+    repeat, answered 200 and not queued again; the stalled-work sweep queues such unprocessed events.)
     """
 
     def __init__(self, connect_params: Callable[[], dict[str, Any]]) -> None:
