@@ -52,18 +52,12 @@ async def run(port: int, requests: list[tuple[str, str]], seconds: float, concur
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - started
-    latencies.sort()
-
-    def pct(p: float) -> float:
-        return latencies[min(len(latencies) - 1, round(p / 100 * (len(latencies) - 1)))] * 1000
 
     return {
         "latencies_ms": [round(latency * 1000, 3) for latency in latencies],
         "requests": len(latencies),
         "seconds": round(elapsed, 2),
         "rps": round(len(latencies) / elapsed, 1),
-        "p50_ms": round(pct(50), 2),
-        "p99_ms": round(pct(99), 2),
         "statuses": statuses,
         "answered_ok": answered_ok,
     }

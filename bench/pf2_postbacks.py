@@ -6,10 +6,10 @@ views; only the worker count and the address are fixed here.
 Processing tasks are queued on a private Redis database that nobody consumes (purged afterwards),
 so only the ingest is measured. Afterwards every distinct postback must have exactly one event.
 
-The two views are loaded in turns (bare, postbacks, bare, ...: SEGMENTS of each, SECONDS in all per
-view), so a change in the machine's speed during the run weighs on both alike: on this machine
-the bare view alone moved by a third between back-to-back runs, and a ratio of two 20 s phases
-taken one after the other moved with it.
+The two views are loaded in turns (bare, postbacks, bare, ...: TURNS of each, SECONDS in all per
+view; percentiles over every latency of a view's turns), so a change in the machine's speed during
+the run weighs on both alike: on this machine the bare view alone moved by a third between
+back-to-back runs, and a ratio of two 20 s phases taken one after the other moved with it.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ GUNICORN_CONF = ROOT / "gunicorn.conf.py"
 WORKERS = 2  # fixed by the issue
 SIGNINGS = 3000
 SECONDS = 20
-SEGMENTS = 4
+TURNS = 4
 CONCURRENCY = 8
 REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "13"))
 DUPLICATE_SHARE = 0.2
@@ -156,9 +156,9 @@ def inner() -> dict:
         _wait_up(port)
         postbacks, keys = _requests(pairs, 200_000)
         bare_turns, ingest_turns, answered_ok, sent = [], [], [], 0
-        for _ in range(SEGMENTS):
-            bare_turns.append(_load(port, [("/bench/ok/", "{}")] * 100_000, SECONDS / SEGMENTS))
-            turn = _load(port, postbacks[sent:], SECONDS / SEGMENTS)
+        for _ in range(TURNS):
+            bare_turns.append(_load(port, [("/bench/ok/", "{}")] * 100_000, SECONDS / TURNS))
+            turn = _load(port, postbacks[sent:], SECONDS / TURNS)
             answered_ok += [sent + i for i in turn["answered_ok"]]
             sent += turn["requests"]
             ingest_turns.append(turn)
@@ -172,7 +172,7 @@ def inner() -> dict:
         "gunicorn_workers": WORKERS,
         "gunicorn_config": _gunicorn_config(),
         "concurrency": CONCURRENCY,
-        "turns_per_view": SEGMENTS,
+        "turns_per_view": TURNS,
         "bare_view": bare,
         "postbacks": ingest,
         "distinct_postbacks_answered": len(distinct),

@@ -17,7 +17,7 @@ threaded worker). Both are shared here by the requests of one worker process:
   (only one leader writes at a time): the statement is prepared once and planned once, and no
   request pays for Django's per-request connection health check.
 
-Both keep their state per process id, so a fork (gunicorn's workers) starts afresh.
+All three keep their state per process id, so a fork (gunicorn's workers) starts afresh.
 """
 
 from __future__ import annotations
