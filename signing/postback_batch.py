@@ -7,9 +7,9 @@ threaded worker). Both are shared here by the requests of one worker process:
 - :class:`GroupCommit` - the request threads that wait at the same moment are written by one
   statement and one commit (leader/follower: the first waiting thread writes what is queued, the
   others sleep until their row is durable). A batch is what queued up while the previous one was
-  written, plus, when requests were arriving together, what arrives within a bounded moment
-  (2 ms: measured fewer commits and less CPU per postback than none, PF2 in the README); a lone
-  request is a batch of one and waits for nothing.
+  written; a leader never waits for more. (A 2 ms wait for requests still being parsed made
+  batches bigger but cost more than it saved: on a loaded machine every blocking wait costs CPU,
+  and PF2 measured lower throughput with it, see the README.)
 - :class:`Publisher` - a daemon thread per process that publishes the committed event ids in
   batches, one task per batch. A batch lost with its process (killed before it published) is
   not lost work: the events stay unprocessed and the stalled-work sweep re-queues them.
@@ -63,15 +63,13 @@ class GroupCommit:
     """Write the items submitted concurrently with one call of ``write`` (one statement, one commit).
 
     ``write(items)`` must return one result per item, in order, and commit before it returns.
-    ``gather``: seconds a leader waits for more items when the previous batch had several.
     ``submit`` returns the item's result once its batch is committed, or raises
     :class:`BatchNotStored` when the batch failed, so no caller reports success for an item that
     was not written.
     """
 
-    def __init__(self, write: Callable[[Sequence[Any]], Sequence[Any]], *, gather: float = 0.0) -> None:
+    def __init__(self, write: Callable[[Sequence[Any]], Sequence[Any]]) -> None:
         self._write = write
-        self._gather = gather
         self._pid = -1
         self._reset()
 
@@ -79,7 +77,6 @@ class GroupCommit:
         self._lock = threading.Lock()
         self._queued: list[_Waiting] = []
         self._writing = False
-        self._last_batch = 1
         self._pid = os.getpid()
 
     def submit(self, item: Any) -> Any:
@@ -99,13 +96,8 @@ class GroupCommit:
         return self._outcome(waiting)
 
     def _lead(self) -> None:
-        if self._gather and self._last_batch > 1:
-            # Requests are arriving together: let the ones being parsed join this batch (bounded).
-            # A lone request (a quiet portal, a single-threaded worker) never waits.
-            time.sleep(self._gather)
         with self._lock:
             batch, self._queued = self._queued, []
-            self._last_batch = len(batch)
         failure: BaseException | None = None
         try:
             written = list(zip(batch, self._write([w.item for w in batch]), strict=True))

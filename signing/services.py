@@ -690,7 +690,7 @@ def _postback_insert_many(rows: Sequence[dict[str, Any]]) -> list[PostbackRecord
 
 
 # Concurrent postbacks in one process share a statement and a commit (see signing.postback_batch).
-_postback_group = postback_batch.GroupCommit(_postback_insert_many, gather=0.002)
+_postback_group = postback_batch.GroupCommit(_postback_insert_many)
 
 
 def _postbacks_publish(event_ids: list[int]) -> None:

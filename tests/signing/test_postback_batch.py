@@ -114,17 +114,14 @@ def test_a_failed_write_fails_every_item_of_its_batch_and_no_other():
     assert group.submit(7) == 7  # the next batch is written again
 
 
-def test_a_leader_waits_to_gather_only_after_requests_arrived_together():
+def test_a_leader_writes_what_is_queued_at_once_and_never_waits_for_more():
     group = HeldGroup(lambda items: items, behind=2)
-    group._gather = 0.002
     with mock.patch("signing.postback_batch.time.sleep") as sleep:
         assert run_threads(3, group.submit, first_holds=group.holding) == [0, 1, 2]
-        assert group.batches == [1, 2]
-        assert sleep.call_args_list == []  # the batch before each of these had one item
-        assert group.submit(9) == 9  # after a batch of two: gathers once, for the bounded moment
-        assert [group.submit(i) for i in (10, 11)] == [10, 11]  # one at a time again: no waiting
+        assert [group.submit(i) for i in (9, 10)] == [9, 10]  # after a batch of two, one at a time
 
-    assert sleep.call_args_list == [mock.call(0.002)]
+    assert group.batches == [1, 2, 1, 1]
+    assert sleep.call_args_list == []  # a sleep is a blocking wait, which costs more than it gathers (PF2)
 
 
 def _outcome(group: GroupCommit, item: int):
