@@ -15,6 +15,7 @@ from django.conf import settings
 from django.utils.translation import gettext
 
 from portal.http import GatewayUnavailable
+from portal.storage import STORAGE_UNREACHABLE
 from signing import recovery, services
 
 logger = logging.getLogger(__name__)
@@ -40,13 +41,16 @@ _EMAIL_RETRY = {
 }
 
 
+def _send_failure_reason(exc: BaseException) -> str:
+    """What the owner and staff read when sending gave up: the part that stayed away, so they know whom to ask."""
+    if isinstance(exc, STORAGE_UNREACHABLE):
+        return gettext("The portal's document storage could not be reached for a long time; the document was not sent.")
+    return gettext("Dokobit could not be reached for a long time; the document was not sent.")
+
+
 def _signing_send_task_failure(self: Any, exc: Exception, task_id: str, args: tuple, kwargs: dict, einfo: Any) -> None:
     signing_id = args[0] if args else kwargs.get("signing_id")
-    services.signing_mark_failed(
-        signing_id=signing_id,
-        reason=gettext("Dokobit could not be reached for a long time; the document was not sent."),
-        error=str(exc)[:2000],
-    )
+    services.signing_mark_failed(signing_id=signing_id, reason=_send_failure_reason(exc), error=str(exc)[:2000])
 
 
 # Send, postback and invitation tasks: also retry database and broker hiccups, and cap how often

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
+from unittest import mock
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 import responses
 from django.core import mail
+from django.core.files.storage import FileSystemStorage
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -109,6 +111,28 @@ def test_retries_that_run_out_park_the_signing_with_a_reason_the_owner_sees(
     page = client.get(reverse("signing:document-detail", kwargs={"uuid": document.uuid})).content.decode()
     assert signing.attention_reason in page
     assert "Dokobit could not be reached" in page
+
+
+@pytest.mark.usefixtures("celery_retries_inline")
+def test_a_storage_outage_that_outlasts_the_retries_is_named_as_the_reason_not_dokobit(
+    gateway, settings, make_document, owner, django_capture_on_commit_callbacks
+):
+    from botocore.exceptions import EndpointConnectionError
+
+    document = make_document(1)
+    unreachable = EndpointConnectionError(endpoint_url="https://bucket.example.test")
+    with mock.patch.object(FileSystemStorage, "open", side_effect=unreachable):
+        send(document.signings.get().pk, django_capture_on_commit_callbacks)
+
+    signing = document.signings.get()
+    assert calls_to(gateway, "/api/file/upload.json") == []  # the file was never read, so nothing was sent
+    assert signing.status == Signing.Status.FAILED
+    assert signing.needs_attention
+    client = Client()
+    client.force_login(owner)
+    page = client.get(reverse("signing:document-detail", kwargs={"uuid": document.uuid})).content.decode()
+    assert "document storage could not be reached for a long time" in page
+    assert "Dokobit could not be reached" not in page
 
 
 @pytest.mark.parametrize("endpoint", ["upload", "create"])
