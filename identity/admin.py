@@ -67,6 +67,13 @@ class UserAdmin(admin.ModelAdmin):
             update_session_auth_hash(request, request.user)
         self.message_user(request, _("All sessions of %(count)d account(s) were ended.") % {"count": count})
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Deleting an account here would cascade to its documents, signings still live at Dokobit,
+        # their signers and the audit trail, and leave the stored files behind. Staff deactivate an
+        # account; the person deletes it themselves (signing.privacy.user_delete), which refuses
+        # while a signing is open and removes the files.
+        return False
+
     @admin.display(description=_("personal code"))
     def masked_code(self, obj: User) -> str:
         return obj.personal_code_masked

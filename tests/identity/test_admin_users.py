@@ -140,3 +140,19 @@ def test_log_out_everywhere_on_oneself_keeps_the_current_session(client, staff):
 
     assert client.get(changelist).status_code == 200
     assert elsewhere.get(changelist).status_code == 302
+
+
+def test_staff_cannot_delete_an_account_and_its_documents_stay(client, staff, make_user):
+    from signing.models import Document
+
+    person = make_user()
+    document = Document.objects.create(owner=person, title="Contract", file="documents/x.pdf", sha256="0" * 64)
+    client.force_login(staff)
+
+    assert client.post(reverse("admin:identity_user_delete", args=[person.pk]), {"post": "yes"}).status_code == 403
+    changelist = reverse("admin:identity_user_changelist")
+    assert "delete_selected" not in client.get(changelist).content.decode()
+    client.post(changelist, {"action": "delete_selected", "_selected_action": [person.pk], "post": "yes"})
+
+    assert type(person).objects.filter(pk=person.pk).exists()
+    assert Document.objects.filter(pk=document.pk).exists()
