@@ -16,12 +16,14 @@ import subprocess
 import sys
 import time
 
-from bench.common import PG_ADMIN_URL, REDIS_BASE, ROOT, write_result
+from bench.common import PG_ADMIN_URL, REDIS_BASE, RESULTS, ROOT, write_result
 
 SELECTION = ["-q", "-p", "no:cacheprovider"]
 DATABASE_URL = f"{PG_ADMIN_URL}/bench_pf6"
 REDIS_URL = f"{REDIS_BASE}/{os.environ.get('BENCH_PF6_REDIS_DB', '12')}"
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s+(call|setup|teardown)\s+(\S+)")
+# pytest's whole output, so that a run that did not pass can be read afterwards.
+LOG = RESULTS / "pf6_suite.log"
 SUMMARY = re.compile(r"^=*\s*(.*\b(?:passed|failed)\b.*?)\s+in\s+([\d.]+)s")
 
 
@@ -60,12 +62,17 @@ def parse(stdout: str) -> dict:
 def main() -> dict:
     collect_s, _, collect_rc = _pytest(["--collect-only"])
     wall_s, stdout, rc = _pytest(["--durations=10"])
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    LOG.write_text(stdout)
     parsed = parse(stdout)
+    if rc:
+        print(f"the suite did not pass (exit {rc}); its output is in {LOG.relative_to(ROOT)}", file=sys.stderr)
     return {
         "command": "pytest " + " ".join(SELECTION) + " --durations=10",
         "environment": "CI=true, PostgreSQL and Redis (private databases), real Celery workers, chromium",
         "cpus": os.cpu_count(),
         "exit_code": rc,
+        "output": str(LOG.relative_to(ROOT)),
         "wall_s": round(wall_s, 2),
         "collect_only_s": round(collect_s, 2),
         "collect_only_exit_code": collect_rc,
