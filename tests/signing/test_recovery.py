@@ -115,7 +115,7 @@ def test_retries_that_run_out_park_the_signing_with_a_reason_the_owner_sees(
 
 @pytest.mark.usefixtures("celery_retries_inline")
 def test_a_storage_outage_that_outlasts_the_retries_is_named_as_the_reason_not_dokobit(
-    gateway, settings, make_document, owner, django_capture_on_commit_callbacks
+    gateway, make_document, owner, django_capture_on_commit_callbacks
 ):
     from botocore.exceptions import EndpointConnectionError
 
