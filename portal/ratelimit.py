@@ -1,5 +1,5 @@
 """Rate limits on the calls that cost money or invite abuse (T19): identity sessions, signer links,
-uploads. Fixed windows counted in the cache (Redis in production, so all web hosts share them)."""
+uploads. Counted in the cache (Redis in production, so all web hosts share them)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,16 @@ from django.utils.translation import gettext as _
 logger = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 60
+# The window slides in slots: a call counts in its 10-second slot, and a caller is within the limit
+# while the current slot and the six before it hold at most ``limit`` calls. Any 60 seconds lie in
+# seven consecutive slots, so no 60 seconds ever let more than the limit through. A fixed
+# one-minute window let twice the limit through across its boundary, and the limit held or not
+# depending on where the minute fell.
+SLOT_SECONDS = 10
+SLOTS_COUNTED = WINDOW_SECONDS // SLOT_SECONDS + 1
+# Refused calls count too, so a script that keeps trying stays refused; one that stops is within
+# the limit again once its last slot has left the window.
+RETRY_AFTER_SECONDS = SLOTS_COUNTED * SLOT_SECONDS
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -27,16 +37,21 @@ def client_ip(request: HttpRequest) -> str:
 
 
 def _hit(scope: str, who: str, limit: int) -> bool:
-    """Count one call; True while the caller is within ``limit`` calls this window."""
-    window = int(time.time() // WINDOW_SECONDS)
-    key = "rl:" + hashlib.sha256(f"{scope}:{who}:{window}".encode()).hexdigest()
-    cache.add(key, 0, WINDOW_SECONDS + 5)
+    """Count one call; True while the caller's last 60 seconds (in slots) hold at most ``limit``."""
+    caller = "rl:" + hashlib.sha256(f"{scope}:{who}".encode()).hexdigest()
+    slot = int(time.time() // SLOT_SECONDS)
+    current = f"{caller}:{slot}"
+    timeout = RETRY_AFTER_SECONDS + SLOT_SECONDS
+    # Count this call first: incr is atomic, so concurrent calls each see a distinct count and no
+    # two of them can both take the last place. Earlier slots no longer change.
+    cache.add(current, 0, timeout)
     try:
-        count = cache.incr(key)
+        count = cache.incr(current)
     except ValueError:  # expired between add and incr
-        cache.set(key, 1, WINDOW_SECONDS + 5)
+        cache.set(current, 1, timeout)
         count = 1
-    return count <= limit
+    earlier = cache.get_many([f"{caller}:{slot - back}" for back in range(1, SLOTS_COUNTED)])
+    return count + sum(earlier.values()) <= limit
 
 
 def too_many(request: HttpRequest, *, as_json: bool) -> HttpResponse:
@@ -47,7 +62,7 @@ def too_many(request: HttpRequest, *, as_json: bool) -> HttpResponse:
         )
     else:
         response = render(request, "429.html", {"message": message}, status=429)
-    response["Retry-After"] = str(WINDOW_SECONDS)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
 

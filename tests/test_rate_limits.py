@@ -3,6 +3,7 @@ the gateway is not called for the refused ones."""
 
 import pytest
 from django.urls import reverse
+from freezegun import freeze_time
 
 from tests.identity.conftest import answer_every_create
 
@@ -20,7 +21,7 @@ def test_identity_session_flood_is_refused_before_reaching_dokobit(client, gatew
     assert len(gateway.calls) == 5
     refused = client.post(reverse("identity:session_create"), {"purpose": "login"})
     assert refused.json()["error"] == "rate_limited"
-    assert refused["Retry-After"] == "60"
+    assert refused["Retry-After"] == "70"
 
 
 @pytest.mark.django_db
@@ -44,3 +45,30 @@ def test_uploads_are_limited_per_user(client, user, settings):
     assert client.post("/documents/new/", {}).status_code == 429
     # Reading the page stays possible.
     assert client.get("/documents/new/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_limit_holds_across_the_turn_of_a_minute(client, gateway, settings):
+    """T19: a burst that straddles a minute boundary still gets the limit once, not twice."""
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "identity-session": 5}
+    answer_every_create(gateway)
+
+    def start() -> int:
+        return client.post(reverse("identity:session_create"), {"purpose": "login"}).status_code
+
+    with freeze_time("2026-12-03 10:00:59.5") as clock:
+        before_the_minute = [start() for _ in range(5)]
+        clock.tick(1.0)
+        after_the_minute = [start() for _ in range(5)]
+        # The refused calls count too: a script that stops is let in once its calls are older
+        # than the Retry-After it was given.
+        clock.tick(69.0)
+        still_counted = start()
+        clock.tick(1.0)
+        after_waiting = start()
+
+    assert before_the_minute == [200] * 5
+    assert after_the_minute == [429] * 5
+    assert still_counted == 429
+    assert after_waiting == 200
+    assert len(gateway.calls) == 6
