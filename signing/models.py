@@ -218,6 +218,10 @@ class SigningEvent(models.Model):
         SYNCED = "synced", _("Status checked with Dokobit")
         RETENTION_ALERT = "retention_alert", _("Dokobit copy about to expire")
         DEADLINE_PASSED = "deadline_passed", _("Deadline passed")
+        # The e-mails that follow those two, each recorded once, so the history does not show the
+        # completion or the deadline again for every person told about it.
+        COMPLETION_MAIL_SENT = "completion_mail_sent", _("Completion e-mail sent")
+        DEADLINE_MAIL_SENT = "deadline_mail_sent", _("Deadline e-mail sent")
         DOWNLOAD = "download", _("File downloaded")
 
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="events")

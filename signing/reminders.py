@@ -248,7 +248,7 @@ def signing_deadline_notify(*, signing_id: int) -> bool:
     with transaction.atomic():
         event = services._event(
             signing=signing,
-            kind=SigningEvent.Kind.DEADLINE_PASSED,
+            kind=SigningEvent.Kind.DEADLINE_MAIL_SENT,
             payload={"notified": "owner"},
             dedup_key=f"signing:{signing.pk}:deadline-mail",
         )

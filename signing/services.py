@@ -925,7 +925,7 @@ def signing_completed_notify(*, signing_id: int) -> int:
         with transaction.atomic():
             event = _event(
                 signing=signing,
-                kind=SigningEvent.Kind.COMPLETED,
+                kind=SigningEvent.Kind.COMPLETION_MAIL_SENT,
                 signer=signer,
                 payload={"notified": "owner" if signer is None else "signer"},
                 dedup_key=f"signing:{signing.pk}:completed-mail:{key}",

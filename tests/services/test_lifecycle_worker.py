@@ -35,7 +35,9 @@ def test_send_postback_and_completion_run_on_a_real_worker(portal_worker, new_do
     # The completion e-mails went out from the worker too: owner and both signers.
     assert wait_for(
         lambda: (
-            SigningEvent.objects.filter(signing=signing, kind=SigningEvent.Kind.COMPLETED, signer__isnull=False).count()
+            SigningEvent.objects.filter(
+                signing=signing, kind=SigningEvent.Kind.COMPLETION_MAIL_SENT, signer__isnull=False
+            ).count()
             == 2
         ),
         timeout=30,

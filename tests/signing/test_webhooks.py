@@ -184,6 +184,24 @@ def test_any_order_of_postbacks_ends_completed(
     assert len(mail.outbox) == 3
 
 
+def test_the_history_shows_the_completion_once_and_each_completion_mail(
+    client, gateway, live_signing, django_capture_on_commit_callbacks
+):
+    mock_completed(gateway)
+    post(client, live_signing, completed(), capture=django_capture_on_commit_callbacks)
+    document = live_signing.document
+
+    client.force_login(document.owner)
+    page = client.get(reverse("signing:document-detail", kwargs={"uuid": document.uuid})).content.decode()
+    history = page[page.index('data-testid="timeline"') :]
+
+    assert len(mail.outbox) == 3
+    assert history.count("Signing completed") == 1
+    assert history.count("Completion e-mail sent") == 3
+    for signer in live_signing.signers.all():
+        assert f"Completion e-mail sent: {signer.first_name} {signer.last_name}" in history
+
+
 def test_status_moves_forward_step_by_step(client, gateway, live_signing, django_capture_on_commit_callbacks):
     """T8: a stale status never moves a signing or signer backwards."""
     gateway.get(STATUS, json=load_fixture("signing_status_partially_signed"))
