@@ -1,8 +1,12 @@
-"""Cross-cutting pages: home, dashboard, health check."""
+"""Cross-cutting pages: home, dashboard, health check, the page for a refused request."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import TooManyFieldsSent
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
+from django.template import loader
+from django.utils.translation import ngettext
 
 from portal.health import health_report
 
@@ -25,3 +29,20 @@ def healthz(request: HttpRequest) -> JsonResponse:
     response = JsonResponse({"status": "ok" if healthy else "down", "checks": checks}, status=200 if healthy else 503)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 400 page, naming the signer limit when a form had too many fields.
+
+    Only an upload naming too many signers sends that many fields, and Django refuses it before
+    the form could say so. Rendered without the request, like Django's own: a refused request
+    (a forged Host header, say) must not fail again in a context processor.
+    """
+    signer_limit = ""
+    if isinstance(exception, TooManyFieldsSent):
+        limit = settings.SIGNING_MAX_SIGNERS
+        # The upload form's own message, so it reads (and is translated) the same.
+        signer_limit = ngettext(
+            "At most %(count)d signer is allowed.", "At most %(count)d signers are allowed.", limit
+        ) % {"count": limit}
+    return HttpResponseBadRequest(loader.render_to_string("400.html", {"signer_limit": signer_limit}))

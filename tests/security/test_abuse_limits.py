@@ -38,9 +38,9 @@ def test_an_upload_with_too_many_signers_is_refused_with_the_limit(client, make_
     assert not Document.objects.exists()
 
 
-def test_an_upload_inviting_500_signers_is_refused_with_a_clear_page(client, make_user):
-    # 500 rows are 4,000 form fields: Django refuses the request before the form sees it, so the
-    # page cannot name the signer limit, but it says what went wrong, in the person's language.
+def test_an_upload_inviting_500_signers_is_refused_with_the_limit(client, make_user, settings):
+    # 500 rows are 4,000 form fields: Django refuses the request before the form sees it, and its
+    # 400 page names the signer limit, in the person's language.
     client.force_login(make_user(language="lt"))
     rows = [signer_row(i, personal_code=f"3991231{i:04d}", email=f"s{i}@example.test") for i in range(500)]
 
@@ -52,4 +52,17 @@ def test_an_upload_inviting_500_signers_is_refused_with_a_clear_page(client, mak
     page = response.content.decode()
     assert 'data-testid="bad-request"' in page
     assert 'lang="lt"' in page
+    assert f"Leidžiama ne daugiau kaip {settings.SIGNING_MAX_SIGNERS} pasirašančiųjų." in page
     assert not Document.objects.exists()
+
+
+def test_a_request_for_a_foreign_host_gets_the_plain_bad_request_page(client, settings):
+    settings.ALLOWED_HOSTS = ["portal.example.test"]
+
+    response = client.get(reverse("home"), HTTP_HOST="evil.example")
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'data-testid="bad-request"' in page
+    assert "signers are allowed" not in page
+    assert "evil.example" not in page
