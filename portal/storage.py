@@ -15,6 +15,7 @@ from botocore.config import Config
 from botocore.exceptions import ConnectionError as S3ConnectionError
 from botocore.exceptions import HTTPClientError
 from django.core.exceptions import ImproperlyConfigured
+from django.core.files.storage import Storage
 from storages.backends.s3 import S3Storage
 
 # Reads above this spill from memory to a temporary file (the limit Django uses for uploads), so a
@@ -24,6 +25,17 @@ MiB = 1024 * 1024
 # A bucket that cannot be reached (refused, timed out, cut off) after boto3's own tries: worth a
 # later retry, like an unreachable gateway. Missing objects and refused credentials are not.
 STORAGE_UNREACHABLE = (S3ConnectionError, HTTPClientError)
+
+
+def folder_listing(storage: Storage, folder: str) -> tuple[list[str], list[str]]:
+    """A folder's subfolders and files; both empty for a folder nothing was ever stored in.
+
+    A local storage raises for a missing directory, and a bucket has no directories at all.
+    """
+    try:
+        return storage.listdir(folder)
+    except FileNotFoundError:
+        return [], []
 
 
 def _transfer_config() -> TransferConfig:

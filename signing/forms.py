@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from identity.personal_codes import personal_code_lookup
+from portal.storage import folder_listing
 from signing.models import SigningPurpose
 from signing.pdf import check_pdf, safe_filename
 from signing.services import SignerData
@@ -96,12 +97,8 @@ def holding_purge_stale(*, now: datetime.datetime | None = None) -> int:
     a person's document. A session that still points at a purged one simply asks for the file again.
     """
     cutoff = (now or timezone.now()) - datetime.timedelta(hours=settings.SIGNING_UPLOAD_HOLDING_HOURS)
-    try:
-        _, names = default_storage.listdir(_HOLDING_DIR)
-    except FileNotFoundError:
-        return 0  # nothing was ever kept
     purged = 0
-    for name in names:
+    for name in folder_listing(default_storage, _HOLDING_DIR)[1]:
         path = f"{_HOLDING_DIR}/{name}"
         if default_storage.get_modified_time(path) < cutoff:
             default_storage.delete(path)

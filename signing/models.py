@@ -27,13 +27,17 @@ class SigningPurpose(models.TextChoices):
     COPY_CERTIFICATION = "copy-certification", _("Copy certification")
 
 
+DOCUMENTS_FOLDER = "documents"
+SIGNED_FOLDER = "signed"
+
+
 def document_upload_to(instance: Document, filename: str) -> str:
     # Never the user's file name: a generated one, so CRLF or ../ in names cannot matter.
-    return f"documents/{instance.uuid}.pdf"
+    return f"{DOCUMENTS_FOLDER}/{instance.uuid}.pdf"
 
 
 def signed_upload_to(instance: Signing, filename: str) -> str:
-    return f"signed/{instance.uuid}.pdf"
+    return f"{SIGNED_FOLDER}/{instance.uuid}.pdf"
 
 
 class Document(models.Model):

@@ -20,6 +20,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext_lazy as _
 
+from portal.storage import folder_listing
 from signing.errors import SigningError
 from signing.models import Document
 from signing.services import document_file_verified
@@ -57,9 +58,12 @@ class PreviewPage:
 _PNG_END = b"IEND\xaeB`\x82"
 
 
+PREVIEW_FOLDER = "previews"
+
+
 def preview_cache_prefix(sha256: str) -> str:
     """Storage folder of the cached images of every document with this SHA-256."""
-    return f"previews/{sha256}"
+    return f"{PREVIEW_FOLDER}/{sha256}"
 
 
 def _cache_name(document: Document, leaf: str) -> str:
@@ -90,11 +94,7 @@ def _cache_write(name: str, data: bytes) -> None:
 def preview_cache_delete(*, sha256: str) -> None:
     """Remove the cached images of a document's bytes (they show its content)."""
     prefix = preview_cache_prefix(sha256)
-    try:
-        _dirs, files = default_storage.listdir(prefix)
-    except FileNotFoundError:
-        return
-    for leaf in files:
+    for leaf in folder_listing(default_storage, prefix)[1]:
         default_storage.delete(f"{prefix}/{leaf}")
 
 

@@ -1,4 +1,5 @@
-"""Data protection: a person's own data as a download, account deletion, retention of finished documents."""
+"""Data protection: a person's own data as a download, account deletion, retention of finished
+documents, and stored files that no row points to."""
 
 from __future__ import annotations
 
@@ -7,13 +8,15 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
 from identity.models import User
+from portal.storage import folder_listing
 from signing.errors import SigningError
-from signing.models import Document, Signer, Signing
-from signing.preview import preview_cache_delete
+from signing.models import DOCUMENTS_FOLDER, SIGNED_FOLDER, Document, Signer, Signing
+from signing.preview import PREVIEW_FOLDER, preview_cache_delete
 
 logger = logging.getLogger(__name__)
 
@@ -138,3 +141,54 @@ def finished_documents_purge(*, now=None) -> int:
     if count:
         logger.info("retention: %s finished documents deleted", count)
     return count
+
+
+# A stored file younger than this may belong to a transaction still running, so it waits.
+ORPHAN_GRACE = timedelta(days=1)
+_LOOKUP_BATCH = 500
+
+
+def stored_files_orphaned_purge(*, now=None) -> int:
+    """Delete stored documents, signed files and preview images that no row points to; returns how many.
+
+    They are left when the database fails after a file was stored: an upload whose transaction
+    rolled back, a signed file whose signing could not be saved, a deletion cut short. Nothing
+    shows them, and an account deletion or the retention purge cannot reach them, but they are
+    people's documents.
+    """
+    cutoff = (now or timezone.now()) - ORPHAN_GRACE
+    purged = 0
+    for model, field_name, folder in ((Document, "file", DOCUMENTS_FOLDER), (Signing, "signed_file", SIGNED_FOLDER)):
+        storage = model._meta.get_field(field_name).storage
+        names = [f"{folder}/{name}" for name in folder_listing(storage, folder)[1]]
+        for start in range(0, len(names), _LOOKUP_BATCH):
+            batch = names[start : start + _LOOKUP_BATCH]
+            kept = set(model.objects.filter(**{f"{field_name}__in": batch}).values_list(field_name, flat=True))
+            for name in batch:
+                if name not in kept and storage.get_modified_time(name) < cutoff:
+                    storage.delete(name)
+                    purged += 1
+    purged += _orphaned_previews_purge(cutoff)
+    if purged:
+        logger.info("storage: %s files no row points to were deleted", purged)
+    return purged
+
+
+def _orphaned_previews_purge(cutoff) -> int:
+    """Preview folders are named by the SHA-256 of the document bytes they show."""
+    digests = folder_listing(default_storage, PREVIEW_FOLDER)[0]
+    purged = 0
+    for start in range(0, len(digests), _LOOKUP_BATCH):
+        batch = digests[start : start + _LOOKUP_BATCH]
+        shown = set(Document.objects.filter(sha256__in=batch).values_list("sha256", flat=True))
+        for digest in batch:
+            if digest in shown:
+                continue
+            images = [
+                f"{PREVIEW_FOLDER}/{digest}/{leaf}"
+                for leaf in folder_listing(default_storage, f"{PREVIEW_FOLDER}/{digest}")[1]
+            ]
+            if images and all(default_storage.get_modified_time(image) < cutoff for image in images):
+                preview_cache_delete(sha256=digest)
+                purged += len(images)
+    return purged

@@ -237,6 +237,14 @@ def finished_documents_purge_task() -> int:
 
 
 @shared_task(ignore_result=True)
+def stored_files_orphaned_purge_task() -> int:
+    """Delete stored documents, signed files and previews no row points to (older than a day)."""
+    from signing.privacy import stored_files_orphaned_purge
+
+    return stored_files_orphaned_purge()
+
+
+@shared_task(ignore_result=True)
 def upload_holding_purge_task() -> int:
     """Delete kept uploads of forms nobody finished (older than SIGNING_UPLOAD_HOLDING_HOURS)."""
     from signing.forms import holding_purge_stale

@@ -320,6 +320,11 @@ CELERY_BEAT_SCHEDULE["documents-retention-purge"] = {
     "task": "signing.tasks.finished_documents_purge_task",
     "schedule": 24 * 3600.0,
 }
+# Files no row points to (left by a database failure after they were stored) are deleted daily.
+CELERY_BEAT_SCHEDULE["stored-files-orphaned-purge"] = {
+    "task": "signing.tasks.stored_files_orphaned_purge_task",
+    "schedule": 24 * 3600.0,
+}
 # Hours an upload is kept for a form with a mistake in another field; then it is deleted.
 SIGNING_UPLOAD_HOLDING_HOURS = env.int("SIGNING_UPLOAD_HOLDING_HOURS", default=24)
 CELERY_BEAT_SCHEDULE["upload-holding-purge"] = {"task": "signing.tasks.upload_holding_purge_task", "schedule": 3600.0}

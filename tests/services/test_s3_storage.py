@@ -187,9 +187,9 @@ def upload(client, *, pdf: bytes | None, name: str = "my lease.pdf", rows=None):
     return client.post(reverse("signing:document-new"), upload_post(file=file, rows=rows))
 
 
-def make_document(owner, *, title: str = "Lease agreement") -> Document:
+def make_document(owner, *, title: str = "Lease agreement", pdf: bytes | None = None) -> Document:
     """Uploaded (queued, not yet at Dokobit), its file in whatever storage the test set."""
-    return upload_document(owner, title=title, pdf=blank_pdf())
+    return upload_document(owner, title=title, pdf=pdf or blank_pdf())
 
 
 # --- the upload page ----------------------------------------------------------------------------
@@ -400,8 +400,8 @@ def test_staff_pages_link_to_the_audited_downloads_never_to_the_bucket(bucket, o
 # --- deletion --------------------------------------------------------------------------------------
 
 
-def _completed_with_files(owner, owner_client) -> Document:
-    document = make_document(owner)
+def _completed_with_files(owner, owner_client, *, pdf: bytes | None = None) -> Document:
+    document = make_document(owner, pdf=pdf)
     signing = document.signings.get()
     signing.signed_file.save("x.pdf", ContentFile(blank_pdf()), save=False)
     signing.status = Signing.Status.COMPLETED
@@ -430,6 +430,24 @@ def test_account_deletion_deletes_its_objects_and_keeps_others(bucket, owner_cli
     assert response.status_code == 302
     assert not Document.objects.filter(pk=document.pk).exists()
     assert bucket.object_keys() == {key(f"documents/{theirs.uuid}.pdf")}
+
+
+@pytest.mark.django_db
+def test_objects_no_row_points_to_are_deleted_from_the_bucket_after_a_day(bucket, owner_client, owner):
+    from signing.privacy import stored_files_orphaned_purge
+
+    document = _completed_with_files(owner, owner_client)
+    kept = bucket.object_keys()
+    gone = _completed_with_files(owner, owner_client, pdf=blank_pdf() + b"% another document\n")
+    # Its rows are deleted but the deletion stops before its objects (a crash, a failed request).
+    Document.objects.filter(pk=gone.pk).delete()
+    left_behind = bucket.object_keys() - kept
+    assert len(left_behind) == 4
+
+    assert stored_files_orphaned_purge(now=timezone.now() + timedelta(hours=23)) == 0
+    assert stored_files_orphaned_purge(now=timezone.now() + timedelta(hours=25)) == 4
+    assert bucket.object_keys() == kept
+    assert bucket.get(key(f"documents/{document.uuid}.pdf")) == blank_pdf()
 
 
 @pytest.mark.django_db

@@ -1,17 +1,25 @@
-"""Data protection: download one's data, delete one's account, retention of finished documents."""
+"""Data protection: download one's data, delete one's account, retention of finished documents,
+stored files no row points to."""
 
 from __future__ import annotations
 
 import json
 from datetime import timedelta
+from unittest import mock
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from freezegun import freeze_time
 
 from identity.models import User
 from signing.models import Document, Signing
-from signing.privacy import finished_documents_purge
+from signing.preview import document_preview_pages, preview_cache_prefix
+from signing.privacy import finished_documents_purge, stored_files_orphaned_purge
+from tests.services.conftest import blank_pdf
+from tests.signing.conftest import upload_document
 
 pytestmark = pytest.mark.django_db
 
@@ -70,3 +78,49 @@ def test_retention_zero_keeps_everything(settings, live_signing):
     with freeze_time(timezone.now() + timedelta(days=3650)):
         assert finished_documents_purge() == 0
     assert Document.objects.filter(pk=live_signing.document_id).exists()
+
+
+def stored_names() -> set[str]:
+    names = set()
+    for folder in ("documents", "signed", "previews"):
+        if not default_storage.exists(folder):
+            continue
+        dirs, files = default_storage.listdir(folder)
+        names |= {f"{folder}/{name}" for name in files}
+        for digest in dirs:
+            names |= {f"{folder}/{digest}/{leaf}" for leaf in default_storage.listdir(f"{folder}/{digest}")[1]}
+    return names
+
+
+def test_files_no_row_points_to_are_deleted_after_a_day_and_the_rest_is_kept(owner, signer_data):
+    def pdf(tag: str) -> bytes:
+        return blank_pdf() + f"% {tag}\n".encode()  # distinct bytes, distinct preview folders
+
+    kept_document = upload_document(owner, signers=[signer_data(0)], title="Kept", pdf=pdf("kept"))
+    document_preview_pages(document=kept_document)
+    kept = stored_names()
+    assert kept_document.file.name in kept
+    assert any(name.startswith(preview_cache_prefix(kept_document.sha256)) for name in kept)
+
+    # An upload whose transaction fails after its file was stored leaves the file behind.
+    failing_insert = mock.patch("signing.services.Signing.objects.create", side_effect=DatabaseError("connection lost"))
+    with failing_insert, pytest.raises(DatabaseError), transaction.atomic():
+        upload_document(owner, signers=[signer_data(0)], title="Lost upload", pdf=pdf("lost"))
+    assert not Document.objects.filter(title="Lost upload").exists()
+    # So do a signed file whose signing could not be saved, and a deletion cut short after its rows.
+    default_storage.save("signed/0f7c5a3e-0000-4000-8000-000000000000.pdf", ContentFile(b"%PDF-1.7 signed"))
+    gone = upload_document(owner, signers=[signer_data(1)], title="Deleted", pdf=pdf("gone"))
+    document_preview_pages(document=gone)
+    Document.objects.filter(pk=gone.pk).delete()
+    orphans = stored_names() - kept
+    assert len([name for name in orphans if name.startswith("documents/")]) == 2
+    assert len([name for name in orphans if name.startswith("signed/")]) == 1
+    assert any(name.startswith(preview_cache_prefix(gone.sha256)) for name in orphans)
+
+    # Under a day old they may belong to a transaction still running: kept.
+    assert stored_files_orphaned_purge(now=timezone.now() + timedelta(hours=23)) == 0
+    assert stored_names() == kept | orphans
+
+    assert stored_files_orphaned_purge(now=timezone.now() + timedelta(hours=25)) == len(orphans)
+    assert stored_names() == kept
+    assert kept_document.file.storage.open(kept_document.file.name).read() == pdf("kept")
