@@ -7,13 +7,19 @@ once. Nothing else in the code base imports ``requests``.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import socket
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import requests
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NewConnectionError
 
 from portal.logging import redact
@@ -76,6 +82,14 @@ class GatewayUnavailable(GatewayError):
     retryable = True
 
 
+class GatewayAddressRefused(GatewayUnavailable):
+    """The gateway's host name led to an address that is not public (private, loopback, link-local).
+
+    Nothing was sent, not even the TLS handshake. A resolver that answers wrongly may be put
+    right, so it counts as unreachable and is retried; every attempt logs an error.
+    """
+
+
 class GatewayAuthError(GatewayError):
     """The gateway refused our access token (401/403); an operator must act."""
 
@@ -117,11 +131,78 @@ def error_for_status(status_code: int) -> type[GatewayError]:
     return GatewayResponseError
 
 
-def new_session() -> requests.Session:
-    """A requests session that never follows redirects on its own and identifies the portal."""
+class _AddressNotPublic(Exception):
+    # Deliberately not an OSError: urllib3 would take it for a flaky connection and try the next.
+    def __init__(self, address: str) -> None:
+        super().__init__(address)
+        self.address = address
+
+
+def _public_only(sock: socket.socket) -> socket.socket:
+    """``sock`` if its peer is a public address; closed and refused otherwise (T7).
+
+    Checked on the connected socket, not by resolving the name beforehand, so a second,
+    different DNS answer (rebinding) cannot slip between the check and the connection.
+    """
+    address = ipaddress.ip_address(sock.getpeername()[0].split("%")[0])
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    if not address.is_global:
+        sock.close()
+        raise _AddressNotPublic(str(address))
+    return sock
+
+
+class _PublicPeer:
+    # urllib3 makes the TCP connection in _new_conn, before TLS and before any byte is sent.
+    def _new_conn(self) -> socket.socket:
+        return _public_only(super()._new_conn())  # type: ignore[misc]
+
+
+class _PublicHTTPConnection(_PublicPeer, HTTPConnection):
+    pass
+
+
+class _PublicHTTPSConnection(_PublicPeer, HTTPSConnection):
+    pass
+
+
+class _PublicHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = _PublicHTTPConnection
+
+
+class _PublicHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = _PublicHTTPSConnection
+
+
+class _PublicOnlyAdapter(HTTPAdapter):
+    """Connects only to public addresses. Through a proxy (HTTPS_PROXY) the proxy connects for us,
+    so there the check is the proxy's."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _PublicHTTPConnectionPool,
+            "https": _PublicHTTPSConnectionPool,
+        }
+
+
+def new_session(*, public_only: bool | None = None) -> requests.Session:
+    """A requests session that never follows redirects on its own and identifies the portal.
+
+    ``public_only`` (the default unless the emulator is on) refuses to connect to an address that
+    is not public: the real gateways are on the internet, so a private or link-local answer for
+    their name means a wrong or poisoned resolver, and the access token must not go there (T7).
+    """
     session = requests.Session()
     session.headers["User-Agent"] = USER_AGENT
     session.max_redirects = 0
+    if public_only is None:
+        public_only = not getattr(settings, "DOKOBIT_EMULATOR", False)
+    if public_only:
+        adapter = _PublicOnlyAdapter()
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
     return session
 
 
@@ -145,6 +226,11 @@ def _send(
         status_code = err.response.status_code if err.response is not None else None
         logger.warning("%s %s answered with a redirect", service, endpoint)
         raise GatewayResponseError("Gateway answered with a redirect", status_code=status_code, **context) from err
+    except _AddressNotPublic as err:
+        logger.error(
+            "%s %s refused: the gateway host connected to %s, not a public address", service, endpoint, err.address
+        )
+        raise GatewayAddressRefused("Gateway host is not a public address", request_sent=False, **context) from err
     except requests.Timeout as err:
         logger.warning("%s %s timed out", service, endpoint)
         sent = not isinstance(err, requests.ConnectTimeout)

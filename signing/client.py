@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 from django.conf import settings
 
 from portal.http import (
+    GatewayAddressRefused,
     GatewayError,
     GatewayNotFound,
     GatewayRequestError,
@@ -207,7 +208,7 @@ class DocumentsClient:
         self.access_token = access_token if access_token is not None else settings.DOKOBIT_GATEWAY_TOKEN
         self.timeout = timeout if timeout is not None else settings.DOKOBIT_TIMEOUT
         self.emulator = emulator if emulator is not None else bool(getattr(settings, "DOKOBIT_EMULATOR", False))
-        self.session = session or new_session()
+        self.session = session or new_session(public_only=not self.emulator)
 
     # --- the one request function ---------------------------------------------------------
 
@@ -468,6 +469,11 @@ class DocumentsClient:
                 session=self.session,
             ) as response:
                 yield response
+        except GatewayAddressRefused as err:
+            # The file URL came from a status answer: a host that leads inward is refused for good.
+            raise DownloadRefused(
+                "Signed-file host is not a public address", service=SERVICE, endpoint=endpoint, request_sent=False
+            ) from err
         except GatewayResponseError as err:
             if err.status_code is not None and 300 <= err.status_code < 400:
                 # Following it could send the token elsewhere; the gateway never redirects a download.
