@@ -40,13 +40,13 @@ class UserAdmin(admin.ModelAdmin):
         for user in queryset:
             self.log_change(request, user, message)
 
-    @admin.action(description=_("Activate the selected accounts"))
+    @admin.action(description=_("Activate the selected accounts"), permissions=["change"])
     def activate(self, request, queryset) -> None:
         count = queryset.update(is_active=True)
         self._log_each(request, queryset, "Activated")
         self.message_user(request, _("%(count)d account(s) activated.") % {"count": count})
 
-    @admin.action(description=_("Deactivate the selected accounts"))
+    @admin.action(description=_("Deactivate the selected accounts"), permissions=["change"])
     def deactivate(self, request, queryset) -> None:
         # An inactive account is logged out on its next request (the auth backends refuse it).
         others = queryset.exclude(pk=request.user.pk)
@@ -54,7 +54,7 @@ class UserAdmin(admin.ModelAdmin):
         self._log_each(request, others, "Deactivated")
         self.message_user(request, _("%(count)d account(s) deactivated.") % {"count": count})
 
-    @admin.action(description=_("Log the selected accounts out everywhere"))
+    @admin.action(description=_("Log the selected accounts out everywhere"), permissions=["change"])
     def end_sessions(self, request, queryset) -> None:
         # A new session generation changes the hash every session of the account was stored
         # with, so each of them is logged out on its next request, wherever it is.
@@ -66,6 +66,13 @@ class UserAdmin(admin.ModelAdmin):
             request.user.refresh_from_db()
             update_session_auth_hash(request, request.user)
         self.message_user(request, _("All sessions of %(count)d account(s) were ended.") % {"count": count})
+
+    def get_readonly_fields(self, request, obj=None):
+        # Who is staff and what they may do is a superuser's decision: anyone else who may change
+        # accounts could otherwise make themselves a superuser.
+        if request.user.is_superuser:
+            return self.readonly_fields
+        return (*self.readonly_fields, "is_staff", "is_superuser", "groups", "user_permissions")
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # Deleting an account here would cascade to its documents, signings still live at Dokobit,

@@ -256,13 +256,13 @@ class DocumentAdmin(_NoAddOrDelete, admin.ModelAdmin):
         if done:
             self.message_user(request, _("Done for %(count)d document(s).") % {"count": done}, level=messages.SUCCESS)
 
-    @admin.action(description=_("Sync status with Dokobit now"))
+    @admin.action(description=_("Sync status with Dokobit now"), permissions=["change"])
     def sync_now(self, request: HttpRequest, queryset) -> None:
         self._each_current_signing(
             request, queryset, lambda signing: signing_reconcile(signing=signing, actor=request.user)
         )
 
-    @admin.action(description=_("Resend invitations to pending signers"))
+    @admin.action(description=_("Resend invitations to pending signers"), permissions=["change"])
     def resend_invitations(self, request: HttpRequest, queryset) -> None:
         def resend(signing: Signing) -> None:
             for signer in signing.signers.filter(status=Signer.Status.PENDING):
@@ -270,7 +270,7 @@ class DocumentAdmin(_NoAddOrDelete, admin.ModelAdmin):
 
         self._each_current_signing(request, queryset, resend)
 
-    @admin.action(description=_("Re-upload to Dokobit now (renew the copy)"))
+    @admin.action(description=_("Re-upload to Dokobit now (renew the copy)"), permissions=["change"])
     def reupload_now(self, request: HttpRequest, queryset) -> None:
         """Renew the Dokobit copy of each selected document whose signing is in progress, whatever its age."""
         skipped: Counter[str] = Counter()
@@ -315,13 +315,13 @@ class DocumentAdmin(_NoAddOrDelete, admin.ModelAdmin):
             if skipped[key]:
                 self.message_user(request, text % {"count": skipped[key]}, level=messages.WARNING)
 
-    @admin.action(description=_("Cancel the signing"))
+    @admin.action(description=_("Cancel the signing"), permissions=["change"])
     def cancel_signing(self, request: HttpRequest, queryset) -> None:
         self._each_current_signing(
             request, queryset, lambda signing: services.signing_cancel(signing=signing, actor=request.user)
         )
 
-    @admin.action(description=_("Process failed Dokobit notifications again"))
+    @admin.action(description=_("Process failed Dokobit notifications again"), permissions=["change"])
     def reprocess_failed_events(self, request: HttpRequest, queryset) -> None:
         def reprocess(signing: Signing) -> None:
             failed = signing.events.filter(kind=SigningEvent.Kind.POSTBACK).filter(Q(processed=False) | ~Q(error=""))

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 
 from signing.models import Document, Signer, Signing
+from signing.staff_roles import CHANGE_ANY_DOCUMENT, VIEW_ANY_DOCUMENT
 
 if TYPE_CHECKING:
     from identity.models import User
@@ -50,9 +51,12 @@ def document_list_for_owner(*, owner: User) -> QuerySet[Document]:
     )
 
 
-def document_get_for_user(*, user: User, uuid: Any) -> Document:
-    """The document with this uuid if ``user`` owns it (or is staff); otherwise Http404."""
-    documents = Document.objects.all() if user.is_staff else Document.objects.filter(owner=user)
+def document_get_for_user(*, user: User, uuid: Any, to_change: bool = False) -> Document:
+    """The document with this uuid if ``user`` owns it, or is staff allowed to (view or change)
+    anyone's documents (signing.staff_roles); otherwise Http404."""
+    permission = CHANGE_ANY_DOCUMENT if to_change else VIEW_ANY_DOCUMENT
+    anyones = user.is_staff and user.has_perm(permission)
+    documents = Document.objects.all() if anyones else Document.objects.filter(owner=user)
     try:
         return documents.get(uuid=uuid)
     except (Document.DoesNotExist, ValueError, TypeError) as err:

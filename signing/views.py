@@ -1,6 +1,7 @@
 """Signing pages: upload, the owner's document pages, and the signer's personal-link pages.
 
-Owner pages look every document up through ``document_get_for_user`` (owner or staff, else 404).
+Owner pages look every document up through ``document_get_for_user`` (the owner, or staff whose
+role allows it; else 404).
 Signer pages are reached by a link token; the document and the Dokobit URL are shown only after
 the signer's eID matched the invited person, and every refusal renders the same neutral page.
 """
@@ -66,6 +67,7 @@ from signing.services import (
     signing_cancel,
     signing_sync_from_gateway,
 )
+from signing.staff_roles import CHANGE_ANY_DOCUMENT
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -201,7 +203,10 @@ def _detail_context(request: HttpRequest, document: Document, *, add_form: Signe
             "final": status["final"],
         },
         "add_form": add_form or SignerAddForm(prefix="add", initial={"language": get_language() or "en"}),
-        "can_change": signing is not None and signing.is_open,
+        # The owner, or staff whose role includes the owner's actions; others only read.
+        "can_change": signing is not None
+        and signing.is_open
+        and (document.owner_id == request.user.pk or request.user.has_perm(CHANGE_ANY_DOCUMENT)),
         # Dokobit deletes its copy this many days from now unless the retention job renews it.
         "copy_days_left": signing_copy_days_left(signing=signing),
     }
@@ -324,7 +329,7 @@ def _owner_action(action: Callable[[HttpRequest, Document], HttpResponse | None]
     @login_required
     @require_POST
     def view(request: HttpRequest, uuid, **kwargs) -> HttpResponse:
-        document = document_get_for_user(user=request.user, uuid=uuid)
+        document = document_get_for_user(user=request.user, uuid=uuid, to_change=True)
         try:
             response = action(request, document, **kwargs)
         except SigningError as exc:

@@ -156,3 +156,40 @@ def test_staff_cannot_delete_an_account_and_its_documents_stay(client, staff, ma
 
     assert type(person).objects.filter(pk=person.pk).exists()
     assert Document.objects.filter(pk=document.pk).exists()
+
+
+def test_only_a_superuser_decides_who_is_staff_and_what_they_may_do(client, make_user):
+    from django.contrib.auth.models import Group
+
+    from signing.staff_roles import OPERATIONS
+
+    operator = make_user(country_code="EE", personal_code="60001019906", first_name="Olga", is_staff=True)
+    operator.groups.add(Group.objects.get(name=OPERATIONS))
+    person = make_user(first_name="Mobile")
+    client.force_login(operator)
+
+    for target in (operator, person):
+        url = reverse("admin:identity_user_change", args=[target.pk])
+        page = client.get(url).content.decode()
+        assert 'name="is_superuser"' not in page
+        assert 'name="groups"' not in page
+        response = client.post(
+            url,
+            {
+                "email": "changed@example.test",
+                "language": "en",
+                "is_active": "on",
+                "is_staff": "on",
+                "is_superuser": "on",
+                "groups": [Group.objects.get(name=OPERATIONS).pk],
+            },
+        )
+        assert response.status_code == 302  # the rest of the form was saved
+        target.refresh_from_db()
+        assert target.email == "changed@example.test"
+        assert not target.is_superuser
+        assert not target.user_permissions.exists()
+
+    person.refresh_from_db()
+    assert not person.is_staff
+    assert not person.groups.exists()
