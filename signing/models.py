@@ -215,6 +215,7 @@ class SigningEvent(models.Model):
         INVITATION_SENT = "invitation_sent", _("Invitation sent")
         SIGNER_ADDED = "signer_added", _("Signer added")
         SIGNER_REMOVED = "signer_removed", _("Signer removed")
+        SIGNER_LEFT = "signer_left", _("Signer left the signing page without signing")
         CANCELLED = "cancelled", _("Signing cancelled")
         REUPLOADED = "reuploaded", _("Copy renewed at Dokobit")
         ERROR = "error", _("Error")

@@ -1015,6 +1015,15 @@ def signer_invite_resend(*, signer: Signer, actor: User) -> None:
     _on_commit(signer_invite_email_task, signer.pk, resend=True, actor_id=actor.pk)
 
 
+def signer_left_signing_page(*, signer: Signer, signing: Signing) -> None:
+    """Record that the signer pressed Cancel on the signing page (T13): nothing else changes.
+
+    Their signature is still asked for and their link still works; the owner sees in the history
+    that they looked and did not sign.
+    """
+    _event(signing=signing, kind=SigningEvent.Kind.SIGNER_LEFT, signer=signer)
+
+
 @transaction.atomic
 def signing_cancel(*, signing: Signing, actor: User) -> None:
     """Cancel an unfinished signing: delete it at Dokobit and close every signer link."""

@@ -61,6 +61,7 @@ from signing.services import (
     document_file_verified,
     signer_add,
     signer_invite_resend,
+    signer_left_signing_page,
     signer_remove,
     signer_signing_url,
     signer_verify_identity,
@@ -613,9 +614,22 @@ def signer_sign(request: HttpRequest, token: str) -> HttpResponse:
         "signing_url": signing_url,
         "frame_script_url": f"{settings.DOKOBIT_GATEWAY_URL}/js/isign.frame.js",
         "sign_config": config,
-        "back_url": reverse("signing:signer-landing", kwargs={"token": token}),
+        "cancel_url": reverse("signing:signer-sign-cancel", kwargs={"token": token}),
     }
     return render(request, "signing/signer_sign.html", context)
+
+
+@_no_referrer
+@require_POST
+def signer_sign_cancel(request: HttpRequest, token: str) -> HttpResponse:
+    """Cancel on the signing page: recorded, nothing sent to Dokobit, back to the document."""
+    signer = _verified_signer(request, token)
+    if signer is None:
+        return _neutral(request)
+    signing = _signer_signing(signer)
+    if signer.status == Signer.Status.PENDING and signing is not None and signing.is_open:
+        signer_left_signing_page(signer=signer, signing=signing)
+    return redirect("signing:signer-landing", token=token)
 
 
 def _signer_for_result(request: HttpRequest, token: str) -> Signer | None:

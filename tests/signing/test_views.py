@@ -398,7 +398,7 @@ def test_sign_page_embeds_dokobit_for_the_verified_signer_only(client, owner):
     assert f"{GATEWAY}/signing/{document.signings.get().dokobit_token}?access_token=" in html
     assert f"{GATEWAY}/js/isign.frame.js" in html
     assert response["Referrer-Policy"] == "no-referrer"
-    assert link(signer) in html  # the cancel path back to the document
+    assert link(signer, "signing:signer-sign-cancel") in html  # the Cancel, back to the document
 
 
 @pytest.mark.parametrize("state", ["removed", "cancelled", "completed", "unknown"])
