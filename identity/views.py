@@ -190,6 +190,7 @@ def register_page(request: HttpRequest) -> HttpResponse:
     return _gateway_page(request, IdentitySession.Purpose.REGISTER)
 
 
+@rate_limited("staff-password", per_posted="username")
 def admin_login(request: HttpRequest) -> HttpResponse:
     """The admin's own login page (password form) with "Log in with your eID" next to it.
 

@@ -67,9 +67,16 @@ def too_many(request: HttpRequest, *, as_json: bool) -> HttpResponse:
 
 
 def rate_limited(
-    scope: str, *, per_user: bool = False, methods: tuple[str, ...] = ("POST",), as_json: bool = False
+    scope: str,
+    *,
+    per_user: bool = False,
+    per_posted: str = "",
+    methods: tuple[str, ...] = ("POST",),
+    as_json: bool = False,
 ) -> Callable:
-    """Limit a view to ``settings.RATE_LIMITS[scope]`` calls a minute per client IP (and per user).
+    """Limit a view to ``settings.RATE_LIMITS[scope]`` calls a minute per client IP (and per user,
+    or per value of the posted field ``per_posted``, such as the username of a password login, so
+    that guesses spread over many addresses are limited too).
 
     Refusals are a translated 429 page, or the JSON error shape for endpoints called by scripts.
     """
@@ -82,6 +89,9 @@ def rate_limited(
                 within = _hit(scope, f"ip:{client_ip(request)}", limit)
                 if within and per_user and request.user.is_authenticated:
                     within = _hit(scope, f"user:{request.user.pk}", limit)
+                if within and per_posted and request.method == "POST":
+                    posted = request.POST.get(per_posted, "").strip().lower()
+                    within = _hit(scope, f"{per_posted}:{posted}", limit)
                 if not within:
                     logger.warning("rate limit %s reached", scope)
                     return too_many(request, as_json=as_json)

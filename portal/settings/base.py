@@ -311,6 +311,8 @@ RATE_LIMITS = {
     "identity-session": env.int("RATE_LIMIT_IDENTITY_SESSIONS", default=10),
     "signer-link": env.int("RATE_LIMIT_SIGNER_LINKS", default=30),
     "upload": env.int("RATE_LIMIT_UPLOADS", default=10),
+    # Password attempts on the staff login page, per address and per username.
+    "staff-password": env.int("RATE_LIMIT_STAFF_PASSWORD_LOGINS", default=5),
 }
 
 # --- Data protection --------------------------------------------------------------------------

@@ -232,6 +232,26 @@ def test_wrong_password_is_refused_on_the_admin_login(client, django_user_model)
     assert "Please enter the correct username and password" in response.content.decode()
 
 
+def test_password_guessing_is_limited_per_address_and_per_username(client, django_user_model, settings):
+    django_user_model.objects.create_superuser(username="first", password="pw-for-tests")
+    limit = settings.RATE_LIMITS["staff-password"]
+    url = reverse("admin:login")
+
+    guesses = [client.post(url, {"username": "first", "password": f"guess-{i}"}).status_code for i in range(limit)]
+    assert guesses == [200] * limit  # the form again, with its error
+    # The right password now waits too: the limit does not tell a good guess from a bad one.
+    refused = client.post(url, {"username": "First", "password": "pw-for-tests"}, HTTP_ACCEPT_LANGUAGE="lt")
+    assert refused.status_code == 429
+    assert 'data-testid="rate-limited"' in refused.content.decode()
+    assert "_auth_user_id" not in client.session
+    # From other addresses the same username is limited as well; another username is not.
+    other = client.__class__(REMOTE_ADDR="198.51.100.7")
+    assert other.post(url, {"username": "first", "password": "pw-for-tests"}).status_code == 429
+    assert other.post(url, {"username": "second", "password": "x"}).status_code == 200
+    # Reading the page stays possible.
+    assert client.get(url).status_code == 200
+
+
 def test_admin_pages_carry_the_portals_name(client):
     page = client.get(reverse("admin-login")).content.decode()
     assert "Portal administration" in page
