@@ -1,6 +1,12 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class IdentityConfig(AppConfig):
     name = "identity"
     verbose_name = "Identity"
+
+    def ready(self) -> None:
+        from identity.checks import staff_passwords_have_a_second_factor
+
+        checks.register(staff_passwords_have_a_second_factor)

@@ -128,3 +128,24 @@ class IdentitySession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} session {self.pk} ({self.outcome})"
+
+
+class StaffSecondFactor(models.Model):
+    """The authenticator-app key of a staff member who logs in with a password (T16).
+
+    Set up on the server (``manage.py staff_totp_setup``), never in the browser: whoever holds
+    only the password cannot enrol a phone of their own. The key is stored encrypted.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="second_factor")
+    secret_encrypted = models.TextField()
+    # The step of the last code accepted: a code is good once, even within its 30 seconds.
+    last_used_step = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("second factor")
+        verbose_name_plural = _("second factors")
+
+    def __str__(self) -> str:
+        return f"second factor of {self.user}"

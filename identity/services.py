@@ -18,9 +18,9 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
-from identity import errors
+from identity import errors, totp
 from identity.dokobit import IdentityAuthenticationFailed, IdentityClient, IdentitySessionClosed, IdentityStatus
-from identity.models import IdentitySession, User
+from identity.models import IdentitySession, StaffSecondFactor, User
 from identity.selectors import browser_session_hash, identity_session_get_for_browser, user_get_by_personal_code
 from portal.crypto import decrypt_text, encrypt_text
 from portal.http import GatewayError, GatewayUnavailable
@@ -267,3 +267,28 @@ def user_update_from_eid(*, user: User, eid_result: EidResult) -> User:
         user.first_name, user.last_name = eid_result.first_name, eid_result.last_name
         user.save(update_fields=["first_name", "last_name"])
     return user
+
+
+# --- staff password logins: the second factor ---------------------------------------------------
+
+
+def staff_second_factor_setup(*, user: User) -> str:
+    """Give ``user`` a new authenticator key (replacing any old one) and return it, to show once."""
+    secret = totp.new_secret()
+    StaffSecondFactor.objects.update_or_create(
+        user=user, defaults={"secret_encrypted": encrypt_text(secret), "last_used_step": 0}
+    )
+    logger.info("a staff member's second factor was set up")
+    return secret
+
+
+def staff_second_factor_verify(*, user: User, code: str) -> bool:
+    """Whether ``code`` is the current code of ``user``'s key; a code is accepted once only."""
+    factor = StaffSecondFactor.objects.filter(user=user).first()
+    if factor is None:
+        return False
+    step = totp.matching_step(decrypt_text(factor.secret_encrypted), code, after_step=factor.last_used_step)
+    if step is None:
+        return False
+    # Conditional, so two logins racing with the same code cannot both pass.
+    return bool(StaffSecondFactor.objects.filter(pk=factor.pk, last_used_step__lt=step).update(last_used_step=step))

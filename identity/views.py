@@ -195,13 +195,15 @@ def admin_login(request: HttpRequest) -> HttpResponse:
     """The admin's own login page (password form) with "Log in with your eID" next to it.
 
     The eID runs the same flow as the portal login (browser-bound, single use, TTL) with the
-    ADMIN purpose, which only lets staff in; the password form stays for the first superuser.
+    ADMIN purpose, which only lets staff in; the password form stays for the first superuser, with
+    the code of their authenticator app (identity.forms.StaffLoginForm).
     """
     next_url = _safe_next(request, request.GET.get(REDIRECT_FIELD_NAME)) or reverse("admin:index")
     context = {
         "eid_config": _widget_config(request, purpose=IdentitySession.Purpose.ADMIN, next_url=next_url),
         "eid_purpose": IdentitySession.Purpose.ADMIN,
         "eid_next": next_url,
+        "staff_second_factor": settings.STAFF_PASSWORD_SECOND_FACTOR,
     }
     return admin.site.login(request, extra_context=context)
 

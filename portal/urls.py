@@ -4,12 +4,15 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from identity import views as identity_views
+from identity.forms import StaffLoginForm
 from portal import views
 
 # Staff see the portal's name, not Django's, on every admin page and in the browser tab.
 admin.site.site_header = _("Portal administration")
 admin.site.site_title = _("Portal administration")
 admin.site.index_title = _("Documents, signings and accounts")
+# The password form asks for the authenticator code too (the eID login is next to it).
+admin.site.login_form = StaffLoginForm
 
 handler400 = views.bad_request
 

@@ -125,6 +125,9 @@ AUTHENTICATION_BACKENDS = [
 LOGIN_URL = "identity:login"
 # Where the Django admin is served: not the well-known admin/, so scanners do not find it (T16).
 ADMIN_URL_PATH = env.str("ADMIN_URL_PATH", default="staff/").strip("/") + "/"
+# A staff password login also asks for the code of an authenticator app (manage.py
+# staff_totp_setup). Off only for local development; with DEBUG off a system check refuses it off.
+STAFF_PASSWORD_SECOND_FACTOR = env.bool("STAFF_PASSWORD_SECOND_FACTOR", default=not DEBUG)
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "home"
 

@@ -1,19 +1,24 @@
-"""Staff log into the admin with their eID (the portal's flow, ADMIN purpose) or, first superuser, a password."""
+"""Staff log into the admin with their eID (the portal's flow, ADMIN purpose) or, first superuser, a
+password with the code of an authenticator app."""
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import re
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from freezegun import freeze_time
 
-from identity.models import IdentitySession, User
+from identity import totp
+from identity.models import IdentitySession, StaffSecondFactor, User
 from identity.services import SESSION_REGISTRATION_KEY
 from tests.identity.conftest import TOKEN_A
 
@@ -209,17 +214,114 @@ def test_redirect_flow_refusal_offers_the_admin_login_again(client, make_user, i
     assert logged_in_user(client) is None
 
 
-def test_password_login_still_works_for_the_first_superuser(client, django_user_model):
-    django_user_model.objects.create_superuser(username="first", password="pw-for-tests")
+def set_up_second_factor(username: str) -> str:
+    """What the operator does on the server: run the command and read the key it shows."""
+    out = io.StringIO()
+    call_command("staff_totp_setup", username, stdout=out)
+    return re.search(r"key: ([A-Z2-7 ]+)", out.getvalue()).group(1).replace(" ", "")
 
-    response = client.post(
-        reverse("admin:login"),
-        {"username": "first", "password": "pw-for-tests", "next": reverse("admin:index")},
-    )
+
+def test_password_login_needs_the_code_of_the_authenticator_app(client, django_user_model):
+    django_user_model.objects.create_superuser(username="first", password="pw-for-tests")
+    secret = set_up_second_factor("first")
+    url = reverse("admin:login")
+    page = client.get(url).content.decode()
+    assert 'autocomplete="one-time-code"' in page
+
+    without = client.post(url, {"username": "first", "password": "pw-for-tests"})
+    wrong = client.post(url, {"username": "first", "password": "pw-for-tests", "code": "000000"})
+    for response in (without, wrong):
+        assert response.status_code == 200
+        assert "not right or was already used" in response.content.decode()
+    assert logged_in_user(client) is None
+
+    code = totp.code_at(secret, totp.current_step())
+    response = client.post(url, {"username": "first", "password": "pw-for-tests", "code": code, "next": "/staff/"})
 
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:index")
     assert logged_in_user(client).username == "first"
+    # The same code cannot be used again, not even within its 30 seconds.
+    again = Client()
+    replay = again.post(url, {"username": "first", "password": "pw-for-tests", "code": code})
+    assert "not right or was already used" in replay.content.decode()
+    assert logged_in_user(again) is None
+
+
+def test_a_code_from_the_step_before_counts_and_an_older_one_does_not(client, django_user_model):
+    django_user_model.objects.create_superuser(username="first", password="pw-for-tests")
+    secret = set_up_second_factor("first")
+    url = reverse("admin:login")
+    with freeze_time("2026-12-03 10:00:10"):
+        now = totp.current_step()
+        stale = client.post(
+            url, {"username": "first", "password": "pw-for-tests", "code": totp.code_at(secret, now - 2)}
+        )
+        assert logged_in_user(client) is None
+        assert "not right or was already used" in stale.content.decode()
+        client.post(url, {"username": "first", "password": "pw-for-tests", "code": totp.code_at(secret, now - 1)})
+        assert logged_in_user(client).username == "first"
+
+
+def test_a_password_account_without_a_key_is_told_how_to_get_one(client, django_user_model):
+    django_user_model.objects.create_superuser(username="first", password="pw-for-tests")
+
+    response = client.post(reverse("admin:login"), {"username": "first", "password": "pw-for-tests"})
+
+    assert logged_in_user(client) is None
+    assert "manage.py staff_totp_setup first" in response.content.decode()
+    # A wrong password is told only that: whether a key exists is not given away.
+    wrong = client.post(reverse("admin:login"), {"username": "first", "password": "wrong"}).content.decode()
+    assert "staff_totp_setup" not in wrong
+
+
+def test_a_reset_key_replaces_the_old_one(client, django_user_model):
+    django_user_model.objects.create_superuser(username="first", password="pw-for-tests")
+    old = set_up_second_factor("first")
+    with pytest.raises(CommandError, match="--reset"):
+        call_command("staff_totp_setup", "first", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("staff_totp_setup", "first", "--reset", stdout=out)
+    new = re.search(r"key: ([A-Z2-7 ]+)", out.getvalue()).group(1).replace(" ", "")
+    assert new != old
+    assert f"secret={new}" in out.getvalue()
+
+    url = reverse("admin:login")
+    client.post(url, {"username": "first", "password": "pw-for-tests", "code": totp.code_at(old, totp.current_step())})
+    assert logged_in_user(client) is None
+    client.post(url, {"username": "first", "password": "pw-for-tests", "code": totp.code_at(new, totp.current_step())})
+    assert logged_in_user(client).username == "first"
+
+
+def test_the_key_is_stored_encrypted(django_user_model):
+    user = django_user_model.objects.create_superuser(username="first", password="pw-for-tests")
+    secret = set_up_second_factor("first")
+    stored = StaffSecondFactor.objects.get(user=user).secret_encrypted
+    assert secret not in stored
+
+
+def test_only_staff_password_accounts_get_a_key(make_user):
+    make_user(username="person")
+    with pytest.raises(CommandError, match="No staff account"):
+        call_command("staff_totp_setup", "person", stdout=io.StringIO())
+
+
+def test_totp_codes_follow_rfc_6238():
+    # RFC 6238, appendix B: the ASCII key "12345678901234567890", SHA-1, 8 digits.
+    secret = base64.b32encode(b"12345678901234567890").decode()
+    vectors = {59: "94287082", 1111111109: "07081804", 1234567890: "89005924", 2000000000: "69279037"}
+    for seconds, expected in vectors.items():
+        assert totp.code_at(secret, totp.current_step(seconds), digits=8) == expected
+
+
+def test_password_logins_without_a_second_factor_are_refused_outside_development(settings):
+    from identity.checks import staff_passwords_have_a_second_factor
+
+    settings.DEBUG = False
+    settings.STAFF_PASSWORD_SECOND_FACTOR = False
+    assert [error.id for error in staff_passwords_have_a_second_factor()] == ["identity.E001"]
+    settings.STAFF_PASSWORD_SECOND_FACTOR = True
+    assert staff_passwords_have_a_second_factor() == []
 
 
 def test_wrong_password_is_refused_on_the_admin_login(client, django_user_model):
