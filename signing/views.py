@@ -430,6 +430,14 @@ def _signer_signing(signer: Signer) -> Signing | None:
     return signing
 
 
+def _signing_awaiting(signer: Signer) -> Signing | None:
+    """The open signing still waiting for this signer's signature, or None."""
+    signing = _signer_signing(signer)
+    if signer.status == Signer.Status.PENDING and signing is not None and signing.is_open:
+        return signing
+    return None
+
+
 def _is_verified(request: HttpRequest, signer: Signer) -> bool:
     return str(signer.uuid) in request.session.get(VERIFIED_SESSION_KEY, [])
 
@@ -626,8 +634,8 @@ def signer_sign_cancel(request: HttpRequest, token: str) -> HttpResponse:
     signer = _verified_signer(request, token)
     if signer is None:
         return _neutral(request)
-    signing = _signer_signing(signer)
-    if signer.status == Signer.Status.PENDING and signing is not None and signing.is_open:
+    signing = _signing_awaiting(signer)
+    if signing is not None:
         signer_left_signing_page(signer=signer, signing=signing)
     return redirect("signing:signer-landing", token=token)
 
@@ -655,8 +663,8 @@ def signer_done(request: HttpRequest, token: str) -> HttpResponse:
     signer = _signer_for_result(request, token)
     if signer is None:
         return _neutral(request)
-    signing = _signer_signing(signer)
-    if signer.status == Signer.Status.PENDING and signing is not None and signing.is_open:
+    signing = _signing_awaiting(signer)
+    if signing is not None:
         # Dokobit's status API is the truth; a postback may not have arrived yet.
         try:
             signing_sync_from_gateway(signing=signing)
