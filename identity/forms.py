@@ -39,7 +39,8 @@ class StaffLoginForm(AdminAuthenticationForm):
         if not settings.STAFF_PASSWORD_SECOND_FACTOR or self.user_cache is None:
             return cleaned
         user = self.user_cache
-        if not StaffSecondFactor.objects.filter(user=user).exists():
+        factor = StaffSecondFactor.objects.filter(user=user).first()
+        if factor is None:
             raise ValidationError(
                 _(
                     "Password logins need a second factor. Set it up on the server with "
@@ -48,7 +49,7 @@ class StaffLoginForm(AdminAuthenticationForm):
                 code="no_second_factor",
                 params={"username": user.get_username()},
             )
-        if not staff_second_factor_verify(user=user, code=cleaned.get("code", "")):
+        if not staff_second_factor_verify(factor=factor, code=cleaned.get("code", "")):
             raise ValidationError(
                 _("The code from your authenticator app is not right or was already used. Enter the current one."),
                 code="bad_code",

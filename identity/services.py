@@ -282,11 +282,8 @@ def staff_second_factor_setup(*, user: User) -> str:
     return secret
 
 
-def staff_second_factor_verify(*, user: User, code: str) -> bool:
-    """Whether ``code`` is the current code of ``user``'s key; a code is accepted once only."""
-    factor = StaffSecondFactor.objects.filter(user=user).first()
-    if factor is None:
-        return False
+def staff_second_factor_verify(*, factor: StaffSecondFactor, code: str) -> bool:
+    """Whether ``code`` is the current code of this key; a code is accepted once only."""
     step = totp.matching_step(decrypt_text(factor.secret_encrypted), code, after_step=factor.last_used_step)
     if step is None:
         return False

@@ -1,14 +1,13 @@
 """Cross-cutting pages: home, dashboard, health check, the page for a refused request."""
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
-from django.utils.translation import ngettext
 
 from portal.health import health_report
+from signing.forms import signer_limit_message
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -38,11 +37,5 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     the form could say so. Rendered without the request, like Django's own: a refused request
     (a forged Host header, say) must not fail again in a context processor.
     """
-    signer_limit = ""
-    if isinstance(exception, TooManyFieldsSent):
-        limit = settings.SIGNING_MAX_SIGNERS
-        # The upload form's own message, so it reads (and is translated) the same.
-        signer_limit = ngettext(
-            "At most %(count)d signer is allowed.", "At most %(count)d signers are allowed.", limit
-        ) % {"count": limit}
+    signer_limit = signer_limit_message() if isinstance(exception, TooManyFieldsSent) else ""
     return HttpResponseBadRequest(loader.render_to_string("400.html", {"signer_limit": signer_limit}))

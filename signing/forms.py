@@ -37,6 +37,14 @@ def max_signers() -> int:
     return settings.SIGNING_MAX_SIGNERS
 
 
+def signer_limit_message() -> str:
+    """The sentence that states the signer limit, wherever an upload names too many signers."""
+    limit = max_signers()
+    return ngettext("At most %(count)d signer is allowed.", "At most %(count)d signers are allowed.", limit) % {
+        "count": limit
+    }
+
+
 # --- Holding area ------------------------------------------------------------------------------
 # A file that passed its own checks is kept while another field of the form is corrected, so the
 # user does not upload it again. Only an opaque id and the display name live in the session.
@@ -214,13 +222,8 @@ class BaseSignerFormSet(BaseFormSet):
         filled = [form for form in self.forms if form.has_changed() or not form.empty_permitted]
         if not filled:
             raise ValidationError(_("Add at least one signer."), code="too_few")
-        limit = max_signers()
-        if len(filled) > limit:
-            raise ValidationError(
-                ngettext("At most %(count)d signer is allowed.", "At most %(count)d signers are allowed.", limit)
-                % {"count": limit},
-                code="too_many",
-            )
+        if len(filled) > max_signers():
+            raise ValidationError(signer_limit_message(), code="too_many")
         seen: set[str] = set()
         for form in filled:
             # Duplicates are judged only on rows whose person fields are themselves valid.

@@ -16,7 +16,7 @@ from identity.models import User
 from portal.storage import folder_listing
 from signing.errors import SigningError
 from signing.models import DOCUMENTS_FOLDER, SIGNED_FOLDER, Document, Signer, Signing
-from signing.preview import PREVIEW_FOLDER, preview_cache_delete
+from signing.preview import PREVIEW_FOLDER, preview_cache_delete, preview_cache_prefix
 
 logger = logging.getLogger(__name__)
 
@@ -184,10 +184,8 @@ def _orphaned_previews_purge(cutoff) -> int:
         for digest in batch:
             if digest in shown:
                 continue
-            images = [
-                f"{PREVIEW_FOLDER}/{digest}/{leaf}"
-                for leaf in folder_listing(default_storage, f"{PREVIEW_FOLDER}/{digest}")[1]
-            ]
+            folder = preview_cache_prefix(digest)
+            images = [f"{folder}/{leaf}" for leaf in folder_listing(default_storage, folder)[1]]
             if images and all(default_storage.get_modified_time(image) < cutoff for image in images):
                 preview_cache_delete(sha256=digest)
                 purged += len(images)

@@ -54,13 +54,23 @@ def document_list_for_owner(*, owner: User) -> QuerySet[Document]:
 def document_get_for_user(*, user: User, uuid: Any, to_change: bool = False) -> Document:
     """The document with this uuid if ``user`` owns it, or is staff allowed to (view or change)
     anyone's documents (signing.staff_roles); otherwise Http404."""
-    permission = CHANGE_ANY_DOCUMENT if to_change else VIEW_ANY_DOCUMENT
-    anyones = user.is_staff and user.has_perm(permission)
+    anyones = _staff_may(user, CHANGE_ANY_DOCUMENT if to_change else VIEW_ANY_DOCUMENT)
     documents = Document.objects.all() if anyones else Document.objects.filter(owner=user)
     try:
         return documents.get(uuid=uuid)
     except (Document.DoesNotExist, ValueError, TypeError) as err:
         raise Http404 from err
+
+
+def document_changeable_by(*, user: User, document: Document) -> bool:
+    """Whether ``user`` may take the owner's actions on ``document`` (what document_get_for_user
+    with ``to_change`` lets through)."""
+    return document.owner_id == user.pk or _staff_may(user, CHANGE_ANY_DOCUMENT)
+
+
+def _staff_may(user: User, permission: str) -> bool:
+    # Only staff act on documents of others; the permission says which of them may.
+    return user.is_staff and user.has_perm(permission)
 
 
 def signing_current(*, document: Document) -> Signing | None:

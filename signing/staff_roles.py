@@ -17,8 +17,13 @@ from typing import Any
 SUPPORT = "Support"
 OPERATIONS = "Operations"
 
+# What a staff member needs to open someone else's document in the portal's own pages, and to take
+# its owner's actions there.
+VIEW_ANY_DOCUMENT = "signing.view_document"
+CHANGE_ANY_DOCUMENT = "signing.change_document"
+
 _READ = [
-    "signing.view_document",
+    VIEW_ANY_DOCUMENT,
     "signing.view_signing",
     "signing.view_signer",
     "signing.view_signingevent",
@@ -27,12 +32,8 @@ _READ = [
 ]
 STAFF_ROLES: dict[str, list[str]] = {
     SUPPORT: _READ,
-    OPERATIONS: [*_READ, "signing.change_document", "identity.change_user"],
+    OPERATIONS: [*_READ, CHANGE_ANY_DOCUMENT, "identity.change_user"],
 }
-
-# What a staff member needs to open someone else's document in the portal's own pages.
-VIEW_ANY_DOCUMENT = "signing.view_document"
-CHANGE_ANY_DOCUMENT = "signing.change_document"
 
 
 def staff_roles_ensure(**_kwargs: Any) -> None:

@@ -49,6 +49,7 @@ from signing.pdf import safe_filename
 from signing.preview import PreviewUnavailable, document_page_png, document_preview_pages
 from signing.retention import signing_copy_days_left
 from signing.selectors import (
+    document_changeable_by,
     document_get_for_user,
     document_list_for_owner,
     document_status_payload,
@@ -68,7 +69,6 @@ from signing.services import (
     signing_cancel,
     signing_sync_from_gateway,
 )
-from signing.staff_roles import CHANGE_ANY_DOCUMENT
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -207,7 +207,7 @@ def _detail_context(request: HttpRequest, document: Document, *, add_form: Signe
         # The owner, or staff whose role includes the owner's actions; others only read.
         "can_change": signing is not None
         and signing.is_open
-        and (document.owner_id == request.user.pk or request.user.has_perm(CHANGE_ANY_DOCUMENT)),
+        and document_changeable_by(user=request.user, document=document),
         # Dokobit deletes its copy this many days from now unless the retention job renews it.
         "copy_days_left": signing_copy_days_left(signing=signing),
     }
