@@ -72,6 +72,9 @@ PAGE_LANGUAGES = {"en", "lt", "lv", "et", "is", "ru"}
 AFTER_WORK_MODES = {"ambiguous_timeout", "truncated", "wrong_digest"}
 DIGEST_RE = re.compile(r"^(?:[0-9a-fA-F]{64}|[0-9a-fA-F]{40})$")
 COUNTRY_RE = re.compile(r"^[A-Za-z]{2}$")
+# The strictest documented reading of ``signers[i][phone]``: the SDK's Phone constraint
+# (Lithuanian, Estonian and Finnish mobile numbers with the "+").
+PHONE_RE = re.compile(r"^\+(3706\d{7}|372\d{7,8}|358(4[0-9]|467|50)\d{4,8})$", re.ASCII)
 
 BLANK = "This value should not be blank."
 INVALID = "This value is not valid."
@@ -282,6 +285,9 @@ def parse_signers(raw: Any, *, taken_ids: set[str]) -> tuple[list[GatewaySigner]
         country = text(item.get("country_code"))
         if country and not COUNTRY_RE.match(country):
             errors.append((f"{where}[country_code]", INVALID))
+        phone = text(item.get("phone"))
+        if phone and not PHONE_RE.match(phone):
+            errors.append((f"{where}[phone]", INVALID))
         options = item.get("signing_options") or []
         if not isinstance(options, list) or any(text(o) not in SIGNING_OPTIONS for o in options):
             errors.append((f"{where}[signing_options]", INVALID))

@@ -22,7 +22,7 @@ from portal.storage import folder_listing
 from signing.models import SigningPurpose
 from signing.pdf import check_pdf, safe_filename
 from signing.services import SignerData
-from signing.validators import COUNTRY_CHOICES, validate_personal_code
+from signing.validators import COUNTRY_CHOICES, validate_mobile_id_phone, validate_personal_code
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
@@ -174,12 +174,16 @@ class SignerForm(forms.Form):
     last_name = forms.CharField(label=_("Surname"), max_length=150)
     country_code = forms.ChoiceField(label=_("Country"), choices=COUNTRY_CHOICES)
     personal_code = forms.CharField(label=_("Personal code"), max_length=20)
-    email = forms.EmailField(label=_("E-mail"))
+    # 254: what the database column and RFC 5321's path limit allow; longer fails the insert.
+    email = forms.EmailField(label=_("E-mail"), max_length=254)
     signing_purpose = forms.ChoiceField(
         label=_("Signing purpose"), choices=SigningPurpose.choices, initial=SigningPurpose.SIGNATURE
     )
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
     phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
+
+    def clean_phone(self) -> str:
+        return validate_mobile_id_phone(self.cleaned_data.get("phone", ""))
 
     def clean(self) -> dict:
         cleaned = super().clean()

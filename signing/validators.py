@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import unicodedata
 from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
@@ -47,14 +48,21 @@ def validate_personal_code(country_code: str, code: str) -> str:
     validator = _VALIDATORS.get(country)
     if validator is None:
         raise ValidationError(_("Personal codes from this country are not supported."), code="unsupported_country")
-    # People type codes with spaces and in lower case; neither changes the code.
-    value = re.sub(r"\s+", "", code or "").upper()
+    # People type codes with spaces, in lower case or in full-width digits (an East Asian keyboard);
+    # none of that changes the code. NFKC folds full-width digits to ASCII ones.
+    value = re.sub(r"\s+", "", unicodedata.normalize("NFKC", code or "")).upper()
     if not value:
         raise ValidationError(_("Enter a personal code."), code="required")
     return validator(value)
 
 
 # --- shared checks ----------------------------------------------------------------------------
+
+
+def _fullmatch(pattern: str, value: str) -> re.Match[str] | None:
+    # ASCII only: Python's \d also matches other scripts' digits (Arabic-Indic, Devanagari ...),
+    # which would be stored as typed, never match the eID's ASCII code and defeat the duplicate check.
+    return re.fullmatch(pattern, value, flags=re.ASCII)
 
 
 def _format_error(pattern: str) -> ValidationError:
@@ -100,7 +108,7 @@ def _baltic_check_digit(first_ten: str) -> int:
 
 
 def _validate_ee_lt(value: str) -> str:
-    if not re.fullmatch(r"\d{11}", value) or value[0] not in "123456":
+    if not _fullmatch(r"\d{11}", value) or value[0] not in "123456":
         raise _format_error(_("11 digits, starting with 1 to 6"))
     century = 1800 + (int(value[0]) - 1) // 2 * 100
     _birth_date(century + int(value[1:3]), int(value[3:5]), int(value[5:7]))
@@ -113,7 +121,7 @@ def _validate_ee_lt(value: str) -> str:
 
 
 def _validate_lv(value: str) -> str:
-    match = re.fullmatch(r"(\d{6})-?(\d{5})", value)
+    match = _fullmatch(r"(\d{6})-?(\d{5})", value)
     if not match:
         raise _format_error("DDMMYY-NNNNN")
     normalised = f"{match[1]}-{match[2]}"
@@ -134,7 +142,7 @@ def _validate_lv(value: str) -> str:
 
 
 def _validate_fi(value: str) -> str:
-    match = re.fullmatch(r"(\d{2})(\d{2})(\d{2})([-+A-FU-Y])(\d{3})([0-9A-FHJ-NPR-Y])", value)
+    match = _fullmatch(r"(\d{2})(\d{2})(\d{2})([-+A-FU-Y])(\d{3})([0-9A-FHJ-NPR-Y])", value)
     if not match:
         raise _format_error("DDMMYYCZZZQ")
     day, month, year, sign, individual, check = match.groups()
@@ -162,7 +170,7 @@ def _luhn_ok(digits: str) -> bool:
 
 
 def _validate_se(value: str) -> str:
-    match = re.fullmatch(r"(\d{2})?(\d{2})(\d{2})(\d{2})([-+]?)(\d{4})", value)
+    match = _fullmatch(r"(\d{2})?(\d{2})(\d{2})(\d{2})([-+]?)(\d{4})", value)
     if not match:
         raise _format_error("YYMMDD-NNNN")
     century, year, month, day, separator, tail = match.groups()
@@ -216,7 +224,7 @@ def _no_year(two_digits: int, individual: int) -> int | None:
 
 
 def _validate_no(value: str) -> str:
-    if not re.fullmatch(r"\d{11}", value):
+    if not _fullmatch(r"\d{11}", value):
         raise _format_error(_("11 digits"))
     day, month = int(value[0:2]), int(value[2:4])
     if day > 40:
@@ -236,7 +244,7 @@ def _validate_no(value: str) -> str:
 
 
 def _validate_dk(value: str) -> str:
-    match = re.fullmatch(r"(\d{6})-?(\d{4})", value)
+    match = _fullmatch(r"(\d{6})-?(\d{4})", value)
     if not match:
         raise _format_error("DDMMYY-NNNN")
     digits = match[1] + match[2]
@@ -256,7 +264,7 @@ def _validate_dk(value: str) -> str:
 
 
 def _validate_is(value: str) -> str:
-    match = re.fullmatch(r"(\d{6})-?(\d{4})", value)
+    match = _fullmatch(r"(\d{6})-?(\d{4})", value)
     if not match:
         raise _format_error("DDMMYY-NNNN")
     digits = match[1] + match[2]
@@ -283,3 +291,33 @@ _VALIDATORS: dict[str, Callable[[str], str]] = {
     "DK": _validate_dk,
     "IS": _validate_is,
 }
+
+
+# --- Mobile-ID phone numbers ---------------------------------------------------------------------
+
+# The numbers Dokobit's gateway takes for Mobile-ID prefill (its SDK's Phone constraint):
+# Lithuanian and Estonian mobile numbers and Finnish mobile-certificate numbers, with the "+".
+_MOBILE_ID_PHONE = r"\+(3706\d{7}|372\d{7,8}|358(4[0-9]|467|50)\d{4,8})"
+
+
+def validate_mobile_id_phone(phone: str) -> str:
+    """Check an optional Mobile-ID phone number and return it as Dokobit takes it (``+`` and digits).
+
+    Spaces, dashes, dots and brackets people type are dropped, and ``00`` before the country code
+    becomes ``+``. An empty value stays empty. Anything else Dokobit would refuse at signing time,
+    so it is refused here, where the owner can still correct it.
+    """
+    value = re.sub(r"[\s().-]", "", unicodedata.normalize("NFKC", phone or ""))
+    if not value:
+        return ""
+    if value.startswith("00"):
+        value = "+" + value[2:]
+    if not _fullmatch(_MOBILE_ID_PHONE, value):
+        raise ValidationError(
+            _(
+                "Enter a Mobile-ID phone number in international form, for example +37060000666 "
+                "(Lithuania, Estonia or Finland), or leave it empty."
+            ),
+            code="phone",
+        )
+    return value

@@ -398,7 +398,10 @@ def test_create_validates_type_files_signers_purpose_and_language(api, upload):
         "type": "docx",
         "name": "",
         "files": [{"token": "missing"}],
-        "signers": [{"id": "a", "name": "", "surname": "S", "signing_purpose": "marriage"}, {"id": "a", "name": "N"}],
+        "signers": [
+            {"id": "a", "name": "", "surname": "S", "signing_purpose": "marriage", "phone": "+46701234567"},
+            {"id": "a", "name": "N", "phone": "+37060000666"},
+        ],
         "language": "de",
     }
     fields = {e["field"] for e in validation_errors(api("POST", "signing/create.json", body))}
@@ -408,6 +411,7 @@ def test_create_validates_type_files_signers_purpose_and_language(api, upload):
         "[files][0][token]",
         "[signers][0][name]",
         "[signers][0][signing_purpose]",
+        "[signers][0][phone]",
         "[signers][1][id]",
         "[signers][1][surname]",
         "[language]",
