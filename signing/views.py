@@ -16,6 +16,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
@@ -27,6 +28,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
+from redis.exceptions import RedisError
 
 from identity.errors import IdentityError
 from identity.models import IdentitySession
@@ -657,6 +659,20 @@ def signer_status(request: HttpRequest, token: str) -> JsonResponse:
     return JsonResponse({"signed": signer.status == Signer.Status.SIGNED})
 
 
+def _return_sync_due(signing: Signing) -> bool:
+    """Whether this return page may ask Dokobit about ``signing``: once per signing per window.
+
+    Reloading the page (or a script doing it) must not turn into one Dokobit call per request. The
+    window is claimed atomically in the shared cache; when the cache is down, no call is made: the
+    postback or the reconcile sweep brings the status a little later instead.
+    """
+    try:
+        return cache.add(f"signing:{signing.pk}:return-sync", 1, timeout=settings.SIGNING_RETURN_SYNC_SECONDS)
+    except (RedisError, OSError):  # Redis down or unreachable: no bound, so no call
+        logger.warning("cache unavailable; the return page of signing %s did not ask Dokobit", signing.pk)
+        return False
+
+
 @_no_referrer
 @require_GET
 def signer_done(request: HttpRequest, token: str) -> HttpResponse:
@@ -664,7 +680,7 @@ def signer_done(request: HttpRequest, token: str) -> HttpResponse:
     if signer is None:
         return _neutral(request)
     signing = _signing_awaiting(signer)
-    if signing is not None:
+    if signing is not None and _return_sync_due(signing):
         # Dokobit's status API is the truth; a postback may not have arrived yet.
         try:
             signing_sync_from_gateway(signing=signing)

@@ -301,6 +301,8 @@ SIGNING_REUPLOAD_AFTER_DAYS = env.int("SIGNING_REUPLOAD_AFTER_DAYS", default=25)
 SIGNING_RETENTION_ALERT_AFTER_DAYS = env.int("SIGNING_RETENTION_ALERT_AFTER_DAYS", default=26)
 # Open signings unchanged for this many minutes are checked against Dokobit's status endpoint.
 SIGNING_RECONCILE_AFTER_MINUTES = env.int("SIGNING_RECONCILE_AFTER_MINUTES", default=10)
+# A signer's return page asks Dokobit about a signing at most once in this many seconds.
+SIGNING_RETURN_SYNC_SECONDS = env.int("SIGNING_RETURN_SYNC_SECONDS", default=10)
 # Work that stalled this many minutes (queued sends, unprocessed postbacks, invitations not sent) is re-queued.
 SIGNING_SWEEP_STALLED_AFTER_MINUTES = env.int("SIGNING_SWEEP_STALLED_AFTER_MINUTES", default=10)
 # How many times a task may be started for one signing before it is parked as "needs attention".

@@ -8,11 +8,13 @@ import re
 import uuid as uuid_lib
 
 import pytest
+import redis
 import responses
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import URLPattern, get_resolver, reverse
 from django.utils import timezone
+from freezegun import freeze_time
 
 from signing.forms import holding_purge_stale
 from signing.models import Document, Signer, Signing, SigningEvent
@@ -531,3 +533,44 @@ def test_the_document_field_is_not_marked_optional(owner_client):
     document_label = re.search(r'<label for="id_document">(.*?)</label>', html, re.S).group(1)
     assert "optional" not in document_label
     assert re.search(r'<label for="id_deadline">Sign by <span class="optional">', html)
+
+
+def test_reloading_the_done_page_asks_dokobit_once_per_window(client, owner, gateway, settings):
+    """Issue 13 finding 11: 40 reloads of the return page were 40 calls to Dokobit's status API."""
+    settings.SIGNING_RETURN_SYNC_SECONDS = 30
+    document = make_document(owner)
+    signer = document.signers.get()
+    verify_in_session(client, signer)
+    signing = document.signings.get()
+    status = load_fixture("gateway_signing_status_pending")
+    status["signers"] = {signer.dokobit_signer_id: {"status": "pending"}}
+    status_url = f"{GATEWAY}/api/signing/{signing.dokobit_token}/status.json"
+    gateway.add(responses.GET, status_url, json=status)
+    with freeze_time(timezone.now()) as frozen:
+        for _ in range(40):
+            page = client.get(link(signer, "signing:signer-done"))
+            assert "Your signature is not recorded yet" in page.content.decode()
+        assert len([c for c in gateway.calls if c.request.url.startswith(status_url)]) == 1
+
+        # Once the window has passed, the next visit asks again.
+        frozen.tick(31)
+        client.get(link(signer, "signing:signer-done"))
+    assert len([c for c in gateway.calls if c.request.url.startswith(status_url)]) == 2
+
+
+def test_the_done_page_still_answers_without_asking_dokobit_when_the_cache_is_down(client, owner, monkeypatch):
+    document = make_document(owner)
+    signer = document.signers.get()
+    verify_in_session(client, signer)
+
+    def cache_down(*args, **kwargs):
+        raise redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr("signing.views.cache.add", cache_down)
+    syncs = []
+    monkeypatch.setattr("signing.views.signing_sync_from_gateway", lambda **kwargs: syncs.append(kwargs))
+    for _ in range(5):
+        page = client.get(link(signer, "signing:signer-done"))
+        assert page.status_code == 200
+        assert "Your signature is not recorded yet" in page.content.decode()
+    assert syncs == []
