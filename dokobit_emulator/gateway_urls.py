@@ -1,12 +1,14 @@
 """Documents Gateway paths, exactly as Dokobit's after the base URL."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from dokobit_emulator import gateway_views as views
 
 urlpatterns = [
     path("api/file/upload.json", views.file_upload, name="gateway-upload"),
     path("api/file/upload/<str:token>/status.json", views.file_upload_status, name="gateway-upload-status"),
+    # The older path Dokobit's public gateway example still polls; the same answer.
+    path("api/file/upload/status/<str:token>.json", views.file_upload_status, name="gateway-upload-status-legacy"),
     path("api/signing/create.json", views.signing_create, name="gateway-signing-create"),
     path("api/signing/<str:token>/status.json", views.signing_status, name="gateway-signing-status"),
     path("api/signing/<str:token>/addsigner.json", views.signing_addsigner, name="gateway-signing-addsigner"),
@@ -23,4 +25,6 @@ urlpatterns = [
     path("signing/<str:token>/sign", views.signing_sign, name="gateway-signing-sign"),
     path("signing/<str:token>/cancel", views.signing_cancel, name="gateway-signing-cancel"),
     path("js/isign.frame.js", views.isign_frame_js, name="gateway-isign-frame-js"),
+    # Last: any other API path gets a JSON error in Dokobit's shape, never an HTML page.
+    re_path(r"^api/", views.api_path_unknown, name="gateway-api-unknown"),
 ]

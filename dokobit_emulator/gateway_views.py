@@ -27,7 +27,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
-from django.views.decorators.clickjacking import xframe_options_exempt, xframe_options_sameorigin
+from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -102,6 +102,12 @@ def validation_response(errors: Errors) -> JsonResponse:
         },
         status=400,
     )
+
+
+@csrf_exempt
+def api_path_unknown(request: HttpRequest) -> JsonResponse:
+    """An API path neither gateway has, with any method: JSON in Dokobit's error shape, not HTML."""
+    return error_response("Not found", 404, 404)
 
 
 def signing_not_found() -> JsonResponse:
@@ -544,7 +550,9 @@ def signing_page(request: HttpRequest, token: str) -> HttpResponse:
     return render_page(request, signer, result=result)
 
 
-@xframe_options_sameorigin
+# Framed by Dokobit's signing page, which integrators frame on their own origin (the iframe
+# integration): SAMEORIGIN is checked against the top page, so it must be frameable by anyone.
+@xframe_options_exempt
 @require_GET
 def signing_document(request: HttpRequest, token: str) -> HttpResponse:
     try:

@@ -1,8 +1,9 @@
 """Identity Gateway paths, exactly as Dokobit's after the base URL, plus the widget's own endpoints."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from dokobit_emulator import identity_views
+from dokobit_emulator.gateway_views import api_path_unknown
 
 urlpatterns = [
     path("", identity_views.identity_root, name="identity-root"),
@@ -14,4 +15,6 @@ urlpatterns = [
     path("api/emulator/<str:token>/session", identity_views.widget_session, name="identity-widget-session"),
     path("api/emulator/<str:token>/start", identity_views.widget_start, name="identity-widget-start"),
     path("api/emulator/<str:token>/finish", identity_views.widget_finish, name="identity-widget-finish"),
+    # Last: any other API path gets a JSON error in Dokobit's shape, never an HTML page.
+    re_path(r"^api/", api_path_unknown, name="identity-api-unknown"),
 ]

@@ -799,3 +799,51 @@ def test_postback_out_of_order_sends_completion_before_the_last_signature(client
         ("signing_completed", None),
         ("signer_signed", "b"),
     ]
+
+
+# --- Paths and headers any client written from Dokobit's documentation meets (issue 18) -------
+
+
+def test_the_legacy_upload_status_path_answers_like_the_documented_one(api, pdf, settings):
+    """Dokobit's public gateway example polls /api/file/upload/status/{token}.json."""
+    settings.DOKOBIT_EMULATOR_UPLOAD_PENDING_POLLS = 0
+    content = base64.b64encode(pdf).decode()
+    file_token = api(
+        "POST",
+        "file/upload.json",
+        {"file": {"name": "a.pdf", "digest": hashlib.sha256(pdf).hexdigest(), "content": content}},
+    ).json()["token"]
+    legacy = api("GET", f"file/upload/status/{file_token}.json")
+    documented = api("GET", f"file/upload/{file_token}/status.json")
+    assert legacy.status_code == documented.status_code == 200
+    assert legacy.json() == documented.json() == {"status": "uploaded"}
+    unknown = api("GET", "file/upload/status/no-such-token.json")
+    assert unknown.json()["code"] == 404
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/dokobit-emulator/gateway/api/nothing/here.json"),
+        ("POST", "/dokobit-emulator/gateway/api/signing/abc/frobnicate.json"),
+        ("DELETE", "/dokobit-emulator/gateway/api/file/upload.json/extra"),
+        ("GET", "/dokobit-emulator/identity/api/authentication/abc/nothing"),
+        ("PUT", "/dokobit-emulator/identity/api/unknown"),
+    ],
+)
+def test_an_unknown_api_path_answers_json_in_dokobits_error_shape(client, method, path):
+    response = client.generic(method, f"{path}?access_token=x")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json() == {"status": "error", "message": "Not found", "code": 404}
+
+
+def test_the_document_inside_the_signing_page_may_be_framed_by_any_origin(client, create):
+    """The iframe integration frames Dokobit's page on the integrator's origin; its PDF frame too."""
+    created = create()
+    signer_token = next(iter(created["signers"].values()))
+    page = client.get(f"{GATEWAY}/signing/{created['token']}?access_token={signer_token}")
+    document = client.get(f"{GATEWAY}/signing/{created['token']}/document?access_token={signer_token}")
+    assert page.status_code == document.status_code == 200
+    assert "X-Frame-Options" not in page
+    assert "X-Frame-Options" not in document
