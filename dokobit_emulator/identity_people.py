@@ -1,8 +1,15 @@
 """Test identities of the emulated Identity Gateway and the person object its status call returns.
 
-The identities are Dokobit's published sandbox test data (Mobile-ID and Smart-ID demo accounts),
-plus one emulator-only person whose certificate has expired, so the portal's refusal of an expired
-certificate can be exercised offline.
+The identities are Dokobit's published sandbox test data (Mobile-ID and Smart-ID demo accounts, and
+SK ID Solutions' DEMO accounts that Dokobit's sandbox runs on), plus emulator-only people:
+
+- one whose certificate has expired, so the portal's refusal of an expired certificate can be
+  exercised offline;
+- one clearly fictional person per Nordic country (FI, SE, NO, DK, IS). Dokobit publishes no Nordic
+  test data; these exist so the Nordic personal-code checks and languages can be walked in a browser.
+  Their codes are well-formed (check digits included) and their surnames say they are fictional;
+  the authentication method Dokobit reports for Nordic eIDs is not documented, so they report
+  ``sc`` (a card-like certificate login), the one method name that is not Baltic-specific.
 """
 
 from __future__ import annotations
@@ -68,10 +75,36 @@ TEST_IDENTITIES: tuple[TestIdentity, ...] = (
     TestIdentity("lv-smartid", "LV Smart-ID", "LV", "030303-10012", "OK", "TESTNUMBER", "smartid"),
     TestIdentity("ee-smartid", "EE Smart-ID", "EE", "30303039914", "QUALIFIED OK1", "TESTNUMBER", "smartid"),
     TestIdentity(
+        "ee-mobile-2016",
+        "EE Mobile-ID (EID-SK 2016)",
+        "EE",
+        "60001017869",
+        "EID2016",
+        "TESTNUMBER",
+        "mobile",
+        "+37268000769",
+    ),
+    TestIdentity(
+        "ee-mobile-pnoee", "EE Mobile-ID (PNOEE)", "EE", "60001018800", "PNOEE", "TESTNUMBER", "mobile", "+37200000566"
+    ),
+    TestIdentity(
+        "ee-mobile-2018", "EE Mobile-ID (2018)", "EE", "51001091072", "MOBILE", "TESTNUMBER", "mobile", "+37260000007"
+    ),
+    TestIdentity("lt-smartid-demo", "LT Smart-ID (older demo)", "LT", "10101010005", "DEMO", "SMART-ID", "smartid"),
+    TestIdentity(
+        "fi-fictional", "FI fictional person", "FI", "131052-308T", "FIKTIIVINEN", "TESTIHENKILÖ (FICTIONAL)", "sc"
+    ),
+    TestIdentity("se-fictional", "SE fictional person", "SE", "191212121212", "TOLVAN", "TOLVANSSON (FICTIONAL)", "sc"),
+    TestIdentity("no-fictional", "NO fictional person", "NO", "01019000083", "FIKTIV", "TESTPERSON (FICTIONAL)", "sc"),
+    TestIdentity("dk-fictional", "DK fictional person", "DK", "0101901000", "FIKTIV", "TESTPERSON (FICTIONAL)", "sc"),
+    TestIdentity(
+        "is-fictional", "IS fictional person", "IS", "0101900029", "SKÁLDUÐ", "PRÓFUNARMANNESKJA (FICTIONAL)", "sc"
+    ),
+    TestIdentity(
         "lt-smartid-expired",
         "LT Smart-ID, expired certificate",
         "LT",
-        "39001010002",
+        "39001010000",
         "EXPIRED",
         "CERTIFICATE",
         "smartid",

@@ -203,7 +203,7 @@ def test_expired_certificate_identity_reports_a_past_valid_to(create_session, re
 
     body = read_status(token).json()
 
-    assert (body["code"], body["name"], body["surname"]) == ("39001010002", "EXPIRED", "CERTIFICATE")
+    assert (body["code"], body["name"], body["surname"]) == ("39001010000", "EXPIRED", "CERTIFICATE")
     assert dt.datetime.fromisoformat(body["certificate"]["valid_to"]) < dt.datetime.now(dt.UTC)
 
 
@@ -323,7 +323,10 @@ def test_authentication_methods_limit_the_offered_identities(create_session, wid
 
     keys = [person["key"] for person in widget(token, "session").json()["identities"]]
 
-    assert keys == ["lt-mobile", "ee-mobile"]
+    from dokobit_emulator.identity_people import TEST_IDENTITIES
+
+    assert keys == [p.key for p in TEST_IDENTITIES if p.method == "mobile"]
+    assert {"lt-mobile", "ee-mobile"} <= set(keys)
     assert widget(token, "start", {"identity": "lt-smartid"}).status_code == 400
 
 
@@ -681,3 +684,46 @@ def test_widget_cancel_is_failure_7023_and_prefills_the_requested_person(widget_
     with pytest.raises(GatewayRequestError) as failed:
         gateway_request("GET", f"{base}/api/authentication/{token}/status", endpoint="authentication.status", **common)
     assert failed.value.code == 7023
+
+
+# --- the test identities (issue 18, point 10) ---------------------------------------------------
+
+DOCUMENTED_PEOPLE = {
+    # (country, personal code) from the sandbox test data Dokobit and SK ID Solutions publish.
+    ("LT", "50001018865"),
+    ("EE", "60001019906"),
+    ("EE", "51001091072"),
+    ("LT", "30303039914"),
+    ("LT", "10101010005"),
+    ("LV", "030303-10012"),
+    ("EE", "30303039914"),
+    ("EE", "60001017869"),
+    ("EE", "60001018800"),
+}
+NORDIC = {"FI", "SE", "NO", "DK", "IS"}
+
+
+def test_the_documented_sandbox_people_and_one_fictional_person_per_nordic_country_exist():
+    from dokobit_emulator.identity_people import TEST_IDENTITIES
+
+    people = {(p.country, p.code) for p in TEST_IDENTITIES}
+    assert people >= DOCUMENTED_PEOPLE
+    nordic = [p for p in TEST_IDENTITIES if p.country in NORDIC]
+    assert {p.country for p in nordic} == NORDIC
+    # Dokobit publishes no Nordic test data: these must say that they are made up.
+    assert all("FICTIONAL" in p.surname and "fictional" in p.label for p in nordic)
+
+
+@pytest.mark.django_db
+def test_every_test_identity_authenticates_with_a_code_the_portal_accepts(create_session, widget, read_status):
+    from dokobit_emulator.identity_people import TEST_IDENTITIES
+    from signing.validators import validate_personal_code
+
+    for person in TEST_IDENTITIES:
+        token = create_session()["session_token"]
+        _approve(widget, token, person.key)
+        status = read_status(token).json()
+        assert status["status"] == "ok"
+        assert (status["country_code"], status["code"]) == (person.country.lower(), person.code)
+        # The portal's own check takes the code exactly as the gateway reports it.
+        assert validate_personal_code(status["country_code"], status["code"]) == person.code
