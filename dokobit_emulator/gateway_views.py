@@ -485,7 +485,8 @@ def signing_download(
     if signer_id is None:
         data = signing.current_bytes()
     else:
-        signer = signing.signers.filter(signer_id=signer_id, signed_version__isnull=False).order_by("-pk").first()
+        signed = signing.signers.filter(signed_version__isnull=False).order_by("-pk")
+        signer = next((s for s in signed if s.public_id == signer_id), None)
         if signer is None:
             return error_response("Document not found. Please contact support.", 404, 404)
         data = signing.version_path(signer.signed_version).read_bytes()

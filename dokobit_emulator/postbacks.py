@@ -19,7 +19,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from dokobit_emulator import faults
-from dokobit_emulator.models.gateway import GatewaySigner, GatewaySigning
+from dokobit_emulator.models.gateway import GatewaySigner, GatewaySigning, numeric_signer_ids
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,8 @@ def signer_signed_payload(
     return {
         "action": "signer_signed",
         "token": signing.token,
-        "signer": signer.signer_id,
+        # A JSON number when Dokobit's own numeric ids are emulated, as in production postbacks.
+        "signer": int(signer.public_id) if numeric_signer_ids() else signer.public_id,
         "signer_info": {
             "code": signer.code,
             "country_code": (signer.country_code or certificate["subject"]["country"]).upper(),
@@ -58,7 +59,7 @@ def signer_signed_payload(
             "type": "qes",
         },
         "status": "ok",
-        "file": f"{gateway_base}/api/signing/{signing.token}/download/{signer.signer_id}",
+        "file": f"{gateway_base}/api/signing/{signing.token}/download/{signer.public_id}",
         "file_digest": hashlib.sha256(signed_bytes).hexdigest(),
         "valid_to": format_gateway_time(signing.valid_to()),
         "signature_id": signer.signature_id,

@@ -102,6 +102,14 @@ class GatewaySigning(models.Model):
         return self.created_at + RETENTION
 
 
+# Numeric signer ids like the ones seen in production postbacks (six digits).
+NUMERIC_SIGNER_ID_BASE = 130000
+
+
+def numeric_signer_ids() -> bool:
+    return bool(getattr(settings, "DOKOBIT_EMULATOR_NUMERIC_SIGNER_IDS", False))
+
+
 class GatewaySigner(models.Model):
     STATUS_PENDING = "pending"
     STATUS_SIGNED = "signed"
@@ -129,6 +137,19 @@ class GatewaySigner(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.surname}"
+
+    @property
+    def public_id(self) -> str:
+        """How postbacks and download URLs name this signer.
+
+        Dokobit's documentation is unsure: its examples echo the integrator's ``signers[i][id]``, but a
+        public production integration shows a numeric id of Dokobit's own. The strict variant
+        (``DOKOBIT_EMULATOR_NUMERIC_SIGNER_IDS``) gives the numeric one, so the portal is tested
+        against both.
+        """
+        if numeric_signer_ids():
+            return str(NUMERIC_SIGNER_ID_BASE + self.pk)
+        return self.signer_id
 
     @property
     def control_code(self) -> str:

@@ -847,3 +847,29 @@ def test_the_document_inside_the_signing_page_may_be_framed_by_any_origin(client
     assert page.status_code == document.status_code == 200
     assert "X-Frame-Options" not in page
     assert "X-Frame-Options" not in document
+
+
+def test_the_strict_switch_names_signers_by_a_numeric_dokobit_id_in_postbacks_and_downloads(
+    client, api, create, sent, settings
+):
+    """Issue 18, point 9: a public production integration shows Dokobit's own numeric signer id."""
+    settings.DOKOBIT_EMULATOR_NUMERIC_SIGNER_IDS = True
+    created = create(signers=[signer("a"), signer("b", name="John", surname="Second", code="", country_code="")])
+    assert sign(client, created["token"], created["signers"]["a"]).status_code == 200
+
+    payload = sent[0]["json"]
+    assert isinstance(payload["signer"], int)
+    assert payload["signer"] != "a"
+    assert payload["file"].endswith(f"/download/{payload['signer']}")
+    download = api("GET", f"signing/{created['token']}/download/{payload['signer']}")
+    assert download.status_code == 200
+    assert hashlib.sha256(download.content).hexdigest() == payload["file_digest"]
+    # The integrator's own id no longer names the signature's file; status still keys by it.
+    assert api("GET", f"signing/{created['token']}/download/a").status_code == 404
+    assert api("GET", f"signing/{created['token']}/status.json").json()["signers"]["a"]["status"] == "signed"
+
+
+def test_by_default_postbacks_echo_the_integrators_signer_id(client, create, sent):
+    created = create(signers=[signer("a"), signer("b", name="John", surname="Second", code="", country_code="")])
+    sign(client, created["token"], created["signers"]["a"])
+    assert sent[0]["json"]["signer"] == "a"

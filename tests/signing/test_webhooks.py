@@ -368,3 +368,23 @@ def test_concurrent_copies_of_postbacks_store_and_queue_each_distinct_one_once(l
     assert statuses == [200] * (threads_count * copies * len(distinct))
     assert len(events) == len(distinct)
     assert sorted(queued) == sorted(events)
+
+
+def test_postbacks_naming_signers_by_dokobits_numeric_ids_are_recorded_once_each_and_complete(
+    client, gateway, live_signing, django_capture_on_commit_callbacks
+):
+    """Dokobit may name the signer by a number of its own (issue 18, point 9): still one event per
+    signature, each only as a hash, and the signing completes from the status endpoint."""
+    mock_completed(gateway)
+    for numeric in (132074, 132075, 132074):
+        payload = signer_signed("x")
+        payload["signer"] = numeric
+        assert post(client, live_signing, payload, capture=django_capture_on_commit_callbacks) == 200
+    assert post(client, live_signing, completed(), capture=django_capture_on_commit_callbacks) == 200
+
+    events = SigningEvent.objects.filter(kind=SigningEvent.Kind.POSTBACK)
+    assert events.count() == 3  # two signatures and the completion; the repeat is a duplicate
+    assert all(e.payload.get("signer", "h:").startswith("h:") for e in events)
+    live_signing.refresh_from_db()
+    assert live_signing.status == Signing.Status.COMPLETED
+    assert set(live_signing.signers.values_list("status", flat=True)) == {Signer.Status.SIGNED}
