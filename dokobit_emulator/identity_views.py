@@ -262,7 +262,8 @@ def widget_finish(request: HttpRequest, token: str) -> JsonResponse:
     if outcome == "approve":
         if not session.approve():
             return _validation_error([("outcome", "Choose an identity before approving.")])
-        return _widget_json({"status": "ok"})
+        # Where the widget goes when the page gave it no callback (Dokobit's own embedded example).
+        return _widget_json({"status": "ok", "return_url": _return_url_with_token(session)})
     if outcome == "fail":
         try:
             code = int(body.get("code", CANCELLED))
@@ -277,11 +278,18 @@ def widget_finish(request: HttpRequest, token: str) -> JsonResponse:
 # --- The redirect flow: a server-rendered page, no JavaScript needed ---------------------------
 
 
+def _return_url_with_token(session: IdentityAuthSession) -> str:
+    """The session's ``return_url`` with ``session_token`` appended, or "" when it has none."""
+    if not session.return_url:
+        return ""
+    separator = "&" if urlsplit(session.return_url).query else "?"
+    # The return URL was validated as http(s) on create; it is the integrator's own page.
+    return f"{session.return_url}{separator}session_token={session.token}"
+
+
 def _finish_redirect(session: IdentityAuthSession) -> HttpResponse:
     if session.return_url:
-        separator = "&" if urlsplit(session.return_url).query else "?"
-        # The return URL was validated as http(s) on create; it is the integrator's own page.
-        return HttpResponseRedirect(f"{session.return_url}{separator}session_token={session.token}")
+        return HttpResponseRedirect(_return_url_with_token(session))
     return redirect("dokobit_emulator:identity-auth-done", token=session.token)
 
 

@@ -3,7 +3,8 @@
  *
  * Same contract as Dokobit's: new DokobitIdentity({sessionToken, callback, locale, container, ...}).init()
  * renders the identification controls inside the container and calls options.callback() (no
- * arguments) once the person is authenticated. Instead of a real phone, the person picks a test
+ * arguments) once the person is authenticated; without a callback it sends the browser to the
+ * session's return_url with session_token appended. Instead of a real phone, the person picks a test
  * identity and confirms (or simulates a failure) in the widget itself.
  */
 (function () {
@@ -295,6 +296,9 @@
         self.log("authenticated");
         if (typeof self.options.callback === "function") {
           self.options.callback();
+        } else if (data.return_url) {
+          // No callback: like Dokobit's widget, go to the session's return_url with session_token.
+          window.location.assign(data.return_url);
         }
       }, function () { self.showError(0); });
     });

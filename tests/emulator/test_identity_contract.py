@@ -566,14 +566,15 @@ def test_check_accepts_the_emulator_in_development():
 # --- the widget in a real browser -----------------------------------------------------------------
 
 
-def _host_page(script_url: str, options: str) -> str:
+def _host_page(script_url: str, options: str, *, callback: bool = True) -> str:
+    callback_js = "{callback: function () { window.called += 1; }}" if callback else "{}"
     return f"""<!DOCTYPE html><html><body>
 <div id="Dokobit-identity-container"></div>
 <script src="{script_url}"></script>
 <script>
   window.events = []; window.called = 0;
   document.addEventListener("dokobit-identity:error", function (e) {{ window.events.push(e.detail.code); }});
-  new DokobitIdentity(Object.assign({{callback: function () {{ window.called += 1; }}}}, {options})).init();
+  new DokobitIdentity(Object.assign({callback_js}, {options})).init();
 </script></body></html>"""
 
 
@@ -589,7 +590,7 @@ def widget_page(live_server, settings):
 
     base = f"{live_server.url}{IDENTITY}"
 
-    def create() -> str:
+    def create(**fields) -> str:
         return gateway_request(
             "POST",
             f"{base}/api/authentication/create",
@@ -597,15 +598,15 @@ def widget_page(live_server, settings):
             endpoint="authentication.create",
             access_token=settings.DOKOBIT_EMULATOR_IDENTITY_TOKEN,
             timeout=10,
-            data={"origin_host": live_server.url},
+            data=fields or {"origin_host": live_server.url},
         )["session_token"]
 
     with playwright_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=path)
         page = browser.new_page()
 
-        def open_widget(options: str):
-            html = _host_page(f"{base}/js/dokobit-integration.min.js", options)
+        def open_widget(options: str, *, callback: bool = True):
+            html = _host_page(f"{base}/js/dokobit-integration.min.js", options, callback=callback)
             page.route(
                 f"{live_server.url}/widget-host", lambda route: route.fulfill(body=html, content_type="text/html")
             )
@@ -684,6 +685,33 @@ def test_widget_cancel_is_failure_7023_and_prefills_the_requested_person(widget_
     with pytest.raises(GatewayRequestError) as failed:
         gateway_request("GET", f"{base}/api/authentication/{token}/status", endpoint="authentication.status", **common)
     assert failed.value.code == 7023
+
+
+@pytest.mark.browser
+def test_widget_without_a_callback_sends_the_browser_to_the_return_url_with_the_token(widget_page, live_server):
+    """Dokobit's own embedded example starts the widget with no callback and reads session_token
+    from its return_url's query string (issue 18, point 1)."""
+    create, open_widget, _ = widget_page
+    success = f"{live_server.url}/integrator/success.php?lang=en"
+    token = create(return_url=success)
+    page = open_widget(f'{{sessionToken: "{token}", locale: "en"}}', callback=False)
+    page.route(f"{success}*", lambda route: route.fulfill(body="<p>back</p>", content_type="text/html"))
+
+    page.get_by_test_id("dokobit-identity-continue").click()
+    page.get_by_test_id("dokobit-identity-approve").click()
+    page.wait_for_url(f"{success}&session_token={token}")
+    assert page.evaluate("window.called") is None  # a fresh page: the widget's page is gone
+
+
+@pytest.mark.browser
+def test_widget_with_a_callback_stays_on_its_page_even_with_a_return_url(widget_page, live_server):
+    create, open_widget, _ = widget_page
+    token = create(return_url=f"{live_server.url}/integrator/success.php", origin_host=live_server.url)
+    page = open_widget(f'{{sessionToken: "{token}"}}')
+    page.get_by_test_id("dokobit-identity-continue").click()
+    page.get_by_test_id("dokobit-identity-approve").click()
+    page.wait_for_function("window.called === 1")
+    assert page.url.endswith("/widget-host")
 
 
 # --- the test identities (issue 18, point 10) ---------------------------------------------------
