@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.server
 import json
 import logging
+import threading
 import urllib.error
 from datetime import timedelta
 from io import BytesIO
@@ -873,3 +875,55 @@ def test_by_default_postbacks_echo_the_integrators_signer_id(client, create, sen
     created = create(signers=[signer("a"), signer("b", name="John", surname="Second", code="", country_code="")])
     sign(client, created["token"], created["signers"]["a"])
     assert sent[0]["json"]["signer"] == "a"
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_chromium_shows_the_framed_signing_pages_document_on_an_integrators_origin(live_server, create):
+    """The documented iframe integration: Dokobit's signing page inside the integrator's page, and
+    the PDF inside Dokobit's page. SAMEORIGIN on the inner frame is checked against the integrator's
+    top page, so Chromium refused it (issue 18, point 6)."""
+    from tests.conftest import chromium_path, require
+
+    require(chromium_path() is not None, "Debian's chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    created = create()
+    signer_token = next(iter(created["signers"].values()))
+    signing_url = f"{live_server.url}{GATEWAY}/signing/{created['token']}?access_token={signer_token}"
+    document_path = f"{GATEWAY}/signing/{created['token']}/document"
+    html = f'<!DOCTYPE html><html><body><iframe src="{signing_url}" width="800" height="900"></iframe></body></html>'
+
+    # The integrator's page on an origin of its own: a real server on 127.0.0.1 (the live server is
+    # "localhost"), so Chromium applies the framing rules under test and not its local-network block.
+    class IntegratorPage(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(html.encode())
+
+        def log_message(self, *args):
+            pass
+
+    integrator = http.server.ThreadingHTTPServer(("127.0.0.1", 0), IntegratorPage)
+    threading.Thread(target=integrator.serve_forever, daemon=True).start()
+    host = f"http://127.0.0.1:{integrator.server_address[1]}/contract"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
+            page = browser.new_page()
+            refused: list[str] = []
+            page.on("console", lambda m: refused.append(m.text) if "Refused to display" in m.text else None)
+            with page.expect_response(lambda r: document_path in r.url) as document_response:
+                page.goto(host)
+            assert document_response.value.status == 200
+            page.wait_for_timeout(500)  # let Chromium apply the frame checks to what arrived
+            frame_urls = [frame.url for frame in page.frames]
+            browser.close()
+    finally:
+        integrator.shutdown()
+
+    assert refused == []
+    assert not any(url.startswith("chrome-error://") for url in frame_urls), frame_urls
+    assert any(document_path in url for url in frame_urls), frame_urls
