@@ -12,7 +12,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 
-from signing.models import Document, Signer, Signing
+from signing.models import Document, PurgedSignerLink, Signer, Signing
 from signing.staff_roles import CHANGE_ANY_DOCUMENT, VIEW_ANY_DOCUMENT
 
 if TYPE_CHECKING:
@@ -94,6 +94,13 @@ def signer_get_by_link_token(*, token: str) -> Signer | None:
         .filter(link_token_hash=token_hash(token))
         .first()
     )
+
+
+def signer_link_purged(*, token: str) -> bool:
+    """Whether ``token`` is the link of a signer whose signed document the portal deleted."""
+    if not token or len(token) > 200:
+        return False
+    return PurgedSignerLink.objects.filter(link_token_hash=token_hash(token)).exists()
 
 
 def signing_get_by_postback_secret(*, signing_uuid: Any, secret: str) -> Signing | None:
