@@ -51,6 +51,7 @@ from signing.preview import PreviewUnavailable, document_page_png, document_prev
 from signing.retention import signing_copy_days_left
 from signing.selectors import (
     document_changeable_by,
+    document_display_status,
     document_get_for_user,
     document_list_for_owner,
     document_status_payload,
@@ -122,6 +123,10 @@ def _pdf_name(document: Document, *, suffix: str = "") -> str:
 def document_list(request: HttpRequest) -> HttpResponse:
     documents = document_list_for_owner(owner=request.user).order_by("-created_at", "-pk")
     page = Paginator(documents, DOCUMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    for document in page.object_list:
+        _, document.status_label = document_display_status(
+            signing=signing_current(document=document), signed_count=document.signed_count
+        )
     return render(request, "signing/document_list.html", {"page_obj": page, "documents": page.object_list})
 
 
@@ -186,7 +191,11 @@ def _wants_json(request: HttpRequest) -> bool:
 def _detail_context(request: HttpRequest, document: Document, *, add_form: SignerAddForm | None = None) -> dict:
     signing = signing_current(document=document)
     signers = list(document.signers.all())
-    status = document_status_payload(document=document)
+    # The owner, or staff whose role includes the owner's actions; others only read.
+    can_change = (
+        signing is not None and signing.is_open and document_changeable_by(user=request.user, document=document)
+    )
+    status = document_status_payload(document=document, can_change=can_change)
     try:
         preview = _preview_context(
             document,
@@ -206,10 +215,7 @@ def _detail_context(request: HttpRequest, document: Document, *, add_form: Signe
             "final": status["final"],
         },
         "add_form": add_form or SignerAddForm(prefix="add", initial={"language": get_language() or "en"}),
-        # The owner, or staff whose role includes the owner's actions; others only read.
-        "can_change": signing is not None
-        and signing.is_open
-        and document_changeable_by(user=request.user, document=document),
+        "can_change": can_change,
         # Dokobit deletes its copy this many days from now unless the retention job renews it.
         "copy_days_left": signing_copy_days_left(signing=signing),
     }
@@ -272,7 +278,8 @@ def document_page_image(request: HttpRequest, uuid) -> HttpResponse:
 @require_GET
 def document_status(request: HttpRequest, uuid) -> JsonResponse:
     document = document_get_for_user(user=request.user, uuid=uuid)
-    return JsonResponse(document_status_payload(document=document))
+    can_change = document_changeable_by(user=request.user, document=document)
+    return JsonResponse(document_status_payload(document=document, can_change=can_change))
 
 
 @never_cache
