@@ -152,7 +152,8 @@ def document_status_payload(*, document: Document, can_change: bool = False) -> 
     """JSON for the live status poll of a document page (labels are in the active language).
 
     ``can_change``: whether the viewer may take the owner's actions; ``actions`` says whether the
-    page may still offer them (resend, remove, add a signer, cancel), ``history`` re-renders its list.
+    page may still offer them (resend, remove, add a signer, cancel), ``open`` whether the signing
+    is still under way (the Dokobit copy's expiry), ``history`` re-renders the page's list.
     """
     signing = signing_current(document=document)
     active = list(document.signers.exclude(status=Signer.Status.REMOVED).order_by("position", "pk"))
@@ -175,6 +176,7 @@ def document_status_payload(*, document: Document, can_change: bool = False) -> 
         "final": signing is not None
         and (signing.status in Signing.FINAL_STATUSES or signing.status == Signing.Status.FAILED),
         "needs_attention": signing is not None and signing.needs_attention,
+        "open": signing is not None and signing.is_open,
         "actions": can_change and signing is not None and signing.is_open,
         "signers": signers,
         "history": document_history(document=document),

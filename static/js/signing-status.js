@@ -40,10 +40,8 @@
       // Resend and Remove are for a signer who has not signed yet.
       if (signer.status !== "pending") { removeAll(row, "[data-owner-action]"); }
     });
-    if (data.actions === false) {
-      removeAll(document, "[data-owner-action]");
-      removeAll(document, "[data-open-only]");
-    }
+    if (data.actions === false) { removeAll(document, "[data-owner-action]"); }
+    if (data.open === false) { removeAll(document, "[data-open-only]"); }
     var signed = document.getElementById("signed-download");
     if (signed && data.signed_file_url) {
       signed.href = data.signed_file_url;

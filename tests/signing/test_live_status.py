@@ -64,7 +64,7 @@ def test_status_json_says_when_the_actions_end_and_carries_the_history(owner_cli
     document = make_document(owner, signers=two_signers)
     url = reverse("signing:document-status", kwargs={"uuid": document.uuid})
     data = owner_client.get(url).json()
-    assert data["actions"] is True
+    assert (data["actions"], data["open"]) == (True, True)
     assert [item["text"] for item in data["history"]][:1] == ["Document uploaded"]
 
     signing = document.signings.get()
@@ -73,7 +73,7 @@ def test_status_json_says_when_the_actions_end_and_carries_the_history(owner_cli
     SigningEvent.objects.create(document=document, signing=signing, kind=SigningEvent.Kind.SIGNER_SIGNED, signer=first)
     SigningEvent.objects.create(document=document, signing=signing, kind=SigningEvent.Kind.COMPLETED)
     data = owner_client.get(url).json()
-    assert (data["status_label"], data["final"], data["actions"]) == ("Signed", True, False)
+    assert (data["status_label"], data["final"], data["actions"], data["open"]) == ("Signed", True, False, False)
     texts = [item["text"] for item in data["history"]]
     assert texts[-2:] == ["Signer signed: Lina Testnumber", "Signing completed"]
     assert all(item["at"] and item["at_label"] for item in data["history"])
@@ -87,4 +87,4 @@ def test_a_reader_without_the_owners_actions_is_never_offered_them(client, owner
     staff.user_permissions.add(Permission.objects.get(codename="view_document"))
     client.force_login(staff)
     data = client.get(reverse("signing:document-status", kwargs={"uuid": document.uuid})).json()
-    assert data["actions"] is False
+    assert (data["actions"], data["open"]) == (False, True)
