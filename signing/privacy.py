@@ -100,6 +100,7 @@ def user_delete(*, user: User) -> None:
     if Signing.objects.filter(document__owner=user, status__in=Signing.OPEN_STATUSES).exists():
         raise AccountHasOpenSignings()
     for document in Document.objects.filter(owner=user):
+        signer_links_mark_purged(document=document)
         document_delete_files(document=document)
     user.delete()
     logger.info("an account was deleted at its owner's request")

@@ -14,7 +14,7 @@ from freezegun import freeze_time
 
 from signing.emails import signing_completed_message_for_signer
 from signing.models import Signer, Signing
-from signing.privacy import finished_documents_purge
+from signing.privacy import finished_documents_purge, user_delete
 from signing.services import signing_completed_notify
 from tests.signing.test_forms import pdf_bytes
 from tests.signing.test_views import assert_neutral, identify, link, make_document, verify_in_session
@@ -173,6 +173,15 @@ def test_after_the_retention_purge_the_link_says_the_file_is_no_longer_kept(clie
         assert completed.title not in response.content.decode()
     # A link that never existed still gets the neutral page.
     assert client.get(reverse("signing:signer-landing", kwargs={"token": "x" * 43})).status_code == 403
+
+
+def test_after_the_owner_deleted_their_account_the_link_says_so_too(client, owner, completed):
+    signer = completed.signers.get()
+    url = link(signer)
+    user_delete(user=owner)
+    response = client.get(url)
+    assert response.status_code == 410
+    assert "The signed file is no longer kept" in response.content.decode()
 
 
 def test_completion_email_sends_the_signer_to_their_link_and_says_eid_is_asked(owner, completed):
