@@ -78,6 +78,8 @@ if TYPE_CHECKING:
 
     from django.core.files import File
 
+    from identity.models import User
+
 logger = logging.getLogger(__name__)
 
 DOCUMENTS_PER_PAGE = 20
@@ -326,7 +328,7 @@ def signed_download(request: HttpRequest, uuid) -> HttpResponse:
     return _signed_file_response(request, document, actor=request.user)
 
 
-def _signed_file_response(request: HttpRequest, document: Document, *, actor) -> HttpResponse:
+def _signed_file_response(request: HttpRequest, document: Document, *, actor: User | None) -> HttpResponse:
     """The document's signed file as an attachment, for the owner and for its signers alike.
 
     ``actor`` is the logged-in user (staff downloads are recorded), None for a signer's link.
