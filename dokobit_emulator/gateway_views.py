@@ -604,7 +604,6 @@ def signing_sign(request: HttpRequest, token: str) -> HttpResponse:
             identity=pades.SignerIdentity(
                 name=signer.name, surname=signer.surname, code=signer.code, country_code=signer.country_code
             ),
-            field_name=f"Signature{signing.version + 1}",
         )
         signing.version += 1
         signing.version_path(signing.version).write_bytes(signed.data)

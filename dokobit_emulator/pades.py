@@ -113,8 +113,21 @@ def _asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
 
-def pdf_sign(*, data: bytes, identity: SignerIdentity, field_name: str) -> SignResult:
-    """Add one PAdES baseline signature to ``data`` as an incremental update."""
+def signature_field_next(writer: IncrementalPdfFileWriter) -> str:
+    """The first ``SignatureN`` name the file does not use yet.
+
+    Numbered per file, not per signing: a re-uploaded, partly signed PDF already holds the fields
+    of the signatures made on the earlier copy.
+    """
+    taken = {name for name, _value, _ref in fields.enumerate_sig_fields(writer.prev)}
+    number = len(taken) + 1
+    while f"Signature{number}" in taken:
+        number += 1
+    return f"Signature{number}"
+
+
+def pdf_sign(*, data: bytes, identity: SignerIdentity) -> SignResult:
+    """Add one PAdES baseline signature to ``data`` as an incremental update, in a new field."""
     ca_cert, ca_key = _ca()
     cert, key = _signer_certificate(identity, ca_cert, ca_key)
     signer = signers.SimpleSigner(
@@ -128,7 +141,7 @@ def pdf_sign(*, data: bytes, identity: SignerIdentity, field_name: str) -> SignR
     )
     writer = IncrementalPdfFileWriter(BytesIO(data), strict=False)
     meta = signers.PdfSignatureMetadata(
-        field_name=field_name,
+        field_name=signature_field_next(writer),
         subfilter=fields.SigSeedSubFilter.PADES,
         md_algorithm="sha256",
         name=f"{identity.name} {identity.surname}",

@@ -99,6 +99,7 @@ def signing_completed_message_for_signer(*, signer: Signer) -> EmailMultiAlterna
         "title": document.title,
         "link": signer_link_url(signer=signer),
         "detail_link": "",
+        "personal_link": True,
     }
     return _message(
         to=signer.email, language=signer.language, subject=subject, template="signing_completed", context=context

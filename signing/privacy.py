@@ -15,7 +15,7 @@ from django.utils import timezone
 from identity.models import User
 from portal.storage import folder_listing
 from signing.errors import SigningError
-from signing.models import DOCUMENTS_FOLDER, SIGNED_FOLDER, Document, Signer, Signing
+from signing.models import DOCUMENTS_FOLDER, SIGNED_FOLDER, Document, PurgedSignerLink, Signer, Signing
 from signing.preview import PREVIEW_FOLDER, preview_cache_delete, preview_cache_prefix
 
 logger = logging.getLogger(__name__)
@@ -100,6 +100,7 @@ def user_delete(*, user: User) -> None:
     if Signing.objects.filter(document__owner=user, status__in=Signing.OPEN_STATUSES).exists():
         raise AccountHasOpenSignings()
     for document in Document.objects.filter(owner=user):
+        signer_links_mark_purged(document=document)
         document_delete_files(document=document)
     user.delete()
     logger.info("an account was deleted at its owner's request")
@@ -135,12 +136,23 @@ def finished_documents_purge(*, now=None) -> int:
     count = 0
     for document in finished:
         with transaction.atomic():
+            signer_links_mark_purged(document=document)
             document_delete_files(document=document)
             document.delete()
         count += 1
     if count:
         logger.info("retention: %s finished documents deleted", count)
     return count
+
+
+def signer_links_mark_purged(*, document: Document) -> None:
+    """Keep the hashed links of a signed document's signers, so their link says it was deleted."""
+    if not document.signings.filter(status=Signing.Status.COMPLETED).exists():
+        return
+    hashes = document.signers.exclude(status=Signer.Status.REMOVED).values_list("link_token_hash", flat=True)
+    PurgedSignerLink.objects.bulk_create(
+        [PurgedSignerLink(link_token_hash=value) for value in hashes], ignore_conflicts=True
+    )
 
 
 # A stored file younger than this may belong to a transaction still running, so it waits.

@@ -12,7 +12,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 
-from signing.models import Document, Signer, Signing
+from signing.models import Document, PurgedSignerLink, Signer, Signing
 from signing.staff_roles import CHANGE_ANY_DOCUMENT, VIEW_ANY_DOCUMENT
 
 if TYPE_CHECKING:
@@ -96,6 +96,13 @@ def signer_get_by_link_token(*, token: str) -> Signer | None:
     )
 
 
+def signer_link_purged(*, token: str) -> bool:
+    """Whether ``token`` is the link of a signer whose signed document the portal deleted."""
+    if not token or len(token) > 200:
+        return False
+    return PurgedSignerLink.objects.filter(link_token_hash=token_hash(token)).exists()
+
+
 def signing_get_by_postback_secret(*, signing_uuid: Any, secret: str) -> Signing | None:
     """The signing whose postback URL carries this secret, or None (wrong or unknown)."""
     if not secret or len(secret) > 200:
@@ -113,9 +120,43 @@ def signing_get_by_postback_secret(*, signing_uuid: Any, secret: str) -> Signing
     return signing
 
 
-def document_status_payload(*, document: Document) -> dict[str, Any]:
-    """JSON for the live status poll of a document page (labels are in the active language)."""
+def document_display_status(*, signing: Signing | None, signed_count: int) -> tuple[str | None, str]:
+    """The document's status and its label, from its current signing and how many signers signed.
+
+    A re-upload makes a new signing that only the signers still pending are on, and Dokobit calls
+    it pending; the document is partly signed all the same when someone signed an earlier copy.
+    """
+    if signing is None:
+        return None, ""
+    status = signing.status
+    if status == Signing.Status.PENDING and signed_count > 0:
+        status = Signing.Status.PARTIALLY_SIGNED
+    return status, str(Signing.Status(status).label)
+
+
+def document_history(*, document: Document) -> list[dict[str, Any]]:
+    """The document's history as its page lists it, oldest first (labels in the active language)."""
+    from django.utils import formats, timezone
+
+    return [
+        {
+            "at": event.created_at.isoformat(),
+            "at_label": formats.date_format(timezone.localtime(event.created_at), "SHORT_DATETIME_FORMAT"),
+            "text": f"{event.get_kind_display()}: {event.signer}" if event.signer else str(event.get_kind_display()),
+        }
+        for event in document.events.select_related("signer").order_by("created_at", "pk")
+    ]
+
+
+def document_status_payload(*, document: Document, can_change: bool = False) -> dict[str, Any]:
+    """JSON for the live status poll of a document page (labels are in the active language).
+
+    ``can_change``: whether the viewer may take the owner's actions; ``actions`` says whether the
+    page may still offer them (resend, remove, add a signer, cancel), ``open`` whether the signing
+    is still under way (the Dokobit copy's expiry), ``history`` re-renders the page's list.
+    """
     signing = signing_current(document=document)
+    active = list(document.signers.exclude(status=Signer.Status.REMOVED).order_by("position", "pk"))
     signers = [
         {
             "uuid": str(signer.uuid),
@@ -124,17 +165,22 @@ def document_status_payload(*, document: Document) -> dict[str, Any]:
             "status_label": str(signer.get_status_display()),
             "signed_at": signer.signed_at.isoformat() if signer.signed_at else None,
         }
-        for signer in document.signers.exclude(status=Signer.Status.REMOVED).order_by("position", "pk")
+        for signer in active
     ]
-    if signing is None:
-        return {"status": None, "status_label": "", "final": False, "needs_attention": False, "signers": signers}
+    status, label = document_display_status(
+        signing=signing, signed_count=sum(1 for s in active if s.status == Signer.Status.SIGNED)
+    )
     payload: dict[str, Any] = {
-        "status": signing.status,
-        "status_label": str(signing.get_status_display()),
-        "final": signing.status in Signing.FINAL_STATUSES or signing.status == Signing.Status.FAILED,
-        "needs_attention": signing.needs_attention,
+        "status": status,
+        "status_label": label,
+        "final": signing is not None
+        and (signing.status in Signing.FINAL_STATUSES or signing.status == Signing.Status.FAILED),
+        "needs_attention": signing is not None and signing.needs_attention,
+        "open": signing is not None and signing.is_open,
+        "actions": can_change and signing is not None and signing.is_open,
         "signers": signers,
+        "history": document_history(document=document),
     }
-    if signing.status == Signing.Status.COMPLETED and signing.signed_file:
+    if signing is not None and signing.status == Signing.Status.COMPLETED and signing.signed_file:
         payload["signed_file_url"] = reverse("signing:signed-download", kwargs={"uuid": document.uuid})
     return payload

@@ -27,6 +27,7 @@ urlpatterns = [
     path("sign/<str:token>/document/", views.signer_file, name="signer-file"),
     path("sign/<str:token>/page.png", views.signer_page_image, name="signer-page-image"),
     path("sign/<str:token>/download/", views.signer_download, name="signer-download"),
+    path("sign/<str:token>/signed/", views.signer_signed_download, name="signer-signed-download"),
     path("sign/<str:token>/sign/", views.signer_sign, name="signer-sign"),
     path("sign/<str:token>/sign/cancel/", views.signer_sign_cancel, name="signer-sign-cancel"),
     path("sign/<str:token>/status/", views.signer_status, name="signer-status"),

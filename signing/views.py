@@ -22,6 +22,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -52,10 +53,12 @@ from signing.preview import PreviewUnavailable, document_page_png, document_prev
 from signing.retention import signing_copy_days_left
 from signing.selectors import (
     document_changeable_by,
+    document_display_status,
     document_get_for_user,
     document_list_for_owner,
     document_status_payload,
     signer_get_by_link_token,
+    signer_link_purged,
     signing_current,
 )
 from signing.services import (
@@ -76,6 +79,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from django.core.files import File
+
+    from identity.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +127,10 @@ def _pdf_name(document: Document, *, suffix: str = "") -> str:
 def document_list(request: HttpRequest) -> HttpResponse:
     documents = document_list_for_owner(owner=request.user).order_by("-created_at", "-pk")
     page = Paginator(documents, DOCUMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    for document in page.object_list:
+        _, document.status_label = document_display_status(
+            signing=signing_current(document=document), signed_count=document.signed_count
+        )
     return render(request, "signing/document_list.html", {"page_obj": page, "documents": page.object_list})
 
 
@@ -186,7 +195,11 @@ def _wants_json(request: HttpRequest) -> bool:
 def _detail_context(request: HttpRequest, document: Document, *, add_form: SignerAddForm | None = None) -> dict:
     signing = signing_current(document=document)
     signers = list(document.signers.all())
-    status = document_status_payload(document=document)
+    # The owner, or staff whose role includes the owner's actions; others only read.
+    can_change = (
+        signing is not None and signing.is_open and document_changeable_by(user=request.user, document=document)
+    )
+    status = document_status_payload(document=document, can_change=can_change)
     try:
         preview = _preview_context(
             document,
@@ -206,10 +219,7 @@ def _detail_context(request: HttpRequest, document: Document, *, add_form: Signe
             "final": status["final"],
         },
         "add_form": add_form or SignerAddForm(prefix="add", initial={"language": get_language() or "en"}),
-        # The owner, or staff whose role includes the owner's actions; others only read.
-        "can_change": signing is not None
-        and signing.is_open
-        and document_changeable_by(user=request.user, document=document),
+        "can_change": can_change,
         # Dokobit deletes its copy this many days from now unless the retention job renews it.
         "copy_days_left": signing_copy_days_left(signing=signing),
     }
@@ -272,7 +282,8 @@ def document_page_image(request: HttpRequest, uuid) -> HttpResponse:
 @require_GET
 def document_status(request: HttpRequest, uuid) -> JsonResponse:
     document = document_get_for_user(user=request.user, uuid=uuid)
-    return JsonResponse(document_status_payload(document=document))
+    can_change = document_changeable_by(user=request.user, document=document)
+    return JsonResponse(document_status_payload(document=document, can_change=can_change))
 
 
 @never_cache
@@ -301,7 +312,7 @@ def _signed_file_verified(signing: Signing) -> File | None:
     hasher = hashlib.sha256()
     for chunk in iter(lambda: handle.read(64 * 1024), b""):
         hasher.update(chunk)
-    if signing.signed_sha256 and hasher.hexdigest() != signing.signed_sha256:
+    if signing.signed_sha256 and not constant_time_compare(hasher.hexdigest(), signing.signed_sha256):
         handle.close()
         logger.error("Signed file of signing %s does not match its stored SHA-256", signing.pk)
         return None
@@ -314,13 +325,28 @@ def _signed_file_verified(signing: Signing) -> File | None:
 @require_GET
 def signed_download(request: HttpRequest, uuid) -> HttpResponse:
     document = document_get_for_user(user=request.user, uuid=uuid)
+    if _signed_signing(document) is None:
+        raise Http404
+    return _signed_file_response(request, document, actor=request.user)
+
+
+def _signed_file_response(request: HttpRequest, document: Document, *, actor: User | None) -> HttpResponse:
+    """The document's signed file as an attachment, for the owner and for its signers alike.
+
+    ``actor`` is the logged-in user (staff downloads are recorded), None for a signer's link.
+    """
     signing = _signed_signing(document)
     if signing is None:
-        raise Http404
-    file_obj = _signed_file_verified(signing)
+        return _no_longer_kept(request)
+    try:
+        file_obj = _signed_file_verified(signing)
+    except FileNotFoundError:
+        logger.error("Signed file of signing %s is missing from storage", signing.pk)
+        return _no_longer_kept(request)
     if file_obj is None:
         return _error_page(request, _("The signed file failed its integrity check and is not served."), status=409)
-    document_download_record(document=document, signing=signing, actor=request.user, which="signed")
+    if actor is not None:
+        document_download_record(document=document, signing=signing, actor=actor, which="signed")
     response = FileResponse(file_obj, content_type="application/pdf")
     return _attachment(response, _pdf_name(document, suffix="-signed"))
 
@@ -414,15 +440,25 @@ def _neutral(request: HttpRequest) -> HttpResponse:
     return render(request, "signing/signer_unavailable.html", status=403)
 
 
-def _signer_for_link(token: str) -> Signer | None:
-    """The signer behind a link while their signing can still be signed, else None."""
+def _signer_for_link(token: str, *, finished: bool = False) -> Signer | None:
+    """The signer behind a link while their signing can still be signed, else None.
+
+    With ``finished``, also while it is completed: the link then leads to the signed file.
+    """
     signer = signer_get_by_link_token(token=token)
     if signer is None or signer.status == Signer.Status.REMOVED:
         return None
     signing = _signer_signing(signer)
-    if signing is None or signing.status in (Signing.Status.COMPLETED, Signing.Status.CANCELLED):
+    if signing is None or signing.status == Signing.Status.CANCELLED:
+        return None
+    if signing.status == Signing.Status.COMPLETED and not finished:
         return None
     return signer
+
+
+def _signing_completed(signer: Signer) -> bool:
+    signing = _signer_signing(signer)
+    return signing is not None and signing.status == Signing.Status.COMPLETED
 
 
 def _signer_signing(signer: Signer) -> Signing | None:
@@ -466,9 +502,12 @@ def _verified_signer(request: HttpRequest, token: str) -> Signer | None:
 @require_GET
 @rate_limited("signer-link", methods=("GET",))
 def signer_landing(request: HttpRequest, token: str) -> HttpResponse:
-    signer = _signer_for_link(token)
-    if signer is None or _is_refused(request, signer):
+    signer = _signer_for_link(token, finished=True)
+    if signer is None:
+        return _expired_or_neutral(request, token)
+    if _is_refused(request, signer):
         return _neutral(request)
+    completed = _signing_completed(signer)
     if not _is_verified(request, signer):
         locale = signer.language if signer.language in IDENTITY_WIDGET_LOCALES else "en"
         config = {
@@ -485,7 +524,9 @@ def signer_landing(request: HttpRequest, token: str) -> HttpResponse:
                 "waiting": _("Waiting for your confirmation…"),
             },
         }
-        return render(request, "signing/signer_identify.html", {"identity_config": config})
+        return render(request, "signing/signer_identify.html", {"identity_config": config, "completed": completed})
+    if completed:
+        return _signer_completed_page(request, signer, token)
     if signer.status == Signer.Status.SIGNED:
         return redirect("signing:signer-done", token=token)
     document = signer.document
@@ -509,6 +550,46 @@ def signer_landing(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "signing/signer_document.html", context)
 
 
+def _expired_or_neutral(request: HttpRequest, token: str) -> HttpResponse:
+    # A link whose document the retention purge deleted says so; any other refusal stays neutral.
+    if signer_link_purged(token=token):
+        return _no_longer_kept(request)
+    return _neutral(request)
+
+
+def _no_longer_kept(request: HttpRequest) -> HttpResponse:
+    return render(request, "signing/signer_file_gone.html", status=410)
+
+
+def _signer_completed_page(request: HttpRequest, signer: Signer, token: str) -> HttpResponse:
+    """The verified signer of a completed signing: the signed file to download."""
+    document = signer.document
+    signing = _signed_signing(document)
+    if signing is None or not signing.signed_file.storage.exists(signing.signed_file.name):
+        return _no_longer_kept(request)
+    context = {
+        "signer": signer,
+        "document": document,
+        "owner_name": document.owner.get_full_name(),
+        "completed_at": signing.completed_at,
+        "signed_download_url": reverse("signing:signer-signed-download", kwargs={"token": token}),
+    }
+    return render(request, "signing/signer_completed.html", context)
+
+
+@_no_referrer
+@require_GET
+@rate_limited("signer-link", methods=("GET",))
+def signer_signed_download(request: HttpRequest, token: str) -> HttpResponse:
+    """The signed file for a verified signer of the completed signing: the owner's download's bytes."""
+    signer = _signer_for_link(token, finished=True)
+    if signer is None:
+        return _expired_or_neutral(request, token)
+    if not _is_verified(request, signer) or not _signing_completed(signer):
+        return _neutral(request)
+    return _signed_file_response(request, signer.document, actor=None)
+
+
 def _link_unusable_json() -> JsonResponse:
     return JsonResponse(
         {"status": "error", "error": "unavailable", "message": _("This link cannot be used.")}, status=403
@@ -519,7 +600,7 @@ def _link_unusable_json() -> JsonResponse:
 @require_POST
 @rate_limited("identity-session", as_json=True)
 def signer_identity_start(request: HttpRequest, token: str) -> JsonResponse:
-    signer = _signer_for_link(token)
+    signer = _signer_for_link(token, finished=True)
     if signer is None or _is_refused(request, signer):
         return _link_unusable_json()
     try:
@@ -538,7 +619,7 @@ def signer_identity_start(request: HttpRequest, token: str) -> JsonResponse:
 @_no_referrer
 @require_POST
 def signer_identity_complete(request: HttpRequest, token: str) -> JsonResponse:
-    signer = _signer_for_link(token)
+    signer = _signer_for_link(token, finished=True)
     if signer is None or _is_refused(request, signer):
         return _link_unusable_json()
     try:
@@ -695,5 +776,9 @@ def signer_done(request: HttpRequest, token: str) -> HttpResponse:
             "document": signer.document,
             "signed": signer.status == Signer.Status.SIGNED,
             "token": token,
+            # The last signature completes the signing: the file is then ready right here.
+            "signed_download_url": reverse("signing:signer-signed-download", kwargs={"token": token})
+            if _signing_completed(signer) and _signed_signing(signer.document) is not None
+            else "",
         },
     )

@@ -1,16 +1,47 @@
-// Document page: keep the signing and signer statuses current without reloading.
+// Document page: keep the signing, its signers, the owner's actions and the history current
+// without reloading. When the signing ends (signed, cancelled, failed) the actions that no longer
+// apply go away, the signed file appears and the history shows how it ended.
 (function () {
   "use strict";
 
   var INTERVAL_MS = 3000;
 
+  function removeAll(root, selector) {
+    Array.prototype.forEach.call(root.querySelectorAll(selector), function (node) {
+      node.parentNode.removeChild(node);
+    });
+  }
+
+  function applyHistory(items) {
+    var list = document.getElementById("timeline");
+    if (!list || !items || !items.length) { return; }
+    // Built with text nodes only: names and titles are never parsed as markup.
+    var fragment = document.createDocumentFragment();
+    items.forEach(function (item) {
+      var entry = document.createElement("li");
+      var time = document.createElement("time");
+      time.setAttribute("datetime", item.at);
+      time.textContent = item.at_label;
+      entry.appendChild(time);
+      entry.appendChild(document.createTextNode(" " + item.text));
+      fragment.appendChild(entry);
+    });
+    list.replaceChildren(fragment);
+  }
+
   function apply(data) {
     var status = document.getElementById("signing-status");
     if (status && data.status_label) { status.textContent = data.status_label; }
     (data.signers || []).forEach(function (signer) {
-      var row = document.querySelector('[data-signer-uuid="' + signer.uuid + '"] [data-signer-status]');
-      if (row) { row.textContent = signer.status_label; }
+      var row = document.querySelector('[data-signer-uuid="' + signer.uuid + '"]');
+      if (!row) { return; }
+      var label = row.querySelector("[data-signer-status]");
+      if (label) { label.textContent = signer.status_label; }
+      // Resend and Remove are for a signer who has not signed yet.
+      if (signer.status !== "pending") { removeAll(row, "[data-owner-action]"); }
     });
+    if (data.actions === false) { removeAll(document, "[data-owner-action]"); }
+    if (data.open === false) { removeAll(document, "[data-open-only]"); }
     var signed = document.getElementById("signed-download");
     if (signed && data.signed_file_url) {
       signed.href = data.signed_file_url;
@@ -18,6 +49,7 @@
     }
     var attention = document.getElementById("attention");
     if (attention) { attention.hidden = !data.needs_attention; }
+    applyHistory(data.history);
   }
 
   function poll(config) {

@@ -76,14 +76,13 @@ def owner(make_user):
 def test_signer_links_that_cannot_be_used_look_like_links_that_never_existed(owner):
     removed = make_document(owner, title="Removed").signers.get()
     Signer.objects.filter(pk=removed.pk).update(status=Signer.Status.REMOVED)
-    finished = make_document(owner, title="Finished").signers.get()
-    Signing.objects.filter(document=finished.document).update(status=Signing.Status.COMPLETED)
+    # A completed signing's link is not among them: it leads its signer to the signed file
+    # (after eID), as an open one leads to the document (tests/signing/test_signer_signed_file.py).
     cancelled = make_document(owner, title="Cancelled").signers.get()
     Signing.objects.filter(document=cancelled.document).update(status=Signing.Status.CANCELLED)
     tokens = {
         "never issued": secrets.token_urlsafe(32),
         "removed signer": removed.link_token,
-        "completed signing": finished.link_token,
         "cancelled signing": cancelled.link_token,
     }
     client = Client()
@@ -102,15 +101,15 @@ def test_signer_links_that_cannot_be_used_look_like_links_that_never_existed(own
 
         return call
 
-    # Timed: a link never issued against one whose signing finished (the lookup found a row).
-    timed = ("never issued", "completed signing")
+    # Timed: a link never issued against one whose signing was cancelled (the lookup found a row).
+    timed = ("never issued", "cancelled signing")
     compare({name: landing(tokens[name]) for name in timed})
     compare({name: identity_start(tokens[name]) for name in timed})
     # Every other way a link stops working gives that same answer.
     compare({name: landing(token) for name, token in tokens.items()}, requests=3, timed=False)
     compare({name: identity_start(token) for name, token in tokens.items()}, requests=3, timed=False)
     # The answer really is the neutral refusal, not some error shared by everything.
-    response = client.get(reverse("signing:signer-landing", kwargs={"token": finished.link_token}))
+    response = client.get(reverse("signing:signer-landing", kwargs={"token": cancelled.link_token}))
     assert response.status_code == 403
     assert "This link cannot be used" in response.content.decode()
 
