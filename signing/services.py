@@ -789,32 +789,96 @@ def _parse_time(value: str) -> datetime:
 def signing_sync_from_gateway(*, signing: Signing) -> Signing:
     """Bring our signing in line with Dokobit's status endpoint (the only source of truth).
 
-    Under a row lock: marks signers signed, flags signatures by people not on our list (T21),
-    and on completion downloads the signed file from the status answer's ``file`` URL (only the
-    configured gateway), verifies its digest, stores it and queues the completion e-mails once.
+    Dokobit is asked, and on completion the signed file is downloaded from the status answer's
+    ``file`` URL (only the configured gateway), verified and written to storage, all with no
+    transaction open. Then, under the signing's row lock, the answer is applied: signers marked
+    signed, signatures by people not on our list flagged (T21), and the signing completed with
+    the file already stored (so "completed" always has its durable file) and the completion
+    e-mails queued once. An answer that no longer fits (the signing changed meanwhile) is not
+    applied and a file stored for it is deleted; the next postback or reconcile asks again.
     Raises GatewayUnavailable (and DownloadRejected) for a retry; other gateway errors flag the
     signing and are raised to the caller.
     """
     client = _client()
-    with transaction.atomic():
-        signing = _locked(signing.pk)
-        if not signing.dokobit_token or signing.status not in _LIVE_STATUSES:
-            return signing
-        try:
-            status = client.signing_status(signing.dokobit_token)
-        except GatewayNotFound as err:
-            _flag(
-                signing,
-                gettext("Dokobit no longer knows this signing."),
-                dedup_key=f"signing:{signing.pk}:not-found",
-                error=str(err)[:2000],
-            )
-            return signing
-        _apply_status(client, signing, status)
+    signing = Signing.objects.select_related("document").get(pk=signing.pk)
+    token = signing.dokobit_token
+    if not token or signing.status not in _LIVE_STATUSES:
+        return signing
+    try:
+        status = client.signing_status(token)
+    except GatewayNotFound as err:
+        with transaction.atomic():
+            signing = _locked(signing.pk)
+            if signing.dokobit_token == token and signing.status in _LIVE_STATUSES:
+                _flag(
+                    signing,
+                    gettext("Dokobit no longer knows this signing."),
+                    dedup_key=f"signing:{signing.pk}:not-found",
+                    error=str(err)[:2000],
+                )
+        return signing
+
+    fetched: _SignedFile | None = None
+    if status.status in ("completed", "archived") and status.file_url and not _unknown_signers(signing, status):
+        fetched = _signed_file_fetch(client, signing, status)
+    try:
+        with transaction.atomic():
+            signing = _locked(signing.pk)
+            if signing.dokobit_token != token or signing.status not in _LIVE_STATUSES:
+                return signing  # finished, cancelled or renewed while Dokobit was asked
+            if _apply_status(signing, status, fetched):
+                fetched = None  # the signing now points at the stored file
+    finally:
+        if fetched is not None and fetched.name:
+            _stored_file_discard(fetched.name)
     return signing
 
 
-def _apply_status(client: DocumentsClient, signing: Signing, status: SigningStatus) -> None:
+@dataclass
+class _SignedFile:
+    """The outcome of fetching a completed signing's file: stored under ``name``, or refused."""
+
+    name: str = ""
+    sha256: str = ""
+    size: int = 0
+    refused: DownloadRefused | None = None
+
+
+def _unknown_signers(signing: Signing, status: SigningStatus) -> set[str]:
+    known = set(signing.signers.exclude(status=Signer.Status.REMOVED).values_list("dokobit_signer_id", flat=True))
+    return set(status.signers) - known
+
+
+def _signed_file_fetch(client: DocumentsClient, signing: Signing, status: SigningStatus) -> _SignedFile:
+    """Download the signed file and write it to storage (outside any transaction: both are network calls)."""
+    field = Signing._meta.get_field("signed_file")
+    with tempfile.TemporaryFile() as tmp:
+        try:
+            result = client.signed_file_download(
+                status.file_url,
+                dest=tmp,
+                expected_digest=status.file_digest,
+                max_bytes=settings.SIGNING_DOWNLOAD_MAX_BYTES,
+            )
+        except DownloadRefused as err:
+            return _SignedFile(refused=err)
+        tmp.seek(0)
+        name = field.storage.save(
+            field.generate_filename(signing, f"{signing.uuid}.pdf"), File(tmp), max_length=field.max_length
+        )
+    return _SignedFile(name=name, sha256=result.sha256, size=result.size)
+
+
+def _stored_file_discard(name: str) -> None:
+    """Delete a signed file stored for an answer that was not applied (the orphan purge is the fallback)."""
+    try:
+        Signing._meta.get_field("signed_file").storage.delete(name)
+    except Exception:  # noqa: BLE001 - any storage failure; stored_files_orphaned_purge removes it later
+        logger.warning("a signed file that was not used could not be deleted now")
+
+
+def _apply_status(signing: Signing, status: SigningStatus, fetched: _SignedFile | None) -> bool:
+    """Apply Dokobit's answer to the locked signing; returns whether ``fetched`` is now its signed file."""
     signers = {s.dokobit_signer_id: s for s in signing.signers.exclude(status=Signer.Status.REMOVED)}
     unknown = sorted(set(status.signers) - set(signers))
     if unknown:
@@ -845,10 +909,10 @@ def _apply_status(client: DocumentsClient, signing: Signing, status: SigningStat
             signer.save(update_fields=["status"])
 
     if unknown:
-        return
+        return False
     if status.status in ("completed", "archived"):
-        _complete(client, signing, status)
-    elif status.status == "failed":
+        return _complete(signing, status, fetched)
+    if status.status == "failed":
         _flag(
             signing,
             gettext("Dokobit reports that the signing failed."),
@@ -858,48 +922,44 @@ def _apply_status(client: DocumentsClient, signing: Signing, status: SigningStat
         signing, Signing.Status.PARTIALLY_SIGNED
     ):
         signing.save(update_fields=["status", "updated_at"])
+    return False
 
 
-def _complete(client: DocumentsClient, signing: Signing, status: SigningStatus) -> None:
+def _complete(signing: Signing, status: SigningStatus, fetched: _SignedFile | None) -> bool:
     if not status.file_url:
         _flag(
             signing,
             gettext("Dokobit reports the signing as completed but offers no signed file."),
             dedup_key=f"signing:{signing.pk}:no-file",
         )
-        return
-    with tempfile.TemporaryFile() as tmp:
-        try:
-            result = client.signed_file_download(
-                status.file_url,
-                dest=tmp,
-                expected_digest=status.file_digest,
-                max_bytes=settings.SIGNING_DOWNLOAD_MAX_BYTES,
-            )
-        except DownloadRefused as err:
-            _flag(
-                signing,
-                gettext("The signed file is offered from an address the portal does not trust; it was not fetched."),
-                dedup_key=f"signing:{signing.pk}:download-refused",
-                error=str(err)[:2000],
-            )
-            return
-        # The file is stored before the status moves, so "completed" always has its file.
-        signing.signed_file.save(f"{signing.uuid}.pdf", File(tmp), save=False)
-    signing.signed_sha256 = result.sha256
-    signing.signed_size = result.size
+        return False
+    if fetched is None:
+        return False  # the list of signers changed while the file was fetched; the next sync completes it
+    if fetched.refused is not None:
+        _flag(
+            signing,
+            gettext("The signed file is offered from an address the portal does not trust; it was not fetched."),
+            dedup_key=f"signing:{signing.pk}:download-refused",
+            error=str(fetched.refused)[:2000],
+        )
+        return False
+    # The file was stored before this transaction, so "completed" always has its file.
+    signing.signed_file.name = fetched.name
+    signing.signed_sha256 = fetched.sha256
+    signing.signed_size = fetched.size
     signing.completed_at = timezone.now()
     _advance(signing, Signing.Status.COMPLETED)
     signing.save()
     _event(
         signing=signing,
         kind=SigningEvent.Kind.COMPLETED,
-        payload={"sha256": result.sha256, "size": result.size},
+        payload={"sha256": fetched.sha256, "size": fetched.size},
         dedup_key=f"signing:{signing.pk}:completed",
     )
     from signing.tasks import signing_completed_email_task
 
     _on_commit(signing_completed_email_task, signing.pk)
+    return True
 
 
 def signing_completed_notify(*, signing_id: int) -> int:
