@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import secrets
+import smtplib
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -492,6 +493,20 @@ def _flag(signing: Signing, reason: str, *, dedup_key: str, error: str = "") -> 
 
 
 # --- invitations ------------------------------------------------------------------------------
+#
+# E-mail is claimed first and sent after, never the other way round: the claim (``invited_at``
+# and an event for an invitation, an event with a de-duplication key for the other messages)
+# commits before the mail server is called, and nothing is written after the send. A send that
+# fails with a mail transport error takes its claim back, so the task's retry sends it. Any
+# other end (the process killed between the claim and the send, or the claim not taken back
+# because the database failed too) leaves the claim, and the message counts as sent: delivery
+# is at most once, deliberately. A second copy cannot be recalled and makes a phishing-wary
+# signer doubt both, while a lost one is repaired by what exists anyway: reminders repeat the
+# same link, the owner sees who has not signed and can resend, staff can resend from the admin.
+# The window for that loss is one SMTP call.
+
+# Errors after which the mail server did not take the message: the claim is taken back.
+MAIL_NOT_SENT = (smtplib.SMTPException, OSError)
 
 
 def signer_locked(*, signer_id: int) -> Signer:
@@ -502,8 +517,9 @@ def signer_locked(*, signer_id: int) -> Signer:
 def signer_invite_send(*, signer_id: int, resend: bool = False, actor_id: int | None = None) -> bool:
     """E-mail a signer their portal link; returns whether a message went out.
 
-    Without ``resend`` it sends at most once (``invited_at`` is set only after a successful send,
-    under a row lock, so a retry after an SMTP failure neither duplicates nor loses the invite).
+    Without ``resend`` it sends at most once: ``invited_at`` is claimed (committed) before the
+    send, so a failure after the mail went out can never send it again; a mail transport error
+    takes the claim back for the retry (see the comment above).
     """
     from signing.emails import signer_invitation_message
 
@@ -514,17 +530,48 @@ def signer_invite_send(*, signer_id: int, resend: bool = False, actor_id: int | 
             return False
         if signer.invited_at and not resend:
             return False
-        signer_invitation_message(signer=signer).send()
+        message = signer_invitation_message(signer=signer)
+        previous_invited_at = signer.invited_at
         signer.invited_at = timezone.now()
         signer.invitation_count += 1
+        claimed_count = signer.invitation_count
         signer.save(update_fields=["invited_at", "invitation_count"])
-        _event(
+        event = _event(
             signing=signing,
             kind=SigningEvent.Kind.INVITATION_SENT,
             signer=signer,
             actor_id=actor_id,
-            payload={"resend": resend, "count": signer.invitation_count},
+            payload={"resend": resend, "count": claimed_count},
         )
+    try:
+        message.send()
+    except MAIL_NOT_SENT:
+        with transaction.atomic():
+            Signer.objects.filter(pk=signer_id, invitation_count=claimed_count).update(
+                invited_at=previous_invited_at, invitation_count=claimed_count - 1
+            )
+            if event is not None:
+                SigningEvent.objects.filter(pk=event.pk).delete()
+        raise
+    return True
+
+
+def mail_send_claimed(*, event: SigningEvent | None, message: Any, release: Callable[[], None] | None = None) -> bool:
+    """Send ``message`` for a committed claim ``event`` (None: someone claimed it before, nothing is sent).
+
+    A mail transport error deletes the claim (and runs ``release``) before it propagates, so a
+    retry sends the message; whatever else happens, the claim stays and the message counts as sent.
+    """
+    if event is None:
+        return False
+    try:
+        message.send()
+    except MAIL_NOT_SENT:
+        with transaction.atomic():
+            SigningEvent.objects.filter(pk=event.pk).delete()
+            if release is not None:
+                release()
+        raise
     return True
 
 
@@ -982,19 +1029,17 @@ def signing_completed_notify(*, signing_id: int) -> int:
         )
     sent = 0
     for key, signer, build in recipients:
-        # The event and the send commit together: a failed send leaves no key, so a retry sends it.
-        with transaction.atomic():
-            event = _event(
-                signing=signing,
-                kind=SigningEvent.Kind.COMPLETION_MAIL_SENT,
-                signer=signer,
-                payload={"notified": "owner" if signer is None else "signer"},
-                dedup_key=f"signing:{signing.pk}:completed-mail:{key}",
-            )
-            if event is None:
-                continue
-            build().send()
-            sent += 1
+        # The event is the claim, committed before the send (see "invitations"): a retry never
+        # sends a message twice, a transport error takes the claim back so the retry sends it.
+        message = build()
+        event = _event(
+            signing=signing,
+            kind=SigningEvent.Kind.COMPLETION_MAIL_SENT,
+            signer=signer,
+            payload={"notified": "owner" if signer is None else "signer"},
+            dedup_key=f"signing:{signing.pk}:completed-mail:{key}",
+        )
+        sent += mail_send_claimed(event=event, message=message)
     return sent
 
 
