@@ -235,7 +235,6 @@ def _new_signer(*, document: Document, signing: Signing | None, data: SignerData
     return signer
 
 
-@transaction.atomic
 def document_create(
     *,
     owner: User,
@@ -244,7 +243,11 @@ def document_create(
     signers: list[SignerData],
     deadline: datetime | None = None,
 ) -> Document:
-    """Store an (already validated) file with its signers and queue sending it to Dokobit."""
+    """Store an (already validated) file with its signers and queue sending it to Dokobit.
+
+    The bytes are stored before the rows are written, outside their transaction (storage may be
+    S3 over the network); a file whose rows then fail to commit is deleted by the orphan purge.
+    """
     if len(signers) > settings.SIGNING_MAX_SIGNERS:
         raise SignerLimitReached()
     lookups = [personal_code_lookup(s.country_code, s.personal_code) for s in signers]
@@ -261,14 +264,15 @@ def document_create(
     document.file.save("document.pdf", hashing, save=False)
     document.sha256 = hashing.sha256.hexdigest()
     document.size = hashing.bytes_read
-    document.save()
-    signing = Signing.objects.create(document=document, status=Signing.Status.QUEUED, deadline=deadline)
-    for position, data in enumerate(signers):
-        _new_signer(document=document, signing=signing, data=data, position=position).save()
-    _event(signing=signing, kind=SigningEvent.Kind.CREATED, actor=owner, payload={"signers": len(signers)})
-    from signing.tasks import signing_send_task
+    with transaction.atomic():
+        document.save()
+        signing = Signing.objects.create(document=document, status=Signing.Status.QUEUED, deadline=deadline)
+        for position, data in enumerate(signers):
+            _new_signer(document=document, signing=signing, data=data, position=position).save()
+        _event(signing=signing, kind=SigningEvent.Kind.CREATED, actor=owner, payload={"signers": len(signers)})
+        from signing.tasks import signing_send_task
 
-    _on_commit(signing_send_task, signing.pk)
+        _on_commit(signing_send_task, signing.pk)
     return document
 
 
