@@ -1142,16 +1142,19 @@ def _signer_add_undo(*, signer: Signer, signing: Signing, err: GatewayError) -> 
                 _client().signer_remove(signing.dokobit_token or "", signer_ids=[signer.dokobit_signer_id])
         except GatewayError as check_err:
             logger.warning("addsigner outcome unknown and not checkable: %s", type(check_err).__name__)
-            signing_flag_attention(
-                signing_id=signing.pk,
-                reason=gettext(
-                    "Adding a signer could not be confirmed with Dokobit. Remove that signer and add them again."
-                ),
-                key=f"add-unconfirmed:{signer.pk}",
-                error=str(check_err)[:2000],
-            )
+            signer_add_unconfirmed_flag(signer_id=signer.pk, signing_id=signing.pk, error=str(check_err)[:2000])
             return
     Signer.objects.filter(pk=signer.pk, dokobit_token_encrypted="").delete()
+
+
+def signer_add_unconfirmed_flag(*, signer_id: int, signing_id: int, error: str = "") -> None:
+    """Ask a person to look at a signer whose ``addsigner`` outcome is unknown (once per signer)."""
+    signing_flag_attention(
+        signing_id=signing_id,
+        reason=gettext("Adding a signer could not be confirmed with Dokobit. Remove that signer and add them again."),
+        key=f"add-unconfirmed:{signer_id}",
+        error=error,
+    )
 
 
 def signer_remove(*, signer: Signer, actor: User) -> None:
