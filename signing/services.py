@@ -34,7 +34,7 @@ from identity.personal_codes import personal_code_lookup
 from portal.crypto import encrypt_text
 from portal.http import GatewayError, GatewayNotFound, GatewayUnavailable
 from signing import postback_batch
-from signing.client import DocumentsClient, DownloadRefused, SignerSpec, SigningStatus
+from signing.client import DocumentsClient, DownloadRefused, SignerSpec, SigningCreated, SigningStatus
 from signing.errors import (
     DocumentTampered,
     GatewayRefused,
@@ -436,19 +436,26 @@ def _create_at_gateway(client: DocumentsClient, *, signing_id: int) -> None:
     # Step 3: keep the tokens and invite.
     with transaction.atomic():
         signing = _locked(signing_id)
-        if signing.status == Signing.Status.CANCELLED:
-            # Cancelled while the create call was under way: do not leave a live signing behind.
-            _delete_quietly(client, created.token)
-            return
-        signing.dokobit_token = created.token
-        _advance(signing, Signing.Status.PENDING)
-        signing.save(update_fields=["dokobit_token", "status", "updated_at"])
-        for signer in signers:
-            token = created.signers.get(signer.dokobit_signer_id, "")
-            signer.set_dokobit_token(token)
-            signer.save(update_fields=["dokobit_token_encrypted"])
-        _event(signing=signing, kind=SigningEvent.Kind.SENT, payload={"signers": len(signers)})
-        _queue_missing_invitations(signing)
+        cancelled = signing.status == Signing.Status.CANCELLED
+        if not cancelled:
+            _created_record(signing, created, signers)
+    if cancelled:
+        # Cancelled while the create call was under way: do not leave a live signing behind
+        # (deleted after the lock is released; the cancel is already committed).
+        _delete_quietly(client, created.token)
+
+
+def _created_record(signing: Signing, created: SigningCreated, signers: list[Signer]) -> None:
+    """Keep the tokens of a signing Dokobit just created (under the signing's lock) and queue the invitations."""
+    signing.dokobit_token = created.token
+    _advance(signing, Signing.Status.PENDING)
+    signing.save(update_fields=["dokobit_token", "status", "updated_at"])
+    for signer in signers:
+        token = created.signers.get(signer.dokobit_signer_id, "")
+        signer.set_dokobit_token(token)
+        signer.save(update_fields=["dokobit_token_encrypted"])
+    _event(signing=signing, kind=SigningEvent.Kind.SENT, payload={"signers": len(signers)})
+    _queue_missing_invitations(signing)
 
 
 def _delete_quietly(client: DocumentsClient, token: str) -> None:

@@ -267,3 +267,33 @@ def test_a_completion_mail_the_mail_server_refused_is_sent_by_the_retry(gateway,
     assert sorted(message.to[0] for message in mail.outbox) == sorted(
         [owner.email, *live_signing.signers.values_list("email", flat=True)]
     )
+
+
+# --- sending ----------------------------------------------------------------------------------
+
+
+def test_a_signing_cancelled_during_its_create_call_is_deleted_at_dokobit_after_the_lock(
+    gateway, owner, make_document, django_capture_on_commit_callbacks
+):
+    from tests.signing.test_tasks import CREATE, mock_upload
+
+    document = make_document(1)
+    signing = document.signings.get()
+    mock_upload(gateway)
+
+    def owner_cancels_during_the_call(request):
+        services.signing_cancel(signing=signing, actor=owner)  # nothing at Dokobit yet: cancelled at once
+        signers = {s["id"]: f"token-of-{s['id']}" for s in json.loads(request.body)["signers"]}
+        return 200, {}, json.dumps({"status": "ok", "token": "signing-token-9", "signers": signers})
+
+    gateway.add_callback("POST", CREATE, callback=owner_cancels_during_the_call)
+    gateway.post(f"{GW}/api/signing/signing-token-9/delete.json", json=load_fixture("gateway_signing_delete_ok"))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.signing_send(signing_id=signing.pk)
+
+    signing.refresh_from_db()
+    assert signing.status == Signing.Status.CANCELLED
+    assert not signing.dokobit_token
+    assert len(calls_to(gateway, "/api/signing/signing-token-9/delete.json")) == 1
+    assert mail.outbox == []
