@@ -3,6 +3,13 @@
 Dokobit is reached only through :class:`signing.client.DocumentsClient`. Each outcome is kept as
 the signing's state plus a :class:`SigningEvent`; user-facing failures raise
 :class:`signing.errors.SigningError` subclasses with a translatable message.
+
+No network call (Dokobit, the mail server, S3) is made while a transaction or a row lock is
+open: claim and commit, call, then lock again and record the outcome. With SQLite and the
+emulator in one process a call made inside a write transaction can never succeed (the
+emulator's write waits for our lock), and on PostgreSQL the rows would stay locked for as long
+as the call takes. Each service says what an unknown outcome (a time-out, a crash between the
+call and the record) means; tests/no_network_in_transaction.py fails any test that breaks the rule.
 """
 
 from __future__ import annotations
