@@ -72,6 +72,12 @@ def guard_fixture(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(EmailMessage, "send", guard.wrap("sending an e-mail", EmailMessage.send))
     monkeypatch.setattr(Storage, "save", guard.wrap("storing a file", Storage.save))
     monkeypatch.setattr(FileSystemStorage, "delete", guard.wrap("deleting a stored file", FileSystemStorage.delete))
+    try:
+        from storages.backends.s3 import S3Storage
+    except ImportError:  # pragma: no cover - django-storages is a runtime dependency
+        pass
+    else:
+        monkeypatch.setattr(S3Storage, "delete", guard.wrap("deleting a stored file", S3Storage.delete))
     yield guard
     if guard.violations:
         # Also when the code under test caught the error: the rule was broken all the same.
