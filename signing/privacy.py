@@ -4,8 +4,9 @@ documents, and stored files that no row points to."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -17,6 +18,9 @@ from portal.storage import folder_listing
 from signing.errors import SigningError
 from signing.models import DOCUMENTS_FOLDER, SIGNED_FOLDER, Document, PurgedSignerLink, Signer, Signing
 from signing.preview import PREVIEW_FOLDER, preview_cache_delete, preview_cache_prefix
+
+if TYPE_CHECKING:
+    from django.db.models.fields.files import FieldFile
 
 logger = logging.getLogger(__name__)
 
@@ -91,33 +95,51 @@ def _iso(value) -> str | None:
     return value.isoformat() if value else None
 
 
-@transaction.atomic
 def user_delete(*, user: User) -> None:
     """Delete the account and the documents it owns, unless one is still being signed.
 
     Documents of others that the person signed are kept: their signed files belong to those owners.
+    The stored files are deleted once the rows are committed (storage may be S3 over the
+    network, never called inside a transaction); a file a failure leaves behind is an orphan
+    that :func:`stored_files_orphaned_purge` deletes.
     """
-    if Signing.objects.filter(document__owner=user, status__in=Signing.OPEN_STATUSES).exists():
-        raise AccountHasOpenSignings()
-    for document in Document.objects.filter(owner=user):
-        signer_links_mark_purged(document=document)
-        document_delete_files(document=document)
-    user.delete()
+    with transaction.atomic():
+        if Signing.objects.filter(document__owner=user, status__in=Signing.OPEN_STATUSES).exists():
+            raise AccountHasOpenSignings()
+        documents = list(Document.objects.filter(owner=user))
+        stored = [document_stored_files(document=document) for document in documents]
+        for document in documents:
+            signer_links_mark_purged(document=document)
+        user.delete()
+    for files in stored:
+        stored_files_delete(files=files)
     logger.info("an account was deleted at its owner's request")
 
 
-def document_delete_files(*, document: Document) -> None:
+@dataclass(frozen=True)
+class StoredFiles:
+    """What a document has in storage: its file, its signed files, and the SHA-256 naming its previews."""
+
+    files: list[FieldFile]
+    sha256: str
+
+
+def document_stored_files(*, document: Document) -> StoredFiles:
+    """The stored files of a document, read before its rows are deleted."""
+    files = [document.file, *(signing.signed_file for signing in document.signings.all())]
+    return StoredFiles(files=[stored for stored in files if stored], sha256=document.sha256)
+
+
+def stored_files_delete(*, files: StoredFiles) -> None:
     """Remove the stored bytes of a document, of its signed files and its preview images.
 
-    The rows go with the document. The previews are shared by documents with the same bytes; another
-    such document only renders its images again.
+    Called after the rows are gone, outside any transaction. The previews are shared by documents
+    with the same bytes; another such document only renders its images again.
     """
-    storage_files = [document.file, *(signing.signed_file for signing in document.signings.all())]
-    for stored in storage_files:
-        if stored:
-            stored.storage.delete(stored.name)
-    if document.sha256:
-        preview_cache_delete(sha256=document.sha256)
+    for stored in files.files:
+        stored.storage.delete(stored.name)
+    if files.sha256:
+        preview_cache_delete(sha256=files.sha256)
 
 
 def finished_documents_purge(*, now=None) -> int:
@@ -135,10 +157,12 @@ def finished_documents_purge(*, now=None) -> int:
     )
     count = 0
     for document in finished:
+        # The rows first, then the files outside any transaction (a file left by a failure is an orphan).
+        files = document_stored_files(document=document)
         with transaction.atomic():
             signer_links_mark_purged(document=document)
-            document_delete_files(document=document)
             document.delete()
+        stored_files_delete(files=files)
         count += 1
     if count:
         logger.info("retention: %s finished documents deleted", count)

@@ -254,6 +254,8 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
             signing__status__in=LIVE_STATUSES,
             signing__updated_at__lte=cutoff,
         )
+        # A signer without a Dokobit token could not sign from the invitation: see below.
+        .exclude(dokobit_token_encrypted="")
         .order_by("signing_id", "position", "pk")
         .values_list("signing_id", "signing__updated_at", "pk")[:SWEEP_BATCH]
     )
@@ -269,4 +271,33 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
 
     if any(counts.values()):
         logger.info("sweep re-queued stalled work: %s", counts)
+    flagged = signers_add_unconfirmed(cutoff=cutoff)
+    if flagged:
+        logger.warning("sweep: %s added signer(s) never confirmed by Dokobit need a person", flagged)
     return counts
+
+
+def signers_add_unconfirmed(*, cutoff: datetime) -> int:
+    """Flag signers added to a live signing whose Dokobit token was never recorded; returns how many.
+
+    ``signer_add`` commits the new signer before calling ``addsigner`` and records the token
+    after; a process that died in between leaves a pending signer with no token, who could
+    never sign. Whether Dokobit added them is unknown (its status call lists signers but no
+    tokens), so a person is asked to look, once per signer: removing and adding them again
+    settles it. The sweep itself makes no Dokobit call.
+    """
+    from signing import services
+
+    stuck = Signer.objects.filter(
+        status=Signer.Status.PENDING,
+        dokobit_token_encrypted="",
+        created_at__lte=cutoff,
+        signing__status__in=LIVE_STATUSES,
+    ).values_list("pk", "signing_id")[:SWEEP_BATCH]
+    flagged = 0
+    for signer_id, signing_id in stuck:
+        if SigningEvent.objects.filter(dedup_key=f"signing:{signing_id}:add-unconfirmed:{signer_id}").exists():
+            continue
+        services.signer_add_unconfirmed_flag(signer_id=signer_id, signing_id=signing_id)
+        flagged += 1
+    return flagged

@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 
-from portal.http import GatewayError, GatewayNotFound, GatewayUnavailable
+from portal.http import GatewayError, GatewayUnavailable
 from signing import services
 from signing.emails import _absolute, _message, _one_line, signer_request_message
 from signing.models import Signer, Signing, SigningEvent
@@ -73,8 +73,9 @@ def signer_reminder_send(*, signer_id: int, now: datetime | None = None) -> bool
     """Send ``signer`` the reminder for the latest due slot, if it is not sent yet; returns whether one went out.
 
     Only a pending, invited signer on a live signing whose deadline has not passed is reminded.
-    The event and the e-mail commit together: a failed send leaves no key, so the next sweep
-    sends it; a sent one is never repeated.
+    The slot is claimed under the signer's row lock (its event and counters committed) before
+    the mail server is called, so a sent reminder is never repeated; a mail transport error
+    takes the claim back and the next sweep sends it (at most once, see signing.services).
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -94,6 +95,7 @@ def signer_reminder_send(*, signer_id: int, now: datetime | None = None) -> bool
             return False
         if signer.last_reminded_at is not None and _slot_at(signer, signer.last_reminded_at) >= slot:
             return False  # this slot (or a later one, before a downtime) is already covered
+        message = signer_reminder_message(signer=signer)
         event = services._event(
             signing=signing,
             kind=SigningEvent.Kind.REMINDER_SENT,
@@ -103,11 +105,15 @@ def signer_reminder_send(*, signer_id: int, now: datetime | None = None) -> bool
         )
         if event is None:
             return False
-        signer_reminder_message(signer=signer).send()
+        before = {"reminders_sent": signer.reminders_sent, "last_reminded_at": signer.last_reminded_at}
         signer.reminders_sent += 1
         signer.last_reminded_at = now
         signer.save(update_fields=["reminders_sent", "last_reminded_at"])
-    return True
+
+    def release() -> None:
+        Signer.objects.filter(pk=signer_id, reminders_sent=before["reminders_sent"] + 1).update(**before)
+
+    return services.mail_send_claimed(event=event, message=message, release=release)
 
 
 def signers_due_for_reminder(*, now: datetime | None = None) -> list[int]:
@@ -161,33 +167,39 @@ def signing_deadline_enforce(*, signing_id: int, now: datetime | None = None) ->
     """Cancel a signing whose deadline passed; returns whether it was cancelled now.
 
     Deletes the signing at Dokobit (already gone counts as deleted), then marks it cancelled with
-    a DEADLINE_PASSED event and queues the owner's e-mail, all once. GatewayUnavailable
-    propagates (nothing changed; the next run tries again); Dokobit refusing the delete flags
-    the signing for a person and leaves it open.
+    a DEADLINE_PASSED event and queues the owner's e-mail, all once. The delete is called with no
+    transaction open; its outcome is recorded under the row lock after. GatewayUnavailable
+    propagates with nothing changed (the delete may or may not have happened; the next run
+    deletes again, and "not found" then counts as deleted); Dokobit refusing the delete flags the
+    signing for a person and leaves it open.
     """
     now = now or timezone.now()
+    signing = Signing.objects.get(pk=signing_id)
+    if not _deadline_passed(signing, now):
+        return False
+    token = signing.dokobit_token
+    if token:
+        try:
+            services.signing_delete_at_gateway(signing_token=token)
+        except GatewayUnavailable:
+            raise
+        except GatewayError as err:
+            services.signing_flag_attention(
+                signing_id=signing_id,
+                reason=gettext(
+                    "The deadline passed, but Dokobit refused to cancel the signing. "
+                    "An administrator must look into it."
+                ),
+                key="deadline-delete-refused",
+                error=str(err)[:2000],
+            )
+            return False
     with transaction.atomic():
         signing = services._locked(signing_id)
-        if signing.status not in Signing.OPEN_STATUSES or signing.deadline is None or signing.deadline > now:
+        if not _deadline_passed(signing, now) or signing.dokobit_token != token:
+            # Changed while Dokobit was asked (finished, cancelled, renewed, or sent just now):
+            # the next run looks again at whatever is current.
             return False
-        if signing.dokobit_token:
-            try:
-                services._client().signing_delete(signing.dokobit_token)
-            except GatewayNotFound:
-                pass  # Dokobit no longer has it: cancelling here is still right.
-            except GatewayUnavailable:
-                raise
-            except GatewayError as err:
-                services._flag(
-                    signing,
-                    gettext(
-                        "The deadline passed, but Dokobit refused to cancel the signing. "
-                        "An administrator must look into it."
-                    ),
-                    dedup_key=f"signing:{signing.pk}:deadline-delete-refused",
-                    error=str(err)[:2000],
-                )
-                return False
         signing.status = Signing.Status.CANCELLED
         signing.save(update_fields=["status", "updated_at"])
         services._event(
@@ -201,6 +213,10 @@ def signing_deadline_enforce(*, signing_id: int, now: datetime | None = None) ->
         services._on_commit(signing_deadline_email_task, signing.pk)
     logger.info("signing %s cancelled: its deadline passed", signing_id)
     return True
+
+
+def _deadline_passed(signing: Signing, now: datetime) -> bool:
+    return signing.status in Signing.OPEN_STATUSES and signing.deadline is not None and signing.deadline <= now
 
 
 def signings_enforce_deadlines(*, now: datetime | None = None) -> int:
@@ -245,14 +261,12 @@ def signing_deadline_notify(*, signing_id: int) -> bool:
         return False
     if not SigningEvent.objects.filter(signing=signing, dedup_key=f"signing:{signing.pk}:deadline").exists():
         return False  # cancelled by the owner, not by the deadline
-    with transaction.atomic():
-        event = services._event(
-            signing=signing,
-            kind=SigningEvent.Kind.DEADLINE_MAIL_SENT,
-            payload={"notified": "owner"},
-            dedup_key=f"signing:{signing.pk}:deadline-mail",
-        )
-        if event is None:
-            return False
-        signing_deadline_message(signing=signing).send()
-    return True
+    # Claimed before the send, at most once (see signing.services).
+    message = signing_deadline_message(signing=signing)
+    event = services._event(
+        signing=signing,
+        kind=SigningEvent.Kind.DEADLINE_MAIL_SENT,
+        payload={"notified": "owner"},
+        dedup_key=f"signing:{signing.pk}:deadline-mail",
+    )
+    return services.mail_send_claimed(event=event, message=message)

@@ -3,14 +3,23 @@
 Dokobit is reached only through :class:`signing.client.DocumentsClient`. Each outcome is kept as
 the signing's state plus a :class:`SigningEvent`; user-facing failures raise
 :class:`signing.errors.SigningError` subclasses with a translatable message.
+
+No network call (Dokobit, the mail server, S3) is made while a transaction or a row lock is
+open: claim and commit, call, then lock again and record the outcome. With SQLite and the
+emulator in one process a call made inside a write transaction can never succeed (the
+emulator's write waits for our lock), and on PostgreSQL the rows would stay locked for as long
+as the call takes. Each service says what an unknown outcome (a time-out, a crash between the
+call and the record) means; tests/no_network_in_transaction.py fails any test that breaks the rule.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import secrets
+import smtplib
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -32,7 +41,7 @@ from identity.personal_codes import personal_code_lookup
 from portal.crypto import encrypt_text
 from portal.http import GatewayError, GatewayNotFound, GatewayUnavailable
 from signing import postback_batch
-from signing.client import DocumentsClient, DownloadRefused, SignerSpec, SigningStatus
+from signing.client import DocumentsClient, DownloadRefused, SignerSpec, SigningCreated, SigningStatus
 from signing.errors import (
     DocumentTampered,
     GatewayRefused,
@@ -233,7 +242,6 @@ def _new_signer(*, document: Document, signing: Signing | None, data: SignerData
     return signer
 
 
-@transaction.atomic
 def document_create(
     *,
     owner: User,
@@ -242,7 +250,11 @@ def document_create(
     signers: list[SignerData],
     deadline: datetime | None = None,
 ) -> Document:
-    """Store an (already validated) file with its signers and queue sending it to Dokobit."""
+    """Store an (already validated) file with its signers and queue sending it to Dokobit.
+
+    The bytes are stored before the rows are written, outside their transaction (storage may be
+    S3 over the network); a file whose rows then fail to commit is deleted by the orphan purge.
+    """
     if len(signers) > settings.SIGNING_MAX_SIGNERS:
         raise SignerLimitReached()
     lookups = [personal_code_lookup(s.country_code, s.personal_code) for s in signers]
@@ -259,14 +271,15 @@ def document_create(
     document.file.save("document.pdf", hashing, save=False)
     document.sha256 = hashing.sha256.hexdigest()
     document.size = hashing.bytes_read
-    document.save()
-    signing = Signing.objects.create(document=document, status=Signing.Status.QUEUED, deadline=deadline)
-    for position, data in enumerate(signers):
-        _new_signer(document=document, signing=signing, data=data, position=position).save()
-    _event(signing=signing, kind=SigningEvent.Kind.CREATED, actor=owner, payload={"signers": len(signers)})
-    from signing.tasks import signing_send_task
+    with transaction.atomic():
+        document.save()
+        signing = Signing.objects.create(document=document, status=Signing.Status.QUEUED, deadline=deadline)
+        for position, data in enumerate(signers):
+            _new_signer(document=document, signing=signing, data=data, position=position).save()
+        _event(signing=signing, kind=SigningEvent.Kind.CREATED, actor=owner, payload={"signers": len(signers)})
+        from signing.tasks import signing_send_task
 
-    _on_commit(signing_send_task, signing.pk)
+        _on_commit(signing_send_task, signing.pk)
     return document
 
 
@@ -430,19 +443,26 @@ def _create_at_gateway(client: DocumentsClient, *, signing_id: int) -> None:
     # Step 3: keep the tokens and invite.
     with transaction.atomic():
         signing = _locked(signing_id)
-        if signing.status == Signing.Status.CANCELLED:
-            # Cancelled while the create call was under way: do not leave a live signing behind.
-            _delete_quietly(client, created.token)
-            return
-        signing.dokobit_token = created.token
-        _advance(signing, Signing.Status.PENDING)
-        signing.save(update_fields=["dokobit_token", "status", "updated_at"])
-        for signer in signers:
-            token = created.signers.get(signer.dokobit_signer_id, "")
-            signer.set_dokobit_token(token)
-            signer.save(update_fields=["dokobit_token_encrypted"])
-        _event(signing=signing, kind=SigningEvent.Kind.SENT, payload={"signers": len(signers)})
-        _queue_missing_invitations(signing)
+        cancelled = signing.status == Signing.Status.CANCELLED
+        if not cancelled:
+            _created_record(signing, created, signers)
+    if cancelled:
+        # Cancelled while the create call was under way: do not leave a live signing behind
+        # (deleted after the lock is released; the cancel is already committed).
+        _delete_quietly(client, created.token)
+
+
+def _created_record(signing: Signing, created: SigningCreated, signers: list[Signer]) -> None:
+    """Keep the tokens of a signing Dokobit just created (under the signing's lock) and queue the invitations."""
+    signing.dokobit_token = created.token
+    _advance(signing, Signing.Status.PENDING)
+    signing.save(update_fields=["dokobit_token", "status", "updated_at"])
+    for signer in signers:
+        token = created.signers.get(signer.dokobit_signer_id, "")
+        signer.set_dokobit_token(token)
+        signer.save(update_fields=["dokobit_token_encrypted"])
+    _event(signing=signing, kind=SigningEvent.Kind.SENT, payload={"signers": len(signers)})
+    _queue_missing_invitations(signing)
 
 
 def _delete_quietly(client: DocumentsClient, token: str) -> None:
@@ -491,6 +511,20 @@ def _flag(signing: Signing, reason: str, *, dedup_key: str, error: str = "") -> 
 
 
 # --- invitations ------------------------------------------------------------------------------
+#
+# E-mail is claimed first and sent after, never the other way round: the claim (``invited_at``
+# and an event for an invitation, an event with a de-duplication key for the other messages)
+# commits before the mail server is called, and nothing is written after the send. A send that
+# fails with a mail transport error takes its claim back, so the task's retry sends it. Any
+# other end (the process killed between the claim and the send, or the claim not taken back
+# because the database failed too) leaves the claim, and the message counts as sent: delivery
+# is at most once, deliberately. A second copy cannot be recalled and makes a phishing-wary
+# signer doubt both, while a lost one is repaired by what exists anyway: reminders repeat the
+# same link, the owner sees who has not signed and can resend, staff can resend from the admin.
+# The window for that loss is one SMTP call.
+
+# Errors after which the mail server did not take the message: the claim is taken back.
+MAIL_NOT_SENT = (smtplib.SMTPException, OSError)
 
 
 def signer_locked(*, signer_id: int) -> Signer:
@@ -501,8 +535,9 @@ def signer_locked(*, signer_id: int) -> Signer:
 def signer_invite_send(*, signer_id: int, resend: bool = False, actor_id: int | None = None) -> bool:
     """E-mail a signer their portal link; returns whether a message went out.
 
-    Without ``resend`` it sends at most once (``invited_at`` is set only after a successful send,
-    under a row lock, so a retry after an SMTP failure neither duplicates nor loses the invite).
+    Without ``resend`` it sends at most once: ``invited_at`` is claimed (committed) before the
+    send, so a failure after the mail went out can never send it again; a mail transport error
+    takes the claim back for the retry (see the comment above).
     """
     from signing.emails import signer_invitation_message
 
@@ -513,17 +548,48 @@ def signer_invite_send(*, signer_id: int, resend: bool = False, actor_id: int | 
             return False
         if signer.invited_at and not resend:
             return False
-        signer_invitation_message(signer=signer).send()
+        message = signer_invitation_message(signer=signer)
+        previous_invited_at = signer.invited_at
         signer.invited_at = timezone.now()
         signer.invitation_count += 1
+        claimed_count = signer.invitation_count
         signer.save(update_fields=["invited_at", "invitation_count"])
-        _event(
+        event = _event(
             signing=signing,
             kind=SigningEvent.Kind.INVITATION_SENT,
             signer=signer,
             actor_id=actor_id,
-            payload={"resend": resend, "count": signer.invitation_count},
+            payload={"resend": resend, "count": claimed_count},
         )
+    try:
+        message.send()
+    except MAIL_NOT_SENT:
+        with transaction.atomic():
+            Signer.objects.filter(pk=signer_id, invitation_count=claimed_count).update(
+                invited_at=previous_invited_at, invitation_count=claimed_count - 1
+            )
+            if event is not None:
+                SigningEvent.objects.filter(pk=event.pk).delete()
+        raise
+    return True
+
+
+def mail_send_claimed(*, event: SigningEvent | None, message: Any, release: Callable[[], None] | None = None) -> bool:
+    """Send ``message`` for a committed claim ``event`` (None: someone claimed it before, nothing is sent).
+
+    A mail transport error deletes the claim (and runs ``release``) before it propagates, so a
+    retry sends the message; whatever else happens, the claim stays and the message counts as sent.
+    """
+    if event is None:
+        return False
+    try:
+        message.send()
+    except MAIL_NOT_SENT:
+        with transaction.atomic():
+            SigningEvent.objects.filter(pk=event.pk).delete()
+            if release is not None:
+                release()
+        raise
     return True
 
 
@@ -788,32 +854,96 @@ def _parse_time(value: str) -> datetime:
 def signing_sync_from_gateway(*, signing: Signing) -> Signing:
     """Bring our signing in line with Dokobit's status endpoint (the only source of truth).
 
-    Under a row lock: marks signers signed, flags signatures by people not on our list (T21),
-    and on completion downloads the signed file from the status answer's ``file`` URL (only the
-    configured gateway), verifies its digest, stores it and queues the completion e-mails once.
+    Dokobit is asked, and on completion the signed file is downloaded from the status answer's
+    ``file`` URL (only the configured gateway), verified and written to storage, all with no
+    transaction open. Then, under the signing's row lock, the answer is applied: signers marked
+    signed, signatures by people not on our list flagged (T21), and the signing completed with
+    the file already stored (so "completed" always has its durable file) and the completion
+    e-mails queued once. An answer that no longer fits (the signing changed meanwhile) is not
+    applied and a file stored for it is deleted; the next postback or reconcile asks again.
     Raises GatewayUnavailable (and DownloadRejected) for a retry; other gateway errors flag the
     signing and are raised to the caller.
     """
     client = _client()
-    with transaction.atomic():
-        signing = _locked(signing.pk)
-        if not signing.dokobit_token or signing.status not in _LIVE_STATUSES:
-            return signing
-        try:
-            status = client.signing_status(signing.dokobit_token)
-        except GatewayNotFound as err:
-            _flag(
-                signing,
-                gettext("Dokobit no longer knows this signing."),
-                dedup_key=f"signing:{signing.pk}:not-found",
-                error=str(err)[:2000],
-            )
-            return signing
-        _apply_status(client, signing, status)
+    signing = Signing.objects.select_related("document").get(pk=signing.pk)
+    token = signing.dokobit_token
+    if not token or signing.status not in _LIVE_STATUSES:
+        return signing
+    try:
+        status = client.signing_status(token)
+    except GatewayNotFound as err:
+        with transaction.atomic():
+            signing = _locked(signing.pk)
+            if signing.dokobit_token == token and signing.status in _LIVE_STATUSES:
+                _flag(
+                    signing,
+                    gettext("Dokobit no longer knows this signing."),
+                    dedup_key=f"signing:{signing.pk}:not-found",
+                    error=str(err)[:2000],
+                )
+        return signing
+
+    fetched: _SignedFile | None = None
+    if status.status in ("completed", "archived") and status.file_url and not _unknown_signers(signing, status):
+        fetched = _signed_file_fetch(client, signing, status)
+    try:
+        with transaction.atomic():
+            signing = _locked(signing.pk)
+            if signing.dokobit_token != token or signing.status not in _LIVE_STATUSES:
+                return signing  # finished, cancelled or renewed while Dokobit was asked
+            if _apply_status(signing, status, fetched):
+                fetched = None  # the signing now points at the stored file
+    finally:
+        if fetched is not None and fetched.name:
+            _stored_file_discard(fetched.name)
     return signing
 
 
-def _apply_status(client: DocumentsClient, signing: Signing, status: SigningStatus) -> None:
+@dataclass
+class _SignedFile:
+    """The outcome of fetching a completed signing's file: stored under ``name``, or refused."""
+
+    name: str = ""
+    sha256: str = ""
+    size: int = 0
+    refused: DownloadRefused | None = None
+
+
+def _unknown_signers(signing: Signing, status: SigningStatus) -> set[str]:
+    known = set(signing.signers.exclude(status=Signer.Status.REMOVED).values_list("dokobit_signer_id", flat=True))
+    return set(status.signers) - known
+
+
+def _signed_file_fetch(client: DocumentsClient, signing: Signing, status: SigningStatus) -> _SignedFile:
+    """Download the signed file and write it to storage (outside any transaction: both are network calls)."""
+    field = Signing._meta.get_field("signed_file")
+    with tempfile.TemporaryFile() as tmp:
+        try:
+            result = client.signed_file_download(
+                status.file_url,
+                dest=tmp,
+                expected_digest=status.file_digest,
+                max_bytes=settings.SIGNING_DOWNLOAD_MAX_BYTES,
+            )
+        except DownloadRefused as err:
+            return _SignedFile(refused=err)
+        tmp.seek(0)
+        name = field.storage.save(
+            field.generate_filename(signing, f"{signing.uuid}.pdf"), File(tmp), max_length=field.max_length
+        )
+    return _SignedFile(name=name, sha256=result.sha256, size=result.size)
+
+
+def _stored_file_discard(name: str) -> None:
+    """Delete a signed file stored for an answer that was not applied (the orphan purge is the fallback)."""
+    try:
+        Signing._meta.get_field("signed_file").storage.delete(name)
+    except Exception:  # noqa: BLE001 - any storage failure; stored_files_orphaned_purge removes it later
+        logger.warning("a signed file that was not used could not be deleted now")
+
+
+def _apply_status(signing: Signing, status: SigningStatus, fetched: _SignedFile | None) -> bool:
+    """Apply Dokobit's answer to the locked signing; returns whether ``fetched`` is now its signed file."""
     signers = {s.dokobit_signer_id: s for s in signing.signers.exclude(status=Signer.Status.REMOVED)}
     unknown = sorted(set(status.signers) - set(signers))
     if unknown:
@@ -844,10 +974,10 @@ def _apply_status(client: DocumentsClient, signing: Signing, status: SigningStat
             signer.save(update_fields=["status"])
 
     if unknown:
-        return
+        return False
     if status.status in ("completed", "archived"):
-        _complete(client, signing, status)
-    elif status.status == "failed":
+        return _complete(signing, status, fetched)
+    if status.status == "failed":
         _flag(
             signing,
             gettext("Dokobit reports that the signing failed."),
@@ -857,48 +987,44 @@ def _apply_status(client: DocumentsClient, signing: Signing, status: SigningStat
         signing, Signing.Status.PARTIALLY_SIGNED
     ):
         signing.save(update_fields=["status", "updated_at"])
+    return False
 
 
-def _complete(client: DocumentsClient, signing: Signing, status: SigningStatus) -> None:
+def _complete(signing: Signing, status: SigningStatus, fetched: _SignedFile | None) -> bool:
     if not status.file_url:
         _flag(
             signing,
             gettext("Dokobit reports the signing as completed but offers no signed file."),
             dedup_key=f"signing:{signing.pk}:no-file",
         )
-        return
-    with tempfile.TemporaryFile() as tmp:
-        try:
-            result = client.signed_file_download(
-                status.file_url,
-                dest=tmp,
-                expected_digest=status.file_digest,
-                max_bytes=settings.SIGNING_DOWNLOAD_MAX_BYTES,
-            )
-        except DownloadRefused as err:
-            _flag(
-                signing,
-                gettext("The signed file is offered from an address the portal does not trust; it was not fetched."),
-                dedup_key=f"signing:{signing.pk}:download-refused",
-                error=str(err)[:2000],
-            )
-            return
-        # The file is stored before the status moves, so "completed" always has its file.
-        signing.signed_file.save(f"{signing.uuid}.pdf", File(tmp), save=False)
-    signing.signed_sha256 = result.sha256
-    signing.signed_size = result.size
+        return False
+    if fetched is None:
+        return False  # the list of signers changed while the file was fetched; the next sync completes it
+    if fetched.refused is not None:
+        _flag(
+            signing,
+            gettext("The signed file is offered from an address the portal does not trust; it was not fetched."),
+            dedup_key=f"signing:{signing.pk}:download-refused",
+            error=str(fetched.refused)[:2000],
+        )
+        return False
+    # The file was stored before this transaction, so "completed" always has its file.
+    signing.signed_file.name = fetched.name
+    signing.signed_sha256 = fetched.sha256
+    signing.signed_size = fetched.size
     signing.completed_at = timezone.now()
     _advance(signing, Signing.Status.COMPLETED)
     signing.save()
     _event(
         signing=signing,
         kind=SigningEvent.Kind.COMPLETED,
-        payload={"sha256": result.sha256, "size": result.size},
+        payload={"sha256": fetched.sha256, "size": fetched.size},
         dedup_key=f"signing:{signing.pk}:completed",
     )
     from signing.tasks import signing_completed_email_task
 
     _on_commit(signing_completed_email_task, signing.pk)
+    return True
 
 
 def signing_completed_notify(*, signing_id: int) -> int:
@@ -921,23 +1047,28 @@ def signing_completed_notify(*, signing_id: int) -> int:
         )
     sent = 0
     for key, signer, build in recipients:
-        # The event and the send commit together: a failed send leaves no key, so a retry sends it.
-        with transaction.atomic():
-            event = _event(
-                signing=signing,
-                kind=SigningEvent.Kind.COMPLETION_MAIL_SENT,
-                signer=signer,
-                payload={"notified": "owner" if signer is None else "signer"},
-                dedup_key=f"signing:{signing.pk}:completed-mail:{key}",
-            )
-            if event is None:
-                continue
-            build().send()
-            sent += 1
+        # The event is the claim, committed before the send (see "invitations"): a retry never
+        # sends a message twice, a transport error takes the claim back so the retry sends it.
+        message = build()
+        event = _event(
+            signing=signing,
+            kind=SigningEvent.Kind.COMPLETION_MAIL_SENT,
+            signer=signer,
+            payload={"notified": "owner" if signer is None else "signer"},
+            dedup_key=f"signing:{signing.pk}:completed-mail:{key}",
+        )
+        sent += mail_send_claimed(event=event, message=message)
     return sent
 
 
 # --- owner actions ----------------------------------------------------------------------------
+#
+# No owner action holds a transaction or a row lock while Dokobit is called: with SQLite and the
+# emulator in one process the emulator's own write would wait for our lock until the call timed
+# out, and on PostgreSQL the rows would stay locked for up to DOKOBIT_TIMEOUT. Each action checks
+# (and where needed claims) under a short lock and commits, calls Dokobit with no transaction
+# open, then locks again and records what Dokobit answered. What an unknown answer (a time-out,
+# a 5xx, a crash between the call and the record) means is written at each action.
 
 
 def _current_open_signing(document: Document) -> Signing:
@@ -947,60 +1078,147 @@ def _current_open_signing(document: Document) -> Signing:
     return signing
 
 
-@transaction.atomic
 def signer_add(*, document: Document, data: SignerData, actor: User) -> Signer:
-    """Add a signer; when Dokobit already has the signing, add them there too and invite them."""
-    signing = _current_open_signing(document)
-    if signing.status == Signing.Status.CREATING:
-        # The create call may be under way with the old list; adding now could miss Dokobit.
-        raise SigningNotAllowed(gettext("The document is being sent for signing. Please try again in a minute."))
-    active = document.signers.exclude(status=Signer.Status.REMOVED)
-    if active.count() >= settings.SIGNING_MAX_SIGNERS:
-        raise SignerLimitReached()
-    lookup = personal_code_lookup(data.country_code, data.personal_code)
-    existing = document.signers.filter(pc_lookup=lookup).first()
-    if existing is not None:
-        if existing.status != Signer.Status.REMOVED:
-            raise SignerAlreadyAdded()
-        # The unique (document, person) row is reused with a fresh link and Dokobit id.
-        existing.delete()
-    position = (document.signers.order_by("-position").values_list("position", flat=True).first() or 0) + 1
-    signer = _new_signer(document=document, signing=signing, data=data, position=position)
-    signer.save()
-    if signing.status in _LIVE_STATUSES:
-        try:
-            tokens = _client().signer_add(signing.dokobit_token, signers=[_signer_spec(signer)])
-        except GatewayError as err:
-            logger.warning("addsigner failed: %s", type(err).__name__)
-            raise _gateway_user_error(err) from err
-        signer.set_dokobit_token(tokens.get(signer.dokobit_signer_id, ""))
-        signer.save(update_fields=["dokobit_token_encrypted"])
-        from signing.tasks import signer_invite_email_task
+    """Add a signer; when Dokobit already has the signing, add them there too and invite them.
 
-        _on_commit(signer_invite_email_task, signer.pk)
-    _event(signing=signing, kind=SigningEvent.Kind.SIGNER_ADDED, signer=signer, actor=actor)
+    On a live signing the new row is the claim: it is committed without a Dokobit token before
+    ``addsigner`` is called (the unique person-per-document constraint stops a second add of the
+    same person meanwhile), and the token is recorded after. When the call fails the row is taken
+    back (see :func:`_signer_add_undo`); a signer left without a token by a crashed process is
+    found by the sweep (``recovery.sweep``), which asks a person to look.
+    """
+    with transaction.atomic():
+        signing = _current_open_signing(document)
+        if signing.status == Signing.Status.CREATING:
+            # The create call may be under way with the old list; adding now could miss Dokobit.
+            raise SigningNotAllowed(gettext("The document is being sent for signing. Please try again in a minute."))
+        active = document.signers.exclude(status=Signer.Status.REMOVED)
+        if active.count() >= settings.SIGNING_MAX_SIGNERS:
+            raise SignerLimitReached()
+        lookup = personal_code_lookup(data.country_code, data.personal_code)
+        existing = document.signers.filter(pc_lookup=lookup).first()
+        if existing is not None:
+            if existing.status != Signer.Status.REMOVED:
+                raise SignerAlreadyAdded()
+            # The unique (document, person) row is reused with a fresh link and Dokobit id.
+            existing.delete()
+        position = (document.signers.order_by("-position").values_list("position", flat=True).first() or 0) + 1
+        signer = _new_signer(document=document, signing=signing, data=data, position=position)
+        signer.save()
+        if signing.status not in _LIVE_STATUSES:
+            # Not at Dokobit yet: the send task asks for everyone on the list, this signer included.
+            _event(signing=signing, kind=SigningEvent.Kind.SIGNER_ADDED, signer=signer, actor=actor)
+            return signer
+
+    try:
+        tokens = _client().signer_add(signing.dokobit_token, signers=[_signer_spec(signer)])
+    except GatewayError as err:
+        logger.warning("addsigner failed: %s", type(err).__name__)
+        _signer_add_undo(signer=signer, signing=signing, err=err)
+        raise _gateway_user_error(err) from err
+
+    with transaction.atomic():
+        signer = Signer.objects.select_for_update().get(pk=signer.pk)
+        # A re-upload may have moved the signer to a new signing meanwhile: its token is that one's.
+        if signer.status == Signer.Status.PENDING and signer.signing_id == signing.pk:
+            signer.set_dokobit_token(tokens.get(signer.dokobit_signer_id, ""))
+            signer.save(update_fields=["dokobit_token_encrypted"])
+            from signing.tasks import signer_invite_email_task
+
+            _on_commit(signer_invite_email_task, signer.pk)
+        _event(signing=signing, kind=SigningEvent.Kind.SIGNER_ADDED, signer=signer, actor=actor)
     return signer
 
 
-@transaction.atomic
+def _signer_at_gateway(signing_token: str, signer_id: str) -> bool:
+    """Whether Dokobit's status of the signing lists ``signer_id`` (not found: it has no signers)."""
+    try:
+        status = _client().signing_status(signing_token)
+    except GatewayNotFound:
+        return False
+    return signer_id in status.signers
+
+
+def _signer_add_undo(*, signer: Signer, signing: Signing, err: GatewayError) -> None:
+    """Take back the claim of a failed ``addsigner`` so the owner can simply try again.
+
+    A readable refusal or a connection never made added nothing: the row goes. After an unknown
+    outcome (time-out, 5xx) Dokobit may have added the signer, whose token we then never got: we
+    ask Dokobit and remove them there if they are listed, then the row goes. When Dokobit cannot
+    tell us either, the row stays (so a status sync never sees a stranger on the signing) and the
+    signing is flagged for a person; the owner can remove that signer and add them again.
+    """
+    from signing.recovery import is_connect_failure, is_definite_refusal
+
+    if not (is_definite_refusal(err) or is_connect_failure(err)):
+        try:
+            if _signer_at_gateway(signing.dokobit_token or "", signer.dokobit_signer_id):
+                _client().signer_remove(signing.dokobit_token or "", signer_ids=[signer.dokobit_signer_id])
+        except GatewayError as check_err:
+            logger.warning("addsigner outcome unknown and not checkable: %s", type(check_err).__name__)
+            signer_add_unconfirmed_flag(signer_id=signer.pk, signing_id=signing.pk, error=str(check_err)[:2000])
+            return
+    Signer.objects.filter(pk=signer.pk, dokobit_token_encrypted="").delete()
+
+
+def signer_add_unconfirmed_flag(*, signer_id: int, signing_id: int, error: str = "") -> None:
+    """Ask a person to look at a signer whose ``addsigner`` outcome is unknown (once per signer)."""
+    signing_flag_attention(
+        signing_id=signing_id,
+        reason=gettext("Adding a signer could not be confirmed with Dokobit. Remove that signer and add them again."),
+        key=f"add-unconfirmed:{signer_id}",
+        error=error,
+    )
+
+
 def signer_remove(*, signer: Signer, actor: User) -> None:
-    """Remove a signer who has not signed yet, at Dokobit too when the signing is live."""
-    signer = Signer.objects.select_for_update().get(pk=signer.pk)
-    signing = _current_open_signing(signer.document)
+    """Remove a signer who has not signed yet, at Dokobit too when the signing is live.
+
+    The signer stays pending until Dokobit confirmed the removal: after an unknown outcome the
+    owner is told to try again, and the next attempt (or a status check showing that Dokobit no
+    longer lists the signer) records it. Two removals at once both ask Dokobit; one records it.
+    """
+    with transaction.atomic():
+        signer = Signer.objects.select_for_update().get(pk=signer.pk)
+        signing = _current_open_signing(signer.document)
+        _check_removable(signer, signing)
+        token = signing.dokobit_token if signing.status in _LIVE_STATUSES else None
+
+    if token:
+        try:
+            _client().signer_remove(token, signer_ids=[signer.dokobit_signer_id])
+        except GatewayError as err:
+            logger.warning("removesigner failed: %s", type(err).__name__)
+            if not _removal_confirmed(err, token=token, signer_id=signer.dokobit_signer_id):
+                raise _gateway_user_error(err) from err
+
+    with transaction.atomic():
+        signer = Signer.objects.select_for_update().get(pk=signer.pk)
+        signing = _current_open_signing(signer.document)
+        if signer.status == Signer.Status.REMOVED:
+            return  # a removal running at the same time recorded it
+        _check_removable(signer, signing)
+        signer.status = Signer.Status.REMOVED
+        signer.set_dokobit_token("")
+        signer.save(update_fields=["status", "dokobit_token_encrypted"])
+        _event(signing=signing, kind=SigningEvent.Kind.SIGNER_REMOVED, signer=signer, actor=actor)
+
+
+def _check_removable(signer: Signer, signing: Signing) -> None:
     if signer.status != Signer.Status.PENDING or signer.signing_id != signing.pk:
         raise SigningNotAllowed(gettext("Only a signer who has not signed yet can be removed."))
     if signing.status == Signing.Status.CREATING:
         raise SigningNotAllowed(gettext("The document is being sent for signing. Please try again in a minute."))
-    if signing.status in _LIVE_STATUSES:
-        try:
-            _client().signer_remove(signing.dokobit_token, signer_ids=[signer.dokobit_signer_id])
-        except GatewayError as err:
-            logger.warning("removesigner failed: %s", type(err).__name__)
-            raise _gateway_user_error(err) from err
-    signer.status = Signer.Status.REMOVED
-    signer.set_dokobit_token("")
-    signer.save(update_fields=["status", "dokobit_token_encrypted"])
-    _event(signing=signing, kind=SigningEvent.Kind.SIGNER_REMOVED, signer=signer, actor=actor)
+
+
+def _removal_confirmed(err: GatewayError, *, token: str, signer_id: str) -> bool:
+    """After a refused ``removesigner``: whether Dokobit no longer lists the signer (removed before)."""
+    if isinstance(err, GatewayUnavailable):
+        return False
+    try:
+        return not _signer_at_gateway(token, signer_id)
+    except GatewayError:
+        return False
 
 
 @transaction.atomic
@@ -1024,20 +1242,54 @@ def signer_left_signing_page(*, signer: Signer, signing: Signing) -> None:
     _event(signing=signing, kind=SigningEvent.Kind.SIGNER_LEFT, signer=signer)
 
 
-@transaction.atomic
+def signing_delete_at_gateway(*, signing_token: str) -> None:
+    """Delete a signing at Dokobit, with no transaction open; one Dokobit no longer knows counts as deleted.
+
+    Other GatewayErrors propagate: nothing was recorded, so the caller's next attempt asks again.
+    """
+    # Already gone at Dokobit (after 30 days, or an earlier attempt whose answer was lost): done.
+    with contextlib.suppress(GatewayNotFound):
+        _client().signing_delete(signing_token)
+
+
 def signing_cancel(*, signing: Signing, actor: User) -> None:
-    """Cancel an unfinished signing: delete it at Dokobit and close every signer link."""
-    signing = _locked(signing.pk)
-    if not signing.is_open and signing.status != Signing.Status.FAILED:
-        raise SigningNotAllowed()
-    if signing.dokobit_token:
+    """Cancel an unfinished signing: delete it at Dokobit and close every signer link.
+
+    The delete call is made between two short transactions. After an unknown outcome nothing is
+    recorded and the owner is told to try again: the next cancel deletes again, and "not found"
+    then counts as deleted. Should a re-upload have switched the document to a new copy during the
+    call, that copy is cancelled too, so the owner's cancel never leaves a live signing behind.
+    """
+    for _copy in range(5):  # the current copy, and any that a renewal switched to meanwhile
+        with transaction.atomic():
+            signing = _locked(signing.pk)
+            if not signing.is_open and signing.status != Signing.Status.FAILED:
+                raise SigningNotAllowed()
+            token = signing.dokobit_token
+            if not token:
+                # Not at Dokobit (a create under way deletes what it made when it sees this).
+                _cancelled(signing, actor)
+                return
         try:
-            _client().signing_delete(signing.dokobit_token)
-        except GatewayNotFound:
-            pass  # Already gone at Dokobit (e.g. after 30 days): cancelling is still right.
+            signing_delete_at_gateway(signing_token=token)
         except GatewayError as err:
             logger.warning("signing delete failed: %s", type(err).__name__)
             raise _gateway_user_error(err) from err
+        with transaction.atomic():
+            signing = _locked(signing.pk)
+            if signing.status == Signing.Status.REPLACED:
+                renewed = Signing.objects.filter(previous=signing).first()
+                if renewed is not None:
+                    signing = renewed
+                    continue
+            if not signing.is_open and signing.status != Signing.Status.FAILED:
+                raise SigningNotAllowed()  # e.g. completed while the delete was under way
+            _cancelled(signing, actor)
+            return
+    raise SigningNotAllowed()
+
+
+def _cancelled(signing: Signing, actor: User) -> None:
     signing.status = Signing.Status.CANCELLED
     signing.save(update_fields=["status", "updated_at"])
     _event(signing=signing, kind=SigningEvent.Kind.CANCELLED, actor=actor)

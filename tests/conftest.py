@@ -60,6 +60,14 @@ def gateway():
 
 
 @pytest.fixture(autouse=True)
+def no_network_in_transaction(request, monkeypatch):
+    """Fails a test whose code calls Dokobit, the mail server or the storage inside a transaction."""
+    from tests.no_network_in_transaction import guard_fixture
+
+    yield from guard_fixture(request, monkeypatch)
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     # The cache may be a shared Redis in CI; rate limits must not leak between tests.
     from django.core.cache import cache

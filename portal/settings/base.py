@@ -225,6 +225,10 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 # Without a broker, tasks run in the web process (development and most tests).
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# With eager tasks a retry runs later in a thread of the web process, as a worker would retry
+# (portal/celery.py); EAGER_TASK_RETRY_MAX_DELAY (seconds) caps its wait, None keeps the back-off.
+EAGER_TASK_RETRIES = CELERY_TASK_ALWAYS_EAGER
+EAGER_TASK_RETRY_MAX_DELAY = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -12,6 +12,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+# Unit tests see a task's exception where they queue it; tests of the retry thread switch it on.
+EAGER_TASK_RETRIES = False
 # Pytest runs Django with DEBUG=False; the emulator is still wanted there.
 DOKOBIT_EMULATOR_ALLOW_WITHOUT_DEBUG = True
 if "dokobit_emulator" not in INSTALLED_APPS:

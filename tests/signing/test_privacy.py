@@ -10,7 +10,7 @@ from unittest import mock
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
 from django.utils import timezone
 from freezegun import freeze_time
 
@@ -104,7 +104,7 @@ def test_files_no_row_points_to_are_deleted_after_a_day_and_the_rest_is_kept(own
 
     # An upload whose transaction fails after its file was stored leaves the file behind.
     failing_insert = mock.patch("signing.services.Signing.objects.create", side_effect=DatabaseError("connection lost"))
-    with failing_insert, pytest.raises(DatabaseError), transaction.atomic():
+    with failing_insert, pytest.raises(DatabaseError):
         upload_document(owner, signers=[signer_data(0)], title="Lost upload", pdf=pdf("lost"))
     assert not Document.objects.filter(title="Lost upload").exists()
     # So do a signed file whose signing could not be saved, and a deletion cut short after its rows.
