@@ -24,7 +24,7 @@ $(VENV)/.dev: requirements-dev.txt requirements.txt $(VENV)/.runtime
 install: $(VENV)/.runtime ## Create .venv and install the runtime packages
 
 run: $(VENV)/.runtime ## Start the portal at http://127.0.0.1:8000 (SQLite, emulator, in-process tasks, console mail)
-	DEBUG=true $(PY) manage.py migrate --noinput --run-syncdb
+	DEBUG=true $(PY) manage.py migrate --noinput --fake-initial
 	DEBUG=true $(PY) manage.py create_demo_admin
 	DEBUG=true $(PY) manage.py runserver $(HOST_PORT)
 
