@@ -46,6 +46,7 @@ test-services: $(VENV)/.dev ## Tests against PostgreSQL and Redis (DATABASE_URL,
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/pytest -m services $(PYTEST_ARGS)
 
 worker: $(VENV)/.runtime ## A Celery worker (needs CELERY_BROKER_URL)
+	@test -n "$$CELERY_BROKER_URL" || { echo "Set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0): without it tasks run in the web process"; exit 1; }
 	$(BIN)/celery -A portal worker
 
 migrate: $(VENV)/.runtime ## Apply migrations

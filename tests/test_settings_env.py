@@ -63,3 +63,31 @@ def test_env_example_lists_every_variable_the_settings_read():
     missing = sorted(n for n in names if f"\n{n}=" not in "\n" + example)
     assert names, "no env reads found"
     assert missing == []
+
+
+TASK_PROBE = """
+import django
+django.setup()
+from portal.celery import app
+
+@app.task(name="probe.ping")
+def ping():
+    return "pong"
+
+print("result:", ping.delay().get())
+"""
+
+
+def test_in_process_tasks_run_without_a_broker_warning():
+    # `make run`: DEBUG on, no CELERY_BROKER_URL, so tasks run in the web process. Celery still
+    # prepares a producer for them; it must not log about a broker host nobody asked for.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DOKOBIT_", "CELERY_", "DATABASE_", "DJANGO_"))}
+    env.update(DJANGO_SETTINGS_MODULE="portal.settings.base", DEBUG="true", LOG_LEVEL="DEBUG")
+    result = subprocess.run(
+        [sys.executable, "-c", TASK_PROBE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "result: pong" in result.stdout
+    assert "No hostname was supplied" not in result.stderr + result.stdout
+    assert "WARNING" not in result.stderr + result.stdout
