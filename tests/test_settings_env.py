@@ -1,6 +1,9 @@
 """Settings come from the environment: the fixed variable names and the emulator defaults."""
 
+import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,8 +23,6 @@ def settings_for(**environ):
     out = subprocess.run(
         [sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True, check=True
     ).stdout
-    import json
-
     return json.loads(out)
 
 
@@ -56,11 +57,10 @@ def test_env_example_lists_every_variable_the_settings_read():
     names = set()
     for path in (ROOT / "portal").rglob("*.py"):
         text = path.read_text()
-        import re
-
         names.update(re.findall(r'env\.(?:str|bool|int|float|list|path|db|url)\(\s*"([A-Z_]+)"', text))
-    example = (ROOT / ".env.example").read_text()
-    missing = sorted(n for n in names if f"\n{n}=" not in "\n" + example)
+    # Listed as a line of its own: active (a local run's value) or commented out (unset locally).
+    listed = set(re.findall(r"^(?:# )?([A-Z][A-Z_0-9]*)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
+    missing = sorted(names - listed)
     assert names, "no env reads found"
     assert missing == []
 
@@ -91,3 +91,74 @@ def test_in_process_tasks_run_without_a_broker_warning():
     assert "result: pong" in result.stdout
     assert "No hostname was supplied" not in result.stderr + result.stdout
     assert "WARNING" not in result.stderr + result.stdout
+
+
+LOCAL_PROBE = """
+import django, json
+django.setup()
+from django.conf import settings as s
+print(json.dumps({
+    "debug": s.DEBUG,
+    "emulator": s.DOKOBIT_EMULATOR,
+    "identity_url": s.DOKOBIT_IDENTITY_URL,
+    "in_process_tasks": s.CELERY_TASK_ALWAYS_EAGER,
+    "database": str(s.DATABASES["default"]["NAME"]),
+    "email": s.EMAIL_BACKEND,
+    "secure_cookie": s.SESSION_COOKIE_SECURE,
+    "ssl_redirect": s.SECURE_SSL_REDIRECT,
+    "staff_second_factor": s.STAFF_PASSWORD_SECOND_FACTOR,
+    "media_root": str(s.MEDIA_ROOT),
+}))
+"""
+
+
+def test_env_example_copied_to_env_is_a_working_local_setup(tmp_path):
+    # A clean checkout with `cp .env.example .env`: nothing else in the environment.
+    project = tmp_path / "portal"
+    shutil.copytree(
+        ROOT,
+        project,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "__pycache__", "media", "staticfiles", "outbox", "test-artifacts", "db.sqlite3*", ".env"
+        ),
+    )
+    shutil.copy(project / ".env.example", project / ".env")
+    example = (project / ".env.example").read_text()
+    names = set(re.findall(r"^(?:# )?([A-Z][A-Z_0-9]*)=", example, re.MULTILINE))
+    env = {k: v for k, v in os.environ.items() if k not in names and not k.startswith(("DJANGO_", "DOKOBIT_"))}
+
+    def manage(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=project, env=env, capture_output=True, text=True, timeout=300
+        )
+
+    check = manage("check")
+    assert check.returncode == 0, check.stderr
+    assert "System check identified no issues" in check.stdout
+    migrate = manage("migrate", "--noinput", "-v0")
+    assert migrate.returncode == 0, migrate.stderr
+
+    probe = subprocess.run(
+        [sys.executable, "-c", LOCAL_PROBE],
+        cwd=project,
+        env={**env, "DJANGO_SETTINGS_MODULE": "portal.settings.base"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert probe.returncode == 0, probe.stderr
+    local = json.loads(probe.stdout)
+    assert local == {
+        "debug": True,
+        "emulator": True,
+        "identity_url": "http://127.0.0.1:8000/dokobit-emulator/identity",
+        "in_process_tasks": True,
+        "database": str(project / "db.sqlite3"),
+        "email": "django.core.mail.backends.console.EmailBackend",
+        "secure_cookie": False,
+        "ssl_redirect": False,
+        "staff_second_factor": False,
+        "media_root": str(project / "media"),
+    }
+    # Every secret placeholder is a commented-out production line, never a value a local run reads.
+    assert all(line.startswith("# ") for line in example.splitlines() if "!!!SET ME!!!" in line)
