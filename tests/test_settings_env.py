@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -162,3 +163,56 @@ def test_env_example_copied_to_env_is_a_working_local_setup(tmp_path):
     }
     # Every secret placeholder is a commented-out production line, never a value a local run reads.
     assert all(line.startswith("# ") for line in example.splitlines() if "!!!SET ME!!!" in line)
+
+
+PRODUCTION_PROBE = """
+import django, json
+django.setup()
+from django.conf import settings as s
+print(json.dumps({
+    "debug": s.DEBUG,
+    "emulator": s.DOKOBIT_EMULATOR,
+    "emulator_installed": "dokobit_emulator" in s.INSTALLED_APPS,
+    "in_process_tasks": s.CELERY_TASK_ALWAYS_EAGER,
+    "database": s.DATABASES["default"]["ENGINE"],
+    "email": s.EMAIL_BACKEND,
+    "log_format": s.LOG_FORMAT,
+    "secure_cookie": s.SESSION_COOKIE_SECURE,
+}))
+"""
+
+
+def test_env_example_with_its_production_lines_passes_the_deploy_check():
+    # Production = the active lines, each overridden by the commented-out lines below it, with
+    # every !!!SET ME!!! secret generated; set as real environment variables, no .env involved.
+    from cryptography.fernet import Fernet
+
+    production: dict[str, str] = {}
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        match = re.match(r"^(?:# )?([A-Z][A-Z_0-9]*)=(.*)$", line)
+        if match:
+            production[match.group(1)] = match.group(2)
+    for name, value in production.items():
+        if "!!!SET ME!!!" in value:
+            secret = Fernet.generate_key().decode() if name == "PERSONAL_CODE_ENCRYPTION_KEY" else None
+            production[name] = value.replace("!!!SET ME!!!", secret or secrets.token_urlsafe(50))
+    env = {k: v for k, v in os.environ.items() if k not in production and not k.startswith("DJANGO_")}
+    env.update(production, DJANGO_SETTINGS_MODULE="portal.settings.base")
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+    check = run(sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING")
+    assert check.returncode == 0, check.stdout + check.stderr
+    probe = run(sys.executable, "-c", PRODUCTION_PROBE)
+    assert probe.returncode == 0, probe.stderr
+    assert json.loads(probe.stdout) == {
+        "debug": False,
+        "emulator": False,
+        "emulator_installed": False,
+        "in_process_tasks": False,
+        "database": "django.db.backends.postgresql",
+        "email": "django.core.mail.backends.smtp.EmailBackend",
+        "log_format": "json",
+        "secure_cookie": True,
+    }
