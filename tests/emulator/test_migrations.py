@@ -86,3 +86,28 @@ def test_every_app_of_the_project_has_migrations_and_none_is_missing():
 
     # Models and migrations agree for every installed app (exits non-zero if a migration is missing).
     call_command("makemigrations", check=True, dry_run=True, verbosity=0)
+
+
+def test_make_runs_migrate_takes_over_a_database_whose_emulator_tables_came_from_syncdb(tmp_path):
+    # A db.sqlite3 left by `make run` before the emulator had migrations: its tables exist, made by
+    # --run-syncdb, with no migration recorded. make run's `migrate --fake-initial` adopts them.
+    env = _local_run_env(tmp_path)
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    with sqlite3.connect(tmp_path / "db.sqlite3") as db:
+        db.execute("DELETE FROM django_migrations WHERE app = 'dokobit_emulator'")
+
+    plain = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert plain.returncode != 0
+    assert "already exists" in plain.stderr
+    adopted = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "--fake-initial"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert adopted.returncode == 0, adopted.stderr
+    assert "dokobit_emulator.0001_initial... FAKED" in adopted.stdout
+    assert "--fake-initial" in (ROOT / "Makefile").read_text().split("\nrun:", 1)[1].split("\n\n", 1)[0]
