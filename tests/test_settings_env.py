@@ -113,8 +113,8 @@ print(json.dumps({
 """
 
 
-def test_env_example_copied_to_env_is_a_working_local_setup(tmp_path):
-    # A clean checkout with `cp .env.example .env`: nothing else in the environment.
+def checkout_with_env_file(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A clean checkout with `cp .env.example .env`, and an environment with nothing else set."""
     project = tmp_path / "portal"
     shutil.copytree(
         ROOT,
@@ -124,9 +124,18 @@ def test_env_example_copied_to_env_is_a_working_local_setup(tmp_path):
         ),
     )
     shutil.copy(project / ".env.example", project / ".env")
+    names = set(re.findall(r"^(?:# )?([A-Z][A-Z_0-9]*)=", (project / ".env").read_text(), re.MULTILINE))
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in names and k != "PORTAL_DOTENV" and not k.startswith(("DJANGO_", "DOKOBIT_"))
+    }
+    return project, env
+
+
+def test_env_example_copied_to_env_is_a_working_local_setup(tmp_path):
+    project, env = checkout_with_env_file(tmp_path)
     example = (project / ".env.example").read_text()
-    names = set(re.findall(r"^(?:# )?([A-Z][A-Z_0-9]*)=", example, re.MULTILINE))
-    env = {k: v for k, v in os.environ.items() if k not in names and not k.startswith(("DJANGO_", "DOKOBIT_"))}
 
     def manage(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -216,3 +225,25 @@ def test_env_example_with_its_production_lines_passes_the_deploy_check():
         "log_format": "json",
         "secure_cookie": True,
     }
+
+
+def test_the_test_settings_ignore_a_local_env_file(tmp_path):
+    # A developer's .env (here the example: DEBUG on, plain logs, no second factor) must not change
+    # what the suite tests, nor leak into the environment of the processes the suite starts.
+    project, env = checkout_with_env_file(tmp_path)
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django, json, os; django.setup(); from django.conf import settings as s; "
+            "print(json.dumps([s.STAFF_PASSWORD_SECOND_FACTOR, s.LOG_FORMAT, os.environ.get('DEBUG')]))",
+        ],
+        cwd=project,
+        env={**env, "DJANGO_SETTINGS_MODULE": "portal.settings.test"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert probe.returncode == 0, probe.stderr
+    assert json.loads(probe.stdout) == [True, "json", None]
