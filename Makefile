@@ -23,6 +23,7 @@ $(VENV)/.dev: requirements-dev.txt requirements.txt $(VENV)/.runtime
 
 install: $(VENV)/.runtime ## Create .venv and install the runtime packages
 
+# --fake-initial: a db.sqlite3 made before the emulator had migrations already holds its tables.
 run: $(VENV)/.runtime ## Start the portal at http://127.0.0.1:8000 (SQLite, emulator, in-process tasks, console mail)
 	DEBUG=true $(PY) manage.py migrate --noinput --fake-initial
 	DEBUG=true $(PY) manage.py create_demo_admin
