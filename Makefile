@@ -9,7 +9,7 @@ HOST_PORT ?= 127.0.0.1:8000
 .DEFAULT_GOAL := help
 
 help: ## List the targets
-	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
 
 $(VENV)/.runtime: requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -23,8 +23,9 @@ $(VENV)/.dev: requirements-dev.txt requirements.txt $(VENV)/.runtime
 
 install: $(VENV)/.runtime ## Create .venv and install the runtime packages
 
+# --fake-initial: a db.sqlite3 made before the emulator had migrations already holds its tables.
 run: $(VENV)/.runtime ## Start the portal at http://127.0.0.1:8000 (SQLite, emulator, in-process tasks, console mail)
-	DEBUG=true $(PY) manage.py migrate --noinput --run-syncdb
+	DEBUG=true $(PY) manage.py migrate --noinput --fake-initial
 	DEBUG=true $(PY) manage.py create_demo_admin
 	DEBUG=true $(PY) manage.py runserver $(HOST_PORT)
 
@@ -46,6 +47,7 @@ test-services: $(VENV)/.dev ## Tests against PostgreSQL and Redis (DATABASE_URL,
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/pytest -m services $(PYTEST_ARGS)
 
 worker: $(VENV)/.runtime ## A Celery worker (needs CELERY_BROKER_URL)
+	@test -n "$$CELERY_BROKER_URL" || { echo "Set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0): without it tasks run in the web process"; exit 1; }
 	$(BIN)/celery -A portal worker
 
 migrate: $(VENV)/.runtime ## Apply migrations

@@ -20,7 +20,7 @@ def emulator_not_in_production(app_configs: Any = None, **kwargs: Any) -> list[C
             hint=(
                 "The emulator accepts fake identities and must not serve production. Set real "
                 "DOKOBIT_IDENTITY_TOKEN / DOKOBIT_GATEWAY_TOKEN (or DOKOBIT_EMULATOR=false), "
-                "or DEBUG=true for local development."
+                "or DEBUG=true for local development (cp .env.example .env sets it)."
             ),
             id="dokobit_emulator.E001",
         )

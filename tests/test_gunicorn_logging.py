@@ -50,9 +50,7 @@ def test_access_and_error_lines_are_json_and_mask_url_secrets(tmp_path):
         MEDIA_ROOT=str(tmp_path / "media"),
         LOG_FORMAT="json",
     )
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--run-syncdb", "-v0"], cwd=ROOT, env=env, check=True, timeout=300
-    )
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=300)
     port = _free_port()
     log_path = tmp_path / "gunicorn.log"
     with log_path.open("w") as log:

@@ -1,7 +1,7 @@
 """Emulator state. Kept in the database so the web process and Celery workers share it.
 
-The emulator has no migrations of its own while it is being built; its tables are created with
-``migrate --run-syncdb`` (and by the test database setup).
+Its tables come with ``manage.py migrate`` (``dokobit_emulator/migrations``) whenever the app is
+installed, that is whenever the emulator is on.
 """
 
 from dokobit_emulator.models.faults import Fault

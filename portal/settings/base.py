@@ -224,6 +224,11 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Portal <no-reply@por
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 # Without a broker, tasks run in the web process (development and most tests).
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+if CELERY_TASK_ALWAYS_EAGER:
+    # Celery still prepares a producer for an in-process task; without a URL kombu makes that an
+    # AMQP connection to a default host and warns "No hostname was supplied". The in-memory
+    # transport (its host only a name) is never dialled.
+    CELERY_BROKER_URL = "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = True
 # With eager tasks a retry runs later in a thread of the web process, as a worker would retry
 # (portal/celery.py); EAGER_TASK_RETRY_MAX_DELAY (seconds) caps its wait, None keeps the back-off.

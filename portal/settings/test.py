@@ -4,6 +4,12 @@ DATABASE_URL and CELERY_BROKER_URL still come from the environment, so the same 
 SQLite (a newcomer's machine) and on PostgreSQL + Redis (CI).
 """
 
+import os
+
+# Before the base settings read it: a developer's local .env (DEBUG on, plain logs, ...) must not
+# change what the suite tests, nor reach the processes the suite starts.
+os.environ["PORTAL_DOTENV"] = ""
+
 from portal.csp import content_security_policy
 from portal.settings.base import *  # noqa: F403
 from portal.settings.base import DATABASES, DOKOBIT_EMULATOR_PREFIX, INSTALLED_APPS
@@ -54,7 +60,6 @@ ALLOWED_HOSTS = ["*"]
 # A file-backed SQLite test database (not in-memory) so live-server threads, which browser tests
 # use for nested requests (portal -> emulator -> portal postback), get their own connections.
 # One file per test process, so parallel runs never share it.
-import os  # noqa: E402
 import tempfile  # noqa: E402
 
 from portal.settings.base import DATABASES  # noqa: E402

@@ -554,6 +554,7 @@ def test_check_refuses_the_emulator_without_debug():
     assert result.returncode != 0
     assert "dokobit_emulator.E001" in result.stderr
     assert "emulator is enabled while DEBUG is off" in result.stderr
+    assert "cp .env.example .env" in result.stderr
 
 
 def test_check_accepts_the_emulator_in_development():
