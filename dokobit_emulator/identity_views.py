@@ -288,7 +288,10 @@ def _finish_redirect(session: IdentityAuthSession) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def auth_page(request: HttpRequest, token: str) -> HttpResponse:
     session = IdentityAuthSession.objects.filter(token=token).first()
-    if session is None or not session.is_open:
+    # A session created for the embedded widget (origin_host, no return_url) is used only in the
+    # widget on that origin: this page has nowhere to send the person back to, and serving it
+    # would let whoever started the session have someone else authenticate it from a link.
+    if session is None or not session.is_open or not session.return_url:
         return render(request, "dokobit_emulator/identity_closed.html", status=400)
     people, selected = session.people()
     error = ""

@@ -399,15 +399,18 @@ def test_auth_page_failure_also_returns_with_session_token(client, create_sessio
     assert read_status(body["session_token"]).json()["code"] == code
 
 
-def test_auth_page_without_return_url_shows_a_done_page(client, create_session):
+def test_auth_page_of_an_embedded_session_is_refused(client, create_session, read_status):
+    """A widget session (origin_host, no return_url) cannot be authenticated from a link to this page."""
     body = create_session()
     page_url = urlsplit(body["url"]).path
-    client.post(page_url, {"action": "start", "identity": "lt-mobile"})
 
-    done = client.post(page_url, {"action": "approve"}, follow=True)
+    page = client.get(page_url)
+    chosen = client.post(page_url, {"action": "start", "identity": "lt-mobile"})
+    approved = client.post(page_url, {"action": "approve"})
 
-    assert done.status_code == 200
-    assert b'data-testid="dokobit-identity-done"' in done.content
+    assert [page.status_code, chosen.status_code, approved.status_code] == [400, 400, 400]
+    assert b"This identification session is closed" in page.content
+    assert read_status(body["session_token"]).json()["code"] == 1003
 
 
 def test_auth_page_of_a_closed_session_is_a_clear_error(client, create_session, read_status, widget):
@@ -431,7 +434,9 @@ def test_auth_page_of_an_unknown_token_is_a_clear_error(client):
 
 
 def test_auth_page_rejects_an_identity_it_does_not_offer(client, create_session, read_status):
-    body = create_session(authentication_methods=["smartid"])
+    body = create_session(
+        origin_host="", return_url="https://portal.example.test/login/return/", authentication_methods=["smartid"]
+    )
     page_url = urlsplit(body["url"]).path
 
     page = client.post(page_url, {"action": "start", "identity": "lt-mobile"})
