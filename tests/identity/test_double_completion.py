@@ -19,7 +19,7 @@ from django.test import Client
 
 from identity import services
 from identity.models import IdentitySession, User
-from tests.conftest import load_fixture
+from tests.conftest import load_fixture, require
 from tests.identity.conftest import IDENTITY_BASE, TOKEN_A
 
 STATUS_URL = re.compile(rf"{IDENTITY_BASE}/api/authentication/\w+/status")
@@ -95,8 +95,7 @@ def test_a_request_finding_the_flow_completed_goes_on_without_logging_in_again(c
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("trial", range(5))
 def test_double_click_on_postgresql_logs_the_person_in_exactly_once(client, user, start_flow, gateway, trial):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL for two truly concurrent requests (set DATABASE_URL=postgres://...)")
+    require(connection.vendor == "postgresql", "two truly concurrent requests need PostgreSQL (set DATABASE_URL)")
     start_flow(client)
     twin = same_browser(client)
     reads = []
