@@ -686,3 +686,18 @@ def test_widget_cancel_is_failure_7023_and_prefills_the_requested_person(widget_
     with pytest.raises(GatewayRequestError) as failed:
         gateway_request("GET", f"{base}/api/authentication/{token}/status", endpoint="authentication.status", **common)
     assert failed.value.code == 7023
+
+
+def test_auth_page_forms_work_without_the_portal_csrf_cookie(create_session, read_status):
+    """Its pages send no referrer, so a browser posts them with "Origin: null"; Dokobit's page is not the portal's."""
+    from django.test import Client
+
+    body = create_session(origin_host="", return_url="https://portal.example.test/login/return/")
+    browser = Client(enforce_csrf_checks=True, HTTP_ORIGIN="null")
+    page_url = urlsplit(body["url"]).path
+
+    browser.post(page_url, {"action": "start", "identity": "lt-mobile"})
+    done = browser.post(page_url, {"action": "approve"})
+
+    assert done.status_code == 302
+    assert read_status(body["session_token"]).json()["code"] == "50001018865"
