@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -219,14 +220,24 @@ def _check_result(flow: IdentitySession, status: IdentityStatus) -> None:
         raise _fail(flow, errors.CountryNotAllowed())
 
 
+def _claim_wait_seconds() -> float:
+    # The holder's status call gives up after DOKOBIT_TIMEOUT; its verdict follows right after.
+    return float(settings.DOKOBIT_TIMEOUT) + 2.0
+
+
 def _claim(flow: IdentitySession) -> datetime | None:
     # A conditional UPDATE, so of two requests completing the same flow (a double click) exactly
     # one holds it while it asks Dokobit; Dokobit answers the second status read with "session
     # closed" (1005), and that answer must never reach the flow while the first is still running.
+    # A claim older than the longest a holder can take (connect and read time-outs) was left by a
+    # request that died midway; it is taken over rather than waited for until the flow expires.
     now = timezone.now()
-    claimed = IdentitySession.objects.filter(
-        pk=flow.pk, used_at__isnull=True, outcome=IdentitySession.Outcome.PENDING
-    ).update(used_at=now)
+    stale = now - timedelta(seconds=2 * float(settings.DOKOBIT_TIMEOUT) + 5)
+    claimed = (
+        IdentitySession.objects.filter(pk=flow.pk, outcome=IdentitySession.Outcome.PENDING)
+        .filter(Q(used_at__isnull=True) | Q(used_at__lt=stale))
+        .update(used_at=now)
+    )
     return now if claimed else None
 
 
@@ -235,11 +246,6 @@ def _release(flow: IdentitySession, claimed_at: datetime) -> None:
     IdentitySession.objects.filter(pk=flow.pk, used_at=claimed_at, outcome=IdentitySession.Outcome.PENDING).update(
         used_at=None
     )
-
-
-def _claim_wait_seconds() -> float:
-    # The holder's status call gives up after DOKOBIT_TIMEOUT; its verdict follows right after.
-    return float(settings.DOKOBIT_TIMEOUT) + 2.0
 
 
 def _settled(flow: IdentitySession) -> AlreadyCompleted:

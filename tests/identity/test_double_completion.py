@@ -10,12 +10,14 @@ import json
 import re
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 import responses
 from django.conf import settings
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from identity import services
 from identity.models import IdentitySession, User
@@ -137,3 +139,16 @@ def test_double_click_on_postgresql_logs_the_person_in_exactly_once(client, user
     logged = [name for name in ("a", "b") if settings.SESSION_COOKIE_NAME in results[name].cookies]
     assert len(logged) == 1  # exactly one response logs the browser in
     assert IdentitySession.objects.get(token=TOKEN_A).outcome == IdentitySession.Outcome.AUTHENTICATED
+
+
+@pytest.mark.django_db
+def test_a_claim_left_by_a_request_that_died_is_taken_over(client, user, start_flow, identity_api, settings):
+    start_flow(client)
+    abandoned = timezone.now() - timedelta(seconds=2 * settings.DOKOBIT_TIMEOUT + 6)
+    IdentitySession.objects.filter(token=TOKEN_A).update(used_at=abandoned)
+    identity_api.status(TOKEN_A)
+
+    response = client.post("/identity/session/complete/", {"purpose": "login"})
+
+    assert response.json() == {"status": "ok", "redirect": "/dashboard/"}
+    assert logged_in(client) == user
