@@ -293,10 +293,18 @@ def _finish_redirect(session: IdentityAuthSession) -> HttpResponse:
     return redirect("dokobit_emulator:identity-auth-done", token=session.token)
 
 
+# Dokobit's page shares nothing with the integrator's CSRF cookie, and its own pages send no
+# referrer (so a browser sends "Origin: null" on their forms, which Django's check refuses); the
+# unguessable session token in the path is what authorises acting on the session, as it is for
+# the widget's endpoints above.
+@csrf_exempt
 @require_http_methods(["GET", "POST"])
 def auth_page(request: HttpRequest, token: str) -> HttpResponse:
     session = IdentityAuthSession.objects.filter(token=token).first()
-    if session is None or not session.is_open:
+    # A session created for the embedded widget (origin_host, no return_url) is used only in the
+    # widget on that origin: this page has nowhere to send the person back to, and serving it
+    # would let whoever started the session have someone else authenticate it from a link.
+    if session is None or not session.is_open or not session.return_url:
         return render(request, "dokobit_emulator/identity_closed.html", status=400)
     people, selected = session.people()
     error = ""

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import update_session_auth_hash
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from identity.models import IdentitySession, User
 from identity.personal_codes import personal_code_lookup
+from identity.selectors import user_granted_permissions, user_within_reach
+
+# What nobody changes on their own account here: switching it off, or their own rights, could
+# lock them (or, for the last superuser, everyone) out.
+OWN_ACCOUNT_LOCKED = ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")
 
 
 @admin.register(User)
@@ -40,36 +45,79 @@ class UserAdmin(admin.ModelAdmin):
         for user in queryset:
             self.log_change(request, user, message)
 
+    def _within_reach(self, request, queryset, *, include_self: bool):
+        """The selected accounts this staff member may act on; the others are left as they are.
+
+        Never an account with rights the actor does not have (a superuser, staff of a higher
+        role), and the actor's own only where that cannot lock them out (``include_self``).
+        """
+        actor = request.user
+        reachable, skipped = [], 0
+        actor_rights = None if actor.is_superuser else user_granted_permissions(actor)
+        for user in queryset:
+            if user.pk == actor.pk:
+                ok = include_self
+            elif actor_rights is None:
+                ok = True
+            else:
+                ok = not user.is_superuser and user_granted_permissions(user) <= actor_rights
+            if ok:
+                reachable.append(user.pk)
+            else:
+                skipped += 1
+        if skipped:
+            self.message_user(
+                request,
+                _(
+                    "%(count)d account(s) left unchanged: staff cannot act on accounts with more rights "
+                    "than their own, nor switch their own account on or off."
+                )
+                % {"count": skipped},
+                messages.WARNING,
+            )
+        return queryset.model.objects.filter(pk__in=reachable)
+
     @admin.action(description=_("Activate the selected accounts"), permissions=["change"])
     def activate(self, request, queryset) -> None:
-        count = queryset.update(is_active=True)
-        self._log_each(request, queryset, "Activated")
+        targets = self._within_reach(request, queryset, include_self=False)
+        count = targets.update(is_active=True)
+        self._log_each(request, targets, "Activated")
         self.message_user(request, _("%(count)d account(s) activated.") % {"count": count})
 
     @admin.action(description=_("Deactivate the selected accounts"), permissions=["change"])
     def deactivate(self, request, queryset) -> None:
         # An inactive account is logged out on its next request (the auth backends refuse it).
-        others = queryset.exclude(pk=request.user.pk)
-        count = others.update(is_active=False)
-        self._log_each(request, others, "Deactivated")
+        targets = self._within_reach(request, queryset, include_self=False)
+        count = targets.update(is_active=False)
+        self._log_each(request, targets, "Deactivated")
         self.message_user(request, _("%(count)d account(s) deactivated.") % {"count": count})
 
     @admin.action(description=_("Log the selected accounts out everywhere"), permissions=["change"])
     def end_sessions(self, request, queryset) -> None:
         # A new session generation changes the hash every session of the account was stored
         # with, so each of them is logged out on its next request, wherever it is.
-        includes_me = queryset.filter(pk=request.user.pk).exists()
-        count = queryset.update(session_generation=F("session_generation") + 1)
-        self._log_each(request, queryset, "Logged out everywhere")
+        targets = self._within_reach(request, queryset, include_self=True)
+        includes_me = targets.filter(pk=request.user.pk).exists()
+        count = targets.update(session_generation=F("session_generation") + 1)
+        self._log_each(request, targets, "Logged out everywhere")
         if includes_me:
             # The staff member's own other sessions end; the one they are using stays.
             request.user.refresh_from_db()
             update_session_auth_hash(request, request.user)
         self.message_user(request, _("All sessions of %(count)d account(s) were ended.") % {"count": count})
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        # An account with more rights than the staff member is shown, not changed (the form and
+        # its is_active box included).
+        if obj is not None and obj.pk != request.user.pk and not user_within_reach(actor=request.user, target=obj):
+            return False
+        return super().has_change_permission(request, obj)
+
     def get_readonly_fields(self, request, obj=None):
         # Who is staff and what they may do is a superuser's decision: anyone else who may change
         # accounts could otherwise make themselves a superuser.
+        if obj is not None and obj.pk == request.user.pk:
+            return (*self.readonly_fields, *OWN_ACCOUNT_LOCKED)
         if request.user.is_superuser:
             return self.readonly_fields
         return (*self.readonly_fields, "is_staff", "is_superuser", "groups", "user_permissions")

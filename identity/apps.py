@@ -7,6 +7,12 @@ class IdentityConfig(AppConfig):
     verbose_name = "Identity"
 
     def ready(self) -> None:
-        from identity.checks import staff_passwords_have_a_second_factor
+        from identity.checks import (
+            personal_code_keys_configured,
+            personal_code_keys_configured_for_deploy,
+            staff_passwords_have_a_second_factor,
+        )
 
         checks.register(staff_passwords_have_a_second_factor)
+        checks.register(personal_code_keys_configured)
+        checks.register(personal_code_keys_configured_for_deploy, deploy=True)

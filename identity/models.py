@@ -122,6 +122,9 @@ class IdentitySession(models.Model):
     # A verified eID result waiting for the registration details form, encrypted (it holds the
     # personal code); emptied once the account exists.
     result_encrypted = models.TextField(blank=True, editable=False)
+    # Redirect flow only: SHA-256 of the per-flow secret carried in the return URL that Dokobit
+    # sends the authenticating browser to. Completion needs it as well as the starting browser.
+    return_secret = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
 
     class Meta:
         indexes = [models.Index(fields=["created_at"])]

@@ -7,16 +7,22 @@ tells the server which token to complete (security.md T1-T3).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import secrets
+import time
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 from identity import errors, totp
 from identity.dokobit import IdentityAuthenticationFailed, IdentityClient, IdentitySessionClosed, IdentityStatus
@@ -30,6 +36,10 @@ logger = logging.getLogger(__name__)
 # Keys in the server-side Django session. They hold IdentitySession ids, never tokens or codes.
 SESSION_FLOW_KEY = "identity_flow"
 SESSION_REGISTRATION_KEY = "identity_registration"
+# The query parameter of the redirect flow's return URL that carries the per-flow secret.
+RETURN_SECRET_PARAM = "state"
+# How often a request that finds the flow claimed by another one looks for that one's verdict.
+CLAIM_POLL_INTERVAL = 0.1
 # How long a verified eID result waits for the registration details form.
 REGISTRATION_WINDOW = timedelta(minutes=30)
 
@@ -49,6 +59,17 @@ class EidResult:
 @dataclass(frozen=True)
 class Waiting:
     """The person has not finished authenticating yet; ask again shortly."""
+
+
+@dataclass(frozen=True)
+class AlreadyCompleted:
+    """Another request of the same browser (a double click) completed this flow a moment ago.
+
+    Nothing is logged in by this answer: the other request did that (and set the new session
+    cookie) or held the result for the registration form; this one only tells the page to go on.
+    """
+
+    purpose: str
 
 
 def _browser_key(request: HttpRequest) -> str:
@@ -74,6 +95,7 @@ def _session_create(
     code: str | None = None,
     country_code: str | None = None,
     reference: str = "",
+    return_secret: str = "",
 ) -> tuple[IdentitySession, str]:
     browser = browser_session_hash(_browser_key(request))
     try:
@@ -88,7 +110,11 @@ def _session_create(
             outcome=IdentitySession.Outcome.SUPERSEDED
         )
         flow = IdentitySession.objects.create(
-            token=created.session_token, purpose=purpose, browser_session=browser, reference=reference
+            token=created.session_token,
+            purpose=purpose,
+            browser_session=browser,
+            reference=reference,
+            return_secret=return_secret,
         )
     request.session[SESSION_FLOW_KEY] = flow.pk
     return flow, created.url
@@ -114,16 +140,57 @@ def identity_session_start(
     return flow.token
 
 
+def _return_secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
 def identity_redirect_start(*, request: HttpRequest, purpose: str) -> str:
     """Create a redirect-flow session for this browser and return the gateway URL to send it to.
 
     The return URL is built from the configured origin and a fixed route, never from the request.
+    It carries a fresh per-flow secret: Dokobit sends the browser that *authenticated* there, and
+    completion needs the secret as well as the browser session that *started* the flow. Whoever
+    starts a flow and hands Dokobit's URL to someone else holds the cookie but never the secret;
+    the person who authenticated holds the secret but not the cookie, so neither completes.
     """
-    return_url = settings.PORTAL_BASE_URL + reverse("identity:redirect_return")
-    flow, url = _session_create(request=request, purpose=purpose, return_url=return_url)
+    secret = secrets.token_hex(32)
+    query = urlencode({RETURN_SECRET_PARAM: secret})
+    return_url = f"{settings.PORTAL_BASE_URL}{reverse('identity:redirect_return')}?{query}"
+    flow, url = _session_create(
+        request=request, purpose=purpose, return_url=return_url, return_secret=_return_secret_hash(secret)
+    )
     if not url:
         url = f"{settings.DOKOBIT_IDENTITY_URL}/auth/{flow.token}"
     return url
+
+
+def identity_redirect_flow_for_return(*, request: HttpRequest, secret: str, session_token: str) -> IdentitySession:
+    """The redirect flow this browser started, if the return carries its secret and token.
+
+    A return with a valid secret in a browser that did not start the flow means the person who
+    authenticated is not the person who started it (a phishing link, or a login-CSRF link): that
+    flow is ended for good, so the starter cannot complete it afterwards either. Raises
+    ``WrongBrowser`` for every refusal; the gateway is not asked.
+    """
+    secret_hash = _return_secret_hash(secret) if secret else ""
+    flow = identity_session_current(request=request)
+    if (
+        flow is not None
+        and flow.return_secret
+        and secret_hash
+        and constant_time_compare(secret_hash, flow.return_secret)
+        and session_token
+        and constant_time_compare(session_token, flow.token)
+    ):
+        return flow
+    if secret_hash:
+        stranger = IdentitySession.objects.filter(
+            return_secret=secret_hash, outcome=IdentitySession.Outcome.PENDING
+        ).first()
+        if stranger is not None and (flow is None or stranger.pk != flow.pk):
+            logger.warning("identity session %s returned to a browser that did not start it; ended", stranger.pk)
+            _fail(stranger, errors.WrongBrowser())
+    raise errors.WrongBrowser()
 
 
 def identity_session_current(*, request: HttpRequest) -> IdentitySession | None:
@@ -153,24 +220,84 @@ def _check_result(flow: IdentitySession, status: IdentityStatus) -> None:
         raise _fail(flow, errors.CountryNotAllowed())
 
 
-def identity_session_complete(*, request: HttpRequest, purpose: str) -> EidResult | Waiting:
+def _claim_wait_seconds() -> float:
+    # The holder's status call gives up after DOKOBIT_TIMEOUT; its verdict follows right after.
+    return float(settings.DOKOBIT_TIMEOUT) + 2.0
+
+
+def _claim(flow: IdentitySession) -> datetime | None:
+    # A conditional UPDATE, so of two requests completing the same flow (a double click) exactly
+    # one holds it while it asks Dokobit; Dokobit answers the second status read with "session
+    # closed" (1005), and that answer must never reach the flow while the first is still running.
+    # A claim older than the longest a holder can take (connect and read time-outs) was left by a
+    # request that died midway; it is taken over rather than waited for until the flow expires.
+    now = timezone.now()
+    stale = now - timedelta(seconds=2 * float(settings.DOKOBIT_TIMEOUT) + 5)
+    claimed = (
+        IdentitySession.objects.filter(pk=flow.pk, outcome=IdentitySession.Outcome.PENDING)
+        .filter(Q(used_at__isnull=True) | Q(used_at__lt=stale))
+        .update(used_at=now)
+    )
+    return now if claimed else None
+
+
+def _release(flow: IdentitySession, claimed_at: datetime) -> None:
+    # Nothing is decided yet (still waiting, or a gateway hiccup): the next completion may try.
+    IdentitySession.objects.filter(pk=flow.pk, used_at=claimed_at, outcome=IdentitySession.Outcome.PENDING).update(
+        used_at=None
+    )
+
+
+def _settled(flow: IdentitySession) -> AlreadyCompleted:
+    if flow.outcome == IdentitySession.Outcome.AUTHENTICATED:
+        return AlreadyCompleted(purpose=flow.purpose)
+    raise errors.SessionAlreadyUsed()
+
+
+def _await_holder(flow: IdentitySession) -> AlreadyCompleted | Waiting:
+    """Wait for the request that holds the flow; this one must not touch the browser session.
+
+    The holder may log the person in, which replaces the session (a new key); a change saved by
+    this request to the old one would fail. No transaction or lock is held while waiting.
+    """
+    deadline = time.monotonic() + _claim_wait_seconds()
+    while time.monotonic() < deadline:
+        time.sleep(CLAIM_POLL_INTERVAL)
+        current = IdentitySession.objects.filter(pk=flow.pk).only("outcome", "used_at", "purpose").first()
+        if current is None:
+            break
+        if current.outcome != IdentitySession.Outcome.PENDING:
+            return _settled(current)
+        if current.used_at is None:
+            # The holder was told "still waiting" or met a gateway hiccup; the page asks again.
+            return Waiting()
+    return Waiting()
+
+
+def identity_session_complete(*, request: HttpRequest, purpose: str) -> EidResult | Waiting | AlreadyCompleted:
     """Read the result of this browser's current flow once and return the proven person.
 
-    The flow comes from the server-side session only. Raises an ``IdentityError`` for every
-    refusal: wrong browser, superseded, used, expired, gateway failures, eID error codes, an
-    invalid certificate or a country that is not allowed.
+    The flow comes from the server-side session only. It is claimed in the database before
+    Dokobit is asked, so a second request racing the first (a double click) never asks Dokobit
+    and never fails the flow: it waits for the first one's verdict and answers
+    ``AlreadyCompleted`` (or ``Waiting``). Raises an ``IdentityError`` for every refusal: wrong
+    browser, superseded, used, expired, gateway failures, eID error codes, an invalid certificate
+    or a country that is not allowed.
     """
     flow = identity_session_current(request=request)
     if flow is None:
         raise errors.WrongBrowser()
     if flow.outcome == IdentitySession.Outcome.SUPERSEDED or flow.purpose != purpose:
         raise errors.SessionSuperseded()
-    if flow.used_at is not None or flow.outcome != IdentitySession.Outcome.PENDING:
-        raise errors.SessionAlreadyUsed()
+    if flow.outcome != IdentitySession.Outcome.PENDING:
+        return _settled(flow)
     if timezone.now() - flow.created_at > timedelta(seconds=settings.IDENTITY_SESSION_TTL):
         request.session.pop(SESSION_FLOW_KEY, None)
         raise _fail(flow, errors.SessionExpired())
 
+    claimed_at = _claim(flow)
+    if claimed_at is None:
+        return _await_holder(flow)
     try:
         status = IdentityClient().session_status(flow.token)
     except IdentitySessionClosed as err:
@@ -181,16 +308,17 @@ def identity_session_complete(*, request: HttpRequest, purpose: str) -> EidResul
         raise _fail(flow, errors.EidAuthenticationError(err.code), eid_code=err.code) from err
     except GatewayError as err:
         # Left pending: a gateway hiccup is not the person's failure, and the TTL still applies.
+        _release(flow, claimed_at)
         raise _user_error_for(err) from err
+    except BaseException:
+        _release(flow, claimed_at)
+        raise
     if status.is_waiting:
+        _release(flow, claimed_at)
         return Waiting()
 
-    # Claim the flow exactly once, even if two completions race past the checks above.
-    claimed = IdentitySession.objects.filter(pk=flow.pk, used_at__isnull=True).update(used_at=timezone.now())
     request.session.pop(SESSION_FLOW_KEY, None)
-    if not claimed:
-        raise errors.SessionAlreadyUsed()
-    flow.refresh_from_db()
+    flow.used_at = claimed_at
     _check_result(flow, status)
     IdentitySession.objects.filter(pk=flow.pk).update(outcome=IdentitySession.Outcome.AUTHENTICATED)
     return EidResult(

@@ -20,7 +20,6 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
-from django.utils.crypto import constant_time_compare
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -32,13 +31,16 @@ from identity.models import IdentitySession, User
 from identity.personal_codes import mask_personal_code
 from identity.selectors import user_get_by_personal_code
 from identity.services import (
+    RETURN_SECRET_PARAM,
+    SESSION_REGISTRATION_KEY,
+    AlreadyCompleted,
     EidResult,
     Waiting,
+    identity_redirect_flow_for_return,
     identity_redirect_start,
     identity_registration_hold,
     identity_registration_pending,
     identity_session_complete,
-    identity_session_current,
     identity_session_start,
     user_register,
 )
@@ -165,9 +167,22 @@ def _widget_config(request: HttpRequest, *, purpose: str, next_url: str) -> dict
     }
 
 
+def _registration_waiting(request: HttpRequest) -> bool:
+    if SESSION_REGISTRATION_KEY not in request.session:
+        return False
+    try:
+        identity_registration_pending(request=request)
+    except errors.RegistrationMissing:
+        return False
+    return True
+
+
 def _gateway_page(request: HttpRequest, purpose: str) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect(settings.LOGIN_REDIRECT_URL)
+    # A verified eID waits for its details form (e.g. a second tab or a double click got here).
+    if _registration_waiting(request):
+        return redirect("identity:register_details")
     register = purpose == IdentitySession.Purpose.REGISTER
     config = _widget_config(request, purpose=purpose, next_url=_safe_next(request, request.GET.get("next")))
     context = {
@@ -227,6 +242,12 @@ def session_create(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok", "session_token": token})
 
 
+def _session_replaced(request: HttpRequest) -> bool:
+    # The cookie named a session that no longer exists: typically a concurrent request of this
+    # browser (a double click) has just logged it in, which replaces the session.
+    return bool(request.COOKIES.get(settings.SESSION_COOKIE_NAME)) and request.session.session_key is None
+
+
 @require_POST
 def session_complete(request: HttpRequest) -> JsonResponse:
     """Finish this browser's current flow; the token comes from the server-side session only."""
@@ -237,7 +258,14 @@ def session_complete(request: HttpRequest) -> JsonResponse:
         outcome = identity_session_complete(request=request, purpose=purpose)
         if isinstance(outcome, Waiting):
             return JsonResponse({"status": "waiting"}, status=202)
+        if isinstance(outcome, AlreadyCompleted):
+            # The page goes on; its own page sends a logged-in person on to the dashboard.
+            return JsonResponse({"status": "ok", "redirect": _retry_url(outcome.purpose)})
         redirect_url, user = _finish(request, purpose, outcome)
+    except errors.WrongBrowser as err:
+        if _session_replaced(request):
+            return JsonResponse({"status": "ok", "redirect": _retry_url(purpose)})
+        return _json_error(err)
     except errors.IdentityError as err:
         return _json_error(err)
     response = JsonResponse({"status": "ok", "redirect": redirect_url})
@@ -261,12 +289,19 @@ def redirect_start(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def redirect_return(request: HttpRequest) -> HttpResponse:
-    """The gateway sends the browser back here with ``?session_token=``."""
-    flow = identity_session_current(request=request)
-    returned = request.GET.get("session_token", "")
-    # The returned token must be the one this browser started; otherwise the gateway is not asked.
-    if flow is None or not returned or not constant_time_compare(returned, flow.token):
-        return _render_error(request, errors.WrongBrowser())
+    """The gateway sends the authenticating browser back here with ``?state=…&session_token=…``.
+
+    Only the browser that started the flow *and* comes back with the flow's secret completes it;
+    otherwise the gateway is not asked (identity_redirect_flow_for_return).
+    """
+    try:
+        flow = identity_redirect_flow_for_return(
+            request=request,
+            secret=request.GET.get(RETURN_SECRET_PARAM, ""),
+            session_token=request.GET.get("session_token", ""),
+        )
+    except errors.WrongBrowser as err:
+        return _render_error(request, err)
     purpose = flow.purpose
     if purpose not in PAGE_PURPOSES:
         return _render_error(request, errors.WrongBrowser())
@@ -275,6 +310,8 @@ def redirect_return(request: HttpRequest) -> HttpResponse:
         if isinstance(outcome, Waiting):
             context = {"retry_url": request.get_full_path()}
             return render(request, "identity/waiting.html", context, status=202)
+        if isinstance(outcome, AlreadyCompleted):
+            return redirect(_retry_url(outcome.purpose))
         redirect_url, user = _finish(request, purpose, outcome)
     except errors.IdentityError as err:
         return _render_error(request, err, purpose=purpose)

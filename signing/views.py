@@ -33,7 +33,7 @@ from redis.exceptions import RedisError
 
 from identity.errors import IdentityError
 from identity.models import IdentitySession
-from identity.services import Waiting, identity_session_complete, identity_session_start
+from identity.services import AlreadyCompleted, Waiting, identity_session_complete, identity_session_start
 from portal.http import GatewayError
 from portal.ratelimit import rate_limited
 from signing.errors import DocumentTampered, SigningError
@@ -628,6 +628,9 @@ def signer_identity_complete(request: HttpRequest, token: str) -> JsonResponse:
         return JsonResponse({"status": "error", "error": exc.error, "message": str(exc.message)}, status=exc.status)
     if isinstance(result, Waiting):
         return JsonResponse({"status": "waiting"}, status=202)
+    if isinstance(result, AlreadyCompleted):
+        # A second request of the same page (double click): the first one decided; go on.
+        return JsonResponse({"status": "ok", "redirect": reverse("signing:signer-landing", kwargs={"token": token})})
     # The eID must have been started from this signer's link, and prove the invited person.
     started_here = IdentitySession.objects.filter(
         pk=result.identity_session_id, reference=str(signer.uuid), purpose=IdentitySession.Purpose.SIGNER

@@ -402,15 +402,18 @@ def test_auth_page_failure_also_returns_with_session_token(client, create_sessio
     assert read_status(body["session_token"]).json()["code"] == code
 
 
-def test_auth_page_without_return_url_shows_a_done_page(client, create_session):
+def test_auth_page_of_an_embedded_session_is_refused(client, create_session, read_status):
+    """A widget session (origin_host, no return_url) cannot be authenticated from a link to this page."""
     body = create_session()
     page_url = urlsplit(body["url"]).path
-    client.post(page_url, {"action": "start", "identity": "lt-mobile"})
 
-    done = client.post(page_url, {"action": "approve"}, follow=True)
+    page = client.get(page_url)
+    chosen = client.post(page_url, {"action": "start", "identity": "lt-mobile"})
+    approved = client.post(page_url, {"action": "approve"})
 
-    assert done.status_code == 200
-    assert b'data-testid="dokobit-identity-done"' in done.content
+    assert [page.status_code, chosen.status_code, approved.status_code] == [400, 400, 400]
+    assert b"This identification session is closed" in page.content
+    assert read_status(body["session_token"]).json()["code"] == 1003
 
 
 def test_auth_page_of_a_closed_session_is_a_clear_error(client, create_session, read_status, widget):
@@ -434,7 +437,9 @@ def test_auth_page_of_an_unknown_token_is_a_clear_error(client):
 
 
 def test_auth_page_rejects_an_identity_it_does_not_offer(client, create_session, read_status):
-    body = create_session(authentication_methods=["smartid"])
+    body = create_session(
+        origin_host="", return_url="https://portal.example.test/login/return/", authentication_methods=["smartid"]
+    )
     page_url = urlsplit(body["url"]).path
 
     page = client.post(page_url, {"action": "start", "identity": "lt-mobile"})
@@ -756,3 +761,18 @@ def test_every_test_identity_authenticates_with_a_code_the_portal_accepts(create
         assert (status["country_code"], status["code"]) == (person.country.lower(), person.code)
         # The portal's own check takes the code exactly as the gateway reports it.
         assert validate_personal_code(status["country_code"], status["code"]) == person.code
+
+
+def test_auth_page_forms_work_without_the_portal_csrf_cookie(create_session, read_status):
+    """Its pages send no referrer, so a browser posts them with "Origin: null"; Dokobit's page is not the portal's."""
+    from django.test import Client
+
+    body = create_session(origin_host="", return_url="https://portal.example.test/login/return/")
+    browser = Client(enforce_csrf_checks=True, HTTP_ORIGIN="null")
+    page_url = urlsplit(body["url"]).path
+
+    browser.post(page_url, {"action": "start", "identity": "lt-mobile"})
+    done = browser.post(page_url, {"action": "approve"})
+
+    assert done.status_code == 302
+    assert read_status(body["session_token"]).json()["code"] == "50001018865"

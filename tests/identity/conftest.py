@@ -6,6 +6,7 @@ import json
 import re
 import secrets
 from collections.abc import Callable
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import responses
@@ -75,6 +76,14 @@ class IdentityApi:
             status=http,
             match=[matchers.query_param_matcher({"access_token": ACCESS_TOKEN})],
         )
+
+    def return_path(self, token: str = TOKEN_A) -> str:
+        """Where Dokobit sends the authenticating browser back: the last create's return_url + token."""
+        creates = [call for call in self.gateway.calls if "/api/authentication/create" in call.request.url]
+        body = creates[-1].request.body
+        return_url = parse_qs(body.decode() if isinstance(body, bytes) else body)["return_url"][0]
+        parts = urlsplit(return_url)
+        return f"{parts.path}?{parts.query}&session_token={token}"
 
     def status_calls(self, token: str | None = None) -> list:
         return [

@@ -205,7 +205,7 @@ def test_redirect_flow_refusal_offers_the_admin_login_again(client, make_user, i
     client.post(reverse("identity:redirect_start"), {"purpose": "admin"})
     identity_api.status(TOKEN_A)
 
-    response = client.get(reverse("identity:redirect_return"), {"session_token": TOKEN_A})
+    response = client.get(identity_api.return_path(TOKEN_A))
 
     assert response.status_code == 403
     page = response.content.decode()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import timedelta
 
 import pytest
@@ -360,13 +361,16 @@ def test_next_is_kept_on_site(client, user, start_flow, identity_api, complete, 
 
 
 def test_redirect_flow_for_browsers_without_javascript(client, user, identity_api):
-    identity_api.create(TOKEN_A, body={"return_url": "https://portal.example.test/identity/redirect/return/"})
+    identity_api.create(TOKEN_A)
     start = client.post("/identity/redirect/start/", {"purpose": "login"})
     assert start.status_code == 302
     assert start["Location"] == f"https://id-sandbox.dokobit.com/auth/{TOKEN_A}"
+    # The return URL is the portal's fixed route plus a fresh per-flow secret.
+    returned = identity_api.return_path(TOKEN_A)
+    assert re.fullmatch(rf"/identity/redirect/return/\?state=[0-9a-f]{{64}}&session_token={TOKEN_A}", returned)
 
     identity_api.status(TOKEN_A)
-    back = client.get("/identity/redirect/return/", {"session_token": TOKEN_A})
+    back = client.get(returned)
 
     assert back.status_code == 302
     assert back["Location"] == "/dashboard/"

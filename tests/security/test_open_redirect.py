@@ -34,7 +34,7 @@ def test_redirect_flow_login_ignores_a_hostile_next(client, user, identity_api, 
     assert client.post(reverse("identity:redirect_start"), {"purpose": "login", "next": next_url}).status_code == 302
     identity_api.status(TOKEN_A)
 
-    response = client.get(reverse("identity:redirect_return"), {"session_token": TOKEN_A})
+    response = client.get(identity_api.return_path(TOKEN_A))
 
     assert response.status_code == 302
     assert response["Location"] == AFTER_LOGIN
