@@ -393,11 +393,16 @@ signing_cancel_view = _owner_action(_signing_cancel)
 
 
 def _no_referrer(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """The link token is in these URLs: never let it leave in a Referer header, never cache."""
+    """The link token is in these URLs: never let it leave the site in a Referer header, never cache.
+
+    ``same-origin``, not ``no-referrer``: under ``no-referrer`` Chromium sends ``Origin: null`` with
+    the page's own form posts (Cancel on the signing page) and the CSRF check refuses them. The
+    portal already knows the token, so only cross-origin requests must go without a Referer.
+    """
 
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         response = view(request, *args, **kwargs)
-        response["Referrer-Policy"] = "no-referrer"
+        response["Referrer-Policy"] = "same-origin"
         response["Cache-Control"] = "no-store, private"
         return response
 
