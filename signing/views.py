@@ -21,6 +21,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -401,7 +402,8 @@ def _no_referrer(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
     """
 
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        response = view(request, *args, **kwargs)
+        with translation.override(_signer_page_language(request, kwargs.get("token", ""))):
+            response = view(request, *args, **kwargs)
         response["Referrer-Policy"] = "same-origin"
         response["Cache-Control"] = "no-store, private"
         return response
@@ -409,6 +411,20 @@ def _no_referrer(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
     wrapped.__name__ = view.__name__
     wrapped.__doc__ = view.__doc__
     return wrapped
+
+
+def _signer_page_language(request: HttpRequest, token: str) -> str:
+    """The signer's own language (chosen when they were invited), unless they switched on the page.
+
+    The browser's language is only a guess: a signer invited in Lithuanian reads Lithuanian on a
+    borrowed laptop too. The language switcher sets the cookie, and a choice made there wins.
+    """
+    if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME):
+        return translation.get_language()
+    signer = signer_get_by_link_token(token=token) if token else None
+    if signer is None or signer.status == Signer.Status.REMOVED:
+        return translation.get_language()
+    return signer.language
 
 
 def _neutral(request: HttpRequest) -> HttpResponse:
