@@ -402,8 +402,10 @@ def _no_referrer(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
     """
 
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        with translation.override(_signer_page_language(request, kwargs.get("token", ""))):
+        language = _signer_page_language(request, kwargs.get("token", ""))
+        with translation.override(language):
             response = view(request, *args, **kwargs)
+        response["Content-Language"] = language
         response["Referrer-Policy"] = "same-origin"
         response["Cache-Control"] = "no-store, private"
         return response

@@ -77,6 +77,7 @@ def test_signer_pages_speak_the_signers_language_not_the_browsers(client, owner)
     verify_in_session(client, signer)
     document_page = client.get(link(signer), HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.9")
     assert '<html lang="lt">' in document_page.content.decode()
+    assert document_page["Content-Language"] == "lt"
 
 
 def test_a_language_the_signer_picks_on_the_page_wins(client, owner):
