@@ -421,12 +421,13 @@ def _signer_page_language(request: HttpRequest, token: str) -> str:
     The browser's language is only a guess: a signer invited in Lithuanian reads Lithuanian on a
     borrowed laptop too. The language switcher sets the cookie, and a choice made there wins.
     """
-    if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME):
+    if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) or not token:
         return translation.get_language()
-    signer = signer_get_by_link_token(token=token) if token else None
-    if signer is None or signer.status == Signer.Status.REMOVED:
-        return translation.get_language()
-    return signer.language
+    # Only a link that still works, or one this browser has verified: the neutral page of a
+    # removed, cancelled or finished link must not differ from an unknown link's, not even in
+    # its language.
+    signer = _signer_for_link(token) or _signer_for_result(request, token)
+    return signer.language if signer is not None else translation.get_language()
 
 
 def _neutral(request: HttpRequest) -> HttpResponse:

@@ -90,14 +90,32 @@ def test_a_language_the_signer_picks_on_the_page_wins(client, owner):
     assert '<html lang="sv">' in page.content.decode()
 
 
-def test_unknown_and_removed_links_keep_the_browsers_language(client, owner):
+@pytest.mark.parametrize("state", ["removed", "cancelled", "completed"])
+def test_unusable_links_answer_like_unknown_ones_in_the_browsers_language(client, owner, state):
+    """The neutral page must not tell a real but unusable link from a made-up one by its language."""
     document = make_document(owner, signers=lithuanian_signer())
     signer = document.signers.get()
-    Signer.objects.filter(pk=signer.pk).update(status=Signer.Status.REMOVED)
+    if state == "removed":
+        Signer.objects.filter(pk=signer.pk).update(status=Signer.Status.REMOVED)
+    else:
+        Signing.objects.filter(document=document).update(status=state)
+    unknown = reverse("signing:signer-landing", kwargs={"token": "not-a-token"})
 
-    for url in (link(signer), reverse("signing:signer-landing", kwargs={"token": "not-a-token"})):
+    for url in (link(signer), unknown):
         page = client.get(url, HTTP_ACCEPT_LANGUAGE="et")
+        assert page.status_code == 403
         assert '<html lang="et">' in page.content.decode()
+
+
+def test_the_verified_signer_reads_the_result_in_their_language(client, owner):
+    document = make_document(owner, signers=lithuanian_signer(), status=Signing.Status.COMPLETED)
+    signer = document.signers.get()
+    Signer.objects.filter(pk=signer.pk).update(status=Signer.Status.SIGNED)
+    verify_in_session(client, signer)
+
+    page = client.get(link(signer, "signing:signer-done"), HTTP_ACCEPT_LANGUAGE="en")
+
+    assert '<html lang="lt">' in page.content.decode()
 
 
 def test_upload_form_says_which_language_dokobit_will_use(client, owner):
