@@ -534,8 +534,9 @@ def render_page(
             )
         template = "dokobit_emulator/gateway_signing.html" if signer else "dokobit_emulator/gateway_not_found.html"
         response = render(request, template, context, status=status)
-    # The signer token is in this page's URL: keep it out of Referer headers and caches.
-    response["Referrer-Policy"] = "no-referrer"
+    # The signer token is in this page's URL: keep it out of other sites' Referer headers and out
+    # of caches. Not "no-referrer": Chromium would then post the page's own forms with "Origin: null".
+    response["Referrer-Policy"] = "same-origin"
     response["Cache-Control"] = "no-store"
     return response
 

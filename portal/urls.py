@@ -20,6 +20,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("i18n/", include("django.conf.urls.i18n")),
     # signing first: its postback URL takes the most traffic, and resolving it tried every
     # identity pattern on the way (PF2 in the README). The two apps share no paths.

@@ -170,6 +170,8 @@ class DocumentUploadForm(forms.Form):
 class SignerForm(forms.Form):
     """One person asked to sign."""
 
+    # "Name" beside "Surname" is the given name (Dokobit's wording) and is translated so; where
+    # "Name" means the whole name (the signers table, the profile) it has the context "full name".
     first_name = forms.CharField(label=_("Name"), max_length=150)
     last_name = forms.CharField(label=_("Surname"), max_length=150)
     country_code = forms.ChoiceField(label=_("Country"), choices=COUNTRY_CHOICES)

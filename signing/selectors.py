@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext as _
 
 from signing.models import Document, PurgedSignerLink, Signer, Signing
 from signing.staff_roles import CHANGE_ANY_DOCUMENT, VIEW_ANY_DOCUMENT
@@ -120,6 +121,13 @@ def signing_get_by_postback_secret(*, signing_uuid: Any, secret: str) -> Signing
     return signing
 
 
+def signer_status_label(*, signer: Signer, cancelled: bool) -> str:
+    """What the owner reads for a signer: never "Waiting" once the signing was cancelled."""
+    if cancelled and signer.status == Signer.Status.PENDING:
+        return str(_("Not signed (signing cancelled)"))
+    return str(signer.get_status_display())
+
+
 def document_display_status(*, signing: Signing | None, signed_count: int) -> tuple[str | None, str]:
     """The document's status and its label, from its current signing and how many signers signed.
 
@@ -156,13 +164,14 @@ def document_status_payload(*, document: Document, can_change: bool = False) -> 
     is still under way (the Dokobit copy's expiry), ``history`` re-renders the page's list.
     """
     signing = signing_current(document=document)
+    cancelled = signing is not None and signing.status == Signing.Status.CANCELLED
     active = list(document.signers.exclude(status=Signer.Status.REMOVED).order_by("position", "pk"))
     signers = [
         {
             "uuid": str(signer.uuid),
             "name": str(signer),
             "status": signer.status,
-            "status_label": str(signer.get_status_display()),
+            "status_label": signer_status_label(signer=signer, cancelled=cancelled),
             "signed_at": signer.signed_at.isoformat() if signer.signed_at else None,
         }
         for signer in active

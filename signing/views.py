@@ -22,6 +22,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -420,18 +421,41 @@ signing_cancel_view = _owner_action(_signing_cancel)
 # --- Signer pages ------------------------------------------------------------------------------
 
 
-def _no_referrer(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """The link token is in these URLs: never let it leave in a Referer header, never cache."""
+def _signer_link_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The link token is in these URLs: never let it leave the site in a Referer header, never cache.
+
+    ``same-origin``, not ``no-referrer``: under ``no-referrer`` Chromium sends ``Origin: null`` with
+    the page's own form posts (Cancel on the signing page) and the CSRF check refuses them. The
+    portal already knows the token, so only cross-origin requests must go without a Referer.
+    """
 
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        response = view(request, *args, **kwargs)
-        response["Referrer-Policy"] = "no-referrer"
+        language = _signer_page_language(request, kwargs.get("token", ""))
+        with translation.override(language):
+            response = view(request, *args, **kwargs)
+        response["Content-Language"] = language
+        response["Referrer-Policy"] = "same-origin"
         response["Cache-Control"] = "no-store, private"
         return response
 
     wrapped.__name__ = view.__name__
     wrapped.__doc__ = view.__doc__
     return wrapped
+
+
+def _signer_page_language(request: HttpRequest, token: str) -> str:
+    """The signer's own language (chosen when they were invited), unless they switched on the page.
+
+    The browser's language is only a guess: a signer invited in Lithuanian reads Lithuanian on a
+    borrowed laptop too. The language switcher sets the cookie, and a choice made there wins.
+    """
+    if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) or not token:
+        return translation.get_language()
+    # Only a link that still works, or one this browser has verified: the neutral page of a
+    # removed, cancelled or finished link must not differ from an unknown link's, not even in
+    # its language.
+    signer = _signer_for_link(token) or _signer_for_result(request, token)
+    return signer.language if signer is not None else translation.get_language()
 
 
 def _neutral(request: HttpRequest) -> HttpResponse:
@@ -498,7 +522,7 @@ def _verified_signer(request: HttpRequest, token: str) -> Signer | None:
     return signer
 
 
-@_no_referrer
+@_signer_link_page
 @require_GET
 @rate_limited("signer-link", methods=("GET",))
 def signer_landing(request: HttpRequest, token: str) -> HttpResponse:
@@ -577,7 +601,7 @@ def _signer_completed_page(request: HttpRequest, signer: Signer, token: str) -> 
     return render(request, "signing/signer_completed.html", context)
 
 
-@_no_referrer
+@_signer_link_page
 @require_GET
 @rate_limited("signer-link", methods=("GET",))
 def signer_signed_download(request: HttpRequest, token: str) -> HttpResponse:
@@ -596,7 +620,7 @@ def _link_unusable_json() -> JsonResponse:
     )
 
 
-@_no_referrer
+@_signer_link_page
 @require_POST
 @rate_limited("identity-session", as_json=True)
 def signer_identity_start(request: HttpRequest, token: str) -> JsonResponse:
@@ -616,7 +640,7 @@ def signer_identity_start(request: HttpRequest, token: str) -> JsonResponse:
     return JsonResponse({"status": "ok", "session_token": session_token})
 
 
-@_no_referrer
+@_signer_link_page
 @require_POST
 def signer_identity_complete(request: HttpRequest, token: str) -> JsonResponse:
     signer = _signer_for_link(token, finished=True)
@@ -660,14 +684,14 @@ def _signer_file(request: HttpRequest, token: str, *, attachment: bool) -> HttpR
     return response
 
 
-@_no_referrer
+@_signer_link_page
 @xframe_options_sameorigin
 @require_GET
 def signer_file(request: HttpRequest, token: str) -> HttpResponse:
     return _signer_file(request, token, attachment=False)
 
 
-@_no_referrer
+@_signer_link_page
 @require_GET
 def signer_page_image(request: HttpRequest, token: str) -> HttpResponse:
     signer = _verified_signer(request, token)
@@ -678,13 +702,13 @@ def signer_page_image(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
-@_no_referrer
+@_signer_link_page
 @require_GET
 def signer_download(request: HttpRequest, token: str) -> HttpResponse:
     return _signer_file(request, token, attachment=True)
 
 
-@_no_referrer
+@_signer_link_page
 @require_GET
 def signer_sign(request: HttpRequest, token: str) -> HttpResponse:
     signer = _verified_signer(request, token)
@@ -713,7 +737,7 @@ def signer_sign(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "signing/signer_sign.html", context)
 
 
-@_no_referrer
+@_signer_link_page
 @require_POST
 def signer_sign_cancel(request: HttpRequest, token: str) -> HttpResponse:
     """Cancel on the signing page: recorded, nothing sent to Dokobit, back to the document."""
@@ -734,7 +758,7 @@ def _signer_for_result(request: HttpRequest, token: str) -> Signer | None:
     return signer
 
 
-@_no_referrer
+@_signer_link_page
 @require_GET
 def signer_status(request: HttpRequest, token: str) -> JsonResponse:
     signer = _signer_for_result(request, token)
@@ -757,7 +781,7 @@ def _return_sync_due(signing: Signing) -> bool:
         return False
 
 
-@_no_referrer
+@_signer_link_page
 @require_GET
 def signer_done(request: HttpRequest, token: str) -> HttpResponse:
     signer = _signer_for_result(request, token)

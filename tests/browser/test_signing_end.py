@@ -84,8 +84,10 @@ def test_owner_page_turns_final_live_and_signer_downloads_from_the_completion_ma
     expect(page).to_have_url(re.compile(r"/dashboard/$"))
     page.goto(f"/documents/{document.uuid}/")
     expect(page.get_by_test_id("signing-status")).to_have_text("Waiting for signatures", timeout=30_000)
-    for name in ["Resend invitation", "Remove", "Cancel the signing"]:
-        expect(page.get_by_role("button", name=name)).to_be_visible()
+    expect(page.get_by_role("button", name="Resend invitation")).to_be_visible()
+    # Remove and Cancel open a confirmation step first: their first control is a <summary>.
+    for name in ["Remove", "Cancel the signing"]:
+        expect(page.get_by_text(name, exact=True)).to_be_visible()
     expect(page.get_by_text("Add a signer")).to_be_visible()
     expect(page.get_by_test_id("download-signed")).to_be_hidden()
     screenshot("owner-open")
@@ -102,8 +104,10 @@ def test_owner_page_turns_final_live_and_signer_downloads_from_the_completion_ma
     # No reload: the page shows the end, offers the file and nothing that no longer applies.
     expect(page.get_by_test_id("signing-status")).to_have_text("Signed", timeout=30_000)
     expect(page.get_by_test_id("download-signed")).to_be_visible()
-    for name in ["Resend invitation", "Remove", "Cancel the signing", "Add and invite"]:
+    for name in ["Resend invitation", "Add and invite"]:
         expect(page.get_by_role("button", name=name)).to_have_count(0)
+    for name in ["Remove", "Cancel the signing"]:
+        expect(page.get_by_text(name, exact=True)).to_have_count(0)
     expect(page.get_by_text("Add a signer")).to_have_count(0)
     expect(page.locator("[data-owner-action]")).to_have_count(0)
     expect(page.get_by_test_id("copy-expiry")).to_have_count(0)

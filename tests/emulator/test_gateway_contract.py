@@ -525,7 +525,7 @@ def test_signing_page_shows_name_document_control_code_and_buttons(client, creat
     assert code.isdigit()
     assert f'data-testid="dokobit-control-code">{code}<' in html
     assert "X-Frame-Options" not in response.headers
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
     document = client.get(f"{GATEWAY}/signing/{created['token']}/document", {"access_token": signer_token})
     assert document.status_code == 200
     assert document["Content-Type"] == "application/pdf"

@@ -81,7 +81,7 @@ def test_verified_signer_sees_every_page_as_an_image(client, document):
     assert "no-store" in response["Cache-Control"]
     assert "private" in response["Cache-Control"]
     assert response["X-Content-Type-Options"] == "nosniff"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert png_size(response.content) == (1200, 1698)  # A4 portrait at 1200 px wide
 
 

@@ -71,7 +71,7 @@ def test_the_link_asks_for_eid_again_then_offers_the_owners_signed_file(client, 
     assert result.json() == {"status": "ok", "redirect": link(signer)}
     page = client.get(link(signer))
     html = page.content.decode()
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"
     assert completed.title in html
     assert link(signer, "signing:signer-signed-download") in html
 
@@ -81,7 +81,7 @@ def test_the_link_asks_for_eid_again_then_offers_the_owners_signed_file(client, 
     assert response["Content-Disposition"].startswith("attachment;")
     assert "-signed.pdf" in response["Content-Disposition"]
     assert response["X-Content-Type-Options"] == "nosniff"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert data == SIGNED
     assert data == owner_bytes(client, owner, completed)
 

@@ -348,17 +348,17 @@ def assert_neutral(response, document: Document) -> None:
     assert document.title not in html
     assert "gateway-sandbox" not in html
     assert "access_token" not in html
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
 
 
 def test_signer_landing_asks_for_eid_without_showing_the_document(client, owner):
-    """T9: the link alone shows no document; Referrer-Policy no-referrer."""
+    """T9: the link alone shows no document; its token goes to no other site in a Referer."""
     document = make_document(owner)
     signer = document.signers.get()
     response = client.get(link(signer))
     html = response.content.decode()
     assert response.status_code == 200
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert "data-identity-flow" in html
     assert document.title not in html
 
@@ -370,7 +370,7 @@ def test_matching_eid_shows_document_requester_and_purpose(client, owner, gatewa
     assert result.json() == {"status": "ok", "redirect": link(signer)}
     response = client.get(link(signer))
     html = response.content.decode()
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert document.title in html
     assert "Olivia Owner" in html
     assert "Acknowledgement" in html
@@ -399,7 +399,7 @@ def test_sign_page_embeds_dokobit_for_the_verified_signer_only(client, owner):
     html = response.content.decode()
     assert f"{GATEWAY}/signing/{document.signings.get().dokobit_token}?access_token=" in html
     assert f"{GATEWAY}/js/isign.frame.js" in html
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert link(signer, "signing:signer-sign-cancel") in html  # the Cancel, back to the document
 
 
@@ -435,7 +435,7 @@ def test_done_page_shows_result_for_the_verified_signer(client, owner, gateway):
     signer.save()
     signed = client.get(link(signer, "signing:signer-done"))
     assert "Thank you, you have signed" in signed.content.decode()
-    assert signed["Referrer-Policy"] == "no-referrer"
+    assert signed["Referrer-Policy"] == "same-origin"
 
 
 def test_verification_is_remembered_for_that_signer_only(client, owner):

@@ -1,0 +1,125 @@
+"""Every page fits a 375 px phone without sideways scrolling, also with long names and e-mails."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from signing.services import SignerData
+from tests.browser.conftest import ARTIFACTS
+from tests.browser.test_signing_flow import LINK, identify
+from tests.signing.conftest import upload_document
+from tests.signing.test_forms import EE_CODE, LT_CODE
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"width": 375, "height": 812}
+DESKTOP = {"width": 1280, "height": 900}
+LONG_SIGNERS = [
+    SignerData(
+        first_name="Mobile",
+        last_name="Tester",
+        country_code="LT",
+        personal_code=LT_CODE,
+        email="mobile.tester@example.test",
+        signing_purpose="acknowledgement",
+        language="en",
+    ),
+    SignerData(
+        first_name="Maximiliana-Konstantina Aleksandra",
+        last_name="Vaitkevičiūtė-Jankauskienė-Žemaitytė",
+        country_code="EE",
+        personal_code=EE_CODE,
+        email="maximiliana.konstantina.vaitkeviciute@a-very-long-subdomain.example-company.test",
+        signing_purpose="visa",
+        language="et",
+    ),
+    SignerData(
+        first_name="Bartholomew",
+        last_name="Featherstonehaugh",
+        country_code="LT",
+        personal_code="39001010006",
+        email="bartholomew.featherstonehaugh.the.third@example.test",
+        signing_purpose="signature",
+        language="lt",
+    ),
+]
+
+
+def check(page, name: str, *, viewport: dict = PHONE) -> None:
+    """The page at ``viewport`` scrolls only up and down; a screenshot of it is kept."""
+    page.set_viewport_size(viewport)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"layout-{viewport['width']}-{name}.png"), full_page=True)
+    scroll_width, inner_width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert scroll_width <= inner_width, f"{name} is {scroll_width} px wide at {inner_width} px"
+
+
+def both(page, name: str) -> None:
+    check(page, name, viewport=DESKTOP)
+    check(page, name)
+
+
+def test_public_pages_fit_a_phone(page):
+    page.set_viewport_size(PHONE)
+    for path, name in [("/", "home"), ("/login/", "login"), ("/register/", "register")]:
+        page.goto(path)
+        both(page, name)
+
+
+def test_owner_pages_fit_a_phone(page, make_user):
+    user = make_user(
+        country_code="LT",
+        personal_code="30303039914",
+        first_name="QUALIFIED OK1",
+        last_name="TESTNUMBER",
+        email="a.rather.long.owner.address@example-company.test",
+    )
+    page.set_viewport_size(PHONE)
+    page.goto("/login/")
+    identify(page, "lt-smartid")
+    expect(page).to_have_url(re.compile(r"/dashboard/$"))
+    document = upload_document(
+        user, signers=LONG_SIGNERS, title="Lease contract for the flat at Gedimino prospektas 1-23, Vilnius"
+    )
+
+    both(page, "dashboard")
+    page.goto(reverse("signing:document-list"))
+    both(page, "document-list")
+    page.goto(reverse("signing:document-new"))
+    both(page, "upload-form")
+    page.goto(reverse("identity:profile"))
+    both(page, "profile")
+    page.goto(reverse("identity:profile_delete"))
+    both(page, "profile-delete")
+
+    page.goto(reverse("signing:document-detail", kwargs={"uuid": document.uuid}))
+    expect(page.get_by_test_id("signing-status")).to_have_text("Waiting for signatures", timeout=30_000)
+    both(page, "document")
+    for details in page.locator("main details").all():
+        details.locator("summary").first.click()
+    both(page, "document-everything-open")
+
+
+def test_signer_pages_fit_a_phone(page, make_user):
+    owner = make_user(country_code="LT", personal_code="30303039914", first_name="Olivia", last_name="Owner")
+    upload_document(owner, signers=LONG_SIGNERS, title="Lease contract for the flat at Gedimino prospektas 1-23")
+    link = next(LINK.search(m.body).group(0) for m in mail.outbox if "mobile.tester@example.test" in m.to)
+    page.set_viewport_size(PHONE)
+    page.goto(reverse("signing:signer-landing", kwargs={"token": "a-link-that-was-never-sent"}))
+    both(page, "signer-unavailable")
+    page.goto(link)
+    both(page, "signer-identify")
+    identify(page, "lt-mobile")
+    expect(page.get_by_test_id("sign-button")).to_be_visible()
+    both(page, "signer-document")
+    page.get_by_test_id("sign-button").click()
+    expect(page.get_by_test_id("dokobit-frame")).to_be_visible()
+    both(page, "signer-sign")
+    page.goto(link.rstrip("/") + "/done/")
+    expect(page.get_by_test_id("signer-result")).to_be_visible()
+    both(page, "signer-done")
