@@ -149,7 +149,7 @@ def document_history(*, document: Document) -> list[dict[str, Any]]:
     return [
         {
             "at": event.created_at.isoformat(),
-            "at_label": formats.date_format(timezone.localtime(event.created_at), "SHORT_DATETIME_FORMAT"),
+            "at_label": formats.date_format(timezone.localtime(event.created_at), "DATETIME_FORMAT"),
             "text": f"{event.get_kind_display()}: {event.signer}" if event.signer else str(event.get_kind_display()),
         }
         for event in document.events.select_related("signer").order_by("created_at", "pk")

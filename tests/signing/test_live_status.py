@@ -88,3 +88,16 @@ def test_a_reader_without_the_owners_actions_is_never_offered_them(client, owner
     client.force_login(staff)
     data = client.get(reverse("signing:document-status", kwargs={"uuid": document.uuid})).json()
     assert (data["actions"], data["open"]) == (False, True)
+
+
+def test_the_live_history_writes_times_as_the_page_does(client, owner, two_signers):
+    """Issue 12, 9: the live update rewrote the history as 12/06/2026 beside the page's Dec. 6, 2026."""
+    import re
+
+    document = make_document(owner, signers=two_signers)
+    client.force_login(owner)
+    page = client.get(reverse("signing:document-detail", kwargs={"uuid": document.uuid})).content.decode()
+    rendered = re.findall(r'<time datetime="[^"]+">([^<]+)</time>', page[page.index('data-testid="timeline"') :])
+    live = client.get(reverse("signing:document-status", kwargs={"uuid": document.uuid})).json()["history"]
+    assert rendered
+    assert [entry["at_label"] for entry in live] == rendered
