@@ -182,10 +182,6 @@ def live_file(token: str) -> GatewayFile | None:
     return found
 
 
-def upload_pending_polls() -> int:
-    return int(getattr(settings, "DOKOBIT_EMULATOR_UPLOAD_PENDING_POLLS", 2))
-
-
 # --- files --------------------------------------------------------------------------------------
 
 
@@ -255,10 +251,7 @@ def file_upload_status(request: HttpRequest, token: str, *, fault: Fault | None)
     stored = live_file(token)
     if stored is None:
         return error_response("File with such token not found", 404, 404)
-    GatewayFile.objects.filter(pk=stored.pk).update(status_polls=stored.status_polls + 1)
-    if stored.status_polls + 1 <= upload_pending_polls():
-        return JsonResponse({"status": "pending"})
-    return JsonResponse({"status": "uploaded"})
+    return JsonResponse({"status": "pending" if stored.is_pending() else "uploaded"})
 
 
 # --- signings -----------------------------------------------------------------------------------
@@ -356,8 +349,8 @@ def signing_create(request: HttpRequest, *, fault: Fault | None) -> JsonResponse
             found = live_file(token) if token else None
             if found is None:
                 errors.append((f"[files][{i}][token]", FILE_NOT_FOUND))
-            elif found.status_polls <= upload_pending_polls():
-                # Dokobit: the upload status must be checked (and be "uploaded") before creating a signing.
+            elif found.is_pending():
+                # Dokobit: a signing can only be created once the upload status is "uploaded".
                 errors.append((f"[files][{i}][token]", "File is not uploaded yet."))
             elif signing_type in PDF_TYPES and not found.read_bytes().startswith(b"%PDF-"):
                 errors.append((f"[files][{i}][token]", "File type is not supported."))

@@ -14,7 +14,15 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-__all__ = ["RETENTION", "GatewayFile", "GatewaySigner", "GatewaySigning", "new_token", "storage_dir"]
+__all__ = [
+    "RETENTION",
+    "GatewayFile",
+    "GatewaySigner",
+    "GatewaySigning",
+    "new_token",
+    "storage_dir",
+    "upload_pending_seconds",
+]
 
 # Dokobit deletes a signing and its files 30 days after upload.
 RETENTION = timedelta(days=30)
@@ -22,6 +30,11 @@ RETENTION = timedelta(days=30)
 
 def new_token() -> str:
     return secrets.token_hex(20)
+
+
+def upload_pending_seconds() -> float:
+    # Read at call time so tests can change it.
+    return float(settings.DOKOBIT_EMULATOR_UPLOAD_PENDING_SECONDS)
 
 
 def storage_dir() -> Path:
@@ -38,7 +51,6 @@ class GatewayFile(models.Model):
     name = models.CharField(max_length=255)
     digest = models.CharField(max_length=64)
     size = models.PositiveBigIntegerField(default=0)
-    status_polls = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -53,6 +65,14 @@ class GatewayFile(models.Model):
 
     def is_expired(self) -> bool:
         return self.created_at <= timezone.now() - RETENTION
+
+    def is_pending(self) -> bool:
+        """Still being processed at Dokobit: for ``upload_pending_seconds()`` after the upload.
+
+        Dokobit answers ``pending`` "for a few seconds" (its upload article) whatever the client
+        does meanwhile; a time, not a number of status calls, is what a client must wait out.
+        """
+        return timezone.now() < self.created_at + timedelta(seconds=upload_pending_seconds())
 
     def read_bytes(self) -> bytes:
         return self.path.read_bytes()
@@ -107,7 +127,7 @@ NUMERIC_SIGNER_ID_BASE = 130000
 
 
 def numeric_signer_ids() -> bool:
-    return bool(getattr(settings, "DOKOBIT_EMULATOR_NUMERIC_SIGNER_IDS", False))
+    return bool(settings.DOKOBIT_EMULATOR_NUMERIC_SIGNER_IDS)
 
 
 class GatewaySigner(models.Model):
