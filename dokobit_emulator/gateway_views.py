@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -572,26 +573,35 @@ def signing_cancel(request: HttpRequest, token: str) -> HttpResponse:
     return render_page(request, signer, result=result, event="sign-cancel")
 
 
-@xframe_options_exempt
-@csrf_exempt
-@require_http_methods(["POST"])
-def signing_sign(request: HttpRequest, token: str) -> HttpResponse:
-    base = gateway_base(request)
+@dataclass(frozen=True)
+class Signature:
+    """One signer's signature on one signing, committed; the postbacks still to send."""
+
+    signing: GatewaySigning
+    signer: GatewaySigner
+    signer_signed: dict[str, Any] | None  # None: the signer had signed before, nothing to send
+    completed: dict[str, Any] | None
+
+
+def signature_make(*, signing_token: str, signer_token: str, base: str) -> Signature:
+    """Sign as the signer holding ``signer_token``: what Dokobit's signing page does on "Sign".
+
+    The single, batch and sequence pages all sign through here, so a signature is the same
+    whichever page made it: a PAdES signature in the file's next free field, the signer's status
+    and time, and the postbacks of that signing. Raises Http404 when the signing is gone or the
+    token is not one of its active signers'. Returns after the commit; the caller sends the
+    postbacks (``signature_postbacks_send``) outside any transaction.
+    """
     with transaction.atomic():
         # Lock the signing: each signature builds on the previous version of the file.
-        locked = GatewaySigning.objects.select_for_update().filter(token=token).first()
-        try:
-            signer = page_signer(token, request.POST.get("access_token", ""))
-        except Http404:
-            return render_page(request, None, status=404)
+        locked = GatewaySigning.objects.select_for_update().filter(token=signing_token).first()
+        signer = page_signer(signing_token, signer_token)
         if locked is None:
-            return render_page(request, None, status=404)
+            raise Http404
         signing = locked
         signer.signing = signing
         if signer.status == GatewaySigner.STATUS_SIGNED:
-            with translation.override(page_language(signing)):
-                result = _("You have signed this document.")
-            return render_page(request, signer, result=result, event="sign-success")
+            return Signature(signing=signing, signer=signer, signer_signed=None, completed=None)
         signed = pades.pdf_sign(
             data=signing.current_bytes(),
             identity=pades.SignerIdentity(
@@ -615,11 +625,31 @@ def signing_sign(request: HttpRequest, token: str) -> HttpResponse:
             gateway_base=base,
         )
         completed = postbacks.signing_completed_payload(signing=signing, gateway_base=base) if just_completed else None
-    # Postbacks go out only after the commit, so a portal that re-fetches the status sees the signature.
-    postbacks.postbacks_send_after_signature(signing=signing, signer_signed=signer_signed, completed=completed)
-    with translation.override(page_language(signing)):
+    return Signature(signing=signing, signer=signer, signer_signed=signer_signed, completed=completed)
+
+
+def signature_postbacks_send(signature: Signature) -> None:
+    # After the commit, so a portal that re-fetches the status sees the signature.
+    if signature.signer_signed is not None:
+        postbacks.postbacks_send_after_signature(
+            signing=signature.signing, signer_signed=signature.signer_signed, completed=signature.completed
+        )
+
+
+@xframe_options_exempt
+@csrf_exempt
+@require_http_methods(["POST"])
+def signing_sign(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        signature = signature_make(
+            signing_token=token, signer_token=request.POST.get("access_token", ""), base=gateway_base(request)
+        )
+    except Http404:
+        return render_page(request, None, status=404)
+    signature_postbacks_send(signature)
+    with translation.override(page_language(signature.signing)):
         result = _("You have signed this document.")
-    return render_page(request, signer, result=result, event="sign-success")
+    return render_page(request, signature.signer, result=result, event="sign-success")
 
 
 def isign_frame_js(request: HttpRequest) -> HttpResponse:
