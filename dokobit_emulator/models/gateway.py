@@ -16,6 +16,8 @@ from django.utils import timezone
 
 __all__ = [
     "RETENTION",
+    "GatewayBatch",
+    "GatewayBatchItem",
     "GatewayFile",
     "GatewaySigner",
     "GatewaySigning",
@@ -175,3 +177,39 @@ class GatewaySigner(models.Model):
     def control_code(self) -> str:
         # Stable per signer, like the 4-digit verification code Mobile-ID / Smart-ID display.
         return f"{int(self.token[:8], 16) % 10000:04d}"
+
+
+class GatewayBatch(models.Model):
+    """A ``signing/createbatch`` result: one signer's documents, signed on the batch or sequence page.
+
+    The batch token alone opens both pages (Dokobit's batch and sequence URLs carry no signer
+    token), so it is as secret as the signer tokens it stands for.
+    """
+
+    token = models.CharField(max_length=64, unique=True, default=new_token)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        app_label = "dokobit_emulator"
+
+    def __str__(self) -> str:
+        return f"batch {self.pk}"
+
+    def ordered_items(self) -> models.QuerySet[GatewayBatchItem]:
+        return self.items.select_related("signing", "signer").order_by("position")
+
+
+class GatewayBatchItem(models.Model):
+    """One ``signings[i]`` of a batch: a signing and the signer who signs it, in the given order."""
+
+    batch = models.ForeignKey(GatewayBatch, on_delete=models.CASCADE, related_name="items")
+    signing = models.ForeignKey(GatewaySigning, on_delete=models.CASCADE, related_name="+")
+    signer = models.ForeignKey(GatewaySigner, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        app_label = "dokobit_emulator"
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return f"{self.batch} #{self.position}"
