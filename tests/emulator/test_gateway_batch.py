@@ -10,7 +10,12 @@ every signature made there must be the single signing page's: PAdES, status and 
 from __future__ import annotations
 
 import hashlib
+import http.server
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from io import BytesIO
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -352,3 +357,130 @@ def test_sequence_to_the_end_signs_all_and_tells_the_integrator(client, api, thr
         assert validate_pdf_signature(found[0]).valid
     assert [p["json"]["action"] for p in sent].count("signer_signed") == 3
     assert client.post(f"{url}/sign", {"position": "7"}).status_code == 404
+
+
+# --- in Chromium, framed on an integrator's page ---------------------------------------------------
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@contextmanager
+def integrator_page(html: str) -> Iterator[str]:
+    """The integrator's page on an origin of its own (127.0.0.1; the live server is "localhost")."""
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(html.encode())
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/documents"
+    finally:
+        server.shutdown()
+
+
+def framing_html(page_url: str, script_url: str) -> str:
+    # The documented iframe integration: isign.frame.js reports the page's outcome to the integrator.
+    return f"""<!DOCTYPE html><html><head><meta name="viewport" content="width=device-width, initial-scale=1">
+<script src="{script_url}"></script>
+<script>
+  Isign.onSignSuccess = function () {{ document.getElementById("outcome").textContent = "success"; }};
+  Isign.onSignCancel = function () {{ document.getElementById("outcome").textContent = "cancel"; }};
+</script></head>
+<body style="margin:0"><p id="outcome">none</p>
+<iframe src="{page_url}" style="width:100%;height:1400px;border:0"></iframe></body></html>"""
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_chromium_signs_a_sequence_cancelled_half_way_and_a_batch_in_one_click(
+    live_server, api, create, upload, sent, monkeypatch
+):
+    """Issue 18, point 7: the signer goes through both pages in a real browser, framed by an integrator."""
+    from tests.conftest import chromium_path, require
+
+    require(chromium_path() is not None, "Debian's chromium is not installed")
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import expect, sync_playwright
+
+    def signing(n: int) -> dict:
+        return create(name=f"Contract {n}", files=[{"token": upload(tiny_pdf(f"Contract {n}"))}], signers=[signer()])
+
+    sequence = [signing(n) for n in (1, 2, 3)]
+    batch = [signing(n) for n in (4, 5)]
+
+    def batch_token(signings: list[dict]) -> str:
+        body = batch_body(signings, "signer1")
+        return api("POST", "signing/createbatch.json", body).json()["token"]
+
+    gateway = f"{live_server.url}{GATEWAY}"
+    script = f"{gateway}/js/isign.frame.js"
+    sequence_url = f"{gateway}/signing/sequence/{batch_token(sequence)}"
+    batch_url = f"{gateway}/signing/batch/{batch_token(batch)}"
+    ARTIFACTS.mkdir(exist_ok=True)
+    name = "test_chromium_batch_and_sequence"
+
+    with (
+        integrator_page(framing_html(sequence_url, script)) as sequence_host,
+        integrator_page(framing_html(batch_url, script)) as batch_host,
+        sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
+        try:
+            # Viewport shots: Chromium's full-page shots of a framed page come out blank.
+            page = browser.new_page(viewport={"width": 1280, "height": 1500})
+            page.set_default_timeout(15_000)
+            page.goto(sequence_host)
+            frame = page.frame_locator("iframe")
+            expect(frame.get_by_test_id("dokobit-signing-name")).to_have_text("Contract 1")
+            expect(frame.get_by_test_id("dokobit-sequence-position")).to_contain_text("1")
+            page.screenshot(path=str(ARTIFACTS / f"{name}-01-sequence-first-1280.png"))
+            frame.get_by_test_id("dokobit-sign-button").click()
+            expect(frame.get_by_test_id("dokobit-signing-name")).to_have_text("Contract 2")
+            expect(page.locator("#outcome")).to_have_text("none")  # half-way: nothing to report yet
+            frame.get_by_test_id("dokobit-cancel-button").click()
+            expect(frame.get_by_test_id("dokobit-signing-result")).to_contain_text("cancelled")
+            expect(page.locator("#outcome")).to_have_text("cancel")
+            expect(frame.locator('[data-state="signed"]')).to_have_count(1)
+            expect(frame.locator('[data-state="pending"]')).to_have_count(2)
+            expect(frame.get_by_test_id("dokobit-sign-button")).to_have_count(0)
+            page.screenshot(path=str(ARTIFACTS / f"{name}-02-sequence-cancelled-1280.png"))
+
+            phone = browser.new_page(viewport={"width": 375, "height": 900})
+            phone.set_default_timeout(15_000)
+            phone.goto(batch_host)
+            framed = phone.frame_locator("iframe")
+            expect(framed.get_by_test_id("dokobit-batch-document")).to_have_count(2)
+            sign_all = framed.get_by_test_id("dokobit-sign-button")
+            expect(sign_all).to_have_text("Sign all")
+            # The button fits the phone's width: nothing to scroll sideways to reach it.
+            box = sign_all.bounding_box()
+            assert box is not None
+            assert box["x"] >= 0
+            assert box["x"] + box["width"] <= 375
+            phone.screenshot(path=str(ARTIFACTS / f"{name}-03-batch-375.png"))
+            sign_all.click()
+            expect(framed.get_by_test_id("dokobit-signing-result")).to_be_visible()
+            expect(framed.locator('[data-state="signed"]')).to_have_count(2)
+            expect(phone.locator("#outcome")).to_have_text("success")
+            phone.screenshot(path=str(ARTIFACTS / f"{name}-04-batch-signed-375.png"))
+        finally:
+            browser.close()
+
+    assert status(api, sequence[0])["status"] == "completed"
+    assert [status(api, created)["status"] for created in sequence[1:]] == ["pending", "pending"]
+    assert [status(api, created)["status"] for created in batch] == ["completed", "completed"]
+    for created in [sequence[0], *batch]:
+        found = signatures(api, created)
+        assert len(found) == 1
+        assert validate_pdf_signature(found[0]).valid
+    assert sorted(p["json"]["token"] for p in sent if p["json"]["action"] == "signing_completed") == sorted(
+        created["token"] for created in [sequence[0], *batch]
+    )
