@@ -755,10 +755,7 @@ def batch_entries(token: str, *, route: str) -> list[BatchEntry]:
         raise Http404
     entries = []
     for item in batch.ordered_items():
-        signer = GatewaySigner.objects.filter(pk=item.signer_id).first()
-        available = signer is not None and not signer.removed and not item.signing.is_gone()
-        if signer is not None:
-            item.signer = signer
+        available = not item.signer.removed and not item.signing.is_gone()
         entries.append(
             BatchEntry(
                 item=item,
