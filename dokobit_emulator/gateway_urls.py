@@ -10,6 +10,7 @@ urlpatterns = [
     # The older path Dokobit's public gateway example still polls; the same answer.
     path("api/file/upload/status/<str:token>.json", views.file_upload_status, name="gateway-upload-status-legacy"),
     path("api/signing/create.json", views.signing_create, name="gateway-signing-create"),
+    path("api/signing/createbatch.json", views.signing_createbatch, name="gateway-signing-createbatch"),
     path("api/signing/<str:token>/status.json", views.signing_status, name="gateway-signing-status"),
     path("api/signing/<str:token>/addsigner.json", views.signing_addsigner, name="gateway-signing-addsigner"),
     path("api/signing/<str:token>/removesigner.json", views.signing_removesigner, name="gateway-signing-removesigner"),
@@ -19,6 +20,18 @@ urlpatterns = [
         "api/signing/<str:token>/download/<str:signer_id>",
         views.signing_download,
         name="gateway-signing-download-signer",
+    ),
+    # Before signing/<token>/...: "batch" and "sequence" are not signing tokens. One batch token
+    # opens both pages (Dokobit's SDK: getBatchSigningUrl, getSequenceSigningUrl).
+    re_path(r"^signing/(?P<route>batch|sequence)/(?P<token>[^/]+)$", views.batch_page, name="gateway-batch-page"),
+    re_path(r"^signing/(?P<route>batch|sequence)/(?P<token>[^/]+)/sign$", views.batch_sign, name="gateway-batch-sign"),
+    re_path(
+        r"^signing/(?P<route>batch|sequence)/(?P<token>[^/]+)/cancel$", views.batch_cancel, name="gateway-batch-cancel"
+    ),
+    re_path(
+        r"^signing/(?P<route>batch|sequence)/(?P<token>[^/]+)/document/(?P<position>[0-9]+)$",
+        views.batch_document,
+        name="gateway-batch-document",
     ),
     path("signing/<str:token>", views.signing_page, name="gateway-signing-page"),
     path("signing/<str:token>/document", views.signing_document, name="gateway-signing-document"),

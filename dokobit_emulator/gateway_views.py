@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 from dokobit_emulator import faults, pades, postbacks
 from dokobit_emulator.gateway_forms import BodyError, max_body_bytes, parse_body
 from dokobit_emulator.models import Fault
-from dokobit_emulator.models.gateway import GatewayFile, GatewaySigner, GatewaySigning
+from dokobit_emulator.models.gateway import (
+    GatewayBatch,
+    GatewayBatchItem,
+    GatewayFile,
+    GatewaySigner,
+    GatewaySigning,
+)
 
 # The SDK's DocumentTypeProvider::getAllDocumentTypes().
 SIGNING_TYPES = {
@@ -182,10 +189,6 @@ def live_file(token: str) -> GatewayFile | None:
     return found
 
 
-def upload_pending_polls() -> int:
-    return int(getattr(settings, "DOKOBIT_EMULATOR_UPLOAD_PENDING_POLLS", 2))
-
-
 # --- files --------------------------------------------------------------------------------------
 
 
@@ -255,10 +258,7 @@ def file_upload_status(request: HttpRequest, token: str, *, fault: Fault | None)
     stored = live_file(token)
     if stored is None:
         return error_response("File with such token not found", 404, 404)
-    GatewayFile.objects.filter(pk=stored.pk).update(status_polls=stored.status_polls + 1)
-    if stored.status_polls + 1 <= upload_pending_polls():
-        return JsonResponse({"status": "pending"})
-    return JsonResponse({"status": "uploaded"})
+    return JsonResponse({"status": "pending" if stored.is_pending() else "uploaded"})
 
 
 # --- signings -----------------------------------------------------------------------------------
@@ -356,8 +356,8 @@ def signing_create(request: HttpRequest, *, fault: Fault | None) -> JsonResponse
             found = live_file(token) if token else None
             if found is None:
                 errors.append((f"[files][{i}][token]", FILE_NOT_FOUND))
-            elif found.status_polls <= upload_pending_polls():
-                # Dokobit: the upload status must be checked (and be "uploaded") before creating a signing.
+            elif found.is_pending():
+                # Dokobit: a signing can only be created once the upload status is "uploaded".
                 errors.append((f"[files][{i}][token]", "File is not uploaded yet."))
             elif signing_type in PDF_TYPES and not found.read_bytes().startswith(b"%PDF-"):
                 errors.append((f"[files][{i}][token]", "File type is not supported."))
@@ -475,6 +475,76 @@ def signing_delete(request: HttpRequest, token: str, *, fault: Fault | None) -> 
     return JsonResponse({"status": "ok", "token": signing.token})
 
 
+def batch_person(signer: GatewaySigner) -> tuple[str, ...]:
+    """Who signs: by personal code when the signer has one, else by name."""
+    if signer.code:
+        return (signer.country_code.upper(), signer.code)
+    return (signer.name.casefold(), signer.surname.casefold())
+
+
+@api_view("signing.createbatch", ["POST"])
+def signing_createbatch(request: HttpRequest, *, fault: Fault | None) -> JsonResponse:
+    """``signings[i][token]`` + ``signings[i][signer_token]`` -> a batch token for the batch and sequence pages.
+
+    Dokobit documents the fields and the answer only; the checks below are the emulator's reading:
+    each signing must be live, named once, and hold a signer with that token who has not signed yet,
+    and one person signs the whole batch (the pages show one signer).
+    """
+    data, error = body_or_error(request)
+    if error:
+        return error
+    raw = data.get("signings")
+    if not isinstance(raw, list) or not raw:
+        return validation_response([("[signings]", BLANK)])
+    errors: Errors = []
+    chosen: list[tuple[GatewaySigning, GatewaySigner]] = []
+    seen: set[int] = set()
+    person: tuple[str, ...] | None = None
+    for i, item in enumerate(raw):
+        where = f"[signings][{i}]"
+        if not isinstance(item, dict):
+            errors.append((where, INVALID))
+            continue
+        signing_token, signer_token = text(item.get("token")), text(item.get("signer_token"))
+        signing = live_signing(signing_token) if signing_token else None
+        if not signing_token:
+            errors.append((f"{where}[token]", BLANK))
+            continue
+        if signing is None:
+            errors.append((f"{where}[token]", "Signing with such token not found."))
+            continue
+        if signing.pk in seen:
+            errors.append((f"{where}[token]", "Signing is already in this batch."))
+            continue
+        seen.add(signing.pk)
+        active = list(signing.active_signers())
+        if signer_token:
+            signer = next((s for s in active if constant_time_compare(s.token, signer_token)), None)
+        else:
+            # The SDK lets signer_token out; only a signing with a single signer says who signs.
+            signer = active[0] if len(active) == 1 else None
+            if signer is None:
+                errors.append((f"{where}[signer_token]", BLANK))
+                continue
+        if signer is None:
+            errors.append((f"{where}[signer_token]", "Signer with such token not found in this signing."))
+        elif signer.status == GatewaySigner.STATUS_SIGNED:
+            errors.append((f"{where}[signer_token]", "Signer has already signed."))
+        elif person is not None and batch_person(signer) != person:
+            errors.append((f"{where}[signer_token]", "All signings of a batch must be signed by the same person."))
+        else:
+            person = person or batch_person(signer)
+            chosen.append((signing, signer))
+    if errors:
+        return validation_response(errors)
+    batch = GatewayBatch.objects.create()
+    GatewayBatchItem.objects.bulk_create(
+        GatewayBatchItem(batch=batch, signing=signing, signer=signer, position=position)
+        for position, (signing, signer) in enumerate(chosen)
+    )
+    return JsonResponse({"status": "ok", "token": batch.token})
+
+
 @api_view("signing.download", ["GET"])
 def signing_download(
     request: HttpRequest, token: str, signer_id: str | None = None, *, fault: Fault | None
@@ -580,26 +650,35 @@ def signing_cancel(request: HttpRequest, token: str) -> HttpResponse:
     return render_page(request, signer, result=result, event="sign-cancel")
 
 
-@xframe_options_exempt
-@csrf_exempt
-@require_http_methods(["POST"])
-def signing_sign(request: HttpRequest, token: str) -> HttpResponse:
-    base = gateway_base(request)
+@dataclass(frozen=True)
+class Signature:
+    """One signer's signature on one signing, committed; the postbacks still to send."""
+
+    signing: GatewaySigning
+    signer: GatewaySigner
+    signer_signed: dict[str, Any] | None  # None: the signer had signed before, nothing to send
+    completed: dict[str, Any] | None
+
+
+def signature_make(*, signing_token: str, signer_token: str, base: str) -> Signature:
+    """Sign as the signer holding ``signer_token``: what Dokobit's signing page does on "Sign".
+
+    The single, batch and sequence pages all sign through here, so a signature is the same
+    whichever page made it: a PAdES signature in the file's next free field, the signer's status
+    and time, and the postbacks of that signing. Raises Http404 when the signing is gone or the
+    token is not one of its active signers'. Returns after the commit; the caller sends the
+    postbacks (``signature_postbacks_send``) outside any transaction.
+    """
     with transaction.atomic():
         # Lock the signing: each signature builds on the previous version of the file.
-        locked = GatewaySigning.objects.select_for_update().filter(token=token).first()
-        try:
-            signer = page_signer(token, request.POST.get("access_token", ""))
-        except Http404:
-            return render_page(request, None, status=404)
+        locked = GatewaySigning.objects.select_for_update().filter(token=signing_token).first()
+        signer = page_signer(signing_token, signer_token)
         if locked is None:
-            return render_page(request, None, status=404)
+            raise Http404
         signing = locked
         signer.signing = signing
         if signer.status == GatewaySigner.STATUS_SIGNED:
-            with translation.override(page_language(signing)):
-                result = _("You have signed this document.")
-            return render_page(request, signer, result=result, event="sign-success")
+            return Signature(signing=signing, signer=signer, signer_signed=None, completed=None)
         signed = pades.pdf_sign(
             data=signing.current_bytes(),
             identity=pades.SignerIdentity(
@@ -623,11 +702,188 @@ def signing_sign(request: HttpRequest, token: str) -> HttpResponse:
             gateway_base=base,
         )
         completed = postbacks.signing_completed_payload(signing=signing, gateway_base=base) if just_completed else None
-    # Postbacks go out only after the commit, so a portal that re-fetches the status sees the signature.
-    postbacks.postbacks_send_after_signature(signing=signing, signer_signed=signer_signed, completed=completed)
-    with translation.override(page_language(signing)):
+    return Signature(signing=signing, signer=signer, signer_signed=signer_signed, completed=completed)
+
+
+def signature_postbacks_send(signature: Signature) -> None:
+    # After the commit, so a portal that re-fetches the status sees the signature.
+    if signature.signer_signed is not None:
+        postbacks.postbacks_send_after_signature(
+            signing=signature.signing, signer_signed=signature.signer_signed, completed=signature.completed
+        )
+
+
+@xframe_options_exempt
+@csrf_exempt
+@require_http_methods(["POST"])
+def signing_sign(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        signature = signature_make(
+            signing_token=token, signer_token=request.POST.get("access_token", ""), base=gateway_base(request)
+        )
+    except Http404:
+        return render_page(request, None, status=404)
+    signature_postbacks_send(signature)
+    with translation.override(page_language(signature.signing)):
         result = _("You have signed this document.")
-    return render_page(request, signer, result=result, event="sign-success")
+    return render_page(request, signature.signer, result=result, event="sign-success")
+
+
+# --- batch and sequence pages ----------------------------------------------------------------------
+
+
+@dataclass
+class BatchEntry:
+    """One document of a batch as its pages show it."""
+
+    item: GatewayBatchItem
+    available: bool  # the signing is live and the signer still on it
+    document_url: str
+
+    @property
+    def signed(self) -> bool:
+        return self.available and self.item.signer.status == GatewaySigner.STATUS_SIGNED
+
+    @property
+    def pending(self) -> bool:
+        return self.available and not self.signed
+
+
+def batch_entries(token: str, *, route: str) -> list[BatchEntry]:
+    """The batch's documents in order, read fresh; Http404 when the token or every document is gone."""
+    batch = GatewayBatch.objects.filter(token=token).first() if token else None
+    if batch is None:
+        raise Http404
+    entries = []
+    for item in batch.ordered_items():
+        available = not item.signer.removed and not item.signing.is_gone()
+        entries.append(
+            BatchEntry(
+                item=item,
+                available=available,
+                document_url=reverse("dokobit_emulator:gateway-batch-document", args=[route, token, item.position]),
+            )
+        )
+    if not any(entry.available for entry in entries):
+        raise Http404
+    return entries
+
+
+def render_batch(
+    request: HttpRequest,
+    token: str,
+    *,
+    route: str,
+    result: str = "",
+    event: str = "",
+    entries: list[BatchEntry] | None = None,
+) -> HttpResponse:
+    """The batch page (one "Sign all") or the sequence page (the first unsigned document, then the next)."""
+    try:
+        entries = entries if entries is not None else batch_entries(token, route=route)
+    except Http404:
+        return render_page(request, None, status=404)
+    first = next(entry for entry in entries if entry.available)
+    language = page_language(first.item.signing)
+    pending = [entry for entry in entries if entry.pending]
+    current = pending[0] if pending and route == "sequence" and not event else None
+    with translation.override(language):
+        if not pending and not result:
+            result = _("You have signed these documents.")
+        context: dict[str, Any] = {
+            "language": language,
+            "route": route,
+            "token": token,
+            "entries": entries,
+            "signer": first.item.signer,
+            "current": current,
+            "position": entries.index(current) + 1 if current else 0,
+            "total": len(entries),
+            "can_sign": bool(pending) and not event,
+            "result": result,
+            "event": event,
+        }
+        response = render(request, "dokobit_emulator/gateway_batch.html", context)
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def batch_sign_entries(request: HttpRequest, entries: list[BatchEntry]) -> None:
+    """Sign each entry as the single page would: one signing at a time, its postbacks after its commit."""
+    base = gateway_base(request)
+    for entry in entries:
+        try:
+            signature = signature_make(
+                signing_token=entry.item.signing.token, signer_token=entry.item.signer.token, base=base
+            )
+        except Http404:
+            continue  # deleted or the signer removed since the page was shown: nothing to sign
+        signature_postbacks_send(signature)
+
+
+@xframe_options_exempt
+@require_GET
+def batch_page(request: HttpRequest, route: str, token: str) -> HttpResponse:
+    return render_batch(request, token, route=route)
+
+
+@xframe_options_exempt
+@require_GET
+def batch_document(request: HttpRequest, route: str, token: str, position: str) -> HttpResponse:
+    try:
+        entries = batch_entries(token, route=route)
+    except Http404:
+        return render_page(request, None, status=404)
+    entry = next((e for e in entries if e.item.position == int(position) and e.available), None)
+    if entry is None:
+        return render_page(request, None, status=404)
+    response = HttpResponse(entry.item.signing.current_bytes(), content_type="application/pdf")
+    response["Content-Disposition"] = "inline"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@xframe_options_exempt
+@csrf_exempt
+@require_http_methods(["POST"])
+def batch_sign(request: HttpRequest, route: str, token: str) -> HttpResponse:
+    try:
+        entries = batch_entries(token, route=route)
+    except Http404:
+        return render_page(request, None, status=404)
+    if route == "batch":
+        batch_sign_entries(request, [e for e in entries if e.pending])
+    else:
+        # The sequence page signs the one document it showed, named by its position; the next
+        # one follows. Sending the same form again signs nothing twice.
+        position = request.POST.get("position", "")
+        shown = next((e for e in entries if e.available and str(e.item.position) == position), None)
+        if shown is None:
+            return render_page(request, None, status=404)
+        batch_sign_entries(request, [shown] if shown.pending else [])
+    try:
+        entries = batch_entries(token, route=route)
+    except Http404:
+        return render_page(request, None, status=404)
+    done = not any(entry.pending for entry in entries)
+    return render_batch(request, token, route=route, event="sign-success" if done else "", entries=entries)
+
+
+@xframe_options_exempt
+@csrf_exempt
+@require_http_methods(["POST"])
+def batch_cancel(request: HttpRequest, route: str, token: str) -> HttpResponse:
+    try:
+        entries = batch_entries(token, route=route)
+    except Http404:
+        return render_page(request, None, status=404)
+    with translation.override(page_language(next(e for e in entries if e.available).item.signing)):
+        if any(entry.signed for entry in entries):
+            result = _("Signing was cancelled. The documents you signed stay signed; the others were not signed.")
+        else:
+            result = _("Signing was cancelled. Nothing was signed.")
+    return render_batch(request, token, route=route, result=result, event="sign-cancel", entries=entries)
 
 
 def isign_frame_js(request: HttpRequest) -> HttpResponse:

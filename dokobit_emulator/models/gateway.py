@@ -14,7 +14,17 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-__all__ = ["RETENTION", "GatewayFile", "GatewaySigner", "GatewaySigning", "new_token", "storage_dir"]
+__all__ = [
+    "RETENTION",
+    "GatewayBatch",
+    "GatewayBatchItem",
+    "GatewayFile",
+    "GatewaySigner",
+    "GatewaySigning",
+    "new_token",
+    "storage_dir",
+    "upload_pending_seconds",
+]
 
 # Dokobit deletes a signing and its files 30 days after upload.
 RETENTION = timedelta(days=30)
@@ -22,6 +32,11 @@ RETENTION = timedelta(days=30)
 
 def new_token() -> str:
     return secrets.token_hex(20)
+
+
+def upload_pending_seconds() -> float:
+    # Read at call time so tests can change it.
+    return float(settings.DOKOBIT_EMULATOR_UPLOAD_PENDING_SECONDS)
 
 
 def storage_dir() -> Path:
@@ -38,7 +53,6 @@ class GatewayFile(models.Model):
     name = models.CharField(max_length=255)
     digest = models.CharField(max_length=64)
     size = models.PositiveBigIntegerField(default=0)
-    status_polls = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -53,6 +67,14 @@ class GatewayFile(models.Model):
 
     def is_expired(self) -> bool:
         return self.created_at <= timezone.now() - RETENTION
+
+    def is_pending(self) -> bool:
+        """Still being processed at Dokobit: for ``upload_pending_seconds()`` after the upload.
+
+        Dokobit answers ``pending`` "for a few seconds" (its upload article) whatever the client
+        does meanwhile; a time, not a number of status calls, is what a client must wait out.
+        """
+        return timezone.now() < self.created_at + timedelta(seconds=upload_pending_seconds())
 
     def read_bytes(self) -> bytes:
         return self.path.read_bytes()
@@ -107,7 +129,7 @@ NUMERIC_SIGNER_ID_BASE = 130000
 
 
 def numeric_signer_ids() -> bool:
-    return bool(getattr(settings, "DOKOBIT_EMULATOR_NUMERIC_SIGNER_IDS", False))
+    return bool(settings.DOKOBIT_EMULATOR_NUMERIC_SIGNER_IDS)
 
 
 class GatewaySigner(models.Model):
@@ -155,3 +177,39 @@ class GatewaySigner(models.Model):
     def control_code(self) -> str:
         # Stable per signer, like the 4-digit verification code Mobile-ID / Smart-ID display.
         return f"{int(self.token[:8], 16) % 10000:04d}"
+
+
+class GatewayBatch(models.Model):
+    """A ``signing/createbatch`` result: one signer's documents, signed on the batch or sequence page.
+
+    The batch token alone opens both pages (Dokobit's batch and sequence URLs carry no signer
+    token), so it is as secret as the signer tokens it stands for.
+    """
+
+    token = models.CharField(max_length=64, unique=True, default=new_token)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        app_label = "dokobit_emulator"
+
+    def __str__(self) -> str:
+        return f"batch {self.pk}"
+
+    def ordered_items(self) -> models.QuerySet[GatewayBatchItem]:
+        return self.items.select_related("signing", "signer").order_by("position")
+
+
+class GatewayBatchItem(models.Model):
+    """One ``signings[i]`` of a batch: a signing and the signer who signs it, in the given order."""
+
+    batch = models.ForeignKey(GatewayBatch, on_delete=models.CASCADE, related_name="items")
+    signing = models.ForeignKey(GatewaySigning, on_delete=models.CASCADE, related_name="+")
+    signer = models.ForeignKey(GatewaySigner, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        app_label = "dokobit_emulator"
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return f"{self.batch} #{self.position}"

@@ -32,6 +32,11 @@ DOKOBIT_EMULATOR_ROOT = env.str("DOKOBIT_EMULATOR_ROOT", default="")
 # The emulator accepts exactly these tokens; the portal sends them when no real token is set.
 DOKOBIT_EMULATOR_IDENTITY_TOKEN = "testid_emulator"
 DOKOBIT_EMULATOR_GATEWAY_TOKEN = "testgw_emulator"
+# Seconds the emulator answers "pending" for a fresh upload (and refuses a signing on it).
+DOKOBIT_EMULATOR_UPLOAD_PENDING_SECONDS = env.float("DOKOBIT_EMULATOR_UPLOAD_PENDING_SECONDS", default=1.0)
+# true = postbacks and signer downloads name a signer by a numeric id of Dokobit's own, as a
+# production integration shows, instead of echoing the integrator's signers[i][id].
+DOKOBIT_EMULATOR_NUMERIC_SIGNER_IDS = env.bool("DOKOBIT_EMULATOR_NUMERIC_SIGNER_IDS", default=False)
 if DOKOBIT_EMULATOR:
     DOKOBIT_IDENTITY_TOKEN = DOKOBIT_IDENTITY_TOKEN or DOKOBIT_EMULATOR_IDENTITY_TOKEN
     DOKOBIT_GATEWAY_TOKEN = DOKOBIT_GATEWAY_TOKEN or DOKOBIT_EMULATOR_GATEWAY_TOKEN

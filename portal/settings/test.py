@@ -22,6 +22,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 EAGER_TASK_RETRIES = False
 # Pytest runs Django with DEBUG=False; the emulator is still wanted there.
 DOKOBIT_EMULATOR_ALLOW_WITHOUT_DEBUG = True
+# Uploads are ready at once: tests poll without pausing (or busy-poll), and the emulator's own
+# contract tests set the pending time they need.
+DOKOBIT_EMULATOR_UPLOAD_PENDING_SECONDS = 0.0
 if "dokobit_emulator" not in INSTALLED_APPS:
     INSTALLED_APPS.append("dokobit_emulator")
 SESSION_COOKIE_SECURE = False

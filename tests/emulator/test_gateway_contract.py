@@ -224,27 +224,34 @@ def test_php_bracket_names_nest_into_lists_and_maps():
 # --- file upload ------------------------------------------------------------------------------
 
 
-def test_upload_json_stores_the_bytes_on_disk_and_reports_pending_then_uploaded(api, pdf, settings):
-    settings.DOKOBIT_EMULATOR_UPLOAD_PENDING_POLLS = 2
-    response = api(
-        "POST",
-        "file/upload.json",
-        {
-            "file": {
-                "name": "a.pdf",
-                "digest": hashlib.sha256(pdf).hexdigest(),
-                "content": base64.b64encode(pdf).decode(),
-            }
-        },
-    )
-    assert response.status_code == 200
-    body = response.json()
-    assert body["status"] == "ok"
-    assert set(body) == {"status", "token"}
-    stored = list((settings.MEDIA_ROOT / "dokobit_emulator").glob("upload-*.bin"))
-    assert [p.read_bytes() for p in stored] == [pdf]
-    statuses = [api("GET", f"file/upload/{body['token']}/status.json").json() for _ in range(4)]
-    assert statuses == [{"status": "pending"}, {"status": "pending"}, {"status": "uploaded"}, {"status": "uploaded"}]
+def test_upload_json_stores_the_bytes_on_disk_and_reports_pending_for_a_time_then_uploaded(api, pdf, settings):
+    settings.DOKOBIT_EMULATOR_UPLOAD_PENDING_SECONDS = 1.0
+    with freeze_time(timezone.now()) as clock:
+        response = api(
+            "POST",
+            "file/upload.json",
+            {
+                "file": {
+                    "name": "a.pdf",
+                    "digest": hashlib.sha256(pdf).hexdigest(),
+                    "content": base64.b64encode(pdf).decode(),
+                }
+            },
+        )
+        assert response.status_code == 200
+        body = response.json()
+        assert body["status"] == "ok"
+        assert set(body) == {"status", "token"}
+        stored = list((settings.MEDIA_ROOT / "dokobit_emulator").glob("upload-*.bin"))
+        assert [p.read_bytes() for p in stored] == [pdf]
+        status_url = f"file/upload/{body['token']}/status.json"
+        # Pending is a time, not a number of calls: polling faster does not make it shorter.
+        assert [api("GET", status_url).json() for _ in range(5)] == [{"status": "pending"}] * 5
+        clock.tick(0.9)
+        assert api("GET", status_url).json() == {"status": "pending"}
+        clock.tick(0.1)
+        assert api("GET", status_url).json() == {"status": "uploaded"}
+        assert api("GET", status_url).json() == {"status": "uploaded"}
 
 
 def test_upload_accepts_bracket_form_bodies_and_a_sha1_digest(api, pdf):
@@ -427,24 +434,60 @@ def test_create_reports_an_unknown_file_token_like_dokobit(api):
     ]
 
 
-def test_create_needs_the_upload_status_to_have_reached_uploaded(api, pdf, settings):
-    settings.DOKOBIT_EMULATOR_UPLOAD_PENDING_POLLS = 1
-    file_token = api(
-        "POST",
-        "file/upload.json",
-        {
-            "file": {
-                "name": "a.pdf",
-                "digest": hashlib.sha256(pdf).hexdigest(),
-                "content": base64.b64encode(pdf).decode(),
-            }
-        },
-    ).json()["token"]
+def upload_content(api, data: bytes) -> str:
+    content = base64.b64encode(data).decode()
+    body = {"file": {"name": "a.pdf", "digest": hashlib.sha256(data).hexdigest(), "content": content}}
+    response = api("POST", "file/upload.json", body)
+    assert response.status_code == 200, response.content
+    return response.json()["token"]
+
+
+def test_create_is_refused_only_while_the_upload_is_still_pending(api, pdf, settings):
+    settings.DOKOBIT_EMULATOR_UPLOAD_PENDING_SECONDS = 1.0
+    with freeze_time(timezone.now()) as clock:
+        file_token = upload_content(api, pdf)
+        body = {"type": "pdf", "name": "n", "files": [{"token": file_token}]}
+        assert validation_errors(api("POST", "signing/create.json", body)) == [
+            {"message": "File is not uploaded yet.", "error_code": 1, "field": "[files][0][token]"}
+        ]
+        clock.tick(0.5)
+        assert api("GET", f"file/upload/{file_token}/status.json").json() == {"status": "pending"}
+        assert validation_errors(api("POST", "signing/create.json", body))[0]["message"] == "File is not uploaded yet."
+        clock.tick(0.5)
+        # Uploaded by time: no count of status calls is needed first (issue 18, point 4).
+        assert api("POST", "signing/create.json", body).status_code == 200
+
+
+def test_create_takes_a_file_uploaded_earlier_without_any_status_call(api, pdf, settings):
+    settings.DOKOBIT_EMULATOR_UPLOAD_PENDING_SECONDS = 1.0
+    file_token = upload_content(api, pdf)
     body = {"type": "pdf", "name": "n", "files": [{"token": file_token}]}
-    assert validation_errors(api("POST", "signing/create.json", body))[0]["field"] == "[files][0][token]"
-    assert api("GET", f"file/upload/{file_token}/status.json").json() == {"status": "pending"}
-    assert api("GET", f"file/upload/{file_token}/status.json").json() == {"status": "uploaded"}
-    assert api("POST", "signing/create.json", body).status_code == 200
+    with freeze_time(timezone.now() + timedelta(seconds=2)):
+        response = api("POST", "signing/create.json", body)
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "ok"
+
+
+def test_with_no_pending_time_a_content_or_url_upload_is_ready_at_once(api, pdf, settings, monkeypatch):
+    settings.DOKOBIT_EMULATOR_UPLOAD_PENDING_SECONDS = 0
+
+    class Answer:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def read(self, size=-1):
+            return pdf
+
+    monkeypatch.setattr("dokobit_emulator.gateway_views.urllib.request.urlopen", lambda url, timeout=None: Answer())
+    digest = hashlib.sha256(pdf).hexdigest()
+    by_url = api("POST", "file/upload.json", {"file": {"name": "a.pdf", "digest": digest, "url": "https://f.test/a"}})
+    for file_token in (upload_content(api, pdf), by_url.json()["token"]):
+        body = {"type": "pdf", "name": "n", "files": [{"token": file_token}]}
+        assert api("POST", "signing/create.json", body).status_code == 200
+        assert api("GET", f"file/upload/{file_token}/status.json").json() == {"status": "uploaded"}
 
 
 def test_pdf_signings_take_a_single_pdf_file(api, upload):
@@ -808,7 +851,7 @@ def test_postback_out_of_order_sends_completion_before_the_last_signature(client
 
 def test_the_legacy_upload_status_path_answers_like_the_documented_one(api, pdf, settings):
     """Dokobit's public gateway example polls /api/file/upload/status/{token}.json."""
-    settings.DOKOBIT_EMULATOR_UPLOAD_PENDING_POLLS = 0
+    settings.DOKOBIT_EMULATOR_UPLOAD_PENDING_SECONDS = 0
     content = base64.b64encode(pdf).decode()
     file_token = api(
         "POST",
