@@ -23,6 +23,7 @@ from django.conf import settings
 
 from portal.http import (
     GatewayAddressRefused,
+    GatewayAmbiguousAnswer,
     GatewayError,
     GatewayNotFound,
     GatewayRequestError,
@@ -191,8 +192,9 @@ class _UploadBody:
 class DocumentsClient:
     """Client for the Dokobit Documents Gateway.
 
-    ``base_url``, ``access_token`` and ``timeout`` come from settings when the client is built
-    (``DOKOBIT_GATEWAY_URL``, ``DOKOBIT_GATEWAY_TOKEN``, ``DOKOBIT_TIMEOUT``) unless given.
+    ``base_url``, ``access_token``, ``timeout`` and ``create_timeout`` come from settings when the
+    client is built (``DOKOBIT_GATEWAY_URL``, ``DOKOBIT_GATEWAY_TOKEN``, ``DOKOBIT_TIMEOUT``,
+    ``DOKOBIT_CREATE_TIMEOUT``) unless given.
     """
 
     def __init__(
@@ -201,12 +203,18 @@ class DocumentsClient:
         base_url: str | None = None,
         access_token: str | None = None,
         timeout: float | None = None,
+        create_timeout: float | None = None,
         emulator: bool | None = None,
         session: requests.Session | None = None,
     ) -> None:
         self.base_url = (base_url if base_url is not None else settings.DOKOBIT_GATEWAY_URL).rstrip("/")
         self.access_token = access_token if access_token is not None else settings.DOKOBIT_GATEWAY_TOKEN
         self.timeout = timeout if timeout is not None else settings.DOKOBIT_TIMEOUT
+        if create_timeout is None:
+            create_timeout = getattr(settings, "DOKOBIT_CREATE_TIMEOUT", self.timeout)
+        # A lost create answer can leave a signing at Dokobit that nothing can find (no list call):
+        # a slow answer is worth waiting for, so create never waits less than the other calls.
+        self.create_timeout = max(create_timeout, self.timeout)
         self.emulator = emulator if emulator is not None else bool(getattr(settings, "DOKOBIT_EMULATOR", False))
         self.session = session or new_session(public_only=not self.emulator)
 
@@ -221,6 +229,7 @@ class DocumentsClient:
         data: Any = None,
         headers: dict[str, str] | None = None,
         accept_statuses: tuple[str, ...] | None = ("ok",),
+        timeout: float | None = None,
     ) -> dict[str, Any]:
         """Call ``{base}/api/{action}.json`` and return its JSON, mapping "not found" answers to GatewayNotFound."""
         try:
@@ -230,7 +239,7 @@ class DocumentsClient:
                 service=SERVICE,
                 endpoint=_endpoint_name(action),
                 access_token=self.access_token,
-                timeout=self.timeout,
+                timeout=timeout if timeout is not None else self.timeout,
                 data=data,
                 json_body=json_body,
                 headers=headers,
@@ -310,6 +319,7 @@ class DocumentsClient:
 
         Returns the signing token and a map of our signer id to the Dokobit signer token.
         An unknown file token raises GatewayNotFound; other invalid input GatewayRequestError.
+        Waits up to ``create_timeout`` for the answer (see ``__init__``).
         """
         body: dict[str, Any] = {
             "type": type,
@@ -322,7 +332,7 @@ class DocumentsClient:
             body["postback_url"] = postback_url
         if language:
             body["language"] = language
-        payload = self._request("POST", "signing/create", json_body=body)
+        payload = self._request("POST", "signing/create", json_body=body, timeout=self.create_timeout)
         return SigningCreated(
             token=_required_str(payload, "token", endpoint="signing/create"),
             signers=_signer_tokens(payload, endpoint="signing/create"),
@@ -544,8 +554,9 @@ def _is_token_not_found(payload: dict[str, Any]) -> bool:
     return False
 
 
-def _shape_error(endpoint: str, reason: str, payload: dict[str, Any]) -> GatewayResponseError:
-    return GatewayResponseError(
+def _shape_error(endpoint: str, reason: str, payload: dict[str, Any]) -> GatewayAmbiguousAnswer:
+    # "ok" without what an "ok" carries: whatever the gateway did, this answer cannot tell us.
+    return GatewayAmbiguousAnswer(
         f"Unexpected gateway answer: {reason}", service=SERVICE, endpoint=endpoint, payload=payload
     )
 
