@@ -157,7 +157,9 @@ def test_an_answer_that_stays_unreadable_is_asked_again_then_parks_the_signing(
     assert len(calls) == settings.SIGNING_TASK_MAX_ATTEMPTS
     assert signing.status == Signing.Status.FAILED
     assert signing.needs_attention
-    assert signing.attention_reason
+    assert signing.attention_reason == (
+        "Dokobit kept answering in a way the portal could not read; the document was not sent."
+    )
     assert signing.dokobit_token is None
     assert mail.outbox == []
     # An unreadable create answer may follow a created signing: every attempt is on record.
