@@ -32,6 +32,7 @@ MODES = set(HTTP_MODES) | {
     "html_error",  # 200 with an HTML error page
     "status_error",  # 200 with {"status": "error", "code": 500}
     "error_code",  # 200 with Dokobit's generic server error body, which says "error_code", not "code"
+    "cut_short",  # do the work, then send only the first two thirds of the answer (the connection broke)
     "truncated",  # a download cut short
     "wrong_digest",  # a download whose bytes do not match the announced digest
     "postback_skip",  # postbacks are not sent
@@ -86,3 +87,8 @@ def response_for(fault: Fault) -> HttpResponse | None:
     if fault.mode == "error_code":
         return JsonResponse(HTTP_MODES["500"][1])
     return None
+
+
+def cut_short(content: bytes) -> bytes:
+    """The first two thirds of an answer, as a client sees it when the connection breaks mid-body."""
+    return content[: max(1, len(content) * 2 // 3)]

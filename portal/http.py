@@ -118,6 +118,10 @@ class GatewayAmbiguousAnswer(GatewayUnavailable, GatewayResponseError):
     so code that tells a 2xx answer from a transport failure keeps doing so.
     """
 
+    # The whole answer that could not be parsed, for a caller that can still salvage something
+    # from it (the token of a signing that was created); never printed or logged.
+    answer_text: str = ""
+
 
 def _gateway_code(payload: dict[str, Any]) -> int | None:
     # Dokobit uses both "code" and "error_code" for the same thing.
@@ -339,7 +343,9 @@ def gateway_request(
     if payload is None:
         # An HTML page or a body cut short: the work may have been done, the answer is unknown.
         logger.warning("%s %s answered HTTP %s with a body that is not JSON", service, endpoint, response.status_code)
-        raise GatewayAmbiguousAnswer("Gateway answered with invalid JSON", **details) from decode_error
+        unreadable = GatewayAmbiguousAnswer("Gateway answered with invalid JSON", **details)
+        unreadable.answer_text = text
+        raise unreadable from decode_error
     status = payload.get("status")
     if accept_statuses is None:
         accepted = isinstance(status, str) and status not in ("", "error")

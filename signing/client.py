@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -48,6 +49,9 @@ _DOWNLOAD_CHUNK = 64 * 1024
 # Signed PDFs are the uploaded PDF plus signatures; anything far bigger is not ours.
 DEFAULT_DOWNLOAD_MAX_BYTES = 200 * 1024 * 1024
 _DEFAULT_PORTS = {"https": 443, "http": 80}
+_SIGNING_TOKEN = re.compile(r"[A-Za-z0-9_-]{8,200}")
+# The start of an "ok" create answer up to its complete token, as JSON encoders write it.
+_CUT_SHORT_OK_TOKEN = re.compile(r'\s*\{\s*"status"\s*:\s*"ok"\s*,\s*"token"\s*:\s*"([A-Za-z0-9_-]{8,200})"')
 
 
 class DownloadRefused(GatewayError):
@@ -337,6 +341,23 @@ class DocumentsClient:
             token=_required_str(payload, "token", endpoint="signing/create"),
             signers=_signer_tokens(payload, endpoint="signing/create"),
         )
+
+    @staticmethod
+    def created_token_of(err: GatewayError) -> str:
+        """The signing token an unusable ``signing/create`` answer still names, or "".
+
+        An "ok" answer cut short (the connection broke mid-body) or of the wrong shape (no
+        signers map) can still say which signing Dokobit created; that signing cannot be used
+        (its signer tokens are missing) but, knowing its token, it can be deleted.
+        """
+        if not isinstance(err, GatewayAmbiguousAnswer):
+            return ""
+        if err.payload:
+            token = err.payload.get("token")
+            ok = err.payload.get("status") == "ok"
+            return token if ok and isinstance(token, str) and _SIGNING_TOKEN.fullmatch(token) else ""
+        match = _CUT_SHORT_OK_TOKEN.match(err.answer_text)
+        return match[1] if match else ""
 
     def signing_status(self, signing_token: str) -> SigningStatus:
         """The state of a signing and its signers: ``GET {base}/api/signing/{token}/status.json``.

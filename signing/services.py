@@ -444,9 +444,12 @@ def _create_at_gateway(client: DocumentsClient, *, signing_id: int) -> None:
             language=_signing_language(signers),
         )
     except GatewayError as err:
-        from signing.recovery import create_attempt_failed
+        from signing.recovery import create_attempt_failed, create_orphan_delete
 
         create_attempt_failed(signing_id=signing_id, secret_hash=signing.postback_secret_hash, err=err)
+        orphan = client.created_token_of(err)
+        if orphan:
+            create_orphan_delete(signing_id=signing_id, secret_hash=signing.postback_secret_hash, token=orphan)
         raise
 
     # Step 3: keep the tokens and invite.

@@ -46,6 +46,7 @@ KINDS = {
     "timeout": ("timeout", LATE),
     "late after the work": ("ambiguous_timeout", LATE),
     "lost after the work": ("ambiguous_timeout", NEVER),
+    "cut short after the work": ("cut_short", 0.0),
     "malformed json": ("malformed_json", 0.0),
     "html 200": ("html_error", 0.0),
     "status error 200": ("status_error", 0.0),
