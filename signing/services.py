@@ -925,13 +925,20 @@ def _attention_clear_if_settled(signing: Signing, status: SigningStatus) -> None
 
     Only a flag raised by an earlier failed sync is cleared, and only when this answer raised
     none of its own: no stranger among the signers, not failed, and a completion that was applied.
-    The clearing is recorded in the history with the reason it replaces.
     """
-    if not signing.needs_attention:
-        return
     if _unknown_signers(signing, status) or status.status == "failed":
         return
     if status.status in ("completed", "archived") and signing.status != Signing.Status.COMPLETED:
+        return
+    _attention_clear(signing, settled=lambda key: bool(_SYNC_FLAG_KEY.match(key)))
+
+
+def _attention_clear(signing: Signing, *, settled: Callable[[str], bool]) -> None:
+    """Clear the locked signing's flag when the event that raised it has a key ``settled`` accepts.
+
+    The clearing is recorded in the history with the reason it replaces.
+    """
+    if not signing.needs_attention:
         return
     flag = (
         SigningEvent.objects.filter(
@@ -940,14 +947,14 @@ def _attention_clear_if_settled(signing: Signing, status: SigningStatus) -> None
         .order_by("-created_at", "-pk")
         .first()
     )
-    if flag is None or not _SYNC_FLAG_KEY.match(flag.dedup_key or ""):
+    if flag is None or not settled(flag.dedup_key or ""):
         return
     reason = signing.attention_reason
     signing.needs_attention = False
     signing.attention_reason = ""
     signing.save(update_fields=["needs_attention", "attention_reason", "updated_at"])
     _event(signing=signing, kind=SigningEvent.Kind.SYNCED, payload={"attention_cleared": True, "reason": reason})
-    logger.info("signing %s: a later sync succeeded, the attention flag is cleared", signing.pk)
+    logger.info("signing %s: what it was flagged for is settled, the flag is cleared", signing.pk)
 
 
 @dataclass
@@ -1256,6 +1263,9 @@ def signer_remove(*, signer: Signer, actor: User) -> None:
         signer.set_dokobit_token("")
         signer.save(update_fields=["status", "dokobit_token_encrypted"])
         _event(signing=signing, kind=SigningEvent.Kind.SIGNER_REMOVED, signer=signer, actor=actor)
+        # Removing a signer whose addition Dokobit never confirmed is what that flag asked for.
+        unconfirmed = f"signing:{signing.pk}:add-unconfirmed:{signer.pk}"
+        _attention_clear(signing, settled=lambda key: key == unconfirmed)
 
 
 def _check_removable(signer: Signer, signing: Signing) -> None:

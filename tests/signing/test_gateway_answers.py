@@ -321,3 +321,24 @@ def test_a_flag_a_sync_cannot_settle_stays(emulator, make_document, django_captu
     signing.refresh_from_db()
     assert signing.needs_attention
     assert "Adding a signer could not be confirmed" in signing.attention_reason
+
+
+def test_removing_a_signer_whose_addition_was_never_confirmed_clears_that_flag(
+    emulator, make_document, signer_data, owner, django_capture_on_commit_callbacks
+):
+    signing = _pending(make_document, django_capture_on_commit_callbacks)
+    # The add's answer is unreadable and so is the status check that should settle it.
+    faults.arm("gateway", "html_error", endpoint="signing.addsigner")
+    faults.arm("gateway", "html_error", endpoint="signing.status")
+    with pytest.raises(SigningError):
+        services.signer_add(document=signing.document, data=signer_data(2), actor=owner)
+    signing.refresh_from_db()
+    assert signing.needs_attention
+    kept = signing.document.signers.get(email="signer2@example.test")
+
+    services.signer_remove(signer=kept, actor=owner)  # what the flag asks the owner to do
+
+    signing.refresh_from_db()
+    assert not signing.needs_attention
+    assert SigningEvent.objects.filter(signing=signing, payload__attention_cleared=True).count() == 1
+    _assert_one_linked_signing(signing)
