@@ -24,12 +24,15 @@ HTTP_MODES = {
     "503": (503, None),
     "504": (504, None),
 }
+_REASONS = {502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
 MODES = set(HTTP_MODES) | {
     "timeout",  # sleep `delay` seconds before answering (longer than the client's time-out)
     "ambiguous_timeout",  # do the work, then sleep `delay` seconds (the answer is lost)
     "malformed_json",  # 200 with a body that is not JSON
     "html_error",  # 200 with an HTML error page
-    "status_error",  # 200 with {"status": "error"}
+    "status_error",  # 200 with {"status": "error", "code": 500}
+    "error_code",  # 200 with Dokobit's generic server error body, which says "error_code", not "code"
+    "cut_short",  # do the work, then send only the first two thirds of the answer (the connection broke)
     "truncated",  # a download cut short
     "wrong_digest",  # a download whose bytes do not match the announced digest
     "postback_skip",  # postbacks are not sent
@@ -69,7 +72,8 @@ def response_for(fault: Fault) -> HttpResponse | None:
     if fault.mode in HTTP_MODES:
         status, body = HTTP_MODES[fault.mode]
         if body is None:
-            return HttpResponse(f"<html><body><h1>{status} Bad Gateway</h1></body></html>", status=status)
+            page = f"<html><body><h1>{status} {_REASONS[status]}</h1></body></html>"
+            return HttpResponse(page, status=status, content_type="text/html")
         return JsonResponse(body, status=status)
     if fault.mode == "timeout":
         time.sleep(fault.delay)
@@ -79,5 +83,12 @@ def response_for(fault: Fault) -> HttpResponse | None:
     if fault.mode == "html_error":
         return HttpResponse("<html><body>Maintenance</body></html>", content_type="text/html")
     if fault.mode == "status_error":
-        return JsonResponse({"status": "error", "message": "Unexpected error", "code": 9999})
+        return JsonResponse({"status": "error", "message": "Unexpected error", "code": 500})
+    if fault.mode == "error_code":
+        return JsonResponse(HTTP_MODES["500"][1])
     return None
+
+
+def cut_short(content: bytes) -> bytes:
+    """The first two thirds of an answer, as a client sees it when the connection breaks mid-body."""
+    return content[: max(1, len(content) * 2 // 3)]

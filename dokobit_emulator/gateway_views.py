@@ -76,7 +76,7 @@ SIGNING_PURPOSES = {
 SIGNING_OPTIONS = {"mobile", "smartid", "stationary", "eparaksts_mobile"}
 API_LANGUAGES = {"en", "et", "is", "lt", "lv", "ru"}
 PAGE_LANGUAGES = {"en", "lt", "lv", "et", "is", "ru"}
-AFTER_WORK_MODES = {"ambiguous_timeout", "truncated", "wrong_digest"}
+AFTER_WORK_MODES = {"ambiguous_timeout", "cut_short", "truncated", "wrong_digest"}
 DIGEST_RE = re.compile(r"^(?:[0-9a-fA-F]{64}|[0-9a-fA-F]{40})$")
 COUNTRY_RE = re.compile(r"^[A-Za-z]{2}$")
 # The strictest documented reading of ``signers[i][phone]``: the SDK's Phone constraint
@@ -151,6 +151,8 @@ def api_view(endpoint: str, methods: list[str]) -> Callable:
             # ambiguous_timeout: the work is committed, but the answer comes too late to be read.
             if fault is not None and fault.mode == "ambiguous_timeout":
                 time.sleep(fault.delay)
+            if fault is not None and fault.mode == "cut_short":
+                response.content = faults.cut_short(response.content)
             return response
 
         return wrapper

@@ -27,6 +27,8 @@ from portal.logging import redact
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "portal/1.0"
+# Dokobit's code for "Data validation failed"; its ``errors`` name the fields it refused.
+VALIDATION_FAILED = 10000
 _BODY_EXCERPT = 300
 
 
@@ -106,6 +108,21 @@ class GatewayResponseError(GatewayError):
     """The gateway answered 2xx with invalid JSON, an unexpected shape or ``status: error``."""
 
 
+class GatewayAmbiguousAnswer(GatewayUnavailable, GatewayResponseError):
+    """The gateway answered, but what the answer means cannot be known; retried like an outage.
+
+    A 2xx whose body is not JSON (an HTML page from a proxy, a body cut short), has an
+    unexpected shape, or says ``status: error`` with a server-side code (5xx-like, or none at
+    all) may follow work the gateway did. Nothing is concluded from it: the caller treats it as
+    an unknown outcome (as after a time-out) and asks again later. Still a GatewayResponseError,
+    so code that tells a 2xx answer from a transport failure keeps doing so.
+    """
+
+    # The whole answer that could not be parsed, for a caller that can still salvage something
+    # from it (the token of a signing that was created); never printed or logged.
+    answer_text: str = ""
+
+
 def _gateway_code(payload: dict[str, Any]) -> int | None:
     # Dokobit uses both "code" and "error_code" for the same thing.
     for key in ("code", "error_code"):
@@ -116,6 +133,23 @@ def _gateway_code(payload: dict[str, Any]) -> int | None:
             except (TypeError, ValueError):
                 return None
     return None
+
+
+def is_refusal_body(payload: dict[str, Any] | None) -> bool:
+    """Whether a ``status: error`` body is a readable refusal (the gateway did not do the work).
+
+    Dokobit refuses with a 4xx-like code, code 10000 ("Data validation failed") or a list of
+    field ``errors``. Any other ``status: error`` (code 500 as in its generic "We have
+    encountered some problems" body, an unknown code, no code) says something went wrong on its
+    side, which may be after the work was done.
+    """
+    if not payload or payload.get("status") != "error":
+        return False
+    code = _gateway_code(payload)
+    if code is not None and (400 <= code < 500 or code == VALIDATION_FAILED):
+        return True
+    errors = payload.get("errors")
+    return isinstance(errors, list) and bool(errors)
 
 
 def error_for_status(status_code: int) -> type[GatewayError]:
@@ -307,16 +341,21 @@ def gateway_request(
         logger.warning("%s %s answered HTTP %s (code %s)", service, endpoint, response.status_code, code)
         raise error_class(f"Gateway answered HTTP {response.status_code}", **details)
     if payload is None:
-        raise GatewayResponseError("Gateway answered with invalid JSON", **details) from decode_error
+        # An HTML page or a body cut short: the work may have been done, the answer is unknown.
+        logger.warning("%s %s answered HTTP %s with a body that is not JSON", service, endpoint, response.status_code)
+        unreadable = GatewayAmbiguousAnswer("Gateway answered with invalid JSON", **details)
+        unreadable.answer_text = text
+        raise unreadable from decode_error
     status = payload.get("status")
     if accept_statuses is None:
         accepted = isinstance(status, str) and status not in ("", "error")
     else:
         accepted = status in accept_statuses
     if not accepted:
-        error_class = GatewayResponseError
+        error_class: type[GatewayError] = GatewayResponseError if is_refusal_body(payload) else GatewayAmbiguousAnswer
         if error_class_for and code in error_class_for:
             error_class = error_class_for[code]
+        logger.warning("%s %s answered status %r (code %s)", service, endpoint, str(status)[:20], code)
         raise error_class(f"Gateway answered status {status!r}", **details)
     return payload
 

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from django.conf import settings
 
 from portal.http import (
     GatewayAddressRefused,
+    GatewayAmbiguousAnswer,
     GatewayError,
     GatewayNotFound,
     GatewayRequestError,
@@ -47,6 +49,9 @@ _DOWNLOAD_CHUNK = 64 * 1024
 # Signed PDFs are the uploaded PDF plus signatures; anything far bigger is not ours.
 DEFAULT_DOWNLOAD_MAX_BYTES = 200 * 1024 * 1024
 _DEFAULT_PORTS = {"https": 443, "http": 80}
+_SIGNING_TOKEN = re.compile(r"[A-Za-z0-9_-]{8,200}")
+# The start of an "ok" create answer up to its complete token, as JSON encoders write it.
+_CUT_SHORT_OK_TOKEN = re.compile(r'\s*\{\s*"status"\s*:\s*"ok"\s*,\s*"token"\s*:\s*"([A-Za-z0-9_-]{8,200})"')
 
 
 class DownloadRefused(GatewayError):
@@ -191,8 +196,9 @@ class _UploadBody:
 class DocumentsClient:
     """Client for the Dokobit Documents Gateway.
 
-    ``base_url``, ``access_token`` and ``timeout`` come from settings when the client is built
-    (``DOKOBIT_GATEWAY_URL``, ``DOKOBIT_GATEWAY_TOKEN``, ``DOKOBIT_TIMEOUT``) unless given.
+    ``base_url``, ``access_token``, ``timeout`` and ``create_timeout`` come from settings when the
+    client is built (``DOKOBIT_GATEWAY_URL``, ``DOKOBIT_GATEWAY_TOKEN``, ``DOKOBIT_TIMEOUT``,
+    ``DOKOBIT_CREATE_TIMEOUT``) unless given.
     """
 
     def __init__(
@@ -201,12 +207,18 @@ class DocumentsClient:
         base_url: str | None = None,
         access_token: str | None = None,
         timeout: float | None = None,
+        create_timeout: float | None = None,
         emulator: bool | None = None,
         session: requests.Session | None = None,
     ) -> None:
         self.base_url = (base_url if base_url is not None else settings.DOKOBIT_GATEWAY_URL).rstrip("/")
         self.access_token = access_token if access_token is not None else settings.DOKOBIT_GATEWAY_TOKEN
         self.timeout = timeout if timeout is not None else settings.DOKOBIT_TIMEOUT
+        if create_timeout is None:
+            create_timeout = getattr(settings, "DOKOBIT_CREATE_TIMEOUT", self.timeout)
+        # A lost create answer can leave a signing at Dokobit that nothing can find (no list call):
+        # a slow answer is worth waiting for, so create never waits less than the other calls.
+        self.create_timeout = max(create_timeout, self.timeout)
         self.emulator = emulator if emulator is not None else bool(getattr(settings, "DOKOBIT_EMULATOR", False))
         self.session = session or new_session(public_only=not self.emulator)
 
@@ -221,6 +233,7 @@ class DocumentsClient:
         data: Any = None,
         headers: dict[str, str] | None = None,
         accept_statuses: tuple[str, ...] | None = ("ok",),
+        timeout: float | None = None,
     ) -> dict[str, Any]:
         """Call ``{base}/api/{action}.json`` and return its JSON, mapping "not found" answers to GatewayNotFound."""
         try:
@@ -230,7 +243,7 @@ class DocumentsClient:
                 service=SERVICE,
                 endpoint=_endpoint_name(action),
                 access_token=self.access_token,
-                timeout=self.timeout,
+                timeout=timeout if timeout is not None else self.timeout,
                 data=data,
                 json_body=json_body,
                 headers=headers,
@@ -310,6 +323,7 @@ class DocumentsClient:
 
         Returns the signing token and a map of our signer id to the Dokobit signer token.
         An unknown file token raises GatewayNotFound; other invalid input GatewayRequestError.
+        Waits up to ``create_timeout`` for the answer (see ``__init__``).
         """
         body: dict[str, Any] = {
             "type": type,
@@ -322,11 +336,28 @@ class DocumentsClient:
             body["postback_url"] = postback_url
         if language:
             body["language"] = language
-        payload = self._request("POST", "signing/create", json_body=body)
+        payload = self._request("POST", "signing/create", json_body=body, timeout=self.create_timeout)
         return SigningCreated(
             token=_required_str(payload, "token", endpoint="signing/create"),
             signers=_signer_tokens(payload, endpoint="signing/create"),
         )
+
+    @staticmethod
+    def created_token_of(err: GatewayError) -> str:
+        """The signing token an unusable ``signing/create`` answer still names, or "".
+
+        An "ok" answer cut short (the connection broke mid-body) or of the wrong shape (no
+        signers map) can still say which signing Dokobit created; that signing cannot be used
+        (its signer tokens are missing) but, knowing its token, it can be deleted.
+        """
+        if not isinstance(err, GatewayAmbiguousAnswer):
+            return ""
+        if err.payload:
+            token = err.payload.get("token")
+            ok = err.payload.get("status") == "ok"
+            return token if ok and isinstance(token, str) and _SIGNING_TOKEN.fullmatch(token) else ""
+        match = _CUT_SHORT_OK_TOKEN.match(err.answer_text)
+        return match[1] if match else ""
 
     def signing_status(self, signing_token: str) -> SigningStatus:
         """The state of a signing and its signers: ``GET {base}/api/signing/{token}/status.json``.
@@ -544,8 +575,9 @@ def _is_token_not_found(payload: dict[str, Any]) -> bool:
     return False
 
 
-def _shape_error(endpoint: str, reason: str, payload: dict[str, Any]) -> GatewayResponseError:
-    return GatewayResponseError(
+def _shape_error(endpoint: str, reason: str, payload: dict[str, Any]) -> GatewayAmbiguousAnswer:
+    # "ok" without what an "ok" carries: whatever the gateway did, this answer cannot tell us.
+    return GatewayAmbiguousAnswer(
         f"Unexpected gateway answer: {reason}", service=SERVICE, endpoint=endpoint, payload=payload
     )
 

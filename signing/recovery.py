@@ -39,6 +39,14 @@ we cannot find out whether Dokobit created a signing. What the portal does inste
    recorded ambiguous attempt), deletes the signing it names at Dokobit (``signing_delete``)
    unless it is the linked one, and records that. Any orphan left over (one that never calls
    back, the normal case as nobody can sign it) is deleted by Dokobit itself after 30 days.
+4. Fewer answers are lost in the first place: ``signing/create`` waits ``DOKOBIT_CREATE_TIMEOUT``
+   (longer than the other calls), so a slow answer is read and linked. An answer that arrives
+   but cannot be used (an "ok" cut short or of the wrong shape) may still name the signing it
+   created: :func:`create_orphan_delete` deletes that one at once.
+
+What stays out of reach is an answer that never arrives (the worker killed during the call, or
+later than the create time-out): the documented API offers no way to learn that signing's
+token, so it stays an unreachable orphan until it calls back or Dokobit deletes it.
 
 Invariant (tested against the emulator): per portal signing exactly one linked live Dokobit
 signing, and no signer ever holds a token of any other.
@@ -165,6 +173,36 @@ def create_attempt_failed(*, signing_id: int, secret_hash: str, err: BaseExcepti
         return
     create_attempt_record(signing=signing, secret_hash=secret_hash, outcome=outcome, error=str(err))
     logger.warning("signing %s: signing/create failed (%s, %s)", signing_id, outcome, type(err).__name__)
+
+
+def create_orphan_delete(*, signing_id: int, secret_hash: str, token: str) -> bool:
+    """Delete a signing an unusable create answer still named (point 4 of the module docstring).
+
+    Called with no transaction open. Returns whether it is gone; when Dokobit cannot be asked
+    now it stays an orphan like one whose answer was lost entirely (unreachable, deleted when it
+    calls back). Never deletes the signing the portal links.
+    """
+    from signing.services import _client, _event
+
+    signing = Signing.objects.filter(pk=signing_id).first()
+    if signing is None or not token or token == signing.dokobit_token:
+        return False
+    try:
+        _client().signing_delete(token)
+    except GatewayNotFound:
+        pass  # already gone
+    except GatewayError as err:
+        logger.warning("signing %s: orphan named by a create answer not deleted: %s", signing_id, type(err).__name__)
+        return False
+    _event(
+        signing=signing,
+        kind=SigningEvent.Kind.ERROR,
+        payload={"step": "signing/create", "outcome": "orphan-deleted", "secret_hash": secret_hash},
+        dedup_key=f"signing:{signing.pk}:orphan-deleted:{hashlib.sha256(token.encode()).hexdigest()[:32]}",
+        error="a Dokobit signing named by an unusable create answer was deleted",
+    )
+    logger.warning("signing %s: deleted the signing an unusable create answer named", signing_id)
+    return True
 
 
 def create_attempt_interrupted(*, signing: Signing) -> None:

@@ -18,6 +18,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import re
 import secrets
 import smtplib
 import tempfile
@@ -52,6 +53,7 @@ from signing.errors import (
     SigningNotAllowed,
 )
 from signing.models import Document, Signer, Signing, SigningEvent
+from signing.refusals import refusal_message
 from signing.selectors import token_hash
 
 if TYPE_CHECKING:
@@ -343,17 +345,24 @@ def signing_send(*, signing_id: int) -> None:
             signing_id=signing_id, reason=gettext("The stored document changed after upload; it was not sent.")
         )
     except GatewayUnavailable:
+        # Also an answer whose meaning is unknown (GatewayAmbiguousAnswer): asked again with
+        # back-off, within SIGNING_TASK_MAX_ATTEMPTS, never taken for a refusal.
         raise
     except GatewayError as err:
-        signing_mark_failed(signing_id=signing_id, reason=_plain_reason(err), error=str(err))
+        signers = Signer.objects.filter(signing_id=signing_id).exclude(status=Signer.Status.REMOVED)
+        reason = _plain_reason(err, signers=list(signers.order_by("position", "pk")))
+        signing_mark_failed(signing_id=signing_id, reason=reason, error=str(err))
 
 
-def _plain_reason(err: GatewayError) -> str:
+def _plain_reason(err: GatewayError, *, signers: Sequence[Signer] = ()) -> str:
     if isinstance(err, GatewayNotFound):
         return gettext("Dokobit no longer knows this document. It has to be sent again.")
     if err.status_code in (401, 403):
         return gettext("Dokobit refused the portal's access token. An administrator must check the settings.")
-    return gettext("Dokobit rejected the document or its signers. An administrator must check the details.")
+    # The signers are the list signing/create sent, in its order (the send sends them all).
+    return refusal_message(err=err, signers=signers) or gettext(
+        "Dokobit rejected the document or its signers. An administrator must check the details."
+    )
 
 
 def _signing_send_steps(*, signing_id: int) -> None:
@@ -435,9 +444,12 @@ def _create_at_gateway(client: DocumentsClient, *, signing_id: int) -> None:
             language=_signing_language(signers),
         )
     except GatewayError as err:
-        from signing.recovery import create_attempt_failed
+        from signing.recovery import create_attempt_failed, create_orphan_delete
 
         create_attempt_failed(signing_id=signing_id, secret_hash=signing.postback_secret_hash, err=err)
+        orphan = client.created_token_of(err)
+        if orphan:
+            create_orphan_delete(signing_id=signing_id, secret_hash=signing.postback_secret_hash, token=orphan)
         raise
 
     # Step 3: keep the tokens and invite.
@@ -893,10 +905,56 @@ def signing_sync_from_gateway(*, signing: Signing) -> Signing:
                 return signing  # finished, cancelled or renewed while Dokobit was asked
             if _apply_status(signing, status, fetched):
                 fetched = None  # the signing now points at the stored file
+            _attention_clear_if_settled(signing, status)
     finally:
         if fetched is not None and fetched.name:
             _stored_file_discard(fetched.name)
     return signing
+
+
+# Flags that only say a sync went wrong (a postback that could not be processed, an answer that
+# did not fit): a later sync that Dokobit answered cleanly settles them. Other flags (a signer
+# whose addition is unconfirmed, a renewal that failed) need a person whatever a sync says.
+_SYNC_FLAG_KEY = re.compile(
+    r"^signing:\d+:(postback-failed:\d+|postback-cap:\d+|not-found|no-file|download-refused|unknown-signer|gateway-failed)$"
+)
+
+
+def _attention_clear_if_settled(signing: Signing, status: SigningStatus) -> None:
+    """Clear a stale "needs attention" (under the signing's lock) after Dokobit answered a sync cleanly.
+
+    Only a flag raised by an earlier failed sync is cleared, and only when this answer raised
+    none of its own: no stranger among the signers, not failed, and a completion that was applied.
+    """
+    if _unknown_signers(signing, status) or status.status == "failed":
+        return
+    if status.status in ("completed", "archived") and signing.status != Signing.Status.COMPLETED:
+        return
+    _attention_clear(signing, settled=lambda key: bool(_SYNC_FLAG_KEY.match(key)))
+
+
+def _attention_clear(signing: Signing, *, settled: Callable[[str], bool]) -> None:
+    """Clear the locked signing's flag when the event that raised it has a key ``settled`` accepts.
+
+    The clearing is recorded in the history with the reason it replaces.
+    """
+    if not signing.needs_attention:
+        return
+    flag = (
+        SigningEvent.objects.filter(
+            signing=signing, kind=SigningEvent.Kind.ERROR, payload__reason=signing.attention_reason
+        )
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if flag is None or not settled(flag.dedup_key or ""):
+        return
+    reason = signing.attention_reason
+    signing.needs_attention = False
+    signing.attention_reason = ""
+    signing.save(update_fields=["needs_attention", "attention_reason", "updated_at"])
+    _event(signing=signing, kind=SigningEvent.Kind.SYNCED, payload={"attention_cleared": True, "reason": reason})
+    logger.info("signing %s: what it was flagged for is settled, the flag is cleared", signing.pk)
 
 
 @dataclass
@@ -1115,6 +1173,9 @@ def signer_add(*, document: Document, data: SignerData, actor: User) -> Signer:
     except GatewayError as err:
         logger.warning("addsigner failed: %s", type(err).__name__)
         _signer_add_undo(signer=signer, signing=signing, err=err)
+        refused = "" if isinstance(err, GatewayUnavailable) else refusal_message(err=err, signers=[signer])
+        if refused:
+            raise GatewayRefused(refused) from err
         raise _gateway_user_error(err) from err
 
     with transaction.atomic():
@@ -1202,6 +1263,9 @@ def signer_remove(*, signer: Signer, actor: User) -> None:
         signer.set_dokobit_token("")
         signer.save(update_fields=["status", "dokobit_token_encrypted"])
         _event(signing=signing, kind=SigningEvent.Kind.SIGNER_REMOVED, signer=signer, actor=actor)
+        # Removing a signer whose addition Dokobit never confirmed is what that flag asked for.
+        unconfirmed = f"signing:{signing.pk}:add-unconfirmed:{signer.pk}"
+        _attention_clear(signing, settled=lambda key: key == unconfirmed)
 
 
 def _check_removable(signer: Signer, signing: Signing) -> None:

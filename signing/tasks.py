@@ -14,7 +14,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils.translation import gettext
 
-from portal.http import GatewayUnavailable
+from portal.http import GatewayAmbiguousAnswer, GatewayUnavailable
 from portal.storage import STORAGE_UNREACHABLE
 from signing import recovery, services
 
@@ -45,6 +45,8 @@ def _send_failure_reason(exc: BaseException) -> str:
     """What the owner and staff read when sending gave up: the part that stayed away, so they know whom to ask."""
     if isinstance(exc, STORAGE_UNREACHABLE):
         return gettext("The portal's document storage could not be reached for a long time; the document was not sent.")
+    if isinstance(exc, GatewayAmbiguousAnswer):
+        return gettext("Dokobit kept answering in a way the portal could not read; the document was not sent.")
     return gettext("Dokobit could not be reached for a long time; the document was not sent.")
 
 

@@ -51,6 +51,9 @@ DOKOBIT_GATEWAY_URL = env.str(
 ).rstrip("/")
 # Seconds to wait for a gateway answer (connect, read).
 DOKOBIT_TIMEOUT = env.float("DOKOBIT_TIMEOUT", default=30.0)
+# signing/create waits longer: an answer given up on may leave a signing at Dokobit that the
+# documented API offers no way to find (signing.recovery).
+DOKOBIT_CREATE_TIMEOUT = env.float("DOKOBIT_CREATE_TIMEOUT", default=120.0)
 # How long an identity session may be completed after it was created (seconds).
 IDENTITY_SESSION_TTL = env.int("IDENTITY_SESSION_TTL", default=300)
 # Countries whose eID may log in (ISO 3166 alpha-2, upper case).

@@ -11,6 +11,7 @@ from responses import matchers
 
 from identity.dokobit import IdentityAuthenticationFailed, IdentityClient, IdentitySessionClosed
 from portal.http import (
+    GatewayAmbiguousAnswer,
     GatewayAuthError,
     GatewayNotFound,
     GatewayRequestError,
@@ -97,8 +98,9 @@ ERROR_CASES = [
     ("500", {"status": 500, **_json(load_fixture("identity_status_closed") | {"code": 500})}, GatewayUnavailable, None),
     ("502", {"status": 502, "body": "<html>Bad Gateway</html>"}, GatewayUnavailable, None),
     ("503", {"status": 503, "body": "<html>Unavailable</html>"}, GatewayUnavailable, None),
-    ("malformed JSON", {"status": 200, "body": '{"status": "ok", "code": '}, GatewayResponseError, ValueError),
-    ("status error on 200", {"status": 200, **_json({"status": "error", "code": 9999})}, GatewayResponseError, None),
+    # An answer whose meaning is unknown counts as the gateway being unavailable: "try again".
+    ("malformed JSON", {"status": 200, "body": '{"status": "ok", "code": '}, GatewayAmbiguousAnswer, ValueError),
+    ("status error on 200", {"status": 200, **_json({"status": "error", "code": 9999})}, GatewayAmbiguousAnswer, None),
     ("ok without a person", {"status": 200, **_json({"status": "ok"})}, GatewayResponseError, None),
     ("1005", {"status": 400, **_json(load_fixture("identity_status_closed"))}, IdentitySessionClosed, None),
     (

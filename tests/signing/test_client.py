@@ -17,6 +17,7 @@ import responses
 from responses import matchers
 
 from portal.http import (
+    GatewayAmbiguousAnswer,
     GatewayAuthError,
     GatewayError,
     GatewayNotFound,
@@ -369,12 +370,36 @@ ERROR_CASES = [
     ("500", {"status": 500, "json": load_fixture("gateway_error_generic")}, GatewayUnavailable),
     ("502", {"status": 502, "body": "<html>Bad Gateway</html>"}, GatewayUnavailable),
     ("503", {"status": 503, "body": "<html>Service Unavailable</html>"}, GatewayUnavailable),
-    ("malformed JSON", {"status": 200, "body": '{"status": "ok", "sign'}, GatewayResponseError),
-    ("status error with HTTP 200", {"status": 200, "json": {"status": "error", "message": "x"}}, GatewayResponseError),
-    ("error_code key", {"status": 200, "json": load_fixture("gateway_error_generic")}, GatewayResponseError),
+    # A 2xx whose meaning cannot be known may follow work done: asked again, like an outage.
+    ("malformed JSON", {"status": 200, "body": '{"status": "ok", "sign'}, GatewayAmbiguousAnswer),
+    ("HTML page with HTTP 200", {"status": 200, "body": "<html>Maintenance</html>"}, GatewayAmbiguousAnswer),
+    (
+        "status error with HTTP 200",
+        {"status": 200, "json": {"status": "error", "message": "x"}},
+        GatewayAmbiguousAnswer,
+    ),
+    (
+        "status error code 500, HTTP 200",
+        {"status": 200, "json": {"status": "error", "code": 500}},
+        GatewayAmbiguousAnswer,
+    ),
+    ("error_code key", {"status": 200, "json": load_fixture("gateway_error_generic")}, GatewayAmbiguousAnswer),
+    # A readable refusal in a 2xx body did nothing: never retried.
+    (
+        "validation with HTTP 200",
+        {"status": 200, "json": load_fixture("gateway_signing_create_invalid")},
+        GatewayResponseError,
+    ),
     ("code 404, HTTP 200", {"status": 200, "json": load_fixture("gateway_upload_status_not_found")}, GatewayNotFound),
     ("unknown signing 400", {"status": 400, "json": load_fixture("gateway_signing_not_found")}, GatewayNotFound),
 ]
+
+
+def test_an_ok_without_what_an_ok_carries_is_ambiguous(client, gateway):
+    # The gateway may have created the signing; this answer cannot say which one.
+    gateway.post(f"{BASE}/api/signing/create.json", json={"status": "ok", "signers": {}})
+    with pytest.raises(GatewayAmbiguousAnswer):
+        client.signing_create(name="x", file_token="f", signers=[], postback_url="")
 
 
 @pytest.mark.parametrize(("case", "response", "error_class"), ERROR_CASES, ids=[c[0] for c in ERROR_CASES])
@@ -387,7 +412,7 @@ def test_error_table(client, gateway, caplog, case, response, error_class):
 
     error = excinfo.value
     assert type(error) is error_class
-    assert error.retryable is (error_class is GatewayUnavailable)
+    assert error.retryable is issubclass(error_class, GatewayUnavailable)
     assert error.endpoint == "signing/status"
     if "body" in response and isinstance(response["body"], Exception):
         assert isinstance(error.__cause__, requests.RequestException)
@@ -395,6 +420,8 @@ def test_error_table(client, gateway, caplog, case, response, error_class):
         assert error.status_code == response["status"]
     if case == "error_code key":
         assert error.code == 500
+    if error_class is GatewayAmbiguousAnswer:
+        assert isinstance(error, GatewayResponseError)  # still a 2xx answer, for code that tells them apart
     if case == "unknown signing 400":
         assert isinstance(error.__cause__, GatewayRequestError)
     # The access token never reaches an exception or a log line.

@@ -135,10 +135,12 @@ def test_a_storage_outage_that_outlasts_the_retries_is_named_as_the_reason_not_d
     assert "Dokobit could not be reached" not in page
 
 
+@pytest.mark.usefixtures("celery_retries_inline")
 @pytest.mark.parametrize("endpoint", ["upload", "create"])
-def test_malformed_json_is_not_retried_and_parks_the_signing(
-    gateway, make_document, django_capture_on_commit_callbacks, endpoint
+def test_an_answer_that_stays_unreadable_is_asked_again_then_parks_the_signing(
+    gateway, settings, make_document, django_capture_on_commit_callbacks, endpoint
 ):
+    # One odd answer is retried to success (tests/signing/test_gateway_answers.py); this one never ends.
     document = make_document(1)
     broken = {"body": '{"status": "ok", "token": ', "content_type": "application/json"}
     if endpoint == "upload":
@@ -151,14 +153,18 @@ def test_malformed_json_is_not_retried_and_parks_the_signing(
     send(document.signings.get().pk, django_capture_on_commit_callbacks)
 
     signing = document.signings.get()
+    calls = calls_to(gateway, "/api/file/upload.json" if endpoint == "upload" else "/api/signing/create.json")
+    assert len(calls) == settings.SIGNING_TASK_MAX_ATTEMPTS
     assert signing.status == Signing.Status.FAILED
     assert signing.needs_attention
-    assert signing.attention_reason
+    assert signing.attention_reason == (
+        "Dokobit kept answering in a way the portal could not read; the document was not sent."
+    )
     assert signing.dokobit_token is None
     assert mail.outbox == []
-    # An unreadable create answer may follow a created signing: the attempt is on record.
+    # An unreadable create answer may follow a created signing: every attempt is on record.
     recorded = SigningEvent.objects.filter(dedup_key__contains=":create-attempt:").count()
-    assert recorded == (1 if endpoint == "create" else 0)
+    assert recorded == (settings.SIGNING_TASK_MAX_ATTEMPTS if endpoint == "create" else 0)
 
 
 def test_over_the_redelivery_cap_the_task_stops_and_parks_the_signing(
