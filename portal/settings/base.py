@@ -161,7 +161,16 @@ STORAGES = {
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Bounded waits: while Redis is away the rate limits count per process (portal.ratelimit), and
+    # a request must not hang on a connection that never answers before it gets there.
+    _redis_timeout = env.float("REDIS_SOCKET_TIMEOUT", default=0.5)
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": _redis_timeout, "socket_timeout": _redis_timeout},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -317,6 +326,13 @@ RATE_LIMITS = {
     # Password attempts on the staff login page, per address and per username.
     "staff-password": env.int("RATE_LIMIT_STAFF_PASSWORD_LOGINS", default=5),
 }
+# Behind a reverse proxy (the TLS proxy the README recommends) every request comes from the proxy's
+# address. Rate limits then count against the client address the proxies wrote in X-Forwarded-For:
+# TRUSTED_PROXY_HOPS is how many proxies of ours stand in front of gunicorn (0 = none, REMOTE_ADDR
+# is the client), and X-Forwarded-For is read only from the addresses in FORWARDED_ALLOW_IPS (the
+# variable gunicorn's ``forwarded_allow_ips`` reads too; "*" trusts any).
+TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
+FORWARDED_ALLOW_IPS = env.list("FORWARDED_ALLOW_IPS", default=["127.0.0.1", "::1"])
 
 # --- Data protection --------------------------------------------------------------------------
 # Delete documents (and their signed files) this many days after their signing finished; 0 keeps them.
