@@ -8,11 +8,12 @@ from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from identity.models import IdentitySession, User
+from portal.admin_input import CheckedSelectionMixin
 from identity.personal_codes import personal_code_lookup
 
 
 @admin.register(User)
-class UserAdmin(admin.ModelAdmin):
+class UserAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     list_display = ("__str__", "country_code", "masked_code", "email", "language", "is_active", "is_staff")
     list_filter = ("country_code", "is_active", "is_staff", "language")
     search_fields = ("first_name", "last_name", "email", "username")
@@ -95,7 +96,7 @@ class UserAdmin(admin.ModelAdmin):
 
 
 @admin.register(IdentitySession)
-class IdentitySessionAdmin(admin.ModelAdmin):
+class IdentitySessionAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     list_display = ("pk", "purpose", "outcome", "error_code", "created_at", "used_at", "user")
     list_filter = ("purpose", "outcome")
     # The gateway token is a capability: not shown, not searchable.

@@ -87,6 +87,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "portal.middleware.NoStoreForAuthenticatedMiddleware",
+    # Last, so its 400 passes back through all of the above (headers, CSP) like any other answer.
+    "portal.middleware.RejectNulBytesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
