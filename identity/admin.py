@@ -8,8 +8,8 @@ from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from identity.models import IdentitySession, User
-from portal.admin_input import CheckedSelectionMixin
 from identity.personal_codes import personal_code_lookup
+from portal.admin_input import CheckedSelectionMixin
 
 
 @admin.register(User)

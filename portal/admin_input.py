@@ -37,9 +37,7 @@ class CheckedSelectionMixin:
         if not selected:
             messages.warning(
                 request,
-                gettext(
-                    "Items must be selected in order to perform actions on them. No items have been changed."
-                ),
+                gettext("Items must be selected in order to perform actions on them. No items have been changed."),
             )
             return HttpResponseRedirect(request.get_full_path())
         return super().response_action(request, queryset)  # type: ignore[misc]
