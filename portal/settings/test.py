@@ -17,6 +17,7 @@ DOKOBIT_EMULATOR_ALLOW_WITHOUT_DEBUG = True
 if "dokobit_emulator" not in INSTALLED_APPS:
     INSTALLED_APPS.append("dokobit_emulator")
 SESSION_COOKIE_SECURE = False
+LANGUAGE_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
