@@ -100,7 +100,7 @@ class IdentitySessionAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     list_display = ("pk", "purpose", "outcome", "error_code", "created_at", "used_at", "user")
     list_filter = ("purpose", "outcome")
     # The gateway token is a capability: not shown, not searchable.
-    exclude = ("token", "browser_session", "result_encrypted")
+    exclude = ("token_encrypted", "token_lookup", "browser_session", "result_encrypted")
     readonly_fields = ("purpose", "created_at", "used_at", "outcome", "error_code", "user", "reference")
 
     def has_add_permission(self, request) -> bool:

@@ -1,13 +1,14 @@
 """Authenticated encryption (Fernet) for the few secrets the portal must keep readable.
 
-Used for personal codes and for secrets handed to third parties (Dokobit signer tokens, portal
-link tokens), with the key from PERSONAL_CODE_ENCRYPTION_KEY.
+Used for personal codes and for secrets handed to third parties (Dokobit signer, signing and file
+tokens, identity session tokens, portal link tokens), with the key from PERSONAL_CODE_ENCRYPTION_KEY.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 
 from cryptography.fernet import Fernet
 from django.conf import settings
@@ -28,3 +29,10 @@ def encrypt_text(value: str) -> str:
 
 def decrypt_text(token: str) -> str:
     return _fernet().decrypt(token.encode()).decode()
+
+
+def secret_lookup(value: str) -> str:
+    """HMAC-SHA256 of a secret token, keyed outside the database: what a token is found and kept
+    unique by, while its value is stored only encrypted (a leaked table gives neither)."""
+    key = settings.PERSONAL_CODE_HASH_KEY.encode()
+    return hmac.new(key, b"token:" + value.encode(), hashlib.sha256).hexdigest()
