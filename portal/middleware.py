@@ -40,3 +40,18 @@ class RejectNulBytesMiddleware:
         if "\x00" in request.path_info or "%00" in query or "\x00" in query:
             raise NulByteRejected("NUL in the URL")
         return self.get_response(request)
+
+
+class IgnoreNulCookiesMiddleware:
+    """A cookie with a NUL in it is treated as absent: a session cookie ``abcdefgh\\x00`` was
+    looked up in PostgreSQL, which refuses NUL, and every page answered 500 to its sender. Before
+    the session middleware, which reads the cookie."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        cookies = request.COOKIES
+        for name in [name for name, value in cookies.items() if "\x00" in name or "\x00" in value]:
+            del cookies[name]
+        return self.get_response(request)

@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Serves collected static files efficiently from the app itself (no separate web server needed).
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "portal.middleware.IgnoreNulCookiesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

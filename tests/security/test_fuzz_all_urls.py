@@ -47,6 +47,7 @@ JUNK_TEXT = [
     "../../etc/passwd",
     "%00",
     "\x00",
+    "abcdefgh\x00ijklmnop",
     "\ud800",
     "\udfff",
     "x" * 5000,
@@ -119,6 +120,14 @@ class Generator:
                 key = self.segment("str")
             pairs.append(f"{quote(key, safe='%')}={self.segment('str')}")
         return "?" + "&".join(pairs)
+
+    def headers(self) -> dict[str, str]:
+        """Now and then hostile cookies (a NUL in the session cookie was a 500) and proxy headers."""
+        if self.rng.random() < 0.85:
+            return {}
+        raw = self.text().encode("utf-8", "surrogatepass").decode("latin-1")
+        name = self.rng.choice(["sessionid", "csrftoken", "django_language", raw[:20] or "x"])
+        return {"HTTP_COOKIE": f"{name}={raw}", "HTTP_X_FORWARDED_FOR": raw, "HTTP_ACCEPT_LANGUAGE": raw}
 
     def body(self) -> dict:
         """Keyword arguments for the test client: data and content type."""
@@ -220,12 +229,12 @@ def test_ten_thousand_bad_requests_over_every_url_give_no_server_error(
             # Signed-in clients more often: an anonymous request mostly ends at the login redirect.
             client = rng.choice([anonymous, as_owner, as_owner, as_staff, as_staff])
             kwargs = gen.body() if method in {"POST", "PUT", "PATCH"} else {}
+            headers = gen.headers()
             try:
-                response = (
-                    client.generic(method, url, **_encoded(kwargs, client))
-                    if kwargs
-                    else getattr(client, method.lower())(url)
-                )
+                if kwargs:
+                    response = client.generic(method, url, **_encoded(kwargs, client), **headers)
+                else:
+                    response = getattr(client, method.lower())(url, **headers)
             except UnicodeEncodeError:
                 continue  # a body the client itself cannot encode never reaches the portal
             statuses[response.status_code] += 1
