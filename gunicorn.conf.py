@@ -11,3 +11,6 @@ worker_class = "gthread"
 threads = int(os.environ.get("WEB_THREADS", "4"))
 # Access and error lines as JSON, with URL secrets (signer links, postback URLs), tokens and personal codes masked.
 logger_class = "portal.gunicorn_logging.RedactingJsonLogger"
+# The peers whose X-Forwarded-* headers are believed (the TLS proxy in front). The portal's rate
+# limits read the same variable, with TRUSTED_PROXY_HOPS, to find the client's address.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")

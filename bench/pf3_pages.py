@@ -90,7 +90,12 @@ def _owner_with_documents(name: str, count: int):
             Signing,
             signing.pk,
             n,
-            {"uuid": "gen_random_uuid()", "document_id": f"{base_doc} + g", "dokobit_token": f"'{name}-tok-' || g"},
+            {
+                "uuid": "gen_random_uuid()",
+                "document_id": f"{base_doc} + g",
+                # Unique like a real token's keyed hash; the encrypted token is the template's.
+                "dokobit_token_lookup": f"md5('{name}-tok-' || g)",
+            },
         )
         for signer in signers:
             clone(

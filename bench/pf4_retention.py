@@ -30,13 +30,15 @@ def _seed() -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            INSERT INTO signing_signing (uuid, document_id, status, dokobit_file_token, dokobit_token, uploaded_at,
+            INSERT INTO signing_signing (uuid, document_id, status,
+                dokobit_file_token_encrypted, dokobit_token_encrypted, dokobit_token_lookup, uploaded_at,
                 postback_secret_hash, signed_file, signed_sha256, signed_size, needs_attention, attention_reason,
                 attempts, created_at, updated_at)
             SELECT gen_random_uuid(), %s + g %% 1000,
                 CASE WHEN g %% 50 = 0 THEN 'pending' WHEN g %% 50 = 1 THEN 'partially_signed'
                      WHEN g %% 50 < 40 THEN 'completed' ELSE 'replaced' END,
-                'f' || g, 't' || g, now() - (g %% 40) * interval '1 day' - (g %% 1440) * interval '1 minute',
+                'f' || g, 't' || g, md5('t' || g),
+                now() - (g %% 40) * interval '1 day' - (g %% 1440) * interval '1 minute',
                 '', '', '', 0, false, '', 0, now() - (g %% 40) * interval '1 day', now()
             FROM generate_series(1, %s) AS g
             """,

@@ -17,6 +17,10 @@ def faults_view(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"status": "ok"})
     try:
         body = json.loads(request.body or b"{}")
+        if not isinstance(body, dict):
+            raise TypeError("a JSON object expected")
+        if "\\u0000" in json.dumps(body):
+            raise ValueError("NUL is not allowed")  # the database refuses it
         fault = faults.arm(
             str(body["service"]),
             str(body["mode"]),
@@ -24,6 +28,6 @@ def faults_view(request: HttpRequest) -> JsonResponse:
             times=int(body.get("times", 1)),
             delay=float(body.get("delay", 0.0)),
         )
-    except (KeyError, ValueError, TypeError) as err:
+    except (KeyError, ValueError, TypeError, RecursionError) as err:
         return JsonResponse({"status": "error", "message": str(err), "code": 10000}, status=400)
     return JsonResponse({"status": "ok", "id": fault.pk})

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from identity.models import IdentitySession, User
 from identity.personal_codes import personal_code_lookup
 from identity.selectors import user_granted_permissions, user_within_reach
+from portal.admin_input import CheckedSelectionMixin
 
 # What nobody changes on their own account here: switching it off, or their own rights, could
 # lock them (or, for the last superuser, everyone) out.
@@ -17,7 +18,7 @@ OWN_ACCOUNT_LOCKED = ("is_active", "is_staff", "is_superuser", "groups", "user_p
 
 
 @admin.register(User)
-class UserAdmin(admin.ModelAdmin):
+class UserAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     list_display = ("__str__", "country_code", "masked_code", "email", "language", "is_active", "is_staff")
     list_filter = ("country_code", "is_active", "is_staff", "language")
     search_fields = ("first_name", "last_name", "email", "username")
@@ -143,11 +144,11 @@ class UserAdmin(admin.ModelAdmin):
 
 
 @admin.register(IdentitySession)
-class IdentitySessionAdmin(admin.ModelAdmin):
+class IdentitySessionAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     list_display = ("pk", "purpose", "outcome", "error_code", "created_at", "used_at", "user")
     list_filter = ("purpose", "outcome")
     # The gateway token is a capability: not shown, not searchable.
-    exclude = ("token", "browser_session", "result_encrypted")
+    exclude = ("token_encrypted", "token_lookup", "browser_session", "result_encrypted")
     readonly_fields = ("purpose", "created_at", "used_at", "outcome", "error_code", "user", "reference")
 
     def has_add_permission(self, request) -> bool:

@@ -10,6 +10,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from identity.personal_codes import PersonalCodeMixin, personal_code_lookup
+from portal.crypto import decrypt_text, encrypt_text, secret_lookup
 
 
 class UserManager(BaseUserManager["User"]):
@@ -89,6 +90,12 @@ class User(PersonalCodeMixin, AbstractBaseUser, PermissionsMixin):
         ).hexdigest()
 
 
+class IdentitySessionManager(models.Manager["IdentitySession"]):
+    def get_by_token(self, token: str) -> IdentitySession:
+        """The session of this gateway token (found by its keyed hash; the token is kept encrypted)."""
+        return self.get(token_lookup=secret_lookup(token))
+
+
 class IdentitySession(models.Model):
     """One Identity Gateway session, bound to the browser session that started it.
 
@@ -108,7 +115,9 @@ class IdentitySession(models.Model):
         FAILED = "failed", _("failed")
         SUPERSEDED = "superseded", _("superseded")
 
-    token = models.CharField(max_length=128, unique=True)
+    # The gateway token, encrypted; its keyed hash keeps it unique. Read and set through ``token``.
+    token_encrypted = models.TextField(editable=False)
+    token_lookup = models.CharField(max_length=64, unique=True, editable=False)
     purpose = models.CharField(max_length=16, choices=Purpose.choices)
     # Hash of the Django session key that created it; never the key itself.
     browser_session = models.CharField(max_length=64, db_index=True)
@@ -126,11 +135,22 @@ class IdentitySession(models.Model):
     # sends the authenticating browser to. Completion needs it as well as the starting browser.
     return_secret = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
 
+    objects = IdentitySessionManager()
+
     class Meta:
         indexes = [models.Index(fields=["created_at"])]
 
     def __str__(self) -> str:
         return f"{self.purpose} session {self.pk} ({self.outcome})"
+
+    @property
+    def token(self) -> str:
+        return decrypt_text(self.token_encrypted) if self.token_encrypted else ""
+
+    @token.setter
+    def token(self, token: str) -> None:
+        self.token_encrypted = encrypt_text(token)
+        self.token_lookup = secret_lookup(token)
 
 
 class StaffSecondFactor(models.Model):

@@ -1,15 +1,17 @@
 """Authenticated encryption (Fernet) for the few secrets the portal must keep readable.
 
-Used for personal codes and for secrets handed to third parties (Dokobit signer tokens, portal
-link tokens, staff authenticator keys), with the keys from PERSONAL_CODE_ENCRYPTION_KEY: a
-comma-separated list whose first key encrypts and every key decrypts, so a key can be rotated
-(put the new key first, run ``manage.py personal_codes_reencrypt``, then drop the old one).
+Used for personal codes and for secrets handed to third parties (Dokobit signer, signing and file
+tokens, identity session tokens, portal link tokens, staff authenticator keys), with the keys from
+PERSONAL_CODE_ENCRYPTION_KEY: a comma-separated list whose first key encrypts and every key
+decrypts, so a key can be rotated (put the new key first, run ``manage.py personal_codes_reencrypt``,
+then drop the old one).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 
 from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
@@ -60,3 +62,10 @@ def encrypted_with_first_key(token: str) -> bool:
     except Exception:  # noqa: BLE001 - InvalidToken, or a value that is not a token at all
         return False
     return True
+
+
+def secret_lookup(value: str) -> str:
+    """HMAC-SHA256 of a secret token, keyed outside the database: what a token is found and kept
+    unique by, while its value is stored only encrypted (a leaked table gives neither)."""
+    key = settings.PERSONAL_CODE_HASH_KEY.encode()
+    return hmac.new(key, b"token:" + value.encode(), hashlib.sha256).hexdigest()

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import ipaddress
 import logging
+import threading
 import time
 from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.base import BaseCache
+from django.core.cache.backends.locmem import LocMemCache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -30,28 +34,119 @@ SLOTS_COUNTED = WINDOW_SECONDS // SLOT_SECONDS + 1
 RETRY_AFTER_SECONDS = SLOTS_COUNTED * SLOT_SECONDS
 
 
+def _trusted_forwarder(address: str) -> bool:
+    """Whether ``address`` (REMOTE_ADDR) is a proxy of ours: one of ``FORWARDED_ALLOW_IPS``, the
+    same list gunicorn's ``forwarded_allow_ips`` trusts ("*" for any, addresses or networks)."""
+    allowed = settings.FORWARDED_ALLOW_IPS
+    if "*" in allowed:
+        return True
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    for entry in allowed:
+        try:
+            if ip in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
 def client_ip(request: HttpRequest) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is set by whoever sends the request unless a trusted proxy
-    # rewrites it; behind such a proxy, configure it to set REMOTE_ADDR.
-    return request.META.get("REMOTE_ADDR") or "unknown"
+    """The address a rate limit counts against: the right-most address no trusted proxy added.
+
+    With ``TRUSTED_PROXY_HOPS`` = 0 (no proxy), REMOTE_ADDR. Behind N proxies of ours (the one
+    that connects to us included, and only when it is in ``FORWARDED_ALLOW_IPS``), the address
+    N places from the right of X-Forwarded-For + REMOTE_ADDR: each proxy appends the address it
+    was reached from, so everything left of that was written by the client and is not trusted.
+    """
+    remote = request.META.get("REMOTE_ADDR") or "unknown"
+    hops = settings.TRUSTED_PROXY_HOPS
+    if hops <= 0 or not _trusted_forwarder(remote):
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    chain = [part for part in forwarded if part] + [remote]
+    # Fewer entries than proxies: the left-most is as far as the chain goes.
+    candidate = chain[-(hops + 1)] if len(chain) > hops else chain[0]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        # Not an address (a proxy that writes "unknown", or more hops configured than there
+        # are): counted against the proxy, never against text a client chose.
+        return remote
 
 
-def _hit(scope: str, who: str, limit: int) -> bool:
-    """Count one call; True while the caller's last 60 seconds (in slots) hold at most ``limit``."""
-    caller = "rl:" + hashlib.sha256(f"{scope}:{who}".encode()).hexdigest()
+class _Counters:
+    """The cache the counters live in: the shared one (Redis), or this process's own while Redis
+    cannot be reached.
+
+    A cache outage must not take the portal down: the limits then hold per process (each web
+    process counts its own callers, so a caller may get up to the limit from each), which is
+    logged once per outage, and Redis is tried again every ``RETRY_SHARED_SECONDS``.
+    """
+
+    RETRY_SHARED_SECONDS = 5.0
+
+    def __init__(self) -> None:
+        self._local = LocMemCache("portal-ratelimit-fallback", {"OPTIONS": {"MAX_ENTRIES": 100_000}})
+        self._down_until = 0.0
+        self._degraded = False
+        self._lock = threading.Lock()
+
+    def hit(self, caller: str, limit: int) -> bool:
+        if time.monotonic() >= self._down_until:
+            try:
+                within = _count(cache, caller, limit)
+            except Exception as err:  # noqa: BLE001 - whatever the cache client raises: Redis is away
+                self._shared_failed(err)
+            else:
+                self._shared_ok()
+                return within
+        return _count(self._local, caller, limit)
+
+    def _shared_failed(self, err: Exception) -> None:
+        with self._lock:
+            self._down_until = time.monotonic() + self.RETRY_SHARED_SECONDS
+            first = not self._degraded
+            self._degraded = True
+        if first:
+            logger.error(
+                "rate limits: the shared cache cannot be reached (%s); counting per process until it is back",
+                type(err).__name__,
+            )
+
+    def _shared_ok(self) -> None:
+        if self._degraded:
+            with self._lock:
+                back, self._degraded = self._degraded, False
+            if back:
+                logger.warning("rate limits: the shared cache is back; counting there again")
+
+
+def _count(store: BaseCache, caller: str, limit: int) -> bool:
+    """Count one call in ``store``; True while the caller's last 60 seconds (in slots) hold at most ``limit``."""
     slot = int(time.time() // SLOT_SECONDS)
     current = f"{caller}:{slot}"
     timeout = RETRY_AFTER_SECONDS + SLOT_SECONDS
     # Count this call first: incr is atomic, so concurrent calls each see a distinct count and no
     # two of them can both take the last place. Earlier slots no longer change.
-    cache.add(current, 0, timeout)
+    store.add(current, 0, timeout)
     try:
-        count = cache.incr(current)
+        count = store.incr(current)
     except ValueError:  # expired between add and incr
-        cache.set(current, 1, timeout)
+        store.set(current, 1, timeout)
         count = 1
-    earlier = cache.get_many([f"{caller}:{slot - back}" for back in range(1, SLOTS_COUNTED)])
+    earlier = store.get_many([f"{caller}:{slot - back}" for back in range(1, SLOTS_COUNTED)])
     return count + sum(earlier.values()) <= limit
+
+
+_counters = _Counters()
+
+
+def _hit(scope: str, who: str, limit: int) -> bool:
+    """Count one call; True while the caller's last 60 seconds (in slots) hold at most ``limit``."""
+    return _counters.hit("rl:" + hashlib.sha256(f"{scope}:{who}".encode()).hexdigest(), limit)
 
 
 def too_many(request: HttpRequest, *, as_json: bool) -> HttpResponse:

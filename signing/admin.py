@@ -21,6 +21,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from portal.admin_input import CheckedSelectionMixin
 from portal.http import GatewayError
 from signing import services
 from signing.errors import SigningError
@@ -171,7 +172,7 @@ class _NoAddOrDelete:
 
 
 @admin.register(Document)
-class DocumentAdmin(_NoAddOrDelete, admin.ModelAdmin):
+class DocumentAdmin(CheckedSelectionMixin, _NoAddOrDelete, admin.ModelAdmin):
     # A page the size of the owner's list: rendering rows, not the table size, sets the cost.
     list_per_page = 20
     list_display = ("title", "owner", "signing_status", "attention", "copy_expiry", "created_at")
@@ -338,7 +339,7 @@ class DocumentAdmin(_NoAddOrDelete, admin.ModelAdmin):
 
 
 @admin.register(Signing)
-class SigningAdmin(_NoAddOrDelete, admin.ModelAdmin):
+class SigningAdmin(CheckedSelectionMixin, _NoAddOrDelete, admin.ModelAdmin):
     list_display = (
         "document",
         "status",
@@ -387,7 +388,7 @@ class SigningAdmin(_NoAddOrDelete, admin.ModelAdmin):
 
 
 @admin.register(Signer)
-class SignerAdmin(_NoAddOrDelete, admin.ModelAdmin):
+class SignerAdmin(CheckedSelectionMixin, _NoAddOrDelete, admin.ModelAdmin):
     list_display = ("__str__", "document", "country_code", "personal_code_display", "status", "invited_at")
     list_filter = ("status", "country_code", "language")
     list_select_related = ("document",)
@@ -401,7 +402,7 @@ class SignerAdmin(_NoAddOrDelete, admin.ModelAdmin):
 
 
 @admin.register(SigningEvent)
-class SigningEventAdmin(admin.ModelAdmin):
+class SigningEventAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     list_display = ("created_at", "kind", "document", "signer", "actor", "processed")
     list_filter = ("kind", "processed")
     list_select_related = ("document", "signer", "actor")

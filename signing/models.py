@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from identity.personal_codes import PersonalCodeMixin
-from portal.crypto import decrypt_text, encrypt_text
+from portal.crypto import decrypt_text, encrypt_text, secret_lookup
 
 
 class SigningPurpose(models.TextChoices):
@@ -87,8 +87,12 @@ class Signing(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="signings")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True)
-    dokobit_file_token = models.CharField(max_length=128, blank=True)
-    dokobit_token = models.CharField(max_length=128, null=True, blank=True, unique=True)
+    # Dokobit's file and signing tokens are bearer secrets at Dokobit: kept encrypted, read through
+    # the ``dokobit_file_token`` / ``dokobit_token`` properties. The signing token's keyed hash
+    # keeps it unique (one portal signing per Dokobit signing) and finds a signing by its token.
+    dokobit_file_token_encrypted = models.TextField(blank=True, editable=False)
+    dokobit_token_encrypted = models.TextField(blank=True, editable=False)
+    dokobit_token_lookup = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
     # When the file reached Dokobit: Dokobit deletes the signing 30 days after this.
     uploaded_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # SHA-256 of the per-signing postback secret; the secret itself is only in the postback URL.
@@ -131,6 +135,28 @@ class Signing(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+    @property
+    def dokobit_token(self) -> str | None:
+        """Dokobit's signing token, None until the signing exists at Dokobit."""
+        return decrypt_text(self.dokobit_token_encrypted) if self.dokobit_token_encrypted else None
+
+    @dokobit_token.setter
+    def dokobit_token(self, token: str | None) -> None:
+        self.dokobit_token_encrypted = encrypt_text(token) if token else ""
+        self.dokobit_token_lookup = secret_lookup(token) if token else None
+
+    @property
+    def dokobit_file_token(self) -> str:
+        return decrypt_text(self.dokobit_file_token_encrypted) if self.dokobit_file_token_encrypted else ""
+
+    @dokobit_file_token.setter
+    def dokobit_file_token(self, token: str) -> None:
+        self.dokobit_file_token_encrypted = encrypt_text(token) if token else ""
+
+    # The columns a save of each property writes (``save(update_fields=...)``).
+    DOKOBIT_TOKEN_FIELDS = ("dokobit_token_encrypted", "dokobit_token_lookup")
+    DOKOBIT_FILE_TOKEN_FIELDS = ("dokobit_file_token_encrypted",)
 
 
 class Signer(PersonalCodeMixin, models.Model):

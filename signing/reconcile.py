@@ -88,8 +88,9 @@ def signings_due_for_reconcile(*, now: datetime | None = None, limit: int = RECO
         signing=OuterRef("pk"), kind=SigningEvent.Kind.ERROR, dedup_key__endswith=":not-found"
     )
     return list(
-        Signing.objects.filter(status__in=RECONCILE_STATUSES, dokobit_token__isnull=False, updated_at__lte=cutoff)
-        .exclude(dokobit_token="")
+        Signing.objects.filter(
+            status__in=RECONCILE_STATUSES, dokobit_token_lookup__isnull=False, updated_at__lte=cutoff
+        )
         .filter(Q(last_synced_at__isnull=True) | Q(last_synced_at__lte=cutoff))
         .exclude(Exists(gone))
         .order_by(F("last_synced_at").asc(nulls_first=True), "updated_at", "pk")

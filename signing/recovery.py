@@ -60,6 +60,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -214,6 +215,21 @@ def create_attempt_interrupted(*, signing: Signing) -> None:
 def _ambiguous_attempt(signing: Signing, secret_hash: str) -> bool:
     event = SigningEvent.objects.filter(dedup_key=_attempt_key(signing.pk, secret_hash)).first()
     return event is not None and event.payload.get("outcome") in (CREATE_AMBIGUOUS, CREATE_INTERRUPTED)
+
+
+def orphan_secret_known(*, signing_uuid: Any, secret: str) -> bool:
+    """Whether ``secret`` is the postback secret of one of the signing's retired create attempts
+    (checked before the postback's body is read)."""
+    if not secret or len(secret) > 200:
+        return False
+    try:
+        signing = Signing.objects.filter(uuid=signing_uuid).first() if signing_uuid else None
+    except (ValueError, TypeError, ValidationError):
+        return False
+    secret_hash = token_hash(secret)
+    if signing is None or secret_hash == signing.postback_secret_hash:
+        return False
+    return _ambiguous_attempt(signing, secret_hash)
 
 
 def orphan_postback(*, signing_uuid: Any, secret: str, payload: Any) -> bool:

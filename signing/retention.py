@@ -93,8 +93,7 @@ def signings_renewable(*, now: datetime | None = None) -> QuerySet[Signing]:
     now = now or timezone.now()
     return (
         Signing.objects.filter(status__in=_LIVE)
-        .exclude(dokobit_token__isnull=True)
-        .exclude(dokobit_token="")
+        .exclude(dokobit_token_lookup__isnull=True)
         .filter(Q(reupload_claimed_at__isnull=True) | Q(reupload_claimed_at__lt=now - REUPLOAD_CLAIM_STALE_AFTER))
     )
 

@@ -394,7 +394,7 @@ def _signing_send_steps(*, signing_id: int) -> None:
             signing.dokobit_file_token = uploaded.token
             # Dokobit deletes its copy 30 days after this.
             signing.uploaded_at = timezone.now()
-            signing.save(update_fields=["dokobit_file_token", "uploaded_at", "updated_at"])
+            signing.save(update_fields=[*Signing.DOKOBIT_FILE_TOKEN_FIELDS, "uploaded_at", "updated_at"])
 
     if not signing.dokobit_token:
         _wait_until_uploaded(client, signing.dokobit_file_token)
@@ -468,7 +468,7 @@ def _created_record(signing: Signing, created: SigningCreated, signers: list[Sig
     """Keep the tokens of a signing Dokobit just created (under the signing's lock) and queue the invitations."""
     signing.dokobit_token = created.token
     _advance(signing, Signing.Status.PENDING)
-    signing.save(update_fields=["dokobit_token", "status", "updated_at"])
+    signing.save(update_fields=[*Signing.DOKOBIT_TOKEN_FIELDS, "status", "updated_at"])
     for signer in signers:
         token = created.signers.get(signer.dokobit_signer_id, "")
         signer.set_dokobit_token(token)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import Any, NoReturn
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -43,18 +43,78 @@ def _try_again_later() -> JsonResponse:
     return JsonResponse({"status": "error", "error": "try again later"}, status=503)
 
 
+# Dokobit's postbacks are a few hundred bytes; anything far bigger is not one, and is not parsed.
+MAX_POSTBACK_BYTES = 64 * 1024
+# Nesting a real postback never reaches (its deepest value is ``signer_info``'s fields). Checked
+# before json.loads, so a deeply nested body never reaches the parser's recursion.
+_MAX_DEPTH = 16
+
+
+def _too_deep(body: bytes) -> bool:
+    """Whether ``body`` opens more than ``_MAX_DEPTH`` arrays or objects at once (outside strings)."""
+    if body.count(b"[") + body.count(b"{") <= _MAX_DEPTH:
+        return False  # the common case, counted at C speed: too few brackets to nest that deep
+    depth = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > _MAX_DEPTH:
+                return True
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return False
+
+
+def _storable(value: Any) -> bool:
+    """Whether every string in ``value`` can be stored: UTF-8 encodable (no lone surrogate such as
+    ``"\\ud800"``, which JSON allows) and free of NUL, which PostgreSQL's text and jsonb refuse."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return False
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(_storable(key) and _storable(item) for key, item in value.items())
+    if isinstance(value, list):
+        return all(_storable(item) for item in value)
+    return True
+
+
 def _payload(body: bytes) -> tuple[Any, str | None]:
     """The decoded body and what is wrong with it as a postback (None when it is one)."""
+    if len(body) > MAX_POSTBACK_BYTES or _too_deep(body):
+        return None, "not a postback"
     try:
         payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None, "invalid JSON"
     if not isinstance(payload, dict):
         return payload, "JSON object expected"
+    if not _storable(payload):
+        return payload, "text that cannot be stored"
     action = payload.get("action")
     if not isinstance(action, str) or not action or len(action) > _MAX_ACTION_LENGTH:
         return payload, "action missing"
     return payload, None
+
+
+def _not_found() -> NoReturn:
+    # Wrong or unknown secret: the same 404 either way, nothing written, the body never read.
+    logger.warning("postback with an unknown signing or wrong secret")
+    raise Http404
 
 
 # A function, not a class-based view: the busiest URL, and method_decorator re-applies its
@@ -64,29 +124,33 @@ def _payload(body: bytes) -> tuple[Any, str | None]:
 @require_POST
 def postback(request: HttpRequest, signing_uuid: Any, secret: str) -> HttpResponse:
     """``POST /postback/<signing uuid>/<secret>/``: Dokobit's signer_signed / signing_completed notices."""
+    # The URL secret is checked before the body is parsed: whoever does not hold it gets a 404 and
+    # costs no parsing at all. A retired create attempt's secret (an orphan, see signing.recovery)
+    # is one of ours too.
+    current = signing_get_by_postback_secret(signing_uuid=signing_uuid, secret=secret) is not None
+    if not current and not recovery.orphan_secret_known(signing_uuid=signing_uuid, secret=secret):
+        _not_found()
     payload, problem = _payload(request.body)
-    if problem is None:
-        # The common case in one query: checked against the secret and stored once.
+    if not current:
+        # A retired create attempt's URL: its Dokobit signing is an orphan and is deleted.
         try:
-            recorded = postback_record(signing_uuid=signing_uuid, secret=secret, payload=payload)
-        except BatchNotStored:
-            # Not stored (the batch it was written in failed): Dokobit retries on an error status.
+            recovery.orphan_postback(signing_uuid=signing_uuid, secret=secret, payload=payload)
+        except GatewayError:
             return _try_again_later()
-        if recorded is not None:
-            if recorded.event_id is None:
-                logger.info("duplicate postback for signing %s ignored", recorded.signing_id)
-            return _ok()
-    elif signing_get_by_postback_secret(signing_uuid=signing_uuid, secret=secret) is not None:
+        return _ok()
+    if problem is not None:
         return _bad_request(problem)
-    # A retired create attempt's URL: its Dokobit signing is an orphan and is deleted.
     try:
-        if recovery.orphan_postback(signing_uuid=signing_uuid, secret=secret, payload=payload):
-            return _ok()
-    except GatewayError:
+        recorded = postback_record(signing_uuid=signing_uuid, secret=secret, payload=payload)
+    except BatchNotStored:
+        # Not stored (the batch it was written in failed): Dokobit retries on an error status.
         return _try_again_later()
-    # Wrong or unknown secret: the same 404 either way, nothing written.
-    logger.warning("postback with an unknown signing or wrong secret")
-    raise Http404
+    if recorded is None:
+        # The secret changed between the check and the insert (a create attempt was retried).
+        _not_found()
+    if recorded.event_id is None:
+        logger.info("duplicate postback for signing %s ignored", recorded.signing_id)
+    return _ok()
 
 
 @method_decorator(login_not_required, name="dispatch")

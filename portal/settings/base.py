@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Serves collected static files efficiently from the app itself (no separate web server needed).
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "portal.middleware.IgnoreNulCookiesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -95,6 +96,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "portal.middleware.NoStoreForAuthenticatedMiddleware",
+    # Last, so its 400 passes back through all of the above (headers, CSP) like any other answer.
+    "portal.middleware.RejectNulBytesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -169,7 +172,16 @@ STORAGES = {
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Bounded waits: while Redis is away the rate limits count per process (portal.ratelimit), and
+    # a request must not hang on a connection that never answers before it gets there.
+    _redis_timeout = env.float("REDIS_SOCKET_TIMEOUT", default=0.5)
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": _redis_timeout, "socket_timeout": _redis_timeout},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -178,6 +190,11 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG and PORTAL_BASE_URL.startswith("https"))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# The language cookie like the session's: HTTPS only where the session is, not sent on cross-site
+# requests, and out of reach of scripts (the language switcher is a form posted to Django's view).
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -253,6 +270,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 # The queue tasks are published to; a separate queue lets several portals (or test runs) share one Redis.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# A broker that does not answer (a Redis host gone from the network, not merely stopped) held an
+# upload's request forever. Publishing now gives up after these waits and one retry; the work is
+# already in the database and the stalled-work sweep queues it once the broker is back.
+_broker_timeout = env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=3.0)
+CELERY_BROKER_CONNECTION_TIMEOUT = _broker_timeout
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": _broker_timeout, "socket_timeout": _broker_timeout}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 
 # --- Logging ----------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
@@ -336,6 +360,13 @@ RATE_LIMITS = {
     # Password attempts on the staff login page, per address and per username.
     "staff-password": env.int("RATE_LIMIT_STAFF_PASSWORD_LOGINS", default=5),
 }
+# Behind a reverse proxy (the TLS proxy the README recommends) every request comes from the proxy's
+# address. Rate limits then count against the client address the proxies wrote in X-Forwarded-For:
+# TRUSTED_PROXY_HOPS is how many proxies of ours stand in front of gunicorn (0 = none, REMOTE_ADDR
+# is the client), and X-Forwarded-For is read only from the addresses in FORWARDED_ALLOW_IPS (the
+# variable gunicorn's ``forwarded_allow_ips`` reads too; "*" trusts any).
+TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
+FORWARDED_ALLOW_IPS = env.list("FORWARDED_ALLOW_IPS", default=["127.0.0.1", "::1"])
 
 # --- Data protection --------------------------------------------------------------------------
 # Delete documents (and their signed files) this many days after their signing finished; 0 keeps them.

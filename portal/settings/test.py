@@ -28,6 +28,7 @@ DOKOBIT_EMULATOR_UPLOAD_PENDING_SECONDS = 0.0
 if "dokobit_emulator" not in INSTALLED_APPS:
     INSTALLED_APPS.append("dokobit_emulator")
 SESSION_COOKIE_SECURE = False
+LANGUAGE_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -95,7 +95,7 @@ def test_staff_eid_logs_into_the_admin(client, staff, start_flow, identity_api):
     assert logged_in_user(client) == staff
     assert client.session.session_key != key_before
     assert client.get(reverse("admin:index")).status_code == 200
-    assert IdentitySession.objects.get(token=TOKEN_A).purpose == IdentitySession.Purpose.ADMIN
+    assert IdentitySession.objects.get_by_token(TOKEN_A).purpose == IdentitySession.Purpose.ADMIN
 
 
 def test_staff_eid_honours_a_safe_next_and_drops_an_unsafe_one(client, staff, start_flow, identity_api):

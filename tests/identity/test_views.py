@@ -95,7 +95,7 @@ def test_each_eid_error_code_has_its_message(client, start_flow, identity_api, c
     assert response.status_code == 400
     assert response.json()["error"] == error
     assert text in response.json()["message"]
-    assert IdentitySession.objects.get(token=TOKEN_A).error_code == code
+    assert IdentitySession.objects.get_by_token(TOKEN_A).error_code == code
 
 
 def test_gateway_down_on_start_and_on_status(client, identity_api, start_flow, complete):
@@ -179,7 +179,7 @@ def test_swapped_token_only_the_latest_flow_works(client, user, start_flow, iden
 
     old = client.get("/identity/redirect/return/", {"session_token": TOKEN_A})
     assert old.status_code == 403
-    assert IdentitySession.objects.get(token=TOKEN_A).outcome == IdentitySession.Outcome.SUPERSEDED
+    assert IdentitySession.objects.get_by_token(TOKEN_A).outcome == IdentitySession.Outcome.SUPERSEDED
 
     identity_api.status(TOKEN_B)
     response = complete()
@@ -270,7 +270,7 @@ def test_registration_keeps_non_ascii_names(client, start_flow, identity_api, co
 def test_held_registration_keeps_the_code_encrypted(client, start_flow, identity_api, complete):
     register(client, start_flow, identity_api, complete, "identity_status_ok_lt_mobile")
 
-    flow = IdentitySession.objects.get(token=TOKEN_A)
+    flow = IdentitySession.objects.get_by_token(TOKEN_A)
     assert flow.result_encrypted
     assert "50001018865" not in flow.result_encrypted
     assert "50001018865" not in json.dumps(dict(client.session.items()))

@@ -69,7 +69,7 @@ def test_t3_an_answer_about_another_session_is_refused_and_recorded(client, user
 
     assert response.json()["error"] == "token_mismatch"
     assert logged_in(client) is None
-    flow = IdentitySession.objects.get(token=TOKEN_A)
+    flow = IdentitySession.objects.get_by_token(TOKEN_A)
     assert flow.outcome == IdentitySession.Outcome.FAILED
     assert f"identity session {flow.pk} failed: token_mismatch" in caplog.text
 

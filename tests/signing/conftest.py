@@ -103,14 +103,16 @@ def make_document(owner, signer_data, django_capture_on_commit_callbacks):
 
 def pending_at_dokobit(document, *, secret: str = POSTBACK_SECRET):
     """The document's signing as Dokobit already has it: pending, signers invited, ``secret`` for postbacks."""
+    from portal.crypto import encrypt_text, secret_lookup
     from signing.models import Signer, Signing
     from signing.selectors import token_hash
 
     signing = document.signings.get()
     Signing.objects.filter(pk=signing.pk).update(
         status=Signing.Status.PENDING,
-        dokobit_token="signing-token-1",
-        dokobit_file_token="file-token-1",
+        dokobit_token_encrypted=encrypt_text("signing-token-1"),
+        dokobit_token_lookup=secret_lookup("signing-token-1"),
+        dokobit_file_token_encrypted=encrypt_text("file-token-1"),
         postback_secret_hash=token_hash(secret),
     )
     for signer in document.signers.all():

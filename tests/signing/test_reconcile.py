@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 from freezegun import freeze_time
 
+from portal.crypto import encrypt_text, secret_lookup
 from signing import tasks
 from signing.models import Signer, Signing, SigningEvent
 from signing.reconcile import signing_reconcile
@@ -149,7 +150,10 @@ def test_recently_changed_and_finished_signings_are_not_asked(
     queued = make_document(0, title="Queued").signings.get()
     done = make_document(0, title="Done").signings.get()
     Signing.objects.filter(pk=done.pk).update(
-        status=Signing.Status.COMPLETED, dokobit_token="signing-token-done", updated_at=NOW - timedelta(days=1)
+        status=Signing.Status.COMPLETED,
+        dokobit_token_encrypted=encrypt_text("signing-token-done"),
+        dokobit_token_lookup=secret_lookup("signing-token-done"),
+        updated_at=NOW - timedelta(days=1),
     )
     Signing.objects.filter(pk=queued.pk).update(updated_at=NOW - timedelta(days=1))
     Signing.objects.filter(pk=live_signing.pk).update(updated_at=NOW - timedelta(minutes=2))
