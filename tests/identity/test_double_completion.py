@@ -67,7 +67,7 @@ def test_second_click_while_the_first_asks_dokobit_is_a_clean_answer(client, use
     assert second.status_code == 202  # not an error: the page simply asks again
     assert second.json() == {"status": "waiting"}
     assert len(reads) == 1  # the second click never asked Dokobit, so never met "session closed"
-    assert IdentitySession.objects.get(token=TOKEN_A).outcome == IdentitySession.Outcome.AUTHENTICATED
+    assert IdentitySession.objects.get_by_token(TOKEN_A).outcome == IdentitySession.Outcome.AUTHENTICATED
 
     # The page of the second click asks again with the cookie it had: the session it named was
     # replaced by the login, so it is sent on; the login page passes a logged-in person through.
@@ -82,7 +82,7 @@ def test_a_request_finding_the_flow_completed_goes_on_without_logging_in_again(c
     second_click = same_browser(client)
     identity_api.status(TOKEN_A)
     # The second request read the session before the first one logged the browser in.
-    flow = IdentitySession.objects.get(token=TOKEN_A)
+    flow = IdentitySession.objects.get_by_token(TOKEN_A)
     IdentitySession.objects.filter(pk=flow.pk).update(outcome=IdentitySession.Outcome.AUTHENTICATED)
     assert second_click.post("/identity/session/complete/", {"purpose": "login"}).json() == {
         "status": "ok",
@@ -138,14 +138,14 @@ def test_double_click_on_postgresql_logs_the_person_in_exactly_once(client, user
     assert len(reads) == 1
     logged = [name for name in ("a", "b") if settings.SESSION_COOKIE_NAME in results[name].cookies]
     assert len(logged) == 1  # exactly one response logs the browser in
-    assert IdentitySession.objects.get(token=TOKEN_A).outcome == IdentitySession.Outcome.AUTHENTICATED
+    assert IdentitySession.objects.get_by_token(TOKEN_A).outcome == IdentitySession.Outcome.AUTHENTICATED
 
 
 @pytest.mark.django_db
 def test_a_claim_left_by_a_request_that_died_is_taken_over(client, user, start_flow, identity_api, settings):
     start_flow(client)
     abandoned = timezone.now() - timedelta(seconds=2 * settings.DOKOBIT_TIMEOUT + 6)
-    IdentitySession.objects.filter(token=TOKEN_A).update(used_at=abandoned)
+    IdentitySession.objects.filter(pk=IdentitySession.objects.get_by_token(TOKEN_A).pk).update(used_at=abandoned)
     identity_api.status(TOKEN_A)
 
     response = client.post("/identity/session/complete/", {"purpose": "login"})

@@ -76,7 +76,7 @@ def test_redirect_flow_phishing_logs_nobody_in(emulated, victim):
         assert "not started in this browser" in landed.content.decode()
         assert late.status_code == 403
         assert forwarded.status_code in (403, 409)
-        assert IdentitySession.objects.get(token=token).outcome == IdentitySession.Outcome.FAILED
+        assert IdentitySession.objects.get_by_token(token).outcome == IdentitySession.Outcome.FAILED
         successes += logged_in(attacker) == victim
         assert logged_in(victim_browser) is None
     assert successes == 0
