@@ -76,6 +76,7 @@ class Stack:
     url: str
     outbox: Path
     media_root: Path
+    env: dict[str, str] = field(default_factory=dict)
     logs: dict[str, Path] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
@@ -131,6 +132,14 @@ class Stack:
             return self.logs[name].read_text(errors="replace")[-tail:]
         except (KeyError, OSError):
             return ""
+
+    def manage(self, *args: str) -> str:
+        """Run a ``manage.py`` command with the portal's own environment; returns its output."""
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
 
     def stop(self) -> None:
         for process in self.processes.values():
@@ -212,6 +221,7 @@ def _stack(request, django_db_setup, tmp_path_factory):
         database_url = f"sqlite:///{connection.settings_dict['NAME']}"
         env = _base_env(url=url, outbox=stack.outbox, media_root=stack.media_root, database_url=database_url)
         stack.logs["web"] = tmp / "web.log"
+        stack.env = env
         _start(stack, "web", [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"], env)
         queue = broker = ""
     else:
@@ -230,6 +240,7 @@ def _stack(request, django_db_setup, tmp_path_factory):
                 "WEB_THREADS": "8",
             }
         )
+        stack.env = env
         for name in ("web", "worker", "beat"):
             stack.logs[name] = tmp / f"{name}.log"
         gunicorn = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"]
