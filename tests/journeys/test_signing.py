@@ -172,7 +172,6 @@ def test_owner_adds_removes_resends_and_cancels(stack, people, tmp_path):
     gone = people.open("removed-signer")
     gone.watch.allow_console_error(r"status of 403 \(Forbidden\) \(at [^)]*/sign/[^/]+/\)$")
     gone.goto(removed_link)
-    identify(gone, EE_SIGNER.identity)
     expect(gone.get_by_test_id("signer-unavailable")).to_be_visible()
     gone.watch.check("refused")
 
