@@ -34,6 +34,11 @@ def test_several_signers_sign_while_the_owner_watches_and_everyone_downloads(sta
     document = upload(owner, tmp_path, title=TITLE, signers=[LT_SIGNER, EE_SIGNER], purposes=["signature", "visa"])
     signing = Signing.objects.get(document=document)
     assert signing.status == Signing.Status.PENDING
+    if stack.setup == "services":
+        # The upload reached Dokobit through the Celery worker, not in the web process.
+        assert "signing.tasks.signing_send_task" in stack.log("worker", tail=200_000)
+        assert "signing.tasks.signing_send_task" not in stack.log("web", tail=200_000)
+        assert "beat: Starting" in stack.log("beat")
     assert [(s.email, s.status, s.signing_purpose) for s in document.signers.order_by("position")] == [
         (LT_SIGNER.email, "pending", "signature"),
         (EE_SIGNER.email, "pending", "visa"),
