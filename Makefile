@@ -29,9 +29,18 @@ run: $(VENV)/.runtime ## Start the portal at http://127.0.0.1:8000 (SQLite, emul
 	DEBUG=true $(PY) manage.py create_demo_admin
 	DEBUG=true $(PY) manage.py runserver $(HOST_PORT)
 
-test: $(VENV)/.dev ## Install what the tests need and run the whole suite (lint included)
+# pytest's exit code 5 means "no test selected" (a PYTEST_ARGS that names other tests): not a failure.
+PYTEST_OK := rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
+# The journeys run twice: with the rest of the suite in the services setup (PostgreSQL, Redis, a
+# worker and beat; skipped without PostgreSQL outside CI), then on SQLite in the `make run` setup.
+test: $(VENV)/.dev ## Install what the tests need and run the whole suite (lint included), journeys in both setups
 	$(BIN)/ruff check .
-	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/pytest $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/pytest -m "not journey or services" $(PYTEST_ARGS); $(PYTEST_OK)
+	$(MAKE) --no-print-directory test-journeys
+
+test-journeys: $(VENV)/.dev ## The journeys in the `make run` setup (SQLite, tasks and emulator in the web process)
+	env -u DATABASE_URL DJANGO_SETTINGS_MODULE=portal.settings.test \
+		$(BIN)/pytest -m "journey and not services" $(PYTEST_ARGS); $(PYTEST_OK)
 
 lint: $(VENV)/.dev ## ruff
 	$(BIN)/ruff check .
@@ -61,4 +70,4 @@ messages: $(VENV)/.dev ## Refresh and compile the translation catalogues
 bench: $(VENV)/.dev ## Run the benchmarks (figures in bench/results/)
 	$(PY) -m bench.run $(BENCH)
 
-.PHONY: bench help install run test lint test-unit test-browser test-services worker migrate messages
+.PHONY: bench help install run test test-journeys lint test-unit test-browser test-services worker migrate messages

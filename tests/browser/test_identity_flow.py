@@ -7,19 +7,14 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.helpers import identify as shared_identify
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def identify(page, screenshot, identity: str, *, step: str) -> None:
-    """Run the widget with one test identity up to the control code, and approve."""
-    page.get_by_test_id("identity-start").click()
-    widget = page.get_by_test_id("dokobit-identity-widget")
-    expect(widget).to_be_visible()
-    page.get_by_test_id("dokobit-identity-select").select_option(identity)
-    page.get_by_test_id("dokobit-identity-continue").click()
-    expect(page.get_by_test_id("dokobit-control-code")).to_be_visible()
-    screenshot(f"{step}-control-code")
-    page.get_by_test_id("dokobit-identity-approve").click()
+    """Run the widget with one test identity, with a screenshot at the control code."""
+    shared_identify(page, identity, at_control_code=lambda: screenshot(f"{step}-control-code"))
 
 
 def test_register_log_out_and_log_in_again(page, screenshot):

@@ -2,53 +2,23 @@
 
 from __future__ import annotations
 
-import io
 import re
 from pathlib import Path
 
 import pytest
 from django.core import mail
 from playwright.sync_api import expect
-from pypdf import PdfWriter
 
 from tests.browser.conftest import ARTIFACTS
+from tests.browser.helpers import SIGNER_LINK, fill_signer, identify, pdf_file
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-LINK = re.compile(r"https?://[^\s\"<>]+/sign/[A-Za-z0-9_\-]+/")
-
-
-def pdf_file(tmp_path):
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    path = tmp_path / "lease.pdf"
-    path.write_bytes(buffer.getvalue())
-    return path
-
-
-def identify(page, identity: str) -> None:
-    page.get_by_test_id("identity-start").click()
-    page.get_by_test_id("dokobit-identity-select").select_option(identity)
-    page.get_by_test_id("dokobit-identity-continue").click()
-    page.get_by_test_id("dokobit-identity-approve").click()
-
-
-def fill_signer(page, n: int, *, name, surname, country, code, email, purpose) -> None:
-    row = page.locator("[data-signer-row]").nth(n)
-    row.get_by_label("Name", exact=True).fill(name)
-    row.get_by_label("Surname").fill(surname)
-    row.get_by_label("Country").select_option(country)
-    row.get_by_label("Personal code").fill(code)
-    row.get_by_label("E-mail").fill(email)
-    row.get_by_label("Signing purpose").select_option(purpose)
 
 
 def signer_link(email: str) -> str:
     for message in mail.outbox:
         if email in message.to:
-            return LINK.search(message.body).group(0)
+            return SIGNER_LINK.search(message.body).group(0)
     raise AssertionError(f"no invitation to {email}")
 
 
