@@ -17,10 +17,37 @@ from portal.admin_input import CheckedSelectionMixin
 OWN_ACCOUNT_LOCKED = ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")
 
 
+class CountryFilter(admin.SimpleListFilter):
+    """Country of the eID; accounts without one (staff made with a password) get a named choice.
+
+    Django's plain field filter shows such accounts as an empty link with no text, which screen
+    readers cannot name.
+    """
+
+    title = _("country")
+    parameter_name = "country_code"
+    NONE = "none"
+
+    def lookups(self, request, model_admin):
+        countries = model_admin.get_queryset(request).exclude(country_code="").values_list("country_code", flat=True)
+        choices = [(code, code) for code in sorted(set(countries))]
+        if model_admin.get_queryset(request).filter(country_code="").exists():
+            choices.append((self.NONE, _("No eID (password account)")))
+        return choices
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == self.NONE:
+            return queryset.filter(country_code="")
+        if value and value.isalpha() and len(value) == 2:
+            return queryset.filter(country_code=value.upper())
+        return queryset
+
+
 @admin.register(User)
 class UserAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     list_display = ("__str__", "country_code", "masked_code", "email", "language", "is_active", "is_staff")
-    list_filter = ("country_code", "is_active", "is_staff", "language")
+    list_filter = (CountryFilter, "is_active", "is_staff", "language")
     search_fields = ("first_name", "last_name", "email", "username")
     readonly_fields = ("country_code", "masked_code", "first_name", "last_name", "date_joined", "last_login")
     fields = (

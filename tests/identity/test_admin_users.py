@@ -193,3 +193,20 @@ def test_only_a_superuser_decides_who_is_staff_and_what_they_may_do(client, make
     person.refresh_from_db()
     assert not person.is_staff
     assert not person.groups.exists()
+
+
+def test_the_country_filter_names_accounts_without_an_eid_and_filters_by_country(admin_client, make_user):
+    """Django's plain filter showed password-only accounts as an empty, unnamed link."""
+    make_user(country_code="LT", personal_code="50001018865")
+    make_user(country_code="EE", personal_code="60001019906", username="ee-person")
+    url = reverse("admin:identity_user_changelist")
+
+    page = admin_client.get(url).content.decode()
+    assert 'href="?country_code="' not in page
+    assert "No eID (password account)" in page  # the admin client's own account has no eID
+
+    listed = admin_client.get(url, {"country_code": "LT"}).context["cl"].queryset
+    assert {user.country_code for user in listed} == {"LT"}
+    without = admin_client.get(url, {"country_code": "none"}).context["cl"].queryset
+    assert {user.country_code for user in without} == {""}
+    assert admin_client.get(url, {"country_code": "??"}).status_code == 200

@@ -192,10 +192,12 @@ def test_owner_adds_removes_resends_and_cancels(stack, people, tmp_path):
     assert Signing.objects.get(document=document).status == Signing.Status.CANCELLED
     assert SigningEvent.objects.filter(document=document, kind="cancelled").count() == 1
 
-    # The remaining signer's link no longer leads to signing.
+    # The remaining signer's link no longer leads to signing: refused at once, before any eID.
     late = people.open("late-signer")
+    late.watch.allow_console_error(r"status of 403 \(Forbidden\) \(at [^)]*/sign/[^/]+/\)$")
     late.goto(first_link)
-    identify(late, LT_SIGNER.identity)
+    expect(late.get_by_test_id("signer-unavailable")).to_be_visible()
+    expect(late.get_by_test_id("identity-start")).to_have_count(0)
     expect(late.get_by_test_id("sign-button")).to_have_count(0)
     late.watch.check("after-cancel")
 
