@@ -722,16 +722,12 @@ def signer_sign(request: HttpRequest, token: str) -> HttpResponse:
         return _error_page(request, _signing_error_message(exc), status=getattr(exc, "status", 409))
     except GatewayError:
         return _error_page(request, _("Dokobit could not be reached. Please try again in a minute."), status=503)
-    config = {
-        "statusUrl": reverse("signing:signer-status", kwargs={"token": token}),
-        "doneUrl": reverse("signing:signer-done", kwargs={"token": token}),
-    }
     context = {
         "signer": signer,
         "document": signer.document,
         "signing_url": signing_url,
         "frame_script_url": f"{settings.DOKOBIT_GATEWAY_URL}/js/isign.frame.js",
-        "sign_config": config,
+        "sign_config": _signer_result_poll_config(token),
         "cancel_url": reverse("signing:signer-sign-cancel", kwargs={"token": token}),
     }
     return render(request, "signing/signer_sign.html", context)
@@ -781,6 +777,14 @@ def _return_sync_due(signing: Signing) -> bool:
         return False
 
 
+def _signer_result_poll_config(token: str) -> dict[str, str]:
+    """What static/js/signer-sign.js polls (the signer's status) and where it goes once signed."""
+    return {
+        "statusUrl": reverse("signing:signer-status", kwargs={"token": token}),
+        "doneUrl": reverse("signing:signer-done", kwargs={"token": token}),
+    }
+
+
 @_signer_link_page
 @require_GET
 def signer_done(request: HttpRequest, token: str) -> HttpResponse:
@@ -803,6 +807,9 @@ def signer_done(request: HttpRequest, token: str) -> HttpResponse:
             "document": signer.document,
             "signed": signer.status == Signer.Status.SIGNED,
             "token": token,
+            # Not recorded yet: the page follows the status and shows the result when it arrives
+            # (with workers the postback is processed a moment after the signer comes back).
+            "sign_config": _signer_result_poll_config(token),
             # The last signature completes the signing: the file is then ready right here.
             "signed_download_url": reverse("signing:signer-signed-download", kwargs={"token": token})
             if _signing_completed(signer) and _signed_signing(signer.document) is not None

@@ -1,9 +1,13 @@
 // Signing page: Dokobit's frame script reports a signature through Isign.onSignSuccess; a status
-// poll covers browsers where that event does not arrive.
+// poll covers browsers where that event does not arrive. The return page uses the same poll to show
+// a signature that arrives a moment after the signer (postbacks processed by a worker).
 (function () {
   "use strict";
 
   var INTERVAL_MS = 3000;
+  // Twenty minutes of polling at most: a page left open must not ask forever.
+  var MAX_POLLS = 400;
+  var polls = 0;
   var config = null;
   var leaving = false;
 
@@ -14,7 +18,8 @@
   }
 
   function poll() {
-    if (leaving) { return; }
+    if (leaving || polls >= MAX_POLLS) { return; }
+    polls += 1;
     fetch(config.statusUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) {

@@ -108,5 +108,7 @@ def sign_at_dokobit(page: Page) -> None:
     page.watch.check("dokobit-page")
     frame.get_by_test_id("dokobit-sign-button").click()
     expect(page).to_have_url(re.compile(r"/done/$"), timeout=30_000)
-    expect(page.get_by_test_id("signer-result")).to_have_text("Thank you, you have signed")
+    # With workers the postback is processed a moment after the signer is back: the page follows
+    # the status and shows the result when it arrives, without a reload by the person.
+    expect(page.get_by_test_id("signer-result")).to_have_text("Thank you, you have signed", timeout=30_000)
     page.watch.check("done")
