@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from signing.models import Signer, Signing
 from signing.services import SignerData
-from tests.browser.test_signing_flow import LINK, identify
+from tests.browser.helpers import SIGNER_LINK, identify
 from tests.signing.conftest import upload_document
 from tests.signing.test_forms import EE_CODE, LT_CODE
 
@@ -141,7 +141,7 @@ def test_buttons_have_the_portal_look(browser, portal_live, owner):
 
 def test_try_again_shows_only_after_a_failure_and_starts_afresh(page, portal_live, owner, screenshot):
     upload_document(owner, signers=SIGNERS)
-    link = LINK.search(mail.outbox[0].body).group(0)
+    link = SIGNER_LINK.search(mail.outbox[0].body).group(0)
     for url in ("/register/", link, "/login/"):
         page.goto(url)
         expect(page.get_by_test_id("identity-start")).to_be_visible()

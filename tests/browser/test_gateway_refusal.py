@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 from playwright.sync_api import expect
 
 from signing.services import SignerData, document_create
-from tests.browser.test_signing_flow import identify
+from tests.browser.helpers import identify
 from tests.signing.bad_files import make_pdf
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

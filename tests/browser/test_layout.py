@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from signing.services import SignerData
 from tests.browser.conftest import ARTIFACTS
-from tests.browser.test_signing_flow import LINK, identify
+from tests.browser.helpers import SIGNER_LINK, identify
 from tests.signing.conftest import upload_document
 from tests.signing.test_forms import EE_CODE, LT_CODE
 
@@ -108,7 +108,7 @@ def test_owner_pages_fit_a_phone(page, make_user):
 def test_signer_pages_fit_a_phone(page, make_user):
     owner = make_user(country_code="LT", personal_code="30303039914", first_name="Olivia", last_name="Owner")
     upload_document(owner, signers=LONG_SIGNERS, title="Lease contract for the flat at Gedimino prospektas 1-23")
-    link = next(LINK.search(m.body).group(0) for m in mail.outbox if "mobile.tester@example.test" in m.to)
+    link = next(SIGNER_LINK.search(m.body).group(0) for m in mail.outbox if "mobile.tester@example.test" in m.to)
     page.set_viewport_size(PHONE)
     page.goto(reverse("signing:signer-landing", kwargs={"token": "a-link-that-was-never-sent"}))
     both(page, "signer-unavailable")

@@ -14,7 +14,7 @@ import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
-from tests.browser.test_signing_flow import LINK, identify
+from tests.browser.helpers import SIGNER_LINK, identify
 from tests.signing.conftest import upload_document
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_signer_cancel_on_the_signing_page_goes_back_to_the_document(page, portal_live, screenshot, make_user):
     owner = make_user(country_code="LT", personal_code="30303039914", first_name="Olivia", last_name="Owner")
     document = upload_document(owner, title="Lease contract")  # sent to the emulated gateway on commit
-    link = LINK.search(mail.outbox[-1].body).group(0)
+    link = SIGNER_LINK.search(mail.outbox[-1].body).group(0)
     posts: list[dict] = []
     page.on("request", lambda request: posts.append(request.headers) if request.method == "POST" else None)
 
