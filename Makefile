@@ -31,6 +31,7 @@ run: $(VENV)/.runtime ## Start the portal at http://127.0.0.1:8000 (SQLite, emul
 
 test: $(VENV)/.dev ## Install what the tests need and run the whole suite (lint included)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev ## ruff
