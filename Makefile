@@ -11,20 +11,35 @@ HOST_PORT ?= 127.0.0.1:8000
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
 
+# The requirements*.txt files are lock files (every package, with its hashes) compiled from requirements*.in:
+# edit the .in file, then `make lock`. Production installs requirements.txt alone.
+PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check --require-hashes
+
 $(VENV)/.runtime: requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PIP_INSTALL) -r requirements.txt
 	touch $@
 
-$(VENV)/.dev: requirements-dev.txt requirements.txt $(VENV)/.runtime
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+# The offline Dokobit emulator's packages: `make run` and the tests use the emulator, production does not.
+$(VENV)/.emulator: requirements-emulator.txt $(VENV)/.runtime
+	$(PIP_INSTALL) -r requirements.txt -r requirements-emulator.txt
 	touch $@
+
+$(VENV)/.dev: requirements-dev.txt requirements.txt $(VENV)/.runtime $(VENV)/.emulator
+	$(PIP_INSTALL) -r requirements-dev.txt -r requirements-emulator.txt
+	touch $@
+
+# pip-tools runs from its own throwaway venv, so the project's venv never holds it.
+lock: ## Recompile the lock files (requirements*.txt) from requirements*.in, keeping the pins already there
+	test -x .venv-lock/bin/pip-compile || { $(PYTHON) -m venv .venv-lock && .venv-lock/bin/pip install --quiet pip-tools; }
+	for f in requirements.in requirements-emulator.in requirements-dev.in; do \
+	  .venv-lock/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras $$f || exit 1; done
 
 install: $(VENV)/.runtime ## Create .venv and install the runtime packages
 
 # --fake-initial: a db.sqlite3 made before the emulator had migrations already holds its tables.
-run: $(VENV)/.runtime ## Start the portal at http://127.0.0.1:8000 (SQLite, emulator, in-process tasks, console mail)
+run: $(VENV)/.runtime $(VENV)/.emulator ## Start the portal at http://127.0.0.1:8000 (SQLite, emulator, in-process tasks, console mail)
 	DEBUG=true $(PY) manage.py migrate --noinput --fake-initial
 	DEBUG=true $(PY) manage.py create_demo_admin
 	DEBUG=true $(PY) manage.py runserver $(HOST_PORT)
@@ -62,4 +77,5 @@ messages: $(VENV)/.dev ## Refresh and compile the translation catalogues
 bench: $(VENV)/.dev ## Run the benchmarks (figures in bench/results/)
 	$(PY) -m bench.run $(BENCH)
 
+.PHONY: lock
 .PHONY: bench help install run test lint test-unit test-browser test-services worker migrate messages
