@@ -83,7 +83,7 @@ def listify(value: Any) -> Any:
 
 def parse_body(request: HttpRequest) -> dict[str, Any]:
     """The request's fields as nested dicts/lists of strings (JSON keeps its own types)."""
-    content_type = request.META.get("CONTENT_TYPE", "")
+    content_type = request.headers.get("content-type", "")
     media_type = content_type.split(";", 1)[0].strip().lower()
     body = read_body(request)
     if not body.strip():
