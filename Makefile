@@ -47,11 +47,28 @@ run: $(VENV)/.runtime $(VENV)/.emulator ## Start the portal at http://127.0.0.1:
 test: $(VENV)/.dev ## Install what the tests need and run the whole suite (lint included)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@$(MAKE) --no-print-directory lint-js
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/pytest $(PYTEST_ARGS)
 
-lint: $(VENV)/.dev ## ruff
+lint: $(VENV)/.dev ## ruff, eslint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@$(MAKE) --no-print-directory lint-js
+
+# eslint is pinned in package.json/package-lock.json; `npm ci` runs again only when those change.
+node_modules/.installed: package.json package-lock.json
+	npm ci --silent --no-audit --no-fund
+	touch $@
+
+# Without node and npm the step is skipped on a workstation but fails in CI, where it must run.
+lint-js: ## eslint on static/js and the emulator's scripts (needs node and npm)
+	@if command -v npm >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory node_modules/.installed && echo "npx eslint" && npx --no-install eslint; \
+	elif [ -n "$$CI" ]; then \
+	  echo "eslint needs node and npm, which are not installed (Debian: apt-get install nodejs npm)"; exit 1; \
+	else \
+	  echo "Skipping eslint: node and npm are not installed (Debian: apt-get install nodejs npm)"; \
+	fi
 
 test-unit: $(VENV)/.dev ## Unit and HTTP-mocked tests only
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/pytest -m "not browser and not services" $(PYTEST_ARGS)
@@ -77,5 +94,5 @@ messages: $(VENV)/.dev ## Refresh and compile the translation catalogues
 bench: $(VENV)/.dev ## Run the benchmarks (figures in bench/results/)
 	$(PY) -m bench.run $(BENCH)
 
-.PHONY: lock
+.PHONY: lock lint-js
 .PHONY: bench help install run test lint test-unit test-browser test-services worker migrate messages
