@@ -47,12 +47,14 @@ run: $(VENV)/.runtime $(VENV)/.emulator ## Start the portal at http://127.0.0.1:
 test: $(VENV)/.dev ## Install what the tests need and run the whole suite (lint included)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	@$(MAKE) --no-print-directory lint-js
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/pytest $(PYTEST_ARGS)
 
-lint: $(VENV)/.dev ## ruff, eslint
+lint: $(VENV)/.dev ## ruff, mypy, eslint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	@$(MAKE) --no-print-directory lint-js
 
 # eslint is pinned in package.json/package-lock.json; `npm ci` runs again only when those change.

@@ -116,9 +116,9 @@ def _multipart_pairs(content_type: str, body: bytes) -> list[tuple[str, Any]]:
         name = part.get_param("name", header="content-disposition")
         if not name:
             continue
-        payload = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
         try:
-            pairs.append((str(name), payload.decode("utf-8")))
+            pairs.append((str(name), payload.decode("utf-8") if isinstance(payload, bytes) else ""))
         except UnicodeDecodeError as err:
             raise BodyError("multipart field is not UTF-8") from err
     return pairs

@@ -53,7 +53,7 @@ class EidResult:
     first_name: str
     last_name: str
     authentication_method: str
-    identity_session_id: int | None = None
+    identity_session_id: int
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ from identity.services import (
     user_register,
 )
 from portal.ratelimit import rate_limited
+from portal.types import AuthenticatedHttpRequest
 from signing.errors import SigningError
 from signing.privacy import user_data_export, user_delete
 
@@ -369,7 +370,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 @require_GET
-def profile_data(request: HttpRequest) -> HttpResponse:
+def profile_data(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Everything the portal keeps about the person, as a JSON download (GDPR Art. 15/20)."""
     data = user_data_export(user=request.user)
     response = HttpResponse(
@@ -381,7 +382,7 @@ def profile_data(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-def profile_delete(request: HttpRequest) -> HttpResponse:
+def profile_delete(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Delete the account after a confirmation; refused while one of its documents is being signed."""
     if request.method == "POST":
         try:

@@ -149,6 +149,7 @@ def signing_retention_alerts_raise(*, now: datetime | None = None) -> int:
     for signing in Signing.objects.filter(
         status__in=Signing.OPEN_STATUSES, uploaded_at__lte=now - age, retention_alert_at__isnull=True
     ):
+        assert signing.uploaded_at is not None  # the query asks for uploaded signings
         with transaction.atomic():
             event = services._event(
                 signing=signing,

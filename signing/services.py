@@ -25,7 +25,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -64,7 +65,7 @@ logger = logging.getLogger(__name__)
 # Languages Dokobit's signing page speaks (signing/create ``language``).
 DOKOBIT_LANGUAGES = ("en", "et", "is", "lt", "lv", "ru")
 # The forward order of a signing's life; a transition may only move right.
-_STATUS_ORDER = {
+_STATUS_ORDER: dict[str, int] = {
     Signing.Status.QUEUED: 0,
     Signing.Status.UPLOADING: 1,
     Signing.Status.CREATING: 2,
@@ -200,6 +201,8 @@ def _gateway_user_error(err: GatewayError) -> SigningError:
 
 class _HashingFile(File):
     """Hands the storage the upload's bytes while hashing and counting exactly what it read."""
+
+    file: IO[bytes]
 
     def __init__(self, file: Any, name: str) -> None:
         super().__init__(file, name=name)
@@ -1041,10 +1044,8 @@ def signing_completed_notify(*, signing_id: int) -> int:
             ("owner", None, lambda: signing_completed_message_for_owner(document=document, owner=document.owner))
         )
     # Everyone who signed the document, also those who signed an earlier copy before a re-upload.
-    for signer in signing.document.signers.filter(status=Signer.Status.SIGNED):
-        recipients.append(
-            (f"signer:{signer.pk}", signer, lambda signer=signer: signing_completed_message_for_signer(signer=signer))
-        )
+    for signed in signing.document.signers.filter(status=Signer.Status.SIGNED):
+        recipients.append((f"signer:{signed.pk}", signed, partial(signing_completed_message_for_signer, signer=signed)))
     sent = 0
     for key, signer, build in recipients:
         # The event is the claim, committed before the send (see "invitations"): a retry never
@@ -1111,7 +1112,7 @@ def signer_add(*, document: Document, data: SignerData, actor: User) -> Signer:
             return signer
 
     try:
-        tokens = _client().signer_add(signing.dokobit_token, signers=[_signer_spec(signer)])
+        tokens = _client().signer_add(signing.dokobit_token or "", signers=[_signer_spec(signer)])
     except GatewayError as err:
         logger.warning("addsigner failed: %s", type(err).__name__)
         _signer_add_undo(signer=signer, signing=signing, err=err)
