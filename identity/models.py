@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
-from identity.personal_codes import PersonalCodeMixin, personal_code_lookup
+from identity.personal_codes import PersonalCodeMixin
 
 
 class UserManager(BaseUserManager["User"]):
@@ -32,9 +32,6 @@ class UserManager(BaseUserManager["User"]):
         user.set_password(password)
         user.save(using=self._db)
         return user
-
-    def get_by_personal_code(self, country_code: str, personal_code: str) -> User:
-        return self.get(pc_lookup=personal_code_lookup(country_code, personal_code))
 
 
 class User(PersonalCodeMixin, AbstractBaseUser, PermissionsMixin):

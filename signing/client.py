@@ -70,14 +70,6 @@ class FileUploaded:
 class UploadStatus:
     status: str  # "pending" | "uploaded" | anything else is an integration error
 
-    @property
-    def is_uploaded(self) -> bool:
-        return self.status == "uploaded"
-
-    @property
-    def is_pending(self) -> bool:
-        return self.status == "pending"
-
 
 @dataclass(frozen=True)
 class SignerSpec:

@@ -66,13 +66,6 @@ class ReuploadNotClaimed(Exception):
 # --- reads ------------------------------------------------------------------------------------
 
 
-def signing_copy_expires_at(*, signing: Signing | None) -> datetime | None:
-    """When Dokobit deletes the copy of an open signing (None when finished or not uploaded)."""
-    if signing is None or not signing.is_open or signing.uploaded_at is None:
-        return None
-    return signing.uploaded_at + timedelta(days=settings.DOKOBIT_RETENTION_DAYS)
-
-
 def signing_copy_days_left(*, signing: Signing | None, now: datetime | None = None) -> int | None:
     """Whole days until Dokobit deletes the open signing's copy (0 on the last day), or None."""
     if signing is None:

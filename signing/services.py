@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
 
     from identity.models import User
+    from identity.services import EidResult
 
 logger = logging.getLogger(__name__)
 
@@ -1299,27 +1300,11 @@ def _cancelled(signing: Signing, actor: User) -> None:
 # --- the signer's way to Dokobit ---------------------------------------------------------------
 
 
-def _eid_person(eid_result: Any) -> tuple[str, str] | None:
-    """(country, personal code) from an identity result, a dict with those keys, or None."""
-    if isinstance(eid_result, dict):
-        country = eid_result.get("country_code", "")
-        code = eid_result.get("code") or eid_result.get("personal_code") or ""
-    else:
-        country = getattr(eid_result, "country_code", "")
-        code = getattr(eid_result, "code", "") or getattr(eid_result, "personal_code", "")
-    if not country or not code:
-        return None
-    return str(country), str(code)
-
-
-def signer_verify_identity(*, signer: Signer, eid_result: Any) -> bool:
+def signer_verify_identity(*, signer: Signer, eid_result: EidResult) -> bool:
     """Whether the person proven by ``eid_result`` is this signer (same country and personal code)."""
-    lookup = getattr(eid_result, "pc_lookup", None)
-    if not lookup:
-        person = _eid_person(eid_result)
-        if person is None:
-            return False
-        lookup = personal_code_lookup(*person)
+    if not eid_result.country_code or not eid_result.personal_code:
+        return False
+    lookup = personal_code_lookup(eid_result.country_code, eid_result.personal_code)
     return constant_time_compare(lookup, signer.pc_lookup)
 
 
