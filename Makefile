@@ -34,7 +34,7 @@ $(VENV)/.dev: requirements-dev.txt requirements.txt $(VENV)/.runtime $(VENV)/.em
 lock: ## Recompile the lock files (requirements*.txt) from requirements*.in, keeping the pins already there
 	test -x .venv-lock/bin/pip-compile || { $(PYTHON) -m venv .venv-lock && .venv-lock/bin/pip install --quiet pip-tools; }
 	for f in requirements.in requirements-emulator.in requirements-dev.in; do \
-	  .venv-lock/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras $$f || exit 1; done
+	  .venv-lock/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links $$f || exit 1; done
 
 install: $(VENV)/.runtime ## Create .venv and install the runtime packages
 
