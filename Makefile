@@ -65,7 +65,7 @@ node_modules/.installed: package.json package-lock.json
 # Without node and npm the step is skipped on a workstation but fails in CI, where it must run.
 lint-js: ## eslint on static/js and the emulator's scripts (needs node and npm)
 	@if command -v npm >/dev/null 2>&1; then \
-	  $(MAKE) --no-print-directory node_modules/.installed && echo "npx eslint" && npx --no-install eslint; \
+	  $(MAKE) --no-print-directory -s node_modules/.installed && echo "npx eslint" && npx --no-install eslint; \
 	elif [ -n "$$CI" ]; then \
 	  echo "eslint needs node and npm, which are not installed (Debian: apt-get install nodejs npm)"; exit 1; \
 	else \
