@@ -11,20 +11,35 @@ HOST_PORT ?= 127.0.0.1:8000
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
 
+# The requirements*.txt files are lock files (every package, with its hashes) compiled from requirements*.in:
+# edit the .in file, then `make lock`. Production installs requirements.txt alone.
+PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check --require-hashes
+
 $(VENV)/.runtime: requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PIP_INSTALL) -r requirements.txt
 	touch $@
 
-$(VENV)/.dev: requirements-dev.txt requirements.txt $(VENV)/.runtime
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+# The offline Dokobit emulator's packages: `make run` and the tests use the emulator, production does not.
+$(VENV)/.emulator: requirements-emulator.txt $(VENV)/.runtime
+	$(PIP_INSTALL) -r requirements.txt -r requirements-emulator.txt
 	touch $@
+
+$(VENV)/.dev: requirements-dev.txt requirements.txt $(VENV)/.runtime $(VENV)/.emulator
+	$(PIP_INSTALL) -r requirements-dev.txt -r requirements-emulator.txt
+	touch $@
+
+# pip-tools runs from its own throwaway venv, so the project's venv never holds it.
+lock: ## Recompile the lock files (requirements*.txt) from requirements*.in, keeping the pins already there
+	test -x .venv-lock/bin/pip-compile || { $(PYTHON) -m venv .venv-lock && .venv-lock/bin/pip install --quiet pip-tools; }
+	for f in requirements.in requirements-emulator.in requirements-dev.in; do \
+	  .venv-lock/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links $$f || exit 1; done
 
 install: $(VENV)/.runtime ## Create .venv and install the runtime packages
 
 # --fake-initial: a db.sqlite3 made before the emulator had migrations already holds its tables.
-run: $(VENV)/.runtime ## Start the portal at http://127.0.0.1:8000 (SQLite, emulator, in-process tasks, console mail)
+run: $(VENV)/.runtime $(VENV)/.emulator ## Start the portal at http://127.0.0.1:8000 (SQLite, emulator, in-process tasks, console mail)
 	DEBUG=true $(PY) manage.py migrate --noinput --fake-initial
 	DEBUG=true $(PY) manage.py create_demo_admin
 	DEBUG=true $(PY) manage.py runserver $(HOST_PORT)
@@ -35,6 +50,9 @@ PYTEST_OK := rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
 # worker and beat; skipped without PostgreSQL outside CI), then on SQLite in the `make run` setup.
 test: $(VENV)/.dev ## Install what the tests need and run the whole suite (lint included), journeys in both setups
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	@$(MAKE) --no-print-directory lint-js
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/pytest -m "not journey or services" $(PYTEST_ARGS); $(PYTEST_OK)
 	$(MAKE) --no-print-directory test-journeys
 
@@ -42,9 +60,26 @@ test-journeys: $(VENV)/.dev ## The journeys in the `make run` setup (SQLite, tas
 	env -u DATABASE_URL DJANGO_SETTINGS_MODULE=portal.settings.test \
 		$(BIN)/pytest -m "journey and not services" $(PYTEST_ARGS); $(PYTEST_OK)
 
-lint: $(VENV)/.dev ## ruff
+lint: $(VENV)/.dev ## ruff, mypy, eslint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	@$(MAKE) --no-print-directory lint-js
+
+# eslint is pinned in package.json/package-lock.json; `npm ci` runs again only when those change.
+node_modules/.installed: package.json package-lock.json
+	npm ci --silent --no-audit --no-fund
+	touch $@
+
+# Without node and npm the step is skipped on a workstation but fails in CI, where it must run.
+lint-js: ## eslint on static/js and the emulator's scripts (needs node and npm)
+	@if command -v npm >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory -s node_modules/.installed && echo "npx eslint" && npx --no-install eslint; \
+	elif [ -n "$$CI" ]; then \
+	  echo "eslint needs node and npm, which are not installed (Debian: apt-get install nodejs npm)"; exit 1; \
+	else \
+	  echo "Skipping eslint: node and npm are not installed (Debian: apt-get install nodejs npm)"; \
+	fi
 
 test-unit: $(VENV)/.dev ## Unit and HTTP-mocked tests only
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/pytest -m "not browser and not services" $(PYTEST_ARGS)
@@ -64,10 +99,11 @@ migrate: $(VENV)/.runtime ## Apply migrations
 
 messages: $(VENV)/.dev ## Refresh and compile the translation catalogues
 	$(PY) manage.py makemessages --all --ignore=.venv --ignore=tests -v0
-	$(PY) manage.py makemessages --all -d djangojs --ignore=.venv --ignore=staticfiles -v0
+	$(PY) manage.py makemessages --all -d djangojs --ignore=.venv --ignore=staticfiles --ignore=node_modules -v0
 	$(PY) manage.py compilemessages --ignore=.venv -v0
 
 bench: $(VENV)/.dev ## Run the benchmarks (figures in bench/results/)
 	$(PY) -m bench.run $(BENCH)
 
+.PHONY: lock lint-js
 .PHONY: bench help install run test test-journeys lint test-unit test-browser test-services worker migrate messages

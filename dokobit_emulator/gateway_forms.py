@@ -83,7 +83,7 @@ def listify(value: Any) -> Any:
 
 def parse_body(request: HttpRequest) -> dict[str, Any]:
     """The request's fields as nested dicts/lists of strings (JSON keeps its own types)."""
-    content_type = request.META.get("CONTENT_TYPE", "")
+    content_type = request.headers.get("content-type", "")
     media_type = content_type.split(";", 1)[0].strip().lower()
     body = read_body(request)
     if not body.strip():
@@ -116,9 +116,9 @@ def _multipart_pairs(content_type: str, body: bytes) -> list[tuple[str, Any]]:
         name = part.get_param("name", header="content-disposition")
         if not name:
             continue
-        payload = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
         try:
-            pairs.append((str(name), payload.decode("utf-8")))
+            pairs.append((str(name), payload.decode("utf-8") if isinstance(payload, bytes) else ""))
         except UnicodeDecodeError as err:
             raise BodyError("multipart field is not UTF-8") from err
     return pairs

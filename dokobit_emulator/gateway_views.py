@@ -559,7 +559,7 @@ def signing_download(
     else:
         signed = signing.signers.filter(signed_version__isnull=False).order_by("-pk")
         signer = next((s for s in signed if s.public_id == signer_id), None)
-        if signer is None:
+        if signer is None or signer.signed_version is None:
             return error_response("Document not found. Please contact support.", 404, 404)
         data = signing.version_path(signer.signed_version).read_bytes()
     if fault is not None and fault.mode == "truncated":

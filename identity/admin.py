@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.contrib.auth import update_session_auth_hash
-from django.db.models import F
+from django.db.models import F, QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from identity.models import IdentitySession, User
 from identity.personal_codes import personal_code_lookup
 from identity.selectors import user_granted_permissions, user_within_reach
 from portal.admin_input import CheckedSelectionMixin
+from portal.types import AuthenticatedHttpRequest
 
 # What nobody changes on their own account here: switching it off, or their own rights, could
 # lock them (or, for the last superuser, everyone) out.
@@ -28,14 +32,14 @@ class CountryFilter(admin.SimpleListFilter):
     parameter_name = "country_code"
     NONE = "none"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[User]) -> list[tuple[str, str]]:
         countries = model_admin.get_queryset(request).exclude(country_code="").values_list("country_code", flat=True)
         choices = [(code, code) for code in sorted(set(countries))]
         if model_admin.get_queryset(request).filter(country_code="").exists():
-            choices.append((self.NONE, _("No eID (password account)")))
+            choices.append((self.NONE, str(_("No eID (password account)"))))
         return choices
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> QuerySet[User]:
         value = self.value()
         if value == self.NONE:
             return queryset.filter(country_code="")
@@ -68,12 +72,14 @@ class UserAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     filter_horizontal = ("groups", "user_permissions")
     actions = ("activate", "deactivate", "end_sessions")
 
-    def _log_each(self, request, queryset, message: str) -> None:
+    def _log_each(self, request: HttpRequest, queryset: QuerySet[User], message: str) -> None:
         # The admin history of each account names the staff member (LogEntry).
         for user in queryset:
             self.log_change(request, user, message)
 
-    def _within_reach(self, request, queryset, *, include_self: bool):
+    def _within_reach(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[User], *, include_self: bool
+    ) -> QuerySet[User]:
         """The selected accounts this staff member may act on; the others are left as they are.
 
         Never an account with rights the actor does not have (a superuser, staff of a higher
@@ -106,14 +112,14 @@ class UserAdmin(CheckedSelectionMixin, admin.ModelAdmin):
         return queryset.model.objects.filter(pk__in=reachable)
 
     @admin.action(description=_("Activate the selected accounts"), permissions=["change"])
-    def activate(self, request, queryset) -> None:
+    def activate(self, request: AuthenticatedHttpRequest, queryset: QuerySet[User]) -> None:
         targets = self._within_reach(request, queryset, include_self=False)
         count = targets.update(is_active=True)
         self._log_each(request, targets, "Activated")
         self.message_user(request, _("%(count)d account(s) activated.") % {"count": count})
 
     @admin.action(description=_("Deactivate the selected accounts"), permissions=["change"])
-    def deactivate(self, request, queryset) -> None:
+    def deactivate(self, request: AuthenticatedHttpRequest, queryset: QuerySet[User]) -> None:
         # An inactive account is logged out on its next request (the auth backends refuse it).
         targets = self._within_reach(request, queryset, include_self=False)
         count = targets.update(is_active=False)
@@ -121,7 +127,7 @@ class UserAdmin(CheckedSelectionMixin, admin.ModelAdmin):
         self.message_user(request, _("%(count)d account(s) deactivated.") % {"count": count})
 
     @admin.action(description=_("Log the selected accounts out everywhere"), permissions=["change"])
-    def end_sessions(self, request, queryset) -> None:
+    def end_sessions(self, request: AuthenticatedHttpRequest, queryset: QuerySet[User]) -> None:
         # A new session generation changes the hash every session of the account was stored
         # with, so each of them is logged out on its next request, wherever it is.
         targets = self._within_reach(request, queryset, include_self=True)
@@ -134,14 +140,19 @@ class UserAdmin(CheckedSelectionMixin, admin.ModelAdmin):
             update_session_auth_hash(request, request.user)
         self.message_user(request, _("All sessions of %(count)d account(s) were ended.") % {"count": count})
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         # An account with more rights than the staff member is shown, not changed (the form and
         # its is_active box included).
-        if obj is not None and obj.pk != request.user.pk and not user_within_reach(actor=request.user, target=obj):
+        actor = request.user
+        if (
+            obj is not None
+            and obj.pk != actor.pk
+            and not (isinstance(actor, User) and user_within_reach(actor=actor, target=obj))
+        ):
             return False
         return super().has_change_permission(request, obj)
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> Any:
         # Who is staff and what they may do is a superuser's decision: anyone else who may change
         # accounts could otherwise make themselves a superuser.
         if obj is not None and obj.pk == request.user.pk:
@@ -150,7 +161,7 @@ class UserAdmin(CheckedSelectionMixin, admin.ModelAdmin):
             return self.readonly_fields
         return (*self.readonly_fields, "is_staff", "is_superuser", "groups", "user_permissions")
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         # Deleting an account here would cascade to its documents, signings still live at Dokobit,
         # their signers and the audit trail, and leave the stored files behind. Staff deactivate an
         # account; the person deletes it themselves (signing.privacy.user_delete), which refuses
@@ -161,7 +172,9 @@ class UserAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     def masked_code(self, obj: User) -> str:
         return obj.personal_code_masked
 
-    def get_search_results(self, request, queryset, search_term):
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[User], search_term: str
+    ) -> tuple[QuerySet[User], bool]:
         # "LT:50001018865" finds a person by the keyed hash; the code itself is never stored in clear.
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         country, sep, code = search_term.partition(":")
@@ -178,5 +191,5 @@ class IdentitySessionAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     exclude = ("token_encrypted", "token_lookup", "browser_session", "result_encrypted")
     readonly_fields = ("purpose", "created_at", "used_at", "outcome", "error_code", "user", "reference")
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -161,8 +161,12 @@ class IdentityClient:
             raise GatewayResponseError(
                 "Identity status without code and country_code", service=SERVICE, endpoint="authentication/status"
             )
-        certificate = payload.get("certificate") if isinstance(payload.get("certificate"), dict) else {}
-        subject = certificate.get("subject") if isinstance(certificate.get("subject"), dict) else {}
+        certificate = payload.get("certificate")
+        if not isinstance(certificate, dict):
+            certificate = {}
+        subject = certificate.get("subject")
+        if not isinstance(subject, dict):
+            subject = {}
         return IdentityStatus(
             status=status,
             code=code.strip(),

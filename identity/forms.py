@@ -3,6 +3,8 @@ the staff password login with its second factor."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
@@ -34,7 +36,7 @@ class StaffLoginForm(AdminAuthenticationForm):
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         cleaned = super().clean()  # the password first: a wrong one says nothing about the code
         if not settings.STAFF_PASSWORD_SECOND_FACTOR or self.user_cache is None:
             return cleaned

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
@@ -9,7 +11,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
-from identity.personal_codes import PersonalCodeMixin, personal_code_lookup
+from identity.personal_codes import PersonalCodeMixin
 from portal.crypto import decrypt_text, encrypt_text, secret_lookup
 
 
@@ -17,7 +19,7 @@ class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     def create_user(
-        self, *, country_code: str, personal_code: str, first_name: str = "", last_name: str = "", **extra
+        self, *, country_code: str, personal_code: str, first_name: str = "", last_name: str = "", **extra: Any
     ) -> User:
         user = self.model(first_name=first_name, last_name=last_name, **extra)
         user.set_personal_code(country_code, personal_code)
@@ -25,15 +27,12 @@ class UserManager(BaseUserManager["User"]):
         user.save(using=self._db)
         return user
 
-    def create_superuser(self, username: str, password: str | None = None, **extra) -> User:
+    def create_superuser(self, username: str, password: str | None = None, **extra: Any) -> User:
         """The first staff account: a username and password, no eID (``createsuperuser``)."""
         user = self.model(username=username, is_staff=True, is_superuser=True, **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
-
-    def get_by_personal_code(self, country_code: str, personal_code: str) -> User:
-        return self.get(pc_lookup=personal_code_lookup(country_code, personal_code))
 
 
 class User(PersonalCodeMixin, AbstractBaseUser, PermissionsMixin):
@@ -58,10 +57,10 @@ class User(PersonalCodeMixin, AbstractBaseUser, PermissionsMixin):
     # Raised by staff to end every session of the account (see _get_session_auth_hash).
     session_generation = models.PositiveIntegerField(default=0, editable=False)
 
-    objects = UserManager()
+    objects: ClassVar[UserManager] = UserManager()
 
     USERNAME_FIELD = "username"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         verbose_name = _("user")
@@ -81,7 +80,7 @@ class User(PersonalCodeMixin, AbstractBaseUser, PermissionsMixin):
         # raising the generation ends all of them, also for staff whose password stays the same.
         # Generation 0 keeps Django's own value, so existing sessions survive this code.
         if not self.session_generation:
-            return super()._get_session_auth_hash(secret=secret)
+            return super()._get_session_auth_hash(secret=secret)  # type: ignore[misc]  # private in Django, absent from the stubs
         return salted_hmac(
             "identity.User.session_generation",
             f"{self.password}:{self.session_generation}",

@@ -53,7 +53,7 @@ class EidResult:
     first_name: str
     last_name: str
     authentication_method: str
-    identity_session_id: int | None = None
+    identity_session_id: int
 
 
 @dataclass(frozen=True)
@@ -109,13 +109,14 @@ def _session_create(
         IdentitySession.objects.filter(browser_session=browser, outcome=IdentitySession.Outcome.PENDING).update(
             outcome=IdentitySession.Outcome.SUPERSEDED
         )
-        flow = IdentitySession.objects.create(
-            token=created.session_token,
+        flow = IdentitySession(
             purpose=purpose,
             browser_session=browser,
             reference=reference,
             return_secret=return_secret,
         )
+        flow.token = created.session_token  # a property: stored encrypted, found by its keyed hash
+        flow.save()
     request.session[SESSION_FLOW_KEY] = flow.pk
     return flow, created.url
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Literal, cast
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -45,6 +46,7 @@ from identity.services import (
     user_register,
 )
 from portal.ratelimit import rate_limited
+from portal.types import AuthenticatedHttpRequest
 from signing.errors import SigningError
 from signing.privacy import user_data_export, user_delete
 
@@ -98,7 +100,8 @@ def _set_language(response: HttpResponse, user: User) -> HttpResponse:
         settings.LANGUAGE_COOKIE_NAME,
         user.language,
         max_age=settings.LANGUAGE_COOKIE_AGE,
-        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        # django-stubs type the setting as any str; Django itself takes only these values.
+        samesite=cast("Literal['Lax', 'Strict', 'None']", settings.LANGUAGE_COOKIE_SAMESITE),
         secure=settings.LANGUAGE_COOKIE_SECURE,
         httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
     )
@@ -369,7 +372,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 @require_GET
-def profile_data(request: HttpRequest) -> HttpResponse:
+def profile_data(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Everything the portal keeps about the person, as a JSON download (GDPR Art. 15/20)."""
     data = user_data_export(user=request.user)
     response = HttpResponse(
@@ -381,7 +384,7 @@ def profile_data(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-def profile_delete(request: HttpRequest) -> HttpResponse:
+def profile_delete(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Delete the account after a confirmation; refused while one of its documents is being signed."""
     if request.method == "POST":
         try:

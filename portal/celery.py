@@ -26,6 +26,7 @@ from typing import Any
 from celery import Celery, Task, states
 from celery.result import EagerResult
 from celery.signals import setup_logging
+from celery.utils import uuid
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.base")
 
@@ -93,7 +94,8 @@ eager_retries = EagerRetries()
 class PortalTask(Task):
     """The portal's task class: with eager tasks and EAGER_TASK_RETRIES, retries behave as on a worker."""
 
-    def apply(self, args: Any = None, kwargs: Any = None, **options: Any) -> Any:
+    # celery-types spells out apply()'s keywords one by one; this override hands them all on as **options.
+    def apply(self, args: Any = None, kwargs: Any = None, **options: Any) -> Any:  # type: ignore[override]
         from django.conf import settings
 
         if not getattr(settings, "EAGER_TASK_RETRIES", False):
@@ -108,7 +110,7 @@ class PortalTask(Task):
         delay = float(countdown) if countdown is not None else _seconds_until(eta)
         eager_retries.schedule(delay, lambda: super(PortalTask, self).apply(args, kwargs, **options))
         logger.info("task %s will be retried in %.0f s", self.name, delay)
-        return EagerResult(options.get("task_id"), None, states.RETRY, name=self.name)
+        return EagerResult(options.get("task_id") or uuid(), None, states.RETRY, name=self.name)
 
 
 def _seconds_until(eta: Any) -> float:
@@ -126,7 +128,7 @@ app.autodiscover_tasks()
 
 
 @setup_logging.connect
-def _django_logging(**_kwargs) -> None:
+def _django_logging(**_kwargs: Any) -> None:
     """Workers log through Django's LOGGING, so through its redacting filter (LOG_LEVEL sets the level).
 
     Without this Celery replaces the root handlers with its own, unfiltered ones: with ``-l debug``

@@ -7,13 +7,15 @@ masks URL secrets, tokens and personal codes there too.
 
 from __future__ import annotations
 
+from typing import Any
+
 from gunicorn.glogging import Logger
 
 from portal.logging import JsonFormatter, RedactingFilter
 
 
 class RedactingJsonLogger(Logger):
-    def setup(self, cfg) -> None:
+    def setup(self, cfg: Any) -> None:
         super().setup(cfg)
         for log in (self.access_log, self.error_log):
             if not any(isinstance(f, RedactingFilter) for f in log.filters):

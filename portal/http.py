@@ -13,7 +13,7 @@ import socket
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import requests
 from django.conf import settings
@@ -63,7 +63,7 @@ class GatewayError(Exception):
         self.gateway_message = gateway_message
         self.body = redact(body[:_BODY_EXCERPT])
         self.payload = payload or {}
-        super().__init__(message or self.__class__.__doc__.splitlines()[0])
+        super().__init__(message or (self.__class__.__doc__ or "").splitlines()[0])
 
     def __str__(self) -> str:
         parts = [super().__str__(), f"service={self.service}", f"endpoint={self.endpoint}"]
@@ -248,9 +248,12 @@ def _never_connected(err: requests.RequestException) -> bool:
     return isinstance(reason, NewConnectionError)
 
 
-def _send(
-    http: requests.Session, method: str, url: str, *, context: dict[str, str], **kwargs: Any
-) -> requests.Response:
+class _Context(TypedDict):
+    service: str
+    endpoint: str
+
+
+def _send(http: requests.Session, method: str, url: str, *, context: _Context, **kwargs: Any) -> requests.Response:
     """One HTTP request that never follows a redirect; transport failures become GatewayErrors."""
     service, endpoint = context["service"], context["endpoint"]
     try:
@@ -299,7 +302,7 @@ def gateway_request(
     ``__len__``: it is streamed with that exact Content-Length (pass the Content-Type in ``headers``).
     """
     http = session or new_session()
-    context = {"service": service, "endpoint": endpoint}
+    context: _Context = {"service": service, "endpoint": endpoint}
     response = _send(
         http,
         method,
@@ -334,6 +337,7 @@ def gateway_request(
         "payload": payload,
     }
 
+    error_class: type[GatewayError]
     if not 200 <= response.status_code < 300:
         error_class = error_for_status(response.status_code)
         if error_class_for and code in error_class_for:
@@ -352,7 +356,7 @@ def gateway_request(
     else:
         accepted = status in accept_statuses
     if not accepted:
-        error_class: type[GatewayError] = GatewayResponseError if is_refusal_body(payload) else GatewayAmbiguousAnswer
+        error_class = GatewayResponseError if is_refusal_body(payload) else GatewayAmbiguousAnswer
         if error_class_for and code in error_class_for:
             error_class = error_class_for[code]
         logger.warning("%s %s answered status %r (code %s)", service, endpoint, str(status)[:20], code)
@@ -401,7 +405,7 @@ def gateway_stream(
     caller has decided the host may see it).
     """
     http = session or new_session()
-    context = {"service": service, "endpoint": endpoint}
+    context: _Context = {"service": service, "endpoint": endpoint}
     response = _send(http, method, url, context=context, params=params, timeout=timeout, stream=True)
     try:
         yield GatewayStream(status_code=response.status_code, headers=response.headers, _response=response, **context)

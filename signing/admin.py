@@ -7,6 +7,7 @@ shown or editable. Events are append-only, so they are read-only everywhere.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -23,6 +24,7 @@ from django.utils.translation import ngettext
 
 from portal.admin_input import CheckedSelectionMixin
 from portal.http import GatewayError
+from portal.types import AuthenticatedHttpRequest
 from signing import services
 from signing.errors import SigningError
 from signing.models import Document, Signer, Signing, SigningEvent
@@ -143,12 +145,13 @@ class CopyExpiresFilter(admin.SimpleListFilter):
         return [(str(n), ngettext("%(days)d day", "%(days)d days", n) % {"days": n}) for n in (1, 3, 7, 14)]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Document]) -> QuerySet[Document] | None:
-        if self.value() is None:
+        value = self.value()
+        if value is None:
             return None
         try:
-            days = int(self.value())
+            days = int(value)
         except ValueError as err:
-            raise IncorrectLookupParameters(self.value()) from err
+            raise IncorrectLookupParameters(value) from err
         if not 0 <= days <= settings.DOKOBIT_RETENTION_DAYS:
             raise IncorrectLookupParameters(self.value())
         # Deleted within N days = uploaded at least (retention - N) days ago.
@@ -236,7 +239,9 @@ class DocumentAdmin(CheckedSelectionMixin, _NoAddOrDelete, admin.ModelAdmin):
             links.append((reverse("signing:signed-download", kwargs={"uuid": obj.uuid}), _("signed file")))
         return format_html_join(" · ", '<a href="{}">{}</a>', links)
 
-    def _each_current_signing(self, request: HttpRequest, queryset, act) -> None:
+    def _each_current_signing(
+        self, request: HttpRequest, queryset: QuerySet[Document], act: Callable[[Signing], object]
+    ) -> None:
         """Run ``act(signing)`` on each selected document's current signing and report per document.
 
         Every action goes through a service that records the staff member in the event trail.
@@ -258,13 +263,13 @@ class DocumentAdmin(CheckedSelectionMixin, _NoAddOrDelete, admin.ModelAdmin):
             self.message_user(request, _("Done for %(count)d document(s).") % {"count": done}, level=messages.SUCCESS)
 
     @admin.action(description=_("Sync status with Dokobit now"), permissions=["change"])
-    def sync_now(self, request: HttpRequest, queryset) -> None:
+    def sync_now(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Document]) -> None:
         self._each_current_signing(
             request, queryset, lambda signing: signing_reconcile(signing=signing, actor=request.user)
         )
 
     @admin.action(description=_("Resend invitations to pending signers"), permissions=["change"])
-    def resend_invitations(self, request: HttpRequest, queryset) -> None:
+    def resend_invitations(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Document]) -> None:
         def resend(signing: Signing) -> None:
             for signer in signing.signers.filter(status=Signer.Status.PENDING):
                 services.signer_invite_resend(signer=signer, actor=request.user)
@@ -272,7 +277,7 @@ class DocumentAdmin(CheckedSelectionMixin, _NoAddOrDelete, admin.ModelAdmin):
         self._each_current_signing(request, queryset, resend)
 
     @admin.action(description=_("Re-upload to Dokobit now (renew the copy)"), permissions=["change"])
-    def reupload_now(self, request: HttpRequest, queryset) -> None:
+    def reupload_now(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Document]) -> None:
         """Renew the Dokobit copy of each selected document whose signing is in progress, whatever its age."""
         skipped: Counter[str] = Counter()
         renewed = 0
@@ -317,13 +322,13 @@ class DocumentAdmin(CheckedSelectionMixin, _NoAddOrDelete, admin.ModelAdmin):
                 self.message_user(request, text % {"count": skipped[key]}, level=messages.WARNING)
 
     @admin.action(description=_("Cancel the signing"), permissions=["change"])
-    def cancel_signing(self, request: HttpRequest, queryset) -> None:
+    def cancel_signing(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Document]) -> None:
         self._each_current_signing(
             request, queryset, lambda signing: services.signing_cancel(signing=signing, actor=request.user)
         )
 
     @admin.action(description=_("Process failed Dokobit notifications again"), permissions=["change"])
-    def reprocess_failed_events(self, request: HttpRequest, queryset) -> None:
+    def reprocess_failed_events(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Document]) -> None:
         def reprocess(signing: Signing) -> None:
             failed = signing.events.filter(kind=SigningEvent.Kind.POSTBACK).filter(Q(processed=False) | ~Q(error=""))
             ids = list(failed.values_list("pk", flat=True))

@@ -17,7 +17,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
@@ -75,14 +75,6 @@ class FileUploaded:
 class UploadStatus:
     status: str  # "pending" | "uploaded" | anything else is an integration error
 
-    @property
-    def is_uploaded(self) -> bool:
-        return self.status == "uploaded"
-
-    @property
-    def is_pending(self) -> bool:
-        return self.status == "pending"
-
 
 @dataclass(frozen=True)
 class SignerSpec:
@@ -137,7 +129,7 @@ class DownloadResult:
     size: int
 
 
-def _base64_chunks(fileobj: BinaryIO) -> Iterator[tuple[bytes, bytes]]:
+def _base64_chunks(fileobj: IO[bytes]) -> Iterator[tuple[bytes, bytes]]:
     """(raw bytes, their base64) chunk by chunk, from the start of ``fileobj``."""
     fileobj.seek(0)
     carry = b""
@@ -163,7 +155,7 @@ class _UploadBody:
     it, and is base64-encoded only while it is sent.
     """
 
-    def __init__(self, *, fields: dict[str, str], fileobj: BinaryIO, size: int) -> None:
+    def __init__(self, *, fields: dict[str, str], fileobj: IO[bytes], size: int) -> None:
         self.boundary = "portal-" + secrets.token_hex(16)
         head = b"".join(self._part_head(key) + value.encode() + b"\r\n" for key, value in fields.items())
         self._prefix = head + self._part_head("file[content]")
@@ -268,7 +260,7 @@ class DocumentsClient:
 
     # --- files ------------------------------------------------------------------------------
 
-    def file_upload(self, *, name: str, fileobj: BinaryIO, digest: str | None = None) -> FileUploaded:
+    def file_upload(self, *, name: str, fileobj: IO[bytes], digest: str | None = None) -> FileUploaded:
         """Upload a file's bytes: ``POST {base}/api/file/upload.json``.
 
         Sends ``file[name]``, ``file[digest]`` (hex SHA-256) and ``file[content]`` (base64) as a

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import secrets
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.conf import settings
@@ -133,11 +133,11 @@ class DocumentUploadForm(forms.Form):
         help_text=_("After this day the signing is cancelled and you are told."),
     )
 
-    def __init__(self, *args, held: HeldUpload | None = None, **kwargs) -> None:
+    def __init__(self, *args: Any, held: HeldUpload | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.held = held
         # Not required by the form (a kept file may stand in for it), but needed: no "(optional)" mark.
-        self.fields["document"].needed = True
+        self.fields["document"].needed = True  # type: ignore[attr-defined]  # an attribute of ours, read by the template
         limit_mb = max_upload_bytes() // (1024 * 1024)
         self.fields["document"].help_text = _("A PDF file, at most %(size)s MB.") % {"size": limit_mb}
 
@@ -187,8 +187,9 @@ class SignerForm(forms.Form):
     def clean_phone(self) -> str:
         return validate_mobile_id_phone(self.cleaned_data.get("phone", ""))
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         country, code = cleaned.get("country_code"), cleaned.get("personal_code")
         if country and code:
             try:
@@ -244,25 +245,29 @@ class BaseSignerFormSet(BaseFormSet):
         return [form.to_signer_data() for form in self.forms if form.has_changed() or not form.empty_permitted]
 
 
-SignerFormSet = formset_factory(
-    SignerForm,
-    formset=BaseSignerFormSet,
-    extra=0,
-    min_num=1,
-    # The real limit is SIGNING_MAX_SIGNERS, checked in clean(); this only bounds the POST.
-    max_num=200,
-    absolute_max=200,
+# formset_factory returns a subclass of BaseSignerFormSet; the stubs only know it as a BaseFormSet.
+SignerFormSet = cast(
+    "type[BaseSignerFormSet]",
+    formset_factory(
+        SignerForm,
+        formset=BaseSignerFormSet,
+        extra=0,
+        min_num=1,
+        # The real limit is SIGNING_MAX_SIGNERS, checked in clean(); this only bounds the POST.
+        max_num=200,
+        absolute_max=200,
+    ),
 )
 
 
 class SignerAddForm(SignerForm):
     """A signer added to an existing document: also refused if that person is already on it."""
 
-    def __init__(self, *args, existing_keys: set[str] | None = None, **kwargs) -> None:
+    def __init__(self, *args: Any, existing_keys: set[str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.existing_keys = existing_keys or set()
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         key = self.person_key()
         if key is not None and key in self.existing_keys:

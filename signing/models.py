@@ -186,7 +186,7 @@ class Signer(PersonalCodeMixin, models.Model):
     email = models.EmailField(_("e-mail"))
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     signing_purpose = models.CharField(
-        _("signing purpose"), max_length=40, choices=SigningPurpose.choices, default=SigningPurpose.SIGNATURE
+        _("signing purpose"), max_length=40, choices=SigningPurpose, default=SigningPurpose.SIGNATURE
     )
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="en")
     # Our id for this signer at Dokobit (the key of the ``signers`` map); no personal data.

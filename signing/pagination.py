@@ -9,14 +9,17 @@ small tables and other databases count exactly.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.paginator import Paginator
 from django.db import connections
+from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
 EXACT_BELOW = 10_000
 
 
-def unfiltered_count(queryset) -> int | None:
+def unfiltered_count(queryset: QuerySet[Any]) -> int | None:
     """Rows in the queryset's table: PostgreSQL's estimate when above ``EXACT_BELOW``, else exact.
 
     One query either way (the ``COUNT(*)`` subquery runs only when the estimate is small); None on
@@ -38,7 +41,7 @@ class EstimatedCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         queryset = self.object_list
-        if getattr(queryset, "query", None) is not None and not queryset.query.where:
+        if isinstance(queryset, QuerySet) and not queryset.query.where:
             rows = unfiltered_count(queryset)
             if rows is not None:
                 return rows

@@ -154,11 +154,6 @@ def _cached_sizes(name: str) -> list | None:
     return sizes if isinstance(sizes, list) and sizes else None
 
 
-def document_page_count(*, document: Document) -> int:
-    """The document's real number of pages (the preview shows at most MAX_PREVIEW_PAGES of them)."""
-    return document_preview_pages(document=document)[1]
-
-
 def preview_width(requested: int | None) -> int:
     """The allowed width nearest to the one asked for."""
     if not requested:

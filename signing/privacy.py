@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import FileField
 from django.utils import timezone
 
 from identity.models import User
@@ -91,7 +92,7 @@ def user_data_export(*, user: User) -> dict[str, Any]:
     }
 
 
-def _iso(value) -> str | None:
+def _iso(value: date | datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
@@ -137,12 +138,13 @@ def stored_files_delete(*, files: StoredFiles) -> None:
     with the same bytes; another such document only renders its images again.
     """
     for stored in files.files:
-        stored.storage.delete(stored.name)
+        if stored.name:
+            stored.storage.delete(stored.name)
     if files.sha256:
         preview_cache_delete(sha256=files.sha256)
 
 
-def finished_documents_purge(*, now=None) -> int:
+def finished_documents_purge(*, now: datetime | None = None) -> int:
     """Delete documents whose signing finished more than DOCUMENT_RETENTION_DAYS ago (0 keeps them)."""
     days = settings.DOCUMENT_RETENTION_DAYS
     if days <= 0:
@@ -184,7 +186,7 @@ ORPHAN_GRACE = timedelta(days=1)
 _LOOKUP_BATCH = 500
 
 
-def stored_files_orphaned_purge(*, now=None) -> int:
+def stored_files_orphaned_purge(*, now: datetime | None = None) -> int:
     """Delete stored documents, signed files and preview images that no row points to; returns how many.
 
     They are left when the database fails after a file was stored: an upload whose transaction
@@ -195,7 +197,9 @@ def stored_files_orphaned_purge(*, now=None) -> int:
     cutoff = (now or timezone.now()) - ORPHAN_GRACE
     purged = 0
     for model, field_name, folder in ((Document, "file", DOCUMENTS_FOLDER), (Signing, "signed_file", SIGNED_FOLDER)):
-        storage = model._meta.get_field(field_name).storage
+        field = model._meta.get_field(field_name)
+        assert isinstance(field, FileField)
+        storage = field.storage
         names = [f"{folder}/{name}" for name in folder_listing(storage, folder)[1]]
         for start in range(0, len(names), _LOOKUP_BATCH):
             batch = names[start : start + _LOOKUP_BATCH]
@@ -210,7 +214,7 @@ def stored_files_orphaned_purge(*, now=None) -> int:
     return purged
 
 
-def _orphaned_previews_purge(cutoff) -> int:
+def _orphaned_previews_purge(cutoff: datetime) -> int:
     """Preview folders are named by the SHA-256 of the document bytes they show."""
     digests = folder_listing(default_storage, PREVIEW_FOLDER)[0]
     purged = 0

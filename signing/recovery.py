@@ -57,6 +57,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -286,7 +287,7 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
     stalled = Signing.objects.filter(status__in=STALLED_SEND_STATUSES, updated_at__lte=cutoff).order_by("updated_at")
     for signing_id, updated_at in stalled.values_list("pk", "updated_at")[:SWEEP_BATCH]:
         if _claim_signing(signing_id, updated_at, now):
-            transaction.on_commit(lambda pk=signing_id: services.enqueue(tasks.signing_send_task, pk))
+            transaction.on_commit(partial(services.enqueue, tasks.signing_send_task, signing_id))
             counts["signings"] += 1
 
     events = SigningEvent.objects.filter(
@@ -297,7 +298,7 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
         if queued_at is None:
             claimed = SigningEvent.objects.filter(pk=event_id, processed=False, processed_at__isnull=True)
         if claimed.update(processed_at=now):
-            transaction.on_commit(lambda pk=event_id: services.enqueue(tasks.signing_postback_process_task, pk))
+            transaction.on_commit(partial(services.enqueue, tasks.signing_postback_process_task, event_id))
             counts["postbacks"] += 1
 
     waiting = (
@@ -320,7 +321,7 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
         if not _claim_signing(signing_id, updated_at, now):
             continue
         for signer_id in signer_ids:
-            transaction.on_commit(lambda pk=signer_id: services.enqueue(tasks.signer_invite_email_task, pk))
+            transaction.on_commit(partial(services.enqueue, tasks.signer_invite_email_task, signer_id))
             counts["invitations"] += 1
 
     if any(counts.values()):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import smtplib
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -105,7 +106,7 @@ def signer_reminder_send(*, signer_id: int, now: datetime | None = None) -> bool
         )
         if event is None:
             return False
-        before = {"reminders_sent": signer.reminders_sent, "last_reminded_at": signer.last_reminded_at}
+        before: dict[str, Any] = {"reminders_sent": signer.reminders_sent, "last_reminded_at": signer.last_reminded_at}
         signer.reminders_sent += 1
         signer.last_reminded_at = now
         signer.save(update_fields=["reminders_sent", "last_reminded_at"])
@@ -202,6 +203,7 @@ def signing_deadline_enforce(*, signing_id: int, now: datetime | None = None) ->
             return False
         signing.status = Signing.Status.CANCELLED
         signing.save(update_fields=["status", "updated_at"])
+        assert signing.deadline is not None  # _deadline_passed checked it
         services._event(
             signing=signing,
             kind=SigningEvent.Kind.DEADLINE_PASSED,

@@ -66,13 +66,6 @@ class ReuploadNotClaimed(Exception):
 # --- reads ------------------------------------------------------------------------------------
 
 
-def signing_copy_expires_at(*, signing: Signing | None) -> datetime | None:
-    """When Dokobit deletes the copy of an open signing (None when finished or not uploaded)."""
-    if signing is None or not signing.is_open or signing.uploaded_at is None:
-        return None
-    return signing.uploaded_at + timedelta(days=settings.DOKOBIT_RETENTION_DAYS)
-
-
 def signing_copy_days_left(*, signing: Signing | None, now: datetime | None = None) -> int | None:
     """Whole days until Dokobit deletes the open signing's copy (0 on the last day), or None."""
     if signing is None:
@@ -148,6 +141,7 @@ def signing_retention_alerts_raise(*, now: datetime | None = None) -> int:
     for signing in Signing.objects.filter(
         status__in=Signing.OPEN_STATUSES, uploaded_at__lte=now - age, retention_alert_at__isnull=True
     ):
+        assert signing.uploaded_at is not None  # the query asks for uploaded signings
         with transaction.atomic():
             event = services._event(
                 signing=signing,
@@ -244,13 +238,14 @@ def _replace(signing_id: int, *, actor: User | None = None, forced: bool = False
         if old.status not in _LIVE or _signed_ids(old) != signed_before:
             # A signature or a state change arrived meanwhile: the uploaded file may be stale.
             raise ReuploadAborted
-        new = Signing.objects.create(
+        new = Signing(
             document=old.document,
             status=Signing.Status.UPLOADING,
-            dokobit_file_token=uploaded.token,
             uploaded_at=uploaded_at,
             previous=old,
         )
+        new.dokobit_file_token = uploaded.token  # a property: stored encrypted
+        new.save()
         moved = old.signers.filter(status=Signer.Status.PENDING).update(signing=new)
         old.status = Signing.Status.REPLACED
         old.save(update_fields=["status", "updated_at"])

@@ -26,7 +26,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -60,13 +61,14 @@ if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
 
     from identity.models import User
+    from identity.services import EidResult
 
 logger = logging.getLogger(__name__)
 
 # Languages Dokobit's signing page speaks (signing/create ``language``).
 DOKOBIT_LANGUAGES = ("en", "et", "is", "lt", "lv", "ru")
 # The forward order of a signing's life; a transition may only move right.
-_STATUS_ORDER = {
+_STATUS_ORDER: dict[str, int] = {
     Signing.Status.QUEUED: 0,
     Signing.Status.UPLOADING: 1,
     Signing.Status.CREATING: 2,
@@ -202,6 +204,8 @@ def _gateway_user_error(err: GatewayError) -> SigningError:
 
 class _HashingFile(File):
     """Hands the storage the upload's bytes while hashing and counting exactly what it read."""
+
+    file: IO[bytes]
 
     def __init__(self, file: Any, name: str) -> None:
         super().__init__(file, name=name)
@@ -1099,10 +1103,8 @@ def signing_completed_notify(*, signing_id: int) -> int:
             ("owner", None, lambda: signing_completed_message_for_owner(document=document, owner=document.owner))
         )
     # Everyone who signed the document, also those who signed an earlier copy before a re-upload.
-    for signer in signing.document.signers.filter(status=Signer.Status.SIGNED):
-        recipients.append(
-            (f"signer:{signer.pk}", signer, lambda signer=signer: signing_completed_message_for_signer(signer=signer))
-        )
+    for signed in signing.document.signers.filter(status=Signer.Status.SIGNED):
+        recipients.append((f"signer:{signed.pk}", signed, partial(signing_completed_message_for_signer, signer=signed)))
     sent = 0
     for key, signer, build in recipients:
         # The event is the claim, committed before the send (see "invitations"): a retry never
@@ -1169,7 +1171,7 @@ def signer_add(*, document: Document, data: SignerData, actor: User) -> Signer:
             return signer
 
     try:
-        tokens = _client().signer_add(signing.dokobit_token, signers=[_signer_spec(signer)])
+        tokens = _client().signer_add(signing.dokobit_token or "", signers=[_signer_spec(signer)])
     except GatewayError as err:
         logger.warning("addsigner failed: %s", type(err).__name__)
         _signer_add_undo(signer=signer, signing=signing, err=err)
@@ -1362,27 +1364,11 @@ def _cancelled(signing: Signing, actor: User) -> None:
 # --- the signer's way to Dokobit ---------------------------------------------------------------
 
 
-def _eid_person(eid_result: Any) -> tuple[str, str] | None:
-    """(country, personal code) from an identity result, a dict with those keys, or None."""
-    if isinstance(eid_result, dict):
-        country = eid_result.get("country_code", "")
-        code = eid_result.get("code") or eid_result.get("personal_code") or ""
-    else:
-        country = getattr(eid_result, "country_code", "")
-        code = getattr(eid_result, "code", "") or getattr(eid_result, "personal_code", "")
-    if not country or not code:
-        return None
-    return str(country), str(code)
-
-
-def signer_verify_identity(*, signer: Signer, eid_result: Any) -> bool:
+def signer_verify_identity(*, signer: Signer, eid_result: EidResult) -> bool:
     """Whether the person proven by ``eid_result`` is this signer (same country and personal code)."""
-    lookup = getattr(eid_result, "pc_lookup", None)
-    if not lookup:
-        person = _eid_person(eid_result)
-        if person is None:
-            return False
-        lookup = personal_code_lookup(*person)
+    if not eid_result.country_code or not eid_result.personal_code:
+        return False
+    lookup = personal_code_lookup(eid_result.country_code, eid_result.personal_code)
     return constant_time_compare(lookup, signer.pc_lookup)
 
 

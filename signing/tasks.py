@@ -20,7 +20,9 @@ from signing import recovery, services
 
 logger = logging.getLogger(__name__)
 
-_RETRY = {
+# celery-types reads a shared_task(**options) without another keyword as shared_task(fun), so those
+# decorators carry a type: ignore[untyped-decorator].
+_RETRY: dict[str, Any] = {
     "autoretry_for": (GatewayUnavailable,),
     "retry_backoff": 5,
     "retry_backoff_max": 600,
@@ -31,7 +33,7 @@ _RETRY = {
 }
 
 # Mail servers go away and come back; the services mark each e-mail as sent only after it was.
-_EMAIL_RETRY = {
+_EMAIL_RETRY: dict[str, Any] = {
     "autoretry_for": (smtplib.SMTPException, ConnectionError, TimeoutError),
     "retry_backoff": 30,
     "retry_backoff_max": 3600,
@@ -50,15 +52,17 @@ def _send_failure_reason(exc: BaseException) -> str:
     return gettext("Dokobit could not be reached for a long time; the document was not sent.")
 
 
-def _signing_send_task_failure(self: Any, exc: Exception, task_id: str, args: tuple, kwargs: dict, einfo: Any) -> None:
-    signing_id = args[0] if args else kwargs.get("signing_id")
+def _signing_send_task_failure(
+    self: Any, exc: Exception, task_id: str, args: tuple[Any, ...], kwargs: dict[str, Any], einfo: Any
+) -> None:
+    signing_id = args[0] if args else kwargs["signing_id"]
     services.signing_mark_failed(signing_id=signing_id, reason=_send_failure_reason(exc), error=str(exc)[:2000])
 
 
 # Send, postback and invitation tasks: also retry database and broker hiccups, and cap how often
 # a task may start on one signing (signing.recovery.task_start), so a redelivery cannot loop.
 # Celery's retries end where the cap does: SIGNING_TASK_MAX_ATTEMPTS starts in all (30 s, 1, 2, 4 min apart).
-_DURABLE_RETRY = {
+_DURABLE_RETRY: dict[str, Any] = {
     **_RETRY,
     "autoretry_for": recovery.RETRYABLE,
     "retry_backoff": 30,
@@ -87,12 +91,12 @@ def signing_send_task(signing_id: int) -> None:
 
 
 def _signing_postback_process_task_failure(
-    self: Any, exc: Exception, task_id: str, args: tuple, kwargs: dict, einfo: Any
+    self: Any, exc: Exception, task_id: str, args: tuple[Any, ...], kwargs: dict[str, Any], einfo: Any
 ) -> None:
     # The event stays unprocessed with its error, so it can be replayed once the cause is fixed.
     from signing.models import SigningEvent
 
-    event_id = args[0] if args else kwargs.get("event_id")
+    event_id = args[0] if args else kwargs["event_id"]
     SigningEvent.objects.filter(pk=event_id).update(error=str(exc)[:2000])
     signing_id = SigningEvent.objects.filter(pk=event_id).values_list("signing_id", flat=True).first()
     if signing_id is not None:
@@ -124,14 +128,14 @@ def signing_postback_process_task(event_id: int) -> None:
 
 # The web processes publish new postbacks in batches (signing.postback_batch); each event is then
 # its own task, so a failure or a retry concerns one postback, never its batch.
-@shared_task(**{**_RETRY, "autoretry_for": recovery.RETRYABLE})
+@shared_task(**{**_RETRY, "autoretry_for": recovery.RETRYABLE})  # type: ignore[untyped-decorator]  # see _RETRY
 def signing_postbacks_process_task(event_ids: list[int]) -> None:
     """Queue the processing of each postback of a batch (publishing one twice is harmless)."""
     for event_id in event_ids:
         signing_postback_process_task.delay(event_id)
 
 
-@shared_task(**{**_EMAIL_RETRY, "autoretry_for": (*_EMAIL_RETRY["autoretry_for"], *recovery.RETRYABLE)})
+@shared_task(**{**_EMAIL_RETRY, "autoretry_for": (*_EMAIL_RETRY["autoretry_for"], *recovery.RETRYABLE)})  # type: ignore[untyped-decorator]  # see _RETRY
 def signer_invite_email_task(signer_id: int, resend: bool = False, actor_id: int | None = None) -> None:
     """E-mail a signer their portal link (once, unless ``resend``)."""
     from signing.models import Signer
@@ -150,7 +154,7 @@ def signer_invite_email_task(signer_id: int, resend: bool = False, actor_id: int
     recovery.task_done(signing_id=signing_id)
 
 
-@shared_task(**_EMAIL_RETRY)
+@shared_task(**_EMAIL_RETRY)  # type: ignore[untyped-decorator]  # see _RETRY
 def signing_completed_email_task(signing_id: int) -> None:
     """Tell the owner and the signers that the document is signed (each once)."""
     services.signing_completed_notify(signing_id=signing_id)
@@ -183,7 +187,7 @@ def signing_deadlines_due_task() -> int:
     return signings_enforce_deadlines()
 
 
-@shared_task(**_EMAIL_RETRY)
+@shared_task(**_EMAIL_RETRY)  # type: ignore[untyped-decorator]  # see _RETRY
 def signing_deadline_email_task(signing_id: int) -> None:
     """Tell the owner that the deadline cancelled the signing (once)."""
     from signing.reminders import signing_deadline_notify
@@ -203,10 +207,10 @@ def signing_reupload_due_task() -> int:
 
 
 def _signing_reupload_task_failure(
-    self: Any, exc: Exception, task_id: str, args: tuple, kwargs: dict, einfo: Any
+    self: Any, exc: Exception, task_id: str, args: tuple[Any, ...], kwargs: dict[str, Any], einfo: Any
 ) -> None:
     # The signing stays as it was; the next hourly run tries again and the retention alert fires if it never works.
-    signing_id = args[0] if args else kwargs.get("signing_id")
+    signing_id = args[0] if args else kwargs["signing_id"]
     logger.warning("re-upload of signing %s failed: %s", signing_id, type(exc).__name__)
 
 

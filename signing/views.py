@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
+from uuid import UUID
 
 from django.conf import settings
 from django.contrib import messages
@@ -19,6 +20,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -37,6 +39,7 @@ from identity.models import IdentitySession
 from identity.services import AlreadyCompleted, Waiting, identity_session_complete, identity_session_start
 from portal.http import GatewayError
 from portal.ratelimit import rate_limited
+from portal.types import AuthenticatedHttpRequest
 from signing.errors import DocumentTampered, SigningError
 from signing.forms import (
     DocumentUploadForm,
@@ -101,7 +104,10 @@ def _error_page(request: HttpRequest, message: str, *, status: int) -> HttpRespo
     return render(request, "signing/error.html", {"message": message}, status=status)
 
 
-def _attachment(response: HttpResponse, filename: str) -> HttpResponse:
+_Response = TypeVar("_Response", bound=HttpResponseBase)
+
+
+def _attachment(response: _Response, filename: str) -> _Response:
     """RFC 6266 attachment with a UTF-8 name, an ASCII fallback, and no content sniffing."""
     name = safe_filename(filename)
     ascii_name = name.encode("ascii", "ignore").decode() or "document.pdf"
@@ -125,7 +131,7 @@ def _pdf_name(document: Document, *, suffix: str = "") -> str:
 @never_cache
 @login_required
 @require_GET
-def document_list(request: HttpRequest) -> HttpResponse:
+def document_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     documents = document_list_for_owner(owner=request.user).order_by("-created_at", "-pk")
     page = Paginator(documents, DOCUMENTS_PER_PAGE).get_page(request.GET.get("page"))
     for document in page.object_list:
@@ -140,7 +146,7 @@ def document_list(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters()
 @sensitive_variables("formset")
 @rate_limited("upload", per_user=True)
-def document_new(request: HttpRequest) -> HttpResponse:
+def document_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     held = holding_get(request=request)
     if request.method == "POST":
         form = DocumentUploadForm(request.POST, request.FILES, held=held)
@@ -149,7 +155,12 @@ def document_new(request: HttpRequest) -> HttpResponse:
         signers_ok = formset.is_valid()
         uploaded = form.cleaned_data.get("document") if "document" not in form.errors else None
         if form_ok and signers_ok:
-            file_obj: File = uploaded if uploaded is not None else holding_open(held=held)
+            file_obj: File
+            if uploaded is not None:
+                file_obj = uploaded
+            else:
+                assert held is not None  # the form requires a file unless one is kept
+                file_obj = holding_open(held=held)
             try:
                 document = document_create(
                     owner=request.user,
@@ -193,7 +204,9 @@ def _wants_json(request: HttpRequest) -> bool:
     return request.headers.get("X-Requested-With") == "XMLHttpRequest"
 
 
-def _detail_context(request: HttpRequest, document: Document, *, add_form: SignerAddForm | None = None) -> dict:
+def _detail_context(
+    request: AuthenticatedHttpRequest, document: Document, *, add_form: SignerAddForm | None = None
+) -> dict[str, Any]:
     signing = signing_current(document=document)
     signers = list(document.signers.all())
     # The owner, or staff whose role includes the owner's actions; others only read.
@@ -229,7 +242,7 @@ def _detail_context(request: HttpRequest, document: Document, *, add_form: Signe
 @never_cache
 @login_required
 @require_GET
-def document_detail(request: HttpRequest, uuid) -> HttpResponse:
+def document_detail(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
     document = document_get_for_user(user=request.user, uuid=uuid)
     return render(request, "signing/document_detail.html", _detail_context(request, document))
 
@@ -271,7 +284,7 @@ def _preview_context(document: Document, image_url: str) -> dict:
 @never_cache
 @login_required
 @require_GET
-def document_page_image(request: HttpRequest, uuid) -> HttpResponse:
+def document_page_image(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
     document = document_get_for_user(user=request.user, uuid=uuid)
     return _page_image(
         request, document, refused=_("The stored document failed its integrity check and is not served.")
@@ -281,7 +294,7 @@ def document_page_image(request: HttpRequest, uuid) -> HttpResponse:
 @never_cache
 @login_required
 @require_GET
-def document_status(request: HttpRequest, uuid) -> JsonResponse:
+def document_status(request: AuthenticatedHttpRequest, uuid: UUID) -> JsonResponse:
     document = document_get_for_user(user=request.user, uuid=uuid)
     can_change = document_changeable_by(user=request.user, document=document)
     return JsonResponse(document_status_payload(document=document, can_change=can_change))
@@ -290,7 +303,7 @@ def document_status(request: HttpRequest, uuid) -> JsonResponse:
 @never_cache
 @login_required
 @require_GET
-def document_download(request: HttpRequest, uuid) -> HttpResponse:
+def document_download(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponseBase:
     document = document_get_for_user(user=request.user, uuid=uuid)
     try:
         file_obj = document_file_verified(document=document)
@@ -324,14 +337,14 @@ def _signed_file_verified(signing: Signing) -> File | None:
 @never_cache
 @login_required
 @require_GET
-def signed_download(request: HttpRequest, uuid) -> HttpResponse:
+def signed_download(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponseBase:
     document = document_get_for_user(user=request.user, uuid=uuid)
     if _signed_signing(document) is None:
         raise Http404
     return _signed_file_response(request, document, actor=request.user)
 
 
-def _signed_file_response(request: HttpRequest, document: Document, *, actor: User | None) -> HttpResponse:
+def _signed_file_response(request: HttpRequest, document: Document, *, actor: User | None) -> HttpResponseBase:
     """The document's signed file as an attachment, for the owner and for its signers alike.
 
     ``actor`` is the logged-in user (staff downloads are recorded), None for a signer's link.
@@ -352,13 +365,13 @@ def _signed_file_response(request: HttpRequest, document: Document, *, actor: Us
     return _attachment(response, _pdf_name(document, suffix="-signed"))
 
 
-def _owner_action(action: Callable[[HttpRequest, Document], HttpResponse | None]) -> Callable[..., HttpResponse]:
+def _owner_action(action: Callable[..., HttpResponse | None]) -> Callable[..., HttpResponse]:
     """POST-only owner action on a document: 404 for anyone else, SigningError shown as a message."""
 
     @never_cache
     @login_required
     @require_POST
-    def view(request: HttpRequest, uuid, **kwargs) -> HttpResponse:
+    def view(request: AuthenticatedHttpRequest, uuid: UUID, **kwargs: Any) -> HttpResponse:
         document = document_get_for_user(user=request.user, uuid=uuid, to_change=True)
         try:
             response = action(request, document, **kwargs)
@@ -377,7 +390,7 @@ def _owner_action(action: Callable[[HttpRequest, Document], HttpResponse | None]
 
 
 @sensitive_variables("form")
-def _signer_add(request: HttpRequest, document: Document) -> HttpResponse | None:
+def _signer_add(request: AuthenticatedHttpRequest, document: Document) -> HttpResponse | None:
     active = [s for s in document.signers.all() if s.status != Signer.Status.REMOVED]
     form = SignerAddForm(request.POST, prefix="add", existing_keys={s.pc_lookup for s in active})
     if form.is_valid() and len(active) >= max_signers():
@@ -390,21 +403,21 @@ def _signer_add(request: HttpRequest, document: Document) -> HttpResponse | None
     return None
 
 
-def _pending_signer(document: Document, signer_uuid) -> Signer:
+def _pending_signer(document: Document, signer_uuid: UUID) -> Signer:
     return get_object_or_404(document.signers, uuid=signer_uuid)
 
 
-def _signer_remove(request: HttpRequest, document: Document, signer_uuid) -> None:
+def _signer_remove(request: AuthenticatedHttpRequest, document: Document, signer_uuid: UUID) -> None:
     signer_remove(signer=_pending_signer(document, signer_uuid), actor=request.user)
     messages.success(request, _("The signer was removed."))
 
 
-def _signer_resend(request: HttpRequest, document: Document, signer_uuid) -> None:
+def _signer_resend(request: AuthenticatedHttpRequest, document: Document, signer_uuid: UUID) -> None:
     signer_invite_resend(signer=_pending_signer(document, signer_uuid), actor=request.user)
     messages.success(request, _("The invitation was sent again."))
 
 
-def _signing_cancel(request: HttpRequest, document: Document) -> None:
+def _signing_cancel(request: AuthenticatedHttpRequest, document: Document) -> None:
     signing = signing_current(document=document)
     if signing is None:
         raise Http404
@@ -421,7 +434,7 @@ signing_cancel_view = _owner_action(_signing_cancel)
 # --- Signer pages ------------------------------------------------------------------------------
 
 
-def _signer_link_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def _signer_link_page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """The link token is in these URLs: never let it leave the site in a Referer header, never cache.
 
     ``same-origin``, not ``no-referrer``: under ``no-referrer`` Chromium sends ``Origin: null`` with
@@ -429,7 +442,7 @@ def _signer_link_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
     portal already knows the token, so only cross-origin requests must go without a Referer.
     """
 
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         language = _signer_page_language(request, kwargs.get("token", ""))
         with translation.override(language):
             response = view(request, *args, **kwargs)
@@ -604,7 +617,7 @@ def _signer_completed_page(request: HttpRequest, signer: Signer, token: str) -> 
 @_signer_link_page
 @require_GET
 @rate_limited("signer-link", methods=("GET",))
-def signer_signed_download(request: HttpRequest, token: str) -> HttpResponse:
+def signer_signed_download(request: HttpRequest, token: str) -> HttpResponseBase:
     """The signed file for a verified signer of the completed signing: the owner's download's bytes."""
     signer = _signer_for_link(token, finished=True)
     if signer is None:
@@ -668,7 +681,7 @@ def signer_identity_complete(request: HttpRequest, token: str) -> JsonResponse:
     return JsonResponse({"status": "ok", "redirect": reverse("signing:signer-landing", kwargs={"token": token})})
 
 
-def _signer_file(request: HttpRequest, token: str, *, attachment: bool) -> HttpResponse:
+def _signer_file(request: HttpRequest, token: str, *, attachment: bool) -> HttpResponseBase:
     signer = _verified_signer(request, token)
     if signer is None:
         return _neutral(request)
@@ -687,7 +700,7 @@ def _signer_file(request: HttpRequest, token: str, *, attachment: bool) -> HttpR
 @_signer_link_page
 @xframe_options_sameorigin
 @require_GET
-def signer_file(request: HttpRequest, token: str) -> HttpResponse:
+def signer_file(request: HttpRequest, token: str) -> HttpResponseBase:
     return _signer_file(request, token, attachment=False)
 
 
@@ -704,7 +717,7 @@ def signer_page_image(request: HttpRequest, token: str) -> HttpResponse:
 
 @_signer_link_page
 @require_GET
-def signer_download(request: HttpRequest, token: str) -> HttpResponse:
+def signer_download(request: HttpRequest, token: str) -> HttpResponseBase:
     return _signer_file(request, token, attachment=True)
 
 

@@ -163,7 +163,7 @@ class DocumentFetchView(View):
 
     http_method_names = ["get"]
 
-    def get(self, request: HttpRequest, fetch_token: str) -> HttpResponse:
+    def get(self, request: HttpRequest, fetch_token: str) -> FileResponse:
         document = document_get_by_fetch_token(token=fetch_token)
         if document is None:
             raise Http404

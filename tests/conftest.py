@@ -83,19 +83,9 @@ def _media_root(tmp_path, settings):
 
 @pytest.fixture
 def make_user(db):
-    from identity.models import User
+    from tests.factories import UserFactory
 
-    def make(country_code="LT", personal_code="50001018865", first_name="Mobile", last_name="Tester", **extra):
-        extra.setdefault("email", f"{first_name.lower()}@example.test")
-        return User.objects.create_user(
-            country_code=country_code,
-            personal_code=personal_code,
-            first_name=first_name,
-            last_name=last_name,
-            **extra,
-        )
-
-    return make
+    return UserFactory
 
 
 @pytest.fixture

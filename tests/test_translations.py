@@ -56,7 +56,15 @@ def test_no_user_visible_string_is_missing_from_the_catalogues(tmp_path):
         ROOT,
         work,
         ignore=shutil.ignore_patterns(
-            ".venv", ".git", "media", "staticfiles", "test-artifacts", "*.sqlite3", "__pycache__"
+            ".venv",
+            ".venv-lock",
+            "node_modules",
+            ".git",
+            "media",
+            "staticfiles",
+            "test-artifacts",
+            "*.sqlite3",
+            "__pycache__",
         ),
     )
     for domain, extra in (("django", []), ("djangojs", ["-d", "djangojs"])):

@@ -13,7 +13,7 @@
   window.addEventListener("message", function (message) {
     var data = message.data;
     if (typeof data === "string") {
-      try { data = JSON.parse(data); } catch (e) { return; }
+      try { data = JSON.parse(data); } catch { return; }
     }
     if (!data || typeof data !== "object") return;
     if (data.event === "sign-success" && typeof window.Isign.onSignSuccess === "function") {

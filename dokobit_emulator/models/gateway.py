@@ -106,7 +106,7 @@ class GatewaySigning(models.Model):
         return any(f.is_expired() for f in self.files.all())
 
     def first_file(self) -> GatewayFile:
-        return self.files.order_by("pk").first()
+        return self.files.earliest("pk")
 
     def version_path(self, version: int) -> Path:
         return storage_dir() / f"signing-{self.token}-v{version}.bin"

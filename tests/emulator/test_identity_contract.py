@@ -768,7 +768,7 @@ def test_auth_page_forms_work_without_the_portal_csrf_cookie(create_session, rea
     from django.test import Client
 
     body = create_session(origin_host="", return_url="https://portal.example.test/login/return/")
-    browser = Client(enforce_csrf_checks=True, HTTP_ORIGIN="null")
+    browser = Client(enforce_csrf_checks=True, headers={"origin": "null"})
     page_url = urlsplit(body["url"]).path
 
     browser.post(page_url, {"action": "start", "identity": "lt-mobile"})

@@ -6,9 +6,9 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from signing import services
 from signing.models import Signer, Signing, SigningEvent
 from tests.conftest import load_fixture
+from tests.factories import SigningEventFactory
 from tests.signing.conftest import GW
 
 pytestmark = pytest.mark.django_db
@@ -87,8 +87,9 @@ def test_sync_now_with_nothing_changed_still_records_who_asked(client, staff, ga
 
 
 def test_reprocess_failed_events_applies_them_and_records_the_staff_member(client, staff, gateway, live_signing):
-    failed = services._event(signing=live_signing, kind=SigningEvent.Kind.POSTBACK, payload={"action": "signer_signed"})
-    SigningEvent.objects.filter(pk=failed.pk).update(processed=False, error="GatewayUnavailable http=503")
+    failed = SigningEventFactory(
+        signing=live_signing, payload={"action": "signer_signed"}, processed=False, error="GatewayUnavailable http=503"
+    )
     gateway.get(f"{GW}/api/signing/signing-token-1/status.json", json=load_fixture("signing_status_partially_signed"))
 
     response = act(client, staff, "reprocess_failed_events", live_signing)

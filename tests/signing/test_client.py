@@ -179,7 +179,6 @@ def test_file_upload_status(client, gateway, fixture, expected):
     gateway.add(responses.GET, f"{BASE}/api/file/upload/file-tok/status.json", json=load_fixture(fixture), match=[AUTH])
     status = client.file_upload_status("file-tok")
     assert status == UploadStatus(status=expected)
-    assert status.is_uploaded is (expected == "uploaded")
 
 
 def test_file_upload_status_reports_an_unexpected_status_as_it_is(client, gateway):

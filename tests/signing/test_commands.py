@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from signing import services
 from signing.models import Signer, Signing, SigningEvent
 from tests.conftest import load_fixture
+from tests.factories import SigningEventFactory
 from tests.signing.conftest import CODES, GW
 
 pytestmark = pytest.mark.django_db
@@ -24,9 +25,9 @@ def run(*args) -> str:
 
 
 def failed_postback(signing) -> SigningEvent:
-    event = services._event(signing=signing, kind=SigningEvent.Kind.POSTBACK, payload={"action": "signer_signed"})
-    SigningEvent.objects.filter(pk=event.pk).update(processed=False, error="GatewayUnavailable http=503")
-    return event
+    return SigningEventFactory(
+        signing=signing, payload={"action": "signer_signed"}, processed=False, error="GatewayUnavailable http=503"
+    )
 
 
 def test_reprocess_applies_a_failed_postback_and_clears_its_error(gateway, live_signing):

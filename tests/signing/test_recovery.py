@@ -25,6 +25,7 @@ from signing.client import DocumentsClient
 from signing.models import Signer, Signing, SigningEvent
 from signing.tasks import signing_send_task
 from tests.conftest import load_fixture
+from tests.factories import SigningEventFactory
 from tests.signing.conftest import GW, calls_to
 from tests.signing.test_tasks import CREATE, UPLOAD, UPLOAD_STATUS, create_ok
 
@@ -322,10 +323,8 @@ def test_sweep_requeues_each_kind_of_stalled_work_once_per_stall(
     _stall(Signing, queued_signing.pk, stalled_minutes)
     fresh = _queued_signing(owner, signer_data(1), django_capture_on_commit_callbacks)
     # 2. a postback recorded but never processed, and one that failed for good (operators replay it)
-    lost = services._event(signing=live_signing, kind=SigningEvent.Kind.POSTBACK, payload={"action": "x"})
-    failed = services._event(signing=live_signing, kind=SigningEvent.Kind.POSTBACK, payload={"action": "y"})
-    SigningEvent.objects.filter(pk__in=[lost.pk, failed.pk]).update(processed=False)
-    SigningEvent.objects.filter(pk=failed.pk).update(error="GatewayRefused")
+    lost = SigningEventFactory(signing=live_signing, payload={"action": "x"}, processed=False)
+    failed = SigningEventFactory(signing=live_signing, payload={"action": "y"}, processed=False, error="GatewayRefused")
     _stall(SigningEvent, lost.pk, stalled_minutes, "created_at")
     _stall(SigningEvent, failed.pk, stalled_minutes, "created_at")
     # 3. a signer on the live signing whose invitation was lost

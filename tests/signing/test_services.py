@@ -10,6 +10,7 @@ from django.core import mail
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
+from identity.services import EidResult
 from signing import services
 from signing.errors import DocumentTampered, SignerAlreadyAdded, SignerLimitReached, SigningNotAllowed
 from signing.models import Signer, Signing, SigningEvent
@@ -238,13 +239,25 @@ def test_names_with_line_breaks_and_html_are_harmless(owner, live_signing):
     assert "O’CONNEŽ-ŠUSLIK TESTNUMBER" in message.body
 
 
+def _proven(country_code: str, personal_code: str) -> EidResult:
+    """A person as identity_session_complete returns them."""
+    return EidResult(
+        country_code=country_code,
+        personal_code=personal_code,
+        first_name="",
+        last_name="",
+        authentication_method="mobile",
+        identity_session_id=1,
+    )
+
+
 def test_verify_identity_matches_country_and_code(live_signing):
     signer = live_signing.signers.get(dokobit_signer_id="signer2")  # EE, CODES[1]
 
-    assert services.signer_verify_identity(signer=signer, eid_result={"country_code": "ee", "code": CODES[1]})
-    assert not services.signer_verify_identity(signer=signer, eid_result={"country_code": "LT", "code": CODES[1]})
-    assert not services.signer_verify_identity(signer=signer, eid_result={"country_code": "EE", "code": CODES[0]})
-    assert not services.signer_verify_identity(signer=signer, eid_result={})
+    assert services.signer_verify_identity(signer=signer, eid_result=_proven("ee", CODES[1]))
+    assert not services.signer_verify_identity(signer=signer, eid_result=_proven("LT", CODES[1]))
+    assert not services.signer_verify_identity(signer=signer, eid_result=_proven("EE", CODES[0]))
+    assert not services.signer_verify_identity(signer=signer, eid_result=_proven("", ""))
 
 
 def test_signing_url_for_a_pending_signer(live_signing):

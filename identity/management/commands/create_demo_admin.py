@@ -1,5 +1,7 @@
 """Creates the demo staff account for local development and prints its credentials."""
 
+from typing import Any
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
@@ -12,7 +14,7 @@ DEMO_PASSWORD = "portal-demo-admin"
 class Command(BaseCommand):
     help = "Create (or reset) the demo admin account; development only."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
             raise CommandError("The demo admin exists only in development (DEBUG=true).")
         user, _ = User.objects.get_or_create(

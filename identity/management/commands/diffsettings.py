@@ -37,8 +37,8 @@ class Command(diffsettings.Command):
         from django.conf import Settings, global_settings, settings
 
         if not settings.configured:
-            settings._setup()
-        user_settings = masked_settings(settings._wrapped)
+            settings._setup()  # type: ignore[misc]  # LazySettings' private API, as Django's own diffsettings uses it
+        user_settings = masked_settings(settings._wrapped)  # type: ignore[misc]  # as above
         default = options["default"]
         default_settings = masked_settings(Settings(default) if default else global_settings)
         output = {"hash": self.output_hash, "unified": self.output_unified}[options["output"]]

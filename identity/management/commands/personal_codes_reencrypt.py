@@ -8,8 +8,10 @@ keys and whatever is added later), works in batches, and a second run changes no
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import apps
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import models, transaction
 
 from portal.crypto import encrypted_with_first_key, encryption_keys, reencrypt_text
@@ -28,11 +30,11 @@ def encrypted_columns() -> list[tuple[type[models.Model], str]]:
 class Command(BaseCommand):
     help = "Re-encrypt every stored encrypted value with the first PERSONAL_CODE_ENCRYPTION_KEY key."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch-size", type=int, default=500)
         parser.add_argument("--dry-run", action="store_true", help="count what would change, change nothing")
 
-    def handle(self, *args, batch_size: int, dry_run: bool, **options) -> None:
+    def handle(self, *args: Any, batch_size: int, dry_run: bool, **options: Any) -> None:
         if not encryption_keys():
             raise CommandError("PERSONAL_CODE_ENCRYPTION_KEY is empty.")
         total = 0

@@ -29,7 +29,8 @@ class Command(BaseCommand):
         for event in events:
             total += 1
             # Only ids, the action and the error class: never a token or a personal code.
-            label = f"event {event.pk} ({event.payload.get('action', '?')}, document {event.signing.document.uuid})"
+            document = event.signing.document.uuid if event.signing else "?"
+            label = f"event {event.pk} ({event.payload.get('action', '?')}, document {document})"
             if options["dry_run"]:
                 self.stdout.write(f"{label}: would be processed again")
                 continue
