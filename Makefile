@@ -5,6 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 HOST_PORT ?= 127.0.0.1:8000
+# The portal's own origin follows HOST_PORT (`make run HOST_PORT=127.0.0.1:8011`): the emulator's
+# widget, Dokobit's return URLs and the e-mailed links are built from it. Set PORTAL_BASE_URL
+# yourself to override it.
+PORTAL_BASE_URL ?= http://$(HOST_PORT)
 
 .DEFAULT_GOAL := help
 
@@ -41,8 +45,8 @@ install: $(VENV)/.runtime ## Create .venv and install the runtime packages
 # --fake-initial: a db.sqlite3 made before the emulator had migrations already holds its tables.
 run: $(VENV)/.runtime $(VENV)/.emulator ## Start the portal at http://127.0.0.1:8000 (SQLite, emulator, in-process tasks, console mail)
 	DEBUG=true $(PY) manage.py migrate --noinput --fake-initial
-	DEBUG=true $(PY) manage.py create_demo_admin
-	DEBUG=true $(PY) manage.py runserver $(HOST_PORT)
+	DEBUG=true PORTAL_BASE_URL=$(PORTAL_BASE_URL) $(PY) manage.py create_demo_admin
+	DEBUG=true PORTAL_BASE_URL=$(PORTAL_BASE_URL) $(PY) manage.py runserver $(HOST_PORT)
 
 # pytest's exit code 5 means "no test selected" (a PYTEST_ARGS that names other tests): not a failure.
 PYTEST_OK := rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
