@@ -27,6 +27,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from identity import errors
+from identity.accounts import AccountDeletionRefused, user_data_export, user_delete
 from identity.forms import RegistrationDetailsForm
 from identity.models import IdentitySession, User
 from identity.personal_codes import mask_personal_code
@@ -45,10 +46,9 @@ from identity.services import (
     identity_session_start,
     user_register,
 )
+from portal.errors import json_error_for
 from portal.ratelimit import rate_limited
 from portal.types import AuthenticatedHttpRequest
-from signing.errors import SigningError
-from signing.privacy import user_data_export, user_delete
 
 logger = logging.getLogger(__name__)
 
@@ -83,10 +83,6 @@ def _retry_url(purpose: str) -> str:
     if purpose == IdentitySession.Purpose.ADMIN:
         return reverse("admin:login")
     return reverse("identity:register" if purpose == IdentitySession.Purpose.REGISTER else "identity:login")
-
-
-def _json_error(err: errors.IdentityError) -> JsonResponse:
-    return JsonResponse({"status": "error", "error": err.error, "message": str(err.message)}, status=err.status)
 
 
 def _render_error(request: HttpRequest, err: errors.IdentityError, *, purpose: str = "login") -> HttpResponse:
@@ -236,11 +232,11 @@ def session_create(request: HttpRequest) -> JsonResponse:
     """Start a widget flow for this browser; answers only the session token."""
     purpose = PAGE_PURPOSES.get(request.POST.get("purpose", ""))
     if purpose is None:
-        return _json_error(errors.IdentityError(error="bad_request"))
+        return json_error_for(errors.IdentityError(error="bad_request"))
     try:
         token = identity_session_start(request=request, purpose=purpose)
     except errors.IdentityError as err:
-        return _json_error(err)
+        return json_error_for(err)
     _remember_next(request)
     return JsonResponse({"status": "ok", "session_token": token})
 
@@ -256,7 +252,7 @@ def session_complete(request: HttpRequest) -> JsonResponse:
     """Finish this browser's current flow; the token comes from the server-side session only."""
     purpose = PAGE_PURPOSES.get(request.POST.get("purpose", ""))
     if purpose is None:
-        return _json_error(errors.IdentityError(error="bad_request"))
+        return json_error_for(errors.IdentityError(error="bad_request"))
     try:
         outcome = identity_session_complete(request=request, purpose=purpose)
         if isinstance(outcome, Waiting):
@@ -268,9 +264,9 @@ def session_complete(request: HttpRequest) -> JsonResponse:
     except errors.WrongBrowser as err:
         if _session_replaced(request):
             return JsonResponse({"status": "ok", "redirect": _retry_url(purpose)})
-        return _json_error(err)
+        return json_error_for(err)
     except errors.IdentityError as err:
-        return _json_error(err)
+        return json_error_for(err)
     response = JsonResponse({"status": "ok", "redirect": redirect_url})
     if user is not None:
         _set_language(response, user)
@@ -389,8 +385,8 @@ def profile_delete(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             user_delete(user=request.user)
-        except SigningError as err:
-            messages.error(request, err.message)
+        except AccountDeletionRefused as err:
+            messages.error(request, str(err.message))
             return redirect("identity:profile_delete")
         auth_logout(request)
         messages.success(request, _("Your account and your documents have been deleted."))

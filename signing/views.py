@@ -37,6 +37,7 @@ from redis.exceptions import RedisError
 from identity.errors import IdentityError
 from identity.models import IdentitySession
 from identity.services import AlreadyCompleted, Waiting, identity_session_complete, identity_session_start
+from portal.errors import json_error, json_error_for
 from portal.http import GatewayError
 from portal.ratelimit import rate_limited
 from portal.types import AuthenticatedHttpRequest
@@ -628,9 +629,7 @@ def signer_signed_download(request: HttpRequest, token: str) -> HttpResponseBase
 
 
 def _link_unusable_json() -> JsonResponse:
-    return JsonResponse(
-        {"status": "error", "error": "unavailable", "message": _("This link cannot be used.")}, status=403
-    )
+    return json_error("unavailable", _("This link cannot be used."), status=403)
 
 
 @_signer_link_page
@@ -649,7 +648,7 @@ def signer_identity_start(request: HttpRequest, token: str) -> JsonResponse:
             reference=str(signer.uuid),
         )
     except IdentityError as exc:
-        return JsonResponse({"status": "error", "error": exc.error, "message": str(exc.message)}, status=exc.status)
+        return json_error_for(exc)
     return JsonResponse({"status": "ok", "session_token": session_token})
 
 
@@ -662,7 +661,7 @@ def signer_identity_complete(request: HttpRequest, token: str) -> JsonResponse:
     try:
         result = identity_session_complete(request=request, purpose=IdentitySession.Purpose.SIGNER)
     except IdentityError as exc:
-        return JsonResponse({"status": "error", "error": exc.error, "message": str(exc.message)}, status=exc.status)
+        return json_error_for(exc)
     if isinstance(result, Waiting):
         return JsonResponse({"status": "waiting"}, status=202)
     if isinstance(result, AlreadyCompleted):
@@ -772,7 +771,7 @@ def _signer_for_result(request: HttpRequest, token: str) -> Signer | None:
 def signer_status(request: HttpRequest, token: str) -> JsonResponse:
     signer = _signer_for_result(request, token)
     if signer is None:
-        return JsonResponse({"status": "error", "error": "unavailable"}, status=403)
+        return json_error("unavailable", status=403)
     return JsonResponse({"signed": signer.status == Signer.Status.SIGNED})
 
 
