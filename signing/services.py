@@ -77,7 +77,7 @@ _STATUS_ORDER: dict[str, int] = {
     Signing.Status.COMPLETED: 5,
 }
 # Signings Dokobit knows about and still collects signatures for.
-_LIVE_STATUSES = (Signing.Status.PENDING, Signing.Status.PARTIALLY_SIGNED)
+_LIVE_STATUSES = Signing.LIVE_STATUSES
 _TOKEN_BYTES = 32  # 256-bit link tokens and postback secrets
 
 
