@@ -8,7 +8,6 @@ the signer's eID matched the invited person, and every refusal renders the same 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
@@ -25,7 +24,6 @@ from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
-from django.utils.crypto import constant_time_compare
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -78,6 +76,7 @@ from signing.services import (
     signer_verify_identity,
     signing_cancel,
     signing_sync_from_gateway,
+    stored_file_verified,
 )
 
 if TYPE_CHECKING:
@@ -318,23 +317,6 @@ def _signed_signing(document: Document) -> Signing | None:
     return document.signings.filter(status=Signing.Status.COMPLETED).exclude(signed_file="").first()
 
 
-def _signed_file_verified(signing: Signing) -> File | None:
-    """The stored signed file, opened at its start, or None if it no longer has its SHA-256.
-
-    Read in chunks (also from a bucket, which spools to a temporary file), never whole into memory.
-    """
-    handle = signing.signed_file.storage.open(signing.signed_file.name, "rb")
-    hasher = hashlib.sha256()
-    for chunk in iter(lambda: handle.read(64 * 1024), b""):
-        hasher.update(chunk)
-    if signing.signed_sha256 and not constant_time_compare(hasher.hexdigest(), signing.signed_sha256):
-        handle.close()
-        logger.error("Signed file of signing %s does not match its stored SHA-256", signing.pk)
-        return None
-    handle.seek(0)
-    return handle
-
-
 @never_cache
 @login_required
 @require_GET
@@ -354,11 +336,12 @@ def _signed_file_response(request: HttpRequest, document: Document, *, actor: Us
     if signing is None:
         return _no_longer_kept(request)
     try:
-        file_obj = _signed_file_verified(signing)
+        file_obj = stored_file_verified(stored=signing.signed_file, sha256=signing.signed_sha256 or None)
     except FileNotFoundError:
         logger.error("Signed file of signing %s is missing from storage", signing.pk)
         return _no_longer_kept(request)
     if file_obj is None:
+        logger.error("Signed file of signing %s does not match its stored SHA-256", signing.pk)
         return _error_page(request, _("The signed file failed its integrity check and is not served."), status=409)
     if actor is not None:
         document_download_record(document=document, signing=signing, actor=actor, which="signed")
