@@ -17,7 +17,6 @@ from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LogoutView
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -46,14 +45,13 @@ from identity.services import (
     identity_session_start,
     user_register,
 )
+from identity.widget import eid_widget_config
 from portal.errors import json_error_for
 from portal.ratelimit import rate_limited
 from portal.types import AuthenticatedHttpRequest
 
 logger = logging.getLogger(__name__)
 
-# Locales Dokobit's widget has; every other portal language shows it in English.
-WIDGET_LOCALES = frozenset({"en", "lt", "lv", "et", "is"})
 PAGE_PURPOSES = {
     IdentitySession.Purpose.LOGIN.value: IdentitySession.Purpose.LOGIN,
     IdentitySession.Purpose.REGISTER.value: IdentitySession.Purpose.REGISTER,
@@ -62,12 +60,6 @@ PAGE_PURPOSES = {
 SESSION_NEXT_KEY = "identity_next"
 
 logout = LogoutView.as_view()
-
-
-def widget_locale(language: str | None) -> str:
-    """The widget locale for a portal language code."""
-    code = (language or "").split("-")[0].lower()
-    return code if code in WIDGET_LOCALES else "en"
 
 
 def _safe_next(request: HttpRequest, value: str | None) -> str:
@@ -148,22 +140,14 @@ def _finish(request: HttpRequest, purpose: str, eid_result: EidResult) -> tuple[
 
 
 def _widget_config(request: HttpRequest, *, purpose: str, next_url: str) -> dict:
-    """What static/js/identity-gateway.js needs to run one eID flow on a page (nothing secret)."""
-    return {
-        "createUrl": reverse("identity:session_create"),
-        "completeUrl": reverse("identity:session_complete"),
-        # Sent with both calls; the signing pages send their own fields.
-        "params": {"purpose": purpose, "next": next_url},
-        "locale": widget_locale(translation.get_language()),
-        "scriptUrl": f"{settings.DOKOBIT_IDENTITY_URL}/js/dokobit-integration.min.js",
-        "csrf": get_token(request),
-        "messages": {
-            "failed": _("Identification did not succeed. Please try again."),
-            "network": _("The portal could not be reached. Check your connection and try again."),
-            "scriptMissing": _("The eID service could not be loaded. Please try again in a minute."),
-            "waiting": _("Waiting for your confirmation…"),
-        },
-    }
+    """The eID widget's configuration for a login, registration or admin page, in the page's language."""
+    return eid_widget_config(
+        request,
+        create_url=reverse("identity:session_create"),
+        complete_url=reverse("identity:session_complete"),
+        language=translation.get_language(),
+        params={"purpose": purpose, "next": next_url},
+    )
 
 
 def _registration_waiting(request: HttpRequest) -> bool:

@@ -20,7 +20,6 @@ from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -35,6 +34,7 @@ from redis.exceptions import RedisError
 from identity.errors import IdentityError
 from identity.models import IdentitySession
 from identity.services import AlreadyCompleted, Waiting, identity_session_complete, identity_session_start
+from identity.widget import eid_widget_config
 from portal.errors import json_error, json_error_for
 from portal.http import GatewayError
 from portal.ratelimit import rate_limited
@@ -89,8 +89,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DOCUMENTS_PER_PAGE = 20
-# Locales Dokobit's identity widget understands; others fall back to English.
-IDENTITY_WIDGET_LOCALES = {"en", "lt", "lv", "et", "is", "ru"}
 # Signer uuids whose eID matched, and those whose eID did not, in this browser session.
 VERIFIED_SESSION_KEY = "signing_verified_signers"
 REFUSED_SESSION_KEY = "signing_refused_signers"
@@ -530,21 +528,13 @@ def signer_landing(request: HttpRequest, token: str) -> HttpResponse:
         return _neutral(request)
     completed = _signing_completed(signer)
     if not _is_verified(request, signer):
-        locale = signer.language if signer.language in IDENTITY_WIDGET_LOCALES else "en"
-        config = {
-            "createUrl": reverse("signing:signer-identity-start", kwargs={"token": token}),
-            "completeUrl": reverse("signing:signer-identity-complete", kwargs={"token": token}),
-            "locale": locale,
-            "scriptUrl": f"{settings.DOKOBIT_IDENTITY_URL}/js/dokobit-integration.min.js",
-            "csrf": get_token(request),
-            "params": {},
-            "messages": {
-                "failed": _("Identification did not succeed. Please try again."),
-                "network": _("The portal could not be reached. Check your connection and try again."),
-                "scriptMissing": _("The eID service could not be loaded. Please try again in a minute."),
-                "waiting": _("Waiting for your confirmation…"),
-            },
-        }
+        # In the signer's language, chosen by the owner: the person may not have visited the portal.
+        config = eid_widget_config(
+            request,
+            create_url=reverse("signing:signer-identity-start", kwargs={"token": token}),
+            complete_url=reverse("signing:signer-identity-complete", kwargs={"token": token}),
+            language=signer.language,
+        )
         return render(request, "signing/signer_identify.html", {"identity_config": config, "completed": completed})
     if completed:
         return _signer_completed_page(request, signer, token)
