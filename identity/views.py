@@ -30,7 +30,6 @@ from identity.accounts import AccountDeletionRefused, user_data_export, user_del
 from identity.forms import RegistrationDetailsForm
 from identity.models import IdentitySession, User
 from identity.personal_codes import mask_personal_code
-from identity.selectors import user_get_by_personal_code
 from identity.services import (
     RETURN_SECRET_PARAM,
     SESSION_REGISTRATION_KEY,
@@ -39,7 +38,6 @@ from identity.services import (
     Waiting,
     identity_redirect_flow_for_return,
     identity_redirect_start,
-    identity_registration_hold,
     identity_registration_pending,
     identity_session_complete,
     identity_session_start,
@@ -96,44 +94,23 @@ def _set_language(response: HttpResponse, user: User) -> HttpResponse:
     return response
 
 
-def _log_in(request: HttpRequest, eid_result: EidResult) -> User:
-    user = authenticate(request, eid_result=eid_result)
-    if user is None:
-        raise errors.AccountInactive()
-    # login() rotates the session key, so a planted session id is worthless afterwards.
-    login(request, user)
-    return user
-
-
-def _finish_admin(request: HttpRequest, eid_result: EidResult, next_url: str) -> tuple[str, User]:
-    """Log a staff member into the admin; anyone else is refused and stays logged out."""
-    known = user_get_by_personal_code(country_code=eid_result.country_code, personal_code=eid_result.personal_code)
-    # Unknown and non-staff get the same answer: the admin login does not tell who has an account.
-    if known is None or not known.is_staff:
-        logger.warning("admin eID login refused: not staff (identity session %s)", eid_result.identity_session_id)
-        raise errors.NotStaff()
-    if not known.is_active:
-        logger.warning("admin eID login refused: inactive account %s", known.pk)
-        raise errors.AccountInactive()
-    user = _log_in(request, eid_result)
-    logger.info("staff user %s logged into the admin with eID", user.pk)
-    return next_url or reverse("admin:index"), user
-
-
 def _finish(request: HttpRequest, purpose: str, eid_result: EidResult) -> tuple[str, User | None]:
-    """Log a known person in, or hold an unknown one's result for registration."""
+    """Where a completed eID flow goes: the backend (EidBackend) decides, this only words it.
+
+    It logs a known person in, holds an unknown one's result for registration (``None``), and
+    raises an ``IdentityError`` for a refusal (not staff on the admin, an inactive account).
+    """
     next_url = request.session.pop(SESSION_NEXT_KEY, "")
-    if purpose == IdentitySession.Purpose.ADMIN:
-        return _finish_admin(request, eid_result, next_url)
-    known = user_get_by_personal_code(country_code=eid_result.country_code, personal_code=eid_result.personal_code)
-    if known is None:
-        identity_registration_hold(request=request, eid_result=eid_result)
+    user = authenticate(request, eid_result=eid_result, purpose=purpose)
+    if user is None:
         if purpose == IdentitySession.Purpose.LOGIN:
             messages.info(request, _("There is no account for this eID yet. Add your e-mail to register."))
         return reverse("identity:register_details"), None
-    if not known.is_active:
-        raise errors.AccountInactive()
-    user = _log_in(request, eid_result)
+    # login() rotates the session key, so a planted session id is worthless afterwards.
+    login(request, user)
+    if purpose == IdentitySession.Purpose.ADMIN:
+        logger.info("staff user %s logged into the admin with eID", user.pk)
+        return next_url or reverse("admin:index"), user
     if purpose == IdentitySession.Purpose.REGISTER:
         messages.info(request, _("You already have an account, so you are now logged in."))
     return next_url or reverse(settings.LOGIN_REDIRECT_URL), user
@@ -316,10 +293,11 @@ def register_details(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            user, eid_result = user_register(
+            user = user_register(
                 request=request, email=form.cleaned_data["email"], language=form.cleaned_data["language"]
             )
-            user = _log_in(request, eid_result)
+            # The account was just found or made from the proven result: no second look-up.
+            login(request, user, backend="identity.backends.EidBackend")
         except errors.IdentityError as err:
             return _render_error(request, err, purpose=IdentitySession.Purpose.REGISTER)
         messages.success(request, _("Welcome! Your account is ready."))
