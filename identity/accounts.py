@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from identity.errors import IdentityError
 from identity.models import User
+from portal.errors import UserFacingError
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +27,8 @@ class AccountDeletionRefused(IdentityError):
 
     error = "deletion_refused"
     status = 409
+    # Not an identification failure: the shared "could not be completed" wording, not identity's.
+    default_message = UserFacingError.default_message
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,15 @@
 // One status poll for the portal's pages (the document page, the signer's signing and return
-// pages): asks a JSON URL every few seconds and stops for good on a final answer, on an error
-// answer or a failed request, or when its time limit has passed. A page left open then never asks
-// forever, and an endpoint that refuses or fails is not asked again and again.
+// pages, the eID widget waiting for its verdict): asks every few seconds and stops for good on a
+// final answer, on an error answer or a failed request, or when its time limit has passed. A page
+// left open then never asks forever, and an endpoint that refuses or fails is not asked again and
+// again.
 //
 //   var stop = window.portalPoll({
-//     url: "/…/status",
+//     url: "/…/status",                                    // GET it as JSON, an error status stops
+//     request: function () { return promiseOfData; },      // or: ask another way (a POST)
 //     onData: function (data) { …; return data.final; },  // true: the answer is final, stop
 //     onStop: function (reason) { … },                     // optional: final, error, timeout, stopped
+//     immediate: false,                                     // optional: ask at once, then every interval
 //     intervalMs: 3000,                                     // optional
 //     limitMs: 1200000,                                     // optional: twenty minutes
 //   });
@@ -35,12 +38,16 @@
       timer = window.setTimeout(ask, interval);
     }
 
-    function ask() {
-      fetch(options.url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+    function get() {
+      return fetch(options.url, { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (response) {
           if (!response.ok) { throw new Error("status answered " + response.status); }
           return response.json();
-        })
+        });
+    }
+
+    function ask() {
+      (options.request || get)()
         .then(function (data) {
           if (stopped) { return; }
           if (options.onData(data)) { stop("final"); } else { schedule(); }
@@ -48,7 +55,7 @@
         .catch(function () { stop("error"); });
     }
 
-    schedule();
+    if (options.immediate) { ask(); } else { schedule(); }
     return function () { stop("stopped"); };
   }
 

@@ -38,13 +38,38 @@ def _signer_page() -> str:
     )
 
 
+def _identity_page() -> str:
+    config = json.dumps(
+        {
+            "createUrl": f"{ORIGIN}/create",
+            "completeUrl": STATUS_URL,
+            "params": {"purpose": "login"},
+            "csrf": "x",
+            "messages": {"failed": "Identification did not succeed.", "network": "No connection."},
+        }
+    )
+    return (
+        '<!doctype html><html><body><div data-identity-flow><div data-testid="identity-message" hidden></div>'
+        "<button data-identity-start hidden>Log in</button><button data-identity-retry hidden>Try again</button>"
+        '<div id="Dokobit-identity-container"></div>'
+        f'<script id="identity-gateway-config" type="application/json">{config}</script></div>'
+        '<script src="/js/poll.js" defer></script><script src="/js/identity-gateway.js" defer></script>'
+        "</body></html>"
+    )
+
+
 @pytest.fixture
 def stand_in(browser):
     """A page on a routed origin whose status answers come from ``answers`` (the last one repeats)."""
     context = browser.new_context(locale="en-GB")
     asked: list[str] = []
     answers: list[tuple[int, dict]] = []
-    pages = {"/document": _document_page(), "/signer": _signer_page(), "/done": "<p>done</p>"}
+    pages = {
+        "/document": _document_page(),
+        "/signer": _signer_page(),
+        "/identity": _identity_page(),
+        "/done": "<p>done</p>",
+    }
 
     def handle(route):
         path = route.request.url.removeprefix(ORIGIN)
@@ -130,3 +155,61 @@ def test_the_signer_page_goes_on_once_the_signature_is_recorded(stand_in):
 
     page.wait_for_url(f"{ORIGIN}/done")
     assert len(asked) == 2
+
+
+def _widget_reports_back(page) -> None:
+    # What the widget does when the person is done: the page then asks the portal for the verdict.
+    page.evaluate(
+        "document.getElementById('Dokobit-identity-container').dispatchEvent(new CustomEvent('dokobit-identity:error'))"
+    )
+
+
+def test_the_eid_page_asks_for_the_verdict_until_it_is_known(stand_in):
+    page, asked, answers = stand_in
+    answers += [(202, {"status": "waiting"}), (200, {"status": "ok", "redirect": f"{ORIGIN}/done"})]
+    page.goto(f"{ORIGIN}/identity")
+
+    _widget_reports_back(page)
+    page.wait_for_timeout(150)
+    _tick(page, 2)
+
+    page.wait_for_url(f"{ORIGIN}/done")
+    assert len(asked) == 2
+
+
+def test_the_eid_page_gives_up_waiting_after_five_minutes_and_offers_a_retry(stand_in):
+    page, asked, answers = stand_in
+    answers.append((202, {"status": "waiting"}))
+    page.goto(f"{ORIGIN}/identity")
+    _widget_reports_back(page)
+    page.wait_for_timeout(150)
+    _tick(page, 2)
+
+    page.clock.fast_forward("06:00")
+    page.wait_for_timeout(150)
+    before = len(asked)
+    _tick(page, 5)
+
+    assert len(asked) == before
+    assert page.get_by_test_id("identity-message").text_content() == "Identification did not succeed."
+    assert page.locator("[data-identity-retry]").is_visible()
+
+
+def test_the_eid_page_stops_and_says_so_when_the_portal_cannot_be_reached(stand_in):
+    page, _asked, _answers = stand_in
+    page.goto(f"{ORIGIN}/identity")
+    refused: list[str] = []
+
+    def unreachable(route):
+        refused.append(route.request.url)
+        route.abort()
+
+    page.context.route(STATUS_URL, unreachable)
+
+    _widget_reports_back(page)
+    page.wait_for_timeout(150)
+    _tick(page, 3)
+
+    assert len(refused) == 1
+    assert page.get_by_test_id("identity-message").text_content() == "No connection."
+    assert page.locator("[data-identity-retry]").is_visible()
