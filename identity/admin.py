@@ -10,11 +10,15 @@ from django.db.models import F, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from identity.forms import StaffLoginForm
 from identity.models import IdentitySession, User
 from identity.personal_codes import personal_code_lookup
 from identity.selectors import user_granted_permissions, user_within_reach
 from portal.admin_input import CheckedSelectionMixin
 from portal.types import AuthenticatedHttpRequest
+
+# The admin's password form asks for the authenticator code too (the eID login is next to it).
+admin.site.login_form = StaffLoginForm
 
 # What nobody changes on their own account here: switching it off, or their own rights, could
 # lock them (or, for the last superuser, everyone) out.
@@ -164,7 +168,7 @@ class UserAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         # Deleting an account here would cascade to its documents, signings still live at Dokobit,
         # their signers and the audit trail, and leave the stored files behind. Staff deactivate an
-        # account; the person deletes it themselves (signing.privacy.user_delete), which refuses
+        # account; the person deletes it themselves (identity.accounts.user_delete), which refuses
         # while a signing is open and removes the files.
         return False
 

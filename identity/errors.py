@@ -9,21 +9,15 @@ from __future__ import annotations
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from portal.errors import UserFacingError
 
-class IdentityError(Exception):
+
+class IdentityError(UserFacingError):
     """An eID flow failed in a way the person must be told about."""
 
     error = "identity_error"
     status = 400
     default_message: str | Promise = _("Identification did not succeed. Please try again.")
-
-    def __init__(self, message: str | Promise | None = None, *, error: str | None = None, status: int | None = None):
-        self.message = message or self.default_message
-        if error:
-            self.error = error
-        if status:
-            self.status = status
-        super().__init__(self.error)
 
 
 class WrongBrowser(IdentityError):

@@ -13,8 +13,8 @@ import hmac
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from identity.validators import validate_personal_code
 from portal.crypto import decrypt_text, encrypt_text
-from signing.validators import validate_personal_code
 
 
 def normalize_country(country_code: str) -> str:

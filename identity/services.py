@@ -376,18 +376,23 @@ def user_get_or_create_from_eid(
 
 
 @transaction.atomic
-def user_register(*, request: HttpRequest, email: str, language: str) -> tuple[User, EidResult]:
+def user_register(*, request: HttpRequest, email: str, language: str) -> User:
     """Create the account of the person whose eID result waits in this browser session.
 
-    The personal code comes only from the stored gateway result, never from the form.
+    The personal code comes only from the stored gateway result, never from the form. An account
+    made for the same person meanwhile (another tab) is used, unless it is switched off.
     """
     eid_result = identity_registration_pending(request=request)
     user, created = user_get_or_create_from_eid(eid_result=eid_result, email=email, language=language)
+    if not user.is_active:
+        raise errors.AccountInactive()
+    if not created:
+        user_update_from_eid(user=user, eid_result=eid_result)
     IdentitySession.objects.filter(pk=eid_result.identity_session_id).update(result_encrypted="", user=user)
     request.session.pop(SESSION_REGISTRATION_KEY, None)
     if created:
         logger.info("user %s registered with eID", user.pk)
-    return user, eid_result
+    return user
 
 
 def user_update_from_eid(*, user: User, eid_result: EidResult) -> User:

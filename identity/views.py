@@ -17,7 +17,6 @@ from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LogoutView
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -27,10 +26,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from identity import errors
+from identity.accounts import AccountDeletionRefused, user_data_export, user_delete
 from identity.forms import RegistrationDetailsForm
 from identity.models import IdentitySession, User
 from identity.personal_codes import mask_personal_code
-from identity.selectors import user_get_by_personal_code
 from identity.services import (
     RETURN_SECRET_PARAM,
     SESSION_REGISTRATION_KEY,
@@ -39,21 +38,18 @@ from identity.services import (
     Waiting,
     identity_redirect_flow_for_return,
     identity_redirect_start,
-    identity_registration_hold,
     identity_registration_pending,
     identity_session_complete,
     identity_session_start,
     user_register,
 )
+from identity.widget import eid_widget_config
+from portal.errors import json_error_for
 from portal.ratelimit import rate_limited
 from portal.types import AuthenticatedHttpRequest
-from signing.errors import SigningError
-from signing.privacy import user_data_export, user_delete
 
 logger = logging.getLogger(__name__)
 
-# Locales Dokobit's widget has; every other portal language shows it in English.
-WIDGET_LOCALES = frozenset({"en", "lt", "lv", "et", "is"})
 PAGE_PURPOSES = {
     IdentitySession.Purpose.LOGIN.value: IdentitySession.Purpose.LOGIN,
     IdentitySession.Purpose.REGISTER.value: IdentitySession.Purpose.REGISTER,
@@ -62,12 +58,6 @@ PAGE_PURPOSES = {
 SESSION_NEXT_KEY = "identity_next"
 
 logout = LogoutView.as_view()
-
-
-def widget_locale(language: str | None) -> str:
-    """The widget locale for a portal language code."""
-    code = (language or "").split("-")[0].lower()
-    return code if code in WIDGET_LOCALES else "en"
 
 
 def _safe_next(request: HttpRequest, value: str | None) -> str:
@@ -83,10 +73,6 @@ def _retry_url(purpose: str) -> str:
     if purpose == IdentitySession.Purpose.ADMIN:
         return reverse("admin:login")
     return reverse("identity:register" if purpose == IdentitySession.Purpose.REGISTER else "identity:login")
-
-
-def _json_error(err: errors.IdentityError) -> JsonResponse:
-    return JsonResponse({"status": "error", "error": err.error, "message": str(err.message)}, status=err.status)
 
 
 def _render_error(request: HttpRequest, err: errors.IdentityError, *, purpose: str = "login") -> HttpResponse:
@@ -108,66 +94,37 @@ def _set_language(response: HttpResponse, user: User) -> HttpResponse:
     return response
 
 
-def _log_in(request: HttpRequest, eid_result: EidResult) -> User:
-    user = authenticate(request, eid_result=eid_result)
-    if user is None:
-        raise errors.AccountInactive()
-    # login() rotates the session key, so a planted session id is worthless afterwards.
-    login(request, user)
-    return user
-
-
-def _finish_admin(request: HttpRequest, eid_result: EidResult, next_url: str) -> tuple[str, User]:
-    """Log a staff member into the admin; anyone else is refused and stays logged out."""
-    known = user_get_by_personal_code(country_code=eid_result.country_code, personal_code=eid_result.personal_code)
-    # Unknown and non-staff get the same answer: the admin login does not tell who has an account.
-    if known is None or not known.is_staff:
-        logger.warning("admin eID login refused: not staff (identity session %s)", eid_result.identity_session_id)
-        raise errors.NotStaff()
-    if not known.is_active:
-        logger.warning("admin eID login refused: inactive account %s", known.pk)
-        raise errors.AccountInactive()
-    user = _log_in(request, eid_result)
-    logger.info("staff user %s logged into the admin with eID", user.pk)
-    return next_url or reverse("admin:index"), user
-
-
 def _finish(request: HttpRequest, purpose: str, eid_result: EidResult) -> tuple[str, User | None]:
-    """Log a known person in, or hold an unknown one's result for registration."""
+    """Where a completed eID flow goes: the backend (EidBackend) decides, this only words it.
+
+    It logs a known person in, holds an unknown one's result for registration (``None``), and
+    raises an ``IdentityError`` for a refusal (not staff on the admin, an inactive account).
+    """
     next_url = request.session.pop(SESSION_NEXT_KEY, "")
-    if purpose == IdentitySession.Purpose.ADMIN:
-        return _finish_admin(request, eid_result, next_url)
-    known = user_get_by_personal_code(country_code=eid_result.country_code, personal_code=eid_result.personal_code)
-    if known is None:
-        identity_registration_hold(request=request, eid_result=eid_result)
+    user = authenticate(request, eid_result=eid_result, purpose=purpose)
+    if user is None:
         if purpose == IdentitySession.Purpose.LOGIN:
             messages.info(request, _("There is no account for this eID yet. Add your e-mail to register."))
         return reverse("identity:register_details"), None
-    if not known.is_active:
-        raise errors.AccountInactive()
-    user = _log_in(request, eid_result)
+    # login() rotates the session key, so a planted session id is worthless afterwards.
+    login(request, user)
+    if purpose == IdentitySession.Purpose.ADMIN:
+        logger.info("staff user %s logged into the admin with eID", user.pk)
+        return next_url or reverse("admin:index"), user
     if purpose == IdentitySession.Purpose.REGISTER:
         messages.info(request, _("You already have an account, so you are now logged in."))
     return next_url or reverse(settings.LOGIN_REDIRECT_URL), user
 
 
 def _widget_config(request: HttpRequest, *, purpose: str, next_url: str) -> dict:
-    """What static/js/identity-gateway.js needs to run one eID flow on a page (nothing secret)."""
-    return {
-        "createUrl": reverse("identity:session_create"),
-        "completeUrl": reverse("identity:session_complete"),
-        # Sent with both calls; the signing pages send their own fields.
-        "params": {"purpose": purpose, "next": next_url},
-        "locale": widget_locale(translation.get_language()),
-        "scriptUrl": f"{settings.DOKOBIT_IDENTITY_URL}/js/dokobit-integration.min.js",
-        "csrf": get_token(request),
-        "messages": {
-            "failed": _("Identification did not succeed. Please try again."),
-            "network": _("The portal could not be reached. Check your connection and try again."),
-            "scriptMissing": _("The eID service could not be loaded. Please try again in a minute."),
-            "waiting": _("Waiting for your confirmation…"),
-        },
-    }
+    """The eID widget's configuration for a login, registration or admin page, in the page's language."""
+    return eid_widget_config(
+        request,
+        create_url=reverse("identity:session_create"),
+        complete_url=reverse("identity:session_complete"),
+        language=translation.get_language(),
+        params={"purpose": purpose, "next": next_url},
+    )
 
 
 def _registration_waiting(request: HttpRequest) -> bool:
@@ -236,11 +193,11 @@ def session_create(request: HttpRequest) -> JsonResponse:
     """Start a widget flow for this browser; answers only the session token."""
     purpose = PAGE_PURPOSES.get(request.POST.get("purpose", ""))
     if purpose is None:
-        return _json_error(errors.IdentityError(error="bad_request"))
+        return json_error_for(errors.IdentityError(error="bad_request"))
     try:
         token = identity_session_start(request=request, purpose=purpose)
     except errors.IdentityError as err:
-        return _json_error(err)
+        return json_error_for(err)
     _remember_next(request)
     return JsonResponse({"status": "ok", "session_token": token})
 
@@ -256,7 +213,7 @@ def session_complete(request: HttpRequest) -> JsonResponse:
     """Finish this browser's current flow; the token comes from the server-side session only."""
     purpose = PAGE_PURPOSES.get(request.POST.get("purpose", ""))
     if purpose is None:
-        return _json_error(errors.IdentityError(error="bad_request"))
+        return json_error_for(errors.IdentityError(error="bad_request"))
     try:
         outcome = identity_session_complete(request=request, purpose=purpose)
         if isinstance(outcome, Waiting):
@@ -268,9 +225,9 @@ def session_complete(request: HttpRequest) -> JsonResponse:
     except errors.WrongBrowser as err:
         if _session_replaced(request):
             return JsonResponse({"status": "ok", "redirect": _retry_url(purpose)})
-        return _json_error(err)
+        return json_error_for(err)
     except errors.IdentityError as err:
-        return _json_error(err)
+        return json_error_for(err)
     response = JsonResponse({"status": "ok", "redirect": redirect_url})
     if user is not None:
         _set_language(response, user)
@@ -336,10 +293,11 @@ def register_details(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            user, eid_result = user_register(
+            user = user_register(
                 request=request, email=form.cleaned_data["email"], language=form.cleaned_data["language"]
             )
-            user = _log_in(request, eid_result)
+            # The account was just found or made from the proven result: no second look-up.
+            login(request, user, backend="identity.backends.EidBackend")
         except errors.IdentityError as err:
             return _render_error(request, err, purpose=IdentitySession.Purpose.REGISTER)
         messages.success(request, _("Welcome! Your account is ready."))
@@ -389,8 +347,8 @@ def profile_delete(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             user_delete(user=request.user)
-        except SigningError as err:
-            messages.error(request, err.message)
+        except AccountDeletionRefused as err:
+            messages.error(request, str(err.message))
             return redirect("identity:profile_delete")
         auth_logout(request)
         messages.success(request, _("Your account and your documents have been deleted."))

@@ -16,9 +16,11 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.locmem import LocMemCache
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+
+from portal.errors import json_error
 
 logger = logging.getLogger(__name__)
 
@@ -153,9 +155,7 @@ def _hit(scope: str, who: str, limit: int) -> bool:
 def too_many(request: HttpRequest, *, as_json: bool) -> HttpResponse:
     message = _("Too many attempts. Please wait a minute and try again.")
     if as_json:
-        response: HttpResponse = JsonResponse(
-            {"status": "error", "error": "rate_limited", "message": message}, status=429
-        )
+        response: HttpResponse = json_error("rate_limited", message, status=429)
     else:
         response = render(request, "429.html", {"message": message}, status=429)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)

@@ -4,17 +4,14 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from identity import views as identity_views
-from identity.forms import StaffLoginForm
 from portal import views
 
 # Staff see the portal's name, not Django's, on every admin page and in the browser tab.
 admin.site.site_header = _("Portal administration")
 admin.site.site_title = _("Portal administration")
 admin.site.index_title = _("Documents, signings and accounts")
-# The password form asks for the authenticator code too (the eID login is next to it).
-admin.site.login_form = StaffLoginForm
-
-handler400 = views.bad_request
+# The signing app words the 400 page: only its upload form can send too many fields.
+handler400 = "signing.error_pages.bad_request"
 
 urlpatterns = [
     path("", views.home, name="home"),

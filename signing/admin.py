@@ -287,7 +287,7 @@ class DocumentAdmin(CheckedSelectionMixin, _NoAddOrDelete, admin.ModelAdmin):
                 skipped["none"] += 1
             elif signing.status in (Signing.Status.QUEUED, Signing.Status.UPLOADING, Signing.Status.CREATING):
                 skipped["not_sent"] += 1
-            elif signing.status not in (Signing.Status.PENDING, Signing.Status.PARTIALLY_SIGNED):
+            elif signing.status not in Signing.LIVE_STATUSES:
                 skipped["finished"] += 1
             else:
                 try:

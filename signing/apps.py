@@ -7,7 +7,12 @@ class SigningConfig(AppConfig):
     verbose_name = "Signing"
 
     def ready(self) -> None:
+        from identity.accounts import account_data_provider_register
+        from signing.privacy import ACCOUNT_DATA
         from signing.staff_roles import staff_roles_ensure
+
+        # A person's documents join their data download and go with their account.
+        account_data_provider_register(ACCOUNT_DATA)
 
         # After this app's migrate: auth has made the permissions of identity and signing by then.
         post_migrate.connect(staff_roles_ensure, sender=self, dispatch_uid="signing.staff_roles")

@@ -7,16 +7,19 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from portal.errors import UserFacingError
 
-class SigningError(Exception):
+
+class SigningError(UserFacingError):
     """A signing action could not be done; ``message`` is safe to show to the user."""
 
+    error = "signing_error"
     default_message = _("This action could not be completed. Please try again later.")
     status = 400
 
-    def __init__(self, message: str | None = None) -> None:
-        self.message = message or self.default_message
-        super().__init__(str(self.message))
+    def _default_log_message(self) -> str:
+        # Signing messages name no personal data; events and task logs have always recorded them.
+        return str(self.message)
 
 
 class SigningNotAllowed(SigningError):

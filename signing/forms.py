@@ -18,11 +18,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from identity.personal_codes import personal_code_lookup
+from identity.validators import COUNTRY_CHOICES, validate_mobile_id_phone, validate_personal_code
 from portal.storage import folder_listing
 from signing.models import SigningPurpose
 from signing.pdf import check_pdf, safe_filename
 from signing.services import SignerData
-from signing.validators import COUNTRY_CHOICES, validate_mobile_id_phone, validate_personal_code
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile

@@ -81,7 +81,10 @@ class Signing(models.Model):
         FAILED = "failed", _("Needs attention")
         REPLACED = "replaced", _("Replaced by a newer copy")
 
-    OPEN_STATUSES = (Status.QUEUED, Status.UPLOADING, Status.CREATING, Status.PENDING, Status.PARTIALLY_SIGNED)
+    # Live at Dokobit: the signing exists there and signers may sign it now. The open statuses are
+    # these and the ones before Dokobit has it (queued, uploading, creating).
+    LIVE_STATUSES = (Status.PENDING, Status.PARTIALLY_SIGNED)
+    OPEN_STATUSES = (Status.QUEUED, Status.UPLOADING, Status.CREATING, *LIVE_STATUSES)
     FINAL_STATUSES = (Status.COMPLETED, Status.CANCELLED, Status.REPLACED)
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

@@ -1,9 +1,11 @@
-"""Data protection: a person's own data as a download, account deletion, retention of finished
-documents, and stored files that no row points to."""
+"""Data protection: the documents' part of a person's data download and of their account's
+deletion (registered with identity.accounts), retention of finished documents, and stored files
+that no row points to."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -14,9 +16,9 @@ from django.db import transaction
 from django.db.models import FileField
 from django.utils import timezone
 
+from identity.accounts import AccountDataProvider, AccountDeletionRefused
 from identity.models import User
 from portal.storage import folder_listing
-from signing.errors import SigningError
 from signing.models import DOCUMENTS_FOLDER, SIGNED_FOLDER, Document, PurgedSignerLink, Signer, Signing
 from signing.preview import PREVIEW_FOLDER, preview_cache_delete, preview_cache_prefix
 
@@ -26,10 +28,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class AccountHasOpenSignings(SigningError):
+class AccountHasOpenSignings(AccountDeletionRefused):
     """The account still owns a document whose signing is in progress."""
 
-    status = 409
+    error = "open_signings"
 
     def __init__(self) -> None:
         from django.utils.translation import gettext
@@ -42,24 +44,13 @@ class AccountHasOpenSignings(SigningError):
         )
 
 
-def user_data_export(*, user: User) -> dict[str, Any]:
-    """Everything the portal keeps about the person, for them to download (no secrets of others)."""
+def account_documents_export(user: User) -> dict[str, Any]:
+    """The signing sections of a person's data download: their documents and what others asked of them."""
     documents = (
         Document.objects.filter(owner=user).prefetch_related("signings", "signers", "events").order_by("created_at")
     )
     invitations = Signer.objects.filter(pc_lookup=user.pc_lookup).select_related("document") if user.pc_lookup else []
     return {
-        "exported_at": timezone.now().isoformat(),
-        "person": {
-            "name": user.first_name,
-            "surname": user.last_name,
-            "country": user.country_code,
-            "personal_code": user.personal_code,
-            "email": user.email,
-            "language": user.language,
-            "joined": user.date_joined.isoformat(),
-            "last_login": user.last_login.isoformat() if user.last_login else None,
-        },
         "documents": [
             {
                 "title": document.title,
@@ -96,25 +87,29 @@ def _iso(value: date | datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def user_delete(*, user: User) -> None:
-    """Delete the account and the documents it owns, unless one is still being signed.
+def account_documents_delete(user: User) -> Callable[[], None]:
+    """Before an account goes (inside its transaction): refuse while a document of it is being signed.
 
-    Documents of others that the person signed are kept: their signed files belong to those owners.
-    The stored files are deleted once the rows are committed (storage may be S3 over the
-    network, never called inside a transaction); a file a failure leaves behind is an orphan
+    The documents it owns go with it (their rows cascade); documents of others that the person
+    signed are kept, their signed files belong to those owners. The stored files are deleted by
+    the returned callable once the rows are committed; a file a failure leaves behind is an orphan
     that :func:`stored_files_orphaned_purge` deletes.
     """
-    with transaction.atomic():
-        if Signing.objects.filter(document__owner=user, status__in=Signing.OPEN_STATUSES).exists():
-            raise AccountHasOpenSignings()
-        documents = list(Document.objects.filter(owner=user))
-        stored = [document_stored_files(document=document) for document in documents]
-        for document in documents:
-            signer_links_mark_purged(document=document)
-        user.delete()
-    for files in stored:
-        stored_files_delete(files=files)
-    logger.info("an account was deleted at its owner's request")
+    if Signing.objects.filter(document__owner=user, status__in=Signing.OPEN_STATUSES).exists():
+        raise AccountHasOpenSignings()
+    documents = list(Document.objects.filter(owner=user))
+    stored = [document_stored_files(document=document) for document in documents]
+    for document in documents:
+        signer_links_mark_purged(document=document)
+
+    def delete_stored_files() -> None:
+        for files in stored:
+            stored_files_delete(files=files)
+
+    return delete_stored_files
+
+
+ACCOUNT_DATA = AccountDataProvider(name="signing", export=account_documents_export, delete=account_documents_delete)
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Signings Dokobit holds and still collects signatures for: the only ones worth asking about.
-RECONCILE_STATUSES = (Signing.Status.PENDING, Signing.Status.PARTIALLY_SIGNED)
 # One sweep asks about at most this many signings; the next sweep continues with the rest.
 RECONCILE_BATCH = 200
 
@@ -53,7 +51,7 @@ def signing_reconcile(*, signing: Signing, actor: User | None = None) -> Signing
     A signing that is not live at Dokobit is returned unchanged, without a call.
     """
     signing = Signing.objects.get(pk=signing.pk)
-    if signing.status not in RECONCILE_STATUSES or not signing.dokobit_token:
+    if signing.status not in Signing.LIVE_STATUSES or not signing.dokobit_token:
         return signing
     before = _snapshot(signing)
     services.signing_sync_from_gateway(signing=signing)
@@ -89,7 +87,7 @@ def signings_due_for_reconcile(*, now: datetime | None = None, limit: int = RECO
     )
     return list(
         Signing.objects.filter(
-            status__in=RECONCILE_STATUSES, dokobit_token_lookup__isnull=False, updated_at__lte=cutoff
+            status__in=Signing.LIVE_STATUSES, dokobit_token_lookup__isnull=False, updated_at__lte=cutoff
         )
         .filter(Q(last_synced_at__isnull=True) | Q(last_synced_at__lte=cutoff))
         .exclude(Exists(gone))

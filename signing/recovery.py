@@ -79,7 +79,6 @@ logger = logging.getLogger(__name__)
 RETRYABLE = (GatewayUnavailable, OperationalError, InterfaceError, BrokerError, *STORAGE_UNREACHABLE)
 
 STALLED_SEND_STATUSES = (Signing.Status.QUEUED, Signing.Status.UPLOADING, Signing.Status.CREATING)
-LIVE_STATUSES = (Signing.Status.PENDING, Signing.Status.PARTIALLY_SIGNED)
 # One sweep re-queues at most this many items of each kind; the next sweep continues.
 SWEEP_BATCH = 500
 
@@ -306,7 +305,7 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
             status=Signer.Status.PENDING,
             invited_at__isnull=True,
             created_at__lte=cutoff,
-            signing__status__in=LIVE_STATUSES,
+            signing__status__in=Signing.LIVE_STATUSES,
             signing__updated_at__lte=cutoff,
         )
         # A signer without a Dokobit token could not sign from the invitation: see below.
@@ -347,7 +346,7 @@ def signers_add_unconfirmed(*, cutoff: datetime) -> int:
         status=Signer.Status.PENDING,
         dokobit_token_encrypted="",
         created_at__lte=cutoff,
-        signing__status__in=LIVE_STATUSES,
+        signing__status__in=Signing.LIVE_STATUSES,
     ).values_list("pk", "signing_id")[:SWEEP_BATCH]
     flagged = 0
     for signer_id, signing_id in stuck:

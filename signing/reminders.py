@@ -31,7 +31,6 @@ from signing.models import Signer, Signing, SigningEvent
 
 logger = logging.getLogger(__name__)
 
-_LIVE_STATUSES = (Signing.Status.PENDING, Signing.Status.PARTIALLY_SIGNED)
 # Mail transport failures: the reminder is not counted and the next sweep tries again.
 _MAIL_ERRORS = (smtplib.SMTPException, OSError)
 
@@ -86,7 +85,7 @@ def signer_reminder_send(*, signer_id: int, now: datetime | None = None) -> bool
             signer.status != Signer.Status.PENDING
             or signer.invited_at is None
             or signing is None
-            or signing.status not in _LIVE_STATUSES
+            or signing.status not in Signing.LIVE_STATUSES
             or (signing.deadline is not None and signing.deadline <= now)
             or signer.reminders_sent >= settings.SIGNING_REMINDER_MAX
         ):
@@ -129,7 +128,7 @@ def signers_due_for_reminder(*, now: datetime | None = None) -> list[int]:
             invited_at__isnull=False,
             invited_at__lte=now - interval,
             reminders_sent__lt=settings.SIGNING_REMINDER_MAX,
-            signing__status__in=_LIVE_STATUSES,
+            signing__status__in=Signing.LIVE_STATUSES,
         )
         .order_by("invited_at", "pk")
         .values_list("pk", flat=True)

@@ -52,7 +52,6 @@ logger = logging.getLogger(__name__)
 
 # A claim this old belongs to a worker that died; the signing may be claimed again.
 REUPLOAD_CLAIM_STALE_AFTER = timedelta(hours=1)
-_LIVE = (Signing.Status.PENDING, Signing.Status.PARTIALLY_SIGNED)
 
 
 class ReuploadAborted(Exception):
@@ -85,7 +84,7 @@ def signings_renewable(*, now: datetime | None = None) -> QuerySet[Signing]:
     """Live signings at Dokobit that nobody is renewing now, whatever the age of their copy."""
     now = now or timezone.now()
     return (
-        Signing.objects.filter(status__in=_LIVE)
+        Signing.objects.filter(status__in=Signing.LIVE_STATUSES)
         .exclude(dokobit_token_lookup__isnull=True)
         .filter(Q(reupload_claimed_at__isnull=True) | Q(reupload_claimed_at__lt=now - REUPLOAD_CLAIM_STALE_AFTER))
     )
@@ -115,7 +114,7 @@ def signing_reupload_claim(*, signing_id: int, now: datetime | None = None, forc
 
 
 def _release_claim(signing_id: int) -> None:
-    Signing.objects.filter(pk=signing_id, status__in=_LIVE).update(reupload_claimed_at=None)
+    Signing.objects.filter(pk=signing_id, status__in=Signing.LIVE_STATUSES).update(reupload_claimed_at=None)
 
 
 # --- the beat ---------------------------------------------------------------------------------
@@ -223,7 +222,7 @@ def _replace(signing_id: int, *, actor: User | None = None, forced: bool = False
     """Steps 2 and 3: fetch and upload the newest file, then switch the database to a new signing."""
     client = services._client()
     old = services.signing_sync_from_gateway(signing=Signing.objects.get(pk=signing_id))
-    if old.status not in _LIVE:
+    if old.status not in Signing.LIVE_STATUSES:
         # Completed (or flagged and closed) while we looked: nothing to renew.
         return None
     signed_before = _signed_ids(old)
@@ -235,7 +234,7 @@ def _replace(signing_id: int, *, actor: User | None = None, forced: bool = False
 
     with transaction.atomic():
         old = services._locked(signing_id)
-        if old.status not in _LIVE or _signed_ids(old) != signed_before:
+        if old.status not in Signing.LIVE_STATUSES or _signed_ids(old) != signed_before:
             # A signature or a state change arrived meanwhile: the uploaded file may be stale.
             raise ReuploadAborted
         new = Signing(
@@ -297,7 +296,7 @@ def _finish(*, old: Signing, new: Signing, actor: User | None = None) -> None:
     if new.status in (Signing.Status.UPLOADING, Signing.Status.CREATING):
         services.signing_send(signing_id=new.pk)
         new.refresh_from_db()
-    if new.status not in _LIVE or not new.dokobit_token:
+    if new.status not in Signing.LIVE_STATUSES or not new.dokobit_token:
         return
     done_key = f"signing:{old.pk}:replaced-deleted"
     if not old.dokobit_token or SigningEvent.objects.filter(dedup_key=done_key).exists():

@@ -59,6 +59,7 @@ from signing.selectors import token_hash
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
+    from django.db.models.fields.files import FieldFile
 
     from identity.models import User
     from identity.services import EidResult
@@ -77,7 +78,7 @@ _STATUS_ORDER: dict[str, int] = {
     Signing.Status.COMPLETED: 5,
 }
 # Signings Dokobit knows about and still collects signatures for.
-_LIVE_STATUSES = (Signing.Status.PENDING, Signing.Status.PARTIALLY_SIGNED)
+_LIVE_STATUSES = Signing.LIVE_STATUSES
 _TOKEN_BYTES = 32  # 256-bit link tokens and postback secrets
 
 
@@ -289,20 +290,36 @@ def document_create(
     return document
 
 
+def stored_file_verified(*, stored: FieldFile, sha256: str | None) -> File | None:
+    """A stored file, opened at its start, or None when its bytes no longer have ``sha256``.
+
+    The one check of a stored file against the hash taken when it was stored: read in chunks (also
+    from a bucket, which spools to a temporary file), never whole into memory, and compared in
+    constant time. ``sha256`` None means none was recorded (signed files stored before their hash
+    was kept); the file is then opened unchecked. FileNotFoundError propagates.
+    """
+    if not stored.name:
+        raise FileNotFoundError("no file is stored")
+    handle = stored.storage.open(stored.name, "rb")
+    hasher = hashlib.sha256()
+    for chunk in iter(lambda: handle.read(64 * 1024), b""):
+        hasher.update(chunk)
+    if sha256 is not None and not constant_time_compare(hasher.hexdigest(), sha256):
+        handle.close()
+        return None
+    handle.seek(0)
+    return handle
+
+
 def document_file_verified(*, document: Document) -> File:
     """The stored file, opened at its start, after checking it still has the SHA-256 taken at upload.
 
     Raises DocumentTampered when the bytes changed (WYSIWYS: what is shown and sent is what was hashed).
     """
-    handle = document.file.storage.open(document.file.name, "rb")
-    hasher = hashlib.sha256()
-    for chunk in iter(lambda: handle.read(64 * 1024), b""):
-        hasher.update(chunk)
-    if not constant_time_compare(hasher.hexdigest(), document.sha256):
-        handle.close()
+    handle = stored_file_verified(stored=document.file, sha256=document.sha256)
+    if handle is None:
         logger.error("document %s no longer matches its SHA-256", document.uuid)
         raise DocumentTampered()
-    handle.seek(0)
     return handle
 
 

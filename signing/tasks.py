@@ -86,7 +86,7 @@ def signing_send_task(signing_id: int) -> None:
     if not recovery.task_start(signing_id=signing_id, stop=_stop_sending(signing_id)):
         return
     services.signing_send(signing_id=signing_id)
-    if Signing.objects.filter(pk=signing_id, status__in=recovery.LIVE_STATUSES).exists():
+    if Signing.objects.filter(pk=signing_id, status__in=Signing.LIVE_STATUSES).exists():
         recovery.task_done(signing_id=signing_id)
 
 

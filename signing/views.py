@@ -8,7 +8,6 @@ the signer's eID matched the invited person, and every refusal renders the same 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
@@ -21,11 +20,9 @@ from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
-from django.utils.crypto import constant_time_compare
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -37,6 +34,8 @@ from redis.exceptions import RedisError
 from identity.errors import IdentityError
 from identity.models import IdentitySession
 from identity.services import AlreadyCompleted, Waiting, identity_session_complete, identity_session_start
+from identity.widget import eid_widget_config
+from portal.errors import json_error, json_error_for
 from portal.http import GatewayError
 from portal.ratelimit import rate_limited
 from portal.types import AuthenticatedHttpRequest
@@ -77,6 +76,7 @@ from signing.services import (
     signer_verify_identity,
     signing_cancel,
     signing_sync_from_gateway,
+    stored_file_verified,
 )
 
 if TYPE_CHECKING:
@@ -89,8 +89,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DOCUMENTS_PER_PAGE = 20
-# Locales Dokobit's identity widget understands; others fall back to English.
-IDENTITY_WIDGET_LOCALES = {"en", "lt", "lv", "et", "is", "ru"}
 # Signer uuids whose eID matched, and those whose eID did not, in this browser session.
 VERIFIED_SESSION_KEY = "signing_verified_signers"
 REFUSED_SESSION_KEY = "signing_refused_signers"
@@ -317,23 +315,6 @@ def _signed_signing(document: Document) -> Signing | None:
     return document.signings.filter(status=Signing.Status.COMPLETED).exclude(signed_file="").first()
 
 
-def _signed_file_verified(signing: Signing) -> File | None:
-    """The stored signed file, opened at its start, or None if it no longer has its SHA-256.
-
-    Read in chunks (also from a bucket, which spools to a temporary file), never whole into memory.
-    """
-    handle = signing.signed_file.storage.open(signing.signed_file.name, "rb")
-    hasher = hashlib.sha256()
-    for chunk in iter(lambda: handle.read(64 * 1024), b""):
-        hasher.update(chunk)
-    if signing.signed_sha256 and not constant_time_compare(hasher.hexdigest(), signing.signed_sha256):
-        handle.close()
-        logger.error("Signed file of signing %s does not match its stored SHA-256", signing.pk)
-        return None
-    handle.seek(0)
-    return handle
-
-
 @never_cache
 @login_required
 @require_GET
@@ -353,11 +334,12 @@ def _signed_file_response(request: HttpRequest, document: Document, *, actor: Us
     if signing is None:
         return _no_longer_kept(request)
     try:
-        file_obj = _signed_file_verified(signing)
+        file_obj = stored_file_verified(stored=signing.signed_file, sha256=signing.signed_sha256 or None)
     except FileNotFoundError:
         logger.error("Signed file of signing %s is missing from storage", signing.pk)
         return _no_longer_kept(request)
     if file_obj is None:
+        logger.error("Signed file of signing %s does not match its stored SHA-256", signing.pk)
         return _error_page(request, _("The signed file failed its integrity check and is not served."), status=409)
     if actor is not None:
         document_download_record(document=document, signing=signing, actor=actor, which="signed")
@@ -546,21 +528,13 @@ def signer_landing(request: HttpRequest, token: str) -> HttpResponse:
         return _neutral(request)
     completed = _signing_completed(signer)
     if not _is_verified(request, signer):
-        locale = signer.language if signer.language in IDENTITY_WIDGET_LOCALES else "en"
-        config = {
-            "createUrl": reverse("signing:signer-identity-start", kwargs={"token": token}),
-            "completeUrl": reverse("signing:signer-identity-complete", kwargs={"token": token}),
-            "locale": locale,
-            "scriptUrl": f"{settings.DOKOBIT_IDENTITY_URL}/js/dokobit-integration.min.js",
-            "csrf": get_token(request),
-            "params": {},
-            "messages": {
-                "failed": _("Identification did not succeed. Please try again."),
-                "network": _("The portal could not be reached. Check your connection and try again."),
-                "scriptMissing": _("The eID service could not be loaded. Please try again in a minute."),
-                "waiting": _("Waiting for your confirmation…"),
-            },
-        }
+        # In the signer's language, chosen by the owner: the person may not have visited the portal.
+        config = eid_widget_config(
+            request,
+            create_url=reverse("signing:signer-identity-start", kwargs={"token": token}),
+            complete_url=reverse("signing:signer-identity-complete", kwargs={"token": token}),
+            language=signer.language,
+        )
         return render(request, "signing/signer_identify.html", {"identity_config": config, "completed": completed})
     if completed:
         return _signer_completed_page(request, signer, token)
@@ -628,9 +602,7 @@ def signer_signed_download(request: HttpRequest, token: str) -> HttpResponseBase
 
 
 def _link_unusable_json() -> JsonResponse:
-    return JsonResponse(
-        {"status": "error", "error": "unavailable", "message": _("This link cannot be used.")}, status=403
-    )
+    return json_error("unavailable", _("This link cannot be used."), status=403)
 
 
 @_signer_link_page
@@ -649,7 +621,7 @@ def signer_identity_start(request: HttpRequest, token: str) -> JsonResponse:
             reference=str(signer.uuid),
         )
     except IdentityError as exc:
-        return JsonResponse({"status": "error", "error": exc.error, "message": str(exc.message)}, status=exc.status)
+        return json_error_for(exc)
     return JsonResponse({"status": "ok", "session_token": session_token})
 
 
@@ -662,7 +634,7 @@ def signer_identity_complete(request: HttpRequest, token: str) -> JsonResponse:
     try:
         result = identity_session_complete(request=request, purpose=IdentitySession.Purpose.SIGNER)
     except IdentityError as exc:
-        return JsonResponse({"status": "error", "error": exc.error, "message": str(exc.message)}, status=exc.status)
+        return json_error_for(exc)
     if isinstance(result, Waiting):
         return JsonResponse({"status": "waiting"}, status=202)
     if isinstance(result, AlreadyCompleted):
@@ -772,7 +744,7 @@ def _signer_for_result(request: HttpRequest, token: str) -> Signer | None:
 def signer_status(request: HttpRequest, token: str) -> JsonResponse:
     signer = _signer_for_result(request, token)
     if signer is None:
-        return JsonResponse({"status": "error", "error": "unavailable"}, status=403)
+        return json_error("unavailable", status=403)
     return JsonResponse({"signed": signer.status == Signer.Status.SIGNED})
 
 

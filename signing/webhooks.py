@@ -17,6 +17,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from portal.errors import json_error
 from portal.http import GatewayError
 from signing import recovery
 from signing.errors import DocumentTampered
@@ -32,7 +33,7 @@ _OK_BODY = b'{"status": "ok"}'
 
 
 def _bad_request(reason: str) -> JsonResponse:
-    return JsonResponse({"status": "error", "error": reason}, status=400)
+    return json_error(reason, status=400)
 
 
 def _ok() -> HttpResponse:
@@ -40,7 +41,7 @@ def _ok() -> HttpResponse:
 
 
 def _try_again_later() -> JsonResponse:
-    return JsonResponse({"status": "error", "error": "try again later"}, status=503)
+    return json_error("try again later", status=503)
 
 
 # Dokobit's postbacks are a few hundred bytes; anything far bigger is not one, and is not parsed.

@@ -6,14 +6,16 @@
  * [data-identity-start] asks createUrl for a session token, mounts the widget in
  * #Dokobit-identity-container, and when the widget reports success (callback) or failure
  * (the "dokobit-identity:error" DOM event) asks completeUrl for the verdict; the server reads
- * the truth from the gateway. "ok" follows the returned redirect, "waiting" asks again shortly,
- * "error" shows the server's translated message and a Try again button.
+ * the truth from the gateway. "ok" follows the returned redirect, "waiting" asks again shortly
+ * (window.portalPoll, poll.js), "error" shows the server's translated message and a Try again
+ * button.
  */
 (function () {
   "use strict";
 
   var POLL_DELAY_MS = 1500;
-  var MAX_POLLS = 200;
+  // Five minutes: longer than any eID confirmation Dokobit waits for.
+  var POLL_LIMIT_MS = 5 * 60 * 1000;
   var scriptPromise = null;
 
   function loadScript(url) {
@@ -66,7 +68,7 @@
     var container = root.querySelector("#Dokobit-identity-container") ||
       document.getElementById("Dokobit-identity-container");
     var completing = false;
-    var polls = 0;
+    var stopCompleting = null;
 
     function showMessage(text, isError) {
       message.textContent = text;
@@ -75,6 +77,7 @@
     }
 
     function fail(text) {
+      if (stopCompleting) { stopCompleting(); }
       completing = false;
       container.innerHTML = "";
       showMessage(text || config.messages.failed, true);
@@ -89,25 +92,33 @@
         return;
       }
       completing = true;
-      post(config.completeUrl, config).then(function (data) {
-        if (data.status === "ok" && data.redirect) {
-          window.location.assign(data.redirect);
-        } else if (data.status === "waiting" && polls < MAX_POLLS) {
-          polls += 1;
-          completing = false;
-          window.setTimeout(complete, POLL_DELAY_MS);
-        } else {
-          fail(data.message);
+      stopCompleting = window.portalPoll({
+        request: function () { return post(config.completeUrl, config); },
+        immediate: true,
+        intervalMs: POLL_DELAY_MS,
+        limitMs: POLL_LIMIT_MS,
+        onData: function (data) {
+          if (data.status === "waiting") { return false; }
+          if (data.status === "ok" && data.redirect) {
+            window.location.assign(data.redirect);
+          } else {
+            fail(data.message);
+          }
+          return true;
+        },
+        onStop: function (reason) {
+          if (reason === "error") { fail(config.messages.network); }
+          if (reason === "timeout") { fail(config.messages.failed); }
         }
-      }, function () { fail(config.messages.network); });
+      });
     }
 
     function start() {
       startButton.disabled = true;
       retryButton.hidden = true;
       showMessage("");
+      if (stopCompleting) { stopCompleting(); }
       completing = false;
-      polls = 0;
       container.innerHTML = "";
       post(config.createUrl, config).then(function (data) {
         if (data.status !== "ok" || !data.session_token) {

@@ -1,10 +1,9 @@
 // Document page: keep the signing, its signers, the owner's actions and the history current
 // without reloading. When the signing ends (signed, cancelled, failed) the actions that no longer
-// apply go away, the signed file appears and the history shows how it ended.
+// apply go away, the signed file appears and the history shows how it ended. The asking is
+// window.portalPoll's (poll.js): it stops on the final answer, an error or its time limit.
 (function () {
   "use strict";
-
-  var INTERVAL_MS = 3000;
 
   function removeAll(root, selector) {
     Array.prototype.forEach.call(root.querySelectorAll(selector), function (node) {
@@ -52,20 +51,17 @@
     applyHistory(data.history);
   }
 
-  function poll(config) {
-    fetch(config.url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (response) { return response.ok ? response.json() : null; })
-      .then(function (data) {
-        if (data) { apply(data); }
-        if (!data || !data.final) { window.setTimeout(function () { poll(config); }, INTERVAL_MS); }
-      })
-      .catch(function () { window.setTimeout(function () { poll(config); }, INTERVAL_MS * 2); });
-  }
-
   document.addEventListener("DOMContentLoaded", function () {
     var node = document.getElementById("signing-status-config");
     if (!node) { return; }
     var config = JSON.parse(node.textContent);
-    if (config && config.url && !config.final) { window.setTimeout(function () { poll(config); }, INTERVAL_MS); }
+    if (!config || !config.url || config.final) { return; }
+    window.portalPoll({
+      url: config.url,
+      onData: function (data) {
+        apply(data);
+        return Boolean(data.final);
+      },
+    });
   });
 })();

@@ -751,7 +751,7 @@ def test_the_documented_sandbox_people_and_one_fictional_person_per_nordic_count
 @pytest.mark.django_db
 def test_every_test_identity_authenticates_with_a_code_the_portal_accepts(create_session, widget, read_status):
     from dokobit_emulator.identity_people import TEST_IDENTITIES
-    from signing.validators import validate_personal_code
+    from identity.validators import validate_personal_code
 
     for person in TEST_IDENTITIES:
         token = create_session()["session_token"]

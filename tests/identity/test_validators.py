@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
-from signing.validators import COUNTRY_CHOICES, validate_personal_code
+from identity.validators import COUNTRY_CHOICES, validate_personal_code
 
 VALID = [
     # Dokobit sandbox and SK ID Solutions demo identities (Mobile-ID, Smart-ID).
@@ -166,7 +166,7 @@ def test_format_message_says_what_is_expected():
 
 
 def test_messages_go_through_translation(monkeypatch):
-    import signing.validators as validators
+    import identity.validators as validators
 
     monkeypatch.setattr(validators, "_", lambda text: f"«{text}»")
     with pytest.raises(ValidationError) as excinfo:
