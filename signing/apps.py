@@ -7,6 +7,8 @@ class SigningConfig(AppConfig):
     verbose_name = "Signing"
 
     def ready(self) -> None:
+        # Registers the tasks with Celery, so signing.dispatch can queue them by name.
+        from signing import tasks  # noqa: F401
         from signing.staff_roles import staff_roles_ensure
 
         # After this app's migrate: auth has made the permissions of identity and signing by then.

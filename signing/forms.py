@@ -21,7 +21,7 @@ from identity.personal_codes import personal_code_lookup
 from portal.storage import folder_listing
 from signing.models import SigningPurpose
 from signing.pdf import check_pdf, safe_filename
-from signing.services import SignerData
+from signing.signers import SignerData
 from signing.validators import COUNTRY_CHOICES, validate_mobile_id_phone, validate_personal_code
 
 if TYPE_CHECKING:

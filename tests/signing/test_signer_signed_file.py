@@ -15,7 +15,7 @@ from freezegun import freeze_time
 from signing.emails import signing_completed_message_for_signer
 from signing.models import Signer, Signing
 from signing.privacy import finished_documents_purge, user_delete
-from signing.services import signing_completed_notify
+from signing.sync import signing_completed_notify
 from tests.signing.test_forms import pdf_bytes
 from tests.signing.test_views import assert_neutral, identify, link, make_document, verify_in_session
 

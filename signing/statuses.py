@@ -1,0 +1,36 @@
+"""The order of a signing's statuses: which are live at Dokobit, and which way a transition may go."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from signing.models import Signing
+
+if TYPE_CHECKING:
+    pass
+
+logger = logging.getLogger(__name__)
+
+
+# The forward order of a signing's life; a transition may only move right.
+_STATUS_ORDER: dict[str, int] = {
+    Signing.Status.QUEUED: 0,
+    Signing.Status.UPLOADING: 1,
+    Signing.Status.CREATING: 2,
+    Signing.Status.PENDING: 3,
+    Signing.Status.PARTIALLY_SIGNED: 4,
+    Signing.Status.COMPLETED: 5,
+}
+# Signings Dokobit knows about and still collects signatures for.
+LIVE_STATUSES = (Signing.Status.PENDING, Signing.Status.PARTIALLY_SIGNED)
+
+
+def signing_advance(signing: Signing, status: str) -> bool:
+    """Move ``signing`` forward to ``status`` (in memory); never backwards, never out of a final state."""
+    current = _STATUS_ORDER.get(signing.status)
+    target = _STATUS_ORDER.get(status)
+    if current is None or target is None or target <= current:
+        return False
+    signing.status = status
+    return True
