@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from portal.http import GatewayError, GatewayUnavailable
 from signing import events, sync
-from signing.client import DownloadRejected
+from signing.gateway_answers import DownloadRejected
 from signing.models import Signing, SigningEvent
 
 if TYPE_CHECKING:

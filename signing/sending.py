@@ -28,13 +28,14 @@ from django.utils.translation import gettext
 
 from portal.http import GatewayError, GatewayNotFound, GatewayUnavailable
 from signing import dispatch
-from signing.client import DocumentsClient, SigningCreated
+from signing.client import DocumentsClient
 from signing.documents import document_fetch_url, document_file_verified
 from signing.emails import signer_invitation_message
 from signing.errors import (
     DocumentTampered,
 )
 from signing.events import event_record, signing_mark_failed
+from signing.gateway_answers import SigningCreated
 from signing.locks import signer_locked, signing_locked
 from signing.mail import MAIL_NOT_SENT
 from signing.models import Signer, Signing, SigningEvent

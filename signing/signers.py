@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from portal.crypto import encrypt_text
-from signing.client import SignerSpec
+from signing.gateway_answers import SignerSpec
 from signing.models import Document, Signer, Signing
 from signing.selectors import token_hash
 

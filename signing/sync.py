@@ -19,9 +19,10 @@ from django.utils.translation import gettext
 
 from portal.http import GatewayNotFound
 from signing import dispatch
-from signing.client import DocumentsClient, DownloadRefused, SigningStatus
+from signing.client import DocumentsClient
 from signing.emails import signing_completed_message_for_owner, signing_completed_message_for_signer
 from signing.events import attention_clear, event_record, signing_flag
+from signing.gateway_answers import DownloadRefused, SigningStatus
 from signing.locks import signing_locked
 from signing.mail import mail_send_claimed
 from signing.models import Signer, Signing, SigningEvent
