@@ -6,15 +6,7 @@ S3) while a lock is held (see :mod:`signing.sending`).
 
 from __future__ import annotations
 
-import logging
-from typing import TYPE_CHECKING
-
 from signing.models import Signer, Signing
-
-if TYPE_CHECKING:
-    pass
-
-logger = logging.getLogger(__name__)
 
 
 def signing_locked(*, signing_id: int) -> Signing:

@@ -1,23 +1,15 @@
-"""E-mail that is claimed before it is sent: at most once, deliberately (see the comment below)."""
+"""E-mail that is claimed before it is sent: each message at most once, deliberately (see below)."""
 
 from __future__ import annotations
 
-import logging
 import smtplib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import transaction
 
 from signing.models import SigningEvent
 
-if TYPE_CHECKING:
-    pass
-
-logger = logging.getLogger(__name__)
-
-
-#
 # E-mail is claimed first and sent after, never the other way round: the claim (``invited_at``
 # and an event for an invitation, an event with a de-duplication key for the other messages)
 # commits before the mail server is called, and nothing is written after the send. A send that

@@ -36,8 +36,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-# --- owner actions ----------------------------------------------------------------------------
-#
 # No owner action holds a transaction or a row lock while Dokobit is called: with SQLite and the
 # emulator in one process the emulator's own write would wait for our lock until the call timed
 # out, and on PostgreSQL the rows would stay locked for up to DOKOBIT_TIMEOUT. Each action checks

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -24,9 +24,6 @@ from signing import dispatch, postback_batch
 from signing.models import Signing, SigningEvent
 from signing.selectors import token_hash
 from signing.sync import signing_sync_from_gateway
-
-if TYPE_CHECKING:
-    pass
 
 logger = logging.getLogger(__name__)
 

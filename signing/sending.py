@@ -18,7 +18,6 @@ import logging
 import secrets
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -44,9 +43,6 @@ from signing.refusals import refusal_message
 from signing.selectors import token_hash
 from signing.signers import TOKEN_BYTES, signer_spec
 from signing.statuses import LIVE_STATUSES, signing_advance
-
-if TYPE_CHECKING:
-    pass
 
 logger = logging.getLogger(__name__)
 
@@ -244,7 +240,7 @@ def signer_invite_send(*, signer_id: int, resend: bool = False, actor_id: int | 
 
     Without ``resend`` it sends at most once: ``invited_at`` is claimed (committed) before the
     send, so a failure after the mail went out can never send it again; a mail transport error
-    takes the claim back for the retry (see the comment above).
+    takes the claim back for the retry (see signing.mail).
     """
     with transaction.atomic():
         signer = signer_locked(signer_id=signer_id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
 from django.utils.crypto import constant_time_compare
@@ -19,8 +18,6 @@ from signing.statuses import LIVE_STATUSES
 
 if TYPE_CHECKING:
     from identity.services import EidResult
-
-logger = logging.getLogger(__name__)
 
 
 def signer_verify_identity(*, signer: Signer, eid_result: EidResult) -> bool:

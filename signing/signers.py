@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import secrets
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from portal.crypto import encrypt_text
 from signing.gateway_answers import SignerSpec
 from signing.models import Document, Signer, Signing
 from signing.selectors import token_hash
-
-if TYPE_CHECKING:
-    pass
-
-logger = logging.getLogger(__name__)
-
 
 TOKEN_BYTES = 32  # 256-bit link tokens and postback secrets
 
@@ -36,6 +28,7 @@ class SignerData:
 
 
 def signer_new(*, document: Document, signing: Signing | None, data: SignerData, position: int) -> Signer:
+    """A new (unsaved) signer with a fresh portal link and Dokobit id; the link is kept hashed and encrypted."""
     link_token = secrets.token_urlsafe(TOKEN_BYTES)
     signer = Signer(
         document=document,
@@ -57,6 +50,7 @@ def signer_new(*, document: Document, signing: Signing | None, data: SignerData,
 
 
 def signer_spec(signer: Signer) -> SignerSpec:
+    """The signer as signing/create and addsigner describe them to Dokobit."""
     # The personal code and country bind the Dokobit signer to the person we were asked for (T21).
     return SignerSpec(
         id=signer.dokobit_signer_id,

@@ -2,16 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-from typing import TYPE_CHECKING
-
 from signing.models import Signing
-
-if TYPE_CHECKING:
-    pass
-
-logger = logging.getLogger(__name__)
-
 
 # The forward order of a signing's life; a transition may only move right.
 _STATUS_ORDER: dict[str, int] = {

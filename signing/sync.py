@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.core.files import File
@@ -27,9 +27,6 @@ from signing.locks import signing_locked
 from signing.mail import mail_send_claimed
 from signing.models import Signer, Signing, SigningEvent
 from signing.statuses import LIVE_STATUSES, signing_advance
-
-if TYPE_CHECKING:
-    pass
 
 logger = logging.getLogger(__name__)
 
