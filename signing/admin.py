@@ -25,7 +25,7 @@ from django.utils.translation import ngettext
 from portal.admin_input import CheckedSelectionMixin
 from portal.http import GatewayError
 from portal.types import AuthenticatedHttpRequest
-from signing import services
+from signing import events, owner_actions, postbacks
 from signing.errors import SigningError
 from signing.models import Document, Signer, Signing, SigningEvent
 from signing.pagination import EstimatedCountPaginator
@@ -272,7 +272,7 @@ class DocumentAdmin(CheckedSelectionMixin, _NoAddOrDelete, admin.ModelAdmin):
     def resend_invitations(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Document]) -> None:
         def resend(signing: Signing) -> None:
             for signer in signing.signers.filter(status=Signer.Status.PENDING):
-                services.signer_invite_resend(signer=signer, actor=request.user)
+                owner_actions.signer_invite_resend(signer=signer, actor=request.user)
 
         self._each_current_signing(request, queryset, resend)
 
@@ -324,7 +324,7 @@ class DocumentAdmin(CheckedSelectionMixin, _NoAddOrDelete, admin.ModelAdmin):
     @admin.action(description=_("Cancel the signing"), permissions=["change"])
     def cancel_signing(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Document]) -> None:
         self._each_current_signing(
-            request, queryset, lambda signing: services.signing_cancel(signing=signing, actor=request.user)
+            request, queryset, lambda signing: owner_actions.signing_cancel(signing=signing, actor=request.user)
         )
 
     @admin.action(description=_("Process failed Dokobit notifications again"), permissions=["change"])
@@ -333,10 +333,10 @@ class DocumentAdmin(CheckedSelectionMixin, _NoAddOrDelete, admin.ModelAdmin):
             failed = signing.events.filter(kind=SigningEvent.Kind.POSTBACK).filter(Q(processed=False) | ~Q(error=""))
             ids = list(failed.values_list("pk", flat=True))
             for event in failed:
-                services.postback_event_reprocess(event=event)
+                postbacks.postback_event_reprocess(event=event)
             if ids:
                 # Processing asks Dokobit's status endpoint; the trail names who had it done.
-                services._event(
+                events.event_record(
                     signing=signing, kind=SigningEvent.Kind.SYNCED, actor=request.user, payload={"reprocessed": ids}
                 )
 

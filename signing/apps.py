@@ -8,6 +8,9 @@ class SigningConfig(AppConfig):
 
     def ready(self) -> None:
         from identity.accounts import account_data_provider_register
+
+        # Registers the tasks with Celery, so signing.dispatch can queue them by name.
+        from signing import tasks  # noqa: F401
         from signing.privacy import ACCOUNT_DATA
         from signing.staff_roles import staff_roles_ensure
 

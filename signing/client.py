@@ -8,15 +8,12 @@ https://gateway-sandbox.dokobit.com/api/doc and support.dokobit.com article 543.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import logging
 import re
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
@@ -36,15 +33,30 @@ from portal.http import (
     gateway_stream,
     new_session,
 )
+from signing.gateway_answers import (
+    SERVICE,
+    DownloadRefused,
+    DownloadRejected,
+    DownloadResult,
+    FileUploaded,
+    SignerSpec,
+    SignerState,
+    SigningCreated,
+    SigningStatus,
+    UploadDigestMismatch,
+    UploadStatus,
+    required_str,
+    shape_error,
+    signer_tokens,
+    token_not_found,
+)
+from signing.gateway_streams import UPLOAD_CHUNK, UploadBody, content_length, discard_from, error_body
 
 if TYPE_CHECKING:
     import requests
 
 logger = logging.getLogger(__name__)
 
-SERVICE = "documents"
-# A multiple of 3 so each chunk base64-encodes without padding except at the very end.
-_UPLOAD_CHUNK = 3 * 64 * 1024
 _DOWNLOAD_CHUNK = 64 * 1024
 # Signed PDFs are the uploaded PDF plus signatures; anything far bigger is not ours.
 DEFAULT_DOWNLOAD_MAX_BYTES = 200 * 1024 * 1024
@@ -52,137 +64,6 @@ _DEFAULT_PORTS = {"https": 443, "http": 80}
 _SIGNING_TOKEN = re.compile(r"[A-Za-z0-9_-]{8,200}")
 # The start of an "ok" create answer up to its complete token, as JSON encoders write it.
 _CUT_SHORT_OK_TOKEN = re.compile(r'\s*\{\s*"status"\s*:\s*"ok"\s*,\s*"token"\s*:\s*"([A-Za-z0-9_-]{8,200})"')
-
-
-class DownloadRefused(GatewayError):
-    """The signed-file URL is not on the configured gateway origin (or redirects away); nothing was fetched."""
-
-
-class DownloadRejected(GatewayUnavailable):
-    """The downloaded file was truncated, too large or failed its digest check; worth a retry."""
-
-
-class UploadDigestMismatch(GatewayError):
-    """The file's SHA-256 is not the digest the caller expected; the file changed since it was stored."""
-
-
-@dataclass(frozen=True)
-class FileUploaded:
-    token: str
-
-
-@dataclass(frozen=True)
-class UploadStatus:
-    status: str  # "pending" | "uploaded" | anything else is an integration error
-
-
-@dataclass(frozen=True)
-class SignerSpec:
-    """One signer as sent to signing/create and addsigner; ``id`` is ours and keys the answer."""
-
-    id: str
-    name: str
-    surname: str
-    code: str = ""
-    country_code: str = ""
-    phone: str = ""
-    signing_purpose: str = ""
-    signing_options: tuple[str, ...] = ()
-
-    def as_payload(self) -> dict[str, Any]:
-        payload: dict[str, Any] = {"id": self.id, "name": self.name, "surname": self.surname}
-        # Dokobit rejects blank optional values, so empty fields are left out rather than sent empty.
-        for key in ("code", "country_code", "phone", "signing_purpose"):
-            value = getattr(self, key)
-            if value:
-                payload[key] = value
-        if self.signing_options:
-            payload["signing_options"] = list(self.signing_options)
-        return payload
-
-
-@dataclass(frozen=True)
-class SigningCreated:
-    token: str
-    signers: dict[str, str]  # our signer id -> Dokobit signer token
-
-
-@dataclass(frozen=True)
-class SignerState:
-    id: str
-    status: str
-    signing_time: str = ""
-
-
-@dataclass(frozen=True)
-class SigningStatus:
-    status: str
-    signers: dict[str, SignerState]
-    file_url: str = ""
-    file_digest: str = ""
-    valid_to: str = ""
-
-
-@dataclass(frozen=True)
-class DownloadResult:
-    sha256: str
-    size: int
-
-
-def _base64_chunks(fileobj: IO[bytes]) -> Iterator[tuple[bytes, bytes]]:
-    """(raw bytes, their base64) chunk by chunk, from the start of ``fileobj``."""
-    fileobj.seek(0)
-    carry = b""
-    while True:
-        block = fileobj.read(_UPLOAD_CHUNK)
-        data = carry + block if block else carry
-        if not block:
-            if data:
-                yield data, base64.b64encode(data)
-            return
-        # Encode only whole 3-byte groups so the concatenated base64 equals base64 of the whole file.
-        cut = len(data) - len(data) % 3
-        carry = data[cut:]
-        if cut:
-            yield data[:cut], base64.b64encode(data[:cut])
-
-
-class _UploadBody:
-    """A multipart/form-data body streamed from a file, with ``__len__`` for an exact Content-Length.
-
-    Multipart (which Dokobit accepts like form-encoding) needs no escaping of the base64 text, so
-    the length follows from the file size alone: the file is read once to hash it and once to send
-    it, and is base64-encoded only while it is sent.
-    """
-
-    def __init__(self, *, fields: dict[str, str], fileobj: IO[bytes], size: int) -> None:
-        self.boundary = "portal-" + secrets.token_hex(16)
-        head = b"".join(self._part_head(key) + value.encode() + b"\r\n" for key, value in fields.items())
-        self._prefix = head + self._part_head("file[content]")
-        self._suffix = f"\r\n--{self.boundary}--\r\n".encode()
-        self._fileobj = fileobj
-        self._size = size
-
-    @property
-    def content_type(self) -> str:
-        return f"multipart/form-data; boundary={self.boundary}"
-
-    def _part_head(self, name: str) -> bytes:
-        return f'--{self.boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
-
-    def __len__(self) -> int:
-        return len(self._prefix) + 4 * ((self._size + 2) // 3) + len(self._suffix)
-
-    def __iter__(self) -> Iterator[bytes]:
-        yield self._prefix
-        sent = 0
-        for raw, encoded in _base64_chunks(self._fileobj):
-            sent += len(raw)
-            yield encoded
-        if sent != self._size:
-            # The announced length would be wrong; abort rather than send a corrupt body.
-            raise UploadDigestMismatch("File changed while it was being uploaded", service=SERVICE)
-        yield self._suffix
 
 
 class DocumentsClient:
@@ -245,7 +126,7 @@ class DocumentsClient:
                 accept_statuses=accept_statuses,
             )
         except GatewayRequestError as err:
-            if _is_token_not_found(err.payload):
+            if token_not_found(err.payload):
                 raise GatewayNotFound(
                     "Gateway does not know this token",
                     service=err.service,
@@ -272,15 +153,15 @@ class DocumentsClient:
         hasher = hashlib.sha256()
         size = 0
         fileobj.seek(0)
-        for block in iter(lambda: fileobj.read(_UPLOAD_CHUNK), b""):
+        for block in iter(lambda: fileobj.read(UPLOAD_CHUNK), b""):
             hasher.update(block)
             size += len(block)
         actual = hasher.hexdigest()
         if digest is not None and not hmac.compare_digest(actual, digest.lower()):
             raise UploadDigestMismatch(service=SERVICE, endpoint="file/upload")
-        body = _UploadBody(fields={"file[name]": name, "file[digest]": actual}, fileobj=fileobj, size=size)
+        body = UploadBody(fields={"file[name]": name, "file[digest]": actual}, fileobj=fileobj, size=size)
         payload = self._request("POST", "file/upload", data=body, headers={"Content-Type": body.content_type})
-        return FileUploaded(token=_required_str(payload, "token", endpoint="file/upload"))
+        return FileUploaded(token=required_str(payload, "token", endpoint="file/upload"))
 
     def file_upload_from_url(self, *, name: str, url: str, digest: str) -> FileUploaded:
         """Let the gateway fetch the file itself: ``POST {base}/api/file/upload.json`` with ``file[url]``.
@@ -288,7 +169,7 @@ class DocumentsClient:
         ``digest`` is the hex SHA-256 of the bytes at ``url``. Raises the portal.http GatewayErrors.
         """
         payload = self._request("POST", "file/upload", json_body={"file": {"name": name, "url": url, "digest": digest}})
-        return FileUploaded(token=_required_str(payload, "token", endpoint="file/upload"))
+        return FileUploaded(token=required_str(payload, "token", endpoint="file/upload"))
 
     def file_upload_status(self, file_token: str) -> UploadStatus:
         """Whether an uploaded file is ready: ``GET {base}/api/file/upload/{token}/status.json``.
@@ -330,8 +211,8 @@ class DocumentsClient:
             body["language"] = language
         payload = self._request("POST", "signing/create", json_body=body, timeout=self.create_timeout)
         return SigningCreated(
-            token=_required_str(payload, "token", endpoint="signing/create"),
-            signers=_signer_tokens(payload, endpoint="signing/create"),
+            token=required_str(payload, "token", endpoint="signing/create"),
+            signers=signer_tokens(payload, endpoint="signing/create"),
         )
 
     @staticmethod
@@ -363,11 +244,11 @@ class DocumentsClient:
         if isinstance(raw_signers, list) and not raw_signers:
             raw_signers = {}  # PHP encodes an empty map as []
         if not isinstance(raw_signers, dict):
-            raise _shape_error("signing/status", "signers is not an object", payload)
+            raise shape_error("signing/status", "signers is not an object", payload)
         signers: dict[str, SignerState] = {}
         for signer_id, state in raw_signers.items():
             if not isinstance(state, dict) or not isinstance(state.get("status"), str):
-                raise _shape_error("signing/status", "signer without a status", payload)
+                raise shape_error("signing/status", "signer without a status", payload)
             signers[str(signer_id)] = SignerState(
                 id=str(signer_id), status=state["status"], signing_time=str(state.get("signing_time") or "")
             )
@@ -389,7 +270,7 @@ class DocumentsClient:
             f"signing/{_path(signing_token)}/addsigner",
             json_body={"token": signing_token, "signers": [signer.as_payload() for signer in signers]},
         )
-        return _signer_tokens(payload, endpoint="signing/addsigner")
+        return signer_tokens(payload, endpoint="signing/addsigner")
 
     def signer_remove(self, signing_token: str, *, signer_ids: list[str]) -> None:
         """Remove signers by our ids: ``POST {base}/api/signing/{token}/removesigner.json``."""
@@ -450,9 +331,9 @@ class DocumentsClient:
                         service=SERVICE,
                         endpoint=endpoint,
                         status_code=response.status_code,
-                        body=_error_body(response.iter_chunks()),
+                        body=error_body(response.iter_chunks()),
                     )
-                announced = _content_length(response.headers)
+                announced = content_length(response.headers)
                 if announced is not None and announced > limit:
                     raise DownloadRejected(f"Signed file is larger than {limit} bytes", service=SERVICE)
                 hasher = hashlib.sha256()
@@ -474,7 +355,7 @@ class DocumentsClient:
                 if expected_digest and not hmac.compare_digest(sha256, expected_digest.strip().lower()):
                     raise DownloadRejected("Signed file does not match its digest", service=SERVICE)
         except DownloadRejected:
-            _discard(dest, start)
+            discard_from(dest, start)
             logger.warning("%s %s rejected the signed file", SERVICE, endpoint)
             raise
         return DownloadResult(sha256=sha256, size=size)
@@ -552,68 +433,3 @@ def _endpoint_name(action: str) -> str:
 
 def _path(token: str) -> str:
     return quote(token, safe="")
-
-
-def _is_token_not_found(payload: dict[str, Any]) -> bool:
-    errors = payload.get("errors") if payload else None
-    if not isinstance(errors, list):
-        return False
-    for error in errors:
-        if isinstance(error, dict):
-            field = str(error.get("field", ""))
-            message = str(error.get("message", "")).lower()
-            if field == "[token]" and "not found" in message:
-                return True
-    return False
-
-
-def _shape_error(endpoint: str, reason: str, payload: dict[str, Any]) -> GatewayAmbiguousAnswer:
-    # "ok" without what an "ok" carries: whatever the gateway did, this answer cannot tell us.
-    return GatewayAmbiguousAnswer(
-        f"Unexpected gateway answer: {reason}", service=SERVICE, endpoint=endpoint, payload=payload
-    )
-
-
-def _required_str(payload: dict[str, Any], key: str, *, endpoint: str) -> str:
-    value = payload.get(key)
-    if not isinstance(value, str) or not value:
-        raise _shape_error(endpoint, f"no {key}", payload)
-    return value
-
-
-def _signer_tokens(payload: dict[str, Any], *, endpoint: str) -> dict[str, str]:
-    raw = payload.get("signers")
-    if raw is None or raw == []:
-        return {}
-    if not isinstance(raw, dict) or not all(isinstance(token, str) and token for token in raw.values()):
-        raise _shape_error(endpoint, "signers is not a map of tokens", payload)
-    return {str(signer_id): token for signer_id, token in raw.items()}
-
-
-def _content_length(headers: Any) -> int | None:
-    try:
-        return int(headers["Content-Length"])
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-def _error_body(chunks: Iterator[bytes], limit: int = 2048) -> str:
-    # Only an excerpt is kept, and an error body that breaks off is not worth another exception.
-    body = b""
-    try:
-        for chunk in chunks:
-            body += chunk
-            if len(body) >= limit:
-                break
-    except GatewayUnavailable:
-        pass
-    return body[:limit].decode("utf-8", "replace")
-
-
-def _discard(dest: BinaryIO, start: int) -> None:
-    # Leave no half-written or unverified signed file behind for a caller that ignores the error.
-    try:
-        dest.seek(start)
-        dest.truncate()
-    except (OSError, ValueError):
-        pass

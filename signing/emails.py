@@ -20,21 +20,24 @@ if TYPE_CHECKING:
     from signing.models import Document, Signer
 
 
-def _one_line(text: str, limit: int = 150) -> str:
+def one_line(text: str, limit: int = 150) -> str:
+    """``text`` flattened to one line and cut to ``limit`` (a mail header may never carry a line break)."""
     return " ".join(str(text).split())[:limit]
 
 
-def _absolute(path: str) -> str:
+def absolute_url(path: str) -> str:
+    """``path`` on the portal's configured public origin (for links in e-mails)."""
     # The configured public origin, never the Host header of some request.
     return f"{settings.PORTAL_BASE_URL}{path}"
 
 
 def signer_link_url(*, signer: Signer) -> str:
     """The portal link (``/sign/<token>/``) e-mailed to a signer; the same link on every resend."""
-    return _absolute(reverse("signing:signer-landing", kwargs={"token": signer.link_token}))
+    return absolute_url(reverse("signing:signer-landing", kwargs={"token": signer.link_token}))
 
 
-def _message(*, to: str, language: str, subject: str, template: str, context: dict) -> EmailMultiAlternatives:
+def email_message(*, to: str, language: str, subject: str, template: str, context: dict) -> EmailMultiAlternatives:
+    """A text and HTML e-mail from ``templates/emails/<template>.{txt,html}``, rendered in ``language``."""
     with translation.override(language):
         text = render_to_string(f"emails/{template}.txt", context)
         html = render_to_string(f"emails/{template}.html", context)
@@ -53,18 +56,20 @@ def signer_request_message(
     """
     document = signer.document
     with translation.override(signer.language):
-        requester = _one_line(document.owner.get_full_name()) or gettext("A portal user")
-        subject_text = _one_line(gettext(subject) % {"requester": requester, "title": document.title})
+        requester = one_line(document.owner.get_full_name()) or gettext("A portal user")
+        subject_text = one_line(gettext(subject) % {"requester": requester, "title": document.title})
         purpose = str(signer.get_signing_purpose_display())
     context = {
-        "signer_name": _one_line(str(signer)),
+        "signer_name": one_line(str(signer)),
         "requester": requester,
         "title": document.title,
         "purpose": purpose,
         "link": signer_link_url(signer=signer),
         **(extra or {}),
     }
-    return _message(to=signer.email, language=signer.language, subject=subject_text, template=template, context=context)
+    return email_message(
+        to=signer.email, language=signer.language, subject=subject_text, template=template, context=context
+    )
 
 
 def signer_invitation_message(*, signer: Signer) -> EmailMultiAlternatives:
@@ -77,14 +82,14 @@ def signer_invitation_message(*, signer: Signer) -> EmailMultiAlternatives:
 def signing_completed_message_for_owner(*, document: Document, owner: User) -> EmailMultiAlternatives:
     """Tells the owner that everyone signed, with a link to download the signed file."""
     with translation.override(owner.language):
-        subject = _one_line(gettext("“%(title)s” has been signed") % {"title": document.title})
+        subject = one_line(gettext("“%(title)s” has been signed") % {"title": document.title})
     context = {
-        "name": _one_line(owner.get_full_name()),
+        "name": one_line(owner.get_full_name()),
         "title": document.title,
-        "link": _absolute(reverse("signing:signed-download", kwargs={"uuid": document.uuid})),
-        "detail_link": _absolute(reverse("signing:document-detail", kwargs={"uuid": document.uuid})),
+        "link": absolute_url(reverse("signing:signed-download", kwargs={"uuid": document.uuid})),
+        "detail_link": absolute_url(reverse("signing:document-detail", kwargs={"uuid": document.uuid})),
     }
-    return _message(
+    return email_message(
         to=owner.email, language=owner.language, subject=subject, template="signing_completed", context=context
     )
 
@@ -93,14 +98,14 @@ def signing_completed_message_for_signer(*, signer: Signer) -> EmailMultiAlterna
     """Tells a signer the document is fully signed; their own portal link leads to the signed file."""
     document = signer.document
     with translation.override(signer.language):
-        subject = _one_line(gettext("“%(title)s” has been signed") % {"title": document.title})
+        subject = one_line(gettext("“%(title)s” has been signed") % {"title": document.title})
     context = {
-        "name": _one_line(str(signer)),
+        "name": one_line(str(signer)),
         "title": document.title,
         "link": signer_link_url(signer=signer),
         "detail_link": "",
         "personal_link": True,
     }
-    return _message(
+    return email_message(
         to=signer.email, language=signer.language, subject=subject, template="signing_completed", context=context
     )

@@ -22,7 +22,7 @@ from identity.validators import COUNTRY_CHOICES, validate_mobile_id_phone, valid
 from portal.storage import folder_listing
 from signing.models import SigningPurpose
 from signing.pdf import check_pdf, safe_filename
-from signing.services import SignerData
+from signing.signers import SignerData
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile

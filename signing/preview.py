@@ -21,9 +21,9 @@ from django.core.files.storage import default_storage
 from django.utils.translation import gettext_lazy as _
 
 from portal.storage import folder_listing
+from signing.documents import document_file_verified
 from signing.errors import SigningError
 from signing.models import Document
-from signing.services import document_file_verified
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 A postback is only a doorbell; when it never rings, the periodic sweep here asks the status
 endpoint for every live signing that has been quiet for ``SIGNING_RECONCILE_AFTER_MINUTES`` and
-applies the answer through :func:`signing.services.signing_sync_from_gateway`, so a lost
+applies the answer through :func:`signing.sync.signing_sync_from_gateway`, so a lost
 postback costs minutes, not the signing.
 """
 
@@ -17,8 +17,8 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from portal.http import GatewayError, GatewayUnavailable
-from signing import services
-from signing.client import DownloadRejected
+from signing import events, sync
+from signing.gateway_answers import DownloadRejected
 from signing.models import Signing, SigningEvent
 
 if TYPE_CHECKING:
@@ -54,13 +54,13 @@ def signing_reconcile(*, signing: Signing, actor: User | None = None) -> Signing
     if signing.status not in Signing.LIVE_STATUSES or not signing.dokobit_token:
         return signing
     before = _snapshot(signing)
-    services.signing_sync_from_gateway(signing=signing)
+    sync.signing_sync_from_gateway(signing=signing)
     # A queryset update, so ``updated_at`` keeps meaning "last change", not "last look".
     Signing.objects.filter(pk=signing.pk).update(last_synced_at=timezone.now())
     after = _snapshot(signing)
     if after != before or actor is not None:
         signed = sum(1 for status in after["signers"].values() if status == "signed")
-        services._event(
+        events.event_record(
             signing=signing,
             kind=SigningEvent.Kind.SYNCED,
             actor=actor,

@@ -57,12 +57,11 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -70,6 +69,9 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from portal.http import GatewayError, GatewayNotFound, GatewayUnavailable
 from portal.storage import STORAGE_UNREACHABLE
+from signing import dispatch
+from signing.client import DocumentsClient
+from signing.events import event_record, signer_add_unconfirmed_flag
 from signing.models import Signer, Signing, SigningEvent
 from signing.selectors import token_hash
 
@@ -141,9 +143,7 @@ def _attempt_key(signing_id: int, secret_hash: str) -> str:
 
 def create_attempt_record(*, signing: Signing, secret_hash: str, outcome: str, error: str = "") -> None:
     """Record how a ``signing/create`` attempt ended (once per attempt: the first record stays)."""
-    from signing.services import _event
-
-    _event(
+    event_record(
         signing=signing,
         kind=SigningEvent.Kind.ERROR,
         payload={"step": "signing/create", "outcome": outcome, "secret_hash": secret_hash},
@@ -183,19 +183,17 @@ def create_orphan_delete(*, signing_id: int, secret_hash: str, token: str) -> bo
     now it stays an orphan like one whose answer was lost entirely (unreachable, deleted when it
     calls back). Never deletes the signing the portal links.
     """
-    from signing.services import _client, _event
-
     signing = Signing.objects.filter(pk=signing_id).first()
     if signing is None or not token or token == signing.dokobit_token:
         return False
     try:
-        _client().signing_delete(token)
+        DocumentsClient().signing_delete(token)
     except GatewayNotFound:
         pass  # already gone
     except GatewayError as err:
         logger.warning("signing %s: orphan named by a create answer not deleted: %s", signing_id, type(err).__name__)
         return False
-    _event(
+    event_record(
         signing=signing,
         kind=SigningEvent.Kind.ERROR,
         payload={"step": "signing/create", "outcome": "orphan-deleted", "secret_hash": secret_hash},
@@ -247,17 +245,15 @@ def orphan_postback(*, signing_uuid: Any, secret: str, payload: Any) -> bool:
     token = payload.get("token") if isinstance(payload, dict) else None
     if not isinstance(token, str) or not token or token == signing.dokobit_token:
         return True
-    from signing.services import _client, _event
-
     try:
-        _client().signing_delete(token)
+        DocumentsClient().signing_delete(token)
     except GatewayNotFound:
         pass  # already gone
     except GatewayError as err:
         # Dokobit calls again (5 min, 1 h, 24 h later); answering 503 asks it to.
         logger.warning("signing %s: orphan could not be deleted: %s", signing.pk, type(err).__name__)
         raise
-    _event(
+    event_record(
         signing=signing,
         kind=SigningEvent.Kind.ERROR,
         payload={"step": "signing/create", "outcome": "orphan-deleted", "secret_hash": secret_hash},
@@ -277,8 +273,6 @@ def _claim_signing(signing_id: int, updated_at: datetime, now: datetime) -> bool
 
 def sweep(*, now: datetime | None = None) -> dict[str, int]:
     """Re-queue stalled work (see the module docstring); returns how much of each kind was queued."""
-    from signing import services, tasks
-
     now = now or timezone.now()
     cutoff = now - timedelta(minutes=settings.SIGNING_SWEEP_STALLED_AFTER_MINUTES)
     counts = {"signings": 0, "postbacks": 0, "invitations": 0}
@@ -286,7 +280,7 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
     stalled = Signing.objects.filter(status__in=STALLED_SEND_STATUSES, updated_at__lte=cutoff).order_by("updated_at")
     for signing_id, updated_at in stalled.values_list("pk", "updated_at")[:SWEEP_BATCH]:
         if _claim_signing(signing_id, updated_at, now):
-            transaction.on_commit(partial(services.enqueue, tasks.signing_send_task, signing_id))
+            dispatch.on_commit("signing.tasks.signing_send_task", signing_id)
             counts["signings"] += 1
 
     events = SigningEvent.objects.filter(
@@ -297,7 +291,7 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
         if queued_at is None:
             claimed = SigningEvent.objects.filter(pk=event_id, processed=False, processed_at__isnull=True)
         if claimed.update(processed_at=now):
-            transaction.on_commit(partial(services.enqueue, tasks.signing_postback_process_task, event_id))
+            dispatch.on_commit("signing.tasks.signing_postback_process_task", event_id)
             counts["postbacks"] += 1
 
     waiting = (
@@ -320,7 +314,7 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
         if not _claim_signing(signing_id, updated_at, now):
             continue
         for signer_id in signer_ids:
-            transaction.on_commit(partial(services.enqueue, tasks.signer_invite_email_task, signer_id))
+            dispatch.on_commit("signing.tasks.signer_invite_email_task", signer_id)
             counts["invitations"] += 1
 
     if any(counts.values()):
@@ -340,8 +334,6 @@ def signers_add_unconfirmed(*, cutoff: datetime) -> int:
     tokens), so a person is asked to look, once per signer: removing and adding them again
     settles it. The sweep itself makes no Dokobit call.
     """
-    from signing import services
-
     stuck = Signer.objects.filter(
         status=Signer.Status.PENDING,
         dokobit_token_encrypted="",
@@ -352,6 +344,6 @@ def signers_add_unconfirmed(*, cutoff: datetime) -> int:
     for signer_id, signing_id in stuck:
         if SigningEvent.objects.filter(dedup_key=f"signing:{signing_id}:add-unconfirmed:{signer_id}").exists():
             continue
-        services.signer_add_unconfirmed_flag(signer_id=signer_id, signing_id=signing_id)
+        signer_add_unconfirmed_flag(signer_id=signer_id, signing_id=signing_id)
         flagged += 1
     return flagged

@@ -25,8 +25,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 
 from portal.http import GatewayError, GatewayUnavailable
-from signing import services
-from signing.emails import _absolute, _message, _one_line, signer_request_message
+from signing import dispatch, events, locks, mail, owner_actions
+from signing.emails import absolute_url, email_message, one_line, signer_request_message
 from signing.models import Signer, Signing, SigningEvent
 
 logger = logging.getLogger(__name__)
@@ -75,11 +75,11 @@ def signer_reminder_send(*, signer_id: int, now: datetime | None = None) -> bool
     Only a pending, invited signer on a live signing whose deadline has not passed is reminded.
     The slot is claimed under the signer's row lock (its event and counters committed) before
     the mail server is called, so a sent reminder is never repeated; a mail transport error
-    takes the claim back and the next sweep sends it (at most once, see signing.services).
+    takes the claim back and the next sweep sends it (at most once, see signing.mail).
     """
     now = now or timezone.now()
     with transaction.atomic():
-        signer = services.signer_locked(signer_id=signer_id)
+        signer = locks.signer_locked(signer_id=signer_id)
         signing = signer.signing
         if (
             signer.status != Signer.Status.PENDING
@@ -96,7 +96,7 @@ def signer_reminder_send(*, signer_id: int, now: datetime | None = None) -> bool
         if signer.last_reminded_at is not None and _slot_at(signer, signer.last_reminded_at) >= slot:
             return False  # this slot (or a later one, before a downtime) is already covered
         message = signer_reminder_message(signer=signer)
-        event = services._event(
+        event = events.event_record(
             signing=signing,
             kind=SigningEvent.Kind.REMINDER_SENT,
             signer=signer,
@@ -113,7 +113,7 @@ def signer_reminder_send(*, signer_id: int, now: datetime | None = None) -> bool
     def release() -> None:
         Signer.objects.filter(pk=signer_id, reminders_sent=before["reminders_sent"] + 1).update(**before)
 
-    return services.mail_send_claimed(event=event, message=message, release=release)
+    return mail.mail_send_claimed(event=event, message=message, release=release)
 
 
 def signers_due_for_reminder(*, now: datetime | None = None) -> list[int]:
@@ -180,11 +180,11 @@ def signing_deadline_enforce(*, signing_id: int, now: datetime | None = None) ->
     token = signing.dokobit_token
     if token:
         try:
-            services.signing_delete_at_gateway(signing_token=token)
+            owner_actions.signing_delete_at_gateway(signing_token=token)
         except GatewayUnavailable:
             raise
         except GatewayError as err:
-            services.signing_flag_attention(
+            events.signing_flag_attention(
                 signing_id=signing_id,
                 reason=gettext(
                     "The deadline passed, but Dokobit refused to cancel the signing. "
@@ -195,7 +195,7 @@ def signing_deadline_enforce(*, signing_id: int, now: datetime | None = None) ->
             )
             return False
     with transaction.atomic():
-        signing = services._locked(signing_id)
+        signing = locks.signing_locked(signing_id=signing_id)
         if not _deadline_passed(signing, now) or signing.dokobit_token != token:
             # Changed while Dokobit was asked (finished, cancelled, renewed, or sent just now):
             # the next run looks again at whatever is current.
@@ -203,15 +203,13 @@ def signing_deadline_enforce(*, signing_id: int, now: datetime | None = None) ->
         signing.status = Signing.Status.CANCELLED
         signing.save(update_fields=["status", "updated_at"])
         assert signing.deadline is not None  # _deadline_passed checked it
-        services._event(
+        events.event_record(
             signing=signing,
             kind=SigningEvent.Kind.DEADLINE_PASSED,
             payload={"deadline": signing.deadline.isoformat()},
             dedup_key=f"signing:{signing.pk}:deadline",
         )
-        from signing.tasks import signing_deadline_email_task
-
-        services._on_commit(signing_deadline_email_task, signing.pk)
+        dispatch.on_commit("signing.tasks.signing_deadline_email_task", signing.pk)
     logger.info("signing %s cancelled: its deadline passed", signing_id)
     return True
 
@@ -240,17 +238,17 @@ def signing_deadline_message(*, signing: Signing) -> EmailMultiAlternatives:
     document = signing.document
     owner = document.owner
     with translation.override(owner.language):
-        subject = _one_line(gettext("“%(title)s” was not signed in time") % {"title": document.title})
+        subject = one_line(gettext("“%(title)s” was not signed in time") % {"title": document.title})
     signers = signing.signers.exclude(status=Signer.Status.REMOVED)
     context = {
-        "name": _one_line(owner.get_full_name()),
+        "name": one_line(owner.get_full_name()),
         "title": document.title,
         "deadline": signing.deadline,
         "signed": signers.filter(status=Signer.Status.SIGNED).count(),
         "total": signers.count(),
-        "detail_link": _absolute(reverse("signing:document-detail", kwargs={"uuid": document.uuid})),
+        "detail_link": absolute_url(reverse("signing:document-detail", kwargs={"uuid": document.uuid})),
     }
-    return _message(
+    return email_message(
         to=owner.email, language=owner.language, subject=subject, template="signing_deadline_passed", context=context
     )
 
@@ -262,12 +260,12 @@ def signing_deadline_notify(*, signing_id: int) -> bool:
         return False
     if not SigningEvent.objects.filter(signing=signing, dedup_key=f"signing:{signing.pk}:deadline").exists():
         return False  # cancelled by the owner, not by the deadline
-    # Claimed before the send, at most once (see signing.services).
+    # Claimed before the send, at most once (see signing.mail).
     message = signing_deadline_message(signing=signing)
-    event = services._event(
+    event = events.event_record(
         signing=signing,
         kind=SigningEvent.Kind.DEADLINE_MAIL_SENT,
         payload={"notified": "owner"},
         dedup_key=f"signing:{signing.pk}:deadline-mail",
     )
-    return services.mail_send_claimed(event=event, message=message)
+    return mail.mail_send_claimed(event=event, message=message)

@@ -13,7 +13,7 @@ signing whose copy is ``SIGNING_REUPLOAD_AFTER_DAYS`` old is re-uploaded:
    pending signers moved onto it, the old one marked REPLACED, and a REUPLOADED event naming both.
    From here the new Signing is the record of progress: a re-run continues it and never uploads or
    creates again for the old one.
-4. The new signing is created at Dokobit by the send path (``services.signing_send``), which asks
+4. The new signing is created at Dokobit by the send path (``sending.signing_send``), which asks
    for the pending signers with their purposes, keeps their tokens and sends no new invitation
    (their portal links stay the same and now lead to the new signing).
 5. Only when the new signing is live is the old one deleted at Dokobit, so exactly one copy can be
@@ -40,7 +40,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from portal.http import GatewayError, GatewayNotFound
-from signing import services
+from signing import dispatch, documents, events, locks, sending, sync
 from signing.client import DocumentsClient
 from signing.errors import DocumentTampered
 from signing.models import Signer, Signing, SigningEvent
@@ -122,12 +122,11 @@ def _release_claim(signing_id: int) -> None:
 
 def signing_reupload_due() -> int:
     """Queue a renewal for every due signing, then raise alerts; returns how many were queued."""
-    from signing.tasks import signing_reupload_task
 
     ids = list(signings_due_for_reupload().order_by("uploaded_at", "pk").values_list("pk", flat=True))
     for signing_id in ids:
         # The task claims the signing itself, so queueing one twice is harmless.
-        services.enqueue(signing_reupload_task, signing_id)
+        dispatch.publish("signing.tasks.signing_reupload_task", signing_id)
     signing_retention_alerts_raise()
     return len(ids)
 
@@ -142,7 +141,7 @@ def signing_retention_alerts_raise(*, now: datetime | None = None) -> int:
     ):
         assert signing.uploaded_at is not None  # the query asks for uploaded signings
         with transaction.atomic():
-            event = services._event(
+            event = events.event_record(
                 signing=signing,
                 kind=SigningEvent.Kind.RETENTION_ALERT,
                 payload={"uploaded_at": signing.uploaded_at.isoformat(), "days": (now - signing.uploaded_at).days},
@@ -203,7 +202,7 @@ def _renew_claimed(signing: Signing, *, actor: User | None = None, forced: bool 
         return None
     except DocumentTampered:
         # Never send bytes that differ from what was hashed at upload (WYSIWYS); a person must look.
-        services.signing_flag_attention(
+        events.signing_flag_attention(
             signing_id=signing_id,
             reason=gettext("The stored document changed after upload; its Dokobit copy was not renewed."),
             key="reupload-tampered",
@@ -220,8 +219,8 @@ def _renew_claimed(signing: Signing, *, actor: User | None = None, forced: bool 
 
 def _replace(signing_id: int, *, actor: User | None = None, forced: bool = False) -> Signing | None:
     """Steps 2 and 3: fetch and upload the newest file, then switch the database to a new signing."""
-    client = services._client()
-    old = services.signing_sync_from_gateway(signing=Signing.objects.get(pk=signing_id))
+    client = DocumentsClient()
+    old = sync.signing_sync_from_gateway(signing=Signing.objects.get(pk=signing_id))
     if old.status not in Signing.LIVE_STATUSES:
         # Completed (or flagged and closed) while we looked: nothing to renew.
         return None
@@ -233,7 +232,7 @@ def _replace(signing_id: int, *, actor: User | None = None, forced: bool = False
     uploaded_at = timezone.now()
 
     with transaction.atomic():
-        old = services._locked(signing_id)
+        old = locks.signing_locked(signing_id=signing_id)
         if old.status not in Signing.LIVE_STATUSES or _signed_ids(old) != signed_before:
             # A signature or a state change arrived meanwhile: the uploaded file may be stale.
             raise ReuploadAborted
@@ -248,7 +247,7 @@ def _replace(signing_id: int, *, actor: User | None = None, forced: bool = False
         moved = old.signers.filter(status=Signer.Status.PENDING).update(signing=new)
         old.status = Signing.Status.REPLACED
         old.save(update_fields=["status", "updated_at"])
-        services._event(
+        events.event_record(
             signing=new,
             kind=SigningEvent.Kind.REUPLOADED,
             payload={
@@ -284,7 +283,7 @@ def _newest_file(client: DocumentsClient, signing: Signing, *, signed: bool, des
             raise ReuploadAborted
         return result.sha256
     hasher = hashlib.sha256()
-    with services.document_file_verified(document=signing.document) as handle:
+    with documents.document_file_verified(document=signing.document) as handle:
         for chunk in iter(lambda: handle.read(64 * 1024), b""):
             hasher.update(chunk)
             dest.write(chunk)
@@ -294,20 +293,20 @@ def _newest_file(client: DocumentsClient, signing: Signing, *, signed: bool, des
 def _finish(*, old: Signing, new: Signing, actor: User | None = None) -> None:
     """Steps 4 and 5: create the new signing at Dokobit, then delete the old one there."""
     if new.status in (Signing.Status.UPLOADING, Signing.Status.CREATING):
-        services.signing_send(signing_id=new.pk)
+        sending.signing_send(signing_id=new.pk)
         new.refresh_from_db()
     if new.status not in Signing.LIVE_STATUSES or not new.dokobit_token:
         return
     done_key = f"signing:{old.pk}:replaced-deleted"
     if not old.dokobit_token or SigningEvent.objects.filter(dedup_key=done_key).exists():
         return
-    client = services._client()
+    client = DocumentsClient()
     try:
         status = client.signing_status(old.dokobit_token)
         late = {sid for sid, state in status.signers.items() if state.status == "signed"}
         moved = set(new.signers.values_list("dokobit_signer_id", flat=True))
         if late & moved:
-            services.signing_flag_attention(
+            events.signing_flag_attention(
                 signing_id=new.pk,
                 reason=gettext(
                     "A signer signed the old Dokobit copy while it was being renewed; "
@@ -323,7 +322,7 @@ def _finish(*, old: Signing, new: Signing, actor: User | None = None) -> None:
         # Not fatal: the portal no longer leads anyone to the old copy and Dokobit deletes it itself.
         logger.warning("signing %s: old Dokobit copy not deleted: %s", old.pk, type(err).__name__)
         return
-    services._event(
+    events.event_record(
         signing=old,
         kind=SigningEvent.Kind.REUPLOADED,
         payload={"deleted_at_dokobit": True, "next": str(new.uuid)},

@@ -1,4 +1,4 @@
-"""Reads of documents, signings and signers (writes are in ``signing.services``)."""
+"""Reads of documents, signings and signers (the writes are in the signing app's service modules)."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 
 from portal.http import GatewayAmbiguousAnswer, GatewayUnavailable
 from portal.storage import STORAGE_UNREACHABLE
-from signing import recovery, services
+from signing import events, postbacks, recovery, sending, sync
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def _signing_send_task_failure(
     self: Any, exc: Exception, task_id: str, args: tuple[Any, ...], kwargs: dict[str, Any], einfo: Any
 ) -> None:
     signing_id = args[0] if args else kwargs["signing_id"]
-    services.signing_mark_failed(signing_id=signing_id, reason=_send_failure_reason(exc), error=str(exc)[:2000])
+    events.signing_mark_failed(signing_id=signing_id, reason=_send_failure_reason(exc), error=str(exc)[:2000])
 
 
 # Send, postback and invitation tasks: also retry database and broker hiccups, and cap how often
@@ -71,11 +71,11 @@ _DURABLE_RETRY: dict[str, Any] = {
 
 
 def _stop_sending(signing_id: int) -> Any:
-    return lambda reason: services.signing_mark_failed(signing_id=signing_id, reason=reason)
+    return lambda reason: events.signing_mark_failed(signing_id=signing_id, reason=reason)
 
 
 def _stop_with_flag(signing_id: int, key: str) -> Any:
-    return lambda reason: services.signing_flag_attention(signing_id=signing_id, reason=reason, key=key)
+    return lambda reason: events.signing_flag_attention(signing_id=signing_id, reason=reason, key=key)
 
 
 @shared_task(**_DURABLE_RETRY, on_failure=_signing_send_task_failure)
@@ -85,7 +85,7 @@ def signing_send_task(signing_id: int) -> None:
 
     if not recovery.task_start(signing_id=signing_id, stop=_stop_sending(signing_id)):
         return
-    services.signing_send(signing_id=signing_id)
+    sending.signing_send(signing_id=signing_id)
     if Signing.objects.filter(pk=signing_id, status__in=Signing.LIVE_STATUSES).exists():
         recovery.task_done(signing_id=signing_id)
 
@@ -100,7 +100,7 @@ def _signing_postback_process_task_failure(
     SigningEvent.objects.filter(pk=event_id).update(error=str(exc)[:2000])
     signing_id = SigningEvent.objects.filter(pk=event_id).values_list("signing_id", flat=True).first()
     if signing_id is not None:
-        services.signing_flag_attention(
+        events.signing_flag_attention(
             signing_id=signing_id,
             reason=gettext("A notification from Dokobit could not be processed; the signed file may be missing."),
             key=f"postback-failed:{event_id}",
@@ -122,7 +122,7 @@ def signing_postback_process_task(event_id: int) -> None:
     if not recovery.task_start(signing_id=signing_id, stop=stop):
         SigningEvent.objects.filter(pk=event_id).update(error="stopped: too many attempts")
         return
-    services.postback_process(event_id=event_id)
+    postbacks.postback_process(event_id=event_id)
     recovery.task_done(signing_id=signing_id)
 
 
@@ -147,7 +147,7 @@ def signer_invite_email_task(signer_id: int, resend: bool = False, actor_id: int
     if not recovery.task_start(signing_id=signing_id, stop=stop):
         return
     try:
-        services.signer_invite_send(signer_id=signer_id, resend=resend, actor_id=actor_id)
+        sending.signer_invite_send(signer_id=signer_id, resend=resend, actor_id=actor_id)
     except Exception:
         recovery.task_start_undo(signing_id=signing_id)
         raise
@@ -157,7 +157,7 @@ def signer_invite_email_task(signer_id: int, resend: bool = False, actor_id: int
 @shared_task(**_EMAIL_RETRY)  # type: ignore[untyped-decorator]  # see _RETRY
 def signing_completed_email_task(signing_id: int) -> None:
     """Tell the owner and the signers that the document is signed (each once)."""
-    services.signing_completed_notify(signing_id=signing_id)
+    sync.signing_completed_notify(signing_id=signing_id)
 
 
 # --- Reconciliation, reminders and deadlines -----------------------------------------------------

@@ -39,6 +39,12 @@ from portal.errors import json_error, json_error_for
 from portal.http import GatewayError
 from portal.ratelimit import rate_limited
 from portal.types import AuthenticatedHttpRequest
+from signing.documents import (
+    document_create,
+    document_download_record,
+    document_file_verified,
+    stored_file_verified,
+)
 from signing.errors import DocumentTampered, SigningError
 from signing.forms import (
     DocumentUploadForm,
@@ -51,6 +57,7 @@ from signing.forms import (
     max_signers,
 )
 from signing.models import Document, Signer, Signing
+from signing.owner_actions import signer_add, signer_invite_resend, signer_remove, signing_cancel
 from signing.pdf import safe_filename
 from signing.preview import PreviewUnavailable, document_page_png, document_preview_pages
 from signing.retention import signing_copy_days_left
@@ -64,20 +71,8 @@ from signing.selectors import (
     signer_link_purged,
     signing_current,
 )
-from signing.services import (
-    document_create,
-    document_download_record,
-    document_file_verified,
-    signer_add,
-    signer_invite_resend,
-    signer_left_signing_page,
-    signer_remove,
-    signer_signing_url,
-    signer_verify_identity,
-    signing_cancel,
-    signing_sync_from_gateway,
-    stored_file_verified,
-)
+from signing.signer_path import signer_left_signing_page, signer_signing_url, signer_verify_identity
+from signing.sync import signing_sync_from_gateway
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -20,10 +20,11 @@ from django.views.decorators.http import require_POST
 from portal.errors import json_error
 from portal.http import GatewayError
 from signing import recovery
+from signing.documents import document_file_verified, document_get_by_fetch_token
 from signing.errors import DocumentTampered
 from signing.postback_batch import BatchNotStored
+from signing.postbacks import postback_record
 from signing.selectors import signing_get_by_postback_secret
-from signing.services import document_file_verified, document_get_by_fetch_token, postback_record
 
 logger = logging.getLogger(__name__)
 

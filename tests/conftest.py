@@ -47,7 +47,7 @@ def load_fixture(name: str) -> dict:
 def django_db_setup(django_db_setup):
     """The test databases; before they are dropped, the postback batch connection (not Django's) is closed."""
     yield
-    from signing.services import postback_connection_close
+    from signing.postbacks import postback_connection_close
 
     postback_connection_close()
 

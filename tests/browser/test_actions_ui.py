@@ -12,7 +12,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from signing.models import Signer, Signing
-from signing.services import SignerData
+from signing.signers import SignerData
 from tests.browser.helpers import SIGNER_LINK, identify
 from tests.signing.conftest import upload_document
 from tests.signing.test_forms import EE_CODE, LT_CODE

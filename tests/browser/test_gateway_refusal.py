@@ -9,7 +9,8 @@ import pytest
 from django.core.files.base import ContentFile
 from playwright.sync_api import expect
 
-from signing.services import SignerData, document_create
+from signing.documents import document_create
+from signing.signers import SignerData
 from tests.browser.helpers import identify
 from tests.signing.bad_files import make_pdf
 

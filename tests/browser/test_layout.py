@@ -9,7 +9,7 @@ from django.core import mail
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from signing.services import SignerData
+from signing.signers import SignerData
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.helpers import SIGNER_LINK, identify
 from tests.signing.conftest import upload_document

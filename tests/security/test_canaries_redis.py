@@ -19,8 +19,9 @@ from django.core import mail
 from django.core.files.base import ContentFile
 
 from dokobit_emulator import faults
+from signing.documents import document_create
 from signing.models import Signing
-from signing.services import SignerData, document_create
+from signing.signers import SignerData
 from tests.invariants import invitations_in, outbox_messages
 from tests.services.conftest import blank_pdf, sign_all_at_emulator, signing_of, wait_for
 from tests.signing.test_canaries import plain_columns

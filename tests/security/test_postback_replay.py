@@ -36,7 +36,7 @@ def pending_signing(postgres, transactional_db, make_document, monkeypatch):
     with monkeypatch.context() as patch:
         # Not sent: this test starts where Dokobit already has the signing (and the database
         # commits at once here, so the send would otherwise run).
-        patch.setattr("signing.services._on_commit", lambda *args, **kwargs: None)
+        patch.setattr("signing.dispatch.on_commit", lambda *args, **kwargs: None)
         document = make_document(2, title="T")
     return pending_at_dokobit(document, secret=SECRET)
 

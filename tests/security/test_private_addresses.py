@@ -16,7 +16,8 @@ import pytest
 
 from identity.dokobit import IdentityClient
 from portal.http import GatewayAddressRefused, GatewayUnavailable, _AddressNotPublic, _public_only
-from signing.client import DocumentsClient, DownloadRefused
+from signing.client import DocumentsClient
+from signing.gateway_answers import DownloadRefused
 
 TOKEN = "private-address-canary-token"
 

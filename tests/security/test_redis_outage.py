@@ -79,7 +79,7 @@ def on_private_redis(private_redis, settings, monkeypatch):
     finally:
         reset_publisher()
         # The postbacks' own batch connection, opened by this test, is not Django's to close.
-        from signing.services import postback_connection_close
+        from signing.postbacks import postback_connection_close
 
         postback_connection_close()
 

@@ -323,7 +323,8 @@ def new_document(make_user):
     """``new_document(n)``: a document with ``n`` signers, created as the upload view does (send queued on commit)."""
     from django.core.files.base import ContentFile
 
-    from signing.services import SignerData, document_create
+    from signing.documents import document_create
+    from signing.signers import SignerData
 
     owner = make_user(first_name="Owner", last_name="Person", language="en")
     counter = {"n": 0}

@@ -220,12 +220,12 @@ def twice_at_once(task) -> None:
 
 
 def test_duplicate_sweep_sends_a_stalled_signing_once(emulated_portal, new_document, monkeypatch):
-    from signing import services
+    from signing import dispatch
     from signing.tasks import signing_sweep_task
 
     # The send task was lost (never published): the signing is left queued, stalled 20 minutes.
     with monkeypatch.context() as m:
-        m.setattr(services, "enqueue", lambda *args, **kwargs: None)
+        m.setattr(dispatch, "enqueue", lambda *args, **kwargs: None)
         document = new_document(2)
     signing = signing_of(document)
     Signing.objects.filter(pk=signing.pk).update(updated_at=timezone.now() - timedelta(minutes=20))

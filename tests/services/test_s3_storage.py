@@ -323,7 +323,7 @@ def _status(signing) -> str:
 
 @pytest.mark.django_db
 def test_preview_fetch_url_and_download_read_the_bucket(bucket, owner_client, owner):
-    from signing.services import document_fetch_url
+    from signing.documents import document_fetch_url
 
     document = make_document(owner)
     pdf = bucket.get(key(f"documents/{document.uuid}.pdf"))

@@ -44,7 +44,7 @@ def owner(make_user):
 
 @pytest.fixture
 def signer_data():
-    from signing.services import SignerData
+    from signing.signers import SignerData
 
     def make(index: int = 0, **overrides) -> SignerData:
         values = {
@@ -65,7 +65,8 @@ def signer_data():
 
 def upload_document(owner, *, signers=None, title: str = "Lease contract", pdf: bytes | None = None):
     """A document as the upload page stores it (its send queued on commit); by default one LT signer."""
-    from signing.services import SignerData, document_create
+    from signing.documents import document_create
+    from signing.signers import SignerData
     from tests.signing.test_forms import LT_CODE, pdf_bytes
 
     if signers is None:

@@ -17,9 +17,9 @@ from django.utils import timezone
 
 from dokobit_emulator import postbacks
 from dokobit_emulator.models import GatewayFile, GatewaySigner, GatewaySigning
+from signing.documents import document_create
 from signing.models import Signer, Signing, SigningEvent
 from signing.retention import signing_reupload_claim
-from signing.services import document_create
 from signing.tasks import signing_send_task
 from signing.views import VERIFIED_SESSION_KEY
 from tests.signing.bad_files import make_pdf

@@ -25,8 +25,8 @@ from portal.http import (
     GatewayResponseError,
     GatewayUnavailable,
 )
-from signing.client import (
-    DocumentsClient,
+from signing.client import DocumentsClient
+from signing.gateway_answers import (
     DownloadRefused,
     DownloadRejected,
     FileUploaded,

@@ -7,7 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from signing import services
+from signing import documents
 from signing.models import Signer, Signing, SigningEvent
 from tests.conftest import load_fixture
 from tests.factories import SigningEventFactory
@@ -84,7 +84,7 @@ def test_sync_all_skips_signings_not_at_dokobit_yet(gateway, live_signing, owner
 
     from tests.signing.conftest import PDF
 
-    queued = services.document_create(
+    queued = documents.document_create(
         owner=owner, uploaded_file=ContentFile(PDF, name="x.pdf"), title="Queued", signers=[signer_data(2)]
     )
     gateway.get(STATUS, json=load_fixture("signing_status_pending"))

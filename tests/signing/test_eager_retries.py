@@ -61,7 +61,7 @@ def create_ok(request):
 
 def live_signing(owner, signers) -> Signing:
     """A signing Dokobit already has, its signers named signer1..n (the fixtures' ids)."""
-    with mock.patch("signing.services._on_commit"):  # its send is not part of these tests
+    with mock.patch("signing.dispatch.on_commit"):  # its send is not part of these tests
         document = upload_document(owner, signers=signers, title="Lease")
     for position, signer in enumerate(document.signers.order_by("position"), start=1):
         Signer.objects.filter(pk=signer.pk).update(dokobit_signer_id=f"signer{position}")

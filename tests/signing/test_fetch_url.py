@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 from django.utils import timezone
 from freezegun import freeze_time
 
+from signing.documents import document_fetch_url
 from signing.models import Signing
-from signing.services import document_fetch_url
 from tests.conftest import load_fixture
 from tests.signing.conftest import PDF
 from tests.signing.test_tasks import CREATE, UPLOAD, UPLOAD_STATUS, create_ok, send

@@ -24,7 +24,7 @@ from django.urls import reverse
 from dokobit_emulator import faults
 from dokobit_emulator.models import Fault
 from dokobit_emulator.models.gateway import GatewaySigner, GatewaySigning
-from signing import services
+from signing import events, owner_actions
 from signing.errors import SigningError
 from signing.models import Signer, Signing, SigningEvent
 from signing.tasks import signing_postback_process_task, signing_send_task
@@ -124,7 +124,7 @@ def _signed_by_everyone_at_emulator(signing: Signing) -> None:
 
 
 def _postback_processed(signing: Signing, capture) -> None:
-    event = services._event(
+    event = events.event_record(
         signing=signing, kind=SigningEvent.Kind.POSTBACK, payload={"action": "signing_completed"}, processed=False
     )
     with capture(execute=True):
@@ -186,14 +186,14 @@ def test_one_odd_answer_on_any_call_ends_in_the_right_state_with_one_live_signin
         elif call == "addsigner":
             data = signer_data(2, email="added@example.test")
             with capture(execute=True):
-                _owner_retries(lambda: services.signer_add(document=document, data=data, actor=owner))
+                _owner_retries(lambda: owner_actions.signer_add(document=document, data=data, actor=owner))
             expected = Signing.Status.PENDING
         elif call == "removesigner":
             leaving = document.signers.get(email="signer1@example.test")
-            _owner_retries(lambda: services.signer_remove(signer=leaving, actor=owner))
+            _owner_retries(lambda: owner_actions.signer_remove(signer=leaving, actor=owner))
             expected = Signing.Status.PENDING
         else:
-            _owner_retries(lambda: services.signing_cancel(signing=signing, actor=owner))
+            _owner_retries(lambda: owner_actions.signing_cancel(signing=signing, actor=owner))
             expected = Signing.Status.CANCELLED
 
     signing.refresh_from_db()
@@ -277,7 +277,7 @@ def test_adding_a_signer_dokobit_refuses_names_the_field_and_leaves_nothing(
     data = signer_data(2, first_name="Mary", last_name="Tester", phone="+1555000111")
 
     with pytest.raises(SigningError) as refused:
-        services.signer_add(document=signing.document, data=data, actor=owner)
+        owner_actions.signer_add(document=signing.document, data=data, actor=owner)
 
     assert str(refused.value.message) == "Dokobit refused the phone number of signer Mary Tester."
     assert not signing.document.signers.filter(first_name="Mary").exists()
@@ -314,7 +314,7 @@ def test_a_flag_a_sync_cannot_settle_stays(emulator, make_document, django_captu
 
     signing = _pending(make_document, django_capture_on_commit_callbacks)
     signer = signing.signers.first()
-    services.signer_add_unconfirmed_flag(signer_id=signer.pk, signing_id=signing.pk)
+    events.signer_add_unconfirmed_flag(signer_id=signer.pk, signing_id=signing.pk)
 
     signing_reconcile(signing=signing)
 
@@ -331,12 +331,12 @@ def test_removing_a_signer_whose_addition_was_never_confirmed_clears_that_flag(
     faults.arm("gateway", "html_error", endpoint="signing.addsigner")
     faults.arm("gateway", "html_error", endpoint="signing.status")
     with pytest.raises(SigningError):
-        services.signer_add(document=signing.document, data=signer_data(2), actor=owner)
+        owner_actions.signer_add(document=signing.document, data=signer_data(2), actor=owner)
     signing.refresh_from_db()
     assert signing.needs_attention
     kept = signing.document.signers.get(email="signer2@example.test")
 
-    services.signer_remove(signer=kept, actor=owner)  # what the flag asks the owner to do
+    owner_actions.signer_remove(signer=kept, actor=owner)  # what the flag asks the owner to do
 
     signing.refresh_from_db()
     assert not signing.needs_attention

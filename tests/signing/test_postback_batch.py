@@ -16,7 +16,7 @@ from django.db import DatabaseError, connection, connections
 from django.test import Client
 from django.utils import timezone
 
-from signing import recovery, services
+from signing import postbacks, recovery
 from signing.models import SigningEvent
 from signing.postback_batch import BatchNotStored, GroupCommit, Publisher
 from tests.conftest import require
@@ -184,8 +184,8 @@ def held_group(monkeypatch):
     require(connection.vendor == "postgresql", "PostgreSQL is not configured (set DATABASE_URL=postgres://...)")
 
     def install(behind: int) -> HeldGroup:
-        group = HeldGroup(services._postback_insert_many, behind=behind)
-        monkeypatch.setattr(services, "_postback_group", group)
+        group = HeldGroup(postbacks._postback_insert_many, behind=behind)
+        monkeypatch.setattr(postbacks, "_postback_group", group)
         return group
 
     return install
@@ -206,7 +206,7 @@ def test_one_batch_with_copies_and_a_wrong_secret_stores_each_distinct_postback_
         (completed(), POSTBACK_SECRET),  # a repeat of the first batch's postback
     ]
     queued: list[int] = []
-    with mock.patch("signing.services.enqueue", side_effect=lambda task, event_id: queued.append(event_id)):
+    with mock.patch("signing.dispatch.enqueue", side_effect=lambda task, event_id: queued.append(event_id)):
         statuses = run_threads(
             len(bodies), lambda i: post(bodies[i][0], bodies[i][1], signing=live_signing), first_holds=group.holding
         )
@@ -229,17 +229,17 @@ def test_a_failed_batch_answers_503_stores_nothing_and_the_retry_stores_each_onc
     group = held_group(behind=3)
     bodies = [completed(), signer_signed("signer1"), signer_signed("signer2"), signer_signed("signer1")]
     # The second batch's statement fails inside PostgreSQL (after its INSERT ran): all of it is rolled back.
-    failing = services._POSTBACK_INSERT_MANY_SQL.replace("ORDER BY m.n", "ORDER BY m.n / 0")
+    failing = postbacks._POSTBACK_INSERT_MANY_SQL.replace("ORDER BY m.n", "ORDER BY m.n / 0")
     real_write = group._write
 
     def write(items):
         if len(items) > 1:
-            with mock.patch.object(services, "_POSTBACK_INSERT_MANY_SQL", failing):
+            with mock.patch.object(postbacks, "_POSTBACK_INSERT_MANY_SQL", failing):
                 return real_write(items)
         return real_write(items)
 
     group._write = write
-    with mock.patch("signing.services.enqueue"):
+    with mock.patch("signing.dispatch.enqueue"):
         statuses = run_threads(len(bodies), lambda i: post(bodies[i], signing=live_signing), first_holds=group.holding)
         stored_after_failure = list(
             SigningEvent.objects.filter(kind=SigningEvent.Kind.POSTBACK).values_list("payload__action", flat=True)
@@ -270,8 +270,8 @@ def test_with_a_broker_new_postbacks_are_published_as_one_batch_task(live_signin
         if sum(len(batch) for batch in published) == 3:
             all_published.set()
 
-    monkeypatch.setattr(services, "_postback_publisher", Publisher(publish, interval=0.01))
-    with mock.patch("signing.services.enqueue") as enqueue:
+    monkeypatch.setattr(postbacks, "_postback_publisher", Publisher(publish, interval=0.01))
+    with mock.patch("signing.dispatch.enqueue") as enqueue:
         statuses = [
             post(body, signing=live_signing)
             for body in (completed(), signer_signed("signer1"), completed(), signer_signed("signer2"))
@@ -298,7 +298,7 @@ def test_postbacks_whose_batch_was_lost_with_the_process_are_requeued_by_the_swe
     """The web process died before its publisher sent the batch: the events wait, the sweep sends them."""
     settings.CELERY_TASK_ALWAYS_EAGER = False
     lost: list[int] = []
-    monkeypatch.setattr(services._postback_publisher, "put", lost.append)  # accepted, never published
+    monkeypatch.setattr(postbacks._postback_publisher, "put", lost.append)  # accepted, never published
 
     statuses = [post(body, signing=live_signing) for body in (completed(), signer_signed("signer1"))]
     events = sorted(SigningEvent.objects.filter(kind=SigningEvent.Kind.POSTBACK).values_list("pk", flat=True))
@@ -306,7 +306,7 @@ def test_postbacks_whose_batch_was_lost_with_the_process_are_requeued_by_the_swe
     assert sorted(lost) == events
 
     requeued: list[tuple[str, int]] = []
-    with mock.patch("signing.services.enqueue", side_effect=lambda task, pk: requeued.append((task.name, pk))):
+    with mock.patch("signing.dispatch.enqueue", side_effect=lambda task, pk: requeued.append((task.name, pk))):
         assert recovery.sweep()["postbacks"] == 0  # not stalled yet
         later = timezone.now() + timedelta(minutes=settings.SIGNING_SWEEP_STALLED_AFTER_MINUTES + 1)
         assert recovery.sweep(now=later)["postbacks"] == 2
@@ -331,7 +331,7 @@ def _drop_other_connections_to_this_database() -> int:
 @pytest.mark.django_db(transaction=True)
 def test_a_dropped_batch_connection_is_reopened_and_the_postback_stored_once(live_signing, caplog):
     require(connection.vendor == "postgresql", "PostgreSQL is not configured (set DATABASE_URL=postgres://...)")
-    with mock.patch("signing.services.enqueue"):
+    with mock.patch("signing.dispatch.enqueue"):
         assert post(completed(), signing=live_signing) == 200
         # As when PostgreSQL restarts or a proxy drops an idle connection: the next batch finds it broken.
         assert _drop_other_connections_to_this_database() >= 1
@@ -348,14 +348,14 @@ def test_a_dropped_batch_connection_is_reopened_and_the_postback_stored_once(liv
 def test_the_batch_statement_is_prepared_once_and_reads_one_signing_per_postback(live_signing):
     """The plan PostgreSQL keeps for the batch statement looks signings up by index, whatever the batch size."""
     require(connection.vendor == "postgresql", "PostgreSQL is not configured (set DATABASE_URL=postgres://...)")
-    with mock.patch("signing.services.enqueue"):
+    with mock.patch("signing.dispatch.enqueue"):
         assert post(completed(), signing=live_signing) == 200
     with connection.cursor() as cursor:
         # A generic plan is what a prepared statement runs once PostgreSQL stops re-planning it.
         cursor.execute("SET plan_cache_mode = force_generic_plan")
         cursor.execute(
             "PREPARE batch(jsonb, text) AS "
-            + services._POSTBACK_INSERT_MANY_SQL.replace("%s", "$1", 1).replace("%s", "$2")
+            + postbacks._POSTBACK_INSERT_MANY_SQL.replace("%s", "$1", 1).replace("%s", "$2")
         )
         cursor.execute("EXPLAIN EXECUTE batch('[]', 'postback')")
         plan = "\n".join(row[0] for row in cursor.fetchall())

@@ -103,7 +103,9 @@ def test_files_no_row_points_to_are_deleted_after_a_day_and_the_rest_is_kept(own
     assert any(name.startswith(preview_cache_prefix(kept_document.sha256)) for name in kept)
 
     # An upload whose transaction fails after its file was stored leaves the file behind.
-    failing_insert = mock.patch("signing.services.Signing.objects.create", side_effect=DatabaseError("connection lost"))
+    failing_insert = mock.patch(
+        "signing.documents.Signing.objects.create", side_effect=DatabaseError("connection lost")
+    )
     with failing_insert, pytest.raises(DatabaseError):
         upload_document(owner, signers=[signer_data(0)], title="Lost upload", pdf=pdf("lost"))
     assert not Document.objects.filter(title="Lost upload").exists()

@@ -20,7 +20,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from portal.http import GatewayUnavailable
-from signing import recovery, services
+from signing import dispatch, documents, recovery
 from signing.client import DocumentsClient
 from signing.models import Signer, Signing, SigningEvent
 from signing.tasks import signing_send_task
@@ -289,7 +289,7 @@ def test_ambiguous_create_time_out_links_one_signing_and_the_orphan_is_unreachab
 def queued(monkeypatch):
     """Record what the sweep publishes instead of running it."""
     published: list[tuple[str, tuple]] = []
-    monkeypatch.setattr(services, "enqueue", lambda task, *args, **kw: published.append((task.name, args)))
+    monkeypatch.setattr(dispatch, "enqueue", lambda task, *args, **kw: published.append((task.name, args)))
     return published
 
 
@@ -303,7 +303,7 @@ def _queued_signing(owner, data, django_capture_on_commit_callbacks) -> Signing:
     from tests.signing.conftest import PDF
 
     with django_capture_on_commit_callbacks(execute=False):
-        document = services.document_create(
+        document = documents.document_create(
             owner=owner, uploaded_file=ContentFile(PDF, name="x.pdf"), title="Queued", signers=[data]
         )
     return document.signings.get()
@@ -369,7 +369,7 @@ def test_broker_down_at_enqueue_keeps_the_upload_and_the_sweep_sends_it(
 
     monkeypatch.setattr(signing_send_task, "delay", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
-        document = services.document_create(
+        document = documents.document_create(
             owner=owner, uploaded_file=ContentFile(PDF, name="x.pdf"), title="Lease", signers=[signer_data(0)]
         )
     signing = document.signings.get()

@@ -231,7 +231,7 @@ def test_a_deadline_before_sending_cancels_without_dokobit(gateway, make_documen
 
 
 def test_a_cancel_by_the_owner_sends_no_deadline_mail(gateway, owner, live_signing, django_capture_on_commit_callbacks):
-    from signing.services import signing_cancel
+    from signing.owner_actions import signing_cancel
 
     gateway.post(DELETE, json={"status": "ok"})
     Signing.objects.filter(pk=live_signing.pk).update(deadline=INVITED + timedelta(days=5))

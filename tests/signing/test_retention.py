@@ -314,7 +314,7 @@ def test_admin_lists_the_countdown_and_filters_alerted_signings(admin_client, li
 def test_who_signed_an_earlier_copy_is_told_when_the_renewed_one_completes(
     gateway, half_signed, django_capture_on_commit_callbacks
 ):
-    from signing.services import signing_completed_notify
+    from signing.sync import signing_completed_notify
 
     mock_renewal(gateway)
     with day(25):

@@ -11,7 +11,7 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 
 from identity.services import EidResult
-from signing import services
+from signing import documents, errors, owner_actions, sending, signer_path
 from signing.errors import DocumentTampered, SignerAlreadyAdded, SignerLimitReached, SigningNotAllowed
 from signing.models import Signer, Signing, SigningEvent
 from signing.selectors import signer_get_by_link_token, token_hash
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 def test_document_create_stores_hashes_and_queues_sending(owner, signer_data, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        document = services.document_create(
+        document = documents.document_create(
             owner=owner,
             uploaded_file=ContentFile(PDF, name="../../a\r\nContent-Type: text/html;.pdf"),
             title="Lease",
@@ -48,7 +48,7 @@ def test_document_create_stores_hashes_and_queues_sending(owner, signer_data, dj
 
 def test_document_create_refuses_the_same_person_twice(owner, signer_data):
     with pytest.raises(SignerAlreadyAdded):
-        services.document_create(
+        documents.document_create(
             owner=owner, uploaded_file=ContentFile(PDF), title="x", signers=[signer_data(0), signer_data(0)]
         )
 
@@ -56,19 +56,19 @@ def test_document_create_refuses_the_same_person_twice(owner, signer_data):
 def test_document_create_refuses_too_many_signers(owner, signer_data, settings):
     settings.SIGNING_MAX_SIGNERS = 1
     with pytest.raises(SignerLimitReached):
-        services.document_create(
+        documents.document_create(
             owner=owner, uploaded_file=ContentFile(PDF), title="x", signers=[signer_data(0), signer_data(1)]
         )
 
 
 def test_document_file_verified_refuses_changed_bytes(make_document):
     document = make_document(1)
-    assert services.document_file_verified(document=document).read() == PDF
+    assert documents.document_file_verified(document=document).read() == PDF
 
     with document.file.storage.open(document.file.name, "wb") as handle:
         handle.write(PDF + b"%% appended")
     with pytest.raises(DocumentTampered):
-        services.document_file_verified(document=document)
+        documents.document_file_verified(document=document)
 
 
 def test_add_signer_to_a_live_signing_adds_at_dokobit_and_invites(
@@ -81,7 +81,7 @@ def test_add_signer_to_a_live_signing_adds_at_dokobit_and_invites(
     new = signer_data(2, email="new@example.test")
 
     with django_capture_on_commit_callbacks(execute=True):
-        signer = services.signer_add(document=live_signing.document, data=new, actor=owner)
+        signer = owner_actions.signer_add(document=live_signing.document, data=new, actor=owner)
 
     body = json_body(gateway.calls[0])
     assert body["signers"] == [
@@ -104,7 +104,7 @@ def test_add_signer_to_a_live_signing_adds_at_dokobit_and_invites(
 def test_add_signer_before_sending_only_stores_them(gateway, owner, make_document, signer_data):
     document = make_document(1)
 
-    signer = services.signer_add(document=document, data=signer_data(1), actor=owner)
+    signer = owner_actions.signer_add(document=document, data=signer_data(1), actor=owner)
 
     assert len(gateway.calls) == 0
     assert signer.signing == document.signings.get()
@@ -113,7 +113,7 @@ def test_add_signer_before_sending_only_stores_them(gateway, owner, make_documen
 
 def test_add_the_same_person_again_is_refused(gateway, owner, live_signing, signer_data):
     with pytest.raises(SignerAlreadyAdded):
-        services.signer_add(document=live_signing.document, data=signer_data(1), actor=owner)
+        owner_actions.signer_add(document=live_signing.document, data=signer_data(1), actor=owner)
     assert len(gateway.calls) == 0
 
 
@@ -121,7 +121,7 @@ def test_remove_pending_signer(gateway, owner, live_signing):
     gateway.post(f"{GW}/api/signing/signing-token-1/removesigner.json", json={"status": "ok"})
     signer = live_signing.signers.get(dokobit_signer_id="signer2")
 
-    services.signer_remove(signer=signer, actor=owner)
+    owner_actions.signer_remove(signer=signer, actor=owner)
 
     assert json_body(gateway.calls[0])["signers"] == [{"id": "signer2"}]
     signer.refresh_from_db()
@@ -136,7 +136,7 @@ def test_a_signer_who_signed_cannot_be_removed(gateway, owner, live_signing):
     signer.refresh_from_db()
 
     with pytest.raises(SigningNotAllowed):
-        services.signer_remove(signer=signer, actor=owner)
+        owner_actions.signer_remove(signer=signer, actor=owner)
     assert len(gateway.calls) == 0
 
 
@@ -144,9 +144,9 @@ def test_resend_invitation_sends_the_same_link(owner, live_signing, django_captu
     signer = live_signing.signers.get(dokobit_signer_id="signer1")
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.signer_invite_resend(signer=signer, actor=owner)
+        owner_actions.signer_invite_resend(signer=signer, actor=owner)
     with django_capture_on_commit_callbacks(execute=True):
-        services.signer_invite_resend(signer=signer, actor=owner)
+        owner_actions.signer_invite_resend(signer=signer, actor=owner)
 
     assert len(mail.outbox) == 2
     link = f"https://portal.example.test/sign/{signer.link_token}/"
@@ -160,22 +160,22 @@ def test_resend_invitation_sends_the_same_link(owner, live_signing, django_captu
 def test_cancel_deletes_at_dokobit_and_closes_the_signing(gateway, owner, live_signing):
     gateway.post(f"{GW}/api/signing/signing-token-1/delete.json", json={"status": "ok"})
 
-    services.signing_cancel(signing=live_signing, actor=owner)
+    owner_actions.signing_cancel(signing=live_signing, actor=owner)
 
     live_signing.refresh_from_db()
     assert live_signing.status == Signing.Status.CANCELLED
     assert SigningEvent.objects.get(kind=SigningEvent.Kind.CANCELLED).actor == owner
     signer = live_signing.signers.first()
     with pytest.raises(SigningNotAllowed):
-        services.signer_signing_url(signer=signer)
+        signer_path.signer_signing_url(signer=signer)
     with pytest.raises(SigningNotAllowed):
-        services.signing_cancel(signing=live_signing, actor=owner)
+        owner_actions.signing_cancel(signing=live_signing, actor=owner)
 
 
 def test_cancel_before_sending_needs_no_gateway(gateway, owner, make_document):
     signing = make_document(1).signings.get()
 
-    services.signing_cancel(signing=signing, actor=owner)
+    owner_actions.signing_cancel(signing=signing, actor=owner)
 
     signing.refresh_from_db()
     assert signing.status == Signing.Status.CANCELLED
@@ -185,8 +185,8 @@ def test_cancel_before_sending_needs_no_gateway(gateway, owner, make_document):
 def test_gateway_outage_during_an_action_is_a_clear_error(gateway, owner, live_signing):
     gateway.post(f"{GW}/api/signing/signing-token-1/delete.json", status=503)
 
-    with pytest.raises(services.SigningError) as caught:
-        services.signing_cancel(signing=live_signing, actor=owner)
+    with pytest.raises(errors.SigningError) as caught:
+        owner_actions.signing_cancel(signing=live_signing, actor=owner)
 
     assert caught.value.status == 503
     live_signing.refresh_from_db()
@@ -197,7 +197,7 @@ def test_invitation_e_mail(owner, live_signing, django_capture_on_commit_callbac
     signer = live_signing.signers.get(dokobit_signer_id="signer1")
     Signer.objects.filter(pk=signer.pk).update(invited_at=None)
 
-    services.signer_invite_send(signer_id=signer.pk)
+    sending.signer_invite_send(signer_id=signer.pk)
 
     message = mail.outbox[0]
     assert message.to == ["signer0@example.test"]
@@ -212,7 +212,7 @@ def test_invitation_e_mail(owner, live_signing, django_capture_on_commit_callbac
     assert not any(code in everything for code in [*CODES, "50001018865"])
     assert "signer-token" not in everything
     # Sent once: a second run (e.g. a retried task) sends nothing.
-    services.signer_invite_send(signer_id=signer.pk)
+    sending.signer_invite_send(signer_id=signer.pk)
     assert len(mail.outbox) == 1
 
 
@@ -224,7 +224,7 @@ def test_names_with_line_breaks_and_html_are_harmless(owner, live_signing):
         first_name="<script>alert(1)</script>", last_name="O’CONNEŽ-ŠUSLIK TESTNUMBER", invited_at=None
     )
 
-    services.signer_invite_send(signer_id=signer.pk)
+    sending.signer_invite_send(signer_id=signer.pk)
 
     message = mail.outbox[0]
     assert message.recipients() == ["signer0@example.test"]
@@ -254,16 +254,16 @@ def _proven(country_code: str, personal_code: str) -> EidResult:
 def test_verify_identity_matches_country_and_code(live_signing):
     signer = live_signing.signers.get(dokobit_signer_id="signer2")  # EE, CODES[1]
 
-    assert services.signer_verify_identity(signer=signer, eid_result=_proven("ee", CODES[1]))
-    assert not services.signer_verify_identity(signer=signer, eid_result=_proven("LT", CODES[1]))
-    assert not services.signer_verify_identity(signer=signer, eid_result=_proven("EE", CODES[0]))
-    assert not services.signer_verify_identity(signer=signer, eid_result=_proven("", ""))
+    assert signer_path.signer_verify_identity(signer=signer, eid_result=_proven("ee", CODES[1]))
+    assert not signer_path.signer_verify_identity(signer=signer, eid_result=_proven("LT", CODES[1]))
+    assert not signer_path.signer_verify_identity(signer=signer, eid_result=_proven("EE", CODES[0]))
+    assert not signer_path.signer_verify_identity(signer=signer, eid_result=_proven("", ""))
 
 
 def test_signing_url_for_a_pending_signer(live_signing):
     signer = live_signing.signers.get(dokobit_signer_id="signer1")
 
-    assert services.signer_signing_url(signer=signer) == (
+    assert signer_path.signer_signing_url(signer=signer) == (
         f"{GW}/signing/signing-token-1?access_token=signer-token-signer1"
     )
 

@@ -16,7 +16,7 @@ from identity.accounts import user_delete
 from signing.emails import signing_completed_message_for_signer
 from signing.models import Signer, Signing
 from signing.privacy import finished_documents_purge
-from signing.services import signing_completed_notify
+from signing.sync import signing_completed_notify
 from tests.signing.test_forms import pdf_bytes
 from tests.signing.test_views import assert_neutral, identify, link, make_document, verify_in_session
 

@@ -17,7 +17,7 @@ import requests
 from django.core import mail
 from django.utils import timezone
 
-from signing import recovery, services
+from signing import owner_actions, recovery, sending, sync
 from signing.errors import GatewayRefused, GatewayTemporarilyUnavailable
 from signing.models import Signer, Signing, SigningEvent
 from tests.conftest import load_fixture
@@ -55,7 +55,9 @@ def test_an_add_that_timed_out_is_undone_at_dokobit_and_here(gateway, owner, liv
         return Signer.objects.get(email="new@example.test").dokobit_signer_id
 
     with pytest.raises(GatewayTemporarilyUnavailable):
-        services.signer_add(document=live_signing.document, data=signer_data(2, email="new@example.test"), actor=owner)
+        owner_actions.signer_add(
+            document=live_signing.document, data=signer_data(2, email="new@example.test"), actor=owner
+        )
 
     assert len(calls_to(gateway, f"{TOKEN_PATH}/removesigner.json")) == 1
     assert not Signer.objects.filter(email="new@example.test").exists()
@@ -67,7 +69,9 @@ def test_an_add_dokobit_refused_is_taken_back_without_asking_again(gateway, owne
     gateway.post(ADD, status=400, json=REFUSED)
 
     with pytest.raises(GatewayRefused):
-        services.signer_add(document=live_signing.document, data=signer_data(2, email="new@example.test"), actor=owner)
+        owner_actions.signer_add(
+            document=live_signing.document, data=signer_data(2, email="new@example.test"), actor=owner
+        )
 
     assert len(gateway.calls) == 1  # no status call: a refusal added nothing
     assert not Signer.objects.filter(email="new@example.test").exists()
@@ -80,7 +84,9 @@ def test_an_add_whose_outcome_cannot_be_checked_keeps_the_signer_and_asks_a_pers
     gateway.get(STATUS, status=503, body="down")
 
     with pytest.raises(GatewayTemporarilyUnavailable):
-        services.signer_add(document=live_signing.document, data=signer_data(2, email="new@example.test"), actor=owner)
+        owner_actions.signer_add(
+            document=live_signing.document, data=signer_data(2, email="new@example.test"), actor=owner
+        )
 
     kept = Signer.objects.get(email="new@example.test")
     assert kept.status == Signer.Status.PENDING
@@ -123,7 +129,7 @@ def test_a_removal_dokobit_already_did_is_recorded(gateway, owner, live_signing)
     gateway.post(REMOVE, status=400, json=REFUSED)
     gateway.get(STATUS, json={"status": "pending", "signers": {"signer1": {"status": "pending"}}})
 
-    services.signer_remove(signer=signer, actor=owner)
+    owner_actions.signer_remove(signer=signer, actor=owner)
 
     signer.refresh_from_db()
     assert signer.status == Signer.Status.REMOVED
@@ -135,7 +141,7 @@ def test_a_removal_that_timed_out_changes_nothing(gateway, owner, live_signing):
     gateway.post(REMOVE, body=requests.ReadTimeout("read timed out"))
 
     with pytest.raises(GatewayTemporarilyUnavailable):
-        services.signer_remove(signer=signer, actor=owner)
+        owner_actions.signer_remove(signer=signer, actor=owner)
 
     signer.refresh_from_db()
     assert signer.status == Signer.Status.PENDING
@@ -164,7 +170,7 @@ def test_a_cancel_during_a_renewal_cancels_the_new_copy_too(gateway, owner, live
     gateway.add_callback("POST", DELETE, callback=renewal_switches_during_the_delete)
     gateway.post(f"{GW}/api/signing/signing-token-2/delete.json", json=load_fixture("gateway_signing_delete_ok"))
 
-    services.signing_cancel(signing=live_signing, actor=owner)
+    owner_actions.signing_cancel(signing=live_signing, actor=owner)
 
     renewed[0].refresh_from_db()
     assert renewed[0].status == Signing.Status.CANCELLED
@@ -174,13 +180,13 @@ def test_a_cancel_during_a_renewal_cancels_the_new_copy_too(gateway, owner, live
 def test_a_cancel_that_timed_out_is_done_by_the_next_attempt(gateway, owner, live_signing):
     gateway.post(DELETE, body=requests.ReadTimeout("read timed out"))
     with pytest.raises(GatewayTemporarilyUnavailable):
-        services.signing_cancel(signing=live_signing, actor=owner)
+        owner_actions.signing_cancel(signing=live_signing, actor=owner)
     live_signing.refresh_from_db()
     assert live_signing.status == Signing.Status.PENDING
 
     # Dokobit had deleted it: the next attempt hears "not found", which counts as deleted.
     gateway.post(DELETE, status=404, json={"status": "error", "code": 404, "message": "Signing not found"})
-    services.signing_cancel(signing=live_signing, actor=owner)
+    owner_actions.signing_cancel(signing=live_signing, actor=owner)
     live_signing.refresh_from_db()
     assert live_signing.status == Signing.Status.CANCELLED
 
@@ -198,7 +204,7 @@ def test_a_signed_file_fetched_for_a_signing_cancelled_meanwhile_is_not_kept(gat
     gateway.add_callback("GET", SIGNED_URL, callback=cancelled_during_the_download)
     storage = Signing._meta.get_field("signed_file").storage
 
-    services.signing_sync_from_gateway(signing=live_signing)
+    sync.signing_sync_from_gateway(signing=live_signing)
 
     live_signing.refresh_from_db()
     assert live_signing.status == Signing.Status.CANCELLED
@@ -220,15 +226,15 @@ def test_an_invitation_the_mail_server_refused_is_sent_by_the_retry(live_signing
         ),
         pytest.raises(smtplib.SMTPServerDisconnected),
     ):
-        services.signer_invite_send(signer_id=signer.pk)
+        sending.signer_invite_send(signer_id=signer.pk)
 
     signer.refresh_from_db()
     assert signer.invited_at is None
     assert signer.invitation_count == 0
     assert not SigningEvent.objects.filter(kind=SigningEvent.Kind.INVITATION_SENT).exists()
 
-    assert services.signer_invite_send(signer_id=signer.pk)
-    assert not services.signer_invite_send(signer_id=signer.pk)
+    assert sending.signer_invite_send(signer_id=signer.pk)
+    assert not sending.signer_invite_send(signer_id=signer.pk)
     assert [message.to for message in mail.outbox] == [[signer.email]]
 
 
@@ -238,9 +244,9 @@ def test_an_invitation_claimed_but_never_sent_is_not_sent_again(live_signing):
     Signer.objects.filter(pk=signer.pk).update(invited_at=None, invitation_count=0)
 
     with mock.patch("django.core.mail.message.EmailMessage.send", side_effect=SystemExit), pytest.raises(SystemExit):
-        services.signer_invite_send(signer_id=signer.pk)
+        sending.signer_invite_send(signer_id=signer.pk)
 
-    assert not services.signer_invite_send(signer_id=signer.pk)
+    assert not sending.signer_invite_send(signer_id=signer.pk)
     assert mail.outbox == []
     signer.refresh_from_db()
     assert signer.invited_at is not None
@@ -249,8 +255,8 @@ def test_an_invitation_claimed_but_never_sent_is_not_sent_again(live_signing):
 def test_a_completion_mail_the_mail_server_refused_is_sent_by_the_retry(gateway, live_signing, owner):
     gateway.get(STATUS, json=status_payload("signing_status_completed"))
     gateway.get(SIGNED_URL, body=SIGNED_PDF, content_type="application/pdf")
-    with mock.patch("signing.services._on_commit"):
-        services.signing_sync_from_gateway(signing=live_signing)
+    with mock.patch("signing.dispatch.on_commit"):
+        sync.signing_sync_from_gateway(signing=live_signing)
 
     with (
         mock.patch(
@@ -259,11 +265,11 @@ def test_a_completion_mail_the_mail_server_refused_is_sent_by_the_retry(gateway,
         ),
         pytest.raises(smtplib.SMTPDataError),
     ):
-        services.signing_completed_notify(signing_id=live_signing.pk)
+        sync.signing_completed_notify(signing_id=live_signing.pk)
     assert not SigningEvent.objects.filter(kind=SigningEvent.Kind.COMPLETION_MAIL_SENT).exists()
 
-    assert services.signing_completed_notify(signing_id=live_signing.pk) == 3  # the owner and both signers
-    assert services.signing_completed_notify(signing_id=live_signing.pk) == 0
+    assert sync.signing_completed_notify(signing_id=live_signing.pk) == 3  # the owner and both signers
+    assert sync.signing_completed_notify(signing_id=live_signing.pk) == 0
     assert sorted(message.to[0] for message in mail.outbox) == sorted(
         [owner.email, *live_signing.signers.values_list("email", flat=True)]
     )
@@ -282,7 +288,7 @@ def test_a_signing_cancelled_during_its_create_call_is_deleted_at_dokobit_after_
     mock_upload(gateway)
 
     def owner_cancels_during_the_call(request):
-        services.signing_cancel(signing=signing, actor=owner)  # nothing at Dokobit yet: cancelled at once
+        owner_actions.signing_cancel(signing=signing, actor=owner)  # nothing at Dokobit yet: cancelled at once
         signers = {s["id"]: f"token-of-{s['id']}" for s in json.loads(request.body)["signers"]}
         return 200, {}, json.dumps({"status": "ok", "token": "signing-token-9", "signers": signers})
 
@@ -290,7 +296,7 @@ def test_a_signing_cancelled_during_its_create_call_is_deleted_at_dokobit_after_
     gateway.post(f"{GW}/api/signing/signing-token-9/delete.json", json=load_fixture("gateway_signing_delete_ok"))
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.signing_send(signing_id=signing.pk)
+        sending.signing_send(signing_id=signing.pk)
 
     signing.refresh_from_db()
     assert signing.status == Signing.Status.CANCELLED

@@ -71,7 +71,7 @@ def test_wrong_secret_is_404_without_writes_or_calls(
 ):
     """T6: a wrong secret: 404, nothing stored, no call out."""
     before = stored()
-    with mock.patch("signing.services.enqueue") as enqueue:
+    with mock.patch("signing.dispatch.enqueue") as enqueue:
         status = post(client, live_signing, body, secret=secret, capture=django_capture_on_commit_callbacks)
 
     assert status == 404
@@ -309,7 +309,7 @@ def test_new_postback_is_committed_before_it_is_queued_and_answered(client, live
 
     seen_when_queued = []
     with mock.patch(
-        "signing.services.enqueue",
+        "signing.dispatch.enqueue",
         side_effect=lambda task, event_id: seen_when_queued.append((task.name, event_id, committed_events())),
     ):
         response = client.post(url(live_signing), data=json.dumps(completed()), content_type="application/json")
@@ -357,7 +357,7 @@ def test_concurrent_copies_of_postbacks_store_and_queue_each_distinct_one_once(l
         with lock:
             queued.append(event_id)
 
-    with mock.patch("signing.services.enqueue", side_effect=record):
+    with mock.patch("signing.dispatch.enqueue", side_effect=record):
         threads = [threading.Thread(target=deliver, args=(i,)) for i in range(threads_count)]
         for thread in threads:
             thread.start()

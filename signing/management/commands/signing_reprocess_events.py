@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
 from portal.http import GatewayError
-from signing import services
+from signing import postbacks
 from signing.models import SigningEvent
 
 
@@ -35,7 +35,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"{label}: would be processed again")
                 continue
             try:
-                services.postback_event_reprocess(event=event)
+                postbacks.postback_event_reprocess(event=event)
             except GatewayError as err:
                 failed += 1
                 self.stdout.write(self.style.ERROR(f"{label}: failed again ({type(err).__name__})"))

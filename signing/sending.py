@@ -1,0 +1,275 @@
+"""Sending a document to Dokobit: upload, create the signing, invite the signers (the send task).
+
+Dokobit is reached only through :class:`signing.client.DocumentsClient`. Each outcome is kept as
+the signing's state plus a :class:`SigningEvent`; user-facing failures raise
+:class:`signing.errors.SigningError` subclasses with a translatable message.
+
+No network call (Dokobit, the mail server, S3) is made while a transaction or a row lock is
+open: claim and commit, call, then lock again and record the outcome. With SQLite and the
+emulator in one process a call made inside a write transaction can never succeed (the
+emulator's write waits for our lock), and on PostgreSQL the rows would stay locked for as long
+as the call takes. Each service says what an unknown outcome (a time-out, a crash between the
+call and the record) means; tests/no_network_in_transaction.py fails any test that breaks the rule.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from portal.http import GatewayError, GatewayNotFound, GatewayUnavailable
+from signing import dispatch
+from signing.client import DocumentsClient
+from signing.documents import document_fetch_url, document_file_verified
+from signing.emails import signer_invitation_message
+from signing.errors import (
+    DocumentTampered,
+)
+from signing.events import event_record, signing_mark_failed
+from signing.gateway_answers import SigningCreated
+from signing.locks import signer_locked, signing_locked
+from signing.mail import MAIL_NOT_SENT
+from signing.models import Signer, Signing, SigningEvent
+from signing.recovery import create_attempt_failed, create_attempt_interrupted, create_orphan_delete
+from signing.refusals import refusal_message
+from signing.selectors import token_hash
+from signing.signers import TOKEN_BYTES, signer_spec
+from signing.statuses import signing_advance
+
+logger = logging.getLogger(__name__)
+
+
+# Languages Dokobit's signing page speaks (signing/create ``language``).
+DOKOBIT_LANGUAGES = ("en", "et", "is", "lt", "lv", "ru")
+
+
+class SigningSendFailed(Exception):
+    """Sending cannot succeed by retrying; ``reason`` is a plain-language explanation."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+def _new_secret() -> tuple[str, str]:
+    secret = secrets.token_urlsafe(TOKEN_BYTES)
+    return secret, token_hash(secret)
+
+
+def _signing_language(signers: list[Signer]) -> str:
+    language = signers[0].language if signers else "en"
+    return language if language in DOKOBIT_LANGUAGES else "en"
+
+
+def _postback_url(*, signing: Signing, secret: str) -> str:
+    path = reverse("signing:postback", kwargs={"signing_uuid": signing.uuid, "secret": secret})
+    return f"{settings.PORTAL_BASE_URL}{path}"
+
+
+def signing_send(*, signing_id: int) -> None:
+    """Upload the document, wait until Dokobit accepts it, create the signing and invite the signers.
+
+    Safe to run again: each step looks at what an earlier run stored and continues from there.
+    GatewayUnavailable propagates so the task retries; permanent failures mark the signing failed.
+    Deliberately not atomic: each step commits on its own, so a retry sees how far the last run got.
+    """
+    try:
+        _signing_send_steps(signing_id=signing_id)
+    except SigningSendFailed as failure:
+        signing_mark_failed(signing_id=signing_id, reason=failure.reason)
+    except DocumentTampered:
+        signing_mark_failed(
+            signing_id=signing_id, reason=gettext("The stored document changed after upload; it was not sent.")
+        )
+    except GatewayUnavailable:
+        # Also an answer whose meaning is unknown (GatewayAmbiguousAnswer): asked again with
+        # back-off, within SIGNING_TASK_MAX_ATTEMPTS, never taken for a refusal.
+        raise
+    except GatewayError as err:
+        signers = Signer.objects.filter(signing_id=signing_id).exclude(status=Signer.Status.REMOVED)
+        reason = _plain_reason(err, signers=list(signers.order_by("position", "pk")))
+        signing_mark_failed(signing_id=signing_id, reason=reason, error=str(err))
+
+
+def _plain_reason(err: GatewayError, *, signers: Sequence[Signer] = ()) -> str:
+    if isinstance(err, GatewayNotFound):
+        return gettext("Dokobit no longer knows this document. It has to be sent again.")
+    if err.status_code in (401, 403):
+        return gettext("Dokobit refused the portal's access token. An administrator must check the settings.")
+    # The signers are the list signing/create sent, in its order (the send sends them all).
+    return refusal_message(err=err, signers=signers) or gettext(
+        "Dokobit rejected the document or its signers. An administrator must check the details."
+    )
+
+
+def _signing_send_steps(*, signing_id: int) -> None:
+    client = DocumentsClient()
+    with transaction.atomic():
+        signing = signing_locked(signing_id=signing_id)
+        if signing.status not in (Signing.Status.QUEUED, Signing.Status.UPLOADING, Signing.Status.CREATING):
+            # Already sent (or cancelled/failed): only invitations that did not go out yet remain.
+            if signing.status in Signing.LIVE_STATUSES:
+                _queue_missing_invitations(signing)
+            return
+        if signing_advance(signing, Signing.Status.UPLOADING):
+            signing.save(update_fields=["status", "updated_at"])
+
+    if not signing.dokobit_file_token:
+        document = signing.document
+        with document_file_verified(document=document) as handle:
+            if settings.SIGNING_UPLOAD_BY_URL:
+                # Dokobit fetches the bytes itself from a short-lived signed portal URL.
+                uploaded = client.file_upload_from_url(
+                    name=f"{document.uuid}.pdf", url=document_fetch_url(document=document), digest=document.sha256
+                )
+            else:
+                uploaded = client.file_upload(name=f"{document.uuid}.pdf", fileobj=handle, digest=document.sha256)
+        with transaction.atomic():
+            signing = signing_locked(signing_id=signing_id)
+            if signing.status in (Signing.Status.CANCELLED, Signing.Status.FAILED):
+                return
+            signing.dokobit_file_token = uploaded.token
+            # Dokobit deletes its copy 30 days after this.
+            signing.uploaded_at = timezone.now()
+            signing.save(update_fields=[*Signing.DOKOBIT_FILE_TOKEN_FIELDS, "uploaded_at", "updated_at"])
+
+    if not signing.dokobit_token:
+        _wait_until_uploaded(client, signing.dokobit_file_token)
+        _create_at_gateway(client, signing_id=signing_id)
+
+
+def _wait_until_uploaded(client: DocumentsClient, file_token: str) -> None:
+    deadline = time.monotonic() + settings.SIGNING_UPLOAD_TIMEOUT
+    while True:
+        status = client.file_upload_status(file_token)
+        if status.status == "uploaded":
+            return
+        if status.status != "pending":
+            raise SigningSendFailed(gettext("Dokobit could not process the uploaded file."))
+        if time.monotonic() >= deadline:
+            raise SigningSendFailed(gettext("Dokobit did not finish processing the uploaded file in time."))
+        time.sleep(settings.SIGNING_UPLOAD_POLL_INTERVAL)
+
+
+def _create_at_gateway(client: DocumentsClient, *, signing_id: int) -> None:
+    # Step 1: mark "creating" and commit before the call, so a retry after an ambiguous time-out
+    # (Dokobit may have created the signing, we never heard) can tell that it happened.
+    with transaction.atomic():
+        signing = signing_locked(signing_id=signing_id)
+        if signing.dokobit_token or signing.status not in (Signing.Status.UPLOADING, Signing.Status.CREATING):
+            return
+        if signing.status == Signing.Status.CREATING:
+            # An earlier attempt may have created a signing at Dokobit that we never heard of:
+            # recorded (unless its failure already was), then we create again with a new secret.
+            # Why that never leaves a second linked signing: signing.recovery's docstring.
+            create_attempt_interrupted(signing=signing)
+        signing_advance(signing, Signing.Status.CREATING)
+        secret, signing.postback_secret_hash = _new_secret()
+        signing.save(update_fields=["status", "postback_secret_hash", "updated_at"])
+        signers = list(signing.signers.exclude(status=Signer.Status.REMOVED).order_by("position", "pk"))
+        document = signing.document
+
+    # Step 2: the call itself, outside any transaction.
+    try:
+        created = client.signing_create(
+            name=document.title,
+            file_token=signing.dokobit_file_token,
+            signers=[signer_spec(signer) for signer in signers],
+            postback_url=_postback_url(signing=signing, secret=secret),
+            language=_signing_language(signers),
+        )
+    except GatewayError as err:
+        create_attempt_failed(signing_id=signing_id, secret_hash=signing.postback_secret_hash, err=err)
+        orphan = client.created_token_of(err)
+        if orphan:
+            create_orphan_delete(signing_id=signing_id, secret_hash=signing.postback_secret_hash, token=orphan)
+        raise
+
+    # Step 3: keep the tokens and invite.
+    with transaction.atomic():
+        signing = signing_locked(signing_id=signing_id)
+        cancelled = signing.status == Signing.Status.CANCELLED
+        if not cancelled:
+            _created_record(signing, created, signers)
+    if cancelled:
+        # Cancelled while the create call was under way: do not leave a live signing behind
+        # (deleted after the lock is released; the cancel is already committed).
+        _delete_quietly(client, created.token)
+
+
+def _created_record(signing: Signing, created: SigningCreated, signers: list[Signer]) -> None:
+    """Keep the tokens of a signing Dokobit just created (under the signing's lock) and queue the invitations."""
+    signing.dokobit_token = created.token
+    signing_advance(signing, Signing.Status.PENDING)
+    signing.save(update_fields=[*Signing.DOKOBIT_TOKEN_FIELDS, "status", "updated_at"])
+    for signer in signers:
+        token = created.signers.get(signer.dokobit_signer_id, "")
+        signer.set_dokobit_token(token)
+        signer.save(update_fields=["dokobit_token_encrypted"])
+    event_record(signing=signing, kind=SigningEvent.Kind.SENT, payload={"signers": len(signers)})
+    _queue_missing_invitations(signing)
+
+
+def _delete_quietly(client: DocumentsClient, token: str) -> None:
+    try:
+        client.signing_delete(token)
+    except GatewayError:
+        logger.warning("could not delete a signing created after cancellation")
+
+
+def _queue_missing_invitations(signing: Signing) -> None:
+    for signer_id in signing.signers.filter(status=Signer.Status.PENDING, invited_at__isnull=True).values_list(
+        "pk", flat=True
+    ):
+        dispatch.on_commit("signing.tasks.signer_invite_email_task", signer_id)
+
+
+# --- invitations (claimed before they are sent: see signing.mail) ---------------------------
+
+
+def signer_invite_send(*, signer_id: int, resend: bool = False, actor_id: int | None = None) -> bool:
+    """E-mail a signer their portal link; returns whether a message went out.
+
+    Without ``resend`` it sends at most once: ``invited_at`` is claimed (committed) before the
+    send, so a failure after the mail went out can never send it again; a mail transport error
+    takes the claim back for the retry (see signing.mail).
+    """
+    with transaction.atomic():
+        signer = signer_locked(signer_id=signer_id)
+        signing = signer.signing
+        if signer.status != Signer.Status.PENDING or signing is None or signing.status not in Signing.LIVE_STATUSES:
+            return False
+        if signer.invited_at and not resend:
+            return False
+        message = signer_invitation_message(signer=signer)
+        previous_invited_at = signer.invited_at
+        signer.invited_at = timezone.now()
+        signer.invitation_count += 1
+        claimed_count = signer.invitation_count
+        signer.save(update_fields=["invited_at", "invitation_count"])
+        event = event_record(
+            signing=signing,
+            kind=SigningEvent.Kind.INVITATION_SENT,
+            signer=signer,
+            actor_id=actor_id,
+            payload={"resend": resend, "count": claimed_count},
+        )
+    try:
+        message.send()
+    except MAIL_NOT_SENT:
+        with transaction.atomic():
+            Signer.objects.filter(pk=signer_id, invitation_count=claimed_count).update(
+                invited_at=previous_invited_at, invitation_count=claimed_count - 1
+            )
+            if event is not None:
+                SigningEvent.objects.filter(pk=event.pk).delete()
+        raise
+    return True

@@ -1,0 +1,63 @@
+"""A signer as the owner enters them, as the portal stores them and as Dokobit is told about them."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from portal.crypto import encrypt_text
+from signing.gateway_answers import SignerSpec
+from signing.models import Document, Signer, Signing
+from signing.selectors import token_hash
+
+TOKEN_BYTES = 32  # 256-bit link tokens and postback secrets
+
+
+@dataclass
+class SignerData:
+    """A signer as entered by the document owner (validated by the form)."""
+
+    first_name: str
+    last_name: str
+    country_code: str
+    personal_code: str
+    email: str
+    signing_purpose: str
+    language: str
+    phone: str = ""
+
+
+def signer_new(*, document: Document, signing: Signing | None, data: SignerData, position: int) -> Signer:
+    """A new (unsaved) signer with a fresh portal link and Dokobit id; the link is kept hashed and encrypted."""
+    link_token = secrets.token_urlsafe(TOKEN_BYTES)
+    signer = Signer(
+        document=document,
+        signing=signing,
+        position=position,
+        first_name=data.first_name.strip(),
+        last_name=data.last_name.strip(),
+        email=data.email.strip(),
+        phone=data.phone.strip(),
+        signing_purpose=data.signing_purpose,
+        language=data.language,
+        # Opaque id for Dokobit's signers map: no personal data leaves with it.
+        dokobit_signer_id=secrets.token_hex(16),
+        link_token_hash=token_hash(link_token),
+        link_token_encrypted=encrypt_text(link_token),
+    )
+    signer.set_personal_code(data.country_code, data.personal_code)
+    return signer
+
+
+def signer_spec(signer: Signer) -> SignerSpec:
+    """The signer as signing/create and addsigner describe them to Dokobit."""
+    # The personal code and country bind the Dokobit signer to the person we were asked for (T21).
+    return SignerSpec(
+        id=signer.dokobit_signer_id,
+        name=signer.first_name,
+        surname=signer.last_name,
+        code=signer.personal_code,
+        country_code=signer.country_code,
+        phone=signer.phone,
+        signing_purpose=signer.signing_purpose,
+    )
