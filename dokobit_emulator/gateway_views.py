@@ -624,6 +624,14 @@ def signing_page(request: HttpRequest, token: str) -> HttpResponse:
     return render_page(request, signer, result=result)
 
 
+def document_response(signing: GatewaySigning) -> HttpResponse:
+    """The signing's current PDF, shown inline in the signing pages' frame and never cached."""
+    response = HttpResponse(signing.current_bytes(), content_type="application/pdf")
+    response["Content-Disposition"] = "inline"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 # Framed by Dokobit's signing page, which integrators frame on their own origin (the iframe
 # integration): SAMEORIGIN is checked against the top page, so it must be frameable by anyone.
 @xframe_options_exempt
@@ -633,10 +641,7 @@ def signing_document(request: HttpRequest, token: str) -> HttpResponse:
         signer = page_signer(token, request.GET.get("access_token", ""))
     except Http404:
         return render_page(request, None, status=404)
-    response = HttpResponse(signer.signing.current_bytes(), content_type="application/pdf")
-    response["Content-Disposition"] = "inline"
-    response["Cache-Control"] = "no-store"
-    return response
+    return document_response(signer.signing)
 
 
 @xframe_options_exempt
@@ -840,10 +845,7 @@ def batch_document(request: HttpRequest, route: str, token: str, position: str) 
     entry = next((e for e in entries if e.item.position == int(position) and e.available), None)
     if entry is None:
         return render_page(request, None, status=404)
-    response = HttpResponse(entry.item.signing.current_bytes(), content_type="application/pdf")
-    response["Content-Disposition"] = "inline"
-    response["Cache-Control"] = "no-store"
-    return response
+    return document_response(entry.item.signing)
 
 
 @xframe_options_exempt
