@@ -10,10 +10,6 @@ every signature made there must be the single signing page's: PAdES, status and 
 from __future__ import annotations
 
 import hashlib
-import http.server
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from io import BytesIO
 from pathlib import Path
 from urllib.parse import urlencode
@@ -25,6 +21,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 
 from dokobit_emulator import faults
+from tests.emulator.helpers import integrator_page
 from tests.emulator.test_gateway_contract import (  # noqa: F401 - fixtures
     GATEWAY,
     api,
@@ -362,28 +359,6 @@ def test_sequence_to_the_end_signs_all_and_tells_the_integrator(client, api, thr
 # --- in Chromium, framed on an integrator's page ---------------------------------------------------
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-@contextmanager
-def integrator_page(html: str) -> Iterator[str]:
-    """The integrator's page on an origin of its own (127.0.0.1; the live server is "localhost")."""
-
-    class Page(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.end_headers()
-            self.wfile.write(html.encode())
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/documents"
-    finally:
-        server.shutdown()
 
 
 def framing_html(page_url: str, script_url: str) -> str:

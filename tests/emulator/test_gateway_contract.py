@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import http.server
 import json
 import logging
-import threading
 import urllib.error
 from datetime import timedelta
 from io import BytesIO
@@ -23,6 +21,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from dokobit_emulator import faults
 from dokobit_emulator.gateway_forms import nest
 from dokobit_emulator.models.gateway import GatewaySigner, GatewaySigning
+from tests.emulator.helpers import integrator_page
 
 GATEWAY = "/dokobit-emulator/gateway"
 POSTBACK_URL = "https://portal.example.test/signing/postback/secret"
@@ -937,35 +936,17 @@ def test_chromium_shows_the_framed_signing_pages_document_on_an_integrators_orig
     document_path = f"{GATEWAY}/signing/{created['token']}/document"
     html = f'<!DOCTYPE html><html><body><iframe src="{signing_url}" width="800" height="900"></iframe></body></html>'
 
-    # The integrator's page on an origin of its own: a real server on 127.0.0.1 (the live server is
-    # "localhost"), so Chromium applies the framing rules under test and not its local-network block.
-    class IntegratorPage(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.end_headers()
-            self.wfile.write(html.encode())
-
-        def log_message(self, *args):
-            pass
-
-    integrator = http.server.ThreadingHTTPServer(("127.0.0.1", 0), IntegratorPage)
-    threading.Thread(target=integrator.serve_forever, daemon=True).start()
-    host = f"http://127.0.0.1:{integrator.server_address[1]}/contract"
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
-            page = browser.new_page()
-            refused: list[str] = []
-            page.on("console", lambda m: refused.append(m.text) if "Refused to display" in m.text else None)
-            with page.expect_response(lambda r: document_path in r.url) as document_response:
-                page.goto(host)
-            assert document_response.value.status == 200
-            page.wait_for_timeout(500)  # let Chromium apply the frame checks to what arrived
-            frame_urls = [frame.url for frame in page.frames]
-            browser.close()
-    finally:
-        integrator.shutdown()
+    with integrator_page(html) as host, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
+        page = browser.new_page()
+        refused: list[str] = []
+        page.on("console", lambda m: refused.append(m.text) if "Refused to display" in m.text else None)
+        with page.expect_response(lambda r: document_path in r.url) as document_response:
+            page.goto(host)
+        assert document_response.value.status == 200
+        page.wait_for_timeout(500)  # let Chromium apply the frame checks to what arrived
+        frame_urls = [frame.url for frame in page.frames]
+        browser.close()
 
     assert refused == []
     assert not any(url.startswith("chrome-error://") for url in frame_urls), frame_urls
