@@ -103,7 +103,6 @@ migrate: $(VENV)/.runtime ## Apply migrations
 
 messages: $(VENV)/.dev ## Refresh and compile the translation catalogues
 	$(PY) manage.py makemessages --all --ignore=.venv --ignore=tests -v0
-	$(PY) manage.py makemessages --all -d djangojs --ignore=.venv --ignore=staticfiles --ignore=node_modules -v0
 	$(PY) manage.py compilemessages --ignore=.venv -v0
 
 bench: $(VENV)/.dev ## Run the benchmarks (figures in bench/results/)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from signing import views
+from signing.views import owner, signer
 from signing.webhooks import DocumentFetchView, postback
 
 app_name = "signing"
@@ -9,28 +9,28 @@ urlpatterns = [
     # load, and each pattern tried before it costs (PF2 in the README).
     path("postback/<uuid:signing_uuid>/<str:secret>/", postback, name="postback"),
     # The owner's documents.
-    path("documents/", views.document_list, name="document-list"),
-    path("documents/new/", views.document_new, name="document-new"),
-    path("documents/<uuid:uuid>/", views.document_detail, name="document-detail"),
-    path("documents/<uuid:uuid>/status/", views.document_status, name="document-status"),
-    path("documents/<uuid:uuid>/original/", views.document_download, name="document-download"),
-    path("documents/<uuid:uuid>/page.png", views.document_page_image, name="document-page-image"),
-    path("documents/<uuid:uuid>/signed/", views.signed_download, name="signed-download"),
-    path("documents/<uuid:uuid>/cancel/", views.signing_cancel_view, name="signing-cancel"),
-    path("documents/<uuid:uuid>/signers/add/", views.signer_add_view, name="signer-add"),
-    path("documents/<uuid:uuid>/signers/<uuid:signer_uuid>/remove/", views.signer_remove_view, name="signer-remove"),
-    path("documents/<uuid:uuid>/signers/<uuid:signer_uuid>/resend/", views.signer_resend_view, name="signer-resend"),
+    path("documents/", owner.document_list, name="document-list"),
+    path("documents/new/", owner.document_new, name="document-new"),
+    path("documents/<uuid:uuid>/", owner.document_detail, name="document-detail"),
+    path("documents/<uuid:uuid>/status/", owner.document_status, name="document-status"),
+    path("documents/<uuid:uuid>/original/", owner.document_download, name="document-download"),
+    path("documents/<uuid:uuid>/page.png", owner.document_page_image, name="document-page-image"),
+    path("documents/<uuid:uuid>/signed/", owner.signed_download, name="signed-download"),
+    path("documents/<uuid:uuid>/cancel/", owner.signing_cancel_view, name="signing-cancel"),
+    path("documents/<uuid:uuid>/signers/add/", owner.signer_add_view, name="signer-add"),
+    path("documents/<uuid:uuid>/signers/<uuid:signer_uuid>/remove/", owner.signer_remove_view, name="signer-remove"),
+    path("documents/<uuid:uuid>/signers/<uuid:signer_uuid>/resend/", owner.signer_resend_view, name="signer-resend"),
     # A signer's personal link.
-    path("sign/<str:token>/", views.signer_landing, name="signer-landing"),
-    path("sign/<str:token>/identity/start/", views.signer_identity_start, name="signer-identity-start"),
-    path("sign/<str:token>/identity/complete/", views.signer_identity_complete, name="signer-identity-complete"),
-    path("sign/<str:token>/document/", views.signer_file, name="signer-file"),
-    path("sign/<str:token>/page.png", views.signer_page_image, name="signer-page-image"),
-    path("sign/<str:token>/download/", views.signer_download, name="signer-download"),
-    path("sign/<str:token>/signed/", views.signer_signed_download, name="signer-signed-download"),
-    path("sign/<str:token>/sign/", views.signer_sign, name="signer-sign"),
-    path("sign/<str:token>/sign/cancel/", views.signer_sign_cancel, name="signer-sign-cancel"),
-    path("sign/<str:token>/status/", views.signer_status, name="signer-status"),
-    path("sign/<str:token>/done/", views.signer_done, name="signer-done"),
+    path("sign/<str:token>/", signer.signer_landing, name="signer-landing"),
+    path("sign/<str:token>/identity/start/", signer.signer_identity_start, name="signer-identity-start"),
+    path("sign/<str:token>/identity/complete/", signer.signer_identity_complete, name="signer-identity-complete"),
+    path("sign/<str:token>/document/", signer.signer_file, name="signer-file"),
+    path("sign/<str:token>/page.png", signer.signer_page_image, name="signer-page-image"),
+    path("sign/<str:token>/download/", signer.signer_download, name="signer-download"),
+    path("sign/<str:token>/signed/", signer.signer_signed_download, name="signer-signed-download"),
+    path("sign/<str:token>/sign/", signer.signer_sign, name="signer-sign"),
+    path("sign/<str:token>/sign/cancel/", signer.signer_sign_cancel, name="signer-sign-cancel"),
+    path("sign/<str:token>/status/", signer.signer_status, name="signer-status"),
+    path("sign/<str:token>/done/", signer.signer_done, name="signer-done"),
     path("fetch/<str:fetch_token>/", DocumentFetchView.as_view(), name="document-fetch"),
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gettext
+import re
 import shutil
 import subprocess
 import sys
@@ -16,7 +17,8 @@ from tests.conftest import require
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = [code for code, _ in settings.LANGUAGES if code != "en"]
-DOMAINS = ["django", "djangojs"]
+# The one catalogue: the JavaScript takes its texts from the server (json_script), so no djangojs.
+DOMAINS = ["django"]
 
 
 def catalogue(language: str, domain: str) -> Path:
@@ -29,8 +31,7 @@ def test_catalogue_is_complete_and_compiled(language, domain):
     po_path = catalogue(language, domain)
     assert po_path.exists(), f"{po_path.relative_to(ROOT)} is missing"
     po = polib.pofile(str(po_path))
-    # The JavaScript takes its texts from the server (json_script), so djangojs may be empty.
-    assert len(po) > 0 or domain == "djangojs"
+    assert len(po) > 0
     untranslated = [e.msgid for e in po.untranslated_entries()]
     fuzzy = [e.msgid for e in po.fuzzy_entries()]
     assert untranslated == [], f"{language}: untranslated {untranslated[:10]}"
@@ -67,23 +68,24 @@ def test_no_user_visible_string_is_missing_from_the_catalogues(tmp_path):
             "__pycache__",
         ),
     )
-    for domain, extra in (("django", []), ("djangojs", ["-d", "djangojs"])):
-        subprocess.run(
-            [
-                sys.executable,
-                "manage.py",
-                "makemessages",
-                "-l",
-                "lt",
-                *extra,
-                "--ignore=tests",
-                "--ignore=bench",
-                "-v0",
-            ],
-            cwd=work,
-            check=True,
-            env={"DJANGO_SETTINGS_MODULE": "portal.settings.test", "PATH": "/usr/bin:/bin", "DEBUG": "true"},
-        )
-        fresh = {e.msgid for e in polib.pofile(str(work / "locale/lt/LC_MESSAGES" / f"{domain}.po")) if not e.obsolete}
-        committed = {e.msgid for e in polib.pofile(str(catalogue("lt", domain))) if not e.obsolete}
-        assert sorted(fresh - committed) == [], f"{domain}: strings missing from the catalogues"
+    subprocess.run(
+        [sys.executable, "manage.py", "makemessages", "-l", "lt", "--ignore=tests", "--ignore=bench", "-v0"],
+        cwd=work,
+        check=True,
+        env={"DJANGO_SETTINGS_MODULE": "portal.settings.test", "PATH": "/usr/bin:/bin", "DEBUG": "true"},
+    )
+    fresh = {e.msgid for e in polib.pofile(str(work / "locale/lt/LC_MESSAGES/django.po")) if not e.obsolete}
+    committed = {e.msgid for e in polib.pofile(str(catalogue("lt", "django"))) if not e.obsolete}
+    assert sorted(fresh - committed) == [], "strings missing from the catalogues"
+
+
+def test_the_javascript_needs_no_catalogue():
+    """No script calls Django's JavaScript gettext: nothing serves a djangojs catalogue (no jsi18n)."""
+    scripts = [*(ROOT / "static").rglob("*.js"), *(ROOT / "dokobit_emulator" / "assets").rglob("*.js")]
+    assert scripts, "no scripts found"
+    calling = [
+        str(path.relative_to(ROOT))
+        for path in scripts
+        if re.search(r"\b(?:n|p|np)?gettext\s*\(|\binterpolate\s*\(", path.read_text())
+    ]
+    assert calling == []

@@ -22,7 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from identity.models import IdentitySession
 from signing.models import Document, Signer, SigningEvent
-from signing.views import REFUSED_SESSION_KEY, VERIFIED_SESSION_KEY
+from signing.views.signer_link import REFUSED_SESSION_KEY, VERIFIED_SESSION_KEY
 from tests.identity.conftest import answer_every_create, answer_every_status
 from tests.signing.test_views import make_document
 

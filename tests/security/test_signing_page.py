@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from signing.models import Signer, Signing, SigningEvent
-from signing.views import VERIFIED_SESSION_KEY
+from signing.views.signer_link import VERIFIED_SESSION_KEY
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,7 @@ from signing.documents import document_create
 from signing.models import Signer, Signing, SigningEvent
 from signing.retention import signing_reupload_claim
 from signing.tasks import signing_send_task
-from signing.views import VERIFIED_SESSION_KEY
+from signing.views.signer_link import VERIFIED_SESSION_KEY
 from tests.signing.bad_files import make_pdf
 from tests.signing.conftest import GW
 

@@ -17,7 +17,7 @@ from freezegun import freeze_time
 from signing.models import Signer, Signing, SigningEvent
 from signing.retention import signing_reupload, signing_reupload_claim
 from signing.tasks import signing_reupload_due_task
-from signing.views import VERIFIED_SESSION_KEY
+from signing.views.signer_link import VERIFIED_SESSION_KEY
 from tests.conftest import load_fixture
 from tests.signing.conftest import GW, PDF, calls_to, json_body, upload_form
 

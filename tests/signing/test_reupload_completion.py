@@ -14,7 +14,7 @@ from dokobit_emulator import gateway_views
 from dokobit_emulator.models import GatewaySigning
 from signing.models import Signer, Signing
 from signing.sync import signing_sync_from_gateway
-from signing.views import VERIFIED_SESSION_KEY
+from signing.views.signer_link import VERIFIED_SESSION_KEY
 from tests.signing.conftest import GW
 from tests.signing.test_admin_reupload import (  # noqa: F401 - fixtures
     EMULATOR,

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from signing.forms import holding_purge_stale
 from signing.models import Document, Signer, Signing, SigningEvent
-from signing.views import VERIFIED_SESSION_KEY
+from signing.views.signer_link import VERIFIED_SESSION_KEY
 from tests.conftest import load_fixture
 from tests.signing.conftest import upload_document
 from tests.signing.test_forms import EE_CODE, LT_CODE, formset_data, pdf_bytes, pdf_upload, signer_row
@@ -576,9 +576,9 @@ def test_the_done_page_still_answers_without_asking_dokobit_when_the_cache_is_do
     def cache_down(*args, **kwargs):
         raise redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr("signing.views.cache.add", cache_down)
+    monkeypatch.setattr("signing.views.signer.cache.add", cache_down)
     syncs = []
-    monkeypatch.setattr("signing.views.signing_sync_from_gateway", lambda **kwargs: syncs.append(kwargs))
+    monkeypatch.setattr("signing.views.signer.signing_sync_from_gateway", lambda **kwargs: syncs.append(kwargs))
     for _ in range(5):
         page = client.get(link(signer, "signing:signer-done"))
         assert page.status_code == 200

@@ -1,0 +1,297 @@
+"""The owner's pages: upload, the document list, a document's page, its status and files, and the
+owner's actions on its signing (add, remove, resend, cancel).
+
+Every document is looked up through ``document_get_for_user`` (the owner, or staff whose role
+allows it; else 404).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.http import require_GET, require_POST
+
+from portal.http import GatewayError
+from portal.ratelimit import rate_limited
+from portal.types import AuthenticatedHttpRequest
+from signing.documents import document_create, document_download_record, document_file_verified
+from signing.errors import DocumentTampered, SigningError
+from signing.forms import (
+    DocumentUploadForm,
+    SignerAddForm,
+    SignerFormSet,
+    holding_clear,
+    holding_get,
+    holding_open,
+    holding_put,
+    max_signers,
+)
+from signing.models import Document, Signer
+from signing.owner_actions import signer_add, signer_invite_resend, signer_remove, signing_cancel
+from signing.retention import signing_copy_days_left
+from signing.selectors import (
+    document_changeable_by,
+    document_display_status,
+    document_get_for_user,
+    document_list_for_owner,
+    document_status_payload,
+    signing_current,
+)
+from signing.views.common import (
+    as_attachment,
+    error_page,
+    page_image,
+    pdf_name,
+    preview_context,
+    signed_file_response,
+    signed_signing,
+    signing_error_message,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from django.core.files import File
+
+logger = logging.getLogger(__name__)
+
+
+DOCUMENTS_PER_PAGE = 20
+
+
+@never_cache
+@login_required
+@require_GET
+def document_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    documents = document_list_for_owner(owner=request.user).order_by("-created_at", "-pk")
+    page = Paginator(documents, DOCUMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    for document in page.object_list:
+        _, document.status_label = document_display_status(
+            signing=signing_current(document=document), signed_count=document.signed_count
+        )
+    return render(request, "signing/document_list.html", {"page_obj": page, "documents": page.object_list})
+
+
+@never_cache
+@login_required
+@sensitive_post_parameters()
+@sensitive_variables("formset")
+@rate_limited("upload", per_user=True)
+def document_new(request: AuthenticatedHttpRequest) -> HttpResponse:
+    held = holding_get(request=request)
+    if request.method == "POST":
+        form = DocumentUploadForm(request.POST, request.FILES, held=held)
+        formset = SignerFormSet(request.POST, prefix="signers")
+        form_ok = form.is_valid()
+        signers_ok = formset.is_valid()
+        uploaded = form.cleaned_data.get("document") if "document" not in form.errors else None
+        if form_ok and signers_ok:
+            file_obj: File
+            if uploaded is not None:
+                file_obj = uploaded
+            else:
+                assert held is not None  # the form requires a file unless one is kept
+                file_obj = holding_open(held=held)
+            try:
+                document = document_create(
+                    owner=request.user,
+                    uploaded_file=file_obj,
+                    title=form.cleaned_data["title"],
+                    signers=formset.signer_data(),
+                    deadline=form.cleaned_data.get("deadline"),
+                )
+            except SigningError as exc:
+                form.add_error(None, signing_error_message(exc))
+            else:
+                holding_clear(request=request)
+                messages.success(request, _("The document was uploaded and is being sent for signing."))
+                url = reverse("signing:document-detail", kwargs={"uuid": document.uuid})
+                if _wants_json(request):
+                    return JsonResponse({"redirect": url})
+                return redirect(url)
+            finally:
+                if file_obj is not uploaded:
+                    file_obj.close()  # the kept file, opened from storage
+        if uploaded is not None:
+            # The file itself was fine: keep it so correcting another field needs no new upload.
+            held = holding_put(request=request, uploaded_file=uploaded)
+            form.held = held
+        status = 400
+    else:
+        form = DocumentUploadForm(held=held)
+        formset = SignerFormSet(prefix="signers", initial=[{"language": get_language() or "en"}])
+        status = 200
+    context = {
+        "form": form,
+        "formset": formset,
+        "held": held,
+        "max_signers": max_signers(),
+        "upload_messages": {"failed": _("The upload did not go through. Please check your connection and try again.")},
+    }
+    return render(request, "signing/document_new.html", context, status=status)
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.headers.get("X-Requested-With") == "XMLHttpRequest"
+
+
+def _detail_context(
+    request: AuthenticatedHttpRequest, document: Document, *, add_form: SignerAddForm | None = None
+) -> dict[str, Any]:
+    signing = signing_current(document=document)
+    signers = list(document.signers.all())
+    # The owner, or staff whose role includes the owner's actions; others only read.
+    can_change = (
+        signing is not None and signing.is_open and document_changeable_by(user=request.user, document=document)
+    )
+    status = document_status_payload(document=document, can_change=can_change)
+    try:
+        preview = preview_context(
+            document,
+            reverse("signing:document-page-image", kwargs={"uuid": document.uuid}),
+        )
+    except DocumentTampered:
+        preview = {"preview_error": _("The stored document failed its integrity check and is not shown.")}
+    return {
+        **preview,
+        "document": document,
+        "signing": signing,
+        "signers": signers,
+        "events": document.events.select_related("signer").all(),
+        "status": status,
+        "status_config": {
+            "url": reverse("signing:document-status", kwargs={"uuid": document.uuid}),
+            "final": status["final"],
+        },
+        "add_form": add_form or SignerAddForm(prefix="add", initial={"language": get_language() or "en"}),
+        "can_change": can_change,
+        # Dokobit deletes its copy this many days from now unless the retention job renews it.
+        "copy_days_left": signing_copy_days_left(signing=signing),
+    }
+
+
+@never_cache
+@login_required
+@require_GET
+def document_detail(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
+    document = document_get_for_user(user=request.user, uuid=uuid)
+    return render(request, "signing/document_detail.html", _detail_context(request, document))
+
+
+@never_cache
+@login_required
+@require_GET
+def document_page_image(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
+    document = document_get_for_user(user=request.user, uuid=uuid)
+    return page_image(request, document, refused=_("The stored document failed its integrity check and is not served."))
+
+
+@never_cache
+@login_required
+@require_GET
+def document_status(request: AuthenticatedHttpRequest, uuid: UUID) -> JsonResponse:
+    document = document_get_for_user(user=request.user, uuid=uuid)
+    can_change = document_changeable_by(user=request.user, document=document)
+    return JsonResponse(document_status_payload(document=document, can_change=can_change))
+
+
+@never_cache
+@login_required
+@require_GET
+def document_download(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponseBase:
+    document = document_get_for_user(user=request.user, uuid=uuid)
+    try:
+        file_obj = document_file_verified(document=document)
+    except DocumentTampered:
+        return error_page(request, _("The stored document failed its integrity check and is not served."), status=409)
+    document_download_record(document=document, signing=None, actor=request.user, which="original")
+    return as_attachment(FileResponse(file_obj, content_type="application/pdf"), pdf_name(document))
+
+
+@never_cache
+@login_required
+@require_GET
+def signed_download(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponseBase:
+    document = document_get_for_user(user=request.user, uuid=uuid)
+    if signed_signing(document) is None:
+        raise Http404
+    return signed_file_response(request, document, actor=request.user)
+
+
+def _owner_action(action: Callable[..., HttpResponse | None]) -> Callable[..., HttpResponse]:
+    """POST-only owner action on a document: 404 for anyone else, SigningError shown as a message."""
+
+    @never_cache
+    @login_required
+    @require_POST
+    def view(request: AuthenticatedHttpRequest, uuid: UUID, **kwargs: Any) -> HttpResponse:
+        document = document_get_for_user(user=request.user, uuid=uuid, to_change=True)
+        try:
+            response = action(request, document, **kwargs)
+        except SigningError as exc:
+            messages.error(request, signing_error_message(exc))
+            response = None
+        except GatewayError:
+            logger.warning("Dokobit could not be reached for an action on document %s", document.pk)
+            messages.error(request, _("Dokobit could not be reached. Please try again in a minute."))
+            response = None
+        return response or redirect("signing:document-detail", uuid=document.uuid)
+
+    view.__name__ = action.__name__
+    view.__doc__ = action.__doc__
+    return view
+
+
+@sensitive_variables("form")
+def _signer_add(request: AuthenticatedHttpRequest, document: Document) -> HttpResponse | None:
+    active = [s for s in document.signers.all() if s.status != Signer.Status.REMOVED]
+    form = SignerAddForm(request.POST, prefix="add", existing_keys={s.pc_lookup for s in active})
+    if form.is_valid() and len(active) >= max_signers():
+        form.add_error(None, _("This document already has the most signers allowed."))
+    if not form.is_valid():
+        context = _detail_context(request, document, add_form=form)
+        return render(request, "signing/document_detail.html", context, status=400)
+    signer_add(document=document, data=form.to_signer_data(), actor=request.user)
+    messages.success(request, _("The signer was added and invited."))
+    return None
+
+
+def _pending_signer(document: Document, signer_uuid: UUID) -> Signer:
+    return get_object_or_404(document.signers, uuid=signer_uuid)
+
+
+def _signer_remove(request: AuthenticatedHttpRequest, document: Document, signer_uuid: UUID) -> None:
+    signer_remove(signer=_pending_signer(document, signer_uuid), actor=request.user)
+    messages.success(request, _("The signer was removed."))
+
+
+def _signer_resend(request: AuthenticatedHttpRequest, document: Document, signer_uuid: UUID) -> None:
+    signer_invite_resend(signer=_pending_signer(document, signer_uuid), actor=request.user)
+    messages.success(request, _("The invitation was sent again."))
+
+
+def _signing_cancel(request: AuthenticatedHttpRequest, document: Document) -> None:
+    signing = signing_current(document=document)
+    if signing is None:
+        raise Http404
+    signing_cancel(signing=signing, actor=request.user)
+    messages.success(request, _("The signing was cancelled."))
+
+
+signer_add_view = sensitive_post_parameters()(_owner_action(_signer_add))
+signer_remove_view = _owner_action(_signer_remove)
+signer_resend_view = _owner_action(_signer_resend)
+signing_cancel_view = _owner_action(_signing_cancel)

@@ -1,0 +1,127 @@
+"""Which signer a personal link stands for, and what this browser session proved about them.
+
+Every signer page is wrapped in ``signer_link_page``: it speaks the signer's language, and the
+token in its URL never leaves the site in a Referer header nor stays in a cache.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+from django.utils import translation
+
+from signing.models import Signer, Signing
+from signing.selectors import signer_get_by_link_token, signing_current
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+# Signer uuids whose eID matched, and those whose eID did not, in this browser session.
+VERIFIED_SESSION_KEY = "signing_verified_signers"
+REFUSED_SESSION_KEY = "signing_refused_signers"
+
+
+def signer_link_page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """The link token is in these URLs: never let it leave the site in a Referer header, never cache.
+
+    ``same-origin``, not ``no-referrer``: under ``no-referrer`` Chromium sends ``Origin: null`` with
+    the page's own form posts (Cancel on the signing page) and the CSRF check refuses them. The
+    portal already knows the token, so only cross-origin requests must go without a Referer.
+    """
+
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        language = _signer_page_language(request, kwargs.get("token", ""))
+        with translation.override(language):
+            response = view(request, *args, **kwargs)
+        response["Content-Language"] = language
+        response["Referrer-Policy"] = "same-origin"
+        response["Cache-Control"] = "no-store, private"
+        return response
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+def _signer_page_language(request: HttpRequest, token: str) -> str:
+    """The signer's own language (chosen when they were invited), unless they switched on the page.
+
+    The browser's language is only a guess: a signer invited in Lithuanian reads Lithuanian on a
+    borrowed laptop too. The language switcher sets the cookie, and a choice made there wins.
+    """
+    if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) or not token:
+        return translation.get_language()
+    # Only a link that still works, or one this browser has verified: the neutral page of a
+    # removed, cancelled or finished link must not differ from an unknown link's, not even in
+    # its language.
+    signer = signer_for_link(token) or signer_for_result(request, token)
+    return signer.language if signer is not None else translation.get_language()
+
+
+def signer_for_link(token: str, *, finished: bool = False) -> Signer | None:
+    """The signer behind a link while their signing can still be signed, else None.
+
+    With ``finished``, also while it is completed: the link then leads to the signed file.
+    """
+    signer = signer_get_by_link_token(token=token)
+    if signer is None or signer.status == Signer.Status.REMOVED:
+        return None
+    signing = _signer_signing(signer)
+    if signing is None or signing.status == Signing.Status.CANCELLED:
+        return None
+    if signing.status == Signing.Status.COMPLETED and not finished:
+        return None
+    return signer
+
+
+def signing_completed(signer: Signer) -> bool:
+    signing = _signer_signing(signer)
+    return signing is not None and signing.status == Signing.Status.COMPLETED
+
+
+def _signer_signing(signer: Signer) -> Signing | None:
+    signing = signer.signing
+    if signing is None or signing.status == Signing.Status.REPLACED:
+        signing = signing_current(document=signer.document)
+    return signing
+
+
+def signing_awaiting(signer: Signer) -> Signing | None:
+    """The open signing still waiting for this signer's signature, or None."""
+    signing = _signer_signing(signer)
+    if signer.status == Signer.Status.PENDING and signing is not None and signing.is_open:
+        return signing
+    return None
+
+
+def is_verified(request: HttpRequest, signer: Signer) -> bool:
+    return str(signer.uuid) in request.session.get(VERIFIED_SESSION_KEY, [])
+
+
+def is_refused(request: HttpRequest, signer: Signer) -> bool:
+    return str(signer.uuid) in request.session.get(REFUSED_SESSION_KEY, [])
+
+
+def remember(request: HttpRequest, signer: Signer, *, matched: bool) -> None:
+    key, other = (VERIFIED_SESSION_KEY, REFUSED_SESSION_KEY) if matched else (REFUSED_SESSION_KEY, VERIFIED_SESSION_KEY)
+    uid = str(signer.uuid)
+    request.session[key] = [*(u for u in request.session.get(key, []) if u != uid), uid]
+    request.session[other] = [u for u in request.session.get(other, []) if u != uid]
+
+
+def verified_signer(request: HttpRequest, token: str) -> Signer | None:
+    signer = signer_for_link(token)
+    if signer is None or not is_verified(request, signer):
+        return None
+    return signer
+
+
+def signer_for_result(request: HttpRequest, token: str) -> Signer | None:
+    # The result stays readable after the signing finished, but only for the verified signer.
+    signer = signer_get_by_link_token(token=token)
+    if signer is None or signer.status == Signer.Status.REMOVED or not is_verified(request, signer):
+        return None
+    return signer
