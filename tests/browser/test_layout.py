@@ -13,7 +13,7 @@ from signing.signers import SignerData
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.helpers import SIGNER_LINK, identify
 from tests.signing.conftest import upload_document
-from tests.signing.test_forms import EE_CODE, LT_CODE
+from tests.signing.helpers import EE_CODE, LT_CODE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -13,8 +13,7 @@ from django.utils import formats, timezone
 from signing.models import Signer, Signing
 from signing.selectors import document_status_payload
 from signing.signers import SignerData
-from tests.signing.test_forms import LT_CODE
-from tests.signing.test_views import link, make_document, verify_in_session
+from tests.signing.helpers import LT_CODE, link, make_document, verify_in_session
 
 pytestmark = pytest.mark.django_db
 
