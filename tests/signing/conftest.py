@@ -77,21 +77,11 @@ def signer_data():
 def upload_document(owner, *, signers=None, title: str = "Lease contract", pdf: bytes | None = None):
     """A document as the upload page stores it (its send queued on commit); by default one LT signer."""
     from signing.documents import document_create
-    from signing.signers import SignerData
-    from tests.signing.helpers import LT_CODE, pdf_bytes
+    from tests.factories import SignerDataFactory
+    from tests.signing.helpers import pdf_bytes
 
     if signers is None:
-        signers = [
-            SignerData(
-                first_name="Mobile",
-                last_name="Tester",
-                country_code="LT",
-                personal_code=LT_CODE,
-                email="signer@example.test",
-                signing_purpose="acknowledgement",
-                language="en",
-            )
-        ]
+        signers = [SignerDataFactory()]
     content = ContentFile(pdf_bytes() if pdf is None else pdf, name="lease.pdf")
     return document_create(owner=owner, uploaded_file=content, title=title, signers=signers)
 
