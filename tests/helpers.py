@@ -9,8 +9,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
 PRODUCTION = {
     "DJANGO_SETTINGS_MODULE": "portal.settings.base",
     "DEBUG": "false",

@@ -36,8 +36,6 @@ def integrator_page(html: str) -> Iterator[str]:
 
 
 GATEWAY = "/dokobit-emulator/gateway"
-
-
 POSTBACK_URL = "https://portal.example.test/signing/postback/secret"
 
 

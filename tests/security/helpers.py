@@ -42,14 +42,8 @@ def url_for(route: Route, values: dict[str, str]) -> str:
 # --- one case per route: A's URL, the URL of nothing, and what a refusal looks like --------------
 
 OWNER = "owner"  # a login-protected page of the document's owner
-
-
 LINK = "link"  # a signer's personal link: a capability, refused with the neutral page
-
-
 SECRET = "secret"  # a URL secret only Dokobit knows
-
-
 ADMIN = "admin"  # staff only
 
 

@@ -2,7 +2,8 @@
 user A's object to user B exactly as it refuses an object that does not exist, and sends an
 anonymous visitor to a login page (or gives the same refusal).
 
-A route added later with a parameter and no case here fails ``test_every_parametrised_route_has_a_case``.
+A route added later with a parameter and no case in ``case_for`` (tests/security/helpers.py) fails
+``test_every_parametrised_route_has_a_case``.
 The emulator's routes are left out on purpose: they are the fake Dokobit (not mounted in production,
 see dokobit_emulator/checks.py), and their objects are guarded by Dokobit's access token, which the
 emulator contract tests cover.
@@ -58,7 +59,7 @@ def test_every_parametrised_route_has_a_case(world):
     assert {r.namespace for r in routes} >= {"signing", "admin"}
     assert len(routes) >= 40
     uncovered = [r.route for r in routes if case_for(r, world) is None]
-    assert uncovered == [], "routes with a parameter but no access case in tests/security/test_object_access.py"
+    assert uncovered == [], "routes with a parameter but no access case in tests/security/helpers.py"
 
 
 # --- comparing answers ----------------------------------------------------------------------------

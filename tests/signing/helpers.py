@@ -33,8 +33,6 @@ IDENTITY = "https://id-sandbox.dokobit.com"
 # --- Upload form ------------------------------------------------------------------------------
 
 LT_CODE = "50001018865"
-
-
 EE_CODE = "60001019906"
 
 
@@ -134,11 +132,7 @@ def assert_neutral(response, document: Document) -> None:
 # --- Gateway mocks for the send task -----------------------------------------------------------
 
 UPLOAD = f"{GW}/api/file/upload.json"
-
-
 UPLOAD_STATUS = f"{GW}/api/file/upload/file-token-1/status.json"
-
-
 CREATE = f"{GW}/api/signing/create.json"
 
 
