@@ -167,3 +167,42 @@ def test_signing_modules_stay_short():
         if module.startswith("signing.") and len(path.read_text().splitlines()) > MAX_SIGNING_MODULE_LINES
     }
     assert sorted(long) == sorted(LONG_SIGNING_MODULES), long
+
+
+def _test_module_imports(path: Path) -> list[str]:
+    """The modules one file under tests/ imports (``from a import b`` counts as ``a`` and ``a.b``)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            # A relative import stays inside tests/, so its dots do not matter for the name check.
+            module = "." * node.level + (node.module or "")
+            found += [module, *(f"{module}.{alias.name}" for alias in node.names)]
+    return found
+
+
+def _test_module(name: str) -> str:
+    """The ``test_*`` module a dotted name lies in, or "" for any other name."""
+    parts = name.split(".")
+    for position, part in enumerate(parts):
+        if part.startswith("test_"):
+            return ".".join(parts[: position + 1])
+    return ""
+
+
+def test_no_test_module_imports_another_test_module():
+    """What tests share lives in helpers modules, factories and conftest.py, never in a ``test_*`` module.
+
+    Importing from a test module runs (and, for pytest, re-collects) that module's tests' setup and ties
+    two test files together, so that moving or deleting a test breaks an unrelated one.
+    """
+    taken = sorted(
+        {
+            f"{_module_name(path)} imports {_test_module(name)}"
+            for path in (ROOT / "tests").rglob("*.py")
+            for name in _test_module_imports(path)
+            if _test_module(name) not in ("", _module_name(path))
+        }
+    )
+    assert taken == []

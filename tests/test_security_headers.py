@@ -3,34 +3,10 @@
 import pytest
 from django.test import Client
 
+from tests.helpers import assert_security_headers
+
 PUBLIC_PAGES = ["/", "/login/", "/register/"]
 PRIVATE_PAGES = ["/dashboard/", "/documents/", "/documents/new/", "/profile/"]
-
-
-def csp_directives(response) -> dict[str, list[str]]:
-    header = response["Content-Security-Policy"]
-    directives = {}
-    for part in header.split(";"):
-        name, *values = part.strip().split()
-        directives[name] = values
-    return directives
-
-
-def assert_security_headers(response, settings):
-    directives = csp_directives(response)
-    assert directives["frame-ancestors"] == ["'none'"]
-    assert directives["object-src"] == ["'none'"]
-    assert directives["base-uri"] == ["'none'"]
-    # Scripts and frames only from this site and the configured Dokobit origins.
-    allowed = {"'self'", "https://id-sandbox.dokobit.com", "https://gateway-sandbox.dokobit.com"}
-    assert set(directives["script-src"]) == allowed
-    assert set(directives["frame-src"]) == allowed
-    assert "'unsafe-inline'" not in directives["script-src"]
-    assert response["X-Frame-Options"] == "DENY"
-    assert response["X-Content-Type-Options"] == "nosniff"
-    # No URL goes to another site in a Referer; not "no-referrer", under which Chromium posts the
-    # page's own forms with "Origin: null" and the CSRF check refuses them.
-    assert response["Referrer-Policy"] == "same-origin"
 
 
 @pytest.mark.django_db

@@ -51,3 +51,8 @@ def fill_signer(page: Page, n: int, *, name, surname, country, code, email, purp
     row.get_by_label("Personal code").fill(code)
     row.get_by_label("E-mail").fill(email)
     row.get_by_label("Signing purpose").select_option(purpose)
+
+
+def identify_step(page, screenshot, identity: str, *, step: str) -> None:
+    """Run the widget with one test identity, with a screenshot at the control code."""
+    identify(page, identity, at_control_code=lambda: screenshot(f"{step}-control-code"))

@@ -14,8 +14,9 @@ from playwright.sync_api import expect
 from signing.models import Signer, Signing
 from signing.signers import SignerData
 from tests.browser.helpers import SIGNER_LINK, identify
+from tests.factories import SignerDataFactory
 from tests.signing.conftest import upload_document
-from tests.signing.test_forms import EE_CODE, LT_CODE
+from tests.signing.helpers import EE_CODE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,15 +24,7 @@ PRIMARY = "rgb(11, 92, 173)"
 DANGER = "rgb(176, 0, 32)"
 WHITE = "rgb(255, 255, 255)"
 SIGNERS = [
-    SignerData(
-        first_name="Mobile",
-        last_name="Tester",
-        country_code="LT",
-        personal_code=LT_CODE,
-        email="lt@example.test",
-        signing_purpose="signature",
-        language="en",
-    ),
+    SignerDataFactory(email="lt@example.test", signing_purpose="signature"),
     SignerData(
         first_name="Mary",
         last_name="Tester",

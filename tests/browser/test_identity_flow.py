@@ -7,20 +7,15 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import identify as shared_identify
+from tests.browser.helpers import identify_step
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def identify(page, screenshot, identity: str, *, step: str) -> None:
-    """Run the widget with one test identity, with a screenshot at the control code."""
-    shared_identify(page, identity, at_control_code=lambda: screenshot(f"{step}-control-code"))
 
 
 def test_register_log_out_and_log_in_again(page, screenshot):
     page.goto("/register/")
     screenshot("register-page")
-    identify(page, screenshot, "lt-smartid", step="register")
+    identify_step(page, screenshot, "lt-smartid", step="register")
 
     expect(page).to_have_url(re.compile(r"/register/details/$"))
     expect(page.get_by_test_id("registration-name")).to_have_text("QUALIFIED OK1 TESTNUMBER")
@@ -36,7 +31,7 @@ def test_register_log_out_and_log_in_again(page, screenshot):
     expect(page.get_by_test_id("user-name")).to_have_count(0)
 
     page.goto("/login/")
-    identify(page, screenshot, "lt-smartid", step="login")
+    identify_step(page, screenshot, "lt-smartid", step="login")
     expect(page).to_have_url(re.compile(r"/dashboard/$"))
     expect(page.get_by_test_id("user-name")).to_have_text("QUALIFIED OK1 TESTNUMBER")
     screenshot("logged-in")

@@ -12,23 +12,16 @@ from playwright.sync_api import expect
 from signing.signers import SignerData
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.helpers import SIGNER_LINK, identify
+from tests.factories import SignerDataFactory
 from tests.signing.conftest import upload_document
-from tests.signing.test_forms import EE_CODE, LT_CODE
+from tests.signing.helpers import EE_CODE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 375, "height": 812}
 DESKTOP = {"width": 1280, "height": 900}
 LONG_SIGNERS = [
-    SignerData(
-        first_name="Mobile",
-        last_name="Tester",
-        country_code="LT",
-        personal_code=LT_CODE,
-        email="mobile.tester@example.test",
-        signing_purpose="acknowledgement",
-        language="en",
-    ),
+    SignerDataFactory(email="mobile.tester@example.test"),
     SignerData(
         first_name="Maximiliana-Konstantina Aleksandra",
         last_name="Vaitkevičiūtė-Jankauskienė-Žemaitytė",

@@ -13,9 +13,9 @@ from django.core.files.base import ContentFile
 from playwright.sync_api import expect
 
 from signing.documents import document_create
-from signing.signers import SignerData
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.helpers import identify
+from tests.factories import SignerDataFactory
 from tests.signing.bad_files import make_pdf
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -53,17 +53,7 @@ def sent_for_signing(make_user, settings):
         owner=owner,
         uploaded_file=ContentFile(make_pdf(), name="lease.pdf"),
         title="Lease contract",
-        signers=[
-            SignerData(
-                first_name="Mobile",
-                last_name="Tester",
-                country_code="LT",
-                personal_code="50001018865",
-                email=SIGNER_EMAIL,
-                signing_purpose="signature",
-                language="en",
-            )
-        ],
+        signers=[SignerDataFactory(email=SIGNER_EMAIL, signing_purpose="signature")],
     )
 
 

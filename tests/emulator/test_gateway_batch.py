@@ -1,5 +1,3 @@
-# The gateway contract's fixtures are imported below; pytest injects them under the same names.
-# ruff: noqa: F811
 """Batch signing in the emulated Documents Gateway: ``signing/createbatch`` and the batch and sequence pages.
 
 Dokobit documents the call (``signings[i][token]``, ``signings[i][signer_token]`` -> ``status``,
@@ -21,20 +19,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 
 from dokobit_emulator import faults
-from tests.emulator.helpers import integrator_page
-from tests.emulator.test_gateway_contract import (  # noqa: F401 - fixtures
-    GATEWAY,
-    api,
-    create,
-    pdf,
-    sent,
-    sign,
-    signer,
-    tiny_pdf,
-    token,
-    upload,
-    validation_errors,
-)
+from tests.emulator.helpers import GATEWAY, integrator_page, sign, signer, tiny_pdf, validation_errors
 
 MARY = {"code": "50001018865", "country_code": "lt"}
 

@@ -14,8 +14,8 @@ from django.core.management import call_command
 from identity.models import IdentitySession, StaffSecondFactor, User
 from identity.services import staff_second_factor_setup
 from portal import crypto
+from tests.helpers import PRODUCTION, ROOT, run_check
 from tests.signing.conftest import live_signing, make_document, owner, signer_data  # noqa: F401
-from tests.test_deploy_check import PRODUCTION, ROOT, run_check
 
 DEV_HASH_KEY = "dev-only-personal-code-hash-key"
 DEV_ENCRYPTION_KEY = "ZGV2LW9ubHktcGVyc29uYWwtY29kZS1lbmMta2V5ISE="

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from identity.widget import widget_locale
-from tests.signing.test_views import link, make_document
+from tests.signing.helpers import link, make_document
 
 pytestmark = pytest.mark.django_db
 

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import io
 import logging
+import secrets
 
 import pytest
+from django.contrib.auth.models import Group
 
+from identity.models import IdentitySession
+from signing.models import SigningEvent
 from tests.identity.conftest import complete, identity_api, start_flow  # noqa: F401
 from tests.services.conftest import portal_worker, postgres, redis_url  # noqa: F401
 from tests.signing.conftest import live_signing, make_document, owner, signer_data  # noqa: F401
+from tests.signing.helpers import make_document as make_uploaded_document
 
 
 @pytest.fixture
@@ -29,3 +34,39 @@ def console_output():
     finally:
         for handler, stream in previous.items():
             handler.setStream(stream)
+
+
+@pytest.fixture
+def world(make_user):
+    """User A with a document (one signer, a live signing, events) and user B, a stranger."""
+    # A's account, not the signing tests' ``owner`` fixture imported above.
+    owner = make_user(  # noqa: F811
+        country_code="EE", personal_code="39912319999", first_name="Alice", last_name="Owner"
+    )
+    stranger = make_user(country_code="LV", personal_code="030303-10012", first_name="Bob", last_name="Stranger")
+    document = make_uploaded_document(owner, title="Alice private lease")
+    signer = document.signers.get()
+    signing = document.signings.get()
+    flow = IdentitySession.objects.create(token=secrets.token_hex(32), purpose="login", browser_session="x", user=owner)
+    event = SigningEvent.objects.filter(document=document).first() or SigningEvent.objects.create(
+        document=document, signing=signing, kind=SigningEvent.Kind.SENT
+    )
+    group = Group.objects.create(name="Alice's reviewers")
+    return {
+        "owner": owner,
+        "stranger": stranger,
+        "document": document,
+        "signer": signer,
+        "signing": signing,
+        "admin_objects": {
+            "identity/user": owner.pk,
+            "identity/identitysession": flow.pk,
+            "signing/document": document.pk,
+            "signing/signing": signing.pk,
+            "signing/signer": signer.pk,
+            "signing/signingevent": event.pk,
+            "auth/group": group.pk,
+        },
+        # What must never show up for anyone but A.
+        "secrets": [document.title, "Alice", signer.email, document.sha256],
+    }

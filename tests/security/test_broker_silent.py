@@ -15,8 +15,7 @@ from django.test import Client
 
 from signing.models import Document, Signing
 from tests.services.conftest import reset_publisher
-from tests.signing.test_forms import pdf_upload
-from tests.signing.test_views import upload_post
+from tests.signing.helpers import pdf_upload, upload_post
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -24,7 +24,7 @@ from signing.models import Signing
 from signing.signers import SignerData
 from tests.invariants import invitations_in, outbox_messages
 from tests.services.conftest import blank_pdf, sign_all_at_emulator, signing_of, wait_for
-from tests.signing.test_canaries import plain_columns
+from tests.signing.helpers import plain_columns
 
 pytestmark = pytest.mark.services
 

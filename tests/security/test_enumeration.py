@@ -24,7 +24,7 @@ from django.urls import reverse
 from signing.models import Signer, Signing
 from signing.selectors import token_hash
 from tests.identity.conftest import answer_every_create, answer_every_status
-from tests.signing.test_views import make_document
+from tests.signing.helpers import make_document
 
 pytestmark = pytest.mark.django_db
 

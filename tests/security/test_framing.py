@@ -8,17 +8,16 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from tests.security.test_object_access import (
+from tests.helpers import assert_security_headers
+from tests.security.helpers import (
     EXCLUDED_NAMESPACES,
     Route,
-    _params,
     case_for,
     owner_client,
+    route_params,
     signer_client,
     url_for,
-    world,  # noqa: F401
 )
-from tests.test_security_headers import assert_security_headers
 
 pytestmark = pytest.mark.django_db
 
@@ -33,11 +32,11 @@ def routes(patterns=None, prefix: str = "", namespace: str = "") -> list[Route]:
             inner = ":".join(part for part in (namespace, entry.namespace or "") if part)
             found += routes(entry.url_patterns, prefix + str(entry.pattern), inner)
         elif isinstance(entry, URLPattern):
-            found.append(Route(prefix + str(entry.pattern), namespace, _params(entry.pattern)))
+            found.append(Route(prefix + str(entry.pattern), namespace, route_params(entry.pattern)))
     return found
 
 
-def test_every_html_page_refuses_framing(world, settings):  # noqa: F811
+def test_every_html_page_refuses_framing(world, settings):
     staff = Client()
     world["owner"].is_staff = world["owner"].is_superuser = True
     world["owner"].save()

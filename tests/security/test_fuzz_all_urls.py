@@ -26,7 +26,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from signing.models import Document, Signer, Signing
-from tests.signing.test_forms import pdf_bytes
+from tests.signing.helpers import pdf_bytes
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,8 @@
 user A's object to user B exactly as it refuses an object that does not exist, and sends an
 anonymous visitor to a login page (or gives the same refusal).
 
-A route added later with a parameter and no case here fails ``test_every_parametrised_route_has_a_case``.
+A route added later with a parameter and no case in ``case_for`` (tests/security/helpers.py) fails
+``test_every_parametrised_route_has_a_case``.
 The emulator's routes are left out on purpose: they are the fake Dokobit (not mounted in production,
 see dokobit_emulator/checks.py), and their objects are guarded by Dokobit's access token, which the
 emulator contract tests cover.
@@ -11,38 +12,28 @@ emulator contract tests cover.
 from __future__ import annotations
 
 import re
-import secrets
-from dataclasses import dataclass
 
 import pytest
-from django.contrib.auth.models import Group
-from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from identity.models import IdentitySession
-from signing.models import Document, Signer, SigningEvent
-from signing.views.signer_link import REFUSED_SESSION_KEY, VERIFIED_SESSION_KEY
+from signing.models import Document, Signer
+from signing.views.signer_link import REFUSED_SESSION_KEY
 from tests.identity.conftest import answer_every_create, answer_every_status
-from tests.signing.test_views import make_document
+from tests.security.helpers import (
+    ADMIN,
+    EXCLUDED_NAMESPACES,
+    LINK,
+    OWNER,
+    Route,
+    case_for,
+    owner_client,
+    route_params,
+    signer_client,
+    url_for,
+)
 
 pytestmark = pytest.mark.django_db
-
-EXCLUDED_NAMESPACES = {"dokobit_emulator"}
-MISSING_UUID = "00000000-0000-4000-8000-000000000000"
-
-
-@dataclass(frozen=True)
-class Route:
-    route: str  # the whole pattern, e.g. "documents/<uuid:uuid>/signers/<uuid:signer_uuid>/remove/"
-    namespace: str
-    params: tuple[str, ...]
-
-
-def _params(pattern) -> tuple[str, ...]:
-    names = list(getattr(pattern, "converters", {}) or {})
-    names += [name for name in pattern.regex.groupindex if name not in names]
-    return tuple(names)
 
 
 def parametrised_routes(patterns=None, prefix: str = "", namespace: str = "") -> list[Route]:
@@ -54,105 +45,12 @@ def parametrised_routes(patterns=None, prefix: str = "", namespace: str = "") ->
             if entry.namespace in EXCLUDED_NAMESPACES:
                 continue
             found += [
-                Route(r.route, r.namespace, _params(entry.pattern) + r.params)
+                Route(r.route, r.namespace, route_params(entry.pattern) + r.params)
                 for r in parametrised_routes(entry.url_patterns, prefix + str(entry.pattern), inner)
             ]
-        elif isinstance(entry, URLPattern) and _params(entry.pattern):
-            found.append(Route(prefix + str(entry.pattern), namespace, _params(entry.pattern)))
+        elif isinstance(entry, URLPattern) and route_params(entry.pattern):
+            found.append(Route(prefix + str(entry.pattern), namespace, route_params(entry.pattern)))
     return found
-
-
-def url_for(route: Route, values: dict[str, str]) -> str:
-    """The URL of ``route`` with its parameters filled in (works for path() and re_path() alike)."""
-    url = route.route
-    for name in route.params:
-        url = re.sub(rf"<(?:\w+:)?{name}>", str(values[name]), url)
-        url = re.sub(rf"\(\?P<{name}>[^)]*\)", str(values[name]), url)
-    return "/" + url.replace("^", "").replace("$", "")
-
-
-# --- the objects of user A -----------------------------------------------------------------------
-
-
-@pytest.fixture
-def world(make_user):
-    """User A with a document (one signer, a live signing, events) and user B, a stranger."""
-    owner = make_user(country_code="EE", personal_code="39912319999", first_name="Alice", last_name="Owner")
-    stranger = make_user(country_code="LV", personal_code="030303-10012", first_name="Bob", last_name="Stranger")
-    document = make_document(owner, title="Alice private lease")
-    signer = document.signers.get()
-    signing = document.signings.get()
-    flow = IdentitySession.objects.create(token=secrets.token_hex(32), purpose="login", browser_session="x", user=owner)
-    event = SigningEvent.objects.filter(document=document).first() or SigningEvent.objects.create(
-        document=document, signing=signing, kind=SigningEvent.Kind.SENT
-    )
-    group = Group.objects.create(name="Alice's reviewers")
-    return {
-        "owner": owner,
-        "stranger": stranger,
-        "document": document,
-        "signer": signer,
-        "signing": signing,
-        "admin_objects": {
-            "identity/user": owner.pk,
-            "identity/identitysession": flow.pk,
-            "signing/document": document.pk,
-            "signing/signing": signing.pk,
-            "signing/signer": signer.pk,
-            "signing/signingevent": event.pk,
-            "auth/group": group.pk,
-        },
-        # What must never show up for anyone but A.
-        "secrets": [document.title, "Alice", signer.email, document.sha256],
-    }
-
-
-# --- one case per route: A's URL, the URL of nothing, and what a refusal looks like --------------
-
-OWNER = "owner"  # a login-protected page of the document's owner
-LINK = "link"  # a signer's personal link: a capability, refused with the neutral page
-SECRET = "secret"  # a URL secret only Dokobit knows
-ADMIN = "admin"  # staff only
-
-
-@dataclass
-class Case:
-    kind: str
-    mine: dict[str, str]
-    missing: dict[str, str]
-
-
-def case_for(route: Route, world) -> Case | None:
-    document, signer, signing = world["document"], world["signer"], world["signing"]
-    if route.namespace == "signing":
-        if set(route.params) <= {"uuid", "signer_uuid"}:
-            mine = {"uuid": document.uuid, "signer_uuid": signer.uuid}
-            # A's document with a signer uuid that is nobody's, and a document that does not exist.
-            missing = {"uuid": MISSING_UUID if "signer_uuid" not in route.params else document.uuid}
-            missing["signer_uuid"] = MISSING_UUID
-            return Case(OWNER, mine, missing)
-        if route.params == ("token",):
-            return Case(LINK, {"token": signer.link_token}, {"token": secrets.token_urlsafe(32)})
-        if route.params == ("signing_uuid", "secret"):
-            mine = {"signing_uuid": signing.uuid, "secret": secrets.token_urlsafe(32)}
-            return Case(SECRET, mine, {"signing_uuid": MISSING_UUID, "secret": mine["secret"]})
-        if route.params == ("fetch_token",):
-            return Case(SECRET, {"fetch_token": f"{document.pk}:forged"}, {"fetch_token": "0:forged"})
-        return None
-    if route.namespace == "admin":
-        model = re.search(r"(\w+/\w+)/<path:object_id>/", route.route)
-        if model:
-            pk = world["admin_objects"].get(model.group(1))
-            return None if pk is None else Case(ADMIN, {"object_id": pk}, {"object_id": 987654321})
-        if route.params == ("content_type_id", "object_id"):
-            content_type = ContentType.objects.get_for_model(Document)
-            mine = {"content_type_id": content_type.pk, "object_id": document.pk}
-            return Case(ADMIN, mine, {"content_type_id": content_type.pk, "object_id": 987654321})
-        if route.params == ("app_label",):
-            return Case(ADMIN, {"app_label": "signing"}, {"app_label": "identity"})
-        if route.params == ("url",):
-            return Case(ADMIN, {"url": f"signing/document/{document.pk}/"}, {"url": "signing/document/987654321/"})
-    return None
 
 
 def test_every_parametrised_route_has_a_case(world):
@@ -161,7 +59,7 @@ def test_every_parametrised_route_has_a_case(world):
     assert {r.namespace for r in routes} >= {"signing", "admin"}
     assert len(routes) >= 40
     uncovered = [r.route for r in routes if case_for(r, world) is None]
-    assert uncovered == [], "routes with a parameter but no access case in tests/security/test_object_access.py"
+    assert uncovered == [], "routes with a parameter but no access case in tests/security/helpers.py"
 
 
 # --- comparing answers ----------------------------------------------------------------------------
@@ -220,20 +118,6 @@ def identity_create(gateway):
     answer_every_create(gateway)
     answer_every_status(gateway, lambda: "identity_status_ok_lv")
     return gateway
-
-
-def signer_client(world) -> Client:
-    client = Client()
-    session = client.session
-    session[VERIFIED_SESSION_KEY] = [str(world["signer"].uuid)]
-    session.save()
-    return client
-
-
-def owner_client(world) -> Client:
-    client = Client()
-    client.force_login(world["owner"])
-    return client
 
 
 GATE = {"signer-landing": "get", "signer-identity-start": "post", "signer-identity-complete": "post"}

@@ -13,8 +13,7 @@ from django.urls import reverse
 from portal import ratelimit
 from signing.models import Document
 from tests.identity.conftest import answer_every_create
-from tests.signing.test_forms import pdf_upload
-from tests.signing.test_views import upload_post
+from tests.signing.helpers import pdf_upload, upload_post
 
 pytestmark = pytest.mark.django_db
 

@@ -28,10 +28,9 @@ from signing.models import Document, Signing, SigningEvent
 from tests.conftest import require
 from tests.identity.conftest import answer_every_create
 from tests.services.conftest import redis_url_with_db, reset_publisher, wait_for
-from tests.services.test_infra_faults import PrivateRedis
+from tests.services.helpers import PrivateRedis
 from tests.signing.conftest import POSTBACK_SECRET, pending_at_dokobit
-from tests.signing.test_forms import pdf_upload
-from tests.signing.test_views import upload_post
+from tests.signing.helpers import pdf_upload, upload_post
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

@@ -8,8 +8,7 @@ import pytest
 from django.urls import reverse
 
 from signing.models import Document
-from tests.signing.test_forms import pdf_upload
-from tests.signing.test_views import upload_post
+from tests.signing.helpers import pdf_upload, upload_post
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,8 @@ from dokobit_emulator.models.gateway import GatewayFile, GatewaySigning
 from signing.models import Signing, SigningEvent
 from tests.conftest import require
 from tests.invariants import assert_invariants, invitations_in, outbox_messages
-from tests.services.conftest import sign_all_at_emulator, signing_of, stop_process, wait_for
+from tests.services.conftest import sign_all_at_emulator, signing_of, wait_for
+from tests.services.helpers import PrivateRedis
 
 pytestmark = pytest.mark.services
 
@@ -34,12 +35,6 @@ def status_of(signing) -> str:
 def invited_once(outbox, document) -> bool:
     messages = outbox_messages(outbox)
     return all(invitations_in(messages, s) == 1 for s in document.signers.all())
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_worker_killed_after_dokobit_created_the_signing_redelivers_and_finishes(portal_worker, new_document):
@@ -63,41 +58,6 @@ def test_worker_killed_after_dokobit_created_the_signing_redelivers_and_finishes
     assert wait_for(lambda: status_of(signing) == Signing.Status.COMPLETED, timeout=60), portal_worker.logs()
     assert invited_once(portal_worker.outbox, document)
     assert_invariants(allowed=[Signing.Status.COMPLETED], outbox=portal_worker.outbox)
-
-
-class PrivateRedis:
-    """A throw-away ``redis-server`` on its own port, stopped and started by the test."""
-
-    def __init__(self, tmp_path) -> None:
-        self.port = free_port()
-        self.dir = tmp_path / "redis"
-        self.dir.mkdir()
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--save", "", "--appendonly", "no", "--daemonize", "no"],
-            cwd=self.dir,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        assert wait_for(self.answers, timeout=20), "the private Redis did not start"
-
-    def answers(self) -> bool:
-        import redis
-
-        try:
-            return bool(redis.Redis.from_url(self.url, socket_timeout=1).ping())
-        except redis.RedisError:
-            return False
-
-    def stop(self) -> None:
-        stop_process(self.process)
-        self.process = None
 
 
 @pytest.fixture

@@ -26,8 +26,7 @@ from signing.models import Document, Signing
 from tests.conftest import require
 from tests.services.conftest import blank_pdf, sign_all_at_emulator, signing_of, stop_process, wait_for
 from tests.signing.conftest import upload_document
-from tests.signing.test_forms import signer_row
-from tests.signing.test_views import upload_post
+from tests.signing.helpers import signer_row, upload_post
 
 pytestmark = pytest.mark.services
 

@@ -1,4 +1,5 @@
-"""Fixtures for the signing back end: documents with signers, a live signing, gateway mocks."""
+"""Fixtures for the signing back end: documents with signers, a live signing, gateway mocks, and a
+signing sent to the in-process emulator for the staff actions."""
 
 from __future__ import annotations
 
@@ -8,9 +9,17 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import responses
+from django.core import mail
 from django.core.files.base import ContentFile
+from django.test import Client
 
+from dokobit_emulator import postbacks
+from signing.documents import document_create
+from signing.models import Signer, Signing
+from signing.tasks import signing_send_task
 from tests.conftest import load_fixture
+from tests.signing.bad_files import make_pdf
 
 GW = "https://gateway-sandbox.dokobit.com"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -18,6 +27,8 @@ SIGNED_PDF = b"%PDF-1.4\n% signed by everyone\n1 0 obj<<>>endobj\ntrailer<<>>\n%
 SIGNED_SHA256 = hashlib.sha256(SIGNED_PDF).hexdigest()
 SIGNED_URL = f"{GW}/api/signing/signing-token-1/download"
 POSTBACK_SECRET = "s3cret-postback-value-with-plenty-of-entropy-0123456789"
+# The emulator's Documents Gateway, as the test client reaches it in-process.
+EMULATOR = "/dokobit-emulator/gateway"
 # Fake personal codes that must never turn up outside the encrypted column.
 CODES = ["39912319999", "49912319998", "38001010007"]
 
@@ -66,21 +77,11 @@ def signer_data():
 def upload_document(owner, *, signers=None, title: str = "Lease contract", pdf: bytes | None = None):
     """A document as the upload page stores it (its send queued on commit); by default one LT signer."""
     from signing.documents import document_create
-    from signing.signers import SignerData
-    from tests.signing.test_forms import LT_CODE, pdf_bytes
+    from tests.factories import SignerDataFactory
+    from tests.signing.helpers import pdf_bytes
 
     if signers is None:
-        signers = [
-            SignerData(
-                first_name="Mobile",
-                last_name="Tester",
-                country_code="LT",
-                personal_code=LT_CODE,
-                email="signer@example.test",
-                signing_purpose="acknowledgement",
-                language="en",
-            )
-        ]
+        signers = [SignerDataFactory()]
     content = ContentFile(pdf_bytes() if pdf is None else pdf, name="lease.pdf")
     return document_create(owner=owner, uploaded_file=content, title=title, signers=signers)
 
@@ -160,3 +161,60 @@ def upload_form(request) -> dict[str, list[str]]:
         name = re.search(rb'name="([^"]+)"', head).group(1).decode()
         form.setdefault(name, []).append(value.removesuffix(b"\r\n").decode())
     return form
+
+
+@pytest.fixture
+def emulator(settings, monkeypatch):
+    """The gateway URL answered in-process by the emulator; its postbacks are dropped (lost)."""
+    settings.DOKOBIT_GATEWAY_TOKEN = settings.DOKOBIT_EMULATOR_GATEWAY_TOKEN
+    monkeypatch.setattr(postbacks, "postback_send", lambda **kwargs: None)
+    client = Client()
+
+    def forward(request):
+        parts = urlsplit(request.url)
+        path = EMULATOR + parts.path + (f"?{parts.query}" if parts.query else "")
+        body = request.body or b""
+        if not isinstance(body, (bytes, str)):
+            body = b"".join(body)
+        answer = client.generic(request.method, path, data=body, content_type=request.headers.get("Content-Type", ""))
+        return answer.status_code, {"Content-Type": answer["Content-Type"]}, answer.content
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        for method in (responses.GET, responses.POST):
+            mock.add_callback(method, re.compile(re.escape(GW) + ".*"), callback=forward)
+        yield mock
+
+
+@pytest.fixture
+def staff(django_user_model):
+    return django_user_model.objects.create_user(
+        country_code="EE",
+        personal_code="60001019906",
+        first_name="Staff",
+        last_name="Member",
+        is_staff=True,
+        is_superuser=True,
+    )
+
+
+@pytest.fixture
+def sent(emulator, owner, signer_data, django_capture_on_commit_callbacks):
+    """A real PDF with two signers, sent to the emulator; signer1 has signed there (its postback lost)."""
+    with django_capture_on_commit_callbacks(execute=False):
+        document = document_create(
+            owner=owner,
+            uploaded_file=ContentFile(make_pdf(), name="lease.pdf"),
+            title="Lease agreement",
+            signers=[signer_data(0), signer_data(1)],
+        )
+    for position, signer in enumerate(document.signers.order_by("position")):
+        Signer.objects.filter(pk=signer.pk).update(dokobit_signer_id=f"signer{position + 1}")
+    with django_capture_on_commit_callbacks(execute=True):
+        signing_send_task.delay(document.signings.get().pk)
+    signing = document.signings.get()
+    assert signing.status == Signing.Status.PENDING
+    signer1 = document.signers.get(dokobit_signer_id="signer1")
+    signed = Client().post(f"{EMULATOR}/signing/{signing.dokobit_token}/sign", {"access_token": signer1.dokobit_token})
+    assert signed.status_code == 200
+    mail.outbox.clear()
+    return signing

@@ -3,99 +3,22 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 import pytest
-import responses
 from django.core import mail
-from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from dokobit_emulator import postbacks
 from dokobit_emulator.models import GatewayFile, GatewaySigner, GatewaySigning
-from signing.documents import document_create
 from signing.models import Signer, Signing, SigningEvent
 from signing.retention import signing_reupload_claim
-from signing.tasks import signing_send_task
 from signing.views.signer_link import VERIFIED_SESSION_KEY
-from tests.signing.bad_files import make_pdf
-from tests.signing.conftest import GW
+from tests.signing.conftest import EMULATOR, GW
+from tests.signing.helpers import reupload_now
 
 pytestmark = pytest.mark.django_db
-CHANGELIST = "admin:signing_document_changelist"
-EMULATOR = "/dokobit-emulator/gateway"
-
-
-@pytest.fixture
-def emulator(settings, monkeypatch):
-    """The gateway URL answered in-process by the emulator; its postbacks are dropped (lost)."""
-    settings.DOKOBIT_GATEWAY_TOKEN = settings.DOKOBIT_EMULATOR_GATEWAY_TOKEN
-    monkeypatch.setattr(postbacks, "postback_send", lambda **kwargs: None)
-    client = Client()
-
-    def forward(request):
-        parts = urlsplit(request.url)
-        path = EMULATOR + parts.path + (f"?{parts.query}" if parts.query else "")
-        body = request.body or b""
-        if not isinstance(body, (bytes, str)):
-            body = b"".join(body)
-        answer = client.generic(request.method, path, data=body, content_type=request.headers.get("Content-Type", ""))
-        return answer.status_code, {"Content-Type": answer["Content-Type"]}, answer.content
-
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        for method in (responses.GET, responses.POST):
-            mock.add_callback(method, re.compile(re.escape(GW) + ".*"), callback=forward)
-        yield mock
-
-
-@pytest.fixture
-def staff(django_user_model):
-    return django_user_model.objects.create_user(
-        country_code="EE",
-        personal_code="60001019906",
-        first_name="Staff",
-        last_name="Member",
-        is_staff=True,
-        is_superuser=True,
-    )
-
-
-@pytest.fixture
-def sent(emulator, owner, signer_data, django_capture_on_commit_callbacks):
-    """A real PDF with two signers, sent to the emulator; signer1 has signed there (its postback lost)."""
-    with django_capture_on_commit_callbacks(execute=False):
-        document = document_create(
-            owner=owner,
-            uploaded_file=ContentFile(make_pdf(), name="lease.pdf"),
-            title="Lease agreement",
-            signers=[signer_data(0), signer_data(1)],
-        )
-    for position, signer in enumerate(document.signers.order_by("position")):
-        Signer.objects.filter(pk=signer.pk).update(dokobit_signer_id=f"signer{position + 1}")
-    with django_capture_on_commit_callbacks(execute=True):
-        signing_send_task.delay(document.signings.get().pk)
-    signing = document.signings.get()
-    assert signing.status == Signing.Status.PENDING
-    signer1 = document.signers.get(dokobit_signer_id="signer1")
-    signed = Client().post(f"{EMULATOR}/signing/{signing.dokobit_token}/sign", {"access_token": signer1.dokobit_token})
-    assert signed.status_code == 200
-    mail.outbox.clear()
-    return signing
-
-
-def reupload_now(client, staff, *documents):
-    client.force_login(staff)
-    response = client.post(
-        reverse(CHANGELIST),
-        {"action": "reupload_now", "_selected_action": [document.pk for document in documents]},
-        follow=True,
-    )
-    assert response.status_code == 200
-    return [str(message) for message in response.context["messages"]]
 
 
 def test_reupload_now_moves_pending_signers_to_a_new_dokobit_signing_and_deletes_the_old(

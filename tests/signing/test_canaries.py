@@ -10,41 +10,23 @@ from urllib.parse import urlsplit
 
 import pytest
 from celery.app.task import Task
-from django.apps import apps
 from django.core import mail
-from django.db import models
 
 from signing.models import Signing
 from tests.signing.conftest import CODES, calls_to, json_body
-from tests.signing.test_tasks import CREATE, create_ok, mock_upload, send
-from tests.signing.test_webhooks import completed, mock_completed, signer_signed
+from tests.signing.helpers import (
+    CREATE,
+    completed,
+    create_ok,
+    mock_completed,
+    mock_upload,
+    plain_columns,
+    send,
+    signer_signed,
+)
 
 pytestmark = pytest.mark.django_db
 CANARY_TOKEN = "testgw_canary_7f3a9c2e5b1d4e6f8a0b"
-# Columns that hold a personal code only in the forms we accept: keyed hash and encrypted value.
-PROTECTED = {
-    "pc_lookup",
-    "personal_code_encrypted",
-    "dokobit_token_encrypted",
-    "link_token_encrypted",
-    "result_encrypted",
-}
-
-
-def plain_columns() -> str:
-    """Every text value of the portal's tables (the emulator's tables are Dokobit's, not ours)."""
-    values = []
-    for model in apps.get_models():
-        if model._meta.app_label == "dokobit_emulator":
-            continue
-        fields = [
-            f.name
-            for f in model._meta.concrete_fields
-            if isinstance(f, models.CharField | models.TextField | models.JSONField) and f.name not in PROTECTED
-        ]
-        for row in model.objects.values_list(*fields) if fields else []:
-            values.extend(str(value) for value in row if value)
-    return "\n".join(values)
 
 
 def test_canaries_stay_out_of_logs_mail_task_arguments_and_plain_columns(

@@ -14,7 +14,7 @@ from signing.documents import document_fetch_url
 from signing.models import Signing
 from tests.conftest import load_fixture
 from tests.signing.conftest import PDF
-from tests.signing.test_tasks import CREATE, UPLOAD, UPLOAD_STATUS, create_ok, send
+from tests.signing.helpers import CREATE, UPLOAD, UPLOAD_STATUS, create_ok, send
 
 
 def _path(url: str) -> str:

@@ -2,55 +2,10 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
-from pypdf import PdfWriter
 
 from signing.forms import DocumentUploadForm, SignerAddForm, SignerFormSet
-
-LT_CODE = "50001018865"
-EE_CODE = "60001019906"
-
-
-def pdf_bytes() -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(width=200, height=200)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
-
-
-def pdf_upload(name: str = "contract.pdf", content: bytes | None = None) -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, pdf_bytes() if content is None else content, content_type="application/pdf")
-
-
-def signer_row(index: int, **overrides) -> dict[str, str]:
-    row = {
-        "first_name": "Mobile",
-        "last_name": "Tester",
-        "country_code": "LT",
-        "personal_code": LT_CODE,
-        "email": "signer@example.test",
-        "signing_purpose": "signature",
-        "language": "en",
-        "phone": "",
-    }
-    row.update(overrides)
-    return {f"signers-{index}-{key}": value for key, value in row.items()}
-
-
-def formset_data(*rows: dict[str, str]) -> dict[str, str]:
-    data = {
-        "signers-TOTAL_FORMS": str(len(rows)),
-        "signers-INITIAL_FORMS": "0",
-        "signers-MIN_NUM_FORMS": "1",
-        "signers-MAX_NUM_FORMS": "1000",
-    }
-    for row in rows:
-        data.update(row)
-    return data
+from tests.signing.helpers import EE_CODE, LT_CODE, formset_data, pdf_upload, signer_row
 
 
 def test_pdf_with_title_is_valid():

@@ -7,8 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from signing.models import Signer, Signing, SigningEvent
-from tests.signing.test_forms import EE_CODE, LT_CODE
-from tests.signing.test_views import make_document
+from tests.signing.helpers import EE_CODE, LT_CODE, make_document
 
 pytestmark = pytest.mark.django_db
 

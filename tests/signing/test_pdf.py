@@ -10,17 +10,10 @@ from django.core.exceptions import ValidationError
 
 from signing.pdf import PdfCheck, check_pdf, safe_filename
 from tests.signing.bad_files import bad_files, make_pdf
+from tests.signing.helpers import MESSAGES
 
 LIMIT = 5 * 1024 * 1024
 BAD_FILES = bad_files()
-MESSAGES = {
-    "not_pdf": ("Only PDF files can be uploaded.", "This file is not a PDF document"),
-    "empty": ("The file is empty.",),
-    "too_large": ("The file is too large. The largest PDF that can be uploaded is 5 MB.",),
-    "damaged": ("This PDF is damaged or incomplete and cannot be read.",),
-    "encrypted": ("This PDF is protected with a password.",),
-    "no_pages": ("This PDF has no pages.",),
-}
 
 
 def _refusal(content: bytes, name: str, max_bytes: int = LIMIT) -> ValidationError:

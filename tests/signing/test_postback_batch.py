@@ -21,7 +21,7 @@ from signing.models import SigningEvent
 from signing.postback_batch import BatchNotStored, GroupCommit, Publisher
 from tests.conftest import require
 from tests.signing.conftest import CODES, POSTBACK_SECRET
-from tests.signing.test_webhooks import completed, signer_signed, url
+from tests.signing.helpers import completed, signer_signed, url
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,8 @@ from django.utils import formats, timezone
 from signing.models import Signer, Signing
 from signing.selectors import document_status_payload
 from signing.signers import SignerData
-from tests.signing.test_forms import LT_CODE
-from tests.signing.test_views import link, make_document, verify_in_session
+from tests.factories import SignerDataFactory
+from tests.signing.helpers import link, make_document, verify_in_session
 
 pytestmark = pytest.mark.django_db
 
@@ -22,17 +22,7 @@ NUMERIC_DATE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{4}\b")
 
 
 def lithuanian_signer() -> list[SignerData]:
-    return [
-        SignerData(
-            first_name="Mobile",
-            last_name="Tester",
-            country_code="LT",
-            personal_code=LT_CODE,
-            email="signer@example.test",
-            signing_purpose="acknowledgement",
-            language="lt",
-        )
-    ]
+    return [SignerDataFactory(language="lt")]
 
 
 def test_document_pages_write_every_date_the_same_way(client, owner):

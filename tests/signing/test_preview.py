@@ -13,7 +13,7 @@ from django.urls import reverse
 from pypdf import PdfWriter
 
 from signing.models import Document
-from tests.signing.test_views import make_document, verify_in_session
+from tests.signing.helpers import make_document, verify_in_session
 
 pytestmark = pytest.mark.django_db
 

@@ -27,7 +27,7 @@ from signing.tasks import signing_send_task
 from tests.conftest import load_fixture
 from tests.factories import SigningEventFactory
 from tests.signing.conftest import GW, calls_to
-from tests.signing.test_tasks import CREATE, UPLOAD, UPLOAD_STATUS, create_ok
+from tests.signing.helpers import CREATE, UPLOAD, UPLOAD_STATUS, create_ok
 
 pytestmark = pytest.mark.django_db
 

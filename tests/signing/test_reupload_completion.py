@@ -15,14 +15,8 @@ from dokobit_emulator.models import GatewaySigning
 from signing.models import Signer, Signing
 from signing.sync import signing_sync_from_gateway
 from signing.views.signer_link import VERIFIED_SESSION_KEY
-from tests.signing.conftest import GW
-from tests.signing.test_admin_reupload import (  # noqa: F401 - fixtures
-    EMULATOR,
-    emulator,
-    reupload_now,
-    sent,
-    staff,
-)
+from tests.signing.conftest import EMULATOR, GW
+from tests.signing.helpers import reupload_now
 
 pytestmark = pytest.mark.django_db
 
@@ -30,8 +24,8 @@ pytestmark = pytest.mark.django_db
 def test_the_remaining_signer_signs_the_renewed_copy_and_the_signing_completes(
     client,
     owner,
-    staff,  # noqa: F811 - an imported fixture
-    sent,  # noqa: F811 - an imported fixture
+    staff,
+    sent,
     django_capture_on_commit_callbacks,
     monkeypatch,
 ):

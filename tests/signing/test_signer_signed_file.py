@@ -17,8 +17,7 @@ from signing.emails import signing_completed_message_for_signer
 from signing.models import Signer, Signing
 from signing.privacy import finished_documents_purge
 from signing.sync import signing_completed_notify
-from tests.signing.test_forms import pdf_bytes
-from tests.signing.test_views import assert_neutral, identify, link, make_document, verify_in_session
+from tests.signing.helpers import assert_neutral, identify, link, make_document, pdf_bytes, verify_in_session
 
 pytestmark = pytest.mark.django_db
 
@@ -126,7 +125,7 @@ def test_the_original_and_the_signing_page_stay_closed_after_completion(client, 
 
 def test_a_signer_of_an_earlier_copy_downloads_the_final_file(client, owner, signer_data):
     """Signed before a re-upload: their row still points at the replaced signing."""
-    from tests.signing.test_forms import EE_CODE, LT_CODE
+    from tests.signing.helpers import EE_CODE, LT_CODE
 
     document = make_document(
         owner,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from urllib.parse import urlsplit
 
 import pytest
@@ -14,41 +13,10 @@ from signing.models import Signer, Signing, SigningEvent
 from signing.selectors import token_hash
 from signing.tasks import signing_send_task
 from tests.conftest import load_fixture
-from tests.signing.conftest import CODES, GW, PDF, calls_to, json_body, upload_form
+from tests.signing.conftest import CODES, PDF, calls_to, json_body
+from tests.signing.helpers import CREATE, UPLOAD, UPLOADED_FORMS, create_ok, mock_upload, send
 
 pytestmark = pytest.mark.django_db
-
-UPLOAD = f"{GW}/api/file/upload.json"
-UPLOAD_STATUS = f"{GW}/api/file/upload/file-token-1/status.json"
-CREATE = f"{GW}/api/signing/create.json"
-
-
-def create_ok(request):
-    body = json.loads(request.body)
-    tokens = {signer["id"]: f"token-of-{signer['id']}" for signer in body["signers"]}
-    return 200, {}, json.dumps({"status": "ok", "token": "signing-token-1", "signers": tokens})
-
-
-UPLOADED_FORMS: list[dict] = []
-
-
-def upload_ok(request):
-    # The upload body is streamed from the stored file; read it while the file is still open.
-    body = request.body if isinstance(request.body, bytes) else b"".join(request.body)
-    request.body = body
-    UPLOADED_FORMS.append(upload_form(request))
-    return 200, {}, json.dumps(load_fixture("signing_upload_ok"))
-
-
-def mock_upload(gateway, *statuses: str) -> None:
-    gateway.add_callback("POST", UPLOAD, callback=upload_ok)
-    for status in statuses or ("uploaded",):
-        gateway.get(UPLOAD_STATUS, json=load_fixture(f"signing_upload_status_{status}"))
-
-
-def send(signing: Signing, django_capture_on_commit_callbacks) -> None:
-    with django_capture_on_commit_callbacks(execute=True):
-        signing_send_task.delay(signing.pk)
 
 
 def test_one_signer_is_uploaded_created_and_invited(gateway, make_document, django_capture_on_commit_callbacks):

@@ -281,7 +281,7 @@ def test_a_completion_mail_the_mail_server_refused_is_sent_by_the_retry(gateway,
 def test_a_signing_cancelled_during_its_create_call_is_deleted_at_dokobit_after_the_lock(
     gateway, owner, make_document, django_capture_on_commit_callbacks
 ):
-    from tests.signing.test_tasks import CREATE, mock_upload
+    from tests.signing.helpers import CREATE, mock_upload
 
     document = make_document(1)
     signing = document.signings.get()

@@ -12,8 +12,7 @@ from django.urls import reverse
 
 from signing.models import Document
 from tests.signing.bad_files import bad_files
-from tests.signing.test_pdf import MESSAGES
-from tests.signing.test_views import upload_post
+from tests.signing.helpers import MESSAGES, upload_post
 
 BAD_FILES = bad_files()
 

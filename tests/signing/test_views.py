@@ -6,7 +6,6 @@ import datetime
 import hashlib
 import re
 import time
-import uuid as uuid_lib
 
 import pytest
 import redis
@@ -18,10 +17,20 @@ from django.utils import timezone
 
 from signing.forms import holding_purge_stale
 from signing.models import Document, Signer, Signing, SigningEvent
-from signing.views.signer_link import VERIFIED_SESSION_KEY
 from tests.conftest import load_fixture
-from tests.signing.conftest import upload_document
-from tests.signing.test_forms import EE_CODE, LT_CODE, formset_data, pdf_bytes, pdf_upload, signer_row
+from tests.signing.helpers import (
+    EE_CODE,
+    LT_CODE,
+    assert_neutral,
+    identify,
+    link,
+    make_document,
+    pdf_bytes,
+    pdf_upload,
+    signer_row,
+    upload_post,
+    verify_in_session,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -32,27 +41,6 @@ GATEWAY = "https://gateway-sandbox.dokobit.com"
 @pytest.fixture
 def owner(make_user):
     return make_user(country_code="EE", personal_code="39912319999", first_name="Olivia", last_name="Owner")
-
-
-def make_document(owner, *, signers=None, title="Lease contract", status=Signing.Status.PENDING) -> Document:
-    """An uploaded document whose signing Dokobit has (``status``), with signer tokens."""
-    document = upload_document(owner, signers=signers, title=title)
-    signing = document.signings.get()
-    signing.status = status
-    signing.dokobit_token = f"sig{uuid_lib.uuid4().hex}"
-    signing.save()
-    for signer in document.signers.all():
-        signer.set_dokobit_token(f"tok{uuid_lib.uuid4().hex}")
-        signer.save()
-    return document
-
-
-def upload_post(title="Lease", file=None, rows=None):
-    data = formset_data(*(rows or [signer_row(0)]))
-    data["title"] = title
-    if file is not None:
-        data["document"] = file
-    return data
 
 
 # --- Upload page ------------------------------------------------------------------------------
@@ -316,39 +304,6 @@ def test_actions_need_post(owner_client, owner):
 
 
 # --- Signer pages -----------------------------------------------------------------------------
-
-
-def link(signer: Signer, name: str = "signing:signer-landing") -> str:
-    return reverse(name, kwargs={"token": signer.link_token})
-
-
-def verify_in_session(client, signer: Signer) -> None:
-    session = client.session
-    session[VERIFIED_SESSION_KEY] = [str(signer.uuid)]
-    session.save()
-
-
-def identify(client, signer: Signer, gateway, status_fixture: str):
-    created = load_fixture("identity_create_session")
-    gateway.add(responses.POST, f"{IDENTITY}/api/authentication/create", json=created)
-    gateway.add(
-        responses.GET,
-        f"{IDENTITY}/api/authentication/{created['session_token']}/status",
-        json=load_fixture(status_fixture),
-    )
-    start = client.post(link(signer, "signing:signer-identity-start"))
-    assert start.json()["session_token"] == created["session_token"]
-    return client.post(link(signer, "signing:signer-identity-complete"))
-
-
-def assert_neutral(response, document: Document) -> None:
-    html = response.content.decode()
-    assert response.status_code == 403
-    assert "This link cannot be used" in html
-    assert document.title not in html
-    assert "gateway-sandbox" not in html
-    assert "access_token" not in html
-    assert response["Referrer-Policy"] == "same-origin"
 
 
 def test_signer_landing_asks_for_eid_without_showing_the_document(client, owner):

@@ -14,15 +14,10 @@ from django.urls import reverse
 
 from signing.models import Signer, Signing, SigningEvent
 from tests.conftest import load_fixture
-from tests.signing.conftest import CODES, GW, POSTBACK_SECRET, SIGNED_PDF, SIGNED_SHA256, SIGNED_URL, status_payload
+from tests.signing.conftest import CODES, POSTBACK_SECRET, SIGNED_PDF, SIGNED_SHA256, SIGNED_URL, status_payload
+from tests.signing.helpers import STATUS, completed, mock_completed, signer_signed, url
 
 pytestmark = pytest.mark.django_db
-
-STATUS = f"{GW}/api/signing/signing-token-1/status.json"
-
-
-def url(signing: Signing, secret: str = POSTBACK_SECRET) -> str:
-    return reverse("signing:postback", kwargs={"signing_uuid": signing.uuid, "secret": secret})
 
 
 def post(client, signing: Signing, payload, *, secret: str = POSTBACK_SECRET, capture) -> int:
@@ -30,21 +25,6 @@ def post(client, signing: Signing, payload, *, secret: str = POSTBACK_SECRET, ca
     with capture(execute=True):
         response = client.post(url(signing, secret), data=body, content_type="application/json")
     return response.status_code
-
-
-def signer_signed(signer_id: str) -> dict:
-    payload = load_fixture("postback_signer_signed")
-    payload["signer"] = signer_id
-    return payload
-
-
-def completed() -> dict:
-    return load_fixture("postback_signing_completed")
-
-
-def mock_completed(gateway) -> None:
-    gateway.get(STATUS, json=status_payload("signing_status_completed"))
-    gateway.get(SIGNED_URL, body=SIGNED_PDF, content_type="application/pdf")
 
 
 def writes(queries: CaptureQueriesContext) -> list[str]:

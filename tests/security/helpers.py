@@ -1,0 +1,104 @@
+"""What the access tests share: the portal's routes with parameters, one access case per route for the
+objects of user A (the ``world`` fixture in conftest.py), and clients of those who may see them."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+
+from django.contrib.contenttypes.models import ContentType
+from django.test import Client
+
+from signing.models import Document
+from signing.views.signer_link import VERIFIED_SESSION_KEY
+
+EXCLUDED_NAMESPACES = {"dokobit_emulator"}
+MISSING_UUID = "00000000-0000-4000-8000-000000000000"
+
+
+@dataclass(frozen=True)
+class Route:
+    route: str  # the whole pattern, e.g. "documents/<uuid:uuid>/signers/<uuid:signer_uuid>/remove/"
+    namespace: str
+    params: tuple[str, ...]
+
+
+def route_params(pattern) -> tuple[str, ...]:
+    names = list(getattr(pattern, "converters", {}) or {})
+    names += [name for name in pattern.regex.groupindex if name not in names]
+    return tuple(names)
+
+
+def url_for(route: Route, values: dict[str, str]) -> str:
+    """The URL of ``route`` with its parameters filled in (works for path() and re_path() alike)."""
+    url = route.route
+    for name in route.params:
+        url = re.sub(rf"<(?:\w+:)?{name}>", str(values[name]), url)
+        url = re.sub(rf"\(\?P<{name}>[^)]*\)", str(values[name]), url)
+    return "/" + url.replace("^", "").replace("$", "")
+
+
+# --- one case per route: A's URL, the URL of nothing, and what a refusal looks like --------------
+
+OWNER = "owner"  # a login-protected page of the document's owner
+LINK = "link"  # a signer's personal link: a capability, refused with the neutral page
+SECRET = "secret"  # a URL secret only Dokobit knows
+ADMIN = "admin"  # staff only
+
+
+@dataclass
+class Case:
+    kind: str
+    mine: dict[str, str]
+    missing: dict[str, str]
+
+
+def case_for(route: Route, world) -> Case | None:
+    document, signer, signing = world["document"], world["signer"], world["signing"]
+    if route.namespace == "signing":
+        if set(route.params) <= {"uuid", "signer_uuid"}:
+            mine = {"uuid": document.uuid, "signer_uuid": signer.uuid}
+            # A's document with a signer uuid that is nobody's, and a document that does not exist.
+            missing = {"uuid": MISSING_UUID if "signer_uuid" not in route.params else document.uuid}
+            missing["signer_uuid"] = MISSING_UUID
+            return Case(OWNER, mine, missing)
+        if route.params == ("token",):
+            return Case(LINK, {"token": signer.link_token}, {"token": secrets.token_urlsafe(32)})
+        if route.params == ("signing_uuid", "secret"):
+            mine = {"signing_uuid": signing.uuid, "secret": secrets.token_urlsafe(32)}
+            return Case(SECRET, mine, {"signing_uuid": MISSING_UUID, "secret": mine["secret"]})
+        if route.params == ("fetch_token",):
+            return Case(SECRET, {"fetch_token": f"{document.pk}:forged"}, {"fetch_token": "0:forged"})
+        return None
+    if route.namespace == "admin":
+        model = re.search(r"(\w+/\w+)/<path:object_id>/", route.route)
+        if model:
+            pk = world["admin_objects"].get(model.group(1))
+            return None if pk is None else Case(ADMIN, {"object_id": pk}, {"object_id": 987654321})
+        if route.params == ("content_type_id", "object_id"):
+            content_type = ContentType.objects.get_for_model(Document)
+            mine = {"content_type_id": content_type.pk, "object_id": document.pk}
+            return Case(ADMIN, mine, {"content_type_id": content_type.pk, "object_id": 987654321})
+        if route.params == ("app_label",):
+            return Case(ADMIN, {"app_label": "signing"}, {"app_label": "identity"})
+        if route.params == ("url",):
+            return Case(ADMIN, {"url": f"signing/document/{document.pk}/"}, {"url": "signing/document/987654321/"})
+    return None
+
+
+# --- clients of those who may see A's objects ---------------------------------------------------
+
+
+def signer_client(world) -> Client:
+    client = Client()
+    session = client.session
+    session[VERIFIED_SESSION_KEY] = [str(world["signer"].uuid)]
+    session.save()
+    return client
+
+
+def owner_client(world) -> Client:
+    client = Client()
+    client.force_login(world["owner"])
+    return client
