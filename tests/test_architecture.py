@@ -2,6 +2,11 @@
 
 The import graph is read from the source with ``ast``, imports inside functions included: an
 import moved into a function still ties two modules together, it only hides the tie until run time.
+
+The layers only point down: portal (config and cross-cutting) <- identity <- signing. An import the
+other way ties the lower layer to the upper one (identity could not be used, or tested, without
+signing). The apps hook into the lower layers through registries (``identity.accounts``) and the URL
+configuration names views by path.
 """
 
 from __future__ import annotations
@@ -133,6 +138,34 @@ def test_the_graph_is_read():
     assert "signing.tasks" in IMPORTS["signing.apps"].modules
     assert "signing.sync" in IMPORTS["signing.postbacks"].modules
     assert ("signing.dispatch", "on_commit") in IMPORTS["signing.documents"].attributes
+
+
+def _imported_by(package: str) -> list[tuple[str, str]]:
+    """(module, imported project module or name) for every import of a package's modules."""
+    found = []
+    for module, imports in IMPORTS.items():
+        if module.split(".")[0] == package:
+            found += [(module, imported) for imported in imports.modules]
+            found += [(module, f"{imported}.{name}") for imported, name in imports.names]
+    return found
+
+
+def test_identity_imports_nothing_from_signing():
+    backwards = [(module, imported) for module, imported in _imported_by("identity") if imported.startswith("signing")]
+    assert backwards == []
+
+
+def test_the_portal_package_imports_no_forms_or_services_of_an_app():
+    # portal/ is configuration and cross-cutting code; the URL configuration may include an app's
+    # urls and name its views, nothing more.
+    backwards = [
+        (module, imported)
+        for module, imported in _imported_by("portal")
+        if imported.split(".")[0] in {"identity", "signing"}
+        and len(imported.split(".")) > 1
+        and imported.split(".")[1] not in {"urls", "views", "models"}
+    ]
+    assert backwards == []
 
 
 def test_signing_modules_import_no_circle():
