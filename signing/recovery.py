@@ -54,6 +54,7 @@ signing, and no signer ever holds a token of any other.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 from datetime import datetime, timedelta
@@ -187,21 +188,30 @@ def create_orphan_delete(*, signing_id: int, secret_hash: str, token: str) -> bo
     if signing is None or not token or token == signing.dokobit_token:
         return False
     try:
-        DocumentsClient().signing_delete(token)
-    except GatewayNotFound:
-        pass  # already gone
+        _orphan_delete(
+            signing=signing,
+            token=token,
+            secret_hash=secret_hash,
+            error="a Dokobit signing named by an unusable create answer was deleted",
+        )
     except GatewayError as err:
         logger.warning("signing %s: orphan named by a create answer not deleted: %s", signing_id, type(err).__name__)
         return False
+    return True
+
+
+def _orphan_delete(*, signing: Signing, token: str, secret_hash: str, error: str) -> None:
+    """Delete an orphan Dokobit signing (gone already counts) and record it once; GatewayErrors propagate."""
+    with contextlib.suppress(GatewayNotFound):  # already gone
+        DocumentsClient().signing_delete(token)
     event_record(
         signing=signing,
         kind=SigningEvent.Kind.ERROR,
         payload={"step": "signing/create", "outcome": "orphan-deleted", "secret_hash": secret_hash},
         dedup_key=f"signing:{signing.pk}:orphan-deleted:{hashlib.sha256(token.encode()).hexdigest()[:32]}",
-        error="a Dokobit signing named by an unusable create answer was deleted",
+        error=error,
     )
-    logger.warning("signing %s: deleted the signing an unusable create answer named", signing_id)
-    return True
+    logger.warning("signing %s: deleted an orphan Dokobit signing", signing.pk)
 
 
 def create_attempt_interrupted(*, signing: Signing) -> None:
@@ -246,21 +256,16 @@ def orphan_postback(*, signing_uuid: Any, secret: str, payload: Any) -> bool:
     if not isinstance(token, str) or not token or token == signing.dokobit_token:
         return True
     try:
-        DocumentsClient().signing_delete(token)
-    except GatewayNotFound:
-        pass  # already gone
+        _orphan_delete(
+            signing=signing,
+            token=token,
+            secret_hash=secret_hash,
+            error="a Dokobit signing created by an attempt whose answer was lost was deleted",
+        )
     except GatewayError as err:
         # Dokobit calls again (5 min, 1 h, 24 h later); answering 503 asks it to.
         logger.warning("signing %s: orphan could not be deleted: %s", signing.pk, type(err).__name__)
         raise
-    event_record(
-        signing=signing,
-        kind=SigningEvent.Kind.ERROR,
-        payload={"step": "signing/create", "outcome": "orphan-deleted", "secret_hash": secret_hash},
-        dedup_key=f"signing:{signing.pk}:orphan-deleted:{hashlib.sha256(token.encode()).hexdigest()[:32]}",
-        error="a Dokobit signing created by an attempt whose answer was lost was deleted",
-    )
-    logger.warning("signing %s: deleted an orphan Dokobit signing", signing.pk)
     return True
 
 

@@ -98,3 +98,17 @@ def owner_client(client, owner):
     """The test client logged in as the ``owner`` fixture of the test's own folder or module."""
     client.force_login(owner)
     return client
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """A redis-server of the test's own on a free port, to stop and start without touching others."""
+    from tests.services.helpers import PrivateRedis
+
+    require(shutil.which("redis-server") is not None, "redis-server is not installed")
+    server = PrivateRedis(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import time
 from collections import Counter
 
@@ -28,24 +27,12 @@ from signing.models import Document, Signing, SigningEvent
 from tests.conftest import require
 from tests.identity.conftest import answer_every_create
 from tests.services.conftest import redis_url_with_db, reset_publisher, wait_for
-from tests.services.helpers import PrivateRedis
 from tests.signing.conftest import POSTBACK_SECRET, pending_at_dokobit
 from tests.signing.helpers import pdf_upload, upload_post
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 OUTAGE_SECONDS = float(os.environ.get("REDIS_OUTAGE_SECONDS", "30"))
-
-
-@pytest.fixture
-def private_redis(tmp_path):
-    require(shutil.which("redis-server") is not None, "redis-server is not installed")
-    server = PrivateRedis(tmp_path)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

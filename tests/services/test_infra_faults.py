@@ -22,7 +22,6 @@ from signing.models import Signing, SigningEvent
 from tests.conftest import require
 from tests.invariants import assert_invariants, invitations_in, outbox_messages
 from tests.services.conftest import sign_all_at_emulator, signing_of, wait_for
-from tests.services.helpers import PrivateRedis
 
 pytestmark = pytest.mark.services
 
@@ -58,17 +57,6 @@ def test_worker_killed_after_dokobit_created_the_signing_redelivers_and_finishes
     assert wait_for(lambda: status_of(signing) == Signing.Status.COMPLETED, timeout=60), portal_worker.logs()
     assert invited_once(portal_worker.outbox, document)
     assert_invariants(allowed=[Signing.Status.COMPLETED], outbox=portal_worker.outbox)
-
-
-@pytest.fixture
-def private_redis(tmp_path):
-    require(shutil.which("redis-server") is not None, "redis-server is not installed")
-    server = PrivateRedis(tmp_path)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def test_documents_uploaded_while_redis_is_down_are_sent_by_the_sweep(portal_worker, new_document, private_redis):
