@@ -81,6 +81,14 @@ def document_create(
     lookups = [personal_code_lookup(s.country_code, s.personal_code) for s in signers]
     if len(set(lookups)) != len(lookups):
         raise SignerAlreadyAdded()
+    document = document_file_store(owner=owner, uploaded_file=uploaded_file, title=title)
+    with transaction.atomic():
+        document_signing_create(document=document, signers=signers, deadline=deadline, actor=owner)
+    return document
+
+
+def document_file_store(*, owner: User, uploaded_file: UploadedFile | File, title: str) -> Document:
+    """An unsaved document whose bytes are stored, hashed while they streamed (call outside any transaction)."""
     document = Document(
         owner=owner,
         title=title.strip(),
@@ -92,14 +100,24 @@ def document_create(
     document.file.save("document.pdf", hashing, save=False)
     document.sha256 = hashing.sha256.hexdigest()
     document.size = hashing.bytes_read
-    with transaction.atomic():
-        document.save()
-        signing = Signing.objects.create(document=document, status=Signing.Status.QUEUED, deadline=deadline)
-        for position, data in enumerate(signers):
-            signer_new(document=document, signing=signing, data=data, position=position).save()
-        event_record(signing=signing, kind=SigningEvent.Kind.CREATED, actor=owner, payload={"signers": len(signers)})
-        dispatch.on_commit("signing.tasks.signing_send_task", signing.pk)
     return document
+
+
+def document_signing_create(
+    *, document: Document, signers: list[SignerData], deadline: datetime | None, actor: User
+) -> Signing:
+    """Save a stored document with its signing and signers, and queue the send on commit.
+
+    Runs in the caller's transaction, so a caller may tie other rows to the document atomically
+    (a bulk send's row: one document per person, however often its task runs).
+    """
+    document.save()
+    signing = Signing.objects.create(document=document, status=Signing.Status.QUEUED, deadline=deadline)
+    for position, data in enumerate(signers):
+        signer_new(document=document, signing=signing, data=data, position=position).save()
+    event_record(signing=signing, kind=SigningEvent.Kind.CREATED, actor=actor, payload={"signers": len(signers)})
+    dispatch.on_commit("signing.tasks.signing_send_task", signing.pk)
+    return signing
 
 
 def stored_file_verified(*, stored: FieldFile, sha256: str | None) -> File | None:

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "identity",
     "signing",
+    "bulk",
 ]
 if DOKOBIT_EMULATOR:
     INSTALLED_APPS.append("dokobit_emulator")
@@ -332,6 +333,11 @@ SIGNING_DOWNLOAD_MAX_BYTES = env.int("SIGNING_DOWNLOAD_MAX_BYTES", default=200 *
 # Form fields stay small; uploaded files above 2.5 MB are streamed to temporary files, not memory.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = int(2.5 * 1024 * 1024)
+
+# --- Templates and bulk sends ---------------------------------------------------------------
+# Most people (CSV rows) one bulk send may go to, and the largest CSV file accepted, in bytes.
+BULK_MAX_ROWS = env.int("BULK_MAX_ROWS", default=1000)
+BULK_MAX_CSV_BYTES = env.int("BULK_MAX_CSV_BYTES", default=1024 * 1024)
 
 # --- Signing lifecycle: retention, reconciliation, reminders, recovery ------------------------
 # Dokobit deletes a signing and its files this many days after the upload.
