@@ -45,11 +45,16 @@ def _current_signing(field: str) -> Subquery:
     return Subquery(newest.values(field)[:1])
 
 
-def bulk_rows_with_signing(*, bulk: BulkSend) -> QuerySet[BulkRow]:
-    """The rows in file order with their document's current signing status and reason (one query)."""
-    return bulk.rows.select_related("document").annotate(
+def rows_with_signing(rows: QuerySet[BulkRow]) -> QuerySet[BulkRow]:
+    """Rows with their document's current signing status and reason (in the same query)."""
+    return rows.select_related("document").annotate(
         signing_status=_current_signing("status"), signing_reason=_current_signing("attention_reason")
     )
+
+
+def bulk_rows_with_signing(*, bulk: BulkSend) -> QuerySet[BulkRow]:
+    """The rows of a bulk send in file order, with their signing's status and reason (one query)."""
+    return rows_with_signing(bulk.rows.order_by("line"))
 
 
 def bulk_failed_rows(*, bulk: BulkSend) -> QuerySet[BulkRow]:

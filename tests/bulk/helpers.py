@@ -40,3 +40,36 @@ def csv_bytes(rows: list[list[str]], *, delimiter: str = ",", bom: bool = False,
 
 def csv_upload(content: bytes, name: str = "people.csv") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, content, content_type="text/csv")
+
+
+def bulk_objects_of(user):
+    """A template of ``user`` and a bulk send of theirs that went out to one person."""
+    from django.core.files.base import ContentFile
+
+    from bulk.csv_people import people_from_csv
+    from bulk.sends import bulk_draft_create, bulk_start
+    from bulk.signing_templates import RoleData, template_create
+    from tests.signing.helpers import pdf_bytes
+
+    template = template_create(
+        owner=user,
+        name="Alice template of secrets",
+        title_pattern="Alice terms {name}",
+        language="en",
+        deadline_days=None,
+        reminders=True,
+        roles=[RoleData(name="Employee", order=1, signing_purpose="signature")],
+        document=None,
+    )
+    bulk = bulk_draft_create(
+        owner=user,
+        document=ContentFile(pdf_bytes(), name="alice.pdf"),
+        template=None,
+        title_pattern="Alice bulk of secrets",
+        signing_purpose="signature",
+        language="en",
+        deadline=None,
+    )
+    reading = people_from_csv(data=csv_bytes([person(0)]), default_language="en")
+    bulk_start(bulk=bulk, people=reading.people, csv_filename="alice.csv")
+    return template, bulk

@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group
 
 from identity.models import IdentitySession
 from signing.models import SigningEvent
+from tests.bulk.helpers import bulk_objects_of
 from tests.identity.conftest import complete, identity_api, start_flow  # noqa: F401
 from tests.services.conftest import portal_worker, postgres, redis_url  # noqa: F401
 from tests.signing.conftest import live_signing, make_document, owner, signer_data  # noqa: F401
@@ -52,6 +53,7 @@ def world(make_user):
         document=document, signing=signing, kind=SigningEvent.Kind.SENT
     )
     group = Group.objects.create(name="Alice's reviewers")
+    template, bulk = bulk_objects_of(owner)
     return {
         "owner": owner,
         "stranger": stranger,
@@ -66,7 +68,11 @@ def world(make_user):
             "signing/signer": signer.pk,
             "signing/signingevent": event.pk,
             "auth/group": group.pk,
+            "bulk/signingtemplate": template.pk,
+            "bulk/bulksend": bulk.pk,
         },
+        "template": template,
+        "bulk": bulk,
         # What must never show up for anyone but A.
-        "secrets": [document.title, "Alice", signer.email, document.sha256],
+        "secrets": [document.title, "Alice", signer.email, document.sha256, template.name, bulk.title_pattern],
     }
