@@ -148,8 +148,22 @@ def _progress_payload(bulk: BulkSend) -> dict[str, Any]:
         "final": final,
         "label": _("%(done)s of %(total)s copies made, %(failed)s failed.")
         % {"done": counts["done"], "total": counts["total"], "failed": counts["failed"]},
+        "counts_label": _(
+            "%(total)s people: %(sent)s sent, %(signed)s of them signed, %(failed)s failed, %(waiting)s still waiting."
+        )
+        % counts,
         "summary_url": reverse("bulk:bulk-summary", kwargs={"uuid": bulk.uuid}),
     }
+
+
+def _summary_payload(bulk: BulkSend) -> dict[str, Any]:
+    """The progress plus each row's status, for the summary page that follows every signing."""
+    rows = [_row_view(row) for row in bulk_rows_with_signing(bulk=bulk)]
+    payload = _progress_payload(bulk)
+    # Followed until every copy reached Dokobit (or failed); signatures then take days, a reload shows them.
+    payload["settled"] = payload["final"] and not any(item["before_dokobit"] for item in rows)
+    payload["rows"] = [{"line": item["row"].line, "label": item["label"], "reason": item["reason"]} for item in rows]
+    return payload
 
 
 @never_cache
@@ -168,7 +182,11 @@ def bulk_progress_view(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpRes
 @login_required
 @require_GET
 def bulk_progress_json(request: AuthenticatedHttpRequest, uuid: UUID) -> JsonResponse:
-    return JsonResponse(_progress_payload(bulk_get_for(user=request.user, uuid=uuid)))
+    """The progress; with ``?rows=1`` also each row's status (the summary page's poll)."""
+    bulk = bulk_get_for(user=request.user, uuid=uuid)
+    if request.GET.get("rows") == "1":
+        return JsonResponse(_summary_payload(bulk))
+    return JsonResponse(_progress_payload(bulk))
 
 
 def _row_view(row: BulkRow) -> dict[str, Any]:
@@ -179,7 +197,11 @@ def _row_view(row: BulkRow) -> dict[str, Any]:
     else:
         label = str(row.get_status_display())
     reason = row.error or (row.signing_reason if failed else "")  # type: ignore[attr-defined]
-    return {"row": row, "label": label, "failed": failed, "reason": reason}
+    before_dokobit = row.status == BulkRow.Status.WAITING or row.signing_status in _BEFORE_DOKOBIT  # type: ignore[attr-defined]
+    return {"row": row, "label": label, "failed": failed, "reason": reason, "before_dokobit": before_dokobit}
+
+
+_BEFORE_DOKOBIT = (Signing.Status.QUEUED, Signing.Status.UPLOADING, Signing.Status.CREATING)
 
 
 @never_cache
@@ -189,12 +211,15 @@ def bulk_summary(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
     bulk = bulk_get_for(user=request.user, uuid=uuid)
     if bulk.status == BulkSend.Status.DRAFT:
         return redirect("bulk:bulk-csv", uuid=bulk.uuid)
+    payload = _summary_payload(bulk)
     rows = [_row_view(row) for row in bulk_rows_with_signing(bulk=bulk)]
+    url = reverse("bulk:bulk-progress-json", kwargs={"uuid": bulk.uuid}) + "?rows=1"
     context = {
         "bulk": bulk,
         "rows": rows,
-        "progress": _progress_payload(bulk),
+        "progress": payload,
         "any_failed": any(row["failed"] for row in rows),
+        "config": {"url": url, "final": payload["settled"]},
     }
     return render(request, "bulk/bulk_summary.html", context)
 

@@ -1,5 +1,5 @@
-// Bulk send progress: moves the bar and its sentence as the copies are made, and opens the summary
-// when every row is done. The asking is window.portalPoll's (poll.js). Without JavaScript the page
+// Bulk send progress: moves the bar and its sentence as the copies are made, and says when every
+// row is done (the summary link is on the page all along). The asking is window.portalPoll's (poll.js). Without JavaScript the page
 // refreshes itself (a <noscript> refresh) until sending ends.
 (function () {
   "use strict";
@@ -18,10 +18,7 @@
       onData: function (data) {
         if (bar) { bar.value = data.percent; bar.textContent = data.percent + "%"; }
         if (label) { label.textContent = data.label; }
-        if (data.final) {
-          if (waiting) { waiting.hidden = true; }
-          window.location.assign(data.summary_url);
-        }
+        if (data.final && waiting) { waiting.hidden = true; }
         return data.final;
       },
     });
