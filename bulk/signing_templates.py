@@ -138,6 +138,7 @@ def template_use(
             title=title,
             signers=signers,
             deadline=deadline_after_days(template.deadline_days),
+            reminders=template.reminders,
         )
     finally:
         if file is not document:

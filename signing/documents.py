@@ -70,6 +70,7 @@ def document_create(
     title: str,
     signers: list[SignerData],
     deadline: datetime | None = None,
+    reminders: bool = True,
 ) -> Document:
     """Store an (already validated) file with its signers and queue sending it to Dokobit.
 
@@ -83,7 +84,7 @@ def document_create(
         raise SignerAlreadyAdded()
     document = document_file_store(owner=owner, uploaded_file=uploaded_file, title=title)
     with transaction.atomic():
-        document_signing_create(document=document, signers=signers, deadline=deadline, actor=owner)
+        document_signing_create(document=document, signers=signers, deadline=deadline, actor=owner, reminders=reminders)
     return document
 
 
@@ -104,7 +105,7 @@ def document_file_store(*, owner: User, uploaded_file: UploadedFile | File, titl
 
 
 def document_signing_create(
-    *, document: Document, signers: list[SignerData], deadline: datetime | None, actor: User
+    *, document: Document, signers: list[SignerData], deadline: datetime | None, actor: User, reminders: bool = True
 ) -> Signing:
     """Save a stored document with its signing and signers, and queue the send on commit.
 
@@ -112,7 +113,9 @@ def document_signing_create(
     (a bulk send's row: one document per person, however often its task runs).
     """
     document.save()
-    signing = Signing.objects.create(document=document, status=Signing.Status.QUEUED, deadline=deadline)
+    signing = Signing.objects.create(
+        document=document, status=Signing.Status.QUEUED, deadline=deadline, reminders=reminders
+    )
     for position, data in enumerate(signers):
         signer_new(document=document, signing=signing, data=data, position=position).save()
     event_record(signing=signing, kind=SigningEvent.Kind.CREATED, actor=actor, payload={"signers": len(signers)})

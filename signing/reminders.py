@@ -88,6 +88,7 @@ def signer_reminder_send(*, signer_id: int, now: datetime | None = None) -> bool
             or signing.status not in Signing.LIVE_STATUSES
             or (signing.deadline is not None and signing.deadline <= now)
             or signer.reminders_sent >= settings.SIGNING_REMINDER_MAX
+            or not signing.reminders
         ):
             return False
         slot = reminder_slot_due(signer=signer, now=now)
@@ -129,6 +130,7 @@ def signers_due_for_reminder(*, now: datetime | None = None) -> list[int]:
             invited_at__lte=now - interval,
             reminders_sent__lt=settings.SIGNING_REMINDER_MAX,
             signing__status__in=Signing.LIVE_STATUSES,
+            signing__reminders=True,
         )
         .order_by("invited_at", "pk")
         .values_list("pk", flat=True)

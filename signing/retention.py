@@ -241,6 +241,7 @@ def _replace(signing_id: int, *, actor: User | None = None, forced: bool = False
             status=Signing.Status.UPLOADING,
             uploaded_at=uploaded_at,
             previous=old,
+            reminders=old.reminders,
         )
         new.dokobit_file_token = uploaded.token  # a property: stored encrypted
         new.save()

@@ -157,3 +157,36 @@ def test_deleting_a_template_removes_its_stored_document(owner_client, django_ca
 )
 def test_title_patterns_fill_in_only_the_known_placeholders(pattern, title):
     assert title_render(pattern, name="Emma", surname="Testnumber", on=datetime.date(2026, 3, 1)) == title
+
+
+def test_a_template_without_reminders_sends_signings_whose_signers_are_not_reminded(
+    owner, emulator, django_capture_on_commit_callbacks, mailoutbox
+):
+    from bulk.signing_templates import PersonData, RoleData, template_create, template_use
+    from signing.models import Signer
+    from signing.reminders import signer_reminder_send, signers_due_for_reminder
+
+    def sent_with(reminders: bool, code: str) -> Signer:
+        template = template_create(
+            owner=owner,
+            name=f"Terms {reminders}",
+            title_pattern="Terms {name}",
+            language="en",
+            deadline_days=None,
+            reminders=reminders,
+            roles=[RoleData(name="Employee", order=1, signing_purpose="signature")],
+            document=pdf_upload(),
+        )
+        person = PersonData(
+            first_name="Emma", last_name="Testnumber", country_code="LT", personal_code=code, email="e@example.test"
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            document = template_use(template=template, actor=owner, people=[person], document=None)
+        assert document.signings.get().reminders is reminders
+        return document.signers.get()
+
+    quiet, reminded = sent_with(False, LT_CODE), sent_with(True, "38001010009")
+    later = timezone.now() + datetime.timedelta(days=30)
+    assert signers_due_for_reminder(now=later) == [reminded.pk]
+    assert signer_reminder_send(signer_id=quiet.pk, now=later) is False
+    assert signer_reminder_send(signer_id=reminded.pk, now=later) is True
