@@ -32,6 +32,7 @@ class EidBackend(ModelBackend):
     - an inactive account: refused (``AccountInactive``), never silently passed on.
     """
 
+    # Keyword-only arguments of its own, as authenticate() passes them; Django's base names username/password.
     def authenticate(  # type: ignore[override]
         self,
         request: HttpRequest | None,

@@ -43,7 +43,7 @@ from identity.services import (
     identity_session_start,
     user_register,
 )
-from identity.widget import eid_widget_config
+from identity.widget import WidgetConfig, eid_widget_config
 from portal.errors import json_error_for
 from portal.ratelimit import rate_limited
 from portal.types import AuthenticatedHttpRequest
@@ -116,7 +116,7 @@ def _finish(request: HttpRequest, purpose: str, eid_result: EidResult) -> tuple[
     return next_url or reverse(settings.LOGIN_REDIRECT_URL), user
 
 
-def _widget_config(request: HttpRequest, *, purpose: str, next_url: str) -> dict:
+def _widget_config(request: HttpRequest, *, purpose: str, next_url: str) -> WidgetConfig:
     """The eID widget's configuration for a login, registration or admin page, in the page's language."""
     return eid_widget_config(
         request,

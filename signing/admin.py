@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Model, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -32,6 +32,9 @@ from signing.pagination import EstimatedCountPaginator
 from signing.reconcile import signing_reconcile
 from signing.retention import ReuploadNotClaimed, copy_days_left, signing_copy_days_left, signing_reupload_now
 from signing.selectors import signing_current
+
+_ModelT = TypeVar("_ModelT", bound=Model)
+_ChildT = TypeVar("_ChildT", bound=Model)
 
 _SIGNER_FIELDS = (
     "first_name",
@@ -54,26 +57,26 @@ def personal_code_display(obj: Signer) -> str:
     return obj.personal_code_masked if obj.personal_code_encrypted else ""
 
 
-class _ReadOnlyInline(admin.TabularInline):
+class _ReadOnlyInline(admin.TabularInline[_ChildT, Document]):
     extra = 0
     can_delete = False
     show_change_link = True
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Document | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
-class SigningInline(_ReadOnlyInline):
+class SigningInline(_ReadOnlyInline[Signing]):
     model = Signing
     fk_name = "document"
     fields = ("status", "needs_attention", "uploaded_at", "completed_at", "created_at")
     readonly_fields = fields
 
 
-class SignerInline(_ReadOnlyInline):
+class SignerInline(_ReadOnlyInline[Signer]):
     model = Signer
     fields = ("first_name", "last_name", "country_code", "personal_code_display", "email", "status", "signed_at")
     readonly_fields = fields
@@ -83,7 +86,7 @@ class SignerInline(_ReadOnlyInline):
         return personal_code_display(obj)
 
 
-class SigningEventInline(_ReadOnlyInline):
+class SigningEventInline(_ReadOnlyInline[SigningEvent]):
     model = SigningEvent
     fk_name = "document"
     fields = ("created_at", "kind", "signer", "actor", "processed", "error")
@@ -160,22 +163,22 @@ class CopyExpiresFilter(admin.SimpleListFilter):
         return queryset.filter(pk__in=expiring.values("document_id"))
 
 
-class _NoAddOrDelete:
+class _NoAddOrDelete(admin.ModelAdmin[_ModelT]):
     """Documents, signings and signers come and go only through the portal's services.
 
     Adding one here would skip the upload checks and Dokobit; deleting one would leave its
     signing live at Dokobit and take its audit trail with it (events cascade).
     """
 
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: _ModelT | None = None) -> bool:
         return False
 
 
 @admin.register(Document)
-class DocumentAdmin(CheckedSelectionMixin, _NoAddOrDelete, admin.ModelAdmin):
+class DocumentAdmin(CheckedSelectionMixin[Document], _NoAddOrDelete[Document]):
     # A page the size of the owner's list: rendering rows, not the table size, sets the cost.
     list_per_page = 20
     list_display = ("title", "owner", "signing_status", "attention", "copy_expiry", "created_at")
@@ -344,7 +347,7 @@ class DocumentAdmin(CheckedSelectionMixin, _NoAddOrDelete, admin.ModelAdmin):
 
 
 @admin.register(Signing)
-class SigningAdmin(CheckedSelectionMixin, _NoAddOrDelete, admin.ModelAdmin):
+class SigningAdmin(CheckedSelectionMixin[Signing], _NoAddOrDelete[Signing]):
     list_display = (
         "document",
         "status",
@@ -393,7 +396,7 @@ class SigningAdmin(CheckedSelectionMixin, _NoAddOrDelete, admin.ModelAdmin):
 
 
 @admin.register(Signer)
-class SignerAdmin(CheckedSelectionMixin, _NoAddOrDelete, admin.ModelAdmin):
+class SignerAdmin(CheckedSelectionMixin[Signer], _NoAddOrDelete[Signer]):
     list_display = ("__str__", "document", "country_code", "personal_code_display", "status", "invited_at")
     list_filter = ("status", "country_code", "language")
     list_select_related = ("document",)
@@ -407,7 +410,7 @@ class SignerAdmin(CheckedSelectionMixin, _NoAddOrDelete, admin.ModelAdmin):
 
 
 @admin.register(SigningEvent)
-class SigningEventAdmin(CheckedSelectionMixin, admin.ModelAdmin):
+class SigningEventAdmin(CheckedSelectionMixin[SigningEvent]):
     list_display = ("created_at", "kind", "document", "signer", "actor", "processed")
     list_filter = ("kind", "processed")
     list_select_related = ("document", "signer", "actor")
