@@ -140,7 +140,8 @@ def pdf_sign(*, data: bytes, identity: SignerIdentity) -> SignResult:
                 serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
             )
         ),
-        cert_registry=SimpleCertificateStore.from_certs([_asn1_cert(ca_cert)]),
+        # pyhanko leaves this class method unannotated (the emulator's one call into untyped code).
+        cert_registry=SimpleCertificateStore.from_certs([_asn1_cert(ca_cert)]),  # type: ignore[no-untyped-call]
     )
     writer = IncrementalPdfFileWriter(BytesIO(data), strict=False)
     meta = signers.PdfSignatureMetadata(
