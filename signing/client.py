@@ -137,25 +137,36 @@ class DocumentsClient:
 
     # --- files ------------------------------------------------------------------------------
 
-    def file_upload(self, *, name: str, fileobj: IO[bytes], digest: str | None = None) -> FileUploaded:
+    def file_upload(
+        self, *, name: str, fileobj: IO[bytes], digest: str | None = None, size: int | None = None
+    ) -> FileUploaded:
         """Upload a file's bytes: ``POST {base}/api/file/upload.json``.
 
         Sends ``file[name]``, ``file[digest]`` (hex SHA-256) and ``file[content]`` (base64) as a
-        multipart form body streamed from ``fileobj`` (which must be seekable): a first pass hashes,
-        a second pass encodes and streams with an exact Content-Length, so memory use does not
-        depend on the file size. If ``digest`` is given and differs from the file's, raises
-        UploadDigestMismatch before anything is sent. Raises the portal.http GatewayErrors.
+        multipart form body streamed from ``fileobj`` (which must be seekable) with an exact
+        Content-Length, so memory use does not depend on the file size.
+
+        With both ``digest`` and ``size`` known (a stored document's), the file is read once: it is
+        hashed while it is sent, and when its bytes turn out not to have ``digest`` the body is cut
+        short before its last chunk (the gateway never receives a whole file) and
+        UploadDigestMismatch is raised. Otherwise a first pass hashes, and a ``digest`` that differs
+        raises UploadDigestMismatch before anything is sent. Raises the portal.http GatewayErrors.
         """
-        hasher = hashlib.sha256()
-        size = 0
-        fileobj.seek(0)
-        for block in iter(lambda: fileobj.read(UPLOAD_CHUNK), b""):
-            hasher.update(block)
-            size += len(block)
-        actual = hasher.hexdigest()
-        if digest is not None and not hmac.compare_digest(actual, digest.lower()):
-            raise UploadDigestMismatch(service=SERVICE, endpoint="file/upload")
-        body = UploadBody(fields={"file[name]": name, "file[digest]": actual}, fileobj=fileobj, size=size)
+        if digest is None or size is None:
+            hasher = hashlib.sha256()
+            size = 0
+            fileobj.seek(0)
+            for block in iter(lambda: fileobj.read(UPLOAD_CHUNK), b""):
+                hasher.update(block)
+                size += len(block)
+            actual = hasher.hexdigest()
+            if digest is not None and not hmac.compare_digest(actual, digest.lower()):
+                raise UploadDigestMismatch(service=SERVICE, endpoint="file/upload")
+            digest = actual
+        digest = digest.lower()
+        body = UploadBody(
+            fields={"file[name]": name, "file[digest]": digest}, fileobj=fileobj, size=size, sha256=digest
+        )
         payload = self._request("POST", "file/upload", data=body, headers={"Content-Type": body.content_type})
         return FileUploaded(token=required_str(payload, "token", endpoint="file/upload"))
 
