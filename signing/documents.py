@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class _HashingFile(File):
+class _HashingFile(File[bytes]):
     """Hands the storage the upload's bytes while hashing and counting exactly what it read."""
 
     file: IO[bytes]
@@ -67,7 +67,7 @@ class _HashingFile(File):
 def document_create(
     *,
     owner: User,
-    uploaded_file: UploadedFile | File,
+    uploaded_file: UploadedFile | File[bytes],
     title: str,
     signers: list[SignerData],
     deadline: datetime | None = None,
@@ -103,7 +103,7 @@ def document_create(
     return document
 
 
-def stored_file_verified(*, stored: FieldFile, sha256: str | None) -> File | None:
+def stored_file_verified(*, stored: FieldFile, sha256: str | None) -> File[bytes] | None:
     """A stored file, opened at its start, or None when its bytes no longer have ``sha256``.
 
     The one check of a stored file against the hash taken when it was stored: read in chunks (also
@@ -165,7 +165,7 @@ def _stored_check_remember(key: str) -> None:
         logger.warning("stored-file check cache unreachable", exc_info=True)
 
 
-def document_file_verified(*, document: Document) -> File:
+def document_file_verified(*, document: Document) -> File[bytes]:
     """The stored file, opened at its start, after checking it still has the SHA-256 taken at upload.
 
     Raises DocumentTampered when the bytes changed (WYSIWYS: what is shown and sent is what was hashed).
@@ -183,7 +183,7 @@ _FETCH_SALT = "signing.document-fetch"
 def document_fetch_url(*, document: Document) -> str:
     """A time-limited, signed portal URL from which Dokobit may fetch the document (``file[url]``)."""
     token = TimestampSigner(salt=_FETCH_SALT).sign(str(document.uuid))
-    return settings.PORTAL_BASE_URL + reverse("signing:document-fetch", kwargs={"fetch_token": token})
+    return str(settings.PORTAL_BASE_URL) + reverse("signing:document-fetch", kwargs={"fetch_token": token})
 
 
 def document_get_by_fetch_token(*, token: str) -> Document | None:

@@ -16,6 +16,7 @@ import struct
 import threading
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
 import pypdfium2 as pdfium
 from django.core.files.base import ContentFile
@@ -77,7 +78,8 @@ def _cache_read(name: str) -> bytes | None:
         if not default_storage.exists(name):
             return None
         with default_storage.open(name, "rb") as handle:
-            return handle.read()
+            data: bytes = handle.read()
+            return data
     except OSError:
         return None
 
@@ -103,7 +105,8 @@ def preview_cache_delete(*, sha256: str) -> None:
 def _verified_bytes(document: Document) -> bytes:
     handle = document_file_verified(document=document)  # raises DocumentTampered
     try:
-        return handle.read()
+        data: bytes = handle.read()
+        return data
     finally:
         handle.close()
 
@@ -149,7 +152,8 @@ def document_preview_pages(*, document: Document) -> tuple[list[PreviewPage], in
     return pages, total
 
 
-def _cached_sizes(name: str) -> list | None:
+def _cached_sizes(name: str) -> list[Any] | None:
+    # Our own cache file: ``[[width, height], ..., total]``, as document_preview_pages wrote it.
     raw = _cache_read(name)
     if raw is None:
         return None

@@ -100,7 +100,7 @@ def document_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         signers_ok = formset.is_valid()
         uploaded = form.cleaned_data.get("document") if "document" not in form.errors else None
         if form_ok and signers_ok:
-            file_obj: File
+            file_obj: File[bytes]
             if uploaded is not None:
                 file_obj = uploaded
             else:
