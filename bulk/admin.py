@@ -19,14 +19,14 @@ from portal.types import AuthenticatedHttpRequest
 from signing.models import Signing
 
 
-class TemplateRoleInline(admin.TabularInline):
+class TemplateRoleInline(admin.TabularInline[TemplateRole, SigningTemplate]):
     model = TemplateRole
     extra = 0
     fields = ("position", "name", "order", "signing_purpose")
 
 
 @admin.register(SigningTemplate)
-class SigningTemplateAdmin(admin.ModelAdmin):
+class SigningTemplateAdmin(admin.ModelAdmin[SigningTemplate]):
     list_display = (
         "name",
         "owner",
@@ -46,7 +46,8 @@ class SigningTemplateAdmin(admin.ModelAdmin):
     inlines = (TemplateRoleInline,)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[SigningTemplate]:
-        return super().get_queryset(request).annotate(roles_total=Count("roles"))
+        templates: QuerySet[SigningTemplate] = super().get_queryset(request).annotate(roles_total=Count("roles"))
+        return templates
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # a template belongs to a person and is made on their page
@@ -56,7 +57,7 @@ class SigningTemplateAdmin(admin.ModelAdmin):
         return int(getattr(obj, "roles_total", 0))
 
 
-class BulkRowInline(admin.TabularInline):
+class BulkRowInline(admin.TabularInline[BulkRow, BulkSend]):
     model = BulkRow
     extra = 0
     can_delete = False
@@ -98,7 +99,7 @@ class BulkRowInline(admin.TabularInline):
 
 
 @admin.register(BulkSend)
-class BulkSendAdmin(CheckedSelectionMixin, admin.ModelAdmin):
+class BulkSendAdmin(CheckedSelectionMixin[BulkSend]):
     list_display = ("title_pattern", "owner", "status", "rows_total", "rows_failed", "created_at", "started_at")
     list_select_related = ("owner",)
     list_filter = ("status", "created_at")
@@ -124,7 +125,7 @@ class BulkSendAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     actions = ("retry_failed_rows",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[BulkSend]:
-        return (
+        sends: QuerySet[BulkSend] = (
             super()
             .get_queryset(request)
             .annotate(
@@ -132,6 +133,7 @@ class BulkSendAdmin(CheckedSelectionMixin, admin.ModelAdmin):
                 rows_failed_count=Count("rows", filter=Q(rows__status=BulkRow.Status.FAILED)),
             )
         )
+        return sends
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

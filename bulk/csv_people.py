@@ -84,11 +84,11 @@ class CsvReading:
 
 
 def max_rows() -> int:
-    return settings.BULK_MAX_ROWS
+    return int(settings.BULK_MAX_ROWS)
 
 
 def max_csv_bytes() -> int:
-    return settings.BULK_MAX_CSV_BYTES
+    return int(settings.BULK_MAX_CSV_BYTES)
 
 
 def _file_problem(message: str) -> CsvReading:

@@ -36,7 +36,8 @@ def _checked_pdf(uploaded: Any) -> UploadedFile | None:
         )
     check_pdf(uploaded, name=uploaded.name or "", max_bytes=limit)
     uploaded.seek(0)
-    return uploaded
+    checked: UploadedFile = uploaded
+    return checked
 
 
 class TemplateForm(forms.Form):
@@ -85,7 +86,7 @@ class RoleForm(forms.Form):
         return RoleData(name=data["name"], order=data["order"], signing_purpose=data["signing_purpose"])
 
 
-class BaseRoleFormSet(BaseFormSet):
+class BaseRoleFormSet(BaseFormSet[RoleForm]):
     """Role rows: the filled ones count (at least one); empty rows are left out."""
 
     def filled(self) -> list[RoleForm]:

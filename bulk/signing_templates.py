@@ -130,7 +130,7 @@ def template_use(
     title = title_render(
         template.title_pattern, name=first.first_name, surname=first.last_name, on=timezone.localdate()
     )
-    file: UploadedFile | File = document if document is not None else stored_pdf_open(owner=template)
+    file: UploadedFile | File[bytes] = document if document is not None else stored_pdf_open(owner=template)
     try:
         return document_create(
             owner=actor,

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def stored_pdf_save(*, owner: StoredPdf, uploaded: UploadedFile | File) -> None:
+def stored_pdf_save(*, owner: StoredPdf, uploaded: UploadedFile | File[bytes]) -> None:
     """Hash and store ``uploaded`` as ``owner.file`` (the row is not saved; call outside any transaction)."""
     hasher = hashlib.sha256()
     size = 0
@@ -36,7 +36,7 @@ def stored_pdf_save(*, owner: StoredPdf, uploaded: UploadedFile | File) -> None:
     owner.file.save("document.pdf", uploaded, save=False)
 
 
-def stored_pdf_open(*, owner: StoredPdf) -> File:
+def stored_pdf_open(*, owner: StoredPdf) -> File[bytes]:
     """The stored PDF at its start, under its original name, after checking its SHA-256 (DocumentTampered)."""
     handle = stored_file_verified(stored=owner.file, sha256=owner.sha256)
     if handle is None:
