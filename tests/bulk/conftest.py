@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.signing.conftest import _fast_polling, emulator, owner, signer_data  # noqa: F401
+from tests.signing.conftest import _fast_polling, celery_retries_inline, emulator, owner, signer_data  # noqa: F401
 
 
 @pytest.fixture

@@ -255,3 +255,29 @@ def test_a_file_that_is_not_a_pdf_is_refused_before_anything_is_kept(owner_clien
     )
     assert response.status_code == 400
     assert BulkSend.objects.count() == 0
+
+
+@pytest.mark.usefixtures("celery_retries_inline")
+def test_a_gateway_that_answers_500_fails_one_row_with_its_reason_and_a_retry_sends_it(
+    owner, owner_client, emulator, settings, django_capture_on_commit_callbacks
+):
+    from dokobit_emulator import faults
+
+    # Every attempt to create the first row's signing gets Dokobit's 500; the second row's works.
+    faults.arm("gateway", "500", endpoint="signing.create", times=settings.SIGNING_TASK_MAX_ATTEMPTS)
+    bulk = started_bulk(owner, django_capture_on_commit_callbacks, count=2)
+    first, second = bulk.rows.order_by("line").select_related("document")
+    assert Signing.objects.get(document=first.document).status == Signing.Status.FAILED
+    assert Signing.objects.get(document=second.document).status == Signing.Status.PENDING
+    summary = owner_client.get(reverse("bulk:bulk-summary", kwargs={"uuid": bulk.uuid})).content.decode()
+    assert "Needs attention" in summary
+    assert "Dokobit could not be reached for a long time; the document was not sent." in summary
+    assert "1 sent, 0 of them signed, 1 failed" in summary
+
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_client.post(reverse("bulk:bulk-retry", kwargs={"uuid": bulk.uuid}))
+    first.refresh_from_db()
+    assert Signing.objects.get(document=first.document).status == Signing.Status.PENDING
+    progress = owner_client.get(reverse("bulk:bulk-progress-json", kwargs={"uuid": bulk.uuid}) + "?rows=1").json()
+    assert (progress["sent"], progress["failed"], progress["settled"]) == (2, 0, True)
+    assert [row["label"] for row in progress["rows"]] == ["Waiting for signatures"] * 2
