@@ -55,3 +55,19 @@ def test_staff_retry_the_failed_rows_of_the_chosen_bulk_sends(
     row = BulkRow.objects.get(bulk=bulk)
     assert (row.status, row.error) == ("created", "")
     assert row.document.signings.get().status == "pending"
+
+
+def test_support_reads_bulk_sends_and_operations_may_also_retry_them(django_user_model, owner):
+    from django.contrib.auth.models import Group
+
+    _, bulk = bulk_objects_of(owner)
+    BulkRow.objects.filter(bulk=bulk).update(status="failed")
+    for role, may_retry in (("Support", False), ("Operations", True)):
+        staff = django_user_model.objects.create_user(
+            country_code="LV", personal_code=f"0303031001{2 if may_retry else 1}", first_name=role, is_staff=True
+        )
+        staff.groups.add(Group.objects.get(name=role))
+        staff = django_user_model.objects.get(pk=staff.pk)  # a fresh permission cache
+        assert staff.has_perm("bulk.view_bulksend")
+        assert staff.has_perm("bulk.view_signingtemplate")
+        assert staff.has_perm("bulk.change_bulksend") is may_retry
