@@ -21,16 +21,56 @@ from django.utils.translation import ngettext
 from identity.personal_codes import personal_code_lookup
 from identity.validators import COUNTRY_CHOICES, validate_mobile_id_phone, validate_personal_code
 
-# The columns, each with the header names people write for it (compared without case, spaces,
-# dashes and underscores).
+# The columns, each with the header names people write for it, in English and in the portal's other
+# languages (compared in lower case without spaces, dashes, dots and underscores).
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "name": ("name", "firstname", "givenname"),
-    "surname": ("surname", "lastname", "familyname"),
-    "country": ("country", "countrycode"),
-    "personal_code": ("personalcode", "code", "idcode", "nationalid"),
-    "email": ("email", "emailaddress"),
-    "phone": ("phone", "phonenumber", "mobile"),
-    "language": ("language", "lang"),
+    "name": (
+        "name",
+        "firstname",
+        "givenname",
+        "vardas",
+        "vārds",
+        "eesnimi",
+        "etunimi",
+        "förnamn",
+        "fornavn",
+        "fornafn",
+        "имя",
+    ),
+    "surname": (
+        "surname",
+        "lastname",
+        "familyname",
+        "pavardė",
+        "uzvārds",
+        "perekonnanimi",
+        "sukunimi",
+        "efternamn",
+        "etternavn",
+        "efternavn",
+        "eftirnafn",
+        "фамилия",
+    ),
+    "country": ("country", "countrycode", "šalis", "valsts", "riik", "maa", "land", "страна"),
+    "personal_code": (
+        "personalcode",
+        "code",
+        "idcode",
+        "nationalid",
+        "asmenskodas",
+        "personaskods",
+        "isikukood",
+        "henkilötunnus",
+        "personnummer",
+        "fødselsnummer",
+        "cprnummer",
+        "cpr",
+        "kennitala",
+        "личныйкод",
+    ),
+    "email": ("email", "emailaddress", "elpaštas", "epasts", "epost", "sähköposti", "netfang", "электроннаяпочта"),
+    "phone": ("phone", "phonenumber", "mobile", "telefonas", "tālrunis", "telefon", "puhelin", "sími", "телефон"),
+    "language": ("language", "lang", "kalba", "valoda", "keel", "kieli", "språk", "sprog", "tungumál", "язык"),
 }
 REQUIRED_COLUMNS = ("name", "surname", "country", "personal_code", "email")
 NAME_MAX_LENGTH = 150

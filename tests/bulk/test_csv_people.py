@@ -135,3 +135,19 @@ def test_columns_are_named_in_the_readers_language():
         reading = read(csv_bytes([person(0, **{"e-mail": ""})]))
     (problem,) = reading.problems
     assert (problem.line, problem.column) == (2, "El. paštas")
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Vardas;Pavardė;Šalis;Asmens kodas;El. paštas;Telefonas;Kalba",
+        "Förnamn;Efternamn;Land;Personnummer;E-post;Telefon;Språk",
+        "Etunimi;Sukunimi;Maa;Henkilötunnus;Sähköposti;Puhelin;Kieli",
+    ],
+    ids=["lt", "sv", "fi"],
+)
+def test_a_header_in_the_owners_language_is_understood(header):
+    content = ("\ufeff" + header + "\r\n" + ";".join(person(0)) + "\r\n").encode()
+    reading = read(content)
+    assert reading.ok, reading.problems
+    assert (reading.people[0].first_name, reading.people[0].personal_code) == ("Person0", lt_code(0))
