@@ -9,7 +9,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 from django.utils.translation import gettext
 
-from bulk import sends
+from bulk import retention, sends
 from portal.storage import STORAGE_UNREACHABLE
 
 logger = logging.getLogger(__name__)
@@ -40,3 +40,9 @@ def _bulk_row_send_task_failure(
 def bulk_row_send_task(row_id: int) -> None:
     """Make one bulk row's copy and signing and queue its send."""
     sends.bulk_row_send(row_id=row_id)
+
+
+@shared_task
+def bulk_sends_purge_task() -> int:
+    """Delete bulk sends that outlived their purpose (bulk.retention); beat runs it daily."""
+    return retention.bulk_sends_purge()

@@ -391,6 +391,8 @@ CELERY_BEAT_SCHEDULE["stored-files-orphaned-purge"] = {
     "task": "signing.tasks.stored_files_orphaned_purge_task",
     "schedule": 24 * 3600.0,
 }
+# Bulk sends whose copies are all deleted, and drafts whose CSV was never corrected (bulk.retention).
+CELERY_BEAT_SCHEDULE["bulk-sends-purge"] = {"task": "bulk.tasks.bulk_sends_purge_task", "schedule": 24 * 3600.0}
 # Hours an upload is kept for a form with a mistake in another field; then it is deleted.
 SIGNING_UPLOAD_HOLDING_HOURS = env.int("SIGNING_UPLOAD_HOLDING_HOURS", default=24)
 CELERY_BEAT_SCHEDULE["upload-holding-purge"] = {"task": "signing.tasks.upload_holding_purge_task", "schedule": 3600.0}
