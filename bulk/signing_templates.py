@@ -81,6 +81,47 @@ def template_create(
     return template
 
 
+def template_update(
+    *,
+    template: SigningTemplate,
+    name: str,
+    title_pattern: str,
+    language: str,
+    deadline_days: int | None,
+    reminders: bool,
+    roles: list[RoleData],
+    document: UploadedFile | None,
+) -> SigningTemplate:
+    """Change a template and replace its roles; a new document replaces the fixed one (the old file
+    is deleted once the change committed). Documents already sent from it do not change."""
+    replaced = template.file.name if document is not None else ""
+    storage = template.file.storage
+    if document is not None:
+        # Stored under a free name (the storage adds a suffix), so the old file stays until the commit.
+        stored_pdf_save(owner=template, uploaded=document)
+    template.name = name.strip()
+    template.title_pattern = title_pattern
+    template.language = language
+    template.deadline_days = deadline_days
+    template.reminders = reminders
+    with transaction.atomic():
+        template.save()
+        template.roles.all().delete()
+        TemplateRole.objects.bulk_create(
+            TemplateRole(
+                template=template,
+                position=position,
+                name=role.name.strip(),
+                order=role.order,
+                signing_purpose=role.signing_purpose,
+            )
+            for position, role in enumerate(roles)
+        )
+        if replaced and replaced != template.file.name:
+            transaction.on_commit(lambda: storage.delete(replaced))
+    return template
+
+
 def template_delete(*, template: SigningTemplate) -> None:
     """Delete the template; its stored document goes once the deletion committed (storage may be S3)."""
     stored = template.file.name

@@ -5,6 +5,7 @@ Every template is looked up through ``bulk.selectors.template_get_for`` (else 40
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
@@ -24,8 +25,15 @@ from bulk.forms import (
     people_duplicates_flag,
     people_forms,
 )
+from bulk.models import SigningTemplate
 from bulk.selectors import template_get_for, templates_of
-from bulk.signing_templates import template_create, template_delete, template_roles_in_order, template_use
+from bulk.signing_templates import (
+    template_create,
+    template_delete,
+    template_roles_in_order,
+    template_update,
+    template_use,
+)
 from portal.ratelimit import rate_limited
 from portal.types import AuthenticatedHttpRequest
 from signing.errors import SigningError
@@ -44,29 +52,65 @@ def template_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @rate_limited("upload", per_user=True)
 def template_new(request: AuthenticatedHttpRequest) -> HttpResponse:
+    return _template_form(request, template=None)
+
+
+@never_cache
+@login_required
+@rate_limited("upload", per_user=True)
+def template_edit(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
+    return _template_form(request, template=template_get_for(user=request.user, uuid=uuid))
+
+
+def _template_initial(template: SigningTemplate | None) -> dict[str, Any]:
+    if template is None:
+        return {"language": get_language() or "en"}
+    return {
+        "name": template.name,
+        "title_pattern": template.title_pattern,
+        "language": template.language,
+        "deadline_days": template.deadline_days,
+        "reminders": template.reminders,
+    }
+
+
+def _template_form(request: AuthenticatedHttpRequest, *, template: SigningTemplate | None) -> HttpResponse:
+    """Save a new template, or change one: the same form, the roles replaced as a whole."""
     if request.method == "POST":
         form = TemplateForm(request.POST, request.FILES)
         roles = RoleFormSet(request.POST, prefix="roles")
         if form.is_valid() and roles.is_valid():
             data = form.cleaned_data
-            template = template_create(
-                owner=request.user,
-                name=data["name"],
-                title_pattern=data["title_pattern"],
-                language=data["language"],
-                deadline_days=data.get("deadline_days"),
-                reminders=data["reminders"],
-                roles=roles.role_data(),
-                document=data.get("document"),
-            )
+            fields = {
+                "name": data["name"],
+                "title_pattern": data["title_pattern"],
+                "language": data["language"],
+                "deadline_days": data.get("deadline_days"),
+                "reminders": data["reminders"],
+                "roles": roles.role_data(),
+                "document": data.get("document"),
+            }
+            if template is None:
+                template = template_create(owner=request.user, **fields)
+            else:
+                template = template_update(template=template, **fields)
             messages.success(request, _("The template was saved."))
             return redirect("bulk:template-use", uuid=template.uuid)
         status = 400
     else:
-        form = TemplateForm(initial={"language": get_language() or "en"})
-        roles = RoleFormSet(prefix="roles")
+        form = TemplateForm(initial=_template_initial(template))
+        initial_roles = (
+            [
+                {"name": role.name, "order": role.order, "signing_purpose": role.signing_purpose}
+                for role in template_roles_in_order(template=template)
+            ]
+            if template is not None
+            else None
+        )
+        roles = RoleFormSet(prefix="roles", initial=initial_roles)
         status = 200
-    return render(request, "bulk/template_new.html", {"form": form, "roles": roles}, status=status)
+    context = {"form": form, "roles": roles, "template": template}
+    return render(request, "bulk/template_new.html", context, status=status)
 
 
 @never_cache

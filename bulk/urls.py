@@ -6,6 +6,7 @@ app_name = "bulk"
 urlpatterns = [
     path("templates/", template_views.template_list, name="template-list"),
     path("templates/new/", template_views.template_new, name="template-new"),
+    path("templates/<uuid:uuid>/edit/", template_views.template_edit, name="template-edit"),
     path("templates/<uuid:uuid>/use/", template_views.template_use_view, name="template-use"),
     path("templates/<uuid:uuid>/delete/", template_views.template_delete_view, name="template-delete"),
     path("bulk/", bulk_views.bulk_list, name="bulk-list"),

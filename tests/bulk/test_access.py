@@ -18,6 +18,8 @@ pytestmark = pytest.mark.django_db
 
 # (route name, method, what the owner gets)
 ROUTES = [
+    ("bulk:template-edit", "get", 200),
+    ("bulk:template-edit", "post", 400),
     ("bulk:template-use", "get", 200),
     ("bulk:template-use", "post", 400),
     ("bulk:template-delete", "post", 302),

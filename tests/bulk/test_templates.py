@@ -4,6 +4,7 @@ when it has none), and the title pattern filled in."""
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
@@ -190,3 +191,51 @@ def test_a_template_without_reminders_sends_signings_whose_signers_are_not_remin
     assert signers_due_for_reminder(now=later) == [reminded.pk]
     assert signer_reminder_send(signer_id=quiet.pk, now=later) is False
     assert signer_reminder_send(signer_id=reminded.pk, now=later) is True
+
+
+def test_editing_a_template_replaces_its_roles_and_fixed_document_and_leaves_sent_ones_alone(
+    owner_client, owner, emulator, django_capture_on_commit_callbacks
+):
+    from bulk.signing_templates import PersonData, template_use
+
+    owner_client.post(reverse("bulk:template-new"), template_post(document=pdf_upload("terms.pdf")))
+    template = SigningTemplate.objects.get()
+    old_file = template.file.name
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = template_use(
+            template=template,
+            actor=owner,
+            people=[
+                PersonData(
+                    first_name="Emma", last_name="T", country_code="LT", personal_code=LT_CODE, email="e@x.test"
+                ),
+                PersonData(
+                    first_name="Harri", last_name="T", country_code="EE", personal_code=EE_CODE, email="h@x.test"
+                ),
+            ],
+            document=None,
+        )
+    page = owner_client.get(reverse("bulk:template-edit", kwargs={"uuid": template.uuid})).content.decode()
+    assert 'value="Employment terms {name} {surname}"' in page
+    assert 'value="HR manager"' in page
+    assert "terms.pdf is the fixed document" in page
+
+    from tests.signing.bad_files import make_pdf
+
+    new_pdf = pdf_upload("terms-2026.pdf", make_pdf(pages=2))
+    data = template_post(name="Terms 2026", deadline_days="", reminders="", document=new_pdf)
+    data.update({"roles-0-name": "Employee", "roles-0-order": "1", "roles-1-name": "", "roles-1-order": "1"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner_client.post(reverse("bulk:template-edit", kwargs={"uuid": template.uuid}), data)
+    assert response.status_code == 302, re.findall(r'role="alert">([^<]*)', response.content.decode())
+    template.refresh_from_db()
+    assert (template.name, template.deadline_days, template.reminders) == ("Terms 2026", None, False)
+    assert [(r.name, r.order, r.signing_purpose) for r in template.roles.all()] == [("Employee", 1, "visa")]
+    assert template.original_filename == "terms-2026.pdf"
+    assert template.file.read() != pdf_bytes()
+    assert not template.file.storage.exists(old_file)
+    # What was sent from it stays as it was sent.
+    sent.refresh_from_db()
+    assert sent.title == "Employment terms Emma T"
+    assert sent.signers.count() == 2
+    assert sent.file.read() == pdf_bytes()

@@ -91,6 +91,20 @@ def test_the_owner_saves_a_template_and_uses_it(stack, people, tmp_path):
     expect(owner.get_by_test_id("template-row")).to_have_count(1)
     owner.watch.check("template-list")
 
+    # Edit: two weeks to sign instead of ten days; what was sent stays as it was.
+    owner.get_by_test_id("edit-template").click()
+    edit_form = owner.get_by_test_id("template-form")
+    expect(edit_form.get_by_label("Template name")).to_have_value("Employment terms")
+    expect(owner.get_by_test_id("template-fixed-file")).to_contain_text("terms.pdf is the fixed document")
+    owner.watch.check("template-edit")
+    edit_form.get_by_label("Days to sign").fill("14")
+    owner.get_by_test_id("template-save").click()
+    expect(owner.get_by_text("The template was saved.")).to_be_visible()
+    template.refresh_from_db()
+    assert template.deadline_days == 14
+    assert [(r.name, r.order) for r in template.roles.order_by("position")] == [("HR manager", 2), ("Employee", 1)]
+    owner.watch.check("template-use-after-edit")
+
 
 def write_csv(tmp_path: Path, name: str, rows) -> Path:
     path = tmp_path / name
