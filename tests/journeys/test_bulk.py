@@ -102,7 +102,7 @@ def test_the_owner_saves_a_template_and_uses_it(stack, people, tmp_path):
     expect(owner.get_by_text("The template was saved.")).to_be_visible()
     template.refresh_from_db()
     assert template.deadline_days == 14
-    assert [(r.name, r.order) for r in template.roles.order_by("position")] == [("HR manager", 2), ("Employee", 1)]
+    assert [(r.name, r.order) for r in template.roles.order_by("position")] == [("Employee", 1), ("HR manager", 2)]
     owner.watch.check("template-use-after-edit")
 
 
