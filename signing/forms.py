@@ -137,6 +137,8 @@ class DocumentUploadForm(forms.Form):
         choices=Signing.OnDecline.choices,
         initial=Signing.OnDecline.END,
         widget=forms.RadioSelect,
+        # Not sent (an older page, a script): the default, "end the signing".
+        required=False,
     )
 
     def __init__(self, *args: Any, held: HeldUpload | None = None, **kwargs: Any) -> None:
@@ -146,6 +148,9 @@ class DocumentUploadForm(forms.Form):
         self.fields["document"].needed = True  # type: ignore[attr-defined]  # an attribute of ours, read by the template
         limit_mb = max_upload_bytes() // (1024 * 1024)
         self.fields["document"].help_text = _("A PDF file, at most %(size)s MB.") % {"size": limit_mb}
+
+    def clean_on_decline(self) -> str:
+        return self.cleaned_data.get("on_decline") or Signing.OnDecline.END
 
     def clean_deadline(self) -> datetime.datetime | None:
         day = self.cleaned_data.get("deadline")
