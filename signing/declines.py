@@ -2,11 +2,12 @@
 
 The decline itself is the signer's act and is never lost to a gateway outage: one short
 transaction marks the signer declined (with their reason), records a ``SIGNER_DECLINED`` event,
-and, when the owner chose "end the signing" (``Signing.on_decline``), cancels the signing in the
-portal at the same moment, so every other personal link stops opening it. Dokobit is told after
+and, when the owner chose "end the signing" (``Signing.on_decline``) or nobody else is left on the
+signing, cancels the signing in the portal at the same moment, so every other personal link stops
+opening it. Dokobit is told after
 that commit, by ``signer_decline_settle`` (a task, no transaction open):
 
-- "end": the signing is deleted at Dokobit (``signing/{token}/delete``). Signers only ever reach
+- ended: the signing is deleted at Dokobit (``signing/{token}/delete``). Signers only ever reach
   Dokobit's page through the portal, and the portal already closed every link, so the delete is a
   clean-up. Unknown outcome (time-out, 5xx): the task retries; Dokobit answering "not found" to a
   later attempt counts as deleted. A refusal flags the signing for a person.
@@ -70,7 +71,7 @@ def signer_decline(*, signer: Signer, reason: str) -> Signer:
             payload={"on_decline": signing.on_decline},
             dedup_key=f"signing:{signing.pk}:declined:{signer.pk}",
         )
-        if signing.on_decline == Signing.OnDecline.END:
+        if signing.on_decline == Signing.OnDecline.END or not _others_left(signing, signer):
             signing.status = Signing.Status.CANCELLED
             signing.save(update_fields=["status", "updated_at"])
             event_record(signing=signing, kind=SigningEvent.Kind.CANCELLED, payload={"because": "declined"})
@@ -79,6 +80,12 @@ def signer_decline(*, signer: Signer, reason: str) -> Signer:
             dispatch.on_commit("signing.tasks.signer_decline_settle_task", signer.pk)
     logger.info("signer %s declined (signing %s, %s)", signer.pk, signing.pk, signing.on_decline)
     return signer
+
+
+def _others_left(signing: Signing, signer: Signer) -> bool:
+    """Whether anyone else is still on the signing (to sign, or signed): else there is nothing to carry on."""
+    others = signing.signers.exclude(pk=signer.pk)
+    return others.filter(status__in=(Signer.Status.PENDING, Signer.Status.SIGNED)).exists()
 
 
 def signer_decline_settle(*, signer_id: int) -> None:
@@ -92,11 +99,11 @@ def signer_decline_settle(*, signer_id: int) -> None:
     if signer.status != Signer.Status.DECLINED or signing is None or not signing.dokobit_token:
         return
     token = signing.dokobit_token
-    if signing.on_decline == Signing.OnDecline.END:
+    if signing.status == Signing.Status.CANCELLED:
         _delete_at_gateway(signing=signing, token=token)
         return
     if signing.status not in Signing.LIVE_STATUSES:
-        return  # finished or cancelled meanwhile: nobody signs it any more
+        return  # finished or renewed meanwhile: nobody signs this copy any more
     _remove_at_gateway(signer=signer, signing=signing, token=token)
     # Dokobit completes the signing when everyone left has signed: ask for its status now.
     with contextlib.suppress(GatewayUnavailable):
@@ -162,7 +169,7 @@ def signer_declined_message(*, signer: Signer) -> EmailMultiAlternatives:
     document = signer.document
     owner = document.owner
     signing = signer.signing
-    ended = signing is not None and signing.on_decline == Signing.OnDecline.END
+    ended = signing is not None and signing.status == Signing.Status.CANCELLED
     with translation.override(owner.language):
         subject = one_line(
             gettext("%(name)s declined to sign “%(title)s”") % {"name": str(signer), "title": document.title}

@@ -218,6 +218,22 @@ def test_the_last_pending_signer_declines_and_dokobit_completes_the_signing(
     assert Signer.objects.get(pk=signer.pk).status == Signer.Status.DECLINED
 
 
+def test_carry_on_with_nobody_left_ends_the_signing(gateway, live_signing, django_capture_on_commit_callbacks):
+    """The other signer declined before: with no one left to sign, "carry on" has nothing to carry on."""
+    carry_on(live_signing)
+    Signer.objects.filter(signing=live_signing, dokobit_signer_id="signer2").update(status=Signer.Status.DECLINED)
+    gateway.post(DELETE, json={"status": "ok"})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        declines.signer_decline(signer=first_signer(live_signing), reason="No")
+
+    live_signing.refresh_from_db()
+    assert live_signing.status == Signing.Status.CANCELLED
+    assert len(calls_to(gateway, f"{TOKEN_PATH}/delete.json")) == 1
+    assert not calls_to(gateway, f"{TOKEN_PATH}/removesigner.json")
+    assert "the signing has been ended" in mail.outbox[0].body
+
+
 # --- who can decline, and when -------------------------------------------------------------------
 
 
