@@ -314,13 +314,21 @@ def test_after_declining_the_link_says_so_and_opens_nothing(client, live_signing
 
 
 @pytest.mark.parametrize(
-    "who", ["anonymous", "the document's owner", "another person", "staff who may change any document", "refused"]
+    "who",
+    [
+        "anonymous",
+        "the document's owner",
+        "another person",
+        "staff who may read any document",
+        "staff who may change any document",
+        "refused",
+    ],
 )
 def test_only_the_signer_reaches_the_decline_page(who, make_user, live_signing):
     """The decline route's access rows (the route-wide matrix is tests/security/test_object_access.py)."""
     from django.contrib.auth.models import Group
 
-    from signing.staff_roles import OPERATIONS
+    from signing.staff_roles import OPERATIONS, SUPPORT
 
     signer = first_signer(live_signing)
     client = Client()
@@ -328,9 +336,9 @@ def test_only_the_signer_reaches_the_decline_page(who, make_user, live_signing):
         client.force_login(live_signing.document.owner)
     elif who == "another person":
         client.force_login(make_user(country_code="LV", personal_code="030303-10012"))
-    elif who == "staff who may change any document":
+    elif who.startswith("staff"):
         staff = make_user(country_code="EE", personal_code="60001019906", is_staff=True)
-        staff.groups.add(Group.objects.get(name=OPERATIONS))
+        staff.groups.add(Group.objects.get(name=OPERATIONS if "change" in who else SUPPORT))
         client.force_login(staff)
     elif who == "refused":
         session = client.session
