@@ -60,6 +60,9 @@ def signer_decline(*, signer: Signer, reason: str) -> Signer:
         signing = signing_locked(signing_id=signing.pk)
         if not signing.is_open:
             raise SigningNotAllowed(gettext("This signature can no longer be declined."))
+        if signing.status == Signing.Status.CREATING:
+            # The create call (a renewal's) may be under way with this signer on its list.
+            raise SigningNotAllowed(gettext("The document is being sent for signing. Please try again in a minute."))
         signer.status = Signer.Status.DECLINED
         signer.declined_at = timezone.now()
         signer.decline_reason = reason

@@ -244,6 +244,9 @@ def test_a_signer_who_signed_or_a_finished_signing_cannot_decline(live_signing):
         declines.signer_decline(signer=signer, reason="No")
 
     other = live_signing.signers.get(dokobit_signer_id="signer2")
+    Signing.objects.filter(pk=live_signing.pk).update(status=Signing.Status.CREATING)
+    with pytest.raises(SigningNotAllowed, match="Please try again in a minute"):
+        declines.signer_decline(signer=other, reason="No")
     Signing.objects.filter(pk=live_signing.pk).update(status=Signing.Status.CANCELLED)
     with pytest.raises(SigningNotAllowed):
         declines.signer_decline(signer=other, reason="No")
