@@ -44,6 +44,8 @@ _SIGNER_FIELDS = (
     "language",
     "status",
     "signed_at",
+    "declined_at",
+    "decline_reason",
     "invited_at",
     "invitation_count",
 )
@@ -298,7 +300,7 @@ class SigningAdmin(CheckedSelectionMixin[Signing], _NoAddOrDelete[Signing]):
         "created_at",
     )
     # "Retention alert: not empty" lists the signings whose Dokobit copy was not renewed in time.
-    list_filter = ("status", "needs_attention", ("retention_alert_at", admin.EmptyFieldListFilter))
+    list_filter = ("status", "needs_attention", "on_decline", ("retention_alert_at", admin.EmptyFieldListFilter))
     list_select_related = ("document",)
     search_fields = ("document__title", "uuid")
     # Tokens and the postback hash are deliberately absent: secrets never show in the admin.
@@ -306,6 +308,7 @@ class SigningAdmin(CheckedSelectionMixin[Signing], _NoAddOrDelete[Signing]):
         "uuid",
         "document",
         "status",
+        "on_decline",
         "uploaded_at",
         "signed_file_download",
         "signed_sha256",

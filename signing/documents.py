@@ -71,6 +71,7 @@ def document_create(
     title: str,
     signers: list[SignerData],
     deadline: datetime | None = None,
+    on_decline: str = Signing.OnDecline.END,
 ) -> Document:
     """Store an (already validated) file with its signers and queue sending it to Dokobit.
 
@@ -95,7 +96,9 @@ def document_create(
     document.size = hashing.bytes_read
     with transaction.atomic():
         document.save()
-        signing = Signing.objects.create(document=document, status=Signing.Status.QUEUED, deadline=deadline)
+        signing = Signing.objects.create(
+            document=document, status=Signing.Status.QUEUED, deadline=deadline, on_decline=on_decline
+        )
         for position, data in enumerate(signers):
             signer_new(document=document, signing=signing, data=data, position=position).save()
         event_record(signing=signing, kind=SigningEvent.Kind.CREATED, actor=owner, payload={"signers": len(signers)})

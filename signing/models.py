@@ -27,6 +27,9 @@ class SigningPurpose(models.TextChoices):
     COPY_CERTIFICATION = "copy-certification", _("Copy certification")
 
 
+# A decline's reason: long enough for a few sentences, short enough for an e-mail and a table cell.
+DECLINE_REASON_MAX_LENGTH = 500
+
 DOCUMENTS_FOLDER = "documents"
 SIGNED_FOLDER = "signed"
 
@@ -87,6 +90,12 @@ class Signing(models.Model):
     OPEN_STATUSES = (Status.QUEUED, Status.UPLOADING, Status.CREATING, *LIVE_STATUSES)
     FINAL_STATUSES = (Status.COMPLETED, Status.CANCELLED, Status.REPLACED)
 
+    class OnDecline(models.TextChoices):
+        """What a signer's decline does to the signing: the owner's choice, made when uploading."""
+
+        END = "end", _("End the signing")
+        CARRY_ON = "carry_on", _("Let the others carry on")
+
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="signings")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True)
@@ -116,6 +125,9 @@ class Signing(models.Model):
     reupload_claimed_at = models.DateTimeField(null=True, blank=True)
     # Set when the Dokobit copy reached the alert age without a fresh copy.
     retention_alert_at = models.DateTimeField(null=True, blank=True)
+    on_decline = models.CharField(
+        _("when a signer declines"), max_length=10, choices=OnDecline.choices, default=OnDecline.END
+    )
     previous = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="next_signing"
     )
@@ -176,6 +188,7 @@ class Signer(PersonalCodeMixin, models.Model):
         SIGNED = "signed", _("Signed")
         REMOVED = "removed", _("Removed")
         FAILED = "failed", _("Failed")
+        DECLINED = "declined", _("Declined")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="signers")
@@ -199,6 +212,9 @@ class Signer(PersonalCodeMixin, models.Model):
     link_token_encrypted = models.TextField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
     signed_at = models.DateTimeField(null=True, blank=True)
+    # The signer's own words when they declined: personal data (export and deletion in privacy.py).
+    declined_at = models.DateTimeField(null=True, blank=True)
+    decline_reason = models.TextField(_("reason for declining"), blank=True)
     invited_at = models.DateTimeField(null=True, blank=True)
     invitation_count = models.PositiveIntegerField(default=0)
     reminders_sent = models.PositiveIntegerField(default=0)
@@ -244,6 +260,8 @@ class SigningEvent(models.Model):
         INVITATION_SENT = "invitation_sent", _("Invitation sent")
         SIGNER_ADDED = "signer_added", _("Signer added")
         SIGNER_REMOVED = "signer_removed", _("Signer removed")
+        SIGNER_DECLINED = "signer_declined", _("Signer declined")
+        DECLINE_MAIL_SENT = "decline_mail_sent", _("Decline e-mail sent")
         SIGNER_LEFT = "signer_left", _("Signer left the signing page without signing")
         CANCELLED = "cancelled", _("Signing cancelled")
         REUPLOADED = "reuploaded", _("Copy renewed at Dokobit")

@@ -66,6 +66,8 @@ def account_documents_export(user: User) -> dict[str, Any]:
                         "email": signer.email,
                         "status": signer.status,
                         "signing_purpose": signer.signing_purpose,
+                        # What a signer who declined wrote to this owner.
+                        "decline_reason": signer.decline_reason,
                     }
                     for signer in document.signers.all()
                 ],
@@ -77,7 +79,13 @@ def account_documents_export(user: User) -> dict[str, Any]:
         ],
         # Documents of others this person was asked to sign: what was asked of them, not the documents.
         "asked_to_sign": [
-            {"document": signer.document.title, "status": signer.status, "invited": _iso(signer.invited_at)}
+            {
+                "document": signer.document.title,
+                "status": signer.status,
+                "invited": _iso(signer.invited_at),
+                "declined": _iso(signer.declined_at),
+                "decline_reason": signer.decline_reason,
+            }
             for signer in invitations
         ],
     }
@@ -91,7 +99,9 @@ def account_documents_delete(user: User) -> Callable[[], None]:
     """Before an account goes (inside its transaction): refuse while a document of it is being signed.
 
     The documents it owns go with it (their rows cascade); documents of others that the person
-    signed are kept, their signed files belong to those owners. The stored files are deleted by
+    signed are kept, their signed files belong to those owners. A reason the person gave for
+    declining someone else's document is their own words: it is erased (the decline itself, a
+    fact of that owner's signing, stays). The stored files are deleted by
     the returned callable once the rows are committed; a file a failure leaves behind is an orphan
     that :func:`stored_files_orphaned_purge` deletes.
     """
@@ -101,6 +111,8 @@ def account_documents_delete(user: User) -> Callable[[], None]:
     stored = [document_stored_files(document=document) for document in documents]
     for document in documents:
         signer_links_mark_purged(document=document)
+    if user.pc_lookup:
+        Signer.objects.filter(pc_lookup=user.pc_lookup).exclude(decline_reason="").update(decline_reason="")
 
     def delete_stored_files() -> None:
         for files in stored:

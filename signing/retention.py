@@ -241,6 +241,8 @@ def _replace(signing_id: int, *, actor: User | None = None, forced: bool = False
             status=Signing.Status.UPLOADING,
             uploaded_at=uploaded_at,
             previous=old,
+            # The owner's choice for a decline holds for the renewed copy too.
+            on_decline=old.on_decline,
         )
         new.dokobit_file_token = uploaded.token  # a property: stored encrypted
         new.save()

@@ -41,14 +41,10 @@ from signing.models import Document, Signer, Signing, SigningEvent
 from signing.recovery import create_attempt_failed, create_attempt_interrupted, create_orphan_delete
 from signing.refusals import refusal_message
 from signing.selectors import token_hash
-from signing.signers import TOKEN_BYTES, signer_spec
+from signing.signers import TOKEN_BYTES, dokobit_signing_language, signer_spec
 from signing.statuses import signing_advance
 
 logger = logging.getLogger(__name__)
-
-
-# Languages Dokobit's signing page speaks (signing/create ``language``).
-DOKOBIT_LANGUAGES = ("en", "et", "is", "lt", "lv", "ru")
 
 
 class SigningSendFailed(Exception):
@@ -62,11 +58,6 @@ class SigningSendFailed(Exception):
 def _new_secret() -> tuple[str, str]:
     secret = secrets.token_urlsafe(TOKEN_BYTES)
     return secret, token_hash(secret)
-
-
-def _signing_language(signers: list[Signer]) -> str:
-    language = signers[0].language if signers else "en"
-    return language if language in DOKOBIT_LANGUAGES else "en"
 
 
 def _postback_url(*, signing: Signing, secret: str) -> str:
@@ -192,7 +183,8 @@ def _create_at_gateway(client: DocumentsClient, *, signing_id: int) -> None:
         signing_advance(signing, Signing.Status.CREATING)
         secret, signing.postback_secret_hash = _new_secret()
         signing.save(update_fields=["status", "postback_secret_hash", "updated_at"])
-        signers = list(signing.signers.exclude(status=Signer.Status.REMOVED).order_by("position", "pk"))
+        gone = (Signer.Status.REMOVED, Signer.Status.DECLINED)
+        signers = list(signing.signers.exclude(status__in=gone).order_by("position", "pk"))
         document = signing.document
 
     # Step 2: the call itself, outside any transaction.
@@ -202,7 +194,7 @@ def _create_at_gateway(client: DocumentsClient, *, signing_id: int) -> None:
             file_token=signing.dokobit_file_token,
             signers=[signer_spec(signer) for signer in signers],
             postback_url=_postback_url(signing=signing, secret=secret),
-            language=_signing_language(signers),
+            language=dokobit_signing_language([signer.language for signer in signers]),
         )
     except GatewayError as err:
         create_attempt_failed(signing_id=signing_id, secret_hash=signing.postback_secret_hash, err=err)

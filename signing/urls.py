@@ -1,6 +1,6 @@
 from django.urls import path
 
-from signing.views import owner, signer
+from signing.views import decline, owner, signer
 from signing.webhooks import DocumentFetchView, postback
 
 app_name = "signing"
@@ -32,5 +32,7 @@ urlpatterns = [
     path("sign/<str:token>/sign/cancel/", signer.signer_sign_cancel, name="signer-sign-cancel"),
     path("sign/<str:token>/status/", signer.signer_status, name="signer-status"),
     path("sign/<str:token>/done/", signer.signer_done, name="signer-done"),
+    # Declining, addressed by the signer's uuid (the portal link's pages and the inbox link here).
+    path("signer/<uuid:signer_uuid>/decline/", decline.signer_decline, name="signer_decline"),
     path("fetch/<str:fetch_token>/", DocumentFetchView.as_view(), name="document-fetch"),
 ]

@@ -113,6 +113,7 @@ def document_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                     title=form.cleaned_data["title"],
                     signers=formset.signer_data(),
                     deadline=form.cleaned_data.get("deadline"),
+                    on_decline=form.cleaned_data["on_decline"],
                 )
             except SigningError as exc:
                 form.add_error(None, signing_error_message(exc))

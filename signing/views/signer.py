@@ -27,6 +27,7 @@ from identity.widget import eid_widget_config
 from portal.errors import json_error, json_error_for
 from portal.http import GatewayError
 from portal.ratelimit import rate_limited
+from signing.declines import decline_possible
 from signing.documents import document_file_verified
 from signing.errors import DocumentTampered, SigningError
 from signing.models import Signer, Signing
@@ -48,6 +49,7 @@ from signing.views.signer_link import (
     is_refused,
     is_verified,
     remember,
+    signer_declined_by_link,
     signer_for_link,
     signer_for_result,
     signer_link_page,
@@ -105,14 +107,21 @@ def signer_landing(request: HttpRequest, token: str) -> HttpResponse:
         "preview_url": reverse("signing:signer-file", kwargs={"token": token}),
         "download_url": reverse("signing:signer-download", kwargs={"token": token}),
         "sign_url": reverse("signing:signer-sign", kwargs={"token": token}),
+        "decline_url": reverse("signing:signer_decline", kwargs={"signer_uuid": signer.uuid})
+        if decline_possible(signer)
+        else "",
     }
     return render(request, "signing/signer_document.html", context)
 
 
 def _expired_or_neutral(request: HttpRequest, token: str) -> HttpResponse:
-    # A link whose document the retention purge deleted says so; any other refusal stays neutral.
+    # A link whose document the retention purge deleted says so, as does the link of a signer who
+    # declined (to its holder, who declined; without the document); any other refusal stays neutral.
     if signer_link_purged(token=token):
         return no_longer_kept(request)
+    declined = signer_declined_by_link(token)
+    if declined is not None:
+        return render(request, "signing/signer_declined.html", {"signer": declined}, status=410)
     return _neutral(request)
 
 

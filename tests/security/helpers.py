@@ -75,6 +75,9 @@ class Case:
 def case_for(route: Route, world) -> Case | None:
     document, signer, signing = world["document"], world["signer"], world["signing"]
     if route.namespace == "signing":
+        if route.params == ("signer_uuid",):
+            # A signer's own page addressed by their uuid (declining): refused like a personal link.
+            return Case(LINK, {"signer_uuid": signer.uuid}, {"signer_uuid": MISSING_UUID})
         if set(route.params) <= {"uuid", "signer_uuid"}:
             mine = {"uuid": document.uuid, "signer_uuid": signer.uuid}
             # A's document with a signer uuid that is nobody's, and a document that does not exist.

@@ -205,6 +205,7 @@ def test_live_status_json(owner_client, owner):
             "status": "pending",
             "status_label": "Waiting",
             "signed_at": None,
+            "decline_text": "",
         }
     ]
     signer.status = Signer.Status.SIGNED
