@@ -28,6 +28,7 @@ from django.utils.translation import gettext
 from portal.http import GatewayError, GatewayNotFound, GatewayUnavailable
 from signing import dispatch
 from signing.client import DocumentsClient
+from signing.container_sending import container_files_upload
 from signing.documents import document_fetch_url, document_file_verified
 from signing.emails import signer_invitation_message
 from signing.errors import (
@@ -37,7 +38,7 @@ from signing.events import event_record, signing_mark_failed
 from signing.gateway_answers import SigningCreated
 from signing.locks import signer_locked, signing_locked
 from signing.mail import MAIL_NOT_SENT
-from signing.models import Signer, Signing, SigningEvent
+from signing.models import Document, Signer, Signing, SigningEvent
 from signing.recovery import create_attempt_failed, create_attempt_interrupted, create_orphan_delete
 from signing.refusals import refusal_message
 from signing.selectors import token_hash
@@ -124,26 +125,46 @@ def _signing_send_steps(*, signing_id: int) -> None:
 
     if not signing.dokobit_file_token:
         document = signing.document
-        with document_file_verified(document=document) as handle:
-            if settings.SIGNING_UPLOAD_BY_URL:
-                # Dokobit fetches the bytes itself from a short-lived signed portal URL.
-                uploaded = client.file_upload_from_url(
-                    name=f"{document.uuid}.pdf", url=document_fetch_url(document=document), digest=document.sha256
-                )
-            else:
-                uploaded = client.file_upload(name=f"{document.uuid}.pdf", fileobj=handle, digest=document.sha256)
+        container_files: list[tuple[str, str]] = []
+        if document.is_container:
+            # Every file of the container, each with its role; all uploaded again on a retry.
+            container_files = container_files_upload(client=client, document=document)
+            file_token = container_files[0][0]
+        else:
+            file_token = _single_file_upload(client, document)
         with transaction.atomic():
             signing = signing_locked(signing_id=signing_id)
             if signing.status in (Signing.Status.CANCELLED, Signing.Status.FAILED):
                 return
-            signing.dokobit_file_token = uploaded.token
+            signing.dokobit_file_token = file_token
+            signing.dokobit_container_files = container_files
             # Dokobit deletes its copy 30 days after this.
             signing.uploaded_at = timezone.now()
-            signing.save(update_fields=[*Signing.DOKOBIT_FILE_TOKEN_FIELDS, "uploaded_at", "updated_at"])
+            signing.save(
+                update_fields=[
+                    *Signing.DOKOBIT_FILE_TOKEN_FIELDS,
+                    "dokobit_container_files_encrypted",
+                    "uploaded_at",
+                    "updated_at",
+                ]
+            )
 
     if not signing.dokobit_token:
-        _wait_until_uploaded(client, signing.dokobit_file_token)
+        for token, _role in signing.dokobit_container_files or [(signing.dokobit_file_token, "")]:
+            _wait_until_uploaded(client, token)
         _create_at_gateway(client, signing_id=signing_id)
+
+
+def _single_file_upload(client: DocumentsClient, document: Document) -> str:
+    with document_file_verified(document=document) as handle:
+        if settings.SIGNING_UPLOAD_BY_URL:
+            # Dokobit fetches the bytes itself from a short-lived signed portal URL.
+            uploaded = client.file_upload_from_url(
+                name=f"{document.uuid}.pdf", url=document_fetch_url(document=document), digest=document.sha256
+            )
+        else:
+            uploaded = client.file_upload(name=f"{document.uuid}.pdf", fileobj=handle, digest=document.sha256)
+    return uploaded.token
 
 
 def _wait_until_uploaded(client: DocumentsClient, file_token: str) -> None:
@@ -185,6 +206,8 @@ def _create_at_gateway(client: DocumentsClient, *, signing_id: int) -> None:
             signers=[signer_spec(signer) for signer in signers],
             postback_url=_postback_url(signing=signing, secret=secret),
             language=_signing_language(signers),
+            type=document.signing_type,
+            files=signing.dokobit_container_files or None,
         )
     except GatewayError as err:
         create_attempt_failed(signing_id=signing_id, secret_hash=signing.postback_secret_hash, err=err)
