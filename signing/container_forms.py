@@ -109,6 +109,8 @@ def container_file_rows(*, data: Any = None, files: Any = None) -> BaseContainer
     initial = [{"role": DocumentFile.Role.MAIN}] + [{"role": DocumentFile.Role.APPENDIX}] * (CONTAINER_FILE_ROWS - 1)
     formset = ContainerFileFormSet(data, files, prefix="files", initial=initial)
     formset.extra = 0
+    # At least one file is needed: the first row carries no "(optional)" mark (read by _field.html).
+    formset.forms[0].fields["file"].needed = True
     return formset
 
 
