@@ -53,11 +53,15 @@ class ContainerFileForm(forms.Form):
 class BaseContainerFileFormSet(BaseFormSet):
     """The file rows: each file checked by content; one main document; sizes within the limits."""
 
+    held = False
+
     def clean(self) -> None:
         if any(self.errors):
             return
         chosen = [form for form in self.forms if form.cleaned_data.get("file")]
         if not chosen:
+            if self.held:  # the files kept from the last attempt stand in (signing.container_holding)
+                return
             raise ValidationError(_("Choose at least one file."), code="no_files")
         limit = max_container_bytes()
         for form in chosen:
@@ -104,10 +108,11 @@ ContainerFileFormSet = cast(
 )
 
 
-def container_file_rows(*, data: Any = None, files: Any = None) -> BaseContainerFileFormSet:
-    """The rows, the first proposed as the main document."""
+def container_file_rows(*, data: Any = None, files: Any = None, held: bool = False) -> BaseContainerFileFormSet:
+    """The rows, the first proposed as the main document; ``held``: files are kept from the last attempt."""
     initial = [{"role": DocumentFile.Role.MAIN}] + [{"role": DocumentFile.Role.APPENDIX}] * (CONTAINER_FILE_ROWS - 1)
     formset = ContainerFileFormSet(data, files, prefix="files", initial=initial)
+    formset.held = held
     formset.extra = 0
     # At least one file is needed: the first row carries no "(optional)" mark (read by _field.html).
     formset.forms[0].fields["file"].needed = True

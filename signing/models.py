@@ -38,7 +38,8 @@ def document_upload_to(instance: Document, filename: str) -> str:
 
 
 def signed_upload_to(instance: Signing, filename: str) -> str:
-    return f"{SIGNED_FOLDER}/{instance.uuid}.pdf"
+    # A signed container keeps its own extension (.asice, .bdoc, .edoc, .adoc).
+    return f"{SIGNED_FOLDER}/{instance.uuid}.{instance.document.signing_type}"
 
 
 class SigningType(models.TextChoices):

@@ -27,12 +27,19 @@ from portal.ratelimit import rate_limited
 from portal.types import AuthenticatedHttpRequest
 from signing.container_contents import ContainerUnreadable, container_contents, container_entry_stream
 from signing.container_forms import FORMAT_HELP, ContainerUploadForm, container_file_rows
-from signing.containers import COUNTRY_FORMATS, container_document_create
+from signing.container_holding import (
+    container_holding_clear,
+    container_holding_get,
+    container_holding_open,
+    container_holding_put,
+)
+from signing.containers import COUNTRY_FORMATS, ContainerFileIn, container_document_create
 from signing.documents import document_download_record, document_file_verified, stored_file_verified
 from signing.errors import DocumentTampered, SigningError
 from signing.forms import SignerFormSet, max_signers
 from signing.models import Document, DocumentFile, SigningType
 from signing.selectors import document_get_for_user
+from signing.signers import SignerData
 from signing.views.common import (
     as_attachment,
     error_page,
@@ -59,41 +66,39 @@ TAMPERED = "The stored document failed its integrity check and is not served."
 @rate_limited("upload", per_user=True)
 def container_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Upload several files, mark the main one, choose the format, name the signers."""
+    held = container_holding_get(request=request)
     if request.method == "POST":
         form = ContainerUploadForm(request.POST)
-        rows = container_file_rows(data=request.POST, files=request.FILES)
+        rows = container_file_rows(data=request.POST, files=request.FILES, held=bool(held))
         signers = SignerFormSet(request.POST, prefix="signers")
         if all([form.is_valid(), rows.is_valid(), signers.is_valid()]):
-            files = rows.files_in()
-            countries = [data.country_code for data in signers.signer_data()]
-            signing_type = form.chosen_format(files=files, countries=countries)
-            if signing_type is not None:
-                try:
-                    document = container_document_create(
-                        owner=request.user,
-                        files=files,
-                        signing_type=signing_type,
-                        title=form.cleaned_data["title"],
-                        signers=signers.signer_data(),
-                        deadline=form.cleaned_data.get("deadline"),
-                    )
-                except SigningError as exc:
-                    form.add_error(None, error_message(exc))
-                else:
-                    messages.success(request, _("The files were uploaded and are being sent for signing."))
-                    url = reverse("signing:document-detail", kwargs={"uuid": document.uuid})
-                    if request.headers.get("X-Requested-With") == "XMLHttpRequest":
-                        return JsonResponse({"redirect": url})  # static/js/signing-upload.js follows it
-                    return redirect(url)
+            files = rows.files_in() or container_holding_open(held=held)
+            try:
+                document = _container_create(request, form, files, signers.signer_data())
+            finally:
+                if not rows.files_in():
+                    for item in files:
+                        item.fileobj.close()  # the kept files, opened from storage
+            if document is not None:
+                container_holding_clear(request=request)
+                messages.success(request, _("The files were uploaded and are being sent for signing."))
+                url = reverse("signing:document-detail", kwargs={"uuid": document.uuid})
+                if request.headers.get("X-Requested-With") == "XMLHttpRequest":
+                    return JsonResponse({"redirect": url})  # static/js/signing-upload.js follows it
+                return redirect(url)
+        if rows.is_valid() and rows.files_in():
+            # The files themselves were fine: keep them so correcting another field needs no new upload.
+            held = container_holding_put(request=request, files=rows.files_in())
         status = 400
     else:
         form = ContainerUploadForm()
-        rows = container_file_rows()
+        rows = container_file_rows(held=bool(held))
         signers = SignerFormSet(prefix="signers", initial=[{"language": get_language() or "en"}])
         status = 200
     context = {
         "form": form,
         "rows": rows,
+        "held": held,
         "formset": signers,
         "max_signers": max_signers(),
         "format_help": FORMAT_HELP,
@@ -104,6 +109,31 @@ def container_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         "upload_messages": {"failed": _("The upload did not go through. Please check your connection and try again.")},
     }
     return render(request, "signing/container_new.html", context, status=status)
+
+
+@sensitive_variables("signers")
+def _container_create(
+    request: AuthenticatedHttpRequest,
+    form: ContainerUploadForm,
+    files: list[ContainerFileIn],
+    signers: list[SignerData],
+) -> Document | None:
+    """The document in the chosen format, or None with the reason added to ``form``."""
+    signing_type = form.chosen_format(files=files, countries=[data.country_code for data in signers])
+    if signing_type is None:
+        return None
+    try:
+        return container_document_create(
+            owner=request.user,
+            files=files,
+            signing_type=signing_type,
+            title=form.cleaned_data["title"],
+            signers=signers,
+            deadline=form.cleaned_data.get("deadline"),
+        )
+    except SigningError as exc:
+        form.add_error(None, error_message(exc))
+        return None
 
 
 # --- one file of a container document --------------------------------------------------------------

@@ -212,3 +212,43 @@ def test_the_signed_container_downloads_under_its_own_extension(owner_client, co
     assert ".asice" in response["Content-Disposition"]
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert archive.namelist()[0] == "mimetype"
+
+
+def test_a_container_is_never_served_by_the_fetch_url(client, container):
+    from signing.documents import document_fetch_url
+
+    path = document_fetch_url(document=container).split("://", 1)[1].split("/", 1)[1]
+    assert client.get(f"/{path}").status_code == 404
+
+
+def test_files_that_passed_are_kept_while_a_signer_is_corrected(
+    owner_client, owner, django_capture_on_commit_callbacks
+):
+    bad_signer = [signer_row(0, personal_code="12345")]
+    response = owner_client.post(
+        NEW, upload(("Lease.pdf", CONTRACT, "main"), ("Appendix 1.docx", APPENDIX, "appendix"), rows=bad_signer)
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "These files are kept from your last attempt." in page
+    assert "Appendix 1.docx" in page
+    assert not Document.objects.filter(owner=owner).exists()
+    # The corrected form is sent without choosing the files again.
+    with django_capture_on_commit_callbacks(execute=False):
+        response = owner_client.post(NEW, upload(signing_type="asice"))
+    assert response.status_code == 302
+    document = Document.objects.get(owner=owner)
+    assert [(f.name, f.role, f.file.open("rb").read()) for f in document.files.all()] == [
+        ("Lease.pdf", "main", CONTRACT),
+        ("Appendix 1.docx", "appendix", APPENDIX),
+    ]
+    # Nothing stays kept after the upload went through.
+    assert "These files are kept" not in owner_client.get(NEW).content.decode()
+
+
+def test_a_refused_file_is_not_kept(owner_client, owner):
+    response = owner_client.post(
+        NEW, upload(("Lease.pdf", CONTRACT, "main"), ("virus.exe", b"MZ" + bytes(200), "appendix"))
+    )
+    assert response.status_code == 400
+    assert "These files are kept" not in response.content.decode()

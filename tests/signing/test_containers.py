@@ -179,6 +179,7 @@ def test_two_signatures_make_a_real_asice_that_the_portal_reads(container_sent):
         _sign_at_emulator(signing, signer)
     signing = signing_sync_from_gateway(signing=signing)
     assert signing.status == Signing.Status.COMPLETED
+    assert signing.signed_file.name == f"signed/{signing.uuid}.asice"
     data = signing.signed_file.open("rb").read()
 
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
