@@ -252,3 +252,29 @@ def test_a_refused_file_is_not_kept(owner_client, owner):
     )
     assert response.status_code == 400
     assert "These files are kept" not in response.content.decode()
+
+
+@pytest.mark.parametrize(("group", "allowed"), [(None, False), ("Support", True), ("Operations", True)])
+def test_staff_reach_a_container_only_through_their_role(client, make_user, container, group, allowed):
+    from django.contrib.auth.models import Group
+
+    from signing.models import SigningEvent
+
+    staff = make_user(country_code="EE", personal_code="60001019906", first_name="Staff", is_staff=True)
+    if group:
+        staff.groups.add(Group.objects.get(name=group))
+    client.force_login(staff)
+    complete_with_signatures(container)
+    stored = container.files.first()
+    urls = [
+        reverse("signing:document-file", kwargs={"uuid": container.uuid, "file_uuid": stored.uuid}),
+        reverse("signing:container", kwargs={"uuid": container.uuid}),
+        reverse("signing:container-entry", kwargs={"uuid": container.uuid, "index": 0}),
+    ]
+    for url in urls:
+        assert client.get(url).status_code == (200 if allowed else 404), url
+    # Staff reading someone else's files leave a trace in the document's history.
+    recorded = SigningEvent.objects.filter(document=container, kind="download", actor=staff).count()
+    assert recorded == (2 if allowed else 0)
+    admin_page = client.get(reverse("admin:signing_document_change", args=[container.pk]))
+    assert (stored.name in admin_page.content.decode()) == allowed
