@@ -53,7 +53,7 @@ class CountryFilter(admin.SimpleListFilter):
 
 
 @admin.register(User)
-class UserAdmin(CheckedSelectionMixin, admin.ModelAdmin):
+class UserAdmin(CheckedSelectionMixin[User]):
     list_display = ("__str__", "country_code", "masked_code", "email", "language", "is_active", "is_staff")
     list_filter = (CountryFilter, "is_active", "is_staff", "language")
     search_fields = ("first_name", "last_name", "email", "username")
@@ -188,7 +188,7 @@ class UserAdmin(CheckedSelectionMixin, admin.ModelAdmin):
 
 
 @admin.register(IdentitySession)
-class IdentitySessionAdmin(CheckedSelectionMixin, admin.ModelAdmin):
+class IdentitySessionAdmin(CheckedSelectionMixin[IdentitySession]):
     list_display = ("pk", "purpose", "outcome", "error_code", "created_at", "used_at", "user")
     list_filter = ("purpose", "outcome")
     # The gateway token is a capability: not shown, not searchable.

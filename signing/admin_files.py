@@ -12,12 +12,12 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from signing.models import DocumentFile
+from signing.models import Document, DocumentFile
 
 FILE_FIELDS = ("position", "name", "role", "content_type", "size", "sha256")
 
 
-class DocumentFileInline(admin.TabularInline):
+class DocumentFileInline(admin.TabularInline[DocumentFile, Document]):
     model = DocumentFile
     extra = 0
     can_delete = False
@@ -33,7 +33,7 @@ class DocumentFileInline(admin.TabularInline):
 
 
 @admin.register(DocumentFile)
-class DocumentFileAdmin(admin.ModelAdmin):
+class DocumentFileAdmin(admin.ModelAdmin[DocumentFile]):
     list_display = ("name", "document", "role", "content_type", "size")
     list_filter = ("role", "content_type")
     list_select_related = ("document",)

@@ -42,7 +42,7 @@ FORMAT_HELP = {
 
 def max_container_bytes() -> int:
     # The whole container is one document to Dokobit: it has the single upload's limit.
-    return settings.SIGNING_MAX_UPLOAD_BYTES
+    return int(settings.SIGNING_MAX_UPLOAD_BYTES)
 
 
 class ContainerFileForm(forms.Form):
@@ -50,7 +50,7 @@ class ContainerFileForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=DocumentFile.Role.choices, initial=DocumentFile.Role.APPENDIX)
 
 
-class BaseContainerFileFormSet(BaseFormSet):
+class BaseContainerFileFormSet(BaseFormSet[ContainerFileForm]):
     """The file rows: each file checked by content; one main document; sizes within the limits."""
 
     held = False
@@ -115,7 +115,7 @@ def container_file_rows(*, data: Any = None, files: Any = None, held: bool = Fal
     formset.held = held
     formset.extra = 0
     # At least one file is needed: the first row carries no "(optional)" mark (read by _field.html).
-    formset.forms[0].fields["file"].needed = True
+    formset.forms[0].fields["file"].needed = True  # type: ignore[attr-defined]  # ours, read by _field.html
     return formset
 
 

@@ -39,7 +39,7 @@ COUNTRY_FORMATS = {"EE": SigningType.BDOC, "LV": SigningType.EDOC}
 class ContainerFileIn:
     """One checked upload: its bytes, the name the user gave it, its role and its type by content."""
 
-    fileobj: File
+    fileobj: File[bytes]
     name: str
     role: str
     kind: FileKind

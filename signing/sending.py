@@ -29,13 +29,13 @@ from portal.http import GatewayError, GatewayNotFound, GatewayUnavailable
 from signing import dispatch
 from signing.client import DocumentsClient
 from signing.container_sending import container_files_upload
-from signing.documents import document_fetch_url, document_file_verified
+from signing.documents import document_fetch_url
 from signing.emails import signer_invitation_message
 from signing.errors import (
     DocumentTampered,
 )
 from signing.events import event_record, signing_mark_failed
-from signing.gateway_answers import SigningCreated
+from signing.gateway_answers import FileUploaded, SigningCreated
 from signing.locks import signer_locked, signing_locked
 from signing.mail import MAIL_NOT_SENT
 from signing.models import Document, Signer, Signing, SigningEvent
@@ -44,6 +44,7 @@ from signing.refusals import refusal_message
 from signing.selectors import token_hash
 from signing.signers import TOKEN_BYTES, signer_spec
 from signing.statuses import signing_advance
+from signing.stored_uploads import stored_file_upload
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +132,7 @@ def _signing_send_steps(*, signing_id: int) -> None:
             container_files = container_files_upload(client=client, document=document)
             file_token = container_files[0][0]
         else:
-            file_token = _single_file_upload(client, document)
+            file_token = document_upload(client, document=document).token
         with transaction.atomic():
             signing = signing_locked(signing_id=signing_id)
             if signing.status in (Signing.Status.CANCELLED, Signing.Status.FAILED):
@@ -155,16 +156,20 @@ def _signing_send_steps(*, signing_id: int) -> None:
         _create_at_gateway(client, signing_id=signing_id)
 
 
-def _single_file_upload(client: DocumentsClient, document: Document) -> str:
-    with document_file_verified(document=document) as handle:
-        if settings.SIGNING_UPLOAD_BY_URL:
-            # Dokobit fetches the bytes itself from a short-lived signed portal URL.
-            uploaded = client.file_upload_from_url(
-                name=f"{document.uuid}.pdf", url=document_fetch_url(document=document), digest=document.sha256
-            )
-        else:
-            uploaded = client.file_upload(name=f"{document.uuid}.pdf", fileobj=handle, digest=document.sha256)
-    return uploaded.token
+def document_upload(client: DocumentsClient, *, document: Document) -> FileUploaded:
+    """Send the stored document to Dokobit, reading it once (the send task's whole file work).
+
+    The bytes are hashed while they are sent and checked against the SHA-256 taken at upload
+    (WYSIWYS): a stored file that changed is cut off before its end, so Dokobit never holds it, and
+    DocumentTampered is raised before any signing is created from it.
+    """
+    if settings.SIGNING_UPLOAD_BY_URL:
+        # Dokobit fetches the bytes itself from a short-lived signed portal URL, which checks them.
+        return client.file_upload_from_url(
+            name=f"{document.uuid}.pdf", url=document_fetch_url(document=document), digest=document.sha256
+        )
+    name, label = f"{document.uuid}.pdf", f"document {document.uuid}"
+    return stored_file_upload(client, stored=document.file, sha256=document.sha256, name=name, label=label)
 
 
 def _wait_until_uploaded(client: DocumentsClient, file_token: str) -> None:

@@ -209,7 +209,7 @@ def signer_file_page_image(request: HttpRequest, token: str, file_uuid: UUID) ->
 # --- the container page: the signed container's files and signatures --------------------------------
 
 
-def _open_signed(document: Document) -> tuple[Signing, File | None] | None:
+def _open_signed(document: Document) -> tuple[Signing, File[bytes] | None] | None:
     """The completed signing and its signed file opened after the hash check (None: it failed), or None."""
     signing = signed_signing(document)
     if signing is None:
@@ -312,7 +312,7 @@ def signer_container_entry(request: HttpRequest, token: str, index: int) -> Http
 # --- the preview of a container document's files ---------------------------------------------------
 
 
-def container_preview_context(document: Document, *, signer_token: str = "") -> dict:
+def container_preview_context(document: Document, *, signer_token: str = "") -> dict[str, object]:
     """Each file as the preview shows it: a PDF as pages, an image as itself, anything else as a link.
 
     Office files and text are not turned into pages: that needs a converter (LibreOffice) on the
@@ -326,10 +326,11 @@ def container_preview_context(document: Document, *, signer_token: str = "") -> 
 
     shown = []
     for stored in document.files.all():
-        item: dict = {"file": stored, "download_url": url("file" if not signer_token else "file-download", stored)}
+        download_url = url("file" if not signer_token else "file-download", stored)
+        item: dict[str, object] = {"file": stored, "download_url": download_url}
         if stored.is_pdf:
             item.update(preview_context(stored, url("file-page-image", stored)))
         elif stored.is_image:
-            item["image_url"] = item["download_url"] + "?inline=1"
+            item["image_url"] = download_url + "?inline=1"
         shown.append(item)
     return {"container_files": shown}
