@@ -36,7 +36,11 @@ _CHUNK = 64 * 1024
 
 
 class ContainerUnreadable(Exception):
-    """The stored signed file is not a readable container, or the member asked for is unsafe."""
+    """The stored signed file is not a readable container, or it has no such file."""
+
+
+class ContainerMemberRefused(ContainerUnreadable):
+    """The file asked for is larger than the download limit or inflates suspiciously (a zip bomb)."""
 
 
 @dataclass(frozen=True)
@@ -162,7 +166,7 @@ def container_entry_stream(handle: IO[bytes], *, index: int) -> tuple[str, int, 
         info = infos[index]
         too_big = info.file_size > settings.SIGNING_DOWNLOAD_MAX_BYTES
         if too_big or info.file_size > _MAX_RATIO * max(info.compress_size, 1024):
-            raise ContainerUnreadable("member too large for its compressed size")
+            raise ContainerMemberRefused("member too large for its compressed size")
     except BaseException:
         handle.close()
         raise

@@ -25,7 +25,12 @@ from django.views.decorators.http import require_GET
 from identity.validators import COUNTRY_CHOICES
 from portal.ratelimit import rate_limited
 from portal.types import AuthenticatedHttpRequest
-from signing.container_contents import ContainerUnreadable, container_contents, container_entry_stream
+from signing.container_contents import (
+    ContainerMemberRefused,
+    ContainerUnreadable,
+    container_contents,
+    container_entry_stream,
+)
 from signing.container_forms import FORMAT_HELP, ContainerUploadForm, container_file_rows
 from signing.container_holding import (
     container_holding_clear,
@@ -248,6 +253,12 @@ def _container_entry(request: HttpRequest, document: Document, index: int) -> Ht
         return error_page(request, _("The signed file failed its integrity check and is not served."), status=409)
     try:
         name, size, chunks = container_entry_stream(handle, index=index)
+    except ContainerMemberRefused:
+        message = _(
+            "This file cannot be taken out of the container safely: it is too large or compressed suspiciously. "
+            "Download the whole signed file instead."
+        )
+        return error_page(request, message, status=422)
     except ContainerUnreadable:
         raise Http404 from None
     response = StreamingHttpResponse(chunks, content_type="application/octet-stream")

@@ -278,3 +278,21 @@ def test_staff_reach_a_container_only_through_their_role(client, make_user, cont
     assert recorded == (2 if allowed else 0)
     admin_page = client.get(reverse("admin:signing_document_change", args=[container.pk]))
     assert (stored.name in admin_page.content.decode()) == allowed
+
+
+def test_a_zip_bomb_in_the_signed_container_gets_a_clear_page(owner_client, container):
+    import hashlib
+
+    from tests.signing.container_files import make_zip
+
+    bomb = make_zip(
+        [("mimetype", b"application/vnd.etsi.asic-e+zip"), ("bomb.txt", bytes(5 * 1024 * 1024))], stored_first=True
+    )
+    complete_with_signatures(container)
+    signing = container.signings.get()
+    with signing.signed_file.open("wb") as handle:
+        handle.write(bomb)
+    Signing.objects.filter(pk=signing.pk).update(signed_sha256=hashlib.sha256(bomb).hexdigest())
+    response = owner_client.get(reverse("signing:container-entry", kwargs={"uuid": container.uuid, "index": 0}))
+    assert response.status_code == 422
+    assert "cannot be taken out of the container safely" in response.content.decode()

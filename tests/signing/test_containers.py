@@ -15,7 +15,12 @@ from django.utils import timezone
 
 from dokobit_emulator import gateway_views
 from signing import retention
-from signing.container_contents import ContainerUnreadable, container_contents, container_entry_stream
+from signing.container_contents import (
+    ContainerMemberRefused,
+    ContainerUnreadable,
+    container_contents,
+    container_entry_stream,
+)
 from signing.containers import ContainerFileIn, container_document_create, format_usual
 from signing.file_types import ASICE, DOCX, JPEG, ODT, PDF, PNG, TXT, XLSX, file_kind_check
 from signing.models import DocumentFile, Signer, Signing
@@ -256,7 +261,7 @@ def test_container_names_are_shown_sanitised_and_nothing_is_extracted():
 
 def test_a_zip_bomb_member_is_refused():
     data = _hostile([("bomb.txt", b"\x00" * (5 * 1024 * 1024))])
-    with pytest.raises(ContainerUnreadable):
+    with pytest.raises(ContainerMemberRefused):
         container_entry_stream(io.BytesIO(data), index=0)
 
 
