@@ -29,7 +29,7 @@ from signing.models import Document, Signer, Signing, SigningEvent
 from signing.pagination import EstimatedCountPaginator
 from signing.reconcile import signing_reconcile
 from signing.retention import ReuploadNotClaimed, copy_days_left, signing_copy_days_left, signing_reupload_now
-from signing.selectors import signing_current
+from signing.selectors import documents_signed_count, signing_current, status_as_shown
 
 _ModelT = TypeVar("_ModelT", bound=Model)
 _ChildT = TypeVar("_ChildT", bound=Model)
@@ -158,6 +158,7 @@ class DocumentAdmin(CheckedSelectionMixin[Document], _NoAddOrDelete[Document]):
             .get_queryset(request)
             .annotate(
                 current_status=Subquery(newest.values("status")[:1]),
+                signed_count=documents_signed_count(),
                 current_needs_attention=Subquery(newest.values("needs_attention")[:1]),
                 current_uploaded_at=Subquery(newest.values("uploaded_at")[:1]),
             )
@@ -165,8 +166,9 @@ class DocumentAdmin(CheckedSelectionMixin[Document], _NoAddOrDelete[Document]):
 
     @admin.display(description=_("signing status"))
     def signing_status(self, obj: Document) -> str:
+        # As the owner's pages show it (a re-uploaded copy of a partly signed document says so).
         status = getattr(obj, "current_status", None)
-        return str(Signing.Status(status).label) if status else "-"
+        return status_as_shown(status=status, signed_count=getattr(obj, "signed_count", 0))[1] if status else "-"
 
     @admin.display(description=_("needs attention"), boolean=True)
     def attention(self, obj: Document) -> bool:

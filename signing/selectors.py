@@ -129,17 +129,26 @@ def signer_status_label(*, signer: Signer, cancelled: bool) -> str:
 
 
 def document_display_status(*, signing: Signing | None, signed_count: int) -> tuple[str | None, str]:
-    """The document's status and its label, from its current signing and how many signers signed.
+    """The document's status and its label, from its current signing and how many signers signed."""
+    if signing is None:
+        return None, ""
+    return status_as_shown(status=signing.status, signed_count=signed_count)
+
+
+def status_as_shown(*, status: str, signed_count: int) -> tuple[str, str]:
+    """A current signing's status as people are shown it (owner's pages, staff's lists), with its label.
 
     A re-upload makes a new signing that only the signers still pending are on, and Dokobit calls
     it pending; the document is partly signed all the same when someone signed an earlier copy.
     """
-    if signing is None:
-        return None, ""
-    status = signing.status
     if status == Signing.Status.PENDING and signed_count > 0:
         status = Signing.Status.PARTIALLY_SIGNED
     return status, str(Signing.Status(status).label)
+
+
+def documents_signed_count() -> Func:
+    """An annotation: how many of a document's signers signed (a correlated subquery, per row shown)."""
+    return _signer_count(Q(status=Signer.Status.SIGNED))
 
 
 # The document page shows this many events of its history at a time (the live poll: the newest).
