@@ -185,9 +185,11 @@ def test_the_signer_sees_each_file_before_signing(client, container):
 def test_the_container_page_lists_files_and_signatures_for_owner_and_signer(owner_client, client, container):
     page = owner_client.get(reverse("signing:container", kwargs={"uuid": container.uuid})).content.decode()
     assert "The signed container is ready once everyone has signed." in page
-    complete_with_signatures(container)
     signer = container.signers.get()
     verify_in_session(client, signer)
+    # Before everyone signed the signer has the files to read, not a container page.
+    assert client.get(reverse("signing:signer-container", kwargs={"token": signer.link_token})).status_code == 403
+    complete_with_signatures(container)
     pages = {
         "owner": (owner_client, reverse("signing:container", kwargs={"uuid": container.uuid})),
         "signer": (client, reverse("signing:signer-container", kwargs={"token": signer.link_token})),
