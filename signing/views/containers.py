@@ -16,7 +16,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
@@ -61,7 +61,7 @@ if TYPE_CHECKING:
 
     from signing.models import Signer, Signing
 
-TAMPERED = "The stored document failed its integrity check and is not served."
+TAMPERED = gettext_lazy("The stored document failed its integrity check and is not served.")
 
 
 @never_cache
@@ -149,7 +149,7 @@ def _file_response(request: HttpRequest, stored: DocumentFile) -> HttpResponseBa
     try:
         handle = document_file_verified(document=stored)
     except DocumentTampered:
-        return error_page(request, _(TAMPERED), status=409)
+        return error_page(request, str(TAMPERED), status=409)
     inline = stored.is_image and request.GET.get("inline") == "1"
     response = FileResponse(handle, content_type=stored.content_type if inline else "application/octet-stream")
     if inline:
@@ -181,7 +181,7 @@ def document_file_page_image(request: AuthenticatedHttpRequest, uuid: UUID, file
     stored = _owner_file(request, uuid, file_uuid)[1]
     if not stored.is_pdf:
         raise Http404
-    return page_image(request, stored, refused=_(TAMPERED))
+    return page_image(request, stored, refused=str(TAMPERED))
 
 
 def _neutral(request: HttpRequest) -> HttpResponse:
@@ -208,7 +208,7 @@ def signer_file_page_image(request: HttpRequest, token: str, file_uuid: UUID) ->
     stored = _signer_file(request, token, file_uuid)
     if stored is None or not stored.is_pdf:
         return _neutral(request)
-    return page_image(request, stored, refused=_(TAMPERED))
+    return page_image(request, stored, refused=str(TAMPERED))
 
 
 # --- the container page: the signed container's files and signatures --------------------------------
