@@ -339,13 +339,18 @@ def container_errors(signing_type: str, files: list[GatewayFile], roles: list[st
     errors: Errors = []
     if roles.count("main") > 1:
         errors.append(("[files]", "Only one main file is allowed."))
+    existing = [asic.container_mimetype(f.read_bytes()) for f in files]
+    if len(files) == 1 and existing[0]:
+        # An existing container signed further: it must be of the kind asked for.
+        wanted = asic.ADOC_MIMETYPE if signing_type in asic.ADOC_TYPES else asic.ASICE_MIMETYPE
+        return [] if existing[0] == wanted else [("[files][0][token]", "File type is not supported.")]
     if signing_type in asic.ADOC_TYPES:
         main = [f for f, role in zip(files, roles, strict=True) if role == "main"]
         if len(main) != 1 or not main[0].read_bytes().startswith(b"%PDF-"):
             errors.append(("[files]", "ADOC requires one main file in PDF format."))
     if len({f.name for f in files}) != len(files):
         errors.append(("[files]", "File names in a container must be unique."))
-    if len(files) > 1 and any(asic.container_mimetype(f.read_bytes()) for f in files):
+    if any(existing):
         errors.append(("[files]", "A signed container can only be signed on its own."))
     return errors
 

@@ -15,7 +15,7 @@ from django.forms import BaseFormSet, formset_factory
 from django.utils.translation import gettext_lazy as _
 
 from signing.containers import ContainerFileIn, format_usual
-from signing.file_types import ACCEPT, PDF, file_kind_check
+from signing.file_types import ACCEPT, ADOC, ASICE, PDF, extension_of, file_kind_check
 from signing.forms import DocumentUploadForm
 from signing.models import DocumentFile, SigningType
 
@@ -136,6 +136,9 @@ class ContainerUploadForm(DocumentUploadForm):
     def chosen_format(self, *, files: list[ContainerFileIn], countries: list[str]) -> str | None:
         """The format to sign in, or None (with the reason on the form) when it cannot hold these files."""
         chosen = self.cleaned_data.get("signing_type")
+        signed = [item for item in files if item.kind in (ASICE, ADOC)]
+        if signed:
+            return self._signed_container_format(signed, files, chosen)
         if chosen == FORMAT_USUAL:
             return format_usual(countries=countries, files=files)
         if chosen == SigningType.PDF and (len(files) != 1 or files[0].kind != PDF):
@@ -146,3 +149,25 @@ class ContainerUploadForm(DocumentUploadForm):
             self.add_error("signing_type", _("An ADOC container needs a PDF as its main document."))
             return None
         return chosen
+
+    def _signed_container_format(
+        self, signed: list[ContainerFileIn], files: list[ContainerFileIn], chosen: str | None
+    ) -> str | None:
+        """An existing signed container is signed further on its own, in its own format."""
+        if len(files) > 1:
+            self.add_error(None, _("A signed container is signed on its own. Upload it without other files."))
+            return None
+        (container,) = signed
+        own = SigningType.ADOC if container.kind == ADOC else container_extension_format(container.name)
+        if chosen in (FORMAT_USUAL, own):
+            return own
+        if container.kind == ASICE and chosen in (SigningType.ASICE, SigningType.BDOC, SigningType.EDOC):
+            return str(chosen)  # the same ASiC-E container under another name
+        self.add_error("signing_type", _("This signed container can only be signed further in its own format."))
+        return None
+
+
+def container_extension_format(name: str) -> str:
+    """The ASiC-E name a container file goes by: .bdoc, .edoc, otherwise asice."""
+    extension = extension_of(name)
+    return {".bdoc": SigningType.BDOC, ".edoc": SigningType.EDOC}.get(extension, SigningType.ASICE)

@@ -153,3 +153,23 @@ def test_the_signing_page_lists_the_files_of_a_container(client, create, files):
     assert 'data-testid="dokobit-container-files"' in body
     assert "annex.docx" in body
     assert "<iframe" not in body
+
+
+def test_an_existing_container_must_be_signed_in_its_own_kind(client, api, create, files):
+    first = create(type="adoc", files=files(("contract.pdf", tiny_pdf(), "main")), signers=[signer("a")])
+    sign(client, first["token"], first["signers"]["a"])
+    adoc = _download(api, first["token"])
+    wrong = api(
+        "POST",
+        "signing/create.json",
+        {"type": "asice", "name": "Lease", "files": [{"token": files(("lease.adoc", adoc, "main"))[0]["token"]}]},
+    )
+    assert {"field": "[files][0][token]", "message": "File type is not supported.", "error_code": 1} in (
+        validation_errors(wrong)
+    )
+    again = create(
+        type="adoc", files=[{"token": files(("lease.adoc", adoc, "main"))[0]["token"]}], signers=[signer("b")]
+    )
+    sign(client, again["token"], again["signers"]["b"])
+    with zipfile.ZipFile(io.BytesIO(_download(api, again["token"]))) as archive:
+        assert len([n for n in archive.namelist() if n.startswith("META-INF/signatures/")]) == 2

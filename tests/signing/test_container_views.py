@@ -298,3 +298,40 @@ def test_a_zip_bomb_in_the_signed_container_gets_a_clear_page(owner_client, cont
     response = owner_client.get(reverse("signing:container-entry", kwargs={"uuid": container.uuid, "index": 0}))
     assert response.status_code == 422
     assert "cannot be taken out of the container safely" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("name", "signing_type", "wanted"),
+    [("earlier.asice", "usual", "asice"), ("earlier.bdoc", "usual", "bdoc"), ("earlier.asice", "edoc", "edoc")],
+)
+def test_an_existing_signed_container_is_signed_further_in_its_own_kind(
+    owner_client, owner, django_capture_on_commit_callbacks, name, signing_type, wanted
+):
+    from tests.signing.container_files import make_asice
+
+    with django_capture_on_commit_callbacks(execute=False):
+        response = owner_client.post(NEW, upload((name, make_asice(), "main"), signing_type=signing_type))
+    assert response.status_code == 302
+    assert Document.objects.get(owner=owner).signing_type == wanted
+
+
+@pytest.mark.parametrize(
+    ("signing_type", "message"),
+    [("adoc", "can only be signed further in its own format"), ("pdf", "can only be signed further in its own format")],
+)
+def test_a_signed_container_cannot_change_its_kind(owner_client, owner, signing_type, message):
+    from tests.signing.container_files import make_asice
+
+    response = owner_client.post(NEW, upload(("earlier.asice", make_asice(), "main"), signing_type=signing_type))
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Document.objects.filter(owner=owner).exists()
+
+
+def test_a_signed_container_is_not_mixed_with_other_files(owner_client, owner):
+    from tests.signing.container_files import make_asice
+
+    files = (("earlier.asice", make_asice(), "main"), ("b.docx", APPENDIX, "appendix"))
+    response = owner_client.post(NEW, upload(*files, signing_type="asice"))
+    assert response.status_code == 400
+    assert "A signed container is signed on its own." in response.content.decode()

@@ -297,3 +297,22 @@ def test_deleting_a_container_document_removes_every_stored_file_and_preview(own
     stored_files_delete(files=files)
     assert not any(storage.exists(name) for name in names)
     assert stored_files_orphaned_purge(now=timezone.now() + timedelta(days=30)) == 0  # nothing left behind
+
+
+def test_renewal_of_a_partly_signed_adoc_keeps_it_an_adoc(container_sent):
+    document, signing = container_sent("adoc")
+    first, second = document.signers.order_by("position")
+    _sign_at_emulator(signing, first)
+    signing_sync_from_gateway(signing=signing)
+    new = retention.signing_reupload_now(signing_id=signing.pk, actor=document.owner)
+    assert new is not None
+    assert new.status == Signing.Status.PENDING
+    _sign_at_emulator(new, second)
+    new = signing_sync_from_gateway(signing=new)
+    data = new.signed_file.open("rb").read()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.read("mimetype") == b"application/vnd.lt.archyvai.adoc-2008"
+    assert [s.signer for s in container_contents(io.BytesIO(data)).signatures] == [
+        "Signer0 Testnumber",
+        "Signer1 Testnumber",
+    ]
