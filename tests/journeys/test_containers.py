@@ -147,3 +147,48 @@ def test_a_pdf_with_two_appendices_is_signed_as_an_asice_and_opened_by_everyone(
         later.get_by_test_id("signer-open-container").click()
         expect(later).to_have_url(re.compile(r"/sign/[^/]+/container/$"))
         _download_every_entry(later, person.identity)
+
+
+def test_without_javascript_a_corrected_upload_keeps_its_files(stack, people, tmp_path):
+    """The form is plain HTML: rows, radio buttons and a submit; a mistake elsewhere loses no file."""
+    make_owner()
+    owner = people.open("owner")
+    log_in(owner)
+    plain = people.open("owner-no-js", javascript=False)
+    plain.context.add_cookies(owner.context.cookies())
+    # The refused form answers 400, which Chromium also reports in the console.
+    plain.watch.allow_console_error(r"status of 400 \(Bad Request\) \(at [^)]*/documents/new/files/\)$")
+    plain.goto("/documents/new/files/")
+    plain.watch.check("upload-several-no-js")
+    contract, inventory, _plan = _write_files(tmp_path)
+    plain.get_by_label("Title").fill(TITLE)
+    plain.get_by_test_id("file-row-1").locator("input[type=file]").set_input_files(str(contract))
+    plain.get_by_test_id("file-row-2").locator("input[type=file]").set_input_files(str(inventory))
+    wrong_code = LT_SIGNER.code[:-1] + str((int(LT_SIGNER.code[-1]) + 1) % 10)
+    fill_signer(
+        plain,
+        0,
+        name=LT_SIGNER.name,
+        surname=LT_SIGNER.surname,
+        country=LT_SIGNER.country,
+        code=wrong_code,
+        email=LT_SIGNER.email,
+        purpose="signature",
+    )
+    plain.get_by_test_id("upload-submit").click()
+    expect(plain.locator(".field-error")).to_contain_text("check digit")
+    expect(plain.get_by_test_id("held-files")).to_contain_text("Appendix 1 - inventory.docx")
+    plain.watch.check("kept-files-no-js")
+    assert not Document.objects.filter(title=TITLE).exists()
+
+    # Only the code is corrected: no file is chosen again.
+    plain.locator("[data-signer-row]").first.get_by_label("Personal code").fill(LT_SIGNER.code)
+    plain.get_by_test_id("upload-submit").click()
+    expect(plain).to_have_url(re.compile(r"/documents/[0-9a-f-]+/$"), timeout=60_000)
+    expect(plain.get_by_test_id("document-format")).to_have_text("ASiC-E container")
+    plain.watch.check("container-document-no-js")
+    document = Document.objects.get(title=TITLE)
+    assert [(f.name, f.role, f.file.open("rb").read()) for f in document.files.all()] == [
+        ("Lease contract.pdf", "main", FILES["Lease contract.pdf"]),
+        ("Appendix 1 - inventory.docx", "appendix", FILES["Appendix 1 - inventory.docx"]),
+    ]
