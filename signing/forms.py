@@ -50,7 +50,7 @@ def signer_limit_message() -> str:
 # user does not upload it again. Only an opaque id and the display name live in the session.
 
 HOLDING_SESSION_KEY = "signing_upload_holding"
-_HOLDING_DIR = "upload-holding"
+HOLDING_DIR = "upload-holding"
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class HeldUpload:
 
     @property
     def path(self) -> str:
-        return f"{_HOLDING_DIR}/{self.id}.pdf"
+        return f"{HOLDING_DIR}/{self.id}.pdf"
 
 
 def holding_get(*, request: HttpRequest) -> HeldUpload | None:
@@ -106,8 +106,8 @@ def holding_purge_stale(*, now: datetime.datetime | None = None) -> int:
     """
     cutoff = (now or timezone.now()) - datetime.timedelta(hours=settings.SIGNING_UPLOAD_HOLDING_HOURS)
     purged = 0
-    for name in folder_listing(default_storage, _HOLDING_DIR)[1]:
-        path = f"{_HOLDING_DIR}/{name}"
+    for name in folder_listing(default_storage, HOLDING_DIR)[1]:
+        path = f"{HOLDING_DIR}/{name}"
         if default_storage.get_modified_time(path) < cutoff:
             default_storage.delete(path)
             purged += 1

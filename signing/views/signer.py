@@ -45,6 +45,7 @@ from signing.views.common import (
     signed_signing,
     signing_error_message,
 )
+from signing.views.containers import container_preview_context
 from signing.views.signer_link import (
     is_refused,
     is_verified,
@@ -92,10 +93,10 @@ def signer_landing(request: HttpRequest, token: str) -> HttpResponse:
         return redirect("signing:signer-done", token=token)
     document = signer.document
     try:
-        preview = preview_context(
-            document,
-            reverse("signing:signer-page-image", kwargs={"token": token}),
-        )
+        if document.is_container:
+            preview = container_preview_context(document, signer_token=token)
+        else:
+            preview = preview_context(document, reverse("signing:signer-page-image", kwargs={"token": token}))
     except DocumentTampered:
         return error_page(request, _("The stored document failed its integrity check and is not shown."), status=409)
     context = {
@@ -137,6 +138,7 @@ def _signer_completed_page(request: HttpRequest, signer: Signer, token: str) -> 
         "owner_name": document.owner.get_full_name(),
         "completed_at": signing.completed_at,
         "signed_download_url": reverse("signing:signer-signed-download", kwargs={"token": token}),
+        "container_url": reverse("signing:signer-container", kwargs={"token": token}) if document.is_container else "",
     }
     return render(request, "signing/signer_completed.html", context)
 
@@ -208,7 +210,8 @@ def signer_identity_complete(request: HttpRequest, token: str) -> JsonResponse:
 
 def _signer_file(request: HttpRequest, token: str, *, attachment: bool) -> HttpResponseBase:
     signer = verified_signer(request, token)
-    if signer is None:
+    if signer is None or signer.document.is_container:
+        # A container's files each have their own link (views.containers).
         return _neutral(request)
     try:
         file_obj = document_file_verified(document=signer.document)
