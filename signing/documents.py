@@ -27,7 +27,7 @@ from signing.errors import (
     SignerLimitReached,
 )
 from signing.events import event_record
-from signing.models import Document, Signing, SigningEvent
+from signing.models import Document, DocumentFile, Signing, SigningEvent
 from signing.signers import SignerData, signer_new
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class _HashingFile(File[bytes]):
+class HashingFile(File[bytes]):
     """Hands the storage the upload's bytes while hashing and counting exactly what it read."""
 
     file: IO[bytes]
@@ -72,6 +72,7 @@ def document_create(
     signers: list[SignerData],
     deadline: datetime | None = None,
     reminders: bool = True,
+    on_decline: str = Signing.OnDecline.END,
 ) -> Document:
     """Store an (already validated) file with its signers and queue sending it to Dokobit.
 
@@ -85,7 +86,14 @@ def document_create(
         raise SignerAlreadyAdded()
     document = document_file_store(owner=owner, uploaded_file=uploaded_file, title=title)
     with transaction.atomic():
-        document_signing_create(document=document, signers=signers, deadline=deadline, actor=owner, reminders=reminders)
+        document_signing_create(
+            document=document,
+            signers=signers,
+            deadline=deadline,
+            actor=owner,
+            reminders=reminders,
+            on_decline=on_decline,
+        )
     return document
 
 
@@ -97,7 +105,7 @@ def document_file_store(*, owner: User, uploaded_file: UploadedFile | File[bytes
         original_filename=(getattr(uploaded_file, "name", "") or "")[:255],
         content_type="application/pdf",
     )
-    hashing = _HashingFile(uploaded_file, name="document.pdf")
+    hashing = HashingFile(uploaded_file, name="document.pdf")
     # The storage name is generated from the uuid (models.document_upload_to), never the user's.
     document.file.save("document.pdf", hashing, save=False)
     document.sha256 = hashing.sha256.hexdigest()
@@ -106,7 +114,13 @@ def document_file_store(*, owner: User, uploaded_file: UploadedFile | File[bytes
 
 
 def document_signing_create(
-    *, document: Document, signers: list[SignerData], deadline: datetime | None, actor: User, reminders: bool = True
+    *,
+    document: Document,
+    signers: list[SignerData],
+    deadline: datetime | None,
+    actor: User,
+    reminders: bool = True,
+    on_decline: str = Signing.OnDecline.END,
 ) -> Signing:
     """Save a stored document with its signing and signers, and queue the send on commit.
 
@@ -115,7 +129,7 @@ def document_signing_create(
     """
     document.save()
     signing = Signing.objects.create(
-        document=document, status=Signing.Status.QUEUED, deadline=deadline, reminders=reminders
+        document=document, status=Signing.Status.QUEUED, deadline=deadline, reminders=reminders, on_decline=on_decline
     )
     for position, data in enumerate(signers):
         signer_new(document=document, signing=signing, data=data, position=position).save()
@@ -186,7 +200,7 @@ def _stored_check_remember(key: str) -> None:
         logger.warning("stored-file check cache unreachable", exc_info=True)
 
 
-def document_file_verified(*, document: Document) -> File[bytes]:
+def document_file_verified(*, document: Document | DocumentFile) -> File[bytes]:
     """The stored file, opened at its start, after checking it still has the SHA-256 taken at upload.
 
     Raises DocumentTampered when the bytes changed (WYSIWYS: what is shown and sent is what was hashed).

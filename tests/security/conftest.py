@@ -15,6 +15,7 @@ from tests.bulk.helpers import bulk_objects_of
 from tests.identity.conftest import complete, identity_api, start_flow  # noqa: F401
 from tests.services.conftest import portal_worker, postgres, redis_url  # noqa: F401
 from tests.signing.conftest import live_signing, make_document, owner, signer_data  # noqa: F401
+from tests.signing.container_files import make_container_document
 from tests.signing.helpers import make_document as make_uploaded_document
 
 
@@ -54,6 +55,8 @@ def world(make_user):
     )
     group = Group.objects.create(name="Alice's reviewers")
     template, bulk = bulk_objects_of(owner)
+    container = make_container_document(owner, title="Alice private annexes")
+    container_file = container.files.first()
     return {
         "owner": owner,
         "stranger": stranger,
@@ -68,11 +71,24 @@ def world(make_user):
             "signing/signer": signer.pk,
             "signing/signingevent": event.pk,
             "auth/group": group.pk,
+            "signing/documentfile": container_file.pk,
             "bulk/signingtemplate": template.pk,
             "bulk/bulksend": bulk.pk,
         },
+        "container": container,
+        "container_file": container_file,
+        "container_signer": container.signers.get(),
         "template": template,
         "bulk": bulk,
         # What must never show up for anyone but A.
-        "secrets": [document.title, "Alice", signer.email, document.sha256, template.name, bulk.title_pattern],
+        "secrets": [
+            document.title,
+            "Alice",
+            signer.email,
+            document.sha256,
+            container.title,
+            container_file.name,
+            template.name,
+            bulk.title_pattern,
+        ],
     }
