@@ -180,6 +180,16 @@ def test_a_bulk_send_with_a_mistake_is_corrected_then_sent_and_followed(stack, p
         (invitation,) = stack.wait_for_mail(address)
         assert "Remote work policy" in invitation.get_body(preferencelist=("plain",)).get_content()
 
+    # Without JavaScript the same pages read the same (the progress page would refresh itself).
+    plain = people.open("owner-no-js", javascript=False)
+    plain.context.add_cookies(owner.context.cookies())
+    plain.goto(f"/bulk/{bulk.uuid}/")
+    expect(plain.get_by_test_id("bulk-progress-label")).to_have_text("3 of 3 copies made, 0 failed.")
+    plain.watch.check("bulk-progress-no-js")
+    plain.get_by_test_id("bulk-summary-link").click()
+    expect(plain.get_by_test_id("bulk-row-status")).to_have_text(["Waiting for signatures"] * 3)
+    plain.watch.check("bulk-summary-no-js")
+
     # Each copy is an ordinary document of the owner's.
     owner.get_by_role("link", name="Remote work policy Person2 Testnumber").click()
     expect(owner.get_by_test_id("signing-status")).to_have_text("Waiting for signatures")
