@@ -103,6 +103,9 @@ def _finish(request: HttpRequest, purpose: str, eid_result: EidResult) -> tuple[
     next_url = request.session.pop(SESSION_NEXT_KEY, "")
     user = authenticate(request, eid_result=eid_result, purpose=purpose)
     if user is None:
+        # Registration first, then on to the page the person came for (an invitation, say).
+        if next_url:
+            request.session[SESSION_NEXT_KEY] = next_url
         if purpose == IdentitySession.Purpose.LOGIN:
             messages.info(request, _("There is no account for this eID yet. Add your e-mail to register."))
         return reverse("identity:register_details"), None
@@ -301,7 +304,8 @@ def register_details(request: HttpRequest) -> HttpResponse:
         except errors.IdentityError as err:
             return _render_error(request, err, purpose=IdentitySession.Purpose.REGISTER)
         messages.success(request, _("Welcome! Your account is ready."))
-        return _set_language(redirect(settings.LOGIN_REDIRECT_URL), user)
+        next_url = _safe_next(request, request.session.pop(SESSION_NEXT_KEY, ""))
+        return _set_language(redirect(next_url or settings.LOGIN_REDIRECT_URL), user)
     context = {
         "form": form,
         "full_name": f"{pending.first_name} {pending.last_name}".strip(),

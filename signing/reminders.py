@@ -237,6 +237,7 @@ def signing_deadline_message(*, signing: Signing) -> EmailMultiAlternatives:
     """Tells the owner that the deadline passed and the signing was cancelled."""
     document = signing.document
     owner = document.owner
+    assert owner is not None  # signing_deadline_notify sends only to a document with an owner
     with translation.override(owner.language):
         subject = one_line(gettext("“%(title)s” was not signed in time") % {"title": document.title})
     signers = signing.signers.exclude(status=Signer.Status.REMOVED)
@@ -256,7 +257,8 @@ def signing_deadline_message(*, signing: Signing) -> EmailMultiAlternatives:
 def signing_deadline_notify(*, signing_id: int) -> bool:
     """E-mail the owner that the deadline cancelled the signing; at most once. Returns whether it was sent."""
     signing = Signing.objects.select_related("document__owner").get(pk=signing_id)
-    if signing.status != Signing.Status.CANCELLED or not signing.document.owner.email:
+    owner = signing.document.owner
+    if signing.status != Signing.Status.CANCELLED or owner is None or not owner.email:
         return False
     if not SigningEvent.objects.filter(signing=signing, dedup_key=f"signing:{signing.pk}:deadline").exists():
         return False  # cancelled by the owner, not by the deadline

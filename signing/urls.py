@@ -16,6 +16,7 @@ urlpatterns = [
     path("documents/<uuid:uuid>/original/", owner.document_download, name="document-download"),
     path("documents/<uuid:uuid>/page.png", owner.document_page_image, name="document-page-image"),
     path("documents/<uuid:uuid>/signed/", owner.signed_download, name="signed-download"),
+    path("documents/<uuid:uuid>/share/", owner.document_share_view, name="document-share"),
     path("documents/<uuid:uuid>/cancel/", owner.signing_cancel_view, name="signing-cancel"),
     path("documents/<uuid:uuid>/signers/add/", owner.signer_add_view, name="signer-add"),
     path("documents/<uuid:uuid>/signers/<uuid:signer_uuid>/remove/", owner.signer_remove_view, name="signer-remove"),
