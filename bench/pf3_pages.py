@@ -1,4 +1,5 @@
-"""PF3: the owner's document list, the document page and the admin document list, small vs large.
+"""PF3: the owner's document list, the document page and the admin document list, small vs large;
+and an organisation's document list (10 documents and 10 members vs 10,000 documents and 50 members).
 
 Queries are counted with CaptureQueriesContext; render time is the median of repeated requests
 through Django's test client. PostgreSQL, rows bulk-inserted in SQL.
@@ -113,6 +114,40 @@ def _owner_with_documents(name: str, count: int):
     return owner
 
 
+def _organisation_with_documents(name: str, documents: int, members: int):
+    """An organisation whose admin created ``documents`` documents in it, with ``members`` members in all."""
+    from identity.models import User
+    from organisations.models import Membership, Role
+    from organisations.services import organisation_create
+    from signing.models import Document
+
+    admin = _owner_with_documents(name, documents)
+    organisation = organisation_create(creator=admin, name=name, registration_code="1", country_code="LT")
+    Document.objects.filter(owner=admin).update(organisation=organisation)
+    people = [
+        User.objects.create_user(country_code="LT", personal_code=f"4800101{n:04d}{len(name)}", first_name=f"M{n}")
+        for n in range(members - 1)
+    ]
+    Membership.objects.bulk_create(Membership(organisation=organisation, user=p, role=Role.MEMBER) for p in people)
+    return organisation, admin
+
+
+def _organisation_pages() -> dict:
+    from django.test import Client
+
+    results = {}
+    for label, documents, members in (("10_documents_10_members", 10, 10), ("10000_documents_50_members", 10_000, 50)):
+        organisation, admin = _organisation_with_documents(f"org{documents}", documents, members)
+        client = Client()
+        client.force_login(admin)
+        client.post("/space/", {"space": str(organisation.uuid)})
+        results[label] = {
+            "document_list": _measure(client, "/documents/"),
+            "members": _measure(client, f"/organisations/{organisation.uuid}/members/"),
+        }
+    return results
+
+
 def inner() -> dict:
     django_setup()
     migrate()
@@ -140,6 +175,7 @@ def inner() -> dict:
             "document_list": _measure(client, "/documents/"),
             "document_page": _measure(client, f"/documents/{doc.uuid}/"),
         }
+    organisation_pages = _organisation_pages()
     filler = Document.objects.filter(owner=large).order_by("pk").first()
     clone(
         Document,
@@ -175,6 +211,15 @@ def inner() -> dict:
         "queries_at_most_10": admin_large["queries"] <= 10,
         "time_ratio": round(admin_large["median_ms"] / admin_small["median_ms"], 2),
     }
+    out["organisation_pages"] = organisation_pages
+    for page in ("document_list", "members"):
+        a = organisation_pages["10_documents_10_members"][page]
+        b = organisation_pages["10000_documents_50_members"][page]
+        ratios[f"organisation_{page}"] = {
+            "queries_equal": a["queries"] == b["queries"],
+            "queries_at_most_10": b["queries"] <= 10,
+            "time_ratio": round(b["median_ms"] / a["median_ms"], 2),
+        }
     for value in ratios.values():
         value["goal_ok"] = value["queries_equal"] and value["queries_at_most_10"] and value["time_ratio"] <= 1.5
     out["ratios"] = ratios
