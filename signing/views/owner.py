@@ -28,6 +28,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_GET, require_POST
 
 from organisations import roles
+from organisations.models import DocumentVisibility
 from organisations.preferences import settings_for
 from organisations.spaces import current_space
 from portal.http import GatewayError
@@ -202,8 +203,10 @@ def _detail_context(
         },
         "add_form": add_form or SignerAddForm(prefix="add", initial={"language": get_language() or "en"}),
         "can_change": can_change,
-        # Sharing is the creator's (or an admin's) choice whatever the signing's state.
-        "can_share": document.organisation_id is not None
+        # Sharing is the creator's (or an admin's) choice whatever the signing's state; it matters
+        # where members see only their own documents and the shared ones.
+        "can_share": document.organisation is not None
+        and document.organisation.document_visibility == DocumentVisibility.OWN_AND_SHARED
         and document_changeable_by(user=request.user, document=document),
         # Dokobit deletes its copy this many days from now unless the retention job renews it.
         "copy_days_left": signing_copy_days_left(signing=signing),
