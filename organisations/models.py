@@ -27,8 +27,8 @@ class Role(models.TextChoices):
 
 
 class DocumentVisibility(models.TextChoices):
-    ALL = "all", _("Members see all documents of the organisation")
-    OWN_AND_SHARED = "own_and_shared", _("Members see only their own documents and those shared with them")
+    ALL = "all", _("All of the organisation's documents")
+    OWN_AND_SHARED = "own_and_shared", _("Only their own and shared documents")
 
 
 class SigningOrder(models.TextChoices):

@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
                 ('registration_code', models.CharField(max_length=40, verbose_name='registration code')),
                 ('country_code', models.CharField(choices=[('LT', 'Lithuania'), ('LV', 'Latvia'), ('EE', 'Estonia'), ('FI', 'Finland'), ('SE', 'Sweden'), ('NO', 'Norway'), ('DK', 'Denmark'), ('IS', 'Iceland')], max_length=2, verbose_name='country')),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('document_visibility', models.CharField(choices=[('all', 'Members see all documents of the organisation'), ('own_and_shared', 'Members see only their own documents and those shared with them')], default='all', max_length=20, verbose_name='what members see')),
+                ('document_visibility', models.CharField(choices=[('all', "All of the organisation's documents"), ('own_and_shared', 'Only their own and shared documents')], default='all', max_length=20, verbose_name='what members see')),
                 ('signing_language', models.CharField(blank=True, choices=[('en', 'English'), ('lt', 'Lithuanian'), ('lv', 'Latvian'), ('et', 'Estonian'), ('fi', 'Finnish'), ('sv', 'Swedish'), ('nb', 'Norwegian Bokmål'), ('da', 'Danish'), ('is', 'Icelandic')], max_length=8, verbose_name='default signing language')),
                 ('reminder_every_days', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='remind signers every (days)')),
                 ('deadline_days', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='default deadline (days after sending)')),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
 from organisations.models import Invitation, Membership, Organisation, Role
@@ -163,10 +164,36 @@ def test_a_removed_member_loses_the_open_document(stack, people, tmp_path):
     expect(member.get_by_test_id("document-organisation")).to_have_text("Nordic Paper Oy")
     expect(member.get_by_test_id("document-creator")).to_have_text(LV_SIGNER.full_name)
 
-    # The admin removes the member from the members page.
+    # The admin brands the organisation: a logo and a colour for its signers' pages and the eID widget.
     admin = people.open("admin")
     log_in(admin)
     admin.get_by_test_id("space-select").select_option(label="Nordic Paper Oy")
+    admin.get_by_test_id("nav-settings").click()
+    admin.watch.check("settings")
+    logo = tmp_path / "logo.png"
+    Image.new("RGB", (120, 40), (138, 28, 28)).save(logo, format="PNG")
+    admin.get_by_label("Logo (PNG or JPEG, at most 200 KB)").set_input_files(str(logo))
+    admin.get_by_label("Primary colour").fill("#8a1c1c")
+    admin.get_by_label("Smart-ID").check()
+    admin.get_by_test_id("settings-save").click()
+    expect(admin.get_by_role("status")).to_contain_text("The settings were saved.")
+    expect(admin.get_by_test_id("organisation-logo")).to_be_visible()
+    admin.watch.check("settings-saved")
+
+    # The signer's page carries the organisation's brand, and so does Dokobit's widget on it.
+    signer = people.open("signer")
+    signer.goto(stack.signer_link(EE_SIGNER.email))
+    brand = signer.get_by_test_id("org-brand")
+    expect(brand).to_contain_text("Nordic Paper Oy")
+    expect(brand.locator("img")).to_have_js_property("complete", True)
+    assert brand.locator("img").evaluate("img => img.naturalWidth") == 120
+    signer.get_by_test_id("identity-start").click()
+    widget = signer.get_by_test_id("dokobit-identity-widget")
+    expect(widget).to_be_visible()
+    expect(widget.locator("img").first).to_have_attribute("src", re.compile(r"/organisations/[0-9a-f-]+/logo/$"))
+    signer.watch.check("branded-identify")
+
+    # The admin removes the member from the members page.
     admin.get_by_test_id("nav-members").click()
     row = admin.get_by_test_id("member-row").filter(has_text=LV_SIGNER.full_name)
     row.get_by_test_id("member-remove-open").click()
