@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(admin.TabularInline[Membership, Organisation]):
     model = Membership
     extra = 0
     fields = ("user", "role", "joined_at")
@@ -24,7 +24,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(admin.ModelAdmin[Organisation]):
     list_display = ("name", "registration_code", "country_code", "document_visibility", "created_at")
     list_filter = ("country_code", "document_visibility", "signing_order")
     search_fields = ("name", "registration_code")
@@ -33,7 +33,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(admin.ModelAdmin[Membership]):
     list_display = ("user", "organisation", "role", "joined_at")
     list_filter = ("role", "organisation")
     list_select_related = ("user", "organisation")
@@ -42,7 +42,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(admin.ModelAdmin[Invitation]):
     list_display = ("email", "organisation", "role", "pinned_to", "state", "expires_at", "created_at")
     list_filter = ("role", "organisation")
     list_select_related = ("organisation",)

@@ -32,7 +32,7 @@ class OrganisationForm(forms.Form):
         return name
 
     def clean_registration_code(self) -> str:
-        code = self.cleaned_data["registration_code"].strip()
+        code = str(self.cleaned_data["registration_code"]).strip()
         if not re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z .\-/]*", code):
             raise ValidationError(_("Enter the registration code as it appears in the business register."))
         return code
@@ -90,7 +90,7 @@ def logo_checked(upload: Any) -> tuple[bytes, str]:
     return data, LOGO_FORMATS[image_format]
 
 
-class SettingsForm(forms.ModelForm):
+class SettingsForm(forms.ModelForm[Organisation]):
     logo_file = forms.FileField(label=_("Logo (PNG or JPEG, at most 200 KB)"), required=False)
     remove_logo = forms.BooleanField(label=_("Remove the logo"), required=False)
     eid_methods = forms.MultipleChoiceField(
@@ -151,7 +151,7 @@ class SettingsForm(forms.ModelForm):
         return upload
 
     def save(self, commit: bool = True) -> Organisation:
-        organisation = super().save(commit=False)
+        organisation: Organisation = super().save(commit=False)
         if self.logo is not None:
             organisation.logo, organisation.logo_content_type = self.logo
         elif self.cleaned_data.get("remove_logo"):

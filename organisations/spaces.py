@@ -38,7 +38,7 @@ PERSONAL = Space()
 def current_space(request: HttpRequest) -> Space:
     """The space the request works in (read once per request)."""
     cached = getattr(request, _CACHE_ATTR, None)
-    if cached is not None:
+    if isinstance(cached, Space):
         return cached
     space = PERSONAL
     chosen = request.session.get(SESSION_KEY)

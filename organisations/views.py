@@ -39,6 +39,7 @@ from organisations.services import membership_end, membership_role_change, organ
 from organisations.spaces import space_enter
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from uuid import UUID
 
     from portal.types import AuthenticatedHttpRequest
@@ -62,7 +63,7 @@ class _NotAdmin(Exception):
     pass
 
 
-def _admin_only(view: Any) -> Any:
+def _admin_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     def wrapped(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
             return view(request, *args, **kwargs)

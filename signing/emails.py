@@ -6,6 +6,7 @@ flattened to one line because a header may never carry a line break.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from email.utils import formataddr, parseaddr
 from typing import TYPE_CHECKING
 
@@ -64,13 +65,19 @@ def document_branding(document: Document) -> dict[str, str]:
 
 def _from_email(sender_name: str) -> str:
     if not sender_name:
-        return settings.DEFAULT_FROM_EMAIL
+        return str(settings.DEFAULT_FROM_EMAIL)
     # The display name is the organisation's; the address stays the portal's (SPF, DKIM).
     return formataddr((one_line(sender_name, 100), parseaddr(settings.DEFAULT_FROM_EMAIL)[1]))
 
 
 def email_message(
-    *, to: str, language: str, subject: str, template: str, context: dict, sender_name: str = ""
+    *,
+    to: str,
+    language: str,
+    subject: str,
+    template: str,
+    context: Mapping[str, object],
+    sender_name: str = "",
 ) -> EmailMultiAlternatives:
     """A text and HTML e-mail from ``templates/emails/<template>.{txt,html}``, rendered in ``language``."""
     with translation.override(language):
@@ -82,7 +89,7 @@ def email_message(
 
 
 def signer_request_message(
-    *, signer: Signer, subject: str, template: str, extra: dict | None = None
+    *, signer: Signer, subject: str, template: str, extra: Mapping[str, object] | None = None
 ) -> EmailMultiAlternatives:
     """An e-mail asking ``signer`` to sign, with their portal link, in their language; no personal code.
 

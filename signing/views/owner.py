@@ -52,6 +52,7 @@ from signing.owner_actions import signer_add, signer_invite_resend, signer_remov
 from signing.retention import signing_copy_days_left
 from signing.selectors import (
     document_display_status,
+    document_history_page,
     document_list_annotated,
     document_status_payload,
     signing_current,
@@ -116,7 +117,7 @@ def document_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         signers_ok = formset.is_valid()
         uploaded = form.cleaned_data.get("document") if "document" not in form.errors else None
         if form_ok and signers_ok:
-            file_obj: File
+            file_obj: File[bytes]
             if uploaded is not None:
                 file_obj = uploaded
             else:
@@ -183,6 +184,7 @@ def _detail_context(
         signing is not None and signing.is_open and document_changeable_by(user=request.user, document=document)
     )
     status = document_status_payload(document=document, can_change=can_change)
+    history = _history_page(request, document)
     try:
         preview = preview_context(
             document,
@@ -195,11 +197,13 @@ def _detail_context(
         "document": document,
         "signing": signing,
         "signers": signers,
-        "events": document.events.select_related("signer").all(),
+        **history,
         "status": status,
         "status_config": {
             "url": reverse("signing:document-status", kwargs={"uuid": document.uuid}),
             "final": status["final"],
+            # Only the newest page of the history follows the live status.
+            "history_live": history["history_newer"] is None,
         },
         "add_form": add_form or SignerAddForm(prefix="add", initial={"language": get_language() or "en"}),
         "can_change": can_change,
@@ -210,6 +214,20 @@ def _detail_context(
         and document_changeable_by(user=request.user, document=document),
         # Dokobit deletes its copy this many days from now unless the retention job renews it.
         "copy_days_left": signing_copy_days_left(signing=signing),
+    }
+
+
+def _history_page(request: HttpRequest, document: Document) -> dict[str, Any]:
+    """The page of the history the request asks for (``?history=N``, 1 the newest) and its neighbours."""
+    try:
+        number = max(1, int(request.GET.get("history", "1")))
+    except ValueError:
+        number = 1
+    events, older = document_history_page(document=document, number=number)
+    return {
+        "events": events,
+        "history_older": number + 1 if older else None,
+        "history_newer": number - 1 if number > 1 else None,
     }
 
 
