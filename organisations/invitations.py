@@ -4,6 +4,10 @@ The link's token is random (256 bits) and only its SHA-256 is kept; a resend mak
 an older e-mail stops working. The e-mail is claimed before it is sent (``sent_at`` set by a
 conditional UPDATE that commits first), the way ``signing.mail`` claims its messages: two clicks
 send one message, and a mail server that refuses takes the claim back so a retry can send it.
+
+The e-mail is sent by the request that makes (or renews) the link, after its row is committed,
+not by a Celery task: the link's token exists in clear only in that request (the database keeps
+its hash), and a task would have to carry it through the broker, where secrets never go (T14).
 """
 
 from __future__ import annotations
