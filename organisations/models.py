@@ -39,7 +39,8 @@ class SigningOrder(models.TextChoices):
 
 class DeclineAction(models.TextChoices):
     END = "end", _("A decline ends the signing")
-    CONTINUE = "continue", _("The others carry on after a decline")
+    # The same values as signing.Signing.OnDecline, which the upload form pre-fills from this.
+    CARRY_ON = "carry_on", _("The others carry on after a decline")
 
 
 # The eID methods Dokobit's identity widget can offer (``authentication_methods``, dokobit-api.md 1.2).

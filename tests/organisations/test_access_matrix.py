@@ -232,3 +232,25 @@ def test_a_member_of_another_organisation_reaches_nothing_of_this_one(org_world,
     url = reverse("organisations:member-remove", kwargs={"uuid": theirs.uuid, "member_uuid": viewer.uuid})
     assert client.post(url).status_code == 404
     assert Membership.objects.filter(pk=viewer.pk).exists()
+
+
+CONTAINER_READERS = {"admin": 200, "member": 200, "viewer": 200, "removed": 404, "outsider": 404}
+
+
+@pytest.mark.parametrize("who", ROLES)
+def test_the_files_of_an_organisation_container(org_world, who):
+    """A document of several files: each file and its preview, per role (visibility "all")."""
+    from tests.signing.container_files import make_container_document
+
+    container = make_container_document(org_world.users["member"], title="Member's annexes")
+    Document.objects.filter(pk=container.pk).update(organisation=org_world.organisation)
+    stored = container.files.first()
+    client = org_world.client(who)
+    for name, suffix in (("signing:document-file", ""), ("signing:document-file-page-image", "?page=1")):
+        url = reverse(name, kwargs={"uuid": container.uuid, "file_uuid": stored.uuid}) + suffix
+        response = client.get(url)
+        if who == "anonymous":
+            assert response.status_code == 302, url
+            assert response["Location"].startswith("/login/"), url
+        else:
+            assert response.status_code == CONTAINER_READERS[who], (name, response.status_code)

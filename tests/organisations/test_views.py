@@ -95,6 +95,10 @@ def test_a_viewer_is_offered_no_upload_and_cannot_upload(org_world):
     assert response.status_code == 403
     assert "read and download its documents only" in response.content.decode()
     assert not Document.objects.filter(title="Sneaky").exists()
+    # Nor the upload of several files.
+    response = client.get(reverse("signing:container-new"))
+    assert response.status_code == 403
+    assert "read and download its documents only" in response.content.decode()
 
 
 def _settings_post(**changes):
@@ -105,7 +109,7 @@ def _settings_post(**changes):
         "reminder_every_days": "2",
         "deadline_days": "14",
         "signing_order": "sequential",
-        "decline_action": "continue",
+        "decline_action": "carry_on",
         "sender_name": "Acme contracts",
         "primary_colour": "#AA3300",
         "eid_methods": ["smartid", "mobile"],
@@ -128,7 +132,7 @@ def test_the_admin_saves_the_settings_and_the_features_read_them(org_world):
     preferences = settings_for(org_world.documents["by_member"])
     assert preferences.signing_language == "lt"
     assert (preferences.reminder_every_days, preferences.deadline_days) == (2, 14)
-    assert (preferences.signing_order, preferences.decline_action) == ("sequential", "continue")
+    assert (preferences.signing_order, preferences.decline_action) == ("sequential", "carry_on")
     assert preferences.sender_name == "Acme contracts"
     assert preferences.primary_colour == "#aa3300"
     assert preferences.eid_methods == ["smartid", "mobile"]
@@ -145,6 +149,7 @@ def test_the_admin_saves_the_settings_and_the_features_read_them(org_world):
     form_page = client.get(reverse("signing:document-new"))
     assert form_page.context["formset"].forms[0].initial["language"] == "lt"
     assert form_page.context["form"].initial["deadline"] is not None
+    assert form_page.context["form"].initial["on_decline"] == "carry_on"
 
 
 @pytest.mark.parametrize(

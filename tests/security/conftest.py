@@ -16,6 +16,7 @@ from signing.models import SigningEvent
 from tests.identity.conftest import complete, identity_api, start_flow  # noqa: F401
 from tests.services.conftest import portal_worker, postgres, redis_url  # noqa: F401
 from tests.signing.conftest import live_signing, make_document, owner, signer_data  # noqa: F401
+from tests.signing.container_files import make_container_document
 from tests.signing.helpers import make_document as make_uploaded_document
 
 
@@ -67,6 +68,8 @@ def world(make_user):
         country_code="LT",
         personal_code="38001010007",
     )
+    container = make_container_document(owner, title="Alice private annexes")
+    container_file = container.files.first()
     return {
         "organisation": organisation,
         "membership": membership,
@@ -88,7 +91,11 @@ def world(make_user):
             "organisations/organisation": organisation.pk,
             "organisations/membership": membership.pk,
             "organisations/invitation": invitation.pk,
+            "signing/documentfile": container_file.pk,
         },
+        "container": container,
+        "container_file": container_file,
+        "container_signer": container.signers.get(),
         # What must never show up for anyone but A.
-        "secrets": [document.title, "Alice", signer.email, document.sha256],
+        "secrets": [document.title, "Alice", signer.email, document.sha256, container.title, container_file.name],
     }

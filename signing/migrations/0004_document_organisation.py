@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('organisations', '0001_initial'),
-        ('signing', '0001_initial'),
+        ('signing', '0003_document_files'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
