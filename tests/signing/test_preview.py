@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.files.storage import storages
 from django.urls import reverse
 from pypdf import PdfWriter
 
@@ -185,7 +186,7 @@ def test_a_cached_page_is_served_without_reading_the_document(client, owner, doc
     assert client.get(owner_image(document, page=1)).status_code == 200
     # Patched on the class: an instance attribute would outlive the test (monkeypatch restores it
     # as a bound method on the instance, hiding later class-level patches).
-    storage_class = type(document.file.storage)
+    storage_class = type(storages["default"])
     opened = []
     real_open = storage_class.open
     monkeypatch.setattr(
