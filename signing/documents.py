@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from django.db.models.fields.files import FieldFile
 
     from identity.models import User
+    from organisations.models import Organisation
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ def document_create(
     deadline: datetime | None = None,
     reminders: bool = True,
     on_decline: str = Signing.OnDecline.END,
+    organisation: Organisation | None = None,
 ) -> Document:
     """Store an (already validated) file with its signers and queue sending it to Dokobit.
 
@@ -84,7 +86,7 @@ def document_create(
     lookups = [personal_code_lookup(s.country_code, s.personal_code) for s in signers]
     if len(set(lookups)) != len(lookups):
         raise SignerAlreadyAdded()
-    document = document_file_store(owner=owner, uploaded_file=uploaded_file, title=title)
+    document = document_file_store(owner=owner, uploaded_file=uploaded_file, title=title, organisation=organisation)
     with transaction.atomic():
         document_signing_create(
             document=document,
@@ -97,10 +99,13 @@ def document_create(
     return document
 
 
-def document_file_store(*, owner: User, uploaded_file: UploadedFile | File[bytes], title: str) -> Document:
+def document_file_store(
+    *, owner: User, uploaded_file: UploadedFile | File[bytes], title: str, organisation: Organisation | None = None
+) -> Document:
     """An unsaved document whose bytes are stored, hashed while they streamed (call outside any transaction)."""
     document = Document(
         owner=owner,
+        organisation=organisation,
         title=title.strip(),
         original_filename=(getattr(uploaded_file, "name", "") or "")[:255],
         content_type="application/pdf",
