@@ -26,6 +26,7 @@ from portal.admin_input import CheckedSelectionMixin
 from portal.http import GatewayError
 from portal.types import AuthenticatedHttpRequest
 from signing import events, owner_actions, postbacks
+from signing.admin_trust import archive_signings, seal_signings
 from signing.errors import SigningError
 from signing.models import Document, Signer, Signing, SigningEvent
 from signing.pagination import EstimatedCountPaginator
@@ -199,7 +200,15 @@ class DocumentAdmin(CheckedSelectionMixin, _NoAddOrDelete, admin.ModelAdmin):
     )
     fields = ("title", *readonly_fields)
     inlines = (SigningInline, SignerInline, SigningEventInline)
-    actions = ("sync_now", "resend_invitations", "reupload_now", "cancel_signing", "reprocess_failed_events")
+    actions = (
+        "sync_now",
+        "resend_invitations",
+        "reupload_now",
+        "cancel_signing",
+        "reprocess_failed_events",
+        archive_signings,
+        seal_signings,
+    )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Document]:
         # The current signing's columns as correlated subqueries: computed for one page of rows
@@ -239,7 +248,7 @@ class DocumentAdmin(CheckedSelectionMixin, _NoAddOrDelete, admin.ModelAdmin):
             links.append((reverse("signing:signed-download", kwargs={"uuid": obj.uuid}), _("signed file")))
         return format_html_join(" · ", '<a href="{}">{}</a>', links)
 
-    def _each_current_signing(
+    def each_current_signing(
         self, request: HttpRequest, queryset: QuerySet[Document], act: Callable[[Signing], object]
     ) -> None:
         """Run ``act(signing)`` on each selected document's current signing and report per document.
@@ -264,7 +273,7 @@ class DocumentAdmin(CheckedSelectionMixin, _NoAddOrDelete, admin.ModelAdmin):
 
     @admin.action(description=_("Sync status with Dokobit now"), permissions=["change"])
     def sync_now(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Document]) -> None:
-        self._each_current_signing(
+        self.each_current_signing(
             request, queryset, lambda signing: signing_reconcile(signing=signing, actor=request.user)
         )
 
@@ -274,7 +283,7 @@ class DocumentAdmin(CheckedSelectionMixin, _NoAddOrDelete, admin.ModelAdmin):
             for signer in signing.signers.filter(status=Signer.Status.PENDING):
                 owner_actions.signer_invite_resend(signer=signer, actor=request.user)
 
-        self._each_current_signing(request, queryset, resend)
+        self.each_current_signing(request, queryset, resend)
 
     @admin.action(description=_("Re-upload to Dokobit now (renew the copy)"), permissions=["change"])
     def reupload_now(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Document]) -> None:
@@ -323,7 +332,7 @@ class DocumentAdmin(CheckedSelectionMixin, _NoAddOrDelete, admin.ModelAdmin):
 
     @admin.action(description=_("Cancel the signing"), permissions=["change"])
     def cancel_signing(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Document]) -> None:
-        self._each_current_signing(
+        self.each_current_signing(
             request, queryset, lambda signing: owner_actions.signing_cancel(signing=signing, actor=request.user)
         )
 
@@ -340,7 +349,7 @@ class DocumentAdmin(CheckedSelectionMixin, _NoAddOrDelete, admin.ModelAdmin):
                     signing=signing, kind=SigningEvent.Kind.SYNCED, actor=request.user, payload={"reprocessed": ids}
                 )
 
-        self._each_current_signing(request, queryset, reprocess)
+        self.each_current_signing(request, queryset, reprocess)
 
 
 @admin.register(Signing)
@@ -356,7 +365,12 @@ class SigningAdmin(CheckedSelectionMixin, _NoAddOrDelete, admin.ModelAdmin):
         "created_at",
     )
     # "Retention alert: not empty" lists the signings whose Dokobit copy was not renewed in time.
-    list_filter = ("status", "needs_attention", ("retention_alert_at", admin.EmptyFieldListFilter))
+    list_filter = (
+        "status",
+        "needs_attention",
+        "archive_status",
+        ("retention_alert_at", admin.EmptyFieldListFilter),
+    )
     list_select_related = ("document",)
     search_fields = ("document__title", "uuid")
     # Tokens and the postback hash are deliberately absent: secrets never show in the admin.
@@ -373,6 +387,8 @@ class SigningAdmin(CheckedSelectionMixin, _NoAddOrDelete, admin.ModelAdmin):
         "copy_expiry",
         "reupload_claimed_at",
         "retention_alert_at",
+        "archive_status",
+        "archived_at",
         "created_at",
         "updated_at",
     )

@@ -70,6 +70,7 @@ def document_create(
     title: str,
     signers: list[SignerData],
     deadline: datetime | None = None,
+    long_term: bool = False,
 ) -> Document:
     """Store an (already validated) file with its signers and queue sending it to Dokobit.
 
@@ -86,6 +87,7 @@ def document_create(
         title=title.strip(),
         original_filename=(getattr(uploaded_file, "name", "") or "")[:255],
         content_type="application/pdf",
+        long_term=long_term,
     )
     hashing = _HashingFile(uploaded_file, name="document.pdf")
     # The storage name is generated from the uuid (models.document_upload_to), never the user's.

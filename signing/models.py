@@ -51,6 +51,9 @@ class Document(models.Model):
     size = models.PositiveBigIntegerField(default=0)
     sha256 = models.CharField(max_length=64)
     content_type = models.CharField(max_length=100, default="application/pdf")
+    # The owner asked for long-term validity: signed as Dokobit's ``pdflt`` (PAdES-LTV), which can
+    # later be archived (a timestamp that keeps the signatures verifiable after certificates expire).
+    long_term = models.BooleanField(_("long-term validity"), default=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
@@ -65,6 +68,13 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ArchiveStatus(models.TextChoices):
+    NONE = "", _("Not archived")
+    REQUESTED = "requested", _("Archiving")
+    ARCHIVED = "archived", _("Archived")
+    FAILED = "failed", _("Archiving failed")
 
 
 class Signing(models.Model):
@@ -119,6 +129,13 @@ class Signing(models.Model):
     previous = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="next_signing"
     )
+    # Dokobit's archiving of a completed long-term signing (``signing/{token}/archive``): asked,
+    # then confirmed or refused by its postback (checked against the status endpoint).
+    archive_status = models.CharField(
+        _("archive"), max_length=10, choices=ArchiveStatus.choices, blank=True, default=ArchiveStatus.NONE
+    )
+    archive_requested_at = models.DateTimeField(null=True, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -257,6 +274,11 @@ class SigningEvent(models.Model):
         COMPLETION_MAIL_SENT = "completion_mail_sent", _("Completion e-mail sent")
         DEADLINE_MAIL_SENT = "deadline_mail_sent", _("Deadline e-mail sent")
         DOWNLOAD = "download", _("File downloaded")
+        ARCHIVE_REQUESTED = "archive_requested", _("Archiving requested")
+        ARCHIVED = "archived", _("Archived for long-term validity")
+        ARCHIVE_FAILED = "archive_failed", _("Archiving failed")
+        SEALED = "sealed", _("E-seal added")
+        VALIDATED = "validated", _("Signatures validated")
 
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="events")
     signing = models.ForeignKey(Signing, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
@@ -280,6 +302,42 @@ class SigningEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class ValidationReport(models.Model):
+    """What Dokobit's ``file/check`` said about a signing's signed file: each signature and a verdict.
+
+    Kept per signing, for the file whose SHA-256 is ``file_sha256`` (a seal or an archive changes
+    the file, and the report is made again). No personal code is kept: only what a report shows.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Being checked")
+        DONE = "done", _("Checked")
+        FAILED = "failed", _("Could not be checked")
+
+    class Verdict(models.TextChoices):
+        VALID = "valid", _("All signatures are valid")
+        INVALID = "invalid", _("At least one signature is not valid")
+        NO_SIGNATURES = "none", _("No signatures found")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    signing = models.OneToOneField(Signing, on_delete=models.CASCADE, related_name="validation_report")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    verdict = models.CharField(max_length=10, choices=Verdict.choices, blank=True, db_index=True)
+    file_sha256 = models.CharField(max_length=64, blank=True)
+    # [{"signer", "issuer", "signing_time", "level", "form", "valid"}], in the file's order.
+    signatures = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("validation report")
+        verbose_name_plural = _("validation reports")
+
+    def __str__(self) -> str:
+        return f"{self.signing.document} ({self.get_status_display()})"
 
 
 class PurgedSignerLink(models.Model):

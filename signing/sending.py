@@ -185,6 +185,8 @@ def _create_at_gateway(client: DocumentsClient, *, signing_id: int) -> None:
             signers=[signer_spec(signer) for signer in signers],
             postback_url=_postback_url(signing=signing, secret=secret),
             language=_signing_language(signers),
+            # PAdES-LTV: the signatures carry their validation data and the signing can be archived.
+            type="pdflt" if document.long_term else "pdf",
         )
     except GatewayError as err:
         create_attempt_failed(signing_id=signing_id, secret_hash=signing.postback_secret_hash, err=err)

@@ -74,9 +74,9 @@ def signing_sync_from_gateway(*, signing: Signing) -> Signing:
                 )
         return signing
 
-    fetched: _SignedFile | None = None
+    fetched: SignedFile | None = None
     if status.status in ("completed", "archived") and status.file_url and not _unknown_signers(signing, status):
-        fetched = _signed_file_fetch(client, signing, status)
+        fetched = signed_file_fetch(client, signing, status)
     try:
         with transaction.atomic():
             signing = signing_locked(signing_id=signing.pk)
@@ -87,7 +87,7 @@ def signing_sync_from_gateway(*, signing: Signing) -> Signing:
             _attention_clear_if_settled(signing, status)
     finally:
         if fetched is not None and fetched.name:
-            _stored_file_discard(fetched.name)
+            stored_file_discard(fetched.name)
     return signing
 
 
@@ -113,7 +113,7 @@ def _attention_clear_if_settled(signing: Signing, status: SigningStatus) -> None
 
 
 @dataclass
-class _SignedFile:
+class SignedFile:
     """The outcome of fetching a completed signing's file: stored under ``name``, or refused."""
 
     name: str = ""
@@ -127,7 +127,7 @@ def _unknown_signers(signing: Signing, status: SigningStatus) -> set[str]:
     return set(status.signers) - known
 
 
-def _signed_file_fetch(client: DocumentsClient, signing: Signing, status: SigningStatus) -> _SignedFile:
+def signed_file_fetch(client: DocumentsClient, signing: Signing, status: SigningStatus) -> SignedFile:
     """Download the signed file and write it to storage (outside any transaction: both are network calls)."""
     field = Signing._meta.get_field("signed_file")
     with tempfile.TemporaryFile() as tmp:
@@ -139,15 +139,15 @@ def _signed_file_fetch(client: DocumentsClient, signing: Signing, status: Signin
                 max_bytes=settings.SIGNING_DOWNLOAD_MAX_BYTES,
             )
         except DownloadRefused as err:
-            return _SignedFile(refused=err)
+            return SignedFile(refused=err)
         tmp.seek(0)
         name = field.storage.save(
             field.generate_filename(signing, f"{signing.uuid}.pdf"), File(tmp), max_length=field.max_length
         )
-    return _SignedFile(name=name, sha256=result.sha256, size=result.size)
+    return SignedFile(name=name, sha256=result.sha256, size=result.size)
 
 
-def _stored_file_discard(name: str) -> None:
+def stored_file_discard(name: str) -> None:
     """Delete a signed file stored for an answer that was not applied (the orphan purge is the fallback)."""
     try:
         Signing._meta.get_field("signed_file").storage.delete(name)
@@ -155,7 +155,7 @@ def _stored_file_discard(name: str) -> None:
         logger.warning("a signed file that was not used could not be deleted now")
 
 
-def _apply_status(signing: Signing, status: SigningStatus, fetched: _SignedFile | None) -> bool:
+def _apply_status(signing: Signing, status: SigningStatus, fetched: SignedFile | None) -> bool:
     """Apply Dokobit's answer to the locked signing; returns whether ``fetched`` is now its signed file."""
     signers = {s.dokobit_signer_id: s for s in signing.signers.exclude(status=Signer.Status.REMOVED)}
     unknown = sorted(set(status.signers) - set(signers))
@@ -203,7 +203,7 @@ def _apply_status(signing: Signing, status: SigningStatus, fetched: _SignedFile 
     return False
 
 
-def _complete(signing: Signing, status: SigningStatus, fetched: _SignedFile | None) -> bool:
+def _complete(signing: Signing, status: SigningStatus, fetched: SignedFile | None) -> bool:
     if not status.file_url:
         signing_flag(
             signing,
@@ -235,6 +235,7 @@ def _complete(signing: Signing, status: SigningStatus, fetched: _SignedFile | No
         dedup_key=f"signing:{signing.pk}:completed",
     )
     dispatch.on_commit("signing.tasks.signing_completed_email_task", signing.pk)
+    dispatch.on_commit("signing.tasks.signing_validate_task", signing.pk)
     return True
 
 

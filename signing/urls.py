@@ -1,6 +1,6 @@
 from django.urls import path
 
-from signing.views import owner, signer
+from signing.views import owner, reports, signer
 from signing.webhooks import DocumentFetchView, postback
 
 app_name = "signing"
@@ -17,6 +17,11 @@ urlpatterns = [
     path("documents/<uuid:uuid>/page.png", owner.document_page_image, name="document-page-image"),
     path("documents/<uuid:uuid>/signed/", owner.signed_download, name="signed-download"),
     path("documents/<uuid:uuid>/cancel/", owner.signing_cancel_view, name="signing-cancel"),
+    path("documents/<uuid:uuid>/archive/", owner.signing_archive_view, name="signing-archive"),
+    path("documents/<uuid:uuid>/seal/", owner.signing_seal_view, name="signing-seal"),
+    path("documents/<uuid:uuid>/report/", reports.report_page, name="report"),
+    path("documents/<uuid:uuid>/report.pdf", reports.report_pdf_download, name="report-pdf"),
+    path("check/", reports.file_check_page, name="file-check"),
     path("documents/<uuid:uuid>/signers/add/", owner.signer_add_view, name="signer-add"),
     path("documents/<uuid:uuid>/signers/<uuid:signer_uuid>/remove/", owner.signer_remove_view, name="signer-remove"),
     path("documents/<uuid:uuid>/signers/<uuid:signer_uuid>/resend/", owner.signer_resend_view, name="signer-resend"),
@@ -28,6 +33,8 @@ urlpatterns = [
     path("sign/<str:token>/page.png", signer.signer_page_image, name="signer-page-image"),
     path("sign/<str:token>/download/", signer.signer_download, name="signer-download"),
     path("sign/<str:token>/signed/", signer.signer_signed_download, name="signer-signed-download"),
+    path("sign/<str:token>/report/", reports.signer_report_page, name="signer-report"),
+    path("sign/<str:token>/report.pdf", reports.signer_report_pdf, name="signer-report-pdf"),
     path("sign/<str:token>/sign/", signer.signer_sign, name="signer-sign"),
     path("sign/<str:token>/sign/cancel/", signer.signer_sign_cancel, name="signer-sign-cancel"),
     path("sign/<str:token>/status/", signer.signer_status, name="signer-status"),

@@ -27,10 +27,12 @@ from django.views.decorators.http import require_GET, require_POST
 from portal.http import GatewayError
 from portal.ratelimit import rate_limited
 from portal.types import AuthenticatedHttpRequest
+from signing.archive import archive_possible, signing_archive_request
 from signing.documents import document_create, document_download_record, document_file_verified
-from signing.errors import DocumentTampered, SigningError
+from signing.errors import DocumentTampered, SigningError, SigningNotAllowed
 from signing.forms import (
     DocumentUploadForm,
+    SealForm,
     SignerAddForm,
     SignerFormSet,
     holding_clear,
@@ -39,9 +41,11 @@ from signing.forms import (
     holding_put,
     max_signers,
 )
-from signing.models import Document, Signer
+from signing.models import Document, Signer, Signing
 from signing.owner_actions import signer_add, signer_invite_resend, signer_remove, signing_cancel
+from signing.reports import report_of, report_view_for
 from signing.retention import signing_copy_days_left
+from signing.seal import seal_allowed, seal_possible, signing_seal
 from signing.selectors import (
     document_changeable_by,
     document_display_status,
@@ -112,6 +116,7 @@ def document_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                     title=form.cleaned_data["title"],
                     signers=formset.signer_data(),
                     deadline=form.cleaned_data.get("deadline"),
+                    long_term=form.cleaned_data.get("long_term", False),
                 )
             except SigningError as exc:
                 form.add_error(None, signing_error_message(exc))
@@ -149,7 +154,11 @@ def _wants_json(request: HttpRequest) -> bool:
 
 
 def _detail_context(
-    request: AuthenticatedHttpRequest, document: Document, *, add_form: SignerAddForm | None = None
+    request: AuthenticatedHttpRequest,
+    document: Document,
+    *,
+    add_form: SignerAddForm | None = None,
+    seal_form: SealForm | None = None,
 ) -> dict[str, Any]:
     signing = signing_current(document=document)
     signers = list(document.signers.all())
@@ -180,6 +189,22 @@ def _detail_context(
         "can_change": can_change,
         # Dokobit deletes its copy this many days from now unless the retention job renews it.
         "copy_days_left": signing_copy_days_left(signing=signing),
+        **_trust_context(request, document, signing, seal_form=seal_form),
+    }
+
+
+def _trust_context(
+    request: AuthenticatedHttpRequest, document: Document, signing: Signing | None, *, seal_form: SealForm | None
+) -> dict[str, Any]:
+    """The validation report's verdict, the archive and the e-seal, for a completed signing."""
+    if signing is None or signing.status != Signing.Status.COMPLETED:
+        return {}
+    changeable = document_changeable_by(user=request.user, document=document)
+    return {
+        "report": report_view_for(report_of(document), document=document),
+        "can_archive": changeable and archive_possible(signing),
+        "can_seal": changeable and seal_possible(signing) and seal_allowed(user=request.user, document=document),
+        "seal_form": seal_form or SealForm(prefix="seal"),
     }
 
 
@@ -291,7 +316,42 @@ def _signing_cancel(request: AuthenticatedHttpRequest, document: Document) -> No
     messages.success(request, _("The signing was cancelled."))
 
 
+def _signing_archive(request: AuthenticatedHttpRequest, document: Document) -> None:
+    signing = signing_current(document=document)
+    if signing is None:
+        raise Http404
+    signing_archive_request(signing=signing, actor=request.user)
+    messages.success(request, _("Archiving was requested. The page shows when Dokobit has archived the signing."))
+
+
+def _signing_seal(request: AuthenticatedHttpRequest, document: Document) -> HttpResponse | None:
+    signing = signing_current(document=document)
+    if signing is None:
+        raise Http404
+    if not seal_allowed(user=request.user, document=document):
+        raise SigningNotAllowed(_("You may not seal this document."))
+    form = SealForm(request.POST, prefix="seal")
+    if not form.is_valid():
+        return render(
+            request, "signing/document_detail.html", _detail_context(request, document, seal_form=form), status=400
+        )
+    sealed = signing_seal(
+        signing=signing,
+        actor=request.user,
+        name=form.cleaned_data["name"],
+        signing_purpose=form.cleaned_data["signing_purpose"],
+        annotation=form.annotation(),
+    )
+    if sealed:
+        messages.success(request, _("The document was sealed."))
+    else:
+        messages.error(request, _("Dokobit did not return a sealed file. Please try again."))
+    return None
+
+
 signer_add_view = sensitive_post_parameters()(_owner_action(_signer_add))
+signing_archive_view = _owner_action(_signing_archive)
+signing_seal_view = _owner_action(_signing_seal)
 signer_remove_view = _owner_action(_signer_remove)
 signer_resend_view = _owner_action(_signer_resend)
 signing_cancel_view = _owner_action(_signing_cancel)

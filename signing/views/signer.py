@@ -128,6 +128,7 @@ def _signer_completed_page(request: HttpRequest, signer: Signer, token: str) -> 
         "owner_name": document.owner.get_full_name(),
         "completed_at": signing.completed_at,
         "signed_download_url": reverse("signing:signer-signed-download", kwargs={"token": token}),
+        "report_url": reverse("signing:signer-report", kwargs={"token": token}),
     }
     return render(request, "signing/signer_completed.html", context)
 

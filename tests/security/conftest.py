@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from identity.models import IdentitySession
-from signing.models import SigningEvent
+from signing.models import SigningEvent, ValidationReport
 from tests.identity.conftest import complete, identity_api, start_flow  # noqa: F401
 from tests.services.conftest import portal_worker, postgres, redis_url  # noqa: F401
 from tests.signing.conftest import live_signing, make_document, owner, signer_data  # noqa: F401
@@ -52,6 +52,7 @@ def world(make_user):
         document=document, signing=signing, kind=SigningEvent.Kind.SENT
     )
     group = Group.objects.create(name="Alice's reviewers")
+    report = ValidationReport.objects.create(signing=signing, status=ValidationReport.Status.PENDING)
     return {
         "owner": owner,
         "stranger": stranger,
@@ -66,6 +67,7 @@ def world(make_user):
             "signing/signer": signer.pk,
             "signing/signingevent": event.pk,
             "auth/group": group.pk,
+            "signing/validationreport": report.pk,
         },
         # What must never show up for anyone but A.
         "secrets": [document.title, "Alice", signer.email, document.sha256],
