@@ -17,6 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from portal.types import AuthenticatedHttpRequest
 from signing import dispatch
@@ -102,4 +103,6 @@ class ValidationReportAdmin(admin.ModelAdmin):
         queryset.update(status=ValidationReport.Status.PENDING)
         for signing_id in signing_ids:
             dispatch.on_commit("signing.tasks.signing_validate_task", signing_id)
-        self.message_user(request, _("%(count)d report(s) queued.") % {"count": len(signing_ids)}, messages.SUCCESS)
+        count = len(signing_ids)
+        text = ngettext("%(count)d report is checked again.", "%(count)d reports are checked again.", count)
+        self.message_user(request, text % {"count": count}, messages.SUCCESS)

@@ -56,7 +56,15 @@ def log_in(page: Page, person: Person = OWNER) -> None:
     page.watch.check("dashboard")
 
 
-def upload(page: Page, tmp_path: Path, *, title: str, signers: list[Person], purposes: list[str] | None = None):
+def upload(
+    page: Page,
+    tmp_path: Path,
+    *,
+    title: str,
+    signers: list[Person],
+    purposes: list[str] | None = None,
+    long_term: bool = False,
+):
     """The owner uploads a PDF for ``signers`` from the dashboard; returns the stored Document."""
     purposes = purposes or ["signature"] * len(signers)
     page.get_by_test_id("dashboard-upload").click()
@@ -64,6 +72,8 @@ def upload(page: Page, tmp_path: Path, *, title: str, signers: list[Person], pur
     page.watch.check("upload-form")
     page.get_by_label("Document").set_input_files(str(pdf_file(tmp_path, "contract.pdf")))
     page.get_by_label("Title").fill(title)
+    if long_term:
+        page.get_by_label("Keep the signatures verifiable for years (long-term validity)").check()
     for n, (person, purpose) in enumerate(zip(signers, purposes, strict=True)):
         if n:
             page.get_by_role("button", name="Add another signer").click()
