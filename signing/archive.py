@@ -11,6 +11,7 @@ against the status endpoint and applied. Postbacks are stored once like every ot
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -32,28 +33,44 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 ARCHIVE_ACTIONS = ("signing_archived", "signing_archive_failed")
+# A request whose postback has not come after this long may be made again (the postback may be
+# lost: Dokobit retries only three times over a day); the new request first asks the status.
+ARCHIVE_WAIT = timedelta(minutes=10)
+
+
+def _waiting(signing: Signing) -> bool:
+    """A recent request whose outcome Dokobit has not reported yet."""
+    started = signing.archive_requested_at
+    return signing.archive_status == ArchiveStatus.REQUESTED and (
+        started is None or timezone.now() - started < ARCHIVE_WAIT
+    )
 
 
 def archive_possible(signing: Signing | None) -> bool:
-    """Whether the owner may ask for archiving now: a completed long-term signing not archived or being archived."""
+    """Whether the owner may ask for archiving now: a completed long-term signing, not archived, no answer awaited."""
     return (
         signing is not None
         and signing.status == Signing.Status.COMPLETED
         and signing.document.long_term
         and bool(signing.dokobit_token_encrypted)
-        and signing.archive_status in (ArchiveStatus.NONE, ArchiveStatus.FAILED)
+        and signing.archive_status != ArchiveStatus.ARCHIVED
+        and not _waiting(signing)
     )
 
 
 def signing_archive_request(*, signing: Signing, actor: User | None) -> None:
     """Ask Dokobit to archive the signing; SigningError (shown to the person) when it cannot be done."""
+    stale = signing.archive_status == ArchiveStatus.REQUESTED and not _waiting(signing)
+    # The earlier request's postback never came: perhaps it was archived all the same.
+    if stale and archive_confirm(signing_id=signing.pk):
+        return
     with transaction.atomic():
         signing = signing_locked(signing_id=signing.pk)
-        if signing.archive_status in (ArchiveStatus.REQUESTED, ArchiveStatus.ARCHIVED):
+        if signing.archive_status == ArchiveStatus.ARCHIVED or _waiting(signing):
             return  # a second click: the first one's outcome stands
         if not archive_possible(signing):
             raise SigningNotAllowed(_("Only a completed signing with long-term validity can be archived."))
-        before = signing.archive_status
+        before = signing.archive_status if signing.archive_status != ArchiveStatus.REQUESTED else ArchiveStatus.NONE
         signing.archive_status = ArchiveStatus.REQUESTED
         signing.archive_requested_at = timezone.now()
         signing.save(update_fields=["archive_status", "archive_requested_at", "updated_at"])

@@ -417,3 +417,64 @@ def test_the_check_is_sent_as_dokobit_documents_it(owner_client, gateway):
     assert base64.b64decode(form["file[content]"][0]) == pdf
     assert form["file[name]"][0].endswith(".pdf")
     assert "access_token" in gateway.calls[0].request.url
+
+
+def test_an_archive_whose_postback_never_came_may_be_asked_again_and_is_found_archived(
+    complete, client, owner, postbacks_sent, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    signing = complete(long_term=True)
+    client.force_login(owner)
+    url = reverse("signing:signing-archive", kwargs={"uuid": signing.document.uuid})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url)  # its postback is lost: never delivered
+    detail = reverse("signing:document-detail", kwargs={"uuid": signing.document.uuid})
+    assert 'data-testid="archive-button"' not in client.get(detail).content.decode()  # waiting for Dokobit
+
+    Signing.objects.filter(pk=signing.pk).update(archive_requested_at=timezone.now() - timedelta(minutes=11))
+    assert 'data-testid="archive-button"' in client.get(detail).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url)
+
+    signing.refresh_from_db()
+    assert signing.archive_status == ArchiveStatus.ARCHIVED  # the status said so; nothing asked twice
+    assert SigningEvent.objects.filter(signing=signing, kind=SigningEvent.Kind.ARCHIVE_REQUESTED).count() == 1
+
+
+def test_staff_archive_and_seal_from_the_admin(complete, client, django_capture_on_commit_callbacks, make_user):
+    staff = make_user(country_code="EE", personal_code="60001018800", is_staff=True, is_superuser=True)
+    sealed_doc = complete(long_term=False, title="To seal").document
+    archived_doc = complete(long_term=True, title="To archive").document
+    client.force_login(staff)
+    changelist = reverse("admin:signing_document_changelist")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(changelist, {"action": "archive_signings", "_selected_action": [archived_doc.pk]})
+    assert Signing.objects.get(document=archived_doc).archive_status == ArchiveStatus.REQUESTED
+    assert SigningEvent.objects.get(document=archived_doc, kind=SigningEvent.Kind.ARCHIVE_REQUESTED).actor == staff
+
+    ask = client.post(changelist, {"action": "seal_signings", "_selected_action": [sealed_doc.pk]})
+    assert ask.status_code == 200
+    assert "To seal" in ask.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(
+            changelist,
+            {
+                "action": "seal_signings",
+                "_selected_action": [sealed_doc.pk],
+                "apply": "1",
+                "seal-name": "UAB Admin",
+                "seal-signing_purpose": "confirmation",
+            },
+            follow=True,
+        )
+    assert "Done for 1 document(s)." in done.content.decode()
+    event = SigningEvent.objects.get(document=sealed_doc, kind=SigningEvent.Kind.SEALED)
+    assert event.actor == staff
+    assert event.payload["visible"] is False
+    reports = client.get(reverse("admin:signing_validationreport_changelist")).content.decode()
+    assert "To seal" in reports
+    assert "To archive" in reports
