@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from signing.models import Document, Signer, ValidationReport
 from signing.selectors import signing_current
+from signing.validation import verdict_of
 
 if TYPE_CHECKING:
     from identity.models import User
@@ -128,8 +129,6 @@ def report_view_for(report: ValidationReport | None, *, document: Document) -> R
 
 
 def report_view_of_check(checked: FileChecked, *, file_name: str, sha256: str) -> ReportView:
-    from signing.validation import verdict_of
-
     return ReportView(
         title="",
         file_name=file_name,

@@ -3,7 +3,8 @@
 The owner's report is found through ``document_get_for_user`` (owner or staff whose role allows
 it) or, for a logged-in person who is one of the document's signers, by the keyed hash of their
 personal code; a signer without an account reads it through their personal link once verified.
-Anyone else gets the same 404. A checked file is streamed to Dokobit from the request and never
+Anyone else gets the same 404 (a signer's link pages, in ``signing.views.signer``, answer with
+the neutral refusal of every link page instead). A checked file is streamed to Dokobit from the request and never
 stored: only the answer is shown.
 """
 
@@ -30,29 +31,29 @@ from signing.reports import ReportView, document_signer_of, report_of, report_vi
 from signing.selectors import document_get_for_user
 from signing.validation import file_check_uploaded
 from signing.views.common import as_attachment, signing_error_message
-from signing.views.signer_link import is_verified, signer_for_link, signer_link_page, signing_completed
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
 
 
-def _document_for_reader(user: AuthenticatedHttpRequest, uuid: UUID) -> Document:
+def _document_for_reader(request: AuthenticatedHttpRequest, uuid: UUID) -> Document:
+    """The owner's (or a permitted staff member's) document, or one the person is a signer of; else 404."""
     try:
-        return document_get_for_user(user=user.user, uuid=uuid)
+        return document_get_for_user(user=request.user, uuid=uuid)
     except Http404:
         document = Document.objects.filter(uuid=uuid).first()
-        if document is not None and document_signer_of(user=user.user, document=document) is not None:
+        if document is not None and document_signer_of(user=request.user, document=document) is not None:
             return document
         raise
 
 
-def _report_page(request: HttpRequest, document: Document, *, pdf_url: str, back_url: str) -> HttpResponse:
+def report_page_render(request: HttpRequest, document: Document, *, pdf_url: str, back_url: str) -> HttpResponse:
     report = report_view_for(report_of(document), document=document)
     context = {"document": document, "report": report, "pdf_url": pdf_url, "back_url": back_url}
     return render(request, "signing/report.html", context)
 
 
-def _report_pdf_response(document: Document) -> HttpResponse:
+def report_pdf_response(document: Document) -> HttpResponse:
     report = report_view_for(report_of(document), document=document)
     response = HttpResponse(report_pdf(report), content_type="application/pdf")
     return as_attachment(response, f"{document.title}-validation-report.pdf")
@@ -66,7 +67,7 @@ def report_page(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
     # A signer reading through their account has no document page to go back to.
     is_signer_only = document.owner_id != request.user.pk and not _opens_document(request, document)
     back = "" if is_signer_only else reverse("signing:document-detail", kwargs={"uuid": document.uuid})
-    return _report_page(
+    return report_page_render(
         request, document, pdf_url=reverse("signing:report-pdf", kwargs={"uuid": document.uuid}), back_url=back
     )
 
@@ -83,34 +84,7 @@ def _opens_document(request: AuthenticatedHttpRequest, document: Document) -> bo
 @login_required
 @require_GET
 def report_pdf_download(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
-    return _report_pdf_response(_document_for_reader(request, uuid))
-
-
-def _signer_document(request: HttpRequest, token: str) -> Document:
-    signer = signer_for_link(token, finished=True)
-    if signer is None or not is_verified(request, signer) or not signing_completed(signer):
-        raise Http404
-    return signer.document
-
-
-@signer_link_page
-@require_GET
-@rate_limited("signer-link", methods=("GET",))
-def signer_report_page(request: HttpRequest, token: str) -> HttpResponse:
-    document = _signer_document(request, token)
-    return _report_page(
-        request,
-        document,
-        pdf_url=reverse("signing:signer-report-pdf", kwargs={"token": token}),
-        back_url=reverse("signing:signer-landing", kwargs={"token": token}),
-    )
-
-
-@signer_link_page
-@require_GET
-@rate_limited("signer-link", methods=("GET",))
-def signer_report_pdf(request: HttpRequest, token: str) -> HttpResponse:
-    return _report_pdf_response(_signer_document(request, token))
+    return report_pdf_response(_document_for_reader(request, uuid))
 
 
 def _check(uploaded: UploadedFile) -> ReportView:

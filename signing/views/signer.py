@@ -44,6 +44,7 @@ from signing.views.common import (
     signed_signing,
     signing_error_message,
 )
+from signing.views.reports import report_page_render, report_pdf_response
 from signing.views.signer_link import (
     is_refused,
     is_verified,
@@ -144,6 +145,36 @@ def signer_signed_download(request: HttpRequest, token: str) -> HttpResponseBase
     if not is_verified(request, signer) or not signing_completed(signer):
         return _neutral(request)
     return signed_file_response(request, signer.document, actor=None)
+
+
+@signer_link_page
+@require_GET
+@rate_limited("signer-link", methods=("GET",))
+def signer_report(request: HttpRequest, token: str) -> HttpResponse:
+    """The validation report for a verified signer of the completed signing: what the owner reads."""
+    signer = signer_for_link(token, finished=True)
+    if signer is None:
+        return _expired_or_neutral(request, token)
+    if not is_verified(request, signer) or not signing_completed(signer):
+        return _neutral(request)
+    return report_page_render(
+        request,
+        signer.document,
+        pdf_url=reverse("signing:signer-report-pdf", kwargs={"token": token}),
+        back_url=reverse("signing:signer-landing", kwargs={"token": token}),
+    )
+
+
+@signer_link_page
+@require_GET
+@rate_limited("signer-link", methods=("GET",))
+def signer_report_pdf(request: HttpRequest, token: str) -> HttpResponse:
+    signer = signer_for_link(token, finished=True)
+    if signer is None:
+        return _expired_or_neutral(request, token)
+    if not is_verified(request, signer) or not signing_completed(signer):
+        return _neutral(request)
+    return report_pdf_response(signer.document)
 
 
 def _link_unusable_json() -> JsonResponse:

@@ -92,10 +92,13 @@ def test_the_signers_report_through_the_personal_link(world, who, route):
     if who == "signer-link":
         assert answer.status_code == 200
         return
-    assert answer.status_code == 404
-    assert SECRET_SIGNER.encode() not in answer.content
+    # The one neutral refusal of every personal-link page, for a link that is not one too.
     forged = client_for(world, "signer-link").get(reverse(route, kwargs={"token": "not-a-real-link-token-000000"}))
-    assert forged.status_code == 404
+    assert answer.status_code == forged.status_code == 403
+    for refusal in (answer, forged):
+        assert "This link cannot be used" in refusal.content.decode()
+        assert SECRET_SIGNER not in refusal.content.decode()
+        assert world["document"].title not in refusal.content.decode()
 
 
 @pytest.mark.parametrize("route", ["signing:signing-archive", "signing:signing-seal"])
