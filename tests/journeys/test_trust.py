@@ -53,6 +53,10 @@ def test_the_validation_report_of_a_completed_signing_as_a_page_and_a_pdf(stack,
     expect(owner.get_by_test_id("long-term")).to_contain_text("Yes (PAdES-LTV)")
     wait_for_report(owner)
     owner.watch.check("document-with-report")
+    if stack.setup == "services":
+        # The report was made by the Celery worker, queued by name after the completion committed.
+        assert "signing.tasks.signing_validate_task" in stack.log("worker", tail=400_000)
+        assert "signing.tasks.signing_validate_task" not in stack.log("web", tail=400_000)
 
     owner.get_by_test_id("open-report").click()
     expect(owner).to_have_url(re.compile(r"/report/$"))
