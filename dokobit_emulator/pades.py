@@ -12,6 +12,7 @@ import base64
 from dataclasses import dataclass
 from datetime import timedelta
 from io import BytesIO
+from typing import Any
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
@@ -54,7 +55,9 @@ def _ca() -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     cert_path, key_path = folder / "ca.pem", folder / "ca-key.pem"
     if cert_path.exists() and key_path.exists():
         key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
-        return x509.load_pem_x509_certificate(cert_path.read_bytes()), key  # type: ignore[return-value]
+        if isinstance(key, ec.EllipticCurvePrivateKey):
+            return x509.load_pem_x509_certificate(cert_path.read_bytes()), key
+        # Not the key this code wrote (an EC key below): make a new authority.
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name(
         [
@@ -148,7 +151,8 @@ def _simple_signer(
                 serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
             )
         ),
-        cert_registry=SimpleCertificateStore.from_certs([_asn1_cert(ca_cert)]),
+        # pyhanko leaves this class method unannotated (the emulator's one call into untyped code).
+        cert_registry=SimpleCertificateStore.from_certs([_asn1_cert(ca_cert)]),  # type: ignore[no-untyped-call]
     )
 
 
@@ -179,7 +183,7 @@ def _dss_add(data: bytes, *, certs: list[x509.Certificate]) -> bytes:
     writer = IncrementalPdfFileWriter(BytesIO(data), strict=False)
     DocumentSecurityStore.supply_dss_in_writer(writer, None, certs=[_asn1_cert(c) for c in certs])
     out = BytesIO()
-    writer.write(out)
+    writer.write(out)  # type: ignore[no-untyped-call]  # pyhanko leaves it unannotated
     return out.getvalue()
 
 
@@ -224,10 +228,10 @@ def pdf_archive(data: bytes) -> bytes:
                 serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
             )
         ),
-        certs_to_embed=SimpleCertificateStore.from_certs([_asn1_cert(ca_cert)]),
+        certs_to_embed=SimpleCertificateStore.from_certs([_asn1_cert(ca_cert)]),  # type: ignore[no-untyped-call]
     )
     writer = IncrementalPdfFileWriter(BytesIO(data), strict=False)
-    out = signers.PdfTimeStamper(timestamper, field_name="ArchiveTimestamp").timestamp_pdf(writer, "sha256")
+    out: BytesIO = signers.PdfTimeStamper(timestamper, field_name="ArchiveTimestamp").timestamp_pdf(writer, "sha256")
     return out.getvalue()
 
 
@@ -288,7 +292,7 @@ def pdf_seal(*, data: bytes, name: str, annotation: SealAnnotation | None) -> Si
 
 def _page_height(writer: IncrementalPdfFileWriter, index: int) -> float:
     """The page's height in points (its MediaBox may be inherited from the page tree); A4 if unknown."""
-    node = writer.find_page_for_modification(index)[0].get_object()
+    node = writer.find_page_for_modification(index)[0].get_object()  # type: ignore[no-untyped-call]  # pyhanko
     while node is not None:
         if "/MediaBox" in node:
             return float(node["/MediaBox"][3])
@@ -306,7 +310,7 @@ def _name_value(name: x509.Name, oid: x509.ObjectIdentifier) -> str:
     return str(found[0].value) if found else ""
 
 
-def certificate_info(cert: x509.Certificate) -> dict:
+def certificate_info(cert: x509.Certificate) -> dict[str, Any]:
     """The ``certificate`` object of a ``signer_info`` postback, in Dokobit's shape."""
     subject, issuer = cert.subject, cert.issuer
     dn = "/".join(

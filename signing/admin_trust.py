@@ -68,7 +68,7 @@ def seal_signings(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Docu
 
 
 @admin.register(ValidationReport)
-class ValidationReportAdmin(admin.ModelAdmin):
+class ValidationReportAdmin(admin.ModelAdmin[ValidationReport]):
     list_display = ("document", "status", "verdict", "signature_count", "checked_at")
     list_filter = ("status", "verdict", "checked_at")
     list_select_related = ("signing__document",)

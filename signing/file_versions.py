@@ -14,13 +14,13 @@ from django.db import transaction
 from signing.client import DocumentsClient
 from signing.gateway_answers import SigningStatus
 from signing.models import Signing
-from signing.sync import SignedFile, signed_file_fetch, stored_file_discard
+from signing.sync import SignedFileFetched, signed_file_fetch, stored_file_discard
 from signing.validation import signing_validation_queue
 
 logger = logging.getLogger(__name__)
 
 
-def newer_file_fetch(client: DocumentsClient, signing: Signing, status: SigningStatus) -> SignedFile | None:
+def newer_file_fetch(client: DocumentsClient, signing: Signing, status: SigningStatus) -> SignedFileFetched | None:
     """Dokobit's file when it differs from the one the portal keeps (stored now), else None."""
     if not status.file_url or status.file_digest == signing.signed_sha256:
         return None
@@ -31,7 +31,7 @@ def newer_file_fetch(client: DocumentsClient, signing: Signing, status: SigningS
     return fetched
 
 
-def signed_file_replace(signing: Signing, fetched: SignedFile) -> None:
+def signed_file_replace(signing: Signing, fetched: SignedFileFetched) -> None:
     """Point the locked, completed signing at ``fetched`` and queue its new validation report."""
     old_name = signing.signed_file.name
     signing.signed_file.name = fetched.name
@@ -43,7 +43,7 @@ def signed_file_replace(signing: Signing, fetched: SignedFile) -> None:
     signing_validation_queue(signing)
 
 
-def fetched_discard(fetched: SignedFile | None) -> None:
+def fetched_discard(fetched: SignedFileFetched | None) -> None:
     """Delete a file stored for a change that was not applied (the orphan purge is the fallback)."""
     if fetched is not None and fetched.name:
         stored_file_discard(fetched.name)

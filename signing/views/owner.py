@@ -50,6 +50,7 @@ from signing.selectors import (
     document_changeable_by,
     document_display_status,
     document_get_for_user,
+    document_history_page,
     document_list_for_owner,
     document_status_payload,
     signing_current,
@@ -103,7 +104,7 @@ def document_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         signers_ok = formset.is_valid()
         uploaded = form.cleaned_data.get("document") if "document" not in form.errors else None
         if form_ok and signers_ok:
-            file_obj: File
+            file_obj: File[bytes]
             if uploaded is not None:
                 file_obj = uploaded
             else:
@@ -167,6 +168,7 @@ def _detail_context(
         signing is not None and signing.is_open and document_changeable_by(user=request.user, document=document)
     )
     status = document_status_payload(document=document, can_change=can_change)
+    history = _history_page(request, document)
     try:
         preview = preview_context(
             document,
@@ -179,11 +181,13 @@ def _detail_context(
         "document": document,
         "signing": signing,
         "signers": signers,
-        "events": document.events.select_related("signer").all(),
+        **history,
         "status": status,
         "status_config": {
             "url": reverse("signing:document-status", kwargs={"uuid": document.uuid}),
             "final": status["final"],
+            # Only the newest page of the history follows the live status.
+            "history_live": history["history_newer"] is None,
         },
         "add_form": add_form or SignerAddForm(prefix="add", initial={"language": get_language() or "en"}),
         "can_change": can_change,
@@ -205,6 +209,20 @@ def _trust_context(
         "can_archive": changeable and archive_possible(signing),
         "can_seal": changeable and seal_possible(signing) and seal_allowed(user=request.user, document=document),
         "seal_form": seal_form or SealForm(prefix="seal"),
+    }
+
+
+def _history_page(request: HttpRequest, document: Document) -> dict[str, Any]:
+    """The page of the history the request asks for (``?history=N``, 1 the newest) and its neighbours."""
+    try:
+        number = max(1, int(request.GET.get("history", "1")))
+    except ValueError:
+        number = 1
+    events, older = document_history_page(document=document, number=number)
+    return {
+        "events": events,
+        "history_older": number + 1 if older else None,
+        "history_newer": number - 1 if number > 1 else None,
     }
 
 
