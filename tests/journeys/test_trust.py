@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -104,12 +105,15 @@ def _signed_elsewhere(stack) -> bytes:
         },
         timeout=30,
     ).json()["token"]
-    for _ in range(50):
-        if (
-            requests.get(f"{base}/api/file/upload/{file_token}/status.json", params=params, timeout=30).json()["status"]
-            == "uploaded"
-        ):
-            break
+    # Dokobit answers "pending" for a few seconds after an upload; poll as the portal does.
+    deadline = time.monotonic() + 30
+    status = ""
+    while status != "uploaded" and time.monotonic() < deadline:
+        time.sleep(0.2)
+        status = requests.get(f"{base}/api/file/upload/{file_token}/status.json", params=params, timeout=30).json()[
+            "status"
+        ]
+    assert status == "uploaded"
     signer = {"id": "p1", "name": "Līga", "surname": "Bērziņa", "code": "030303-10012", "country_code": "LV"}
     created = requests.post(
         f"{base}/api/signing/create.json",
