@@ -49,7 +49,7 @@ class SignResult:
     certificate: x509.Certificate
 
 
-def _ca() -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+def emulator_ca() -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     folder = storage_dir() / "pki"
     folder.mkdir(parents=True, exist_ok=True)
     cert_path, key_path = folder / "ca.pem", folder / "ca-key.pem"
@@ -86,7 +86,7 @@ def _ca() -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     return cert, key
 
 
-def _signer_certificate(
+def signer_certificate(
     identity: SignerIdentity, ca_cert: x509.Certificate, ca_key: ec.EllipticCurvePrivateKey
 ) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     key = ec.generate_private_key(ec.SECP256R1())
@@ -117,7 +117,7 @@ def _signer_certificate(
 
 def ca_certificate() -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     """The emulator's test CA (made on first use)."""
-    return _ca()
+    return emulator_ca()
 
 
 def asn1_certificate(cert: x509.Certificate) -> asn1_x509.Certificate:
@@ -163,8 +163,8 @@ def pdf_sign(*, data: bytes, identity: SignerIdentity, long_term: bool = False) 
     CA's certificates) is added in the document security store (``/DSS``) as a further update,
     which is what makes a PAdES-BASELINE-LT signature of a B-B one.
     """
-    ca_cert, ca_key = _ca()
-    cert, key = _signer_certificate(identity, ca_cert, ca_key)
+    ca_cert, ca_key = emulator_ca()
+    cert, key = signer_certificate(identity, ca_cert, ca_key)
     writer = IncrementalPdfFileWriter(BytesIO(data), strict=False)
     meta = signers.PdfSignatureMetadata(
         field_name=signature_field_next(writer),
@@ -192,7 +192,7 @@ def _tsa() -> tuple[x509.Certificate, rsa.RSAPrivateKey, x509.Certificate]:
 
     RSA: pyHanko's offline time-stamper signs only with RSA keys.
     """
-    ca_cert, ca_key = _ca()
+    ca_cert, ca_key = emulator_ca()
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     now = timezone.now()
     cert = (
@@ -247,7 +247,7 @@ class SealAnnotation:
 
 def pdf_seal(*, data: bytes, name: str, annotation: SealAnnotation | None) -> SignResult:
     """Add an organisation's e-seal (a PAdES signature of a legal person), visible when annotated."""
-    ca_cert, ca_key = _ca()
+    ca_cert, ca_key = emulator_ca()
     key = ec.generate_private_key(ec.SECP256R1())
     now = timezone.now()
     cert = (

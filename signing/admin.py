@@ -22,6 +22,7 @@ from portal.admin_input import CheckedSelectionMixin
 from portal.http import GatewayError
 from portal.types import AuthenticatedHttpRequest
 from signing import events, owner_actions, postbacks
+from signing.admin_files import DocumentFileInline
 from signing.admin_filters import CopyExpiresFilter, CurrentStatusFilter, NeedsAttentionFilter
 from signing.admin_trust import archive_signings, seal_signings
 from signing.errors import SigningError
@@ -45,6 +46,8 @@ _SIGNER_FIELDS = (
     "language",
     "status",
     "signed_at",
+    "declined_at",
+    "decline_reason",
     "invited_at",
     "invitation_count",
 )
@@ -123,7 +126,7 @@ class DocumentAdmin(CheckedSelectionMixin[Document], _NoAddOrDelete[Document]):
     list_select_related = ("owner",)
     search_fields = ("title", "uuid")
     # No date_hierarchy: its year/month/day links cost a DISTINCT over every row on each page view.
-    list_filter = (CurrentStatusFilter, NeedsAttentionFilter, CopyExpiresFilter, "created_at")
+    list_filter = (CurrentStatusFilter, NeedsAttentionFilter, CopyExpiresFilter, "signing_type", "created_at")
     # One count, estimated for the unfiltered list of a big table (see signing.pagination).
     show_full_result_count = False
     paginator = EstimatedCountPaginator
@@ -136,10 +139,11 @@ class DocumentAdmin(CheckedSelectionMixin[Document], _NoAddOrDelete[Document]):
         "size",
         "sha256",
         "content_type",
+        "signing_type",
         "created_at",
     )
     fields = ("title", *readonly_fields)
-    inlines = (SigningInline, SignerInline, SigningEventInline)
+    inlines = (DocumentFileInline, SigningInline, SignerInline, SigningEventInline)
     actions = (
         "sync_now",
         "resend_invitations",
@@ -149,6 +153,12 @@ class DocumentAdmin(CheckedSelectionMixin[Document], _NoAddOrDelete[Document]):
         archive_signings,
         seal_signings,
     )
+
+    def get_inlines(
+        self, request: HttpRequest, obj: Document | None
+    ) -> list[type[admin.options.InlineModelAdmin[Any, Document]]]:
+        # A single PDF has no files of its own: the files inline only for a container document.
+        return [inline for inline in self.inlines if inline is not DocumentFileInline or (obj and obj.is_container)]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Document]:
         # The current signing's columns as correlated subqueries: computed for one page of rows
@@ -310,6 +320,7 @@ class SigningAdmin(CheckedSelectionMixin[Signing], _NoAddOrDelete[Signing]):
     list_filter = (
         "status",
         "needs_attention",
+        "on_decline",
         "archive_status",
         ("retention_alert_at", admin.EmptyFieldListFilter),
     )
@@ -320,6 +331,7 @@ class SigningAdmin(CheckedSelectionMixin[Signing], _NoAddOrDelete[Signing]):
         "uuid",
         "document",
         "status",
+        "on_decline",
         "uploaded_at",
         "signed_file_download",
         "signed_sha256",

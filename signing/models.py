@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from django.conf import settings
@@ -12,20 +13,15 @@ from django.utils.translation import gettext_lazy as _
 from identity.personal_codes import PersonalCodeMixin
 from portal.crypto import decrypt_text, encrypt_text, secret_lookup
 
+# Re-exported: the app's choices and trust-service models, kept in modules of their own so this one stays short.
+from signing.choices import CONTAINER_TYPES as CONTAINER_TYPES
+from signing.choices import SigningPurpose as SigningPurpose
+from signing.choices import SigningType as SigningType
+from signing.trust_models import ArchiveStatus as ArchiveStatus
+from signing.trust_models import ValidationReport as ValidationReport
 
-class SigningPurpose(models.TextChoices):
-    """Dokobit's signing purposes (Documents Gateway ``signing_purpose``)."""
-
-    SIGNATURE = "signature", _("Signature")
-    CONFIRMATION = "confirmation", _("Confirmation")
-    VISA = "visa", _("Visa")
-    CONCILIATION = "conciliation", _("Conciliation")
-    REGISTRATION = "registration", _("Registration")
-    REGISTRATION_OF_INCOMING = "registration-of-incoming-documents", _("Registration of incoming documents")
-    ACKNOWLEDGEMENT = "acknowledgement", _("Acknowledgement")
-    NOTARISATION = "notarisation", _("Notarisation")
-    COPY_CERTIFICATION = "copy-certification", _("Copy certification")
-
+# A decline's reason: long enough for a few sentences, short enough for an e-mail and a table cell.
+DECLINE_REASON_MAX_LENGTH = 500
 
 DOCUMENTS_FOLDER = "documents"
 SIGNED_FOLDER = "signed"
@@ -37,22 +33,27 @@ def document_upload_to(instance: Document, filename: str) -> str:
 
 
 def signed_upload_to(instance: Signing, filename: str) -> str:
-    return f"{SIGNED_FOLDER}/{instance.uuid}.pdf"
+    # A signed container keeps its own extension (.asice, .bdoc, .edoc, .adoc).
+    return f"{SIGNED_FOLDER}/{instance.uuid}.{instance.document.signing_type}"
 
 
 class Document(models.Model):
-    """An uploaded file and its owner. The bytes and their SHA-256 never change after upload."""
+    """An uploaded file (or, for a container, its files) and its owner.
+
+    The bytes and their SHA-256 never change after upload. A container document keeps its files
+    as ``DocumentFile`` rows; its own ``file`` is then empty and ``size`` the total.
+    """
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="documents")
     title = models.CharField(_("title"), max_length=200)
-    file = models.FileField(upload_to=document_upload_to, max_length=255)
+    file = models.FileField(upload_to=document_upload_to, max_length=255, blank=True)
     original_filename = models.CharField(max_length=255, blank=True)
     size = models.PositiveBigIntegerField(default=0)
     sha256 = models.CharField(max_length=64)
     content_type = models.CharField(max_length=100, default="application/pdf")
-    # The owner asked for long-term validity: signed as Dokobit's ``pdflt`` (PAdES-LTV), which can
-    # later be archived (a timestamp that keeps the signatures verifiable after certificates expire).
+    signing_type = models.CharField(_("format"), max_length=16, choices=SigningType, default=SigningType.PDF)
+    # Long-term validity asked for: a PDF is signed as ``pdflt`` (PAdES-LTV) and may be archived.
     long_term = models.BooleanField(_("long-term validity"), default=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
@@ -69,12 +70,54 @@ class Document(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def is_container(self) -> bool:
+        return self.signing_type != SigningType.PDF
 
-class ArchiveStatus(models.TextChoices):
-    NONE = "", _("Not archived")
-    REQUESTED = "requested", _("Archiving")
-    ARCHIVED = "archived", _("Archived")
-    FAILED = "failed", _("Archiving failed")
+
+def document_file_upload_to(instance: DocumentFile, filename: str) -> str:
+    # Generated, never the user's name; the extension is the one the content check found.
+    return f"{DOCUMENTS_FOLDER}/{instance.document.uuid}/{instance.uuid}{instance.extension}"
+
+
+class DocumentFile(models.Model):
+    """One file of a container document: its role for Dokobit (``files[i][type]``) and its checked bytes."""
+
+    class Role(models.TextChoices):
+        MAIN = "main", _("Main document")
+        APPENDIX = "appendix", _("Appendix")
+        ATTACHMENT = "attachment", _("Attachment")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="files")
+    role = models.CharField(_("role"), max_length=12, choices=Role, default=Role.APPENDIX)
+    position = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(max_length=100)
+    # The extension that goes with the content (".pdf", ".docx" ...), from the content check.
+    extension = models.CharField(max_length=10)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField(default=0)
+    file = models.FileField(upload_to=document_file_upload_to, max_length=255)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("document file")
+        verbose_name_plural = _("document files")
+        constraints = [
+            models.UniqueConstraint(fields=["document", "position"], name="document_file_unique_position"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_pdf(self) -> bool:
+        return self.content_type == "application/pdf"
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type in ("image/png", "image/jpeg")
 
 
 class Signing(models.Model):
@@ -97,6 +140,12 @@ class Signing(models.Model):
     OPEN_STATUSES = (Status.QUEUED, Status.UPLOADING, Status.CREATING, *LIVE_STATUSES)
     FINAL_STATUSES = (Status.COMPLETED, Status.CANCELLED, Status.REPLACED)
 
+    class OnDecline(models.TextChoices):
+        """What a signer's decline does to the signing: the owner's choice, made when uploading."""
+
+        END = "end", _("End the signing")
+        CARRY_ON = "carry_on", _("Let the others carry on")
+
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="signings")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True)
@@ -104,6 +153,9 @@ class Signing(models.Model):
     # the ``dokobit_file_token`` / ``dokobit_token`` properties. The signing token's keyed hash
     # keeps it unique (one portal signing per Dokobit signing) and finds a signing by its token.
     dokobit_file_token_encrypted = models.TextField(blank=True, editable=False)
+    # A container's files at Dokobit: the encrypted JSON list of [file token, role] in position
+    # order (``files[i][token]`` / ``files[i][type]``); empty for one file.
+    dokobit_container_files_encrypted = models.TextField(blank=True, editable=False)
     dokobit_token_encrypted = models.TextField(blank=True, editable=False)
     dokobit_token_lookup = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
     # When the file reached Dokobit: Dokobit deletes the signing 30 days after this.
@@ -126,11 +178,13 @@ class Signing(models.Model):
     reupload_claimed_at = models.DateTimeField(null=True, blank=True)
     # Set when the Dokobit copy reached the alert age without a fresh copy.
     retention_alert_at = models.DateTimeField(null=True, blank=True)
+    on_decline = models.CharField(
+        _("when a signer declines"), max_length=10, choices=OnDecline.choices, default=OnDecline.END
+    )
     previous = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="next_signing"
     )
-    # Dokobit's archiving of a completed long-term signing (``signing/{token}/archive``): asked,
-    # then confirmed or refused by its postback (checked against the status endpoint).
+    # Dokobit's archiving of a completed long-term signing (see signing.archive).
     archive_status = models.CharField(
         _("archive"), max_length=10, choices=ArchiveStatus.choices, blank=True, default=ArchiveStatus.NONE
     )
@@ -174,6 +228,19 @@ class Signing(models.Model):
     def dokobit_file_token(self, token: str) -> None:
         self.dokobit_file_token_encrypted = encrypt_text(token) if token else ""
 
+    @property
+    def dokobit_container_files(self) -> list[tuple[str, str]]:
+        """The container's uploaded files as (file token, role) pairs, in order; [] for one file."""
+        if not self.dokobit_container_files_encrypted:
+            return []
+        pairs = json.loads(decrypt_text(self.dokobit_container_files_encrypted))
+        return [(str(token), str(role)) for token, role in pairs]
+
+    @dokobit_container_files.setter
+    def dokobit_container_files(self, files: list[tuple[str, str]]) -> None:
+        encoded = json.dumps([list(pair) for pair in files])
+        self.dokobit_container_files_encrypted = encrypt_text(encoded) if files else ""
+
     # The columns a save of each property writes (``save(update_fields=...)``).
     DOKOBIT_TOKEN_FIELDS = ("dokobit_token_encrypted", "dokobit_token_lookup")
     DOKOBIT_FILE_TOKEN_FIELDS = ("dokobit_file_token_encrypted",)
@@ -193,6 +260,7 @@ class Signer(PersonalCodeMixin, models.Model):
         SIGNED = "signed", _("Signed")
         REMOVED = "removed", _("Removed")
         FAILED = "failed", _("Failed")
+        DECLINED = "declined", _("Declined")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="signers")
@@ -216,6 +284,9 @@ class Signer(PersonalCodeMixin, models.Model):
     link_token_encrypted = models.TextField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
     signed_at = models.DateTimeField(null=True, blank=True)
+    # The signer's own words when they declined: personal data (export and deletion in privacy.py).
+    declined_at = models.DateTimeField(null=True, blank=True)
+    decline_reason = models.TextField(_("reason for declining"), blank=True)
     invited_at = models.DateTimeField(null=True, blank=True)
     invitation_count = models.PositiveIntegerField(default=0)
     reminders_sent = models.PositiveIntegerField(default=0)
@@ -261,6 +332,8 @@ class SigningEvent(models.Model):
         INVITATION_SENT = "invitation_sent", _("Invitation sent")
         SIGNER_ADDED = "signer_added", _("Signer added")
         SIGNER_REMOVED = "signer_removed", _("Signer removed")
+        SIGNER_DECLINED = "signer_declined", _("Signer declined")
+        DECLINE_MAIL_SENT = "decline_mail_sent", _("Decline e-mail sent")
         SIGNER_LEFT = "signer_left", _("Signer left the signing page without signing")
         CANCELLED = "cancelled", _("Signing cancelled")
         REUPLOADED = "reuploaded", _("Copy renewed at Dokobit")
@@ -302,42 +375,6 @@ class SigningEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"
-
-
-class ValidationReport(models.Model):
-    """What Dokobit's ``file/check`` said about a signing's signed file: each signature and a verdict.
-
-    Kept per signing, for the file whose SHA-256 is ``file_sha256`` (a seal or an archive changes
-    the file, and the report is made again). No personal code is kept: only what a report shows.
-    """
-
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Being checked")
-        DONE = "done", _("Checked")
-        FAILED = "failed", _("Could not be checked")
-
-    class Verdict(models.TextChoices):
-        VALID = "valid", _("All signatures are valid")
-        INVALID = "invalid", _("At least one signature is not valid")
-        NO_SIGNATURES = "none", _("No signatures found")
-
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    signing = models.OneToOneField(Signing, on_delete=models.CASCADE, related_name="validation_report")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
-    verdict = models.CharField(max_length=10, choices=Verdict.choices, blank=True, db_index=True)
-    file_sha256 = models.CharField(max_length=64, blank=True)
-    # [{"signer", "issuer", "signing_time", "level", "form", "valid"}], in the file's order.
-    signatures = models.JSONField(default=list, blank=True)
-    error = models.TextField(blank=True)
-    checked_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        verbose_name = _("validation report")
-        verbose_name_plural = _("validation reports")
-
-    def __str__(self) -> str:
-        return f"{self.signing.document} ({self.get_status_display()})"
 
 
 class PurgedSignerLink(models.Model):

@@ -128,7 +128,8 @@ class GatewaySigning(models.Model):
         return self.version_bytes(self.version)
 
     def version_bytes(self, version: int) -> bytes:
-        if version == 0:
+        # Version 0 is the uploaded file, or the unsigned container built from the uploaded files.
+        if version == 0 and not self.version_path(0).exists():
             return self.first_file().read_bytes()
         return self.version_path(version).read_bytes()
 
