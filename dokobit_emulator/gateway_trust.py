@@ -17,7 +17,7 @@ from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 
-from dokobit_emulator import faults, pades, pdf_check, postbacks
+from dokobit_emulator import container_check, faults, pades, pdf_check, postbacks
 from dokobit_emulator.gateway_views import (
     BLANK,
     DIGEST_RE,
@@ -86,11 +86,12 @@ def file_check(request: HttpRequest, *, fault: Fault | None) -> JsonResponse:
     errors += file_errors
     if errors:
         return validation_response(errors)
-    if check_type not in PDF_CHECK_TYPES:
-        # Containers the emulator did not make cannot be read here; said, not guessed.
-        return validation_response([("[file][content]", NOT_SUPPORTED)])
     try:
-        structure = pdf_check.pdf_structure(raw)
+        if check_type in PDF_CHECK_TYPES:
+            structure = pdf_check.pdf_structure(raw)
+        else:
+            # Containers: the emulator reads its own ASiC-E / ADOC signatures, nothing else.
+            structure = container_check.container_structure(raw)
     except pdf_check.NotCheckable as err:
         message = NO_SIGNATURES if str(err) == "no signatures" else NOT_SUPPORTED
         return validation_response([("[file][content]", message)])

@@ -188,6 +188,37 @@ def test_file_check_says_what_it_cannot_check(api):
     assert validation_errors(container)[0]["message"] == "File type is not supported."
 
 
+def test_file_check_reads_the_signatures_of_a_container_it_signed(api, upload, client, token):
+    api.token = token
+    files = [{"token": upload(tiny_pdf("Main"), name="main.pdf"), "type": "main"}]
+    files.append({"token": upload(b"appendix text", name="notes.txt"), "type": "appendix"})
+    created = api(
+        "POST",
+        "signing/create.json",
+        {"type": "asice", "name": "Bundle", "files": files, "signers": [signer("s1", name="Līga", surname="Bērziņa")]},
+    ).json()
+    assert sign(client, created["token"], created["signers"]["s1"]).status_code == 200
+    container = _download(client, api, created["token"])
+
+    (signature,) = _check(api, container, type_="asic", name="bundle.asice").json()["structure"]["signatures"]
+    assert signature["signer"] == {"name": "Līga", "surname": "Bērziņa"}
+    assert signature["valid"] is True
+    assert signature["level"] == "XAdES-BASELINE-B"
+
+    # A file changed inside the container: the signature no longer holds.
+    import io
+    import zipfile
+
+    changed = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(container)) as source, zipfile.ZipFile(changed, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            target.writestr(info, b"changed text" if info.filename == "notes.txt" else data)
+    structure = _check(api, changed.getvalue(), type_="asic", name="bundle.asice").json()["structure"]
+    assert structure["valid"] is False
+    assert structure["signatures"][0]["errors"] == ["A signed file is missing or has changed."]
+
+
 def test_file_check_needs_the_access_token(client):
     answer = client.post(f"{GATEWAY}/api/file/check.json", data={}, content_type="application/json")
     assert answer.status_code == 403

@@ -478,3 +478,40 @@ def test_staff_archive_and_seal_from_the_admin(complete, client, django_capture_
     reports = client.get(reverse("admin:signing_validationreport_changelist")).content.decode()
     assert "To seal" in reports
     assert "To archive" in reports
+
+
+def test_a_container_signed_elsewhere_is_checked_too(owner_client, emulator, settings):
+    """An EDOC the emulator signed for another integrator: sent as ``type`` edoc (a PDF check would refuse it)."""
+    import base64
+    import hashlib
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from dokobit_emulator.models import GatewayFile
+
+    api, token = Client(), settings.DOKOBIT_EMULATOR_GATEWAY_TOKEN
+
+    def call(path: str, body: dict) -> dict:
+        url = f"{EMULATOR}/api/{path}?access_token={token}"
+        return api.post(url, json.dumps(body), content_type="application/json").json()
+
+    def upload(data: bytes, name: str) -> str:
+        file = {"name": name, "digest": hashlib.sha256(data).hexdigest(), "content": base64.b64encode(data).decode()}
+        return call("file/upload.json", {"file": file})["token"]
+
+    files = [{"token": upload(make_pdf(), "main.pdf"), "type": "main"}, {"token": upload(b"notes", "notes.txt")}]
+    GatewayFile.objects.update(created_at=timezone.now() - timedelta(minutes=1))  # past Dokobit's "pending"
+    signer = {"id": "p1", "name": "Kārlis", "surname": "Ozols", "code": "030303-10012", "country_code": "LV"}
+    created = call("signing/create.json", {"type": "edoc", "name": "Bundle", "files": files, "signers": [signer]})
+    signed = api.post(f"{EMULATOR}/signing/{created['token']}/sign", {"access_token": created["signers"]["p1"]})
+    assert signed.status_code == 200
+    container = GatewaySigning.objects.get(token=created["token"]).current_bytes()
+
+    page = owner_client.post(reverse("signing:file-check"), {"file": SimpleUploadedFile("bundle.edoc", container)})
+
+    html = page.content.decode()
+    assert page.status_code == 200, html
+    assert "All signatures are valid" in html
+    assert "Kārlis Ozols" in html
+    assert "XAdES-BASELINE-B" in html
