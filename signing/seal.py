@@ -20,7 +20,7 @@ from signing.errors import GatewayTemporarilyUnavailable, SigningNotAllowed
 from signing.events import event_record
 from signing.file_versions import fetched_discard, newer_file_fetch, signed_file_replace
 from signing.locks import signing_locked
-from signing.models import ArchiveStatus, Document, Signing, SigningEvent
+from signing.models import ArchiveStatus, Document, Signing, SigningEvent, SigningType
 from signing.trust_client import Annotation, TrustClient
 
 if TYPE_CHECKING:
@@ -39,10 +39,14 @@ def seal_allowed(*, user: User, document: Document) -> bool:
 
 
 def seal_possible(signing: Signing | None) -> bool:
-    """A completed signing Dokobit still holds, not archived (a seal after the archive time-stamp would break it)."""
+    """A completed PDF signing Dokobit still holds, not archived (a seal after the archive time-stamp would break it).
+
+    Dokobit's seal takes a PDF (its annotation is placed on a PDF page); containers are not sealed.
+    """
     return (
         signing is not None
         and signing.status == Signing.Status.COMPLETED
+        and signing.document.signing_type == SigningType.PDF
         and bool(signing.dokobit_token_encrypted)
         and signing.archive_status in (ArchiveStatus.NONE, ArchiveStatus.FAILED)
     )

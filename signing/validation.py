@@ -24,7 +24,7 @@ from signing import dispatch
 from signing.documents import stored_file_verified
 from signing.errors import GatewayTemporarilyUnavailable, SigningError
 from signing.events import event_record
-from signing.models import Signing, SigningEvent, ValidationReport
+from signing.models import Document, Signing, SigningEvent, SigningType, ValidationReport
 from signing.pdf import safe_filename
 from signing.trust_client import FileChecked, TrustClient
 
@@ -81,11 +81,9 @@ def signing_validate(*, signing_id: int) -> ValidationReport | None:
         return _report_failed(report.pk, sha256, gettext("The stored signed file failed its integrity check."))
     try:
         with handle:
-            checked = TrustClient().file_check(
-                name=f"{signing.document.uuid}.pdf",
-                fileobj=handle,
-                type="pdflt" if signing.document.long_term else "pdf",
-            )
+            document = signing.document
+            name = f"{document.uuid}.{document.signing_type}"  # .pdf, .asice, .bdoc, .edoc, .adoc
+            checked = TrustClient().file_check(name=name, fileobj=handle, type=check_type_for(document))
     except GatewayAmbiguousAnswer as err:
         return _report_failed(report.pk, sha256, gettext("Dokobit's answer could not be read."), error=err)
     except GatewayUnavailable:
@@ -93,6 +91,13 @@ def signing_validate(*, signing_id: int) -> ValidationReport | None:
     except GatewayError as err:
         return _report_failed(report.pk, sha256, gettext("Dokobit could not check the signed file."), error=err)
     return _report_done(report.pk, sha256, checked)
+
+
+def check_type_for(document: Document) -> str:
+    """file/check's ``type`` for a document's signed file: its own format (ASiC-E checks as ``asic``)."""
+    if document.signing_type == SigningType.PDF:
+        return "pdflt" if document.long_term else "pdf"
+    return "asic" if document.signing_type == SigningType.ASICE else document.signing_type
 
 
 def verdict_of(checked: FileChecked) -> str:

@@ -515,3 +515,28 @@ def test_a_container_signed_elsewhere_is_checked_too(owner_client, emulator, set
     assert "All signatures are valid" in html
     assert "Kārlis Ozols" in html
     assert "XAdES-BASELINE-B" in html
+
+
+def test_a_completed_container_gets_its_report_checked_as_its_own_format(
+    owner, signer_data, emulator, monkeypatch, django_capture_on_commit_callbacks
+):
+    from signing.sync import signing_sync_from_gateway
+    from tests.signing.container_files import make_container_document
+
+    monkeypatch.setattr(gateway_views, "gateway_base", lambda request: GW)
+    with django_capture_on_commit_callbacks(execute=False):
+        document = make_container_document(owner, signers=[signer_data(0, first_name="Ąžuolė")])
+    with django_capture_on_commit_callbacks(execute=True):
+        signing_send_task.delay(document.signings.get().pk)
+    signing = document.signings.get()
+    signer = document.signers.get()
+    answer = Client().post(f"{EMULATOR}/signing/{signing.dokobit_token}/sign", {"access_token": signer.dokobit_token})
+    assert answer.status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        signing_sync_from_gateway(signing=signing)
+
+    report = ValidationReport.objects.get(signing=signing)
+    assert report.verdict == ValidationReport.Verdict.VALID
+    assert [(s["signer"], s["form"]) for s in report.signatures] == [("Ąžuolė Testnumber", "XAdES-BASELINE-B")]
+    (check,) = calls_to(emulator, "/api/file/check.json")
+    assert check.response.status_code == 200
