@@ -540,3 +540,27 @@ def test_a_completed_container_gets_its_report_checked_as_its_own_format(
     assert [(s["signer"], s["form"]) for s in report.signatures] == [("Ąžuolė Testnumber", "XAdES-BASELINE-B")]
     (check,) = calls_to(emulator, "/api/file/check.json")
     assert check.response.status_code == 200
+
+
+def test_a_seal_whose_answer_never_came_and_left_no_new_file_says_try_again(live_signing, gateway, client, owner):
+    from tests.signing.conftest import status_payload
+
+    Signing.objects.filter(pk=live_signing.pk).update(status=Signing.Status.COMPLETED, signed_sha256="ab" * 32)
+    owner.is_staff = True
+    owner.save()
+    gateway.post(f"{GW}/api/signing/signing-token-1/seal.json", status=504)
+    gateway.get(
+        f"{GW}/api/signing/signing-token-1/status.json",
+        json=status_payload("signing_status_completed", file_digest="ab" * 32),
+    )
+    client.force_login(owner)
+
+    answer = client.post(
+        reverse("signing:signing-seal", kwargs={"uuid": live_signing.document.uuid}),
+        {"seal-name": "UAB", "seal-signing_purpose": "confirmation"},
+        follow=True,
+    )
+
+    assert "not reachable right now" in answer.content.decode()
+    assert not SigningEvent.objects.filter(signing=live_signing, kind=SigningEvent.Kind.SEALED).exists()
+    assert Signing.objects.get(pk=live_signing.pk).signed_sha256 == "ab" * 32
