@@ -24,8 +24,9 @@ from signing import dispatch
 from signing.archive import signing_archive_request
 from signing.errors import SigningNotAllowed
 from signing.forms import SealForm
-from signing.models import Document, Signing, ValidationReport
+from signing.models import Document, Signing
 from signing.seal import seal_allowed, signing_seal
+from signing.trust_models import ValidationReport
 
 
 @admin.action(description=_("Archive for long-term validity"), permissions=["change"])

@@ -24,8 +24,9 @@ from signing.errors import GatewayTemporarilyUnavailable, SigningNotAllowed
 from signing.events import event_record
 from signing.file_versions import fetched_discard, newer_file_fetch, signed_file_replace
 from signing.locks import signing_locked
-from signing.models import ArchiveStatus, Signing, SigningEvent
+from signing.models import Signing, SigningEvent
 from signing.trust_client import TrustClient
+from signing.trust_models import ArchiveStatus
 
 if TYPE_CHECKING:
     from identity.models import User

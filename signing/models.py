@@ -12,13 +12,10 @@ from django.utils.translation import gettext_lazy as _
 
 from identity.personal_codes import PersonalCodeMixin
 from portal.crypto import decrypt_text, encrypt_text, secret_lookup
-
-# Re-exported: the app's choices and trust-service models, kept in modules of their own so this one stays short.
-from signing.choices import CONTAINER_TYPES as CONTAINER_TYPES
+from signing.choices import CONTAINER_TYPES as CONTAINER_TYPES  # the lists, re-exported from their own module
 from signing.choices import SigningPurpose as SigningPurpose
 from signing.choices import SigningType as SigningType
-from signing.trust_models import ArchiveStatus as ArchiveStatus
-from signing.trust_models import ValidationReport as ValidationReport
+from signing.trust_models import ArchiveStatus  # its ValidationReport model is registered with this import
 
 # A decline's reason: long enough for a few sentences, short enough for an e-mail and a table cell.
 DECLINE_REASON_MAX_LENGTH = 500
@@ -45,7 +42,17 @@ class Document(models.Model):
     """
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="documents")
+    # Who created it. A personal document (``organisation`` NULL) goes with its owner's account; an
+    # organisation's document stays with the organisation when its creator leaves or deletes their
+    # account, and then has no owner (shown as "a former member").
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="documents"
+    )
+    organisation = models.ForeignKey(
+        "organisations.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="documents"
+    )
+    # "Members see only their own and shared documents": the creator shares one with the members.
+    shared_with_organisation = models.BooleanField(_("shared with the organisation"), default=False)
     title = models.CharField(_("title"), max_length=200)
     file = models.FileField(upload_to=document_upload_to, max_length=255, blank=True)
     original_filename = models.CharField(max_length=255, blank=True)
@@ -53,7 +60,6 @@ class Document(models.Model):
     sha256 = models.CharField(max_length=64)
     content_type = models.CharField(max_length=100, default="application/pdf")
     signing_type = models.CharField(_("format"), max_length=16, choices=SigningType, default=SigningType.PDF)
-    # Long-term validity asked for: a PDF is signed as ``pdflt`` (PAdES-LTV) and may be archived.
     long_term = models.BooleanField(_("long-term validity"), default=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
@@ -65,6 +71,7 @@ class Document(models.Model):
         indexes = [
             models.Index(fields=["owner", "-created_at", "-id"], name="document_owner_newest"),
             models.Index(fields=["-created_at", "-id"], name="document_newest"),
+            models.Index(fields=["organisation", "-created_at", "-id"], name="document_organisation_newest"),
         ]
 
     def __str__(self) -> str:
@@ -184,10 +191,7 @@ class Signing(models.Model):
     previous = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="next_signing"
     )
-    # Dokobit's archiving of a completed long-term signing (see signing.archive).
-    archive_status = models.CharField(
-        _("archive"), max_length=10, choices=ArchiveStatus.choices, blank=True, default=ArchiveStatus.NONE
-    )
+    archive_status = models.CharField(_("archive"), max_length=10, choices=ArchiveStatus, blank=True, default="")
     archive_requested_at = models.DateTimeField(null=True, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

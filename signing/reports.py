@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from signing.models import Document, Signer, ValidationReport
+from signing.models import Document, Signer
 from signing.selectors import signing_current
+from signing.trust_models import ValidationReport
 from signing.validation import verdict_of
 
 if TYPE_CHECKING:

@@ -1,10 +1,12 @@
 """Sealing a completed signing with the account's e-seal at Dokobit (``signing/{token}/seal``).
 
-Who may seal is decided by :func:`seal_allowed` alone. The issue gives it to organisation admins;
-organisations are built on another branch, so until they are joined here only active staff may
-seal (from the document page or the admin). The call is made with no transaction open; Dokobit's
-status is then asked whatever the call answered (a lost answer may still have sealed), and a new
-file is stored, recorded in the history and validated again.
+Who may seal is decided by :func:`seal_allowed` alone: an admin of the organisation the document
+belongs to (the seal is the organisation's), or staff whose role changes anyone's documents (the
+admin action). A personal document has no organisation, so its owner cannot seal it.
+
+The call is made with no transaction open; Dokobit's status is then asked whatever the call
+answered (a lost answer may still have sealed), and a new file is stored, recorded in the history
+and validated again.
 """
 
 from __future__ import annotations
@@ -15,13 +17,17 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from organisations import roles
+from organisations.models import Membership
 from portal.http import GatewayError, GatewayNotFound, GatewayRequestError, GatewayUnavailable
 from signing.errors import GatewayTemporarilyUnavailable, SigningNotAllowed
 from signing.events import event_record
 from signing.file_versions import fetched_discard, newer_file_fetch, signed_file_replace
 from signing.locks import signing_locked
-from signing.models import ArchiveStatus, Document, Signing, SigningEvent, SigningType
+from signing.models import Document, Signing, SigningEvent, SigningType
+from signing.staff_roles import CHANGE_ANY_DOCUMENT
 from signing.trust_client import Annotation, TrustClient
+from signing.trust_models import ArchiveStatus
 
 if TYPE_CHECKING:
     from identity.models import User
@@ -30,12 +36,14 @@ logger = logging.getLogger(__name__)
 
 
 def seal_allowed(*, user: User, document: Document) -> bool:
-    """Whether ``user`` may put the e-seal on ``document``.
-
-    The one place to change when organisations arrive: then "an admin of the document's
-    organisation". Until then: active staff only.
-    """
-    return bool(user.is_authenticated and user.is_active and user.is_staff)
+    """Whether ``user`` may seal ``document``: its organisation's admin, or staff who may change any document."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if document.organisation_id is not None:
+        membership = Membership.objects.filter(user=user, organisation_id=document.organisation_id).first()
+        if roles.can_manage(membership):
+            return True
+    return bool(user.is_staff and user.has_perm(CHANGE_ANY_DOCUMENT))
 
 
 def seal_possible(signing: Signing | None) -> bool:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from signing.views import containers, decline, owner, reports, signer
+from signing.views import containers, decline, owner, reports, signer, trust
 from signing.webhooks import DocumentFetchView, postback
 
 app_name = "signing"
@@ -17,6 +17,7 @@ urlpatterns = [
     path("documents/<uuid:uuid>/original/", owner.document_download, name="document-download"),
     path("documents/<uuid:uuid>/page.png", owner.document_page_image, name="document-page-image"),
     path("documents/<uuid:uuid>/signed/", owner.signed_download, name="signed-download"),
+    path("documents/<uuid:uuid>/share/", owner.document_share_view, name="document-share"),
     path("documents/<uuid:uuid>/files/<uuid:file_uuid>/", containers.document_file_download, name="document-file"),
     path(
         "documents/<uuid:uuid>/files/<uuid:file_uuid>/page.png",
@@ -26,8 +27,8 @@ urlpatterns = [
     path("documents/<uuid:uuid>/container/", containers.container_page, name="container"),
     path("documents/<uuid:uuid>/container/<int:index>/", containers.container_entry, name="container-entry"),
     path("documents/<uuid:uuid>/cancel/", owner.signing_cancel_view, name="signing-cancel"),
-    path("documents/<uuid:uuid>/archive/", owner.signing_archive_view, name="signing-archive"),
-    path("documents/<uuid:uuid>/seal/", owner.signing_seal_view, name="signing-seal"),
+    path("documents/<uuid:uuid>/archive/", trust.signing_archive_view, name="signing-archive"),
+    path("documents/<uuid:uuid>/seal/", trust.signing_seal_view, name="signing-seal"),
     path("documents/<uuid:uuid>/report/", reports.report_page, name="report"),
     path("documents/<uuid:uuid>/report.pdf", reports.report_pdf_download, name="report-pdf"),
     path("check/", reports.file_check_page, name="file-check"),

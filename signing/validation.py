@@ -24,9 +24,10 @@ from signing import dispatch
 from signing.documents import stored_file_verified
 from signing.errors import GatewayTemporarilyUnavailable, SigningError
 from signing.events import event_record
-from signing.models import Document, Signing, SigningEvent, SigningType, ValidationReport
+from signing.models import Document, Signing, SigningEvent, SigningType
 from signing.pdf import safe_filename
 from signing.trust_client import FileChecked, TrustClient
+from signing.trust_models import ValidationReport
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile

@@ -23,12 +23,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.ratelimit import rate_limited
 from portal.types import AuthenticatedHttpRequest
+from signing.access import document_get_for_user
 from signing.errors import SigningError
 from signing.forms import FileCheckForm
 from signing.models import Document
 from signing.report_pdf import report_pdf
 from signing.reports import ReportView, document_signer_of, report_of, report_view_for, report_view_of_check
-from signing.selectors import document_get_for_user
 from signing.validation import file_check_uploaded
 from signing.views.common import as_attachment, signing_error_message
 

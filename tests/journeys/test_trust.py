@@ -14,7 +14,8 @@ import requests
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from signing.models import ArchiveStatus, Signing, SigningEvent, ValidationReport
+from signing.models import Document, Signing, SigningEvent
+from signing.trust_models import ArchiveStatus, ValidationReport
 from tests.journeys.conftest import EMULATOR
 from tests.journeys.steps import LT_SIGNER, OWNER, log_in, make_owner, open_invitation, sign_at_dokobit, upload
 from tests.signing.bad_files import make_pdf
@@ -192,15 +193,22 @@ def test_the_owner_archives_a_long_term_signing(stack, people, tmp_path):
     assert b"/DocTimeStamp" in archived
 
 
-def test_staff_seal_a_signed_document(stack, people, tmp_path):
-    make_owner(is_staff=True)
+def test_the_organisations_admin_seals_a_signed_document(stack, people, tmp_path):
+    from organisations.services import organisation_create
+
+    creator = make_owner()
     owner, _signer, signing = signed_by_everyone(
         people, stack, tmp_path, title="Certificate of origin", long_term=False
     )
+    # The document is the organisation's, whose admin the owner is: the seal is the organisation's.
+    organisation = organisation_create(
+        creator=creator, name="UAB Šiaurės Žvaigždė", registration_code="300000001", country_code="LT"
+    )
+    Document.objects.filter(pk=signing.document_id).update(organisation=organisation)
     wait_for_report(owner)
 
     owner.get_by_test_id("seal-open").click()
-    owner.get_by_label("Seal name").fill("UAB Šiaurės Žvaigždė")
+    expect(owner.get_by_label("Seal name")).to_have_value("UAB Šiaurės Žvaigždė")
     owner.get_by_label("Show the seal on a page").check()
     owner.get_by_label("Text shown").fill("Issued by UAB Šiaurės Žvaigždė")
     owner.watch.check("seal-form")

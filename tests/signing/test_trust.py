@@ -20,8 +20,9 @@ from pypdf import PdfReader
 from dokobit_emulator import gateway_views, postbacks
 from dokobit_emulator.models import GatewaySigning
 from signing.documents import document_create
-from signing.models import ArchiveStatus, Signing, SigningEvent, ValidationReport
+from signing.models import Signing, SigningEvent
 from signing.tasks import signing_send_task
+from signing.trust_models import ArchiveStatus, ValidationReport
 from signing.validation import signing_validate
 from tests.signing.bad_files import make_pdf
 from tests.signing.conftest import CODES, EMULATOR, GW, calls_to
@@ -268,15 +269,21 @@ def test_archive_with_dokobit_unreachable_is_taken_back_and_said(live_signing, g
 # --- e-seal ---------------------------------------------------------------------------------------
 
 
-def test_staff_seal_a_completed_document_which_is_recorded_and_validated_again(
+def test_the_organisations_admin_seals_its_completed_document_which_is_recorded_and_validated_again(
     complete, client, owner, django_capture_on_commit_callbacks
 ):
+    from organisations.services import organisation_create
+
     signing = complete(long_term=False)
-    owner.is_staff = True
-    owner.save()
+    organisation = organisation_create(
+        creator=owner, name="UAB Šiaurė", registration_code="300000000", country_code="LT"
+    )
+    signing.document.__class__.objects.filter(pk=signing.document_id).update(organisation=organisation)
     client.force_login(owner)
     url = reverse("signing:document-detail", kwargs={"uuid": signing.document.uuid})
-    assert 'data-testid="seal-open"' in client.get(url).content.decode()
+    page = client.get(url).content.decode()
+    assert 'data-testid="seal-open"' in page
+    assert 'value="UAB Šiaurė"' in page  # the organisation's name is proposed
 
     with django_capture_on_commit_callbacks(execute=True):
         answer = client.post(
@@ -295,8 +302,20 @@ def test_staff_seal_a_completed_document_which_is_recorded_and_validated_again(
     assert report.file_sha256 == Signing.objects.get(pk=signing.pk).signed_sha256
 
 
-def test_a_person_who_is_not_staff_cannot_seal(complete, client, owner, emulator):
+@pytest.mark.parametrize("who", ["personal-owner", "organisation-member", "staff-without-role"])
+def test_only_an_organisation_admin_or_operations_staff_may_seal(complete, client, owner, emulator, make_user, who):
+    from organisations.models import Membership, Role
+    from organisations.services import organisation_create
+
     signing = complete(long_term=False)
+    if who == "organisation-member":
+        admin = make_user(country_code="EE", personal_code="60001018800", first_name="Admin")
+        organisation = organisation_create(creator=admin, name="UAB", registration_code="1", country_code="LT")
+        Membership.objects.create(organisation=organisation, user=owner, role=Role.MEMBER)
+        signing.document.__class__.objects.filter(pk=signing.document_id).update(organisation=organisation)
+    elif who == "staff-without-role":
+        owner.is_staff = True
+        owner.save()
     client.force_login(owner)
     assert (
         'data-testid="seal-open"'
@@ -546,7 +565,7 @@ def test_a_seal_whose_answer_never_came_and_left_no_new_file_says_try_again(live
     from tests.signing.conftest import status_payload
 
     Signing.objects.filter(pk=live_signing.pk).update(status=Signing.Status.COMPLETED, signed_sha256="ab" * 32)
-    owner.is_staff = True
+    owner.is_staff = owner.is_superuser = True  # staff who may change any document may seal
     owner.save()
     gateway.post(f"{GW}/api/signing/signing-token-1/seal.json", status=504)
     gateway.get(

@@ -11,8 +11,9 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
-from signing.models import Signing, ValidationReport
+from signing.models import Signing
 from signing.staff_roles import OPERATIONS, SUPPORT
+from signing.trust_models import ValidationReport
 from signing.views.signer_link import VERIFIED_SESSION_KEY
 from tests.signing.conftest import CODES
 
@@ -119,9 +120,11 @@ def test_archive_and_seal_are_owner_actions(world, who, expected, route, gateway
     url = reverse(route, kwargs={"uuid": world["document"].uuid})
     assert client.get(url).status_code in (302, 404, 405)  # never a state change by GET
     answer = client.post(url)
-    if who == "operations" and route == "signing:signing-seal":
-        expected = 400  # staff may seal: the empty form is shown again with its errors
     assert answer.status_code == expected
+    if route == "signing:signing-seal" and who in ("owner", "operations"):
+        shown = client.post(url, follow=True).content.decode()
+        # Operations staff may seal (the empty form's error is shown); a personal document's owner may not.
+        assert ("You may not seal this document." in shown) is (who == "owner")
     if who == "anonymous":
         assert answer["Location"].startswith(reverse("identity:login"))
     # Nobody here changed anything at Dokobit: the strict mock holds no call (the plain signing
@@ -138,3 +141,44 @@ def test_the_check_page_is_for_anyone_logged_in(world, who):
     else:
         assert answer.status_code == 200
         assert "Check a signed file" in answer.content.decode()
+
+
+@pytest.fixture
+def organisation_world(world, make_user):
+    """The same completed document, now an organisation's; its owner is a plain member who created it."""
+    from organisations.models import Membership, Role
+    from organisations.services import organisation_create
+
+    admin = make_user(country_code="LT", personal_code="38001010007", first_name="Org", last_name="Admin")
+    organisation = organisation_create(creator=admin, name="UAB Pavyzdys", registration_code="1", country_code="LT")
+    Membership.objects.create(organisation=organisation, user=world["people"]["owner"], role=Role.MEMBER)
+    viewer = make_user(country_code="EE", personal_code="39912319999", first_name="Org", last_name="Viewer")
+    Membership.objects.create(organisation=organisation, user=viewer, role=Role.VIEWER)
+    world["document"].__class__.objects.filter(pk=world["document"].pk).update(organisation=organisation)
+    world["people"] |= {"org-admin": admin, "org-viewer": viewer}
+    return world
+
+
+@pytest.mark.parametrize(
+    ("who", "report", "archive", "seal"),
+    [
+        ("org-admin", 200, 302, 302),
+        ("owner", 200, 302, 302),  # the creator, a member: may archive, may not seal (told why)
+        ("org-viewer", 200, 404, 404),
+        ("stranger", 404, 404, 404),
+        ("anonymous", 302, 302, 302),
+    ],
+)
+def test_an_organisations_document(organisation_world, who, report, archive, seal, gateway):
+    client = client_for(organisation_world, who)
+    uuid_ = organisation_world["document"].uuid
+    assert client.get(reverse("signing:report", kwargs={"uuid": uuid_})).status_code == report
+    assert client.post(reverse("signing:signing-archive", kwargs={"uuid": uuid_})).status_code == archive
+    answer = client.post(reverse("signing:signing-seal", kwargs={"uuid": uuid_}))
+    assert answer.status_code == seal
+    if who in ("owner", "org-admin"):
+        follow = client.post(reverse("signing:signing-seal", kwargs={"uuid": uuid_}), follow=True).content.decode()
+        # The admin may seal (the empty form's error is shown); the member may not.
+        assert ("You may not seal this document." in follow) is (who == "owner")
+        assert ("Seal name: This field is required." in follow) is (who == "org-admin")
+    assert len(gateway.calls) == 0
