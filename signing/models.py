@@ -28,9 +28,6 @@ class SigningPurpose(models.TextChoices):
     COPY_CERTIFICATION = "copy-certification", _("Copy certification")
 
 
-# A decline's reason: long enough for a few sentences, short enough for an e-mail and a table cell.
-DECLINE_REASON_MAX_LENGTH = 500
-
 DOCUMENTS_FOLDER = "documents"
 SIGNED_FOLDER = "signed"
 
@@ -159,9 +156,7 @@ class Signing(models.Model):
     OPEN_STATUSES = (Status.QUEUED, Status.UPLOADING, Status.CREATING, *LIVE_STATUSES)
     FINAL_STATUSES = (Status.COMPLETED, Status.CANCELLED, Status.REPLACED)
 
-    class OnDecline(models.TextChoices):
-        """What a signer's decline does to the signing: the owner's choice, made when uploading."""
-
+    class OnDecline(models.TextChoices):  # what a signer's decline does: the owner's choice when uploading
         END = "end", _("End the signing")
         CARRY_ON = "carry_on", _("Let the others carry on")
 
