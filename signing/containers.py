@@ -85,6 +85,7 @@ def container_document_create(
     title: str,
     signers: list[SignerData],
     deadline: datetime | None = None,
+    on_decline: str = Signing.OnDecline.END,
 ) -> Document:
     """Store the checked files as one document in ``signing_type`` and queue sending it to Dokobit.
 
@@ -94,7 +95,14 @@ def container_document_create(
     """
     if signing_type == SigningType.PDF:
         (only,) = files
-        return document_create(owner=owner, uploaded_file=only.fileobj, title=title, signers=signers, deadline=deadline)
+        return document_create(
+            owner=owner,
+            uploaded_file=only.fileobj,
+            title=title,
+            signers=signers,
+            deadline=deadline,
+            on_decline=on_decline,
+        )
     if len(signers) > settings.SIGNING_MAX_SIGNERS:
         raise SignerLimitReached()
     lookups = [personal_code_lookup(s.country_code, s.personal_code) for s in signers]
@@ -131,7 +139,9 @@ def container_document_create(
         for row in stored:
             row.document = document
             row.save()
-        signing = Signing.objects.create(document=document, status=Signing.Status.QUEUED, deadline=deadline)
+        signing = Signing.objects.create(
+            document=document, status=Signing.Status.QUEUED, deadline=deadline, on_decline=on_decline
+        )
         for position, data in enumerate(signers):
             signer_new(document=document, signing=signing, data=data, position=position).save()
         event_record(

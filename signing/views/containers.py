@@ -135,6 +135,7 @@ def _container_create(
             title=form.cleaned_data["title"],
             signers=signers,
             deadline=form.cleaned_data.get("deadline"),
+            on_decline=form.cleaned_data["on_decline"],
         )
     except SigningError as exc:
         form.add_error(None, error_message(exc))
