@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from django.core.files import File
 
     from identity.models import User
+    from organisations.models import Organisation
 
 # Countries whose signers usually expect their own name for an ASiC-E container.
 COUNTRY_FORMATS = {"EE": SigningType.BDOC, "LV": SigningType.EDOC}
@@ -86,8 +87,11 @@ def container_document_create(
     signers: list[SignerData],
     deadline: datetime | None = None,
     on_decline: str = Signing.OnDecline.END,
+    organisation: Organisation | None = None,
 ) -> Document:
     """Store the checked files as one document in ``signing_type`` and queue sending it to Dokobit.
+
+    ``organisation``: the organisation it is created in (None: the owner's personal space).
 
     A PDF signing of one PDF is today's single-file path. Files are stored before the rows are
     written (storage may be S3 over the network); a file whose rows then fail to commit is deleted
@@ -102,6 +106,7 @@ def container_document_create(
             signers=signers,
             deadline=deadline,
             on_decline=on_decline,
+            organisation=organisation,
         )
     if len(signers) > settings.SIGNING_MAX_SIGNERS:
         raise SignerLimitReached()
@@ -110,6 +115,7 @@ def container_document_create(
         raise SignerAlreadyAdded()
     document = Document(
         owner=owner,
+        organisation=organisation,
         title=title.strip(),
         signing_type=signing_type,
         content_type="application/vnd.lt.archyvai.adoc-2008"

@@ -13,19 +13,20 @@ from django.utils.translation import gettext_lazy as _
 from identity.personal_codes import PersonalCodeMixin
 from portal.crypto import decrypt_text, encrypt_text, secret_lookup
 
+# Dokobit's enumerations live in signing.choices; imported here, where the models and callers find them.
+from signing.choices import CONTAINER_TYPES, SigningPurpose, SigningType
 
-class SigningPurpose(models.TextChoices):
-    """Dokobit's signing purposes (Documents Gateway ``signing_purpose``)."""
-
-    SIGNATURE = "signature", _("Signature")
-    CONFIRMATION = "confirmation", _("Confirmation")
-    VISA = "visa", _("Visa")
-    CONCILIATION = "conciliation", _("Conciliation")
-    REGISTRATION = "registration", _("Registration")
-    REGISTRATION_OF_INCOMING = "registration-of-incoming-documents", _("Registration of incoming documents")
-    ACKNOWLEDGEMENT = "acknowledgement", _("Acknowledgement")
-    NOTARISATION = "notarisation", _("Notarisation")
-    COPY_CERTIFICATION = "copy-certification", _("Copy certification")
+__all__ = [
+    "CONTAINER_TYPES",
+    "Document",
+    "DocumentFile",
+    "PurgedSignerLink",
+    "Signer",
+    "Signing",
+    "SigningEvent",
+    "SigningPurpose",
+    "SigningType",
+]
 
 
 DOCUMENTS_FOLDER = "documents"
@@ -42,19 +43,6 @@ def signed_upload_to(instance: Signing, filename: str) -> str:
     return f"{SIGNED_FOLDER}/{instance.uuid}.{instance.document.signing_type}"
 
 
-class SigningType(models.TextChoices):
-    """The format Dokobit signs in (``signing/create`` ``type``): one PDF, or a container of files."""
-
-    PDF = "pdf", _("PDF signature")
-    ASICE = "asice", _("ASiC-E container")
-    BDOC = "bdoc", _("BDOC container (Estonia)")
-    EDOC = "edoc", _("EDOC container (Latvia)")
-    ADOC = "adoc", _("ADOC container (Lithuania)")
-
-
-CONTAINER_TYPES = (SigningType.ASICE, SigningType.BDOC, SigningType.EDOC, SigningType.ADOC)
-
-
 class Document(models.Model):
     """An uploaded file (or, for a container, its files) and its owner.
 
@@ -63,7 +51,17 @@ class Document(models.Model):
     """
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="documents")
+    # Who created it. A personal document (``organisation`` NULL) goes with its owner's account; an
+    # organisation's document stays with the organisation when its creator leaves or deletes their
+    # account, and then has no owner (shown as "a former member").
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="documents"
+    )
+    organisation = models.ForeignKey(
+        "organisations.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="documents"
+    )
+    # "Members see only their own and shared documents": the creator shares one with the members.
+    shared_with_organisation = models.BooleanField(_("shared with the organisation"), default=False)
     title = models.CharField(_("title"), max_length=200)
     file = models.FileField(upload_to=document_upload_to, max_length=255, blank=True)
     original_filename = models.CharField(max_length=255, blank=True)
@@ -81,6 +79,7 @@ class Document(models.Model):
         indexes = [
             models.Index(fields=["owner", "-created_at", "-id"], name="document_owner_newest"),
             models.Index(fields=["-created_at", "-id"], name="document_newest"),
+            models.Index(fields=["organisation", "-created_at", "-id"], name="document_organisation_newest"),
         ]
 
     def __str__(self) -> str:
