@@ -13,23 +13,21 @@ from django.utils.translation import gettext_lazy as _
 from identity.personal_codes import PersonalCodeMixin
 from portal.crypto import decrypt_text, encrypt_text, secret_lookup
 
+# Dokobit's enumerations live in signing.choices; imported here, where the models and callers find them.
+from signing.choices import CONTAINER_TYPES, SigningPurpose, SigningType
 
-class SigningPurpose(models.TextChoices):
-    """Dokobit's signing purposes (Documents Gateway ``signing_purpose``)."""
+__all__ = [
+    "CONTAINER_TYPES",
+    "Document",
+    "DocumentFile",
+    "PurgedSignerLink",
+    "Signer",
+    "Signing",
+    "SigningEvent",
+    "SigningPurpose",
+    "SigningType",
+]
 
-    SIGNATURE = "signature", _("Signature")
-    CONFIRMATION = "confirmation", _("Confirmation")
-    VISA = "visa", _("Visa")
-    CONCILIATION = "conciliation", _("Conciliation")
-    REGISTRATION = "registration", _("Registration")
-    REGISTRATION_OF_INCOMING = "registration-of-incoming-documents", _("Registration of incoming documents")
-    ACKNOWLEDGEMENT = "acknowledgement", _("Acknowledgement")
-    NOTARISATION = "notarisation", _("Notarisation")
-    COPY_CERTIFICATION = "copy-certification", _("Copy certification")
-
-
-# A decline's reason: long enough for a few sentences, short enough for an e-mail and a table cell.
-DECLINE_REASON_MAX_LENGTH = 500
 
 DOCUMENTS_FOLDER = "documents"
 SIGNED_FOLDER = "signed"
@@ -43,19 +41,6 @@ def document_upload_to(instance: Document, filename: str) -> str:
 def signed_upload_to(instance: Signing, filename: str) -> str:
     # A signed container keeps its own extension (.asice, .bdoc, .edoc, .adoc).
     return f"{SIGNED_FOLDER}/{instance.uuid}.{instance.document.signing_type}"
-
-
-class SigningType(models.TextChoices):
-    """The format Dokobit signs in (``signing/create`` ``type``): one PDF, or a container of files."""
-
-    PDF = "pdf", _("PDF signature")
-    ASICE = "asice", _("ASiC-E container")
-    BDOC = "bdoc", _("BDOC container (Estonia)")
-    EDOC = "edoc", _("EDOC container (Latvia)")
-    ADOC = "adoc", _("ADOC container (Lithuania)")
-
-
-CONTAINER_TYPES = (SigningType.ASICE, SigningType.BDOC, SigningType.EDOC, SigningType.ADOC)
 
 
 class Document(models.Model):
@@ -170,9 +155,7 @@ class Signing(models.Model):
     OPEN_STATUSES = (Status.QUEUED, Status.UPLOADING, Status.CREATING, *LIVE_STATUSES)
     FINAL_STATUSES = (Status.COMPLETED, Status.CANCELLED, Status.REPLACED)
 
-    class OnDecline(models.TextChoices):
-        """What a signer's decline does to the signing: the owner's choice, made when uploading."""
-
+    class OnDecline(models.TextChoices):  # what a signer's decline does: the owner's choice when uploading
         END = "end", _("End the signing")
         CARRY_ON = "carry_on", _("Let the others carry on")
 
