@@ -1,11 +1,9 @@
-"""Dokobit's fixed lists the models use: signing purposes and signing formats (``signing.models`` re-exports them)."""
+"""Dokobit's enumerations the signing models store: signing purposes and signing formats."""
 
 from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-
-__all__ = ["CONTAINER_TYPES", "SigningPurpose", "SigningType"]
 
 
 class SigningPurpose(models.TextChoices):

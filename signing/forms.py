@@ -20,9 +20,9 @@ from django.utils.translation import ngettext
 from identity.personal_codes import personal_code_lookup
 from identity.validators import COUNTRY_CHOICES, validate_mobile_id_phone, validate_personal_code
 from portal.storage import folder_listing
-from signing.models import DECLINE_REASON_MAX_LENGTH, Signing, SigningPurpose
+from signing.models import Signing, SigningPurpose
 from signing.pdf import check_pdf, safe_filename
-from signing.signers import DOKOBIT_PAGE_LANGUAGES, SignerData
+from signing.signers import DECLINE_REASON_MAX_LENGTH, DOKOBIT_PAGE_LANGUAGES, SignerData
 from signing.trust_client import Annotation
 
 if TYPE_CHECKING:

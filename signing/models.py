@@ -12,13 +12,24 @@ from django.utils.translation import gettext_lazy as _
 
 from identity.personal_codes import PersonalCodeMixin
 from portal.crypto import decrypt_text, encrypt_text, secret_lookup
-from signing.choices import CONTAINER_TYPES as CONTAINER_TYPES  # the lists, re-exported from their own module
-from signing.choices import SigningPurpose as SigningPurpose
-from signing.choices import SigningType as SigningType
+
+# Dokobit's enumerations live in signing.choices; imported here, where the models and callers find them.
+from signing.choices import CONTAINER_TYPES, SigningPurpose, SigningType
+from signing.purged_links import PurgedSignerLink
 from signing.trust_models import ArchiveStatus  # its ValidationReport model is registered with this import
 
-# A decline's reason: long enough for a few sentences, short enough for an e-mail and a table cell.
-DECLINE_REASON_MAX_LENGTH = 500
+__all__ = [
+    "CONTAINER_TYPES",
+    "Document",
+    "DocumentFile",
+    "PurgedSignerLink",
+    "Signer",
+    "Signing",
+    "SigningEvent",
+    "SigningPurpose",
+    "SigningType",
+]
+
 
 DOCUMENTS_FOLDER = "documents"
 SIGNED_FOLDER = "signed"
@@ -147,9 +158,7 @@ class Signing(models.Model):
     OPEN_STATUSES = (Status.QUEUED, Status.UPLOADING, Status.CREATING, *LIVE_STATUSES)
     FINAL_STATUSES = (Status.COMPLETED, Status.CANCELLED, Status.REPLACED)
 
-    class OnDecline(models.TextChoices):
-        """What a signer's decline does to the signing: the owner's choice, made when uploading."""
-
+    class OnDecline(models.TextChoices):  # what a signer's decline does: the owner's choice when uploading
         END = "end", _("End the signing")
         CARRY_ON = "carry_on", _("Let the others carry on")
 
@@ -379,21 +388,3 @@ class SigningEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"
-
-
-class PurgedSignerLink(models.Model):
-    """The personal link of a signer whose signed document the portal no longer keeps.
-
-    Only the link token's SHA-256 (as ``Signer.link_token_hash``), no personal data: it lets the
-    e-mailed link say that the file was deleted, rather than look like a link that never existed.
-    """
-
-    link_token_hash = models.CharField(max_length=64, unique=True)
-    purged_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        verbose_name = _("purged signer link")
-        verbose_name_plural = _("purged signer links")
-
-    def __str__(self) -> str:
-        return f"{self.link_token_hash[:12]}… ({self.purged_at:%Y-%m-%d})"
