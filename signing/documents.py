@@ -74,6 +74,7 @@ def document_create(
     deadline: datetime | None = None,
     on_decline: str = Signing.OnDecline.END,
     organisation: Organisation | None = None,
+    long_term: bool = False,
 ) -> Document:
     """Store an (already validated) file with its signers and queue sending it to Dokobit.
 
@@ -91,6 +92,7 @@ def document_create(
         title=title.strip(),
         original_filename=(getattr(uploaded_file, "name", "") or "")[:255],
         content_type="application/pdf",
+        long_term=long_term,
     )
     hashing = HashingFile(uploaded_file, name="document.pdf")
     # The storage name is generated from the uuid (models.document_upload_to), never the user's.

@@ -15,6 +15,7 @@ from portal.crypto import decrypt_text, encrypt_text, secret_lookup
 
 # Dokobit's enumerations live in signing.choices; imported here, where the models and callers find them.
 from signing.choices import CONTAINER_TYPES, SigningPurpose, SigningType
+from signing.trust_models import ArchiveStatus  # its ValidationReport model is registered with this import
 
 __all__ = [
     "CONTAINER_TYPES",
@@ -69,6 +70,7 @@ class Document(models.Model):
     sha256 = models.CharField(max_length=64)
     content_type = models.CharField(max_length=100, default="application/pdf")
     signing_type = models.CharField(_("format"), max_length=16, choices=SigningType, default=SigningType.PDF)
+    long_term = models.BooleanField(_("long-term validity"), default=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
@@ -197,6 +199,9 @@ class Signing(models.Model):
     previous = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="next_signing"
     )
+    archive_status = models.CharField(_("archive"), max_length=10, choices=ArchiveStatus, blank=True, default="")
+    archive_requested_at = models.DateTimeField(null=True, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -354,6 +359,11 @@ class SigningEvent(models.Model):
         COMPLETION_MAIL_SENT = "completion_mail_sent", _("Completion e-mail sent")
         DEADLINE_MAIL_SENT = "deadline_mail_sent", _("Deadline e-mail sent")
         DOWNLOAD = "download", _("File downloaded")
+        ARCHIVE_REQUESTED = "archive_requested", _("Archiving requested")
+        ARCHIVED = "archived", _("Archived for long-term validity")
+        ARCHIVE_FAILED = "archive_failed", _("Archiving failed")
+        SEALED = "sealed", _("E-seal added")
+        VALIDATED = "validated", _("Signatures validated")
 
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="events")
     signing = models.ForeignKey(Signing, null=True, blank=True, on_delete=models.CASCADE, related_name="events")

@@ -48,6 +48,7 @@ from signing.views.common import (
     signing_error_message,
 )
 from signing.views.containers import container_preview_context
+from signing.views.reports import report_page_render, report_pdf_response
 from signing.views.signer_link import (
     is_refused,
     is_verified,
@@ -145,6 +146,7 @@ def _signer_completed_page(request: HttpRequest, signer: Signer, token: str) -> 
         "completed_at": signing.completed_at,
         "signed_download_url": reverse("signing:signer-signed-download", kwargs={"token": token}),
         "container_url": reverse("signing:signer-container", kwargs={"token": token}) if document.is_container else "",
+        "report_url": reverse("signing:signer-report", kwargs={"token": token}),
     }
     return render(request, "signing/signer_completed.html", context)
 
@@ -160,6 +162,36 @@ def signer_signed_download(request: HttpRequest, token: str) -> HttpResponseBase
     if not is_verified(request, signer) or not signing_completed(signer):
         return _neutral(request)
     return signed_file_response(request, signer.document, actor=None)
+
+
+@signer_link_page
+@require_GET
+@rate_limited("signer-link", methods=("GET",))
+def signer_report(request: HttpRequest, token: str) -> HttpResponse:
+    """The validation report for a verified signer of the completed signing: what the owner reads."""
+    signer = signer_for_link(token, finished=True)
+    if signer is None:
+        return _expired_or_neutral(request, token)
+    if not is_verified(request, signer) or not signing_completed(signer):
+        return _neutral(request)
+    return report_page_render(
+        request,
+        signer.document,
+        pdf_url=reverse("signing:signer-report-pdf", kwargs={"token": token}),
+        back_url=reverse("signing:signer-landing", kwargs={"token": token}),
+    )
+
+
+@signer_link_page
+@require_GET
+@rate_limited("signer-link", methods=("GET",))
+def signer_report_pdf(request: HttpRequest, token: str) -> HttpResponse:
+    signer = signer_for_link(token, finished=True)
+    if signer is None:
+        return _expired_or_neutral(request, token)
+    if not is_verified(request, signer) or not signing_completed(signer):
+        return _neutral(request)
+    return report_pdf_response(signer.document)
 
 
 def _link_unusable_json() -> JsonResponse:
