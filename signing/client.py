@@ -291,6 +291,17 @@ class DocumentsClient:
         """
         return f"{self.base_url}/signing/{_path(signing_token)}?{urlencode({'access_token': signer_token})}"
 
+    def batch_create(self, signings: list[tuple[str, str]]) -> str:
+        """(signing token, its signer token) pairs -> a batch token: ``POST {base}/api/signing/createbatch.json``."""
+        body = {"signings": [{"token": token, "signer_token": signer_token} for token, signer_token in signings]}
+        payload = self._request("POST", "signing/createbatch", json_body=body)
+        return required_str(payload, "token", endpoint="signing/createbatch")
+
+    def batch_url(self, batch_token: str, *, sequence: bool = True) -> str:
+        """``{base}/signing/sequence/{token}`` (one document after another, any eID) or ``.../batch/{token}``
+        (all at once, smart card only). The token alone opens it: a bearer secret, never logged."""
+        return f"{self.base_url}/signing/{'sequence' if sequence else 'batch'}/{_path(batch_token)}"
+
     # --- signed file ------------------------------------------------------------------------
 
     def signed_file_download(
