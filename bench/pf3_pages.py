@@ -1,7 +1,14 @@
-"""PF3: the owner's document list, the document page and the admin document list, small vs large.
+"""PF3: the owner's document list, the document page, the admin document list and the signer's inbox,
+small vs large.
 
 Queries are counted with CaptureQueriesContext; render time is the median of repeated requests
 through Django's test client. PostgreSQL, rows bulk-inserted in SQL.
+
+The inbox is measured for a person with 10 waiting documents among 10 signers, then among
+``BENCH_PF3_INBOX_SIGNERS`` (default 1,000,000) signers of other people. ``BENCH_PF3_PARTS``
+(default ``owner,admin,inbox``; the owner and admin parts run together) picks the parts, so the
+inbox can be run alone at a small size:
+``BENCH_PF3_PARTS=inbox BENCH_PF3_INBOX_SIGNERS=20000 make bench BENCH=pf3``.
 """
 
 from __future__ import annotations
@@ -113,9 +120,106 @@ def _owner_with_documents(name: str, count: int):
     return owner
 
 
+INBOX_SIGNERS = int(os.environ.get("BENCH_PF3_INBOX_SIGNERS", "1000000"))
+PARTS = set(os.environ.get("BENCH_PF3_PARTS", "owner,admin,inbox").split(","))
+
+
+def _inbox_person(waiting: int):
+    """A person with ``waiting`` documents waiting for their signature (one owner); their signer row."""
+    from django.core.files.base import ContentFile
+
+    from bench.seed import clone
+    from identity.models import User
+    from portal.crypto import encrypt_text
+    from signing.models import Document, Signer, Signing
+    from signing.selectors import token_hash
+
+    owner = User.objects.create_user(
+        country_code="EE", personal_code="38001019999", first_name="Inbox", last_name="Owner"
+    )
+    person = User.objects.create_user(
+        country_code="LT", personal_code="39001019999", first_name="Inbox", last_name="Person"
+    )
+    doc = Document(owner=owner, title="inbox 0", sha256=hashlib.sha256(PDF).hexdigest(), size=len(PDF))
+    doc.file.save("x.pdf", ContentFile(PDF), save=False)
+    doc.save()
+    signing = Signing.objects.create(document=doc, status=Signing.Status.PENDING, dokobit_token="inbox-tok-0")
+    signer = Signer(
+        document=doc,
+        signing=signing,
+        first_name="Inbox",
+        last_name="Person",
+        email="inbox@example.test",
+        dokobit_signer_id="inbox-0",
+        link_token_hash=token_hash("inbox-0"),
+        link_token_encrypted=encrypt_text("inbox-0"),
+    )
+    signer.set_personal_code("LT", "39001019999")
+    signer.save()
+    n = waiting - 1
+    clone(Document, doc.pk, n, {"uuid": "gen_random_uuid()", "title": "'inbox ' || g"})
+    clone(
+        Signing,
+        signing.pk,
+        n,
+        {"uuid": "gen_random_uuid()", "document_id": f"{doc.pk} + g", "dokobit_token_lookup": "md5('inbox-tok-' || g)"},
+    )
+    clone(
+        Signer,
+        signer.pk,
+        n,
+        {
+            "uuid": "gen_random_uuid()",
+            "document_id": f"{doc.pk} + g",
+            "signing_id": f"{signing.pk} + g",
+            "dokobit_signer_id": "'inbox-' || g",
+            "link_token_hash": "md5('inbox-' || g) || md5(g::text)",
+        },
+    )
+    return person, signer
+
+
+def _inbox(filler: int) -> dict:
+    """The inbox page of a person with 10 waiting documents: among 10 signers, then among ``filler`` more."""
+    from django.test import Client
+
+    from bench.seed import clone
+    from signing.models import Signer
+
+    person, template = _inbox_person(10)
+    client = Client()
+    client.force_login(person)
+    small = {"signers_total": Signer.objects.count(), "inbox": _measure(client, "/inbox/")}
+    # Other people's signers (waiting, signed, removed): the same document, each their own person.
+    clone(
+        Signer,
+        template.pk,
+        filler,
+        {
+            "uuid": "gen_random_uuid()",
+            "country_code": "CASE g %% 3 WHEN 0 THEN 'LT' WHEN 1 THEN 'LV' ELSE 'EE' END",
+            "pc_lookup": "md5('person-' || g) || md5('code-' || g)",
+            "status": "CASE g %% 4 WHEN 0 THEN 'signed' WHEN 1 THEN 'removed' ELSE 'pending' END",
+            "dokobit_signer_id": "'filler-' || g",
+            "link_token_hash": "md5('filler-' || g) || md5('link-' || g)",
+        },
+    )
+    large = {"signers_total": Signer.objects.count(), "inbox": _measure(client, "/inbox/")}
+    a, b = small["inbox"], large["inbox"]
+    ratio = {
+        "queries_equal": a["queries"] == b["queries"],
+        "queries_at_most_10": b["queries"] <= 10,
+        "time_ratio": round(b["median_ms"] / a["median_ms"], 2),
+    }
+    ratio["goal_ok"] = ratio["queries_equal"] and ratio["queries_at_most_10"] and ratio["time_ratio"] <= 1.5
+    return {"small": small, "large": large, "ratio": ratio}
+
+
 def inner() -> dict:
     django_setup()
     migrate()
+    if not PARTS & {"owner", "admin"}:
+        return {"inbox": _inbox(INBOX_SIGNERS)}
     from django.test import Client
 
     from bench.seed import clone
@@ -179,6 +283,8 @@ def inner() -> dict:
         value["goal_ok"] = value["queries_equal"] and value["queries_at_most_10"] and value["time_ratio"] <= 1.5
     out["ratios"] = ratios
     out["documents_total"] = Document.objects.count()
+    if "inbox" in PARTS:
+        out["inbox"] = _inbox(INBOX_SIGNERS)
     return out
 
 
