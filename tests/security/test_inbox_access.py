@@ -110,6 +110,14 @@ def test_the_matching_person_opens_every_page_of_their_signer(people, signer):
         assert b"".join(response.streaming_content)[:5] == b"%PDF-"
     status = client.get(reverse("signing:signer-status", kwargs={"token": key}))
     assert status.json() == {"signed": False}
+    # Signing one document from the inbox: Dokobit's page for this signer, in the portal's frame.
+    sign = client.get(reverse("signing:signer-sign", kwargs={"token": key}))
+    assert sign.status_code == 200
+    signing = signer.signing
+    assert f"/signing/{signing.dokobit_token}?access_token={signer.dokobit_token}" in sign.content.decode()
+    assert sign["Referrer-Policy"] == "same-origin"
+    done = client.get(reverse("signing:signer-done", kwargs={"token": key})).content.decode()
+    assert 'data-testid="back-to-inbox"' in done
     # The link's own key still works for the person too, logged in, without the eID step.
     by_link = client.get(reverse("signing:signer-landing", kwargs={"token": signer.link_token}))
     assert TITLE in by_link.content.decode()
