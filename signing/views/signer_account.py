@@ -62,5 +62,5 @@ def signer_account_create(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "signing/error.html", {"message": err.message}, status=err.status)
     login(request, user, backend="identity.backends.EidBackend")
     logger.info("signer %s made an account after signing", signer.pk)
-    messages.success(request, _("Welcome! Your account is ready. Documents waiting for your signature are here."))
+    messages.success(request, _("Welcome! Your account is ready. Documents sent to you for signing are in your inbox."))
     return redirect("signing:inbox")
