@@ -9,10 +9,12 @@ import re
 import uuid
 
 import pytest
+from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import URLPattern, get_resolver, reverse
 
 from signing.models import Signer
+from signing.staff_roles import OPERATIONS
 from signing.views.inbox import BATCH_SESSION_KEY
 from tests.factories import SignerDataFactory
 from tests.identity.conftest import answer_every_create, answer_every_status
@@ -26,10 +28,23 @@ _CSRF = re.compile(r'(name="csrfmiddlewaretoken" value="|"csrf": ")[^"]+"')
 
 @pytest.fixture
 def people(make_user):
+    operations = make_user(
+        country_code="FI", personal_code="131052-308T", first_name="Otto", last_name="Operator", is_staff=True
+    )
+    # Staff of the widest role (Operations: anyone's document, the owner's actions) and a superuser:
+    # neither role makes them a signer.
+    operations.groups.add(Group.objects.get(name=OPERATIONS))
+    superuser = make_user(
+        country_code="SE", personal_code="191212121212", first_name="Sara", last_name="Super", is_staff=True
+    )
+    superuser.is_superuser = True
+    superuser.save()
     return {
         "matching person": make_user(country_code="LT", personal_code="39912319999", first_name="Alice", last_name="A"),
         "another person": make_user(country_code="LV", personal_code="030303-10012", first_name="Bob", last_name="B"),
         "owner": make_user(country_code="EE", personal_code="38001010007", first_name="Olga", last_name="Owner"),
+        "operations staff": operations,
+        "superuser": superuser,
     }
 
 
@@ -73,7 +88,10 @@ def test_the_route_list_is_complete():
     assert len(routes) >= 12
 
 
-@pytest.mark.parametrize("who", ["another person", "anonymous", "owner"])
+OTHERS = ["another person", "anonymous", "owner", "operations staff", "superuser"]
+
+
+@pytest.mark.parametrize("who", OTHERS)
 def test_a_signer_uuid_tells_nobody_else_anything(people, signer, gateway, settings, who):
     settings.RATE_LIMITS = dict.fromkeys(settings.RATE_LIMITS, 0)
     answer_every_create(gateway)
@@ -136,11 +154,11 @@ def test_the_signed_file_only_for_the_matching_person(people, signer):
     complete(signer.document.signings.get())
     url = reverse("signing:signer-signed-download", kwargs={"token": str(signer.uuid)})
     assert client_of(people, "matching person").get(url).status_code == 200
-    for who in ("another person", "anonymous", "owner"):
+    for who in OTHERS:
         assert client_of(people, who).get(url).status_code == 403, who
 
 
-@pytest.mark.parametrize("who", ["another person", "owner"])
+@pytest.mark.parametrize("who", [w for w in OTHERS if w != "anonymous"])
 def test_the_inbox_routes_show_nobody_else_the_signers_document(people, signer, gateway, who):
     client = client_of(people, who)
     for tab in ("", "?tab=history"):
