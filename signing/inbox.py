@@ -28,8 +28,10 @@ def _user_person(user: User) -> Q | None:
     return _person(user.country_code, user.pc_lookup)
 
 
-# Waiting: a pending signer whose signing is still under way (it may be signed now or soon).
-_WAITING = Q(status=Signer.Status.PENDING, signing__status__in=Signing.OPEN_STATUSES)
+# Waiting: a pending signer whose signing is still under way (it may be signed now or soon). A
+# signing that needs attention is not over either: staff renew or resend it, and the signature is
+# still wanted, so it waits too (not signable until it is live again).
+_WAITING = Q(status=Signer.Status.PENDING, signing__status__in=(*Signing.OPEN_STATUSES, Signing.Status.FAILED))
 
 
 def signer_get_for_person(*, signer_uuid: Any, country_code: str, pc_lookup: str) -> Signer | None:

@@ -70,9 +70,14 @@ def test_the_inbox_lists_exactly_the_persons_waiting_documents_from_every_owner(
         status=Signing.Status.CANCELLED
     )
 
+    # Needs attention at the portal: still waiting for Alice, but not to be chosen for signing now.
+    Signing.objects.filter(document__title="Third").update(status=Signing.Status.FAILED)
+
     page = logged_in(alice).get(INBOX)
     assert page.status_code == 200
     assert sorted(titles(page)) == ["First", "Second", "Third"]
+    assert page.content.decode().count('data-testid="inbox-choose"') == 2
+    assert "Not ready yet" in page.content.decode()
     html = page.content.decode()
     assert "Olga Owner" in html
     assert "Oskar Sender" in html
