@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from portal.crypto import decrypt_text, encrypt_text
 from portal.http import GatewayError
 from portal.types import AuthenticatedHttpRequest
 from signing.batch import batch_signing_start
@@ -32,8 +33,9 @@ from signing.views.common import return_sync_due, signing_error_message
 logger = logging.getLogger(__name__)
 
 ROWS_PER_PAGE = 20
-# In the browser session: Dokobit's page of the batch under way (a bearer secret, kept server-side)
-# and its signers; then, back from Dokobit, the signers whose outcome the inbox shows once.
+# In the browser session: Dokobit's page of the batch under way (a bearer secret: encrypted, as
+# every Dokobit token at rest) and its signers; then, back from Dokobit, the signers whose outcome
+# the inbox shows once.
 BATCH_SESSION_KEY = "inbox_batch"
 OUTCOME_SESSION_KEY = "inbox_batch_outcome"
 
@@ -91,7 +93,7 @@ def inbox_batch_start(request: AuthenticatedHttpRequest) -> HttpResponse:
     except SigningError as exc:
         messages.error(request, signing_error_message(exc))
         return redirect("signing:inbox")
-    request.session[BATCH_SESSION_KEY] = {"url": started.url, "signers": started.signer_uuids}
+    request.session[BATCH_SESSION_KEY] = {"url": encrypt_text(started.url), "signers": started.signer_uuids}
     return redirect("signing:inbox-batch-sign")
 
 
@@ -110,7 +112,7 @@ def inbox_batch_sign(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not batch:
         return redirect("signing:inbox")
     context = {
-        "signing_url": batch["url"],
+        "signing_url": decrypt_text(batch["url"]),
         "count": len(batch["signers"]),
         "frame_script_url": f"{settings.DOKOBIT_GATEWAY_URL}/js/isign.frame.js",
         "done_url": reverse("signing:inbox-batch-done"),

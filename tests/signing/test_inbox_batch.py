@@ -64,6 +64,8 @@ def start_batch(client: Client, signers: list[Signer]) -> str:
     assert page["Referrer-Policy"] == "same-origin"
     match = re.search(rf'src="{re.escape(GW)}(/signing/sequence/[^"]+)"', html)
     assert match, html
+    # The batch's page is a bearer secret: not in the session store in the clear.
+    assert match.group(1) not in str(client.session["inbox_batch"])
     return EMULATOR + match.group(1)
 
 
