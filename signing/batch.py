@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from django.utils.translation import gettext
 
@@ -68,4 +69,11 @@ def batch_signing_start(*, user: User, signer_uuids: list[str]) -> BatchStarted:
         logger.error("Dokobit refused a batch of %d signings for user %s: %s", len(pairs), user.pk, err)
         raise GatewayRefused() from err
     logger.info("user %s started a batch of %d signings", user.pk, len(pairs))
-    return BatchStarted(url=client.batch_url(batch_token), signer_uuids=signed_for)
+    return BatchStarted(url=batch_page_url(client, batch_token), signer_uuids=signed_for)
+
+
+def batch_page_url(client: DocumentsClient, batch_token: str) -> str:
+    """Dokobit's sequence page of a batch, ``{base}/signing/sequence/{token}``: one document after
+    another, with any eID (the batch page, ``{base}/signing/batch/{token}``, signs all in one action
+    but only with a smart card). The batch token alone opens it: a bearer secret, never logged."""
+    return f"{client.base_url}/signing/sequence/{quote(batch_token, safe='')}"

@@ -27,7 +27,7 @@ from signing.errors import (
     SignerLimitReached,
 )
 from signing.events import event_record
-from signing.models import Document, Signing, SigningEvent
+from signing.models import Document, DocumentFile, Signing, SigningEvent
 from signing.signers import SignerData, signer_new
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class _HashingFile(File[bytes]):
+class HashingFile(File[bytes]):
     """Hands the storage the upload's bytes while hashing and counting exactly what it read."""
 
     file: IO[bytes]
@@ -71,6 +71,7 @@ def document_create(
     title: str,
     signers: list[SignerData],
     deadline: datetime | None = None,
+    on_decline: str = Signing.OnDecline.END,
 ) -> Document:
     """Store an (already validated) file with its signers and queue sending it to Dokobit.
 
@@ -88,14 +89,16 @@ def document_create(
         original_filename=(getattr(uploaded_file, "name", "") or "")[:255],
         content_type="application/pdf",
     )
-    hashing = _HashingFile(uploaded_file, name="document.pdf")
+    hashing = HashingFile(uploaded_file, name="document.pdf")
     # The storage name is generated from the uuid (models.document_upload_to), never the user's.
     document.file.save("document.pdf", hashing, save=False)
     document.sha256 = hashing.sha256.hexdigest()
     document.size = hashing.bytes_read
     with transaction.atomic():
         document.save()
-        signing = Signing.objects.create(document=document, status=Signing.Status.QUEUED, deadline=deadline)
+        signing = Signing.objects.create(
+            document=document, status=Signing.Status.QUEUED, deadline=deadline, on_decline=on_decline
+        )
         for position, data in enumerate(signers):
             signer_new(document=document, signing=signing, data=data, position=position).save()
         event_record(signing=signing, kind=SigningEvent.Kind.CREATED, actor=owner, payload={"signers": len(signers)})
@@ -165,7 +168,7 @@ def _stored_check_remember(key: str) -> None:
         logger.warning("stored-file check cache unreachable", exc_info=True)
 
 
-def document_file_verified(*, document: Document) -> File[bytes]:
+def document_file_verified(*, document: Document | DocumentFile) -> File[bytes]:
     """The stored file, opened at its start, after checking it still has the SHA-256 taken at upload.
 
     Raises DocumentTampered when the bytes changed (WYSIWYS: what is shown and sent is what was hashed).

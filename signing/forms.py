@@ -20,9 +20,9 @@ from django.utils.translation import ngettext
 from identity.personal_codes import personal_code_lookup
 from identity.validators import COUNTRY_CHOICES, validate_mobile_id_phone, validate_personal_code
 from portal.storage import folder_listing
-from signing.models import SigningPurpose
+from signing.models import DECLINE_REASON_MAX_LENGTH, Signing, SigningPurpose
 from signing.pdf import check_pdf, safe_filename
-from signing.signers import SignerData
+from signing.signers import DOKOBIT_PAGE_LANGUAGES, SignerData
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
@@ -50,7 +50,7 @@ def signer_limit_message() -> str:
 # user does not upload it again. Only an opaque id and the display name live in the session.
 
 HOLDING_SESSION_KEY = "signing_upload_holding"
-_HOLDING_DIR = "upload-holding"
+HOLDING_DIR = "upload-holding"
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class HeldUpload:
 
     @property
     def path(self) -> str:
-        return f"{_HOLDING_DIR}/{self.id}.pdf"
+        return f"{HOLDING_DIR}/{self.id}.pdf"
 
 
 def holding_get(*, request: HttpRequest) -> HeldUpload | None:
@@ -106,8 +106,8 @@ def holding_purge_stale(*, now: datetime.datetime | None = None) -> int:
     """
     cutoff = (now or timezone.now()) - datetime.timedelta(hours=settings.SIGNING_UPLOAD_HOLDING_HOURS)
     purged = 0
-    for name in folder_listing(default_storage, _HOLDING_DIR)[1]:
-        path = f"{_HOLDING_DIR}/{name}"
+    for name in folder_listing(default_storage, HOLDING_DIR)[1]:
+        path = f"{HOLDING_DIR}/{name}"
         if default_storage.get_modified_time(path) < cutoff:
             default_storage.delete(path)
             purged += 1
@@ -132,6 +132,14 @@ class DocumentUploadForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("After this day the signing is cancelled and you are told."),
     )
+    on_decline = forms.ChoiceField(
+        label=_("If a signer declines"),
+        choices=Signing.OnDecline.choices,
+        initial=Signing.OnDecline.END,
+        widget=forms.RadioSelect,
+        # Not sent (an older page, a script): the default, "end the signing".
+        required=False,
+    )
 
     def __init__(self, *args: Any, held: HeldUpload | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -140,6 +148,9 @@ class DocumentUploadForm(forms.Form):
         self.fields["document"].needed = True  # type: ignore[attr-defined]  # an attribute of ours, read by the template
         limit_mb = max_upload_bytes() // (1024 * 1024)
         self.fields["document"].help_text = _("A PDF file, at most %(size)s MB.") % {"size": limit_mb}
+
+    def clean_on_decline(self) -> str:
+        return self.cleaned_data.get("on_decline") or Signing.OnDecline.END
 
     def clean_deadline(self) -> datetime.datetime | None:
         day = self.cleaned_data.get("deadline")
@@ -182,7 +193,16 @@ class SignerForm(forms.Form):
     signing_purpose = forms.ChoiceField(
         label=_("Signing purpose"), choices=SigningPurpose.choices, initial=SigningPurpose.SIGNATURE
     )
-    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=settings.LANGUAGES,
+        # signing-upload.js shows this note only while a language Dokobit's page lacks is chosen.
+        help_text=_(
+            "Dokobit's own signing page is not available in this language: this signer will see it "
+            "in English. Our e-mails and pages stay in the language chosen here."
+        ),
+        widget=forms.Select(attrs={"data-dokobit-languages": " ".join(DOKOBIT_PAGE_LANGUAGES)}),
+    )
     phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
 
     def clean_phone(self) -> str:
@@ -274,3 +294,21 @@ class SignerAddForm(SignerForm):
         if key is not None and key in self.existing_keys:
             self.add_error("personal_code", _("This person is already a signer of this document."))
         return cleaned
+
+
+class DeclineForm(forms.Form):
+    """A signer's reason for declining: required, so the owner learns why; plain text, shown escaped."""
+
+    reason = forms.CharField(
+        label=_("Why do you decline?"),
+        max_length=DECLINE_REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": DECLINE_REASON_MAX_LENGTH}),
+        error_messages={"required": _("Please tell the sender why you decline.")},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Formatted per request, so the signer's language applies.
+        self.fields["reason"].help_text = _("The sender of the document reads this. At most %(count)s characters.") % {
+            "count": DECLINE_REASON_MAX_LENGTH
+        }

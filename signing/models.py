@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from django.conf import settings
@@ -27,6 +28,9 @@ class SigningPurpose(models.TextChoices):
     COPY_CERTIFICATION = "copy-certification", _("Copy certification")
 
 
+# A decline's reason: long enough for a few sentences, short enough for an e-mail and a table cell.
+DECLINE_REASON_MAX_LENGTH = 500
+
 DOCUMENTS_FOLDER = "documents"
 SIGNED_FOLDER = "signed"
 
@@ -37,20 +41,39 @@ def document_upload_to(instance: Document, filename: str) -> str:
 
 
 def signed_upload_to(instance: Signing, filename: str) -> str:
-    return f"{SIGNED_FOLDER}/{instance.uuid}.pdf"
+    # A signed container keeps its own extension (.asice, .bdoc, .edoc, .adoc).
+    return f"{SIGNED_FOLDER}/{instance.uuid}.{instance.document.signing_type}"
+
+
+class SigningType(models.TextChoices):
+    """The format Dokobit signs in (``signing/create`` ``type``): one PDF, or a container of files."""
+
+    PDF = "pdf", _("PDF signature")
+    ASICE = "asice", _("ASiC-E container")
+    BDOC = "bdoc", _("BDOC container (Estonia)")
+    EDOC = "edoc", _("EDOC container (Latvia)")
+    ADOC = "adoc", _("ADOC container (Lithuania)")
+
+
+CONTAINER_TYPES = (SigningType.ASICE, SigningType.BDOC, SigningType.EDOC, SigningType.ADOC)
 
 
 class Document(models.Model):
-    """An uploaded file and its owner. The bytes and their SHA-256 never change after upload."""
+    """An uploaded file (or, for a container, its files) and its owner.
+
+    The bytes and their SHA-256 never change after upload. A container document keeps its files
+    as ``DocumentFile`` rows; its own ``file`` is then empty and ``size`` the total.
+    """
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="documents")
     title = models.CharField(_("title"), max_length=200)
-    file = models.FileField(upload_to=document_upload_to, max_length=255)
+    file = models.FileField(upload_to=document_upload_to, max_length=255, blank=True)
     original_filename = models.CharField(max_length=255, blank=True)
     size = models.PositiveBigIntegerField(default=0)
     sha256 = models.CharField(max_length=64)
     content_type = models.CharField(max_length=100, default="application/pdf")
+    signing_type = models.CharField(_("format"), max_length=16, choices=SigningType, default=SigningType.PDF)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
@@ -65,6 +88,53 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_container(self) -> bool:
+        return self.signing_type != SigningType.PDF
+
+
+def document_file_upload_to(instance: DocumentFile, filename: str) -> str:
+    # Generated, never the user's name; the extension is the one the content check found.
+    return f"{DOCUMENTS_FOLDER}/{instance.document.uuid}/{instance.uuid}{instance.extension}"
+
+
+class DocumentFile(models.Model):
+    """One file of a container document: its role for Dokobit (``files[i][type]``) and its checked bytes."""
+
+    class Role(models.TextChoices):
+        MAIN = "main", _("Main document")
+        APPENDIX = "appendix", _("Appendix")
+        ATTACHMENT = "attachment", _("Attachment")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="files")
+    role = models.CharField(_("role"), max_length=12, choices=Role, default=Role.APPENDIX)
+    position = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(max_length=100)
+    # The extension that goes with the content (".pdf", ".docx" ...), from the content check.
+    extension = models.CharField(max_length=10)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField(default=0)
+    file = models.FileField(upload_to=document_file_upload_to, max_length=255)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("document file")
+        verbose_name_plural = _("document files")
+        constraints = [models.UniqueConstraint(fields=["document", "position"], name="document_file_unique_position")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_pdf(self) -> bool:
+        return self.content_type == "application/pdf"
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type in ("image/png", "image/jpeg")
 
 
 class Signing(models.Model):
@@ -87,6 +157,12 @@ class Signing(models.Model):
     OPEN_STATUSES = (Status.QUEUED, Status.UPLOADING, Status.CREATING, *LIVE_STATUSES)
     FINAL_STATUSES = (Status.COMPLETED, Status.CANCELLED, Status.REPLACED)
 
+    class OnDecline(models.TextChoices):
+        """What a signer's decline does to the signing: the owner's choice, made when uploading."""
+
+        END = "end", _("End the signing")
+        CARRY_ON = "carry_on", _("Let the others carry on")
+
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="signings")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True)
@@ -94,6 +170,9 @@ class Signing(models.Model):
     # the ``dokobit_file_token`` / ``dokobit_token`` properties. The signing token's keyed hash
     # keeps it unique (one portal signing per Dokobit signing) and finds a signing by its token.
     dokobit_file_token_encrypted = models.TextField(blank=True, editable=False)
+    # A container's files at Dokobit: the encrypted JSON list of [file token, role] in position
+    # order (``files[i][token]`` / ``files[i][type]``); empty for one file.
+    dokobit_container_files_encrypted = models.TextField(blank=True, editable=False)
     dokobit_token_encrypted = models.TextField(blank=True, editable=False)
     dokobit_token_lookup = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
     # When the file reached Dokobit: Dokobit deletes the signing 30 days after this.
@@ -116,6 +195,9 @@ class Signing(models.Model):
     reupload_claimed_at = models.DateTimeField(null=True, blank=True)
     # Set when the Dokobit copy reached the alert age without a fresh copy.
     retention_alert_at = models.DateTimeField(null=True, blank=True)
+    on_decline = models.CharField(
+        _("when a signer declines"), max_length=10, choices=OnDecline.choices, default=OnDecline.END
+    )
     previous = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="next_signing"
     )
@@ -157,6 +239,19 @@ class Signing(models.Model):
     def dokobit_file_token(self, token: str) -> None:
         self.dokobit_file_token_encrypted = encrypt_text(token) if token else ""
 
+    @property
+    def dokobit_container_files(self) -> list[tuple[str, str]]:
+        """The container's uploaded files as (file token, role) pairs, in order; [] for one file."""
+        if not self.dokobit_container_files_encrypted:
+            return []
+        pairs = json.loads(decrypt_text(self.dokobit_container_files_encrypted))
+        return [(str(token), str(role)) for token, role in pairs]
+
+    @dokobit_container_files.setter
+    def dokobit_container_files(self, files: list[tuple[str, str]]) -> None:
+        encoded = json.dumps([list(pair) for pair in files])
+        self.dokobit_container_files_encrypted = encrypt_text(encoded) if files else ""
+
     # The columns a save of each property writes (``save(update_fields=...)``).
     DOKOBIT_TOKEN_FIELDS = ("dokobit_token_encrypted", "dokobit_token_lookup")
     DOKOBIT_FILE_TOKEN_FIELDS = ("dokobit_file_token_encrypted",)
@@ -176,6 +271,7 @@ class Signer(PersonalCodeMixin, models.Model):
         SIGNED = "signed", _("Signed")
         REMOVED = "removed", _("Removed")
         FAILED = "failed", _("Failed")
+        DECLINED = "declined", _("Declined")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="signers")
@@ -199,6 +295,9 @@ class Signer(PersonalCodeMixin, models.Model):
     link_token_encrypted = models.TextField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
     signed_at = models.DateTimeField(null=True, blank=True)
+    # The signer's own words when they declined: personal data (export and deletion in privacy.py).
+    declined_at = models.DateTimeField(null=True, blank=True)
+    decline_reason = models.TextField(_("reason for declining"), blank=True)
     invited_at = models.DateTimeField(null=True, blank=True)
     invitation_count = models.PositiveIntegerField(default=0)
     reminders_sent = models.PositiveIntegerField(default=0)
@@ -210,11 +309,9 @@ class Signer(PersonalCodeMixin, models.Model):
         verbose_name = _("signer")
         verbose_name_plural = _("signers")
         constraints = [
-            models.UniqueConstraint(fields=["document", "pc_lookup"], name="signer_unique_person_per_document"),
+            models.UniqueConstraint(fields=["document", "pc_lookup"], name="signer_unique_person_per_document")
         ]
-        # A person's inbox (signing.inbox) reads only their own rows: as fast among a million
-        # signers as among ten.
-        indexes = [models.Index(fields=["country_code", "pc_lookup", "status"], name="signer_person_status")]
+        indexes = [models.Index(fields=["country_code", "pc_lookup", "status"], name="signer_person_status")]  # inbox
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
@@ -247,6 +344,8 @@ class SigningEvent(models.Model):
         INVITATION_SENT = "invitation_sent", _("Invitation sent")
         SIGNER_ADDED = "signer_added", _("Signer added")
         SIGNER_REMOVED = "signer_removed", _("Signer removed")
+        SIGNER_DECLINED = "signer_declined", _("Signer declined")
+        DECLINE_MAIL_SENT = "decline_mail_sent", _("Decline e-mail sent")
         SIGNER_LEFT = "signer_left", _("Signer left the signing page without signing")
         CANCELLED = "cancelled", _("Signing cancelled")
         REUPLOADED = "reuploaded", _("Copy renewed at Dokobit")

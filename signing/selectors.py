@@ -174,10 +174,23 @@ def document_history(*, document: Document) -> list[dict[str, Any]]:
         {
             "at": event.created_at.isoformat(),
             "at_label": formats.date_format(timezone.localtime(event.created_at), "DATETIME_FORMAT"),
-            "text": f"{event.get_kind_display()}: {event.signer}" if event.signer else str(event.get_kind_display()),
+            "text": _history_text(event),
         }
         for event in events
     ]
+
+
+def _decline_text(signer: Signer) -> str:
+    return f"{_('Reason:')} {signer.decline_reason}" if signer.status == Signer.Status.DECLINED else ""
+
+
+def _history_text(event: SigningEvent) -> str:
+    if event.signer is None:
+        return str(event.get_kind_display())
+    text = f"{event.get_kind_display()}: {event.signer}"
+    if event.kind == SigningEvent.Kind.SIGNER_DECLINED and event.signer.decline_reason:
+        text += f" “{event.signer.decline_reason}”"
+    return text
 
 
 def document_status_payload(*, document: Document, can_change: bool = False) -> dict[str, Any]:
@@ -197,6 +210,8 @@ def document_status_payload(*, document: Document, can_change: bool = False) -> 
             "status": signer.status,
             "status_label": signer_status_label(signer=signer, cancelled=cancelled),
             "signed_at": signer.signed_at.isoformat() if signer.signed_at else None,
+            # The signer's own words, for the owner (the page sets them as text, never as HTML).
+            "decline_text": _decline_text(signer),
         }
         for signer in active
     ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from signing.views import inbox, owner, signer, signer_account
+from signing.views import containers, decline, inbox, owner, signer, signer_account
 from signing.webhooks import DocumentFetchView, postback
 
 app_name = "signing"
@@ -11,11 +11,20 @@ urlpatterns = [
     # The owner's documents.
     path("documents/", owner.document_list, name="document-list"),
     path("documents/new/", owner.document_new, name="document-new"),
+    path("documents/new/files/", containers.container_new, name="container-new"),
     path("documents/<uuid:uuid>/", owner.document_detail, name="document-detail"),
     path("documents/<uuid:uuid>/status/", owner.document_status, name="document-status"),
     path("documents/<uuid:uuid>/original/", owner.document_download, name="document-download"),
     path("documents/<uuid:uuid>/page.png", owner.document_page_image, name="document-page-image"),
     path("documents/<uuid:uuid>/signed/", owner.signed_download, name="signed-download"),
+    path("documents/<uuid:uuid>/files/<uuid:file_uuid>/", containers.document_file_download, name="document-file"),
+    path(
+        "documents/<uuid:uuid>/files/<uuid:file_uuid>/page.png",
+        containers.document_file_page_image,
+        name="document-file-page-image",
+    ),
+    path("documents/<uuid:uuid>/container/", containers.container_page, name="container"),
+    path("documents/<uuid:uuid>/container/<int:index>/", containers.container_entry, name="container-entry"),
     path("documents/<uuid:uuid>/cancel/", owner.signing_cancel_view, name="signing-cancel"),
     path("documents/<uuid:uuid>/signers/add/", owner.signer_add_view, name="signer-add"),
     path("documents/<uuid:uuid>/signers/<uuid:signer_uuid>/remove/", owner.signer_remove_view, name="signer-remove"),
@@ -34,10 +43,20 @@ urlpatterns = [
     path("sign/<str:token>/page.png", signer.signer_page_image, name="signer-page-image"),
     path("sign/<str:token>/download/", signer.signer_download, name="signer-download"),
     path("sign/<str:token>/signed/", signer.signer_signed_download, name="signer-signed-download"),
+    path("sign/<str:token>/files/<uuid:file_uuid>/", containers.signer_file_download, name="signer-file-download"),
+    path(
+        "sign/<str:token>/files/<uuid:file_uuid>/page.png",
+        containers.signer_file_page_image,
+        name="signer-file-page-image",
+    ),
+    path("sign/<str:token>/container/", containers.signer_container_page, name="signer-container"),
+    path("sign/<str:token>/container/<int:index>/", containers.signer_container_entry, name="signer-container-entry"),
     path("sign/<str:token>/sign/", signer.signer_sign, name="signer-sign"),
     path("sign/<str:token>/sign/cancel/", signer.signer_sign_cancel, name="signer-sign-cancel"),
     path("sign/<str:token>/status/", signer.signer_status, name="signer-status"),
     path("sign/<str:token>/done/", signer.signer_done, name="signer-done"),
     path("sign/<str:token>/account/", signer_account.signer_account_create, name="signer-account"),
+    # Declining, addressed by the signer's uuid (the portal link's pages and the inbox link here).
+    path("signer/<uuid:signer_uuid>/decline/", decline.signer_decline, name="signer_decline"),
     path("fetch/<str:fetch_token>/", DocumentFetchView.as_view(), name="document-fetch"),
 ]

@@ -233,6 +233,7 @@ LANGUAGES = [
     ("nb", _("Norwegian Bokmål")),
     ("da", _("Danish")),
     ("is", _("Icelandic")),
+    ("ru", _("Russian")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True

@@ -61,6 +61,7 @@ from signing.views.common import (
     signed_signing,
     signing_error_message,
 )
+from signing.views.containers import container_preview_context
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -113,6 +114,7 @@ def document_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                     title=form.cleaned_data["title"],
                     signers=formset.signer_data(),
                     deadline=form.cleaned_data.get("deadline"),
+                    on_decline=form.cleaned_data["on_decline"],
                 )
             except SigningError as exc:
                 form.add_error(None, signing_error_message(exc))
@@ -161,10 +163,10 @@ def _detail_context(
     status = document_status_payload(document=document, can_change=can_change)
     history = _history_page(request, document)
     try:
-        preview = preview_context(
-            document,
-            reverse("signing:document-page-image", kwargs={"uuid": document.uuid}),
-        )
+        if document.is_container:
+            preview = container_preview_context(document)
+        else:
+            preview = preview_context(document, reverse("signing:document-page-image", kwargs={"uuid": document.uuid}))
     except DocumentTampered:
         preview = {"preview_error": _("The stored document failed its integrity check and is not shown.")}
     return {
@@ -231,6 +233,8 @@ def document_status(request: AuthenticatedHttpRequest, uuid: UUID) -> JsonRespon
 @require_GET
 def document_download(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponseBase:
     document = document_get_for_user(user=request.user, uuid=uuid)
+    if document.is_container:
+        raise Http404  # each file of a container has its own download (views.containers)
     try:
         file_obj = document_file_verified(document=document)
     except DocumentTampered:

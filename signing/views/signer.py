@@ -25,6 +25,7 @@ from identity.widget import eid_widget_config
 from portal.errors import json_error, json_error_for
 from portal.http import GatewayError
 from portal.ratelimit import rate_limited
+from signing.declines import decline_possible
 from signing.documents import document_file_verified
 from signing.errors import DocumentTampered, SigningError
 from signing.models import Signer
@@ -43,11 +44,13 @@ from signing.views.common import (
     signed_signing,
     signing_error_message,
 )
+from signing.views.containers import container_preview_context
 from signing.views.signer_account import account_offer_hold, account_offer_open
 from signing.views.signer_link import (
     is_refused,
     is_verified,
     remember,
+    signer_declined_by_link,
     signer_for_link,
     signer_for_result,
     signer_link_page,
@@ -90,10 +93,10 @@ def signer_landing(request: HttpRequest, token: str) -> HttpResponse:
         return redirect("signing:signer-done", token=token)
     document = signer.document
     try:
-        preview = preview_context(
-            document,
-            reverse("signing:signer-page-image", kwargs={"token": token}),
-        )
+        if document.is_container:
+            preview = container_preview_context(document, signer_token=token)
+        else:
+            preview = preview_context(document, reverse("signing:signer-page-image", kwargs={"token": token}))
     except DocumentTampered:
         return error_page(request, _("The stored document failed its integrity check and is not shown."), status=409)
     context = {
@@ -105,14 +108,21 @@ def signer_landing(request: HttpRequest, token: str) -> HttpResponse:
         "preview_url": reverse("signing:signer-file", kwargs={"token": token}),
         "download_url": reverse("signing:signer-download", kwargs={"token": token}),
         "sign_url": reverse("signing:signer-sign", kwargs={"token": token}),
+        "decline_url": reverse("signing:signer_decline", kwargs={"signer_uuid": signer.uuid})
+        if decline_possible(signer)
+        else "",
     }
     return render(request, "signing/signer_document.html", context)
 
 
 def _expired_or_neutral(request: HttpRequest, token: str) -> HttpResponse:
-    # A link whose document the retention purge deleted says so; any other refusal stays neutral.
+    # A link whose document the retention purge deleted says so, as does the link of a signer who
+    # declined (to its holder, who declined; without the document); any other refusal stays neutral.
     if signer_link_purged(token=token):
         return no_longer_kept(request)
+    declined = signer_declined_by_link(request, token)
+    if declined is not None:
+        return render(request, "signing/signer_declined.html", {"signer": declined}, status=410)
     return _neutral(request)
 
 
@@ -128,6 +138,7 @@ def _signer_completed_page(request: HttpRequest, signer: Signer, token: str) -> 
         "owner_name": document.owner.get_full_name(),
         "completed_at": signing.completed_at,
         "signed_download_url": reverse("signing:signer-signed-download", kwargs={"token": token}),
+        "container_url": reverse("signing:signer-container", kwargs={"token": token}) if document.is_container else "",
     }
     return render(request, "signing/signer_completed.html", context)
 
@@ -202,7 +213,8 @@ def signer_identity_complete(request: HttpRequest, token: str) -> JsonResponse:
 
 def _signer_file(request: HttpRequest, token: str, *, attachment: bool) -> HttpResponseBase:
     signer = verified_signer(request, token)
-    if signer is None:
+    if signer is None or signer.document.is_container:
+        # A container's files each have their own link (views.containers).
         return _neutral(request)
     try:
         file_obj = document_file_verified(document=signer.document)

@@ -36,6 +36,12 @@
       if (!row) { return; }
       var label = row.querySelector("[data-signer-status]");
       if (label) { label.textContent = signer.status_label; }
+      // A decline's reason is the signer's own text: set as text, never as HTML.
+      var reason = row.querySelector("[data-signer-reason]");
+      if (reason && signer.decline_text) {
+        reason.textContent = signer.decline_text;
+        reason.hidden = false;
+      }
       // Resend and Remove are for a signer who has not signed yet.
       if (signer.status !== "pending") { removeAll(row, "[data-owner-action]"); }
     });

@@ -1,10 +1,8 @@
 """Journeys of the signer's inbox (issue 16): a person with three documents waiting from two owners
-logs in and finds exactly those three, signs two in one Dokobit batch, the owners see it live,
-another person sees none of them, and every signer of the completed signing downloads the final
-file from their inbox (one of them after taking the one-click account offered after signing by link).
-
-Declining the third document is the ``decline`` branch's feature: its link goes in
-templates/signing/_inbox_row_actions.html; here the third one simply stays waiting.
+logs in and finds exactly those three, signs two in one Dokobit batch, declines the third with a
+reason from its inbox row, the owners see both outcomes live, another person sees none of them, and
+every signer of the completed signing downloads the final file from their inbox (one of them after
+taking the one-click account offered after signing by link).
 """
 
 from __future__ import annotations
@@ -63,7 +61,7 @@ def test_three_waiting_two_signed_in_one_batch_owners_see_it_live_and_every_sign
     log_in(first_owner)
     lease = upload(first_owner, tmp_path, title="Lease", signers=[LT_SIGNER])
     first_owner.goto("/dashboard/")
-    upload(first_owner, tmp_path, title="Annex", signers=[LT_SIGNER])
+    annex = upload(first_owner, tmp_path, title="Annex", signers=[LT_SIGNER])
     second_owner = people.open("second-owner")
     log_in(second_owner, SECOND_OWNER)
     offer = upload(second_owner, tmp_path, title="Offer", signers=[LT_SIGNER, EE_SIGNER])
@@ -118,9 +116,30 @@ def test_three_waiting_two_signed_in_one_batch_owners_see_it_live_and_every_sign
     expect(second_owner.get_by_test_id("signing-status")).to_have_text("Partially signed")
     second_owner.watch.check("offer-partly-signed-live")
 
+    # The third one: declined with a reason from its inbox row; its owner sees it live.
+    first_owner.goto(f"/documents/{annex.uuid}/")
+    expect(first_owner.get_by_test_id("signer-status-1")).to_have_text("Waiting")
+    person.locator("[data-testid=inbox-row]", has_text="Annex").get_by_test_id("inbox-decline").click()
+    expect(person.get_by_test_id("decline-title")).to_have_text("Decline to sign")
+    person.watch.check("decline-form")
+    person.get_by_label("Why do you decline?").fill("The annex names the wrong flat.")
+    person.watch.allow_console_error(r"status of 410 \(Gone\) \(at [^)]*/sign/[^/]+/\)$")
+    person.get_by_test_id("decline-submit").click()
+    expect(person.get_by_test_id("signer-declined")).to_be_visible()
+    person.watch.check("declined")
+    expect(first_owner.get_by_test_id("signer-status-1")).to_have_text("Declined", timeout=30_000)
+    expect(first_owner.get_by_test_id("signer-reason-1")).to_have_text("Reason: The annex names the wrong flat.")
+    first_owner.watch.check("annex-declined-live")
+    person.get_by_test_id("nav-inbox").click()
+    expect(person.get_by_test_id("inbox-empty")).to_be_visible()
+    expect(person.get_by_test_id("nav-inbox-count")).to_have_count(0)
+
     # The completed Lease: its signed file from the inbox's history, the owner's bytes.
     person.get_by_test_id("inbox-tab-history").click()
-    expect(person.get_by_test_id("inbox-title")).to_have_text(["Offer", "Lease"])
+    expect(person.get_by_test_id("inbox-title")).to_have_text(["Offer", "Annex", "Lease"])
+    declined_row = person.locator("[data-testid=inbox-row]", has_text="Annex")
+    expect(declined_row.get_by_test_id("inbox-outcome")).to_have_text("Declined")
+    expect(declined_row).to_contain_text("No signed file")
     person.watch.check("history")
     lease_signed = Signing.objects.get(document=lease).signed_file.open("rb").read()
     assert download_bytes(person, "inbox-download-signed", row="Lease") == lease_signed

@@ -14,6 +14,7 @@ from signing.models import SigningEvent
 from tests.identity.conftest import complete, identity_api, start_flow  # noqa: F401
 from tests.services.conftest import portal_worker, postgres, redis_url  # noqa: F401
 from tests.signing.conftest import live_signing, make_document, owner, signer_data  # noqa: F401
+from tests.signing.container_files import make_container_document
 from tests.signing.helpers import make_document as make_uploaded_document
 
 
@@ -52,6 +53,8 @@ def world(make_user):
         document=document, signing=signing, kind=SigningEvent.Kind.SENT
     )
     group = Group.objects.create(name="Alice's reviewers")
+    container = make_container_document(owner, title="Alice private annexes")
+    container_file = container.files.first()
     return {
         "owner": owner,
         "stranger": stranger,
@@ -66,7 +69,11 @@ def world(make_user):
             "signing/signer": signer.pk,
             "signing/signingevent": event.pk,
             "auth/group": group.pk,
+            "signing/documentfile": container_file.pk,
         },
+        "container": container,
+        "container_file": container_file,
+        "container_signer": container.signers.get(),
         # What must never show up for anyone but A.
-        "secrets": [document.title, "Alice", signer.email, document.sha256],
+        "secrets": [document.title, "Alice", signer.email, document.sha256, container.title, container_file.name],
     }

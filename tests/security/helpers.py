@@ -75,12 +75,29 @@ class Case:
 def case_for(route: Route, world) -> Case | None:
     document, signer, signing = world["document"], world["signer"], world["signing"]
     if route.namespace == "signing":
+        if route.params == ("signer_uuid",):
+            # A signer's own page addressed by their uuid (declining): refused like a personal link.
+            return Case(LINK, {"signer_uuid": signer.uuid}, {"signer_uuid": MISSING_UUID})
         if set(route.params) <= {"uuid", "signer_uuid"}:
             mine = {"uuid": document.uuid, "signer_uuid": signer.uuid}
             # A's document with a signer uuid that is nobody's, and a document that does not exist.
             missing = {"uuid": MISSING_UUID if "signer_uuid" not in route.params else document.uuid}
             missing["signer_uuid"] = MISSING_UUID
             return Case(OWNER, mine, missing)
+        container, container_file = world["container"], world["container_file"]
+        container_link = world["container_signer"].link_token
+        if route.params == ("uuid", "file_uuid"):
+            mine = {"uuid": container.uuid, "file_uuid": container_file.uuid}
+            return Case(OWNER, mine, {"uuid": container.uuid, "file_uuid": MISSING_UUID})
+        if route.params == ("uuid", "index"):
+            return Case(OWNER, {"uuid": container.uuid, "index": "0"}, {"uuid": MISSING_UUID, "index": "0"})
+        if route.params == ("token", "file_uuid"):
+            mine = {"token": container_link, "file_uuid": container_file.uuid}
+            return Case(LINK, mine, {"token": secrets.token_urlsafe(32), "file_uuid": container_file.uuid})
+        if route.params == ("token", "index"):
+            return Case(
+                LINK, {"token": container_link, "index": "0"}, {"token": secrets.token_urlsafe(32), "index": "0"}
+            )
         if route.params == ("token",):
             return Case(LINK, {"token": signer.link_token}, {"token": secrets.token_urlsafe(32)})
         if route.params == ("signing_uuid", "secret"):

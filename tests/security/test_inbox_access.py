@@ -72,6 +72,25 @@ def signer_routes() -> list[str]:
     return names
 
 
+def signer_url(name: str, key: str) -> str:
+    """The route's URL for the page key ``key``; a container file or entry of nothing in particular."""
+    pattern = next(
+        inner.pattern
+        for entry in get_resolver().url_patterns
+        for inner in getattr(entry, "url_patterns", [])
+        if isinstance(inner, URLPattern) and inner.name == name
+    )
+    kwargs: dict[str, object] = {"token": key}
+    if "<uuid:file_uuid>" in str(pattern):
+        kwargs["file_uuid"] = FILE_UUID
+    if "<int:index>" in str(pattern):
+        kwargs["index"] = 0
+    return reverse(f"signing:{name}", kwargs=kwargs)
+
+
+FILE_UUID = uuid.uuid4()
+
+
 def answer(client: Client, method: str, url: str) -> tuple[int, str, str]:
     response = getattr(client, method)(url)
     if response.streaming:
@@ -101,8 +120,8 @@ def test_a_signer_uuid_tells_nobody_else_anything(people, signer, gateway, setti
     nobody = str(uuid.uuid4())
     for name in signer_routes():
         for method in ("get", "post"):
-            mine_url = reverse(f"signing:{name}", kwargs={"token": str(signer.uuid)})
-            missing_url = reverse(f"signing:{name}", kwargs={"token": nobody})
+            mine_url = signer_url(name, str(signer.uuid))
+            missing_url = signer_url(name, nobody)
             mine = answer(client, method, mine_url)
             where = f"{who}: {method.upper()} {name}"
             assert TITLE not in mine[1], where
@@ -192,3 +211,22 @@ def test_a_malformed_choice_is_refused_with_a_message(people):
     client = client_of(people, "matching person")
     response = client.post("/inbox/sign/", {"signer": ["not-a-uuid", "1"]}, follow=True)
     assert "Choose the documents you want to sign." in response.content.decode()
+
+
+def test_the_matching_person_reaches_the_decline_page_from_the_inbox_and_nobody_else_does(people, signer):
+    url = reverse("signing:signer_decline", kwargs={"signer_uuid": signer.uuid})
+    person = client_of(people, "matching person")
+    assert url in person.get("/inbox/").content.decode()
+    page = person.get(url)
+    assert page.status_code == 200
+    assert TITLE in page.content.decode()
+    for who in OTHERS:
+        refused = client_of(people, who).get(url)
+        assert refused.status_code == 403, who
+        assert TITLE not in refused.content.decode(), who
+    # Once declined, the document is in the person's history, not waiting.
+    Signer.objects.filter(pk=signer.pk).update(status=Signer.Status.DECLINED)
+    assert TITLE not in person.get("/inbox/").content.decode()
+    history = person.get("/inbox/?tab=history").content.decode()
+    assert TITLE in history
+    assert ">Declined" in history

@@ -6,6 +6,7 @@ import datetime
 import hashlib
 import re
 import time
+import uuid
 
 import pytest
 import redis
@@ -205,6 +206,7 @@ def test_live_status_json(owner_client, owner):
             "status": "pending",
             "status_label": "Waiting",
             "signed_at": None,
+            "decline_text": "",
         }
     ]
     signer.status = Signer.Status.SIGNED
@@ -423,6 +425,8 @@ def test_every_object_url_is_404_for_another_user(client, owner, make_user, gate
         "signing_uuid": document.signings.get().uuid,
         "secret": "wrong",
         "fetch_token": "forged",
+        "file_uuid": uuid.uuid4(),
+        "index": 0,
     }
     # Anyone holding a link may start an eID check (that is how the signer proves who they are).
     created = load_fixture("identity_create_session")

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("signing", "0001_initial"),
+        ("signing", "0003_document_files"),
     ]
 
     operations = [
