@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from django.core.files import File
 
     from identity.models import User
+    from organisations.models import Organisation
 
 # Countries whose signers usually expect their own name for an ASiC-E container.
 COUNTRY_FORMATS = {"EE": SigningType.BDOC, "LV": SigningType.EDOC}
@@ -85,8 +86,11 @@ def container_document_create(
     title: str,
     signers: list[SignerData],
     deadline: datetime | None = None,
+    organisation: Organisation | None = None,
 ) -> Document:
     """Store the checked files as one document in ``signing_type`` and queue sending it to Dokobit.
+
+    ``organisation``: the organisation it is created in (None: the owner's personal space).
 
     A PDF signing of one PDF is today's single-file path. Files are stored before the rows are
     written (storage may be S3 over the network); a file whose rows then fail to commit is deleted
@@ -94,7 +98,14 @@ def container_document_create(
     """
     if signing_type == SigningType.PDF:
         (only,) = files
-        return document_create(owner=owner, uploaded_file=only.fileobj, title=title, signers=signers, deadline=deadline)
+        return document_create(
+            owner=owner,
+            uploaded_file=only.fileobj,
+            title=title,
+            signers=signers,
+            deadline=deadline,
+            organisation=organisation,
+        )
     if len(signers) > settings.SIGNING_MAX_SIGNERS:
         raise SignerLimitReached()
     lookups = [personal_code_lookup(s.country_code, s.personal_code) for s in signers]
@@ -102,6 +113,7 @@ def container_document_create(
         raise SignerAlreadyAdded()
     document = Document(
         owner=owner,
+        organisation=organisation,
         title=title.strip(),
         signing_type=signing_type,
         content_type="application/vnd.lt.archyvai.adoc-2008"

@@ -171,6 +171,7 @@ def signer_declined_message(*, signer: Signer) -> EmailMultiAlternatives:
     """Tells the owner, in the owner's language, who declined, why, and what happens next."""
     document = signer.document
     owner = document.owner
+    assert owner is not None  # signer_declined_notify sends only to a document with an owner
     signing = signer.signing
     ended = signing is not None and signing.status == Signing.Status.CANCELLED
     with translation.override(owner.language):
@@ -193,7 +194,8 @@ def signer_declined_message(*, signer: Signer) -> EmailMultiAlternatives:
 def signer_declined_notify(*, signer_id: int) -> bool:
     """E-mail the owner about a decline, claimed before the send: at most once. Returns whether sent."""
     signer = Signer.objects.select_related("document__owner", "signing").get(pk=signer_id)
-    if signer.status != Signer.Status.DECLINED or signer.signing is None or not signer.document.owner.email:
+    owner = signer.document.owner  # None: the creator of an organisation's document left; nobody to tell
+    if signer.status != Signer.Status.DECLINED or signer.signing is None or owner is None or not owner.email:
         return False
     message = signer_declined_message(signer=signer)
     event = event_record(

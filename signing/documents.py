@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from django.db.models.fields.files import FieldFile
 
     from identity.models import User
+    from organisations.models import Organisation
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ def document_create(
     signers: list[SignerData],
     deadline: datetime | None = None,
     on_decline: str = Signing.OnDecline.END,
+    organisation: Organisation | None = None,
 ) -> Document:
     """Store an (already validated) file with its signers and queue sending it to Dokobit.
 
@@ -85,6 +87,7 @@ def document_create(
         raise SignerAlreadyAdded()
     document = Document(
         owner=owner,
+        organisation=organisation,
         title=title.strip(),
         original_filename=(getattr(uploaded_file, "name", "") or "")[:255],
         content_type="application/pdf",

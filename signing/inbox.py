@@ -44,7 +44,10 @@ def signer_get_for_person(*, signer_uuid: Any, country_code: str, pc_lookup: str
 
 
 def _rows(person: Q) -> QuerySet[Signer]:
-    return Signer.objects.filter(person).select_related("document", "document__owner", "signing")
+    # The organisation too: the sender column names it (signing.emails.document_requester) at no query.
+    return Signer.objects.filter(person).select_related(
+        "document", "document__owner", "document__organisation", "signing"
+    )
 
 
 def inbox_waiting(*, user: User) -> QuerySet[Signer]:

@@ -66,7 +66,17 @@ class Document(models.Model):
     """
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="documents")
+    # Who created it. A personal document (``organisation`` NULL) goes with its owner's account; an
+    # organisation's document stays with the organisation when its creator leaves or deletes their
+    # account, and then has no owner (shown as "a former member").
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="documents"
+    )
+    organisation = models.ForeignKey(
+        "organisations.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="documents"
+    )
+    # "Members see only their own and shared documents": the creator shares one with the members.
+    shared_with_organisation = models.BooleanField(_("shared with the organisation"), default=False)
     title = models.CharField(_("title"), max_length=200)
     file = models.FileField(upload_to=document_upload_to, max_length=255, blank=True)
     original_filename = models.CharField(max_length=255, blank=True)
@@ -84,6 +94,7 @@ class Document(models.Model):
         indexes = [
             models.Index(fields=["owner", "-created_at", "-id"], name="document_owner_newest"),
             models.Index(fields=["-created_at", "-id"], name="document_newest"),
+            models.Index(fields=["organisation", "-created_at", "-id"], name="document_organisation_newest"),
         ]
 
     def __str__(self) -> str:

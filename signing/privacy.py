@@ -46,14 +46,21 @@ class AccountHasOpenSignings(AccountDeletionRefused):
 
 def account_documents_export(user: User) -> dict[str, Any]:
     """The signing sections of a person's data download: their documents and what others asked of them."""
+    # Also the organisations' documents this person created ("created by you"): they belong to the
+    # organisation, but the person's part in them is the person's data.
     documents = (
-        Document.objects.filter(owner=user).prefetch_related("signings", "signers", "events").order_by("created_at")
+        Document.objects.filter(owner=user)
+        .select_related("organisation")
+        .prefetch_related("signings", "signers", "events")
+        .order_by("created_at")
     )
     invitations = Signer.objects.filter(pc_lookup=user.pc_lookup).select_related("document") if user.pc_lookup else []
     return {
         "documents": [
             {
                 "title": document.title,
+                "created_by_you": True,
+                "organisation": document.organisation.name if document.organisation else None,
                 "uploaded": document.created_at.isoformat(),
                 "sha256": document.sha256,
                 **({"files": [f.name for f in document.files.all()]} if document.is_container else {}),
@@ -99,19 +106,24 @@ def _iso(value: date | datetime | None) -> str | None:
 def account_documents_delete(user: User) -> Callable[[], None]:
     """Before an account goes (inside its transaction): refuse while a document of it is being signed.
 
-    The documents it owns go with it (their rows cascade); documents of others that the person
-    signed are kept, their signed files belong to those owners. A reason the person gave for
-    declining someone else's document is their own words: it is erased (the decline itself, a
-    fact of that owner's signing, stays). The stored files are deleted by
+    The personal documents it owns go with it; documents it created in an organisation stay with
+    the organisation (their ``owner`` becomes NULL, shown as "a former member"), and their signing
+    carries on; documents of others that the person signed are kept, their signed files belong to
+    those owners. A reason the person gave for declining someone else's document is their own
+    words: it is erased (the decline itself, a fact of that owner's signing, stays). The stored
+    files are deleted by
     the returned callable once the rows are committed; a file a failure leaves behind is an orphan
     that :func:`stored_files_orphaned_purge` deletes.
     """
-    if Signing.objects.filter(document__owner=user, status__in=Signing.OPEN_STATUSES).exists():
+    personal = Document.objects.filter(owner=user, organisation=None)
+    if Signing.objects.filter(document__in=personal, status__in=Signing.OPEN_STATUSES).exists():
         raise AccountHasOpenSignings()
-    documents = list(Document.objects.filter(owner=user))
+    documents = list(personal)
     stored = [document_stored_files(document=document) for document in documents]
     for document in documents:
         signer_links_mark_purged(document=document)
+    # Deleted here rather than by the user row's cascade, which now only empties ``owner``.
+    Document.objects.filter(pk__in=[document.pk for document in documents]).delete()
     if user.pc_lookup:
         Signer.objects.filter(pc_lookup=user.pc_lookup).exclude(decline_reason="").update(decline_reason="")
 

@@ -8,18 +8,16 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Func, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.http import Http404
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
 from signing.models import Document, PurgedSignerLink, Signer, Signing, SigningEvent
-from signing.staff_roles import CHANGE_ANY_DOCUMENT, VIEW_ANY_DOCUMENT
 
 if TYPE_CHECKING:
     from identity.models import User
 
-# Where document_list_for_owner leaves the prefetched signings, newest first.
+# Where document_list_annotated leaves the prefetched signings, newest first.
 _SIGNINGS_ATTR = "signings_newest_first"
 
 
@@ -33,14 +31,18 @@ def _signer_count(condition: Q) -> Func:
     return Coalesce(Subquery(signers.annotate(n=Count("pk")).values("n")[:1]), Value(0))
 
 
-def document_list_for_owner(*, owner: User) -> QuerySet[Document]:
-    """The owner's documents, newest first, with the current signing and signer counts (no N+1)."""
+def document_list_annotated(documents: QuerySet[Document]) -> QuerySet[Document]:
+    """``documents`` with the current signing and signer counts for a list page (no N+1).
+
+    The rows come from ``signing.access.documents_in_space`` (who sees what), newest first.
+    """
     newest = Signing.objects.filter(document=OuterRef("pk")).order_by("-created_at", "-pk")
     # Counts as correlated subqueries rather than JOIN + GROUP BY: PostgreSQL then walks the
-    # (owner, created_at, id) index and computes them for the rows of one page only, and the
-    # paginator's COUNT drops them (Django strips unused non-aggregate annotations from count()).
+    # (owner, created_at, id) or (organisation, created_at, id) index and computes them for the
+    # rows of one page only, and the paginator's COUNT drops them (Django strips unused
+    # non-aggregate annotations from count()).
     return (
-        Document.objects.filter(owner=owner)
+        documents.select_related("owner")
         .annotate(
             signer_count=_signer_count(~Q(status=Signer.Status.REMOVED)),
             signed_count=_signer_count(Q(status=Signer.Status.SIGNED)),
@@ -52,26 +54,9 @@ def document_list_for_owner(*, owner: User) -> QuerySet[Document]:
     )
 
 
-def document_get_for_user(*, user: User, uuid: Any, to_change: bool = False) -> Document:
-    """The document with this uuid if ``user`` owns it, or is staff allowed to (view or change)
-    anyone's documents (signing.staff_roles); otherwise Http404."""
-    anyones = _staff_may(user, CHANGE_ANY_DOCUMENT if to_change else VIEW_ANY_DOCUMENT)
-    documents = Document.objects.all() if anyones else Document.objects.filter(owner=user)
-    try:
-        return documents.get(uuid=uuid)
-    except (Document.DoesNotExist, ValueError, TypeError) as err:
-        raise Http404 from err
-
-
-def document_changeable_by(*, user: User, document: Document) -> bool:
-    """Whether ``user`` may take the owner's actions on ``document`` (what document_get_for_user
-    with ``to_change`` lets through)."""
-    return document.owner_id == user.pk or _staff_may(user, CHANGE_ANY_DOCUMENT)
-
-
-def _staff_may(user: User, permission: str) -> bool:
-    # Only staff act on documents of others; the permission says which of them may.
-    return user.is_staff and user.has_perm(permission)
+def document_list_for_owner(*, owner: User) -> QuerySet[Document]:
+    """The owner's personal documents for a list page (see document_list_annotated)."""
+    return document_list_annotated(Document.objects.filter(owner=owner, organisation=None))
 
 
 def signing_current(*, document: Document) -> Signing | None:

@@ -245,10 +245,9 @@ def signing_completed_notify(*, signing_id: int) -> int:
         return 0
     document = signing.document
     recipients: list[tuple[str, Signer | None, Callable[[], Any]]] = []
-    if document.owner.email:
-        recipients.append(
-            ("owner", None, lambda: signing_completed_message_for_owner(document=document, owner=document.owner))
-        )
+    owner = document.owner  # None: the creator of an organisation's document left; nobody to tell
+    if owner is not None and owner.email:
+        recipients.append(("owner", None, lambda: signing_completed_message_for_owner(document=document, owner=owner)))
     # Everyone who signed the document, also those who signed an earlier copy before a re-upload.
     for signed in signing.document.signers.filter(status=Signer.Status.SIGNED):
         recipients.append((f"signer:{signed.pk}", signed, partial(signing_completed_message_for_signer, signer=signed)))

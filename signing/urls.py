@@ -17,6 +17,7 @@ urlpatterns = [
     path("documents/<uuid:uuid>/original/", owner.document_download, name="document-download"),
     path("documents/<uuid:uuid>/page.png", owner.document_page_image, name="document-page-image"),
     path("documents/<uuid:uuid>/signed/", owner.signed_download, name="signed-download"),
+    path("documents/<uuid:uuid>/share/", owner.document_share_view, name="document-share"),
     path("documents/<uuid:uuid>/files/<uuid:file_uuid>/", containers.document_file_download, name="document-file"),
     path(
         "documents/<uuid:uuid>/files/<uuid:file_uuid>/page.png",

@@ -8,6 +8,7 @@ from typing import Any
 from django import template
 from django.db import DatabaseError
 
+from signing.emails import document_requester
 from signing.inbox import inbox_waiting_count
 
 register = template.Library()
@@ -24,3 +25,9 @@ def inbox_count(user: Any) -> int | None:
     except DatabaseError:
         logger.warning("inbox count unavailable for the navigation")
         return None
+
+
+@register.filter
+def requester(document: Any) -> str:
+    """Who asks, as the signer's pages and e-mails name them: the creator, and the organisation."""
+    return document_requester(document)

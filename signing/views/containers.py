@@ -23,8 +23,11 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_GET
 
 from identity.validators import COUNTRY_CHOICES
+from organisations import roles
+from organisations.spaces import current_space
 from portal.ratelimit import rate_limited
 from portal.types import AuthenticatedHttpRequest
+from signing.access import document_get_for_user
 from signing.container_contents import (
     ContainerMemberRefused,
     ContainerUnreadable,
@@ -43,7 +46,6 @@ from signing.documents import document_download_record, document_file_verified, 
 from signing.errors import DocumentTampered, SigningError
 from signing.forms import SignerFormSet, max_signers
 from signing.models import Document, DocumentFile, SigningType
-from signing.selectors import document_get_for_user
 from signing.signers import SignerData
 from signing.views.common import (
     as_attachment,
@@ -59,6 +61,7 @@ from signing.views.signer_link import is_verified, signer_for_link, signer_link_
 if TYPE_CHECKING:
     from django.core.files import File
 
+    from organisations.models import Organisation
     from signing.models import Signer, Signing
 
 TAMPERED = gettext_lazy("The stored document failed its integrity check and is not served.")
@@ -71,6 +74,9 @@ TAMPERED = gettext_lazy("The stored document failed its integrity check and is n
 @rate_limited("upload", per_user=True)
 def container_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Upload several files, mark the main one, choose the format, name the signers."""
+    space = current_space(request)
+    if not space.personal and not roles.can_create_documents(space.membership):
+        return error_page(request, _("Viewers of an organisation read and download its documents only."), status=403)
     held = container_holding_get(request=request)
     if request.method == "POST":
         form = ContainerUploadForm(request.POST)
@@ -79,7 +85,7 @@ def container_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         if all([form.is_valid(), rows.is_valid(), signers.is_valid()]):
             files = rows.files_in() or container_holding_open(held=held)
             try:
-                document = _container_create(request, form, files, signers.signer_data())
+                document = _container_create(request, form, files, signers.signer_data(), space.organisation)
             finally:
                 if not rows.files_in():
                     for item in files:
@@ -122,8 +128,9 @@ def _container_create(
     form: ContainerUploadForm,
     files: list[ContainerFileIn],
     signers: list[SignerData],
+    organisation: Organisation | None,
 ) -> Document | None:
-    """The document in the chosen format, or None with the reason added to ``form``."""
+    """The document in the chosen format (in ``organisation``, else personal), or None with the reason in ``form``."""
     signing_type = form.chosen_format(files=files, countries=[data.country_code for data in signers])
     if signing_type is None:
         return None
@@ -135,6 +142,7 @@ def _container_create(
             title=form.cleaned_data["title"],
             signers=signers,
             deadline=form.cleaned_data.get("deadline"),
+            organisation=organisation,
         )
     except SigningError as exc:
         form.add_error(None, error_message(exc))

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from portal.ratelimit import rate_limited
 from signing import declines
+from signing.emails import document_requester
 from signing.errors import SigningError
 from signing.forms import DeclineForm
 from signing.views.common import error_page, signing_error_message
@@ -44,7 +45,7 @@ def signer_decline(request: HttpRequest, signer_uuid: UUID) -> HttpResponse:
         "form": form,
         "signer": signer,
         "document": signer.document,
-        "owner_name": signer.document.owner.get_full_name(),
+        "owner_name": document_requester(signer.document),
         "back_url": reverse("signing:signer-landing", kwargs={"token": signer.link_token}),
     }
     return render(request, "signing/signer_decline.html", context, status=400 if form.errors else 200)

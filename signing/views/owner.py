@@ -1,13 +1,15 @@
 """The owner's pages: upload, the document list, a document's page, its status and files, and the
 owner's actions on its signing (add, remove, resend, cancel).
 
-Every document is looked up through ``document_get_for_user`` (the owner, or staff whose role
-allows it; else 404).
+Every document is looked up through ``signing.access.document_get_for_user`` (its owner, the
+members of its organisation as their role allows, or staff whose role allows it; else 404), and
+the list shows ``signing.access.documents_in_space`` of the space the person works in.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -18,15 +20,21 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 
+from organisations import roles
+from organisations.models import DocumentVisibility
+from organisations.preferences import settings_for
+from organisations.spaces import current_space
 from portal.http import GatewayError
 from portal.ratelimit import rate_limited
 from portal.types import AuthenticatedHttpRequest
+from signing.access import document_changeable_by, document_get_for_user, documents_in_space
 from signing.documents import document_create, document_download_record, document_file_verified
 from signing.errors import DocumentTampered, SigningError
 from signing.forms import (
@@ -43,11 +51,9 @@ from signing.models import Document, Signer
 from signing.owner_actions import signer_add, signer_invite_resend, signer_remove, signing_cancel
 from signing.retention import signing_copy_days_left
 from signing.selectors import (
-    document_changeable_by,
     document_display_status,
-    document_get_for_user,
     document_history_page,
-    document_list_for_owner,
+    document_list_annotated,
     document_status_payload,
     signing_current,
 )
@@ -78,13 +84,19 @@ DOCUMENTS_PER_PAGE = 20
 @login_required
 @require_GET
 def document_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    documents = document_list_for_owner(owner=request.user).order_by("-created_at", "-pk")
-    page = Paginator(documents, DOCUMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    space = current_space(request)
+    documents = document_list_annotated(documents_in_space(user=request.user, space=space))
+    page = Paginator(documents.order_by("-created_at", "-pk"), DOCUMENTS_PER_PAGE).get_page(request.GET.get("page"))
     for document in page.object_list:
         _, document.status_label = document_display_status(
             signing=signing_current(document=document), signed_count=document.signed_count
         )
-    return render(request, "signing/document_list.html", {"page_obj": page, "documents": page.object_list})
+    context = {
+        "page_obj": page,
+        "documents": page.object_list,
+        "can_create": space.personal or roles.can_create_documents(space.membership),
+    }
+    return render(request, "signing/document_list.html", context)
 
 
 @never_cache
@@ -93,6 +105,11 @@ def document_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 @sensitive_variables("formset")
 @rate_limited("upload", per_user=True)
 def document_new(request: AuthenticatedHttpRequest) -> HttpResponse:
+    space = current_space(request)
+    if not space.personal and not roles.can_create_documents(space.membership):
+        return error_page(request, _("Viewers of an organisation read and download its documents only."), status=403)
+    # The organisation's defaults (signing language, deadline) pre-fill the form; the owner may change them.
+    preferences = settings_for(space.membership)
     held = holding_get(request=request)
     if request.method == "POST":
         form = DocumentUploadForm(request.POST, request.FILES, held=held)
@@ -115,6 +132,7 @@ def document_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                     signers=formset.signer_data(),
                     deadline=form.cleaned_data.get("deadline"),
                     on_decline=form.cleaned_data["on_decline"],
+                    organisation=space.organisation,
                 )
             except SigningError as exc:
                 form.add_error(None, signing_error_message(exc))
@@ -134,8 +152,12 @@ def document_new(request: AuthenticatedHttpRequest) -> HttpResponse:
             form.held = held
         status = 400
     else:
-        form = DocumentUploadForm(held=held)
-        formset = SignerFormSet(prefix="signers", initial=[{"language": get_language() or "en"}])
+        form = DocumentUploadForm(
+            held=held,
+            initial={**_deadline_initial(preferences.deadline_days), "on_decline": preferences.decline_action},
+        )
+        language = preferences.signing_language or get_language() or "en"
+        formset = SignerFormSet(prefix="signers", initial=[{"language": language}])
         status = 200
     context = {
         "form": form,
@@ -145,6 +167,12 @@ def document_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         "upload_messages": {"failed": _("The upload did not go through. Please check your connection and try again.")},
     }
     return render(request, "signing/document_new.html", context, status=status)
+
+
+def _deadline_initial(days: int | None) -> dict[str, Any]:
+    if not days:
+        return {}
+    return {"deadline": timezone.localdate() + timedelta(days=days)}
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -184,6 +212,11 @@ def _detail_context(
         },
         "add_form": add_form or SignerAddForm(prefix="add", initial={"language": get_language() or "en"}),
         "can_change": can_change,
+        # Sharing is the creator's (or an admin's) choice whatever the signing's state; it matters
+        # where members see only their own documents and the shared ones.
+        "can_share": document.organisation is not None
+        and document.organisation.document_visibility == DocumentVisibility.OWN_AND_SHARED
+        and document_changeable_by(user=request.user, document=document),
         # Dokobit deletes its copy this many days from now unless the retention job renews it.
         "copy_days_left": signing_copy_days_left(signing=signing),
     }
@@ -313,7 +346,19 @@ def _signing_cancel(request: AuthenticatedHttpRequest, document: Document) -> No
     messages.success(request, _("The signing was cancelled."))
 
 
+def _document_share(request: AuthenticatedHttpRequest, document: Document) -> None:
+    if document.organisation_id is None:
+        raise Http404
+    shared = request.POST.get("shared") == "1"
+    Document.objects.filter(pk=document.pk).update(shared_with_organisation=shared)
+    if shared:
+        messages.success(request, _("The document is now shared with the organisation's members."))
+    else:
+        messages.success(request, _("The document is no longer shared with the organisation's members."))
+
+
 signer_add_view = sensitive_post_parameters()(_owner_action(_signer_add))
+document_share_view = _owner_action(_document_share)
 signer_remove_view = _owner_action(_signer_remove)
 signer_resend_view = _owner_action(_signer_resend)
 signing_cancel_view = _owner_action(_signing_cancel)

@@ -22,11 +22,13 @@ from identity.errors import IdentityError
 from identity.models import IdentitySession
 from identity.services import AlreadyCompleted, Waiting, identity_session_complete, identity_session_start
 from identity.widget import eid_widget_config
+from organisations.preferences import settings_for
 from portal.errors import json_error, json_error_for
 from portal.http import GatewayError
 from portal.ratelimit import rate_limited
 from signing.declines import decline_possible
 from signing.documents import document_file_verified
+from signing.emails import document_branding, document_requester
 from signing.errors import DocumentTampered, SigningError
 from signing.models import Signer
 from signing.selectors import signer_link_purged
@@ -85,8 +87,10 @@ def signer_landing(request: HttpRequest, token: str) -> HttpResponse:
             create_url=reverse("signing:signer-identity-start", kwargs={"token": token}),
             complete_url=reverse("signing:signer-identity-complete", kwargs={"token": token}),
             language=signer.language,
+            branding=settings_for(signer.document).widget_options(),
         )
-        return render(request, "signing/signer_identify.html", {"identity_config": config, "completed": completed})
+        context = {"identity_config": config, "completed": completed, **document_branding(signer.document)}
+        return render(request, "signing/signer_identify.html", context)
     if completed:
         return _signer_completed_page(request, signer, token)
     if signer.status == Signer.Status.SIGNED:
@@ -103,7 +107,8 @@ def signer_landing(request: HttpRequest, token: str) -> HttpResponse:
         **preview,
         "signer": signer,
         "document": document,
-        "owner_name": document.owner.get_full_name(),
+        "owner_name": document_requester(document),
+        **document_branding(document),
         "purpose": signer.get_signing_purpose_display(),
         "preview_url": reverse("signing:signer-file", kwargs={"token": token}),
         "download_url": reverse("signing:signer-download", kwargs={"token": token}),
@@ -135,7 +140,8 @@ def _signer_completed_page(request: HttpRequest, signer: Signer, token: str) -> 
     context = {
         "signer": signer,
         "document": document,
-        "owner_name": document.owner.get_full_name(),
+        "owner_name": document_requester(document),
+        **document_branding(document),
         "completed_at": signing.completed_at,
         "signed_download_url": reverse("signing:signer-signed-download", kwargs={"token": token}),
         "container_url": reverse("signing:signer-container", kwargs={"token": token}) if document.is_container else "",
@@ -174,6 +180,8 @@ def signer_identity_start(request: HttpRequest, token: str) -> JsonResponse:
             code=signer.personal_code,
             country_code=signer.country_code,
             reference=str(signer.uuid),
+            # The organisation may offer its signers only some eID methods (its settings).
+            authentication_methods=settings_for(signer.document).eid_methods or None,
         )
     except IdentityError as exc:
         return json_error_for(exc)

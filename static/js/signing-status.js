@@ -69,6 +69,14 @@
         apply(data, config);
         return Boolean(data.final);
       },
+      onStop: function (reason) {
+        if (reason !== "gone") { return; }
+        // The person's access ended while the page was open (removed from the organisation, say):
+        // say so, and take away the document and every action on it.
+        var ended = document.getElementById("access-ended");
+        if (ended) { ended.hidden = false; }
+        removeAll(document, "[data-document-content]");
+      },
     });
   });
 })();

@@ -10,6 +10,8 @@ import pytest
 from django.contrib.auth.models import Group
 
 from identity.models import IdentitySession
+from organisations.invitations import invitation_create
+from organisations.services import organisation_create
 from signing.models import SigningEvent
 from tests.identity.conftest import complete, identity_api, start_flow  # noqa: F401
 from tests.services.conftest import portal_worker, postgres, redis_url  # noqa: F401
@@ -53,9 +55,26 @@ def world(make_user):
         document=document, signing=signing, kind=SigningEvent.Kind.SENT
     )
     group = Group.objects.create(name="Alice's reviewers")
+    organisation = organisation_create(
+        creator=owner, name="Alice Holdings", registration_code="304050607", country_code="EE"
+    )
+    membership = organisation.memberships.get()
+    # Pinned to a third person: a stranger holding the link can see it but never accept it.
+    invitation, invitation_token = invitation_create(
+        organisation=organisation,
+        email="carol@example.test",
+        role="member",
+        invited_by=owner,
+        country_code="LT",
+        personal_code="38001010007",
+    )
     container = make_container_document(owner, title="Alice private annexes")
     container_file = container.files.first()
     return {
+        "organisation": organisation,
+        "membership": membership,
+        "invitation": invitation,
+        "invitation_token": invitation_token,
         "owner": owner,
         "stranger": stranger,
         "document": document,
@@ -69,6 +88,9 @@ def world(make_user):
             "signing/signer": signer.pk,
             "signing/signingevent": event.pk,
             "auth/group": group.pk,
+            "organisations/organisation": organisation.pk,
+            "organisations/membership": membership.pk,
+            "organisations/invitation": invitation.pk,
             "signing/documentfile": container_file.pk,
         },
         "container": container,

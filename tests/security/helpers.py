@@ -63,6 +63,8 @@ OWNER = "owner"  # a login-protected page of the document's owner
 LINK = "link"  # a signer's personal link: a capability, refused with the neutral page
 SECRET = "secret"  # a URL secret only Dokobit knows
 ADMIN = "admin"  # staff only
+PUBLIC = "public"  # anyone (an organisation's logo); without one it answers like nothing
+INVITE = "invite"  # an invitation link: a capability that shows the invitation, never A's documents
 
 
 @dataclass
@@ -105,6 +107,22 @@ def case_for(route: Route, world) -> Case | None:
             return Case(SECRET, mine, {"signing_uuid": MISSING_UUID, "secret": mine["secret"]})
         if route.params == ("fetch_token",):
             return Case(SECRET, {"fetch_token": f"{document.pk}:forged"}, {"fetch_token": "0:forged"})
+        return None
+    if route.namespace == "organisations":
+        organisation = world["organisation"]
+        if route.params == ("token",):
+            return Case(INVITE, {"token": world["invitation_token"]}, {"token": secrets.token_urlsafe(32)})
+        if route.route.endswith("/logo/"):
+            return Case(PUBLIC, {"uuid": organisation.uuid}, {"uuid": MISSING_UUID})
+        if set(route.params) <= {"uuid", "member_uuid", "invitation_uuid"}:
+            mine = {
+                "uuid": organisation.uuid,
+                "member_uuid": world["membership"].uuid,
+                "invitation_uuid": world["invitation"].uuid,
+            }
+            missing = {"uuid": MISSING_UUID if route.params == ("uuid",) else organisation.uuid}
+            missing.update(member_uuid=MISSING_UUID, invitation_uuid=MISSING_UUID)
+            return Case(OWNER, mine, missing)
         return None
     if route.namespace == "admin":
         model = re.search(r"(\w+/\w+)/<path:object_id>/", route.route)

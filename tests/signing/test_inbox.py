@@ -166,3 +166,19 @@ def test_the_nav_shows_no_count_when_nothing_waits(alice):
     html = logged_in(alice).get("/dashboard/").content.decode()
     assert 'data-testid="nav-inbox"' in html
     assert "nav-inbox-count" not in html
+
+
+def test_an_organisations_document_names_the_organisation_as_sender_without_more_queries(alice, owners):
+    from organisations.services import organisation_create
+
+    make_document(owners[0], title="First", signers=[alice_signer()])
+    personal = inbox_queries(alice)
+    acme = organisation_create(creator=owners[1], name="Acme Leasing", registration_code="1", country_code="LT")
+    for title in ("Second", "Third"):
+        document = make_document(owners[1], title=title, signers=[alice_signer()])
+        document.organisation = acme
+        document.save(update_fields=["organisation"])
+    html = logged_in(alice).get(INBOX).content.decode()
+    assert html.count("Oskar Sender (Acme Leasing)") == 2
+    assert html.count("Olga Owner<") == 1
+    assert inbox_queries(alice) == personal

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("signing", "0003_document_files"),
+        ("signing", "0004_document_organisation"),
     ]
 
     operations = [
