@@ -15,6 +15,7 @@ from portal.crypto import decrypt_text, encrypt_text, secret_lookup
 
 # Dokobit's enumerations live in signing.choices; imported here, where the models and callers find them.
 from signing.choices import CONTAINER_TYPES, SigningPurpose, SigningType
+from signing.purged_links import PurgedSignerLink
 from signing.trust_models import ArchiveStatus  # its ValidationReport model is registered with this import
 
 __all__ = [
@@ -387,21 +388,3 @@ class SigningEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"
-
-
-class PurgedSignerLink(models.Model):
-    """The personal link of a signer whose signed document the portal no longer keeps.
-
-    Only the link token's SHA-256 (as ``Signer.link_token_hash``), no personal data: it lets the
-    e-mailed link say that the file was deleted, rather than look like a link that never existed.
-    """
-
-    link_token_hash = models.CharField(max_length=64, unique=True)
-    purged_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        verbose_name = _("purged signer link")
-        verbose_name_plural = _("purged signer links")
-
-    def __str__(self) -> str:
-        return f"{self.link_token_hash[:12]}… ({self.purged_at:%Y-%m-%d})"
