@@ -1,6 +1,6 @@
 from django.urls import path
 
-from signing.views import containers, decline, owner, reports, signer, trust
+from signing.views import containers, decline, inbox, owner, reports, signer, signer_account, trust
 from signing.webhooks import DocumentFetchView, postback
 
 app_name = "signing"
@@ -35,7 +35,13 @@ urlpatterns = [
     path("documents/<uuid:uuid>/signers/add/", owner.signer_add_view, name="signer-add"),
     path("documents/<uuid:uuid>/signers/<uuid:signer_uuid>/remove/", owner.signer_remove_view, name="signer-remove"),
     path("documents/<uuid:uuid>/signers/<uuid:signer_uuid>/resend/", owner.signer_resend_view, name="signer-resend"),
-    # A signer's personal link.
+    # The logged-in person's inbox: documents waiting for their signature, history, batch signing.
+    path("inbox/", inbox.inbox, name="inbox"),
+    path("inbox/sign/", inbox.inbox_batch_start, name="inbox-batch-start"),
+    path("inbox/sign/dokobit/", inbox.inbox_batch_sign, name="inbox-batch-sign"),
+    path("inbox/sign/done/", inbox.inbox_batch_done, name="inbox-batch-done"),
+    # A signer's pages: <token> is the personal link's token, or the signer's uuid for the
+    # logged-in person it matches (signing.views.signer_link.signer_for_key).
     path("sign/<str:token>/", signer.signer_landing, name="signer-landing"),
     path("sign/<str:token>/identity/start/", signer.signer_identity_start, name="signer-identity-start"),
     path("sign/<str:token>/identity/complete/", signer.signer_identity_complete, name="signer-identity-complete"),
@@ -57,6 +63,7 @@ urlpatterns = [
     path("sign/<str:token>/sign/cancel/", signer.signer_sign_cancel, name="signer-sign-cancel"),
     path("sign/<str:token>/status/", signer.signer_status, name="signer-status"),
     path("sign/<str:token>/done/", signer.signer_done, name="signer-done"),
+    path("sign/<str:token>/account/", signer_account.signer_account_create, name="signer-account"),
     # Declining, addressed by the signer's uuid (the portal link's pages and the inbox link here).
     path("signer/<uuid:signer_uuid>/decline/", decline.signer_decline, name="signer_decline"),
     path("fetch/<str:fetch_token>/", DocumentFetchView.as_view(), name="document-fetch"),
