@@ -333,6 +333,7 @@ def test_the_reason_reaches_the_owners_page_as_text(client, live_signing):
 
 def test_after_declining_the_link_says_so_and_opens_nothing(client, live_signing):
     signer = first_signer(live_signing)
+    Signer.objects.filter(pk=signer.pk).update(language="en")
     verify_in_session(client, signer)
     answer = client.post(decline_url(signer), {"reason": "No"})
     assert answer.status_code == 302
