@@ -24,6 +24,7 @@ from portal.types import AuthenticatedHttpRequest
 from signing import events, owner_actions, postbacks
 from signing.admin_files import DocumentFileInline
 from signing.admin_filters import CopyExpiresFilter, CurrentStatusFilter, NeedsAttentionFilter
+from signing.admin_trust import archive_signings, seal_signings
 from signing.errors import SigningError
 from signing.models import Document, Signer, Signing, SigningEvent
 from signing.pagination import EstimatedCountPaginator
@@ -143,7 +144,15 @@ class DocumentAdmin(CheckedSelectionMixin[Document], _NoAddOrDelete[Document]):
     )
     fields = ("title", *readonly_fields)
     inlines = (DocumentFileInline, SigningInline, SignerInline, SigningEventInline)
-    actions = ("sync_now", "resend_invitations", "reupload_now", "cancel_signing", "reprocess_failed_events")
+    actions = (
+        "sync_now",
+        "resend_invitations",
+        "reupload_now",
+        "cancel_signing",
+        "reprocess_failed_events",
+        archive_signings,
+        seal_signings,
+    )
 
     def get_inlines(
         self, request: HttpRequest, obj: Document | None
@@ -191,7 +200,7 @@ class DocumentAdmin(CheckedSelectionMixin[Document], _NoAddOrDelete[Document]):
             links.append((reverse("signing:signed-download", kwargs={"uuid": obj.uuid}), _("signed file")))
         return format_html_join(" · ", '<a href="{}">{}</a>', links)
 
-    def _each_current_signing(
+    def each_current_signing(
         self, request: HttpRequest, queryset: QuerySet[Document], act: Callable[[Signing], object]
     ) -> None:
         """Run ``act(signing)`` on each selected document's current signing and report per document.
@@ -216,7 +225,7 @@ class DocumentAdmin(CheckedSelectionMixin[Document], _NoAddOrDelete[Document]):
 
     @admin.action(description=_("Sync status with Dokobit now"), permissions=["change"])
     def sync_now(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Document]) -> None:
-        self._each_current_signing(
+        self.each_current_signing(
             request, queryset, lambda signing: signing_reconcile(signing=signing, actor=request.user)
         )
 
@@ -226,7 +235,7 @@ class DocumentAdmin(CheckedSelectionMixin[Document], _NoAddOrDelete[Document]):
             for signer in signing.signers.filter(status=Signer.Status.PENDING):
                 owner_actions.signer_invite_resend(signer=signer, actor=request.user)
 
-        self._each_current_signing(request, queryset, resend)
+        self.each_current_signing(request, queryset, resend)
 
     @admin.action(description=_("Re-upload to Dokobit now (renew the copy)"), permissions=["change"])
     def reupload_now(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Document]) -> None:
@@ -275,7 +284,7 @@ class DocumentAdmin(CheckedSelectionMixin[Document], _NoAddOrDelete[Document]):
 
     @admin.action(description=_("Cancel the signing"), permissions=["change"])
     def cancel_signing(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Document]) -> None:
-        self._each_current_signing(
+        self.each_current_signing(
             request, queryset, lambda signing: owner_actions.signing_cancel(signing=signing, actor=request.user)
         )
 
@@ -292,7 +301,7 @@ class DocumentAdmin(CheckedSelectionMixin[Document], _NoAddOrDelete[Document]):
                     signing=signing, kind=SigningEvent.Kind.SYNCED, actor=request.user, payload={"reprocessed": ids}
                 )
 
-        self._each_current_signing(request, queryset, reprocess)
+        self.each_current_signing(request, queryset, reprocess)
 
 
 @admin.register(Signing)
@@ -308,7 +317,13 @@ class SigningAdmin(CheckedSelectionMixin[Signing], _NoAddOrDelete[Signing]):
         "created_at",
     )
     # "Retention alert: not empty" lists the signings whose Dokobit copy was not renewed in time.
-    list_filter = ("status", "needs_attention", "on_decline", ("retention_alert_at", admin.EmptyFieldListFilter))
+    list_filter = (
+        "status",
+        "needs_attention",
+        "on_decline",
+        "archive_status",
+        ("retention_alert_at", admin.EmptyFieldListFilter),
+    )
     list_select_related = ("document",)
     search_fields = ("document__title", "uuid")
     # Tokens and the postback hash are deliberately absent: secrets never show in the admin.
@@ -326,6 +341,8 @@ class SigningAdmin(CheckedSelectionMixin[Signing], _NoAddOrDelete[Signing]):
         "copy_expiry",
         "reupload_claimed_at",
         "retention_alert_at",
+        "archive_status",
+        "archived_at",
         "created_at",
         "updated_at",
     )

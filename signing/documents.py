@@ -75,6 +75,7 @@ def document_create(
     reminders: bool = True,
     on_decline: str = Signing.OnDecline.END,
     organisation: Organisation | None = None,
+    long_term: bool = False,
 ) -> Document:
     """Store an (already validated) file with its signers and queue sending it to Dokobit.
 
@@ -86,7 +87,9 @@ def document_create(
     lookups = [personal_code_lookup(s.country_code, s.personal_code) for s in signers]
     if len(set(lookups)) != len(lookups):
         raise SignerAlreadyAdded()
-    document = document_file_store(owner=owner, uploaded_file=uploaded_file, title=title, organisation=organisation)
+    document = document_file_store(
+        owner=owner, uploaded_file=uploaded_file, title=title, organisation=organisation, long_term=long_term
+    )
     with transaction.atomic():
         document_signing_create(
             document=document,
@@ -100,7 +103,12 @@ def document_create(
 
 
 def document_file_store(
-    *, owner: User, uploaded_file: UploadedFile | File[bytes], title: str, organisation: Organisation | None = None
+    *,
+    owner: User,
+    uploaded_file: UploadedFile | File[bytes],
+    title: str,
+    organisation: Organisation | None = None,
+    long_term: bool = False,
 ) -> Document:
     """An unsaved document whose bytes are stored, hashed while they streamed (call outside any transaction)."""
     document = Document(
@@ -109,6 +117,7 @@ def document_file_store(
         title=title.strip(),
         original_filename=(getattr(uploaded_file, "name", "") or "")[:255],
         content_type="application/pdf",
+        long_term=long_term,
     )
     hashing = HashingFile(uploaded_file, name="document.pdf")
     # The storage name is generated from the uuid (models.document_upload_to), never the user's.

@@ -13,23 +13,23 @@ from django.utils.translation import gettext_lazy as _
 from identity.personal_codes import PersonalCodeMixin
 from portal.crypto import decrypt_text, encrypt_text, secret_lookup
 
+# Dokobit's enumerations live in signing.choices; imported here, where the models and callers find them.
+from signing.choices import CONTAINER_TYPES, SigningPurpose, SigningType
+from signing.purged_links import PurgedSignerLink
+from signing.trust_models import ArchiveStatus  # its ValidationReport model is registered with this import
 
-class SigningPurpose(models.TextChoices):
-    """Dokobit's signing purposes (Documents Gateway ``signing_purpose``)."""
+__all__ = [
+    "CONTAINER_TYPES",
+    "Document",
+    "DocumentFile",
+    "PurgedSignerLink",
+    "Signer",
+    "Signing",
+    "SigningEvent",
+    "SigningPurpose",
+    "SigningType",
+]
 
-    SIGNATURE = "signature", _("Signature")
-    CONFIRMATION = "confirmation", _("Confirmation")
-    VISA = "visa", _("Visa")
-    CONCILIATION = "conciliation", _("Conciliation")
-    REGISTRATION = "registration", _("Registration")
-    REGISTRATION_OF_INCOMING = "registration-of-incoming-documents", _("Registration of incoming documents")
-    ACKNOWLEDGEMENT = "acknowledgement", _("Acknowledgement")
-    NOTARISATION = "notarisation", _("Notarisation")
-    COPY_CERTIFICATION = "copy-certification", _("Copy certification")
-
-
-# A decline's reason: long enough for a few sentences, short enough for an e-mail and a table cell.
-DECLINE_REASON_MAX_LENGTH = 500
 
 DOCUMENTS_FOLDER = "documents"
 SIGNED_FOLDER = "signed"
@@ -43,19 +43,6 @@ def document_upload_to(instance: Document, filename: str) -> str:
 def signed_upload_to(instance: Signing, filename: str) -> str:
     # A signed container keeps its own extension (.asice, .bdoc, .edoc, .adoc).
     return f"{SIGNED_FOLDER}/{instance.uuid}.{instance.document.signing_type}"
-
-
-class SigningType(models.TextChoices):
-    """The format Dokobit signs in (``signing/create`` ``type``): one PDF, or a container of files."""
-
-    PDF = "pdf", _("PDF signature")
-    ASICE = "asice", _("ASiC-E container")
-    BDOC = "bdoc", _("BDOC container (Estonia)")
-    EDOC = "edoc", _("EDOC container (Latvia)")
-    ADOC = "adoc", _("ADOC container (Lithuania)")
-
-
-CONTAINER_TYPES = (SigningType.ASICE, SigningType.BDOC, SigningType.EDOC, SigningType.ADOC)
 
 
 class Document(models.Model):
@@ -84,6 +71,7 @@ class Document(models.Model):
     sha256 = models.CharField(max_length=64)
     content_type = models.CharField(max_length=100, default="application/pdf")
     signing_type = models.CharField(_("format"), max_length=16, choices=SigningType, default=SigningType.PDF)
+    long_term = models.BooleanField(_("long-term validity"), default=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
@@ -134,9 +122,7 @@ class DocumentFile(models.Model):
         ordering = ["position", "pk"]
         verbose_name = _("document file")
         verbose_name_plural = _("document files")
-        constraints = [
-            models.UniqueConstraint(fields=["document", "position"], name="document_file_unique_position"),
-        ]
+        constraints = [models.UniqueConstraint(fields=["document", "position"], name="document_file_unique_position")]
 
     def __str__(self) -> str:
         return self.name
@@ -170,9 +156,7 @@ class Signing(models.Model):
     OPEN_STATUSES = (Status.QUEUED, Status.UPLOADING, Status.CREATING, *LIVE_STATUSES)
     FINAL_STATUSES = (Status.COMPLETED, Status.CANCELLED, Status.REPLACED)
 
-    class OnDecline(models.TextChoices):
-        """What a signer's decline does to the signing: the owner's choice, made when uploading."""
-
+    class OnDecline(models.TextChoices):  # what a signer's decline does: the owner's choice when uploading
         END = "end", _("End the signing")
         CARRY_ON = "carry_on", _("Let the others carry on")
 
@@ -216,6 +200,9 @@ class Signing(models.Model):
     previous = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="next_signing"
     )
+    archive_status = models.CharField(_("archive"), max_length=10, choices=ArchiveStatus, blank=True, default="")
+    archive_requested_at = models.DateTimeField(null=True, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -324,8 +311,9 @@ class Signer(PersonalCodeMixin, models.Model):
         verbose_name = _("signer")
         verbose_name_plural = _("signers")
         constraints = [
-            models.UniqueConstraint(fields=["document", "pc_lookup"], name="signer_unique_person_per_document"),
+            models.UniqueConstraint(fields=["document", "pc_lookup"], name="signer_unique_person_per_document")
         ]
+        indexes = [models.Index(fields=["country_code", "pc_lookup", "status"], name="signer_person_status")]  # inbox
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
@@ -373,6 +361,11 @@ class SigningEvent(models.Model):
         COMPLETION_MAIL_SENT = "completion_mail_sent", _("Completion e-mail sent")
         DEADLINE_MAIL_SENT = "deadline_mail_sent", _("Deadline e-mail sent")
         DOWNLOAD = "download", _("File downloaded")
+        ARCHIVE_REQUESTED = "archive_requested", _("Archiving requested")
+        ARCHIVED = "archived", _("Archived for long-term validity")
+        ARCHIVE_FAILED = "archive_failed", _("Archiving failed")
+        SEALED = "sealed", _("E-seal added")
+        VALIDATED = "validated", _("Signatures validated")
 
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="events")
     signing = models.ForeignKey(Signing, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
@@ -396,21 +389,3 @@ class SigningEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"
-
-
-class PurgedSignerLink(models.Model):
-    """The personal link of a signer whose signed document the portal no longer keeps.
-
-    Only the link token's SHA-256 (as ``Signer.link_token_hash``), no personal data: it lets the
-    e-mailed link say that the file was deleted, rather than look like a link that never existed.
-    """
-
-    link_token_hash = models.CharField(max_length=64, unique=True)
-    purged_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        verbose_name = _("purged signer link")
-        verbose_name_plural = _("purged signer links")
-
-    def __str__(self) -> str:
-        return f"{self.link_token_hash[:12]}… ({self.purged_at:%Y-%m-%d})"

@@ -160,6 +160,26 @@ def signing_completed_email_task(signing_id: int) -> None:
     sync.signing_completed_notify(signing_id=signing_id)
 
 
+# --- Validation reports ----------------------------------------------------------------------------
+
+
+def _signing_validate_task_failure(
+    self: Any, exc: Exception, task_id: str, args: tuple[Any, ...], kwargs: dict[str, Any], einfo: Any
+) -> None:
+    # Retries ran out: the report says it could not be checked rather than "being checked" for ever.
+    from signing.validation import signing_validation_give_up
+
+    signing_validation_give_up(signing_id=args[0] if args else kwargs["signing_id"])
+
+
+@shared_task(**_RETRY, on_failure=_signing_validate_task_failure)
+def signing_validate_task(signing_id: int) -> None:
+    """Check a completed signing's file with Dokobit's file/check and keep the report (once per file)."""
+    from signing.validation import signing_validate
+
+    signing_validate(signing_id=signing_id)
+
+
 # --- Reconciliation, reminders and deadlines -----------------------------------------------------
 
 

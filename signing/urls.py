@@ -1,6 +1,6 @@
 from django.urls import path
 
-from signing.views import containers, decline, owner, signer
+from signing.views import containers, decline, inbox, owner, reports, signer, signer_account, trust
 from signing.webhooks import DocumentFetchView, postback
 
 app_name = "signing"
@@ -27,10 +27,21 @@ urlpatterns = [
     path("documents/<uuid:uuid>/container/", containers.container_page, name="container"),
     path("documents/<uuid:uuid>/container/<int:index>/", containers.container_entry, name="container-entry"),
     path("documents/<uuid:uuid>/cancel/", owner.signing_cancel_view, name="signing-cancel"),
+    path("documents/<uuid:uuid>/archive/", trust.signing_archive_view, name="signing-archive"),
+    path("documents/<uuid:uuid>/seal/", trust.signing_seal_view, name="signing-seal"),
+    path("documents/<uuid:uuid>/report/", reports.report_page, name="report"),
+    path("documents/<uuid:uuid>/report.pdf", reports.report_pdf_download, name="report-pdf"),
+    path("check/", reports.file_check_page, name="file-check"),
     path("documents/<uuid:uuid>/signers/add/", owner.signer_add_view, name="signer-add"),
     path("documents/<uuid:uuid>/signers/<uuid:signer_uuid>/remove/", owner.signer_remove_view, name="signer-remove"),
     path("documents/<uuid:uuid>/signers/<uuid:signer_uuid>/resend/", owner.signer_resend_view, name="signer-resend"),
-    # A signer's personal link.
+    # The logged-in person's inbox: documents waiting for their signature, history, batch signing.
+    path("inbox/", inbox.inbox, name="inbox"),
+    path("inbox/sign/", inbox.inbox_batch_start, name="inbox-batch-start"),
+    path("inbox/sign/dokobit/", inbox.inbox_batch_sign, name="inbox-batch-sign"),
+    path("inbox/sign/done/", inbox.inbox_batch_done, name="inbox-batch-done"),
+    # A signer's pages: <token> is the personal link's token, or the signer's uuid for the
+    # logged-in person it matches (signing.views.signer_link.signer_for_key).
     path("sign/<str:token>/", signer.signer_landing, name="signer-landing"),
     path("sign/<str:token>/identity/start/", signer.signer_identity_start, name="signer-identity-start"),
     path("sign/<str:token>/identity/complete/", signer.signer_identity_complete, name="signer-identity-complete"),
@@ -46,10 +57,13 @@ urlpatterns = [
     ),
     path("sign/<str:token>/container/", containers.signer_container_page, name="signer-container"),
     path("sign/<str:token>/container/<int:index>/", containers.signer_container_entry, name="signer-container-entry"),
+    path("sign/<str:token>/report/", signer.signer_report, name="signer-report"),
+    path("sign/<str:token>/report.pdf", signer.signer_report_pdf, name="signer-report-pdf"),
     path("sign/<str:token>/sign/", signer.signer_sign, name="signer-sign"),
     path("sign/<str:token>/sign/cancel/", signer.signer_sign_cancel, name="signer-sign-cancel"),
     path("sign/<str:token>/status/", signer.signer_status, name="signer-status"),
     path("sign/<str:token>/done/", signer.signer_done, name="signer-done"),
+    path("sign/<str:token>/account/", signer_account.signer_account_create, name="signer-account"),
     # Declining, addressed by the signer's uuid (the portal link's pages and the inbox link here).
     path("signer/<uuid:signer_uuid>/decline/", decline.signer_decline, name="signer_decline"),
     path("fetch/<str:fetch_token>/", DocumentFetchView.as_view(), name="document-fetch"),

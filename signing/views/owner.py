@@ -68,6 +68,7 @@ from signing.views.common import (
     signing_error_message,
 )
 from signing.views.containers import container_preview_context
+from signing.views.trust import trust_context
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -133,6 +134,7 @@ def document_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                     deadline=form.cleaned_data.get("deadline"),
                     on_decline=form.cleaned_data["on_decline"],
                     organisation=space.organisation,
+                    long_term=form.cleaned_data.get("long_term", False),
                 )
             except SigningError as exc:
                 form.add_error(None, signing_error_message(exc))
@@ -180,7 +182,10 @@ def _wants_json(request: HttpRequest) -> bool:
 
 
 def _detail_context(
-    request: AuthenticatedHttpRequest, document: Document, *, add_form: SignerAddForm | None = None
+    request: AuthenticatedHttpRequest,
+    document: Document,
+    *,
+    add_form: SignerAddForm | None = None,
 ) -> dict[str, Any]:
     signing = signing_current(document=document)
     signers = list(document.signers.all())
@@ -219,6 +224,7 @@ def _detail_context(
         and document_changeable_by(user=request.user, document=document),
         # Dokobit deletes its copy this many days from now unless the retention job renews it.
         "copy_days_left": signing_copy_days_left(signing=signing),
+        **trust_context(request, document, signing),
     }
 
 

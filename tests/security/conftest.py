@@ -13,6 +13,7 @@ from identity.models import IdentitySession
 from organisations.invitations import invitation_create
 from organisations.services import organisation_create
 from signing.models import SigningEvent
+from signing.trust_models import ValidationReport
 from tests.bulk.helpers import bulk_objects_of
 from tests.identity.conftest import complete, identity_api, start_flow  # noqa: F401
 from tests.services.conftest import portal_worker, postgres, redis_url  # noqa: F401
@@ -72,6 +73,7 @@ def world(make_user):
     )
     container = make_container_document(owner, title="Alice private annexes")
     container_file = container.files.first()
+    report = ValidationReport.objects.create(signing=signing, status=ValidationReport.Status.PENDING)
     return {
         "organisation": organisation,
         "membership": membership,
@@ -94,6 +96,7 @@ def world(make_user):
             "organisations/membership": membership.pk,
             "organisations/invitation": invitation.pk,
             "signing/documentfile": container_file.pk,
+            "signing/validationreport": report.pk,
             "bulk/signingtemplate": template.pk,
             "bulk/bulksend": bulk.pk,
         },
