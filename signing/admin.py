@@ -26,6 +26,7 @@ from portal.admin_input import CheckedSelectionMixin
 from portal.http import GatewayError
 from portal.types import AuthenticatedHttpRequest
 from signing import events, owner_actions, postbacks
+from signing.admin_copies import CopyRecipientInline
 from signing.errors import SigningError
 from signing.models import Document, Signer, Signing, SigningEvent
 from signing.pagination import EstimatedCountPaginator
@@ -42,6 +43,10 @@ _SIGNER_FIELDS = (
     "phone",
     "signing_purpose",
     "language",
+    "order_group",
+    "company",
+    "company_position",
+    "structural_subdivision",
     "status",
     "signed_at",
     "invited_at",
@@ -75,7 +80,7 @@ class SigningInline(_ReadOnlyInline):
 
 class SignerInline(_ReadOnlyInline):
     model = Signer
-    fields = ("first_name", "last_name", "country_code", "personal_code_display", "email", "status", "signed_at")
+    fields = ("order_group", "first_name", "last_name", "on_behalf_of", "personal_code_display", "email", "status")
     readonly_fields = fields
 
     @admin.display(description=_("personal code"))
@@ -86,7 +91,7 @@ class SignerInline(_ReadOnlyInline):
 class SigningEventInline(_ReadOnlyInline):
     model = SigningEvent
     fk_name = "document"
-    fields = ("created_at", "kind", "signer", "actor", "processed", "error")
+    fields = ("created_at", "kind", "signer", "copy_recipient", "actor", "processed", "error")
     readonly_fields = fields
     show_change_link = False
     ordering = ("created_at", "pk")
@@ -178,11 +183,11 @@ class _NoAddOrDelete:
 class DocumentAdmin(CheckedSelectionMixin, _NoAddOrDelete, admin.ModelAdmin):
     # A page the size of the owner's list: rendering rows, not the table size, sets the cost.
     list_per_page = 20
-    list_display = ("title", "owner", "signing_status", "attention", "copy_expiry", "created_at")
+    list_display = ("title", "owner", "signing_status", "signing_order", "attention", "copy_expiry", "created_at")
     list_select_related = ("owner",)
     search_fields = ("title", "uuid")
     # No date_hierarchy: its year/month/day links cost a DISTINCT over every row on each page view.
-    list_filter = (CurrentStatusFilter, NeedsAttentionFilter, CopyExpiresFilter, "created_at")
+    list_filter = (CurrentStatusFilter, NeedsAttentionFilter, CopyExpiresFilter, "signing_order", "created_at")
     # One count, estimated for the unfiltered list of a big table (see signing.pagination).
     show_full_result_count = False
     paginator = EstimatedCountPaginator
@@ -195,10 +200,11 @@ class DocumentAdmin(CheckedSelectionMixin, _NoAddOrDelete, admin.ModelAdmin):
         "size",
         "sha256",
         "content_type",
+        "signing_order",
         "created_at",
     )
     fields = ("title", *readonly_fields)
-    inlines = (SigningInline, SignerInline, SigningEventInline)
+    inlines = (SigningInline, SignerInline, CopyRecipientInline, SigningEventInline)
     actions = ("sync_now", "resend_invitations", "reupload_now", "cancel_signing", "reprocess_failed_events")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Document]:
@@ -394,10 +400,10 @@ class SigningAdmin(CheckedSelectionMixin, _NoAddOrDelete, admin.ModelAdmin):
 
 @admin.register(Signer)
 class SignerAdmin(CheckedSelectionMixin, _NoAddOrDelete, admin.ModelAdmin):
-    list_display = ("__str__", "document", "country_code", "personal_code_display", "status", "invited_at")
-    list_filter = ("status", "country_code", "language")
+    list_display = ("__str__", "document", "company", "order_group", "personal_code_display", "status", "invited_at")
+    list_filter = ("status", "country_code", "language", ("company", admin.EmptyFieldListFilter))
     list_select_related = ("document",)
-    search_fields = ("first_name", "last_name", "email", "document__title")
+    search_fields = ("first_name", "last_name", "email", "company", "document__title")
     readonly_fields = ("uuid", "document", "signing", "dokobit_signer_id", "created_at", *_SIGNER_FIELDS)
     fields = readonly_fields
 

@@ -20,16 +20,20 @@ from django.utils.crypto import constant_time_compare
 
 from identity.personal_codes import personal_code_lookup
 from signing import dispatch
+from signing.copies import CopyRecipientData, copy_recipient_new
 from signing.errors import (
     DocumentTampered,
     SignerAlreadyAdded,
     SignerLimitReached,
 )
 from signing.events import event_record
-from signing.models import Document, Signing, SigningEvent
+from signing.models import Document, Signing, SigningEvent, SigningOrder
+from signing.order import order_groups
 from signing.signers import SignerData, signer_new
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from django.core.files.uploadedfile import UploadedFile
     from django.db.models.fields.files import FieldFile
 
@@ -70,6 +74,8 @@ def document_create(
     title: str,
     signers: list[SignerData],
     deadline: datetime | None = None,
+    signing_order: str = SigningOrder.ALL_AT_ONCE,
+    copies: Sequence[CopyRecipientData] = (),
 ) -> Document:
     """Store an (already validated) file with its signers and queue sending it to Dokobit.
 
@@ -86,6 +92,7 @@ def document_create(
         title=title.strip(),
         original_filename=(getattr(uploaded_file, "name", "") or "")[:255],
         content_type="application/pdf",
+        signing_order=signing_order,
     )
     hashing = _HashingFile(uploaded_file, name="document.pdf")
     # The storage name is generated from the uuid (models.document_upload_to), never the user's.
@@ -95,9 +102,18 @@ def document_create(
     with transaction.atomic():
         document.save()
         signing = Signing.objects.create(document=document, status=Signing.Status.QUEUED, deadline=deadline)
-        for position, data in enumerate(signers):
-            signer_new(document=document, signing=signing, data=data, position=position).save()
+        groups = order_groups(signing_order, [data.order_group for data in signers])
+        for position, (data, group) in enumerate(zip(signers, groups, strict=True)):
+            signer = signer_new(document=document, signing=signing, data=data, position=position)
+            signer.order_group = group
+            signer.save()
         event_record(signing=signing, kind=SigningEvent.Kind.CREATED, actor=owner, payload={"signers": len(signers)})
+        for copy in copies:
+            recipient = copy_recipient_new(document=document, data=copy)
+            recipient.save()
+            event_record(
+                signing=signing, kind=SigningEvent.Kind.COPY_RECIPIENT_ADDED, copy_recipient=recipient, actor=owner
+            )
         dispatch.on_commit("signing.tasks.signing_send_task", signing.pk)
     return document
 

@@ -14,13 +14,14 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.forms import BaseFormSet, formset_factory
 from django.utils import timezone
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from identity.personal_codes import personal_code_lookup
 from identity.validators import COUNTRY_CHOICES, validate_mobile_id_phone, validate_personal_code
 from portal.storage import folder_listing
-from signing.models import SigningPurpose
+from signing.copies import CopyRecipientData
+from signing.models import COMPANY_FIELD_MAX, SigningOrder, SigningPurpose
 from signing.pdf import check_pdf, safe_filename
 from signing.signers import SignerData
 
@@ -132,14 +133,29 @@ class DocumentUploadForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("After this day the signing is cancelled and you are told."),
     )
+    signing_order = forms.ChoiceField(
+        label=_("Signing order"),
+        choices=SigningOrder.choices,
+        initial=SigningOrder.ALL_AT_ONCE,
+        # A form posted without it (an older page, a script) means today's way: everyone at once.
+        required=False,
+        help_text=_(
+            "In order, each signer is invited when the one before has signed. In groups, everyone in "
+            "group 1 is invited first, then group 2, and so on."
+        ),
+    )
 
     def __init__(self, *args: Any, held: HeldUpload | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.held = held
         # Not required by the form (a kept file may stand in for it), but needed: no "(optional)" mark.
         self.fields["document"].needed = True  # type: ignore[attr-defined]  # an attribute of ours, read by the template
+        self.fields["signing_order"].needed = True  # type: ignore[attr-defined]  # defaults to everyone at once
         limit_mb = max_upload_bytes() // (1024 * 1024)
         self.fields["document"].help_text = _("A PDF file, at most %(size)s MB.") % {"size": limit_mb}
+
+    def clean_signing_order(self) -> str:
+        return self.cleaned_data.get("signing_order") or SigningOrder.ALL_AT_ONCE
 
     def clean_deadline(self) -> datetime.datetime | None:
         day = self.cleaned_data.get("deadline")
@@ -183,6 +199,19 @@ class SignerForm(forms.Form):
     )
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
     phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
+    # Signing on behalf of a company: sent to Dokobit and shown wherever the signer is.
+    company = forms.CharField(label=_("Company"), max_length=COMPANY_FIELD_MAX, required=False)
+    company_position = forms.CharField(label=_("Position"), max_length=COMPANY_FIELD_MAX, required=False)
+    structural_subdivision = forms.CharField(
+        label=_("Structural subdivision"), max_length=COMPANY_FIELD_MAX, required=False
+    )
+    order_group = forms.IntegerField(
+        label=_("Group"),
+        required=False,
+        min_value=1,
+        max_value=50,
+        help_text=_("Only when signing in groups: group 1 signs first."),
+    )
 
     def clean_phone(self) -> str:
         return validate_mobile_id_phone(self.cleaned_data.get("phone", ""))
@@ -219,6 +248,10 @@ class SignerForm(forms.Form):
             signing_purpose=data["signing_purpose"],
             language=data["language"],
             phone=data.get("phone", ""),
+            company=data.get("company", ""),
+            company_position=data.get("company_position", ""),
+            structural_subdivision=data.get("structural_subdivision", ""),
+            order_group=data.get("order_group"),
         )
 
 
@@ -257,6 +290,44 @@ SignerFormSet = cast(
         max_num=200,
         absolute_max=200,
     ),
+)
+
+
+class CopyRecipientForm(forms.Form):
+    """Someone who receives the signed file by e-mail and signs nothing."""
+
+    name = forms.CharField(label=_("Name"), max_length=150)
+    email = forms.EmailField(label=_("E-mail"), max_length=254)
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The page's language: an untouched row then counts as unchanged (and is skipped).
+        self.fields["language"].initial = get_language() or "en"
+
+    def to_data(self) -> CopyRecipientData:
+        data = self.cleaned_data
+        return CopyRecipientData(name=data["name"], email=data["email"], language=data["language"])
+
+
+class BaseCopyRecipientFormSet(BaseFormSet):
+    """Copy recipient rows on the upload page: all optional, no address twice."""
+
+    def clean(self) -> None:
+        seen: set[str] = set()
+        for form in self.forms:
+            email = (form.cleaned_data.get("email") or "").lower() if form.has_changed() else ""
+            if email and email in seen:
+                form.add_error("email", _("This e-mail address already receives a copy."))
+            seen.add(email)
+
+    def copy_data(self) -> list[CopyRecipientData]:
+        return [form.to_data() for form in self.forms if form.has_changed()]
+
+
+CopyRecipientFormSet = cast(
+    "type[BaseCopyRecipientFormSet]",
+    formset_factory(CopyRecipientForm, formset=BaseCopyRecipientFormSet, extra=1, max_num=20, absolute_max=20),
 )
 
 

@@ -27,6 +27,9 @@ class SigningPurpose(models.TextChoices):
     COPY_CERTIFICATION = "copy-certification", _("Copy certification")
 
 
+# Dokobit documents no limit for the company fields; 200 keeps them one line on every page and e-mail.
+COMPANY_FIELD_MAX = 200
+
 DOCUMENTS_FOLDER = "documents"
 SIGNED_FOLDER = "signed"
 
@@ -40,6 +43,15 @@ def signed_upload_to(instance: Signing, filename: str) -> str:
     return f"{SIGNED_FOLDER}/{instance.uuid}.pdf"
 
 
+class SigningOrder(models.TextChoices):
+    """Who is asked to sign when. Dokobit's signing/create has no order, so the portal keeps it:
+    a signer's portal link leads to Dokobit only when their group's turn has come."""
+
+    ALL_AT_ONCE = "all_at_once", _("Everyone at once")
+    IN_ORDER = "in_order", _("One after another, in the order listed")
+    GROUPS = "groups", _("In ordered groups")
+
+
 class Document(models.Model):
     """An uploaded file and its owner. The bytes and their SHA-256 never change after upload."""
 
@@ -51,6 +63,10 @@ class Document(models.Model):
     size = models.PositiveBigIntegerField(default=0)
     sha256 = models.CharField(max_length=64)
     content_type = models.CharField(max_length=100, default="application/pdf")
+    # On the document, not the signing: a re-upload makes a new signing and keeps the order.
+    signing_order = models.CharField(
+        _("signing order"), max_length=12, choices=SigningOrder.choices, default=SigningOrder.ALL_AT_ONCE
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
@@ -181,6 +197,9 @@ class Signer(PersonalCodeMixin, models.Model):
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="signers")
     signing = models.ForeignKey(Signing, null=True, blank=True, on_delete=models.SET_NULL, related_name="signers")
     position = models.PositiveSmallIntegerField(default=0)
+    # The signer's turn: everyone in the lowest group with someone still to sign is asked now
+    # (signing.order). All 1 when everyone signs at once; 1, 2, 3 ... when one after another.
+    order_group = models.PositiveSmallIntegerField(_("group"), default=1)
     country_code = models.CharField(_("country"), max_length=2)
     pc_lookup = models.CharField(max_length=64, db_index=True)
     personal_code_encrypted = models.TextField()
@@ -192,6 +211,11 @@ class Signer(PersonalCodeMixin, models.Model):
         _("signing purpose"), max_length=40, choices=SigningPurpose, default=SigningPurpose.SIGNATURE
     )
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="en")
+    # Signing on behalf of a company: sent to Dokobit as signers[i][company], [position] and
+    # [structural_subdivision]. ``company_position`` because ``position`` is the list order.
+    company = models.CharField(_("company"), max_length=COMPANY_FIELD_MAX, blank=True)
+    company_position = models.CharField(_("position"), max_length=COMPANY_FIELD_MAX, blank=True)
+    structural_subdivision = models.CharField(_("structural subdivision"), max_length=COMPANY_FIELD_MAX, blank=True)
     # Our id for this signer at Dokobit (the key of the ``signers`` map); no personal data.
     dokobit_signer_id = models.CharField(max_length=40, unique=True)
     dokobit_token_encrypted = models.TextField(blank=True)
@@ -227,6 +251,42 @@ class Signer(PersonalCodeMixin, models.Model):
     def link_token(self) -> str:
         return decrypt_text(self.link_token_encrypted)
 
+    @property
+    def on_behalf_of(self) -> str:
+        """ "Position, subdivision, company" as one line, or "" when the signer signs for themselves."""
+        return ", ".join(part for part in (self.company_position, self.structural_subdivision, self.company) if part)
+
+
+class CopyRecipient(models.Model):
+    """Someone who signs nothing but receives the signed file when everyone has signed (CC).
+
+    The e-mail carries a link to a download page (``/copy/<token>/``), never the file itself: a
+    signed PDF can be far larger than mail servers take, and the page checks the file's SHA-256
+    on every read. The token is kept as its SHA-256 (lookup) and encrypted (to build the e-mail).
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="copy_recipients")
+    name = models.CharField(_("name"), max_length=150)
+    email = models.EmailField(_("e-mail"))
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="en")
+    link_token_hash = models.CharField(max_length=64, unique=True)
+    link_token_encrypted = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("copy recipient")
+        verbose_name_plural = _("copy recipients")
+        constraints = [models.UniqueConstraint(fields=["document", "email"], name="copy_recipient_unique_email")]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+    @property
+    def link_token(self) -> str:
+        return decrypt_text(self.link_token_encrypted)
+
 
 class SigningEvent(models.Model):
     """Append-only audit trail of a document: postbacks, signatures, invitations, errors.
@@ -257,10 +317,17 @@ class SigningEvent(models.Model):
         COMPLETION_MAIL_SENT = "completion_mail_sent", _("Completion e-mail sent")
         DEADLINE_MAIL_SENT = "deadline_mail_sent", _("Deadline e-mail sent")
         DOWNLOAD = "download", _("File downloaded")
+        COPY_RECIPIENT_ADDED = "copy_added", _("Copy recipient added")
+        COPY_RECIPIENT_REMOVED = "copy_removed", _("Copy recipient removed")
+        COPY_SENT = "copy_sent", _("Signed copy sent")
+        SIGNER_MOVED = "signer_moved", _("Signing order changed")
 
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="events")
     signing = models.ForeignKey(Signing, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
     signer = models.ForeignKey(Signer, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    copy_recipient = models.ForeignKey(
+        CopyRecipient, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     # Unique through a constraint rather than unique=True: on PostgreSQL that would add a second,
     # pattern-ops index no query uses, and every postback's INSERT pays for each index (PF2).

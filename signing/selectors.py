@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
-from signing.models import Document, PurgedSignerLink, Signer, Signing
+from signing.models import Document, PurgedSignerLink, Signer, Signing, SigningEvent, SigningOrder
+from signing.order import on_turn, signers_on_turn, turn_group
 from signing.staff_roles import CHANGE_ANY_DOCUMENT, VIEW_ANY_DOCUMENT
 
 if TYPE_CHECKING:
@@ -121,11 +122,21 @@ def signing_get_by_postback_secret(*, signing_uuid: Any, secret: str) -> Signing
     return signing
 
 
-def signer_status_label(*, signer: Signer, cancelled: bool) -> str:
-    """What the owner reads for a signer: never "Waiting" once the signing was cancelled."""
+def signer_status_label(*, signer: Signer, cancelled: bool, turn: int | None = None) -> str:
+    """What the owner reads for a signer: never "Waiting" once the signing was cancelled, and
+    "Not their turn yet" for a signer the order holds back (``turn``: the group whose turn it is)."""
     if cancelled and signer.status == Signer.Status.PENDING:
         return str(_("Not signed (signing cancelled)"))
+    if signer.status == Signer.Status.PENDING and turn is not None and not on_turn(signer, group=turn):
+        return str(_("Not their turn yet"))
     return str(signer.get_status_display())
+
+
+def signing_turn_label(*, document: Document, signing: Signing | None) -> str:
+    """Whose turn it is, for a document signed in order ("" when everyone signs at once or nobody waits)."""
+    if document.signing_order == SigningOrder.ALL_AT_ONCE or signing is None or not signing.is_open:
+        return ""
+    return ", ".join(str(signer) for signer in signers_on_turn(document))
 
 
 def document_display_status(*, signing: Signing | None, signed_count: int) -> tuple[str | None, str]:
@@ -142,6 +153,12 @@ def document_display_status(*, signing: Signing | None, signed_count: int) -> tu
     return status, str(Signing.Status(status).label)
 
 
+def event_text(event: SigningEvent) -> str:
+    """One line of a document's history: what happened, and to whom."""
+    who = event.signer or event.copy_recipient or (event.payload or {}).get("name")
+    return f"{event.get_kind_display()}: {who}" if who else str(event.get_kind_display())
+
+
 def document_history(*, document: Document) -> list[dict[str, Any]]:
     """The document's history as its page lists it, oldest first (labels in the active language)."""
     from django.utils import formats, timezone
@@ -150,9 +167,9 @@ def document_history(*, document: Document) -> list[dict[str, Any]]:
         {
             "at": event.created_at.isoformat(),
             "at_label": formats.date_format(timezone.localtime(event.created_at), "DATETIME_FORMAT"),
-            "text": f"{event.get_kind_display()}: {event.signer}" if event.signer else str(event.get_kind_display()),
+            "text": event_text(event),
         }
-        for event in document.events.select_related("signer").order_by("created_at", "pk")
+        for event in document.events.select_related("signer", "copy_recipient").order_by("created_at", "pk")
     ]
 
 
@@ -165,13 +182,15 @@ def document_status_payload(*, document: Document, can_change: bool = False) -> 
     """
     signing = signing_current(document=document)
     cancelled = signing is not None and signing.status == Signing.Status.CANCELLED
-    active = list(document.signers.exclude(status=Signer.Status.REMOVED).order_by("position", "pk"))
+    active = list(document.signers.exclude(status=Signer.Status.REMOVED).order_by("order_group", "position", "pk"))
+    turn = turn_group(document) if signing is not None and signing.is_open else None
     signers = [
         {
             "uuid": str(signer.uuid),
             "name": str(signer),
             "status": signer.status,
-            "status_label": signer_status_label(signer=signer, cancelled=cancelled),
+            "status_label": signer_status_label(signer=signer, cancelled=cancelled, turn=turn),
+            "on_turn": signing is not None and signing.is_open and on_turn(signer, group=turn),
             "signed_at": signer.signed_at.isoformat() if signer.signed_at else None,
         }
         for signer in active
@@ -188,6 +207,7 @@ def document_status_payload(*, document: Document, can_change: bool = False) -> 
         "open": signing is not None and signing.is_open,
         "actions": can_change and signing is not None and signing.is_open,
         "signers": signers,
+        "turn_label": signing_turn_label(document=document, signing=signing),
         "history": document_history(document=document),
     }
     if signing is not None and signing.status == Signing.Status.COMPLETED and signing.signed_file:

@@ -26,7 +26,6 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from portal.http import GatewayError, GatewayNotFound, GatewayUnavailable
-from signing import dispatch
 from signing.client import DocumentsClient
 from signing.documents import document_fetch_url, document_file_verified
 from signing.emails import signer_invitation_message
@@ -38,6 +37,7 @@ from signing.gateway_answers import SigningCreated
 from signing.locks import signer_locked, signing_locked
 from signing.mail import MAIL_NOT_SENT
 from signing.models import Signer, Signing, SigningEvent
+from signing.order import invitations_queue_due, on_turn
 from signing.recovery import create_attempt_failed, create_attempt_interrupted, create_orphan_delete
 from signing.refusals import refusal_message
 from signing.selectors import token_hash
@@ -226,10 +226,8 @@ def _delete_quietly(client: DocumentsClient, token: str) -> None:
 
 
 def _queue_missing_invitations(signing: Signing) -> None:
-    for signer_id in signing.signers.filter(status=Signer.Status.PENDING, invited_at__isnull=True).values_list(
-        "pk", flat=True
-    ):
-        dispatch.on_commit("signing.tasks.signer_invite_email_task", signer_id)
+    # Only those whose turn has come (signing.order); the others when the signatures before them arrive.
+    invitations_queue_due(signing)
 
 
 # --- invitations (claimed before they are sent: see signing.mail) ---------------------------
@@ -248,6 +246,9 @@ def signer_invite_send(*, signer_id: int, resend: bool = False, actor_id: int | 
         if signer.status != Signer.Status.PENDING or signing is None or signing.status not in Signing.LIVE_STATUSES:
             return False
         if signer.invited_at and not resend:
+            return False
+        if not on_turn(signer):
+            # Queued when their turn came, then moved later (or resent early): asked when it comes again.
             return False
         message = signer_invitation_message(signer=signer)
         previous_invited_at = signer.invited_at

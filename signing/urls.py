@@ -1,6 +1,6 @@
 from django.urls import path
 
-from signing.views import owner, signer
+from signing.views import copy, owner, signer
 from signing.webhooks import DocumentFetchView, postback
 
 app_name = "signing"
@@ -20,6 +20,9 @@ urlpatterns = [
     path("documents/<uuid:uuid>/signers/add/", owner.signer_add_view, name="signer-add"),
     path("documents/<uuid:uuid>/signers/<uuid:signer_uuid>/remove/", owner.signer_remove_view, name="signer-remove"),
     path("documents/<uuid:uuid>/signers/<uuid:signer_uuid>/resend/", owner.signer_resend_view, name="signer-resend"),
+    path("documents/<uuid:uuid>/signers/<uuid:signer_uuid>/move/", owner.signer_move_view, name="signer-move"),
+    path("documents/<uuid:uuid>/copies/add/", owner.copy_add_view, name="copy-add"),
+    path("documents/<uuid:uuid>/copies/<uuid:copy_uuid>/remove/", owner.copy_remove_view, name="copy-remove"),
     # A signer's personal link.
     path("sign/<str:token>/", signer.signer_landing, name="signer-landing"),
     path("sign/<str:token>/identity/start/", signer.signer_identity_start, name="signer-identity-start"),
@@ -32,5 +35,8 @@ urlpatterns = [
     path("sign/<str:token>/sign/cancel/", signer.signer_sign_cancel, name="signer-sign-cancel"),
     path("sign/<str:token>/status/", signer.signer_status, name="signer-status"),
     path("sign/<str:token>/done/", signer.signer_done, name="signer-done"),
+    # A copy recipient's link (CC): the signed file once everyone has signed.
+    path("copy/<str:token>/", copy.copy_landing, name="copy-landing"),
+    path("copy/<str:token>/signed/", copy.copy_signed_download, name="copy-signed-download"),
     path("fetch/<str:fetch_token>/", DocumentFetchView.as_view(), name="document-fetch"),
 ]

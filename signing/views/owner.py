@@ -27,9 +27,12 @@ from django.views.decorators.http import require_GET, require_POST
 from portal.http import GatewayError
 from portal.ratelimit import rate_limited
 from portal.types import AuthenticatedHttpRequest
+from signing.copies import copy_recipient_add, copy_recipient_remove
 from signing.documents import document_create, document_download_record, document_file_verified
 from signing.errors import DocumentTampered, SigningError
 from signing.forms import (
+    CopyRecipientForm,
+    CopyRecipientFormSet,
     DocumentUploadForm,
     SignerAddForm,
     SignerFormSet,
@@ -39,7 +42,8 @@ from signing.forms import (
     holding_put,
     max_signers,
 )
-from signing.models import Document, Signer
+from signing.models import Document, Signer, SigningOrder
+from signing.order import signer_move, signer_moves
 from signing.owner_actions import signer_add, signer_invite_resend, signer_remove, signing_cancel
 from signing.retention import signing_copy_days_left
 from signing.selectors import (
@@ -48,6 +52,7 @@ from signing.selectors import (
     document_get_for_user,
     document_list_for_owner,
     document_status_payload,
+    event_text,
     signing_current,
 )
 from signing.views.common import (
@@ -95,8 +100,10 @@ def document_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = DocumentUploadForm(request.POST, request.FILES, held=held)
         formset = SignerFormSet(request.POST, prefix="signers")
+        # A page posted without the copy rows (an older page, a script) has no copy recipients.
+        copies = CopyRecipientFormSet(request.POST if "copies-TOTAL_FORMS" in request.POST else None, prefix="copies")
         form_ok = form.is_valid()
-        signers_ok = formset.is_valid()
+        signers_ok = formset.is_valid() and (not copies.is_bound or copies.is_valid())
         uploaded = form.cleaned_data.get("document") if "document" not in form.errors else None
         if form_ok and signers_ok:
             file_obj: File
@@ -112,6 +119,8 @@ def document_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                     title=form.cleaned_data["title"],
                     signers=formset.signer_data(),
                     deadline=form.cleaned_data.get("deadline"),
+                    signing_order=form.cleaned_data["signing_order"],
+                    copies=copies.copy_data() if copies.is_bound else [],
                 )
             except SigningError as exc:
                 form.add_error(None, signing_error_message(exc))
@@ -133,10 +142,12 @@ def document_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     else:
         form = DocumentUploadForm(held=held)
         formset = SignerFormSet(prefix="signers", initial=[{"language": get_language() or "en"}])
+        copies = CopyRecipientFormSet(prefix="copies")
         status = 200
     context = {
         "form": form,
         "formset": formset,
+        "copies": copies,
         "held": held,
         "max_signers": max_signers(),
         "upload_messages": {"failed": _("The upload did not go through. Please check your connection and try again.")},
@@ -149,15 +160,27 @@ def _wants_json(request: HttpRequest) -> bool:
 
 
 def _detail_context(
-    request: AuthenticatedHttpRequest, document: Document, *, add_form: SignerAddForm | None = None
+    request: AuthenticatedHttpRequest,
+    document: Document,
+    *,
+    add_form: SignerAddForm | None = None,
+    copy_form: CopyRecipientForm | None = None,
 ) -> dict[str, Any]:
     signing = signing_current(document=document)
-    signers = list(document.signers.all())
+    signers = list(document.signers.order_by("order_group", "position", "pk"))
     # The owner, or staff whose role includes the owner's actions; others only read.
     can_change = (
         signing is not None and signing.is_open and document_changeable_by(user=request.user, document=document)
     )
     status = document_status_payload(document=document, can_change=can_change)
+    rows = {row["uuid"]: row for row in status["signers"]}
+    moves = signer_moves(document)
+    for signer in signers:
+        # For the template: the label the live status also shows, and which actions make sense.
+        row = rows.get(str(signer.uuid), {})
+        signer.status_label = row.get("status_label", "")  # type: ignore[attr-defined]
+        signer.on_turn = row.get("on_turn", False)  # type: ignore[attr-defined]
+        signer.can_move = moves.get(signer.pk, (False, False))  # type: ignore[attr-defined]
     try:
         preview = preview_context(
             document,
@@ -170,13 +193,19 @@ def _detail_context(
         "document": document,
         "signing": signing,
         "signers": signers,
-        "events": document.events.select_related("signer").all(),
+        "events": [
+            {"created_at": event.created_at, "text": event_text(event)}
+            for event in document.events.select_related("signer", "copy_recipient")
+        ],
         "status": status,
         "status_config": {
             "url": reverse("signing:document-status", kwargs={"uuid": document.uuid}),
             "final": status["final"],
         },
         "add_form": add_form or SignerAddForm(prefix="add", initial={"language": get_language() or "en"}),
+        "copy_form": copy_form or CopyRecipientForm(prefix="copy"),
+        "copy_recipients": list(document.copy_recipients.all()),
+        "ordered": document.signing_order != SigningOrder.ALL_AT_ONCE,
         "can_change": can_change,
         # Dokobit deletes its copy this many days from now unless the retention job renews it.
         "copy_days_left": signing_copy_days_left(signing=signing),
@@ -291,7 +320,31 @@ def _signing_cancel(request: AuthenticatedHttpRequest, document: Document) -> No
     messages.success(request, _("The signing was cancelled."))
 
 
+def _signer_move(request: AuthenticatedHttpRequest, document: Document, signer_uuid: UUID) -> None:
+    direction = request.POST.get("direction", "")
+    signer_move(signer=_pending_signer(document, signer_uuid), direction=direction, actor=request.user)
+    messages.success(request, _("The signing order was changed."))
+
+
+def _copy_add(request: AuthenticatedHttpRequest, document: Document) -> HttpResponse | None:
+    form = CopyRecipientForm(request.POST, prefix="copy")
+    if not form.is_valid():
+        context = _detail_context(request, document, copy_form=form)
+        return render(request, "signing/document_detail.html", context, status=400)
+    copy_recipient_add(document=document, data=form.to_data(), actor=request.user)
+    messages.success(request, _("The copy recipient was added. They get the signed file when everyone has signed."))
+    return None
+
+
+def _copy_remove(request: AuthenticatedHttpRequest, document: Document, copy_uuid: UUID) -> None:
+    copy_recipient_remove(recipient=get_object_or_404(document.copy_recipients, uuid=copy_uuid), actor=request.user)
+    messages.success(request, _("The copy recipient was removed."))
+
+
 signer_add_view = sensitive_post_parameters()(_owner_action(_signer_add))
+signer_move_view = _owner_action(_signer_move)
+copy_add_view = _owner_action(_copy_add)
+copy_remove_view = _owner_action(_copy_remove)
 signer_remove_view = _owner_action(_signer_remove)
 signer_resend_view = _owner_action(_signer_resend)
 signing_cancel_view = _owner_action(_signing_cancel)

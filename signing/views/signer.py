@@ -30,6 +30,7 @@ from portal.ratelimit import rate_limited
 from signing.documents import document_file_verified
 from signing.errors import DocumentTampered, SigningError
 from signing.models import Signer, Signing
+from signing.order import signers_before
 from signing.selectors import signer_link_purged
 from signing.signer_path import signer_left_signing_page, signer_signing_url, signer_verify_identity
 from signing.sync import signing_sync_from_gateway
@@ -54,6 +55,7 @@ from signing.views.signer_link import (
     signing_awaiting,
     signing_completed,
     verified_signer,
+    waiting_for_turn,
 )
 
 logger = logging.getLogger(__name__)
@@ -74,6 +76,10 @@ def signer_landing(request: HttpRequest, token: str) -> HttpResponse:
         return _expired_or_neutral(request, token)
     if is_refused(request, signer):
         return _neutral(request)
+    if waiting_for_turn(signer):
+        # Signing in order: the link was not sent yet (a forwarded copy, or a look ahead). It
+        # says who signs first, and holds neither the document nor a way to Dokobit.
+        return _signer_waiting_page(request, signer)
     completed = signing_completed(signer)
     if not is_verified(request, signer):
         # In the signer's language, chosen by the owner: the person may not have visited the portal.
@@ -107,6 +113,17 @@ def signer_landing(request: HttpRequest, token: str) -> HttpResponse:
         "sign_url": reverse("signing:signer-sign", kwargs={"token": token}),
     }
     return render(request, "signing/signer_document.html", context)
+
+
+def _signer_waiting_page(request: HttpRequest, signer: Signer) -> HttpResponse:
+    before = [str(person) for person in signers_before(signer)]
+    context = {
+        "signer": signer,
+        "document": signer.document,
+        "owner_name": signer.document.owner.get_full_name(),
+        "before": before,
+    }
+    return render(request, "signing/signer_waiting.html", context)
 
 
 def _expired_or_neutral(request: HttpRequest, token: str) -> HttpResponse:
@@ -154,7 +171,7 @@ def _link_unusable_json() -> JsonResponse:
 @rate_limited("identity-session", as_json=True)
 def signer_identity_start(request: HttpRequest, token: str) -> JsonResponse:
     signer = signer_for_link(token, finished=True)
-    if signer is None or is_refused(request, signer):
+    if signer is None or is_refused(request, signer) or waiting_for_turn(signer):
         return _link_unusable_json()
     try:
         session_token = identity_session_start(

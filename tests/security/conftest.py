@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from identity.models import IdentitySession
+from signing.copies import CopyRecipientData, copy_recipient_new
 from signing.models import SigningEvent
 from tests.identity.conftest import complete, identity_api, start_flow  # noqa: F401
 from tests.services.conftest import portal_worker, postgres, redis_url  # noqa: F401
@@ -52,12 +53,17 @@ def world(make_user):
         document=document, signing=signing, kind=SigningEvent.Kind.SENT
     )
     group = Group.objects.create(name="Alice's reviewers")
+    copy = copy_recipient_new(
+        document=document, data=CopyRecipientData(name="Carol Copy", email="carol.copy@example.test", language="en")
+    )
+    copy.save()
     return {
         "owner": owner,
         "stranger": stranger,
         "document": document,
         "signer": signer,
         "signing": signing,
+        "copy": copy,
         "admin_objects": {
             "identity/user": owner.pk,
             "identity/identitysession": flow.pk,
@@ -66,7 +72,8 @@ def world(make_user):
             "signing/signer": signer.pk,
             "signing/signingevent": event.pk,
             "auth/group": group.pk,
+            "signing/copyrecipient": copy.pk,
         },
         # What must never show up for anyone but A.
-        "secrets": [document.title, "Alice", signer.email, document.sha256],
+        "secrets": [document.title, "Alice", signer.email, document.sha256, copy.email],
     }

@@ -57,12 +57,17 @@ class Case:
 def case_for(route: Route, world) -> Case | None:
     document, signer, signing = world["document"], world["signer"], world["signing"]
     if route.namespace == "signing":
-        if set(route.params) <= {"uuid", "signer_uuid"}:
-            mine = {"uuid": document.uuid, "signer_uuid": signer.uuid}
-            # A's document with a signer uuid that is nobody's, and a document that does not exist.
-            missing = {"uuid": MISSING_UUID if "signer_uuid" not in route.params else document.uuid}
-            missing["signer_uuid"] = MISSING_UUID
+        if set(route.params) <= {"uuid", "signer_uuid", "copy_uuid"}:
+            mine = {"uuid": document.uuid, "signer_uuid": signer.uuid, "copy_uuid": world["copy"].uuid}
+            # A's document with a signer (or copy recipient) uuid that is nobody's, and a document
+            # that does not exist.
+            inner = {"signer_uuid", "copy_uuid"} & set(route.params)
+            missing = {"uuid": document.uuid if inner else MISSING_UUID}
+            missing["signer_uuid"] = missing["copy_uuid"] = MISSING_UUID
             return Case(OWNER, mine, missing)
+        if route.params == ("token",) and route.route.startswith("copy/"):
+            # A copy recipient's link (CC): a capability like a signer's.
+            return Case(LINK, {"token": world["copy"].link_token}, {"token": secrets.token_urlsafe(32)})
         if route.params == ("token",):
             return Case(LINK, {"token": signer.link_token}, {"token": secrets.token_urlsafe(32)})
         if route.params == ("signing_uuid", "secret"):
