@@ -242,3 +242,54 @@ def test_an_unknown_order_is_refused_with_a_message(owner_client):
     response = owner_client.post(reverse("signing:document-new"), data)
     assert response.status_code == 400
     assert "Select a valid choice" in response.content.decode()
+
+
+def test_a_reupload_keeps_the_order_and_invites_nobody_twice(
+    emulator, owner, signer_data, staff, django_capture_on_commit_callbacks, client
+):
+    from tests.signing.helpers import reupload_now
+
+    capture = django_capture_on_commit_callbacks
+    signers = [en(signer_data, 0), en(signer_data, 1), en(signer_data, 2)]
+    document, signing = send_document(owner, signers, capture, order=SigningOrder.IN_ORDER)
+    first, second, third = document.signers.order_by("position")
+    sign_at_emulator(signing, first)
+    sync(signing, capture)
+    assert invited(document) == [first.email, second.email]
+
+    with capture(execute=True):
+        reupload_now(client, staff, document)
+    renewed = Signing.objects.get(previous=signing)
+    assert renewed.status == Signing.Status.PENDING
+    assert [s.order_group for s in document.signers.order_by("position")] == [1, 2, 3]
+    assert invited(document) == [first.email, second.email]  # nobody again, the third not yet
+    assert "It is not your turn to sign yet" in Client().get(link(third)).content.decode()
+
+    # The second signer signs the renewed copy; then it is the third one's turn.
+    second.refresh_from_db()
+    assert second.signing_id == renewed.pk
+    sign_at_emulator(renewed, second)
+    sync(renewed, capture)
+    assert invited(document) == [first.email, second.email, third.email]
+
+
+def test_reminders_go_only_to_signers_whose_turn_it_is(
+    emulator, owner, signer_data, django_capture_on_commit_callbacks, settings
+):
+    import datetime
+
+    from django.utils import timezone
+
+    settings.SIGNING_REMINDER_AFTER_DAYS = 1
+    settings.SIGNING_REMINDER_MAX = 3
+    capture = django_capture_on_commit_callbacks
+    document, _ = send_document(owner, [en(signer_data, 0), en(signer_data, 1)], capture, order=SigningOrder.IN_ORDER)
+    first, second = document.signers.order_by("position")
+    with capture(execute=True):
+        signer_move(signer=second, direction=EARLIER, actor=owner)  # both are now invited; second's turn
+    week_ago = timezone.now() - datetime.timedelta(days=7)
+    Signer.objects.filter(document=document).update(invited_at=week_ago)
+    mail.outbox.clear()
+    assert signer_reminder_send(signer_id=first.pk) is False
+    assert signer_reminder_send(signer_id=second.pk) is True
+    assert [m.to for m in mail.outbox] == [[second.email]]
