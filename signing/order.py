@@ -136,13 +136,14 @@ def signer_moves(document: Document) -> dict[int, tuple[bool, bool]]:
     return {s.pk: (s.order_group > 1, s.order_group < last or groups.count(s.order_group) > 1) for s in pending}
 
 
-def signer_move(*, signer: Signer, direction: str, actor: User) -> None:
+def signer_move(*, signer: Signer, direction: str, actor: User) -> bool:
     """Move a signer who has not signed yet one step earlier or later in the order.
 
     One after another: swaps places with the next pending signer that way. In groups: joins the
     neighbouring group (or, moving later from the last group, starts a new one). Then the groups
     are renumbered and, when the move brought someone's turn, their invitation is queued. A
     signer already invited who moves later keeps their e-mail, but their link waits for the turn.
+    Returns whether the order changed (a page shown before a signature may offer a stale move).
     """
     with transaction.atomic():
         signer = Signer.objects.select_for_update().select_related("document", "signing").get(pk=signer.pk)
@@ -165,14 +166,18 @@ def signer_move(*, signer: Signer, direction: str, actor: User) -> None:
             index = next(i for i, s in enumerate(pending) if s.pk == signer.pk)
             other_index = index - 1 if direction == EARLIER else index + 1
             if not 0 <= other_index < len(pending):
-                return
+                return False  # already first (or last) of those still to sign
             other = pending[other_index]
             signer.order_group, other.order_group = other.order_group, signer.order_group
             other.save(update_fields=["order_group"])
         else:
             step = -1 if direction == EARLIER else 1
+            before = signer.order_group
             signer.order_group = max(1, signer.order_group + step)
+            if signer.order_group == before:
+                return False
         signer.save(update_fields=["order_group"])
         order_normalise(document)
         event_record(signing=signing, kind=SigningEvent.Kind.SIGNER_MOVED, signer=signer, actor=actor)
         invitations_queue_due(signing)
+    return True

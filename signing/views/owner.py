@@ -322,8 +322,8 @@ def _signing_cancel(request: AuthenticatedHttpRequest, document: Document) -> No
 
 def _signer_move(request: AuthenticatedHttpRequest, document: Document, signer_uuid: UUID) -> None:
     direction = request.POST.get("direction", "")
-    signer_move(signer=_pending_signer(document, signer_uuid), direction=direction, actor=request.user)
-    messages.success(request, _("The signing order was changed."))
+    if signer_move(signer=_pending_signer(document, signer_uuid), direction=direction, actor=request.user):
+        messages.success(request, _("The signing order was changed."))
 
 
 def _copy_add(request: AuthenticatedHttpRequest, document: Document) -> HttpResponse | None:

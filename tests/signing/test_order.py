@@ -200,9 +200,10 @@ def test_moving_a_signer_earlier_swaps_the_turn_and_the_owner_sees_it(
 
     # Moving the last one later, or in a signing of everyone at once, changes nothing / is refused.
     with capture(execute=True):
-        signer_move(signer=first, direction=LATER, actor=owner)
+        assert signer_move(signer=first, direction=LATER, actor=owner) is False
     first.refresh_from_db()
     assert first.order_group == 2
+    assert SigningEvent.objects.filter(document=document, kind="signer_moved").count() == 1
 
 
 def test_everyone_at_once_stays_as_before(emulator, owner, signer_data, django_capture_on_commit_callbacks):
@@ -293,3 +294,21 @@ def test_reminders_go_only_to_signers_whose_turn_it_is(
     assert signer_reminder_send(signer_id=first.pk) is False
     assert signer_reminder_send(signer_id=second.pk) is True
     assert [m.to for m in mail.outbox] == [[second.email]]
+
+
+def test_in_groups_a_signer_moves_to_the_neighbouring_group(
+    emulator, owner, signer_data, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks
+    signers = [en(signer_data, 0, order_group=1), en(signer_data, 1, order_group=1), en(signer_data, 2, order_group=2)]
+    document, _ = send_document(owner, signers, capture, order=SigningOrder.GROUPS)
+    a, b, c = document.signers.order_by("position")
+    with capture(execute=True):
+        assert signer_move(signer=a, direction=LATER, actor=owner) is True
+    assert [s.order_group for s in document.signers.order_by("position")] == [2, 1, 2]
+    with capture(execute=True):
+        assert signer_move(signer=c, direction=EARLIER, actor=owner) is True
+    assert [s.order_group for s in document.signers.order_by("position")] == [2, 1, 1]
+    # c's turn came with the move: invited now, once; a (invited before) now waits.
+    assert sorted(invited(document)) == sorted([a.email, b.email, c.email])
+    assert "It is not your turn to sign yet" in Client().get(link(a)).content.decode()
