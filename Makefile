@@ -105,8 +105,11 @@ messages: $(VENV)/.dev ## Refresh and compile the translation catalogues
 	$(PY) manage.py makemessages --all --ignore=.venv --ignore=tests -v0
 	$(PY) manage.py compilemessages --ignore=.venv -v0
 
-bench: $(VENV)/.dev ## Run the benchmarks (figures in bench/results/)
+bench: $(VENV)/.dev ## Run the benchmarks at full size (figures in bench/results/); ends "N goals met, M missed"
 	$(PY) -m bench.run $(BENCH)
 
+bench-smoke: $(VENV)/.dev ## Every benchmark at a tiny size, in seconds, to prove it runs (the test suite runs it too)
+	$(PY) -m bench.run --smoke $(BENCH)
+
 .PHONY: lock lint-js
-.PHONY: bench help install run test test-journeys lint test-unit test-browser test-services worker migrate messages
+.PHONY: bench bench-smoke help install run test test-journeys lint test-unit test-browser test-services worker migrate messages

@@ -12,7 +12,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
+# BENCH_SMOKE=1 (make bench-smoke, and CI): every benchmark at a tiny size, in seconds, to prove it
+# still runs against the current code. Its figures go to their own folder and judge no goal.
+SMOKE = os.environ.get("BENCH_SMOKE") == "1"
+RESULTS = ROOT / "bench" / "results" / "smoke" if SMOKE else ROOT / "bench" / "results"
 PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
 REDIS_BASE = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379")
 
@@ -41,9 +44,41 @@ def machine() -> dict:
     }
 
 
+def sized(full, smoke):
+    """``full`` for a real run, ``smoke`` under BENCH_SMOKE=1."""
+    return smoke if SMOKE else full
+
+
+def goal(goal_id: str, what: str, *, measured: float | int | bool, target: str, met: bool) -> dict:
+    """One goal of the issue as the result file records it: what was measured against what target."""
+    return {"id": goal_id, "what": what, "measured": measured, "target": target, "met": bool(met)}
+
+
+def commit() -> str:
+    """The commit measured, with ``+changes`` when the work tree differs from it."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
+        )
+    except OSError:
+        return "unknown"
+    return head.stdout.strip() + ("+changes" if dirty.stdout.strip() else "") if head.returncode == 0 else "unknown"
+
+
 def write_result(name: str, figures: dict) -> Path:
+    """Write ``bench/results/<name>.json``. ``figures["goals"]`` lists the goals (see ``goal``)."""
+    if not isinstance(figures.get("goals"), list) or not figures["goals"]:
+        raise ValueError(f"{name}: a result must list its goals")
     RESULTS.mkdir(parents=True, exist_ok=True)
-    figures = {"benchmark": name, "taken_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine(), **figures}
+    figures = {
+        "benchmark": name,
+        "size": "smoke" if SMOKE else "full",
+        "taken_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "commit": commit(),
+        "machine": machine(),
+        **figures,
+    }
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(figures, indent=2, default=str) + "\n")
     print(json.dumps(figures, indent=2, default=str))
@@ -63,7 +98,8 @@ def percentile(values: list[float], pct: float) -> float:
 
 
 def _psql(sql: str) -> None:
-    subprocess.run(["psql", f"{PG_ADMIN_URL}/postgres", "-v", "ON_ERROR_STOP=1", "-qc", sql], check=True)
+    env = {**os.environ, "PGOPTIONS": "-c client_min_messages=warning"}
+    subprocess.run(["psql", f"{PG_ADMIN_URL}/postgres", "-v", "ON_ERROR_STOP=1", "-qc", sql], check=True, env=env)
 
 
 @contextmanager
@@ -78,7 +114,7 @@ def private_database(name: str):
 
 
 def django_setup() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     import django
 
     django.setup()

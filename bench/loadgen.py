@@ -1,4 +1,5 @@
-"""A small asyncio HTTP/1.1 load generator: POSTs a list of (path, body) for a fixed time.
+"""A small asyncio HTTP/1.1 load generator: POSTs a list of (path, body) for a fixed time, either
+closed-loop (a fixed number of clients, each waiting for its answer) or open-loop (a fixed rate).
 
 Prints one JSON line: requests sent, statuses, requests per second and latencies. Each request
 opens its own connection (gunicorn's sync workers close them anyway).
@@ -63,7 +64,45 @@ async def run(port: int, requests: list[tuple[str, str]], seconds: float, concur
     }
 
 
+async def run_open(port: int, requests: list[tuple[str, str]], seconds: float, rate: float) -> dict:
+    """Open loop: request i starts at ``i / rate`` seconds whether or not earlier ones answered, and
+    its latency counts from that planned start (so a server that falls behind shows it: no
+    coordinated omission)."""
+    count = min(len(requests), int(seconds * rate))
+    latencies: list[float] = [0.0] * count
+    statuses: dict[int, int] = {}
+    answered_ok: list[int] = []
+    started = time.perf_counter()
+
+    async def one(index: int) -> None:
+        planned = started + index / rate
+        await asyncio.sleep(max(0.0, planned - time.perf_counter()))
+        path, body = requests[index]
+        try:
+            status, _ = await asyncio.wait_for(_one(port, path, body.encode()), timeout=30)
+        except (TimeoutError, OSError):
+            status = 0
+        latencies[index] = time.perf_counter() - planned
+        statuses[status] = statuses.get(status, 0) + 1
+        if status == 200:
+            answered_ok.append(index)
+
+    await asyncio.gather(*(one(i) for i in range(count)))
+    elapsed = time.perf_counter() - started
+    return {
+        "latencies_ms": [round(latency * 1000, 3) for latency in latencies],
+        "requests": count,
+        "seconds": round(elapsed, 2),
+        "rps": round(count / elapsed, 1),
+        "statuses": statuses,
+        "answered_ok": answered_ok,
+    }
+
+
 if __name__ == "__main__":
     spec = json.loads(sys.stdin.read())
-    result = asyncio.run(run(spec["port"], spec["requests"], spec["seconds"], spec["concurrency"]))
+    if spec.get("rate"):
+        result = asyncio.run(run_open(spec["port"], spec["requests"], spec["seconds"], spec["rate"]))
+    else:
+        result = asyncio.run(run(spec["port"], spec["requests"], spec["seconds"], spec["concurrency"]))
     print(json.dumps(result))

@@ -8,7 +8,13 @@ ROOT_URLCONF = "bench.urls"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 RATE_LIMITS = {"identity-session": 10**9, "signer-link": 10**9, "upload": 10**9}
-LOGGING_CONFIG = None
+# PF2 measures with production logging (JSON lines, redaction); the other benchmarks log nothing.
+if not env.bool("BENCH_PRODUCTION_LOGGING", default=False):
+    LOGGING_CONFIG = None
+else:
+    LOGGING["formatters"]["json"] = {"()": "portal.logging.JsonFormatter"}  # noqa: F405
+    for handler in LOGGING["handlers"].values():  # noqa: F405
+        handler["formatter"] = "json"
 # As in production (the test settings close connections after each request).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)  # noqa: F405
 MEDIA_ROOT = env.str("BENCH_MEDIA_ROOT", default=str(BASE_DIR / "bench" / "results" / "media"))  # noqa: F405

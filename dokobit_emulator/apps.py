@@ -7,6 +7,7 @@ class DokobitEmulatorConfig(AppConfig):
     verbose_name = "Dokobit sandbox emulator"
 
     def ready(self) -> None:
-        from dokobit_emulator.checks import emulator_not_in_production
+        from dokobit_emulator.checks import emulator_accepts_the_largest_upload, emulator_not_in_production
 
         checks.register(emulator_not_in_production)
+        checks.register(emulator_accepts_the_largest_upload)

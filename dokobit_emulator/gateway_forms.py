@@ -66,7 +66,12 @@ def nest(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
                     child = {}
                     node[part] = child
                 node = child
-    return listify(root)
+    return listify_fields(root)
+
+
+def listify_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """The request's top level stays a map of field names; below it, numbered maps become lists."""
+    return {str(name): listify(value) for name, value in fields.items()}
 
 
 def listify(value: Any) -> Any:
@@ -95,7 +100,7 @@ def parse_body(request: HttpRequest) -> dict[str, Any]:
             raise BodyError("invalid JSON body") from err
         if not isinstance(data, dict):
             raise BodyError("JSON body must be an object")
-        return listify(data)
+        return listify_fields(data)
     if media_type == "multipart/form-data":
         return nest(_multipart_pairs(content_type, body))
     try:

@@ -128,7 +128,7 @@ def gateway_base(request: HttpRequest) -> str:
     return request.build_absolute_uri(reverse("dokobit_emulator:gateway-upload")).removesuffix("/api/file/upload.json")
 
 
-def api_view(endpoint: str, methods: list[str]) -> Callable:
+def api_view(endpoint: str, methods: list[str]) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """Fault switch first, then method and API key checks; the view gets the after-work fault, if any."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -204,7 +204,7 @@ def fetch_url(url: str) -> bytes | None:
     timeout = float(getattr(settings, "DOKOBIT_EMULATOR_FETCH_TIMEOUT", 10.0))
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - scheme checked above
-            data = response.read(limit + 1)
+            data: bytes = response.read(limit + 1)
     except (urllib.error.URLError, OSError, ValueError):
         return None
     if len(data) > limit:

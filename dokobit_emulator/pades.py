@@ -12,6 +12,7 @@ import base64
 from dataclasses import dataclass
 from datetime import timedelta
 from io import BytesIO
+from typing import Any
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
@@ -51,7 +52,9 @@ def _ca() -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     cert_path, key_path = folder / "ca.pem", folder / "ca-key.pem"
     if cert_path.exists() and key_path.exists():
         key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
-        return x509.load_pem_x509_certificate(cert_path.read_bytes()), key  # type: ignore[return-value]
+        if isinstance(key, ec.EllipticCurvePrivateKey):
+            return x509.load_pem_x509_certificate(cert_path.read_bytes()), key
+        # Not the key this code wrote (an EC key below): make a new authority.
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name(
         [
@@ -137,7 +140,8 @@ def pdf_sign(*, data: bytes, identity: SignerIdentity) -> SignResult:
                 serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
             )
         ),
-        cert_registry=SimpleCertificateStore.from_certs([_asn1_cert(ca_cert)]),
+        # pyhanko leaves this class method unannotated (the emulator's one call into untyped code).
+        cert_registry=SimpleCertificateStore.from_certs([_asn1_cert(ca_cert)]),  # type: ignore[no-untyped-call]
     )
     writer = IncrementalPdfFileWriter(BytesIO(data), strict=False)
     meta = signers.PdfSignatureMetadata(
@@ -155,7 +159,7 @@ def _name_value(name: x509.Name, oid: x509.ObjectIdentifier) -> str:
     return str(found[0].value) if found else ""
 
 
-def certificate_info(cert: x509.Certificate) -> dict:
+def certificate_info(cert: x509.Certificate) -> dict[str, Any]:
     """The ``certificate`` object of a ``signer_info`` postback, in Dokobit's shape."""
     subject, issuer = cert.subject, cert.issuer
     dn = "/".join(

@@ -43,7 +43,12 @@ def signing_completed_payload(*, signing: GatewaySigning, gateway_base: str) -> 
 
 
 def signer_signed_payload(
-    *, signing: GatewaySigning, signer: GatewaySigner, certificate: dict, signed_bytes: bytes, gateway_base: str
+    *,
+    signing: GatewaySigning,
+    signer: GatewaySigner,
+    certificate: dict[str, Any],
+    signed_bytes: bytes,
+    gateway_base: str,
 ) -> dict[str, Any]:
     return {
         "action": "signer_signed",
@@ -87,7 +92,9 @@ def postback_send(*, url: str, payload: dict[str, Any]) -> None:
         )
 
 
-def postbacks_send_after_signature(*, signing: GatewaySigning, signer_signed: dict, completed: dict | None) -> None:
+def postbacks_send_after_signature(
+    *, signing: GatewaySigning, signer_signed: dict[str, Any], completed: dict[str, Any] | None
+) -> None:
     """Deliver the postbacks of one signature, honouring the postback fault switches."""
     if not signing.postback_url:
         return

@@ -53,7 +53,7 @@ class CountryFilter(admin.SimpleListFilter):
 
 
 @admin.register(User)
-class UserAdmin(CheckedSelectionMixin, admin.ModelAdmin):
+class UserAdmin(CheckedSelectionMixin[User]):
     list_display = ("__str__", "country_code", "masked_code", "email", "language", "is_active", "is_staff")
     list_filter = (CountryFilter, "is_active", "is_staff", "language")
     search_fields = ("first_name", "last_name", "email", "username")
@@ -124,9 +124,11 @@ class UserAdmin(CheckedSelectionMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Deactivate the selected accounts"), permissions=["change"])
     def deactivate(self, request: AuthenticatedHttpRequest, queryset: QuerySet[User]) -> None:
-        # An inactive account is logged out on its next request (the auth backends refuse it).
+        # An inactive account is logged out on its next request (the auth backends refuse it), and
+        # its sessions end for good: a new generation, so reactivating it later does not revive
+        # a browser session from before.
         targets = self._within_reach(request, queryset, include_self=False)
-        count = targets.update(is_active=False)
+        count = targets.update(is_active=False, session_generation=F("session_generation") + 1)
         self._log_each(request, targets, "Deactivated")
         self.message_user(request, _("%(count)d account(s) deactivated.") % {"count": count})
 
@@ -143,6 +145,12 @@ class UserAdmin(CheckedSelectionMixin, admin.ModelAdmin):
             request.user.refresh_from_db()
             update_session_auth_hash(request, request.user)
         self.message_user(request, _("All sessions of %(count)d account(s) were ended.") % {"count": count})
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        # Switched off on the change form: as with the action, every session of the account ends.
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            obj.session_generation += 1
+        super().save_model(request, obj, form, change)
 
     def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         # An account with more rights than the staff member is shown, not changed (the form and
@@ -188,7 +196,7 @@ class UserAdmin(CheckedSelectionMixin, admin.ModelAdmin):
 
 
 @admin.register(IdentitySession)
-class IdentitySessionAdmin(CheckedSelectionMixin, admin.ModelAdmin):
+class IdentitySessionAdmin(CheckedSelectionMixin[IdentitySession]):
     list_display = ("pk", "purpose", "outcome", "error_code", "created_at", "used_at", "user")
     list_filter = ("purpose", "outcome")
     # The gateway token is a capability: not shown, not searchable.

@@ -80,7 +80,8 @@ class User(PersonalCodeMixin, AbstractBaseUser, PermissionsMixin):
         # raising the generation ends all of them, also for staff whose password stays the same.
         # Generation 0 keeps Django's own value, so existing sessions survive this code.
         if not self.session_generation:
-            return super()._get_session_auth_hash(secret=secret)  # type: ignore[misc]  # private in Django, absent from the stubs
+            django_hash: str = super()._get_session_auth_hash(secret=secret)  # type: ignore[misc]  # private in Django, absent from the stubs
+            return django_hash
         return salted_hmac(
             "identity.User.session_generation",
             f"{self.password}:{self.session_generation}",

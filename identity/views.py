@@ -27,23 +27,20 @@ from django.views.decorators.http import require_GET, require_POST
 
 from identity import errors
 from identity.accounts import AccountDeletionRefused, user_data_export, user_delete
+from identity.backends import SettledElsewhere, StillWaiting
 from identity.forms import RegistrationDetailsForm
 from identity.models import IdentitySession, User
 from identity.personal_codes import mask_personal_code
 from identity.services import (
     RETURN_SECRET_PARAM,
     SESSION_REGISTRATION_KEY,
-    AlreadyCompleted,
-    EidResult,
-    Waiting,
     identity_redirect_flow_for_return,
     identity_redirect_start,
     identity_registration_pending,
-    identity_session_complete,
     identity_session_start,
     user_register,
 )
-from identity.widget import eid_widget_config
+from identity.widget import WidgetConfig, eid_widget_config
 from portal.errors import json_error_for
 from portal.ratelimit import rate_limited
 from portal.types import AuthenticatedHttpRequest
@@ -94,14 +91,17 @@ def _set_language(response: HttpResponse, user: User) -> HttpResponse:
     return response
 
 
-def _finish(request: HttpRequest, purpose: str, eid_result: EidResult) -> tuple[str, User | None]:
-    """Where a completed eID flow goes: the backend (EidBackend) decides, this only words it.
+def _eid_login(request: HttpRequest, purpose: str) -> tuple[str, User | None]:
+    """Complete this browser's eID flow: the backend (EidBackend) decides, this only words it.
 
-    It logs a known person in, holds an unknown one's result for registration (``None``), and
-    raises an ``IdentityError`` for a refusal (not staff on the admin, an inactive account).
+    It logs a known person in and answers where to go; an unknown one's result is held for
+    registration (``None``). The backend's answers without a verdict (``StillWaiting``,
+    ``SettledElsewhere``) and its refusals (an ``IdentityError``) pass on to the view.
     """
+    user = authenticate(request, eid_purpose=purpose)
+    # EidBackend answers with the portal's User (the password backend is not asked without a password).
+    assert user is None or isinstance(user, User)
     next_url = request.session.pop(SESSION_NEXT_KEY, "")
-    user = authenticate(request, eid_result=eid_result, purpose=purpose)
     if user is None:
         if purpose == IdentitySession.Purpose.LOGIN:
             messages.info(request, _("There is no account for this eID yet. Add your e-mail to register."))
@@ -116,7 +116,7 @@ def _finish(request: HttpRequest, purpose: str, eid_result: EidResult) -> tuple[
     return next_url or reverse(settings.LOGIN_REDIRECT_URL), user
 
 
-def _widget_config(request: HttpRequest, *, purpose: str, next_url: str) -> dict:
+def _widget_config(request: HttpRequest, *, purpose: str, next_url: str) -> WidgetConfig:
     """The eID widget's configuration for a login, registration or admin page, in the page's language."""
     return eid_widget_config(
         request,
@@ -215,13 +215,12 @@ def session_complete(request: HttpRequest) -> JsonResponse:
     if purpose is None:
         return json_error_for(errors.IdentityError(error="bad_request"))
     try:
-        outcome = identity_session_complete(request=request, purpose=purpose)
-        if isinstance(outcome, Waiting):
-            return JsonResponse({"status": "waiting"}, status=202)
-        if isinstance(outcome, AlreadyCompleted):
-            # The page goes on; its own page sends a logged-in person on to the dashboard.
-            return JsonResponse({"status": "ok", "redirect": _retry_url(outcome.purpose)})
-        redirect_url, user = _finish(request, purpose, outcome)
+        redirect_url, user = _eid_login(request, purpose)
+    except StillWaiting:
+        return JsonResponse({"status": "waiting"}, status=202)
+    except SettledElsewhere as settled:
+        # The page goes on; its own page sends a logged-in person on to the dashboard.
+        return JsonResponse({"status": "ok", "redirect": _retry_url(settled.purpose)})
     except errors.WrongBrowser as err:
         if _session_replaced(request):
             return JsonResponse({"status": "ok", "redirect": _retry_url(purpose)})
@@ -266,13 +265,12 @@ def redirect_return(request: HttpRequest) -> HttpResponse:
     if purpose not in PAGE_PURPOSES:
         return _render_error(request, errors.WrongBrowser())
     try:
-        outcome = identity_session_complete(request=request, purpose=purpose)
-        if isinstance(outcome, Waiting):
-            context = {"retry_url": request.get_full_path()}
-            return render(request, "identity/waiting.html", context, status=202)
-        if isinstance(outcome, AlreadyCompleted):
-            return redirect(_retry_url(outcome.purpose))
-        redirect_url, user = _finish(request, purpose, outcome)
+        redirect_url, user = _eid_login(request, purpose)
+    except StillWaiting:
+        context = {"retry_url": request.get_full_path()}
+        return render(request, "identity/waiting.html", context, status=202)
+    except SettledElsewhere as settled:
+        return redirect(_retry_url(settled.purpose))
     except errors.IdentityError as err:
         return _render_error(request, err, purpose=purpose)
     response = redirect(redirect_url)

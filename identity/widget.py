@@ -8,7 +8,7 @@ so they cannot drift apart on locales or wording.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -18,6 +18,25 @@ from django.utils.translation import gettext as _
 # The locales Dokobit's identity widget has (its integration guide); any other language shows it
 # in English.
 WIDGET_LOCALES = frozenset({"en", "lt", "lv", "et", "is", "ru"})
+
+
+class WidgetMessages(TypedDict):
+    failed: str
+    network: str
+    scriptMissing: str
+    waiting: str
+
+
+class WidgetConfig(TypedDict):
+    """The keys are the names identity-gateway.js reads (camelCase, as JavaScript spells them)."""
+
+    createUrl: str
+    completeUrl: str
+    params: dict[str, str]
+    locale: str
+    scriptUrl: str
+    csrf: str
+    messages: WidgetMessages
 
 
 def widget_locale(language: str | None) -> str:
@@ -33,7 +52,7 @@ def eid_widget_config(
     complete_url: str,
     language: str | None,
     params: dict[str, str] | None = None,
-) -> dict[str, Any]:
+) -> WidgetConfig:
     """What identity-gateway.js needs to run one eID flow on a page (nothing secret).
 
     ``params`` are sent with both calls (the login pages send their purpose and next page; the

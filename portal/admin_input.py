@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypeVar
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext
 
+_ModelT = TypeVar("_ModelT", bound=Model)
 
-class CheckedSelectionMixin:
+
+class CheckedSelectionMixin(admin.ModelAdmin[_ModelT]):
     """Actions run only on a selection of real primary keys.
 
     Django hands ``_selected_action`` to ``pk__in`` unchecked: "abc" or a number past the column's
@@ -20,11 +22,9 @@ class CheckedSelectionMixin:
     own "Items must be selected" message, as an empty selection is.
     """
 
-    model: Any
-
-    def response_action(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+    def response_action(self, request: HttpRequest, queryset: QuerySet[_ModelT]) -> HttpResponse | None:
         if request.POST.get("select_across", "0") == "1":
-            return super().response_action(request, queryset)  # type: ignore[misc]
+            return super().response_action(request, queryset)
         pk = self.model._meta.pk
         try:
             selected = [pk.to_python(value) for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)]
@@ -40,4 +40,4 @@ class CheckedSelectionMixin:
                 gettext("Items must be selected in order to perform actions on them. No items have been changed."),
             )
             return HttpResponseRedirect(request.get_full_path())
-        return super().response_action(request, queryset)  # type: ignore[misc]
+        return super().response_action(request, queryset)

@@ -21,7 +21,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery import Celery, Task, states
 from celery.result import EagerResult
@@ -91,7 +91,15 @@ class EagerRetries:
 eager_retries = EagerRetries()
 
 
-class PortalTask(Task):
+if TYPE_CHECKING:
+    # celery-types makes Task generic in its arguments and result; Celery's own class cannot be
+    # subscripted at runtime. The base class of every task takes any arguments and returns anything.
+    _AnyTask = Task[..., Any]
+else:
+    _AnyTask = Task
+
+
+class PortalTask(_AnyTask):
     """The portal's task class: with eager tasks and EAGER_TASK_RETRIES, retries behave as on a worker."""
 
     # celery-types spells out apply()'s keywords one by one; this override hands them all on as **options.
@@ -119,7 +127,8 @@ def _seconds_until(eta: Any) -> float:
     if isinstance(eta, str):
         eta = datetime.fromisoformat(eta)
     now = datetime.now(eta.tzinfo) if getattr(eta, "tzinfo", None) else datetime.now()  # noqa: DTZ005 - same tz as eta
-    return (eta - now).total_seconds()
+    seconds: float = (eta - now).total_seconds()
+    return seconds
 
 
 app = Celery("portal", task_cls=PortalTask)

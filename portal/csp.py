@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
 from urllib.parse import urlsplit
+
+
+class CspConfig(TypedDict):
+    """django-csp's ``CONTENT_SECURITY_POLICY`` setting, as far as the portal fills it."""
+
+    EXCLUDE_URL_PREFIXES: list[str]
+    DIRECTIVES: dict[str, list[str]]
 
 
 def origin(url: str) -> str:
@@ -10,7 +18,9 @@ def origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def content_security_policy(*, portal_origin: str, identity_url: str, gateway_url: str, emulator_prefix: str) -> dict:
+def content_security_policy(
+    *, portal_origin: str, identity_url: str, gateway_url: str, emulator_prefix: str
+) -> CspConfig:
     """This site plus the Dokobit origins, which serve the identity widget (its script, API calls and
     styles) and the signing page shown in a frame; nothing else, and no framing of our pages."""
     dokobit = sorted({origin(identity_url), origin(gateway_url)} - {portal_origin})

@@ -14,7 +14,7 @@ from gunicorn.glogging import Logger
 from portal.logging import JsonFormatter, RedactingFilter
 
 
-class RedactingJsonLogger(Logger):
+class RedactingJsonLogger(Logger):  # type: ignore[misc]  # gunicorn ships no type information
     def setup(self, cfg: Any) -> None:
         super().setup(cfg)
         for log in (self.access_log, self.error_log):

@@ -190,6 +190,7 @@ def _public_only(sock: socket.socket) -> socket.socket:
 class _PublicPeer:
     # urllib3 makes the TCP connection in _new_conn, before TLS and before any byte is sent.
     def _new_conn(self) -> socket.socket:
+        # A mixin: _new_conn is urllib3's, on the connection class this is mixed into.
         return _public_only(super()._new_conn())  # type: ignore[misc]
 
 
@@ -251,6 +252,16 @@ def _never_connected(err: requests.RequestException) -> bool:
 class _Context(TypedDict):
     service: str
     endpoint: str
+
+
+class _AnswerDetails(_Context):
+    """What a GatewayError keeps of an answer (its keyword arguments)."""
+
+    status_code: int
+    code: int | None
+    gateway_message: str
+    body: str
+    payload: dict[str, Any] | None
 
 
 def _send(http: requests.Session, method: str, url: str, *, context: _Context, **kwargs: Any) -> requests.Response:
@@ -317,18 +328,18 @@ def gateway_request(
 
     text = response.text
     try:
-        payload = response.json()
+        decoded: object = response.json()
     except ValueError as err:
-        payload = None
+        decoded = None
         decode_error: ValueError | None = err
     else:
         decode_error = None
-    if not isinstance(payload, dict):
-        payload = None
+    # A JSON object's keys are strings; anything but an object is no answer of the gateways.
+    payload: dict[str, Any] | None = decoded if isinstance(decoded, dict) else None
 
     code = _gateway_code(payload) if payload else None
     message = str(payload.get("message", "")) if payload else ""
-    details = {
+    details: _AnswerDetails = {
         **context,
         "status_code": response.status_code,
         "code": code,

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.locmem import LocMemCache
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -141,7 +141,7 @@ def _count(store: BaseCache, caller: str, limit: int) -> bool:
         store.set(current, 1, timeout)
         count = 1
     earlier = store.get_many([f"{caller}:{slot - back}" for back in range(1, SLOTS_COUNTED)])
-    return count + sum(earlier.values()) <= limit
+    return count + sum(int(n) for n in earlier.values()) <= limit
 
 
 _counters = _Counters()
@@ -169,7 +169,7 @@ def rate_limited(
     per_posted: str = "",
     methods: tuple[str, ...] = ("POST",),
     as_json: bool = False,
-) -> Callable:
+) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
     """Limit a view to ``settings.RATE_LIMITS[scope]`` calls a minute per client IP (and per user,
     or per value of the posted field ``per_posted``, such as the username of a password login, so
     that guesses spread over many addresses are limited too).
@@ -177,9 +177,9 @@ def rate_limited(
     Refusals are a translated 429 page, or the JSON error shape for endpoints called by scripts.
     """
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             limit = settings.RATE_LIMITS.get(scope)
             if limit and request.method in methods:
                 within = _hit(scope, f"ip:{client_ip(request)}", limit)

@@ -49,7 +49,7 @@ class DirectFileUrlRefused(ImproperlyConfigured):
     """Code asked the bucket for a direct URL: stored files are served only by the portal's views."""
 
 
-class PrivateS3Storage(S3Storage):
+class PrivateS3Storage(S3Storage):  # type: ignore[misc]  # django-storages ships no type information
     """A private bucket: no ACL sent (the bucket's private default applies), no overwriting, no URLs.
 
     ``timeout`` (seconds) bounds each request; a request that fails for a temporary reason

@@ -8,16 +8,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin.options import IncorrectLookupParameters
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Model, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -27,12 +23,16 @@ from portal.http import GatewayError
 from portal.types import AuthenticatedHttpRequest
 from signing import events, owner_actions, postbacks
 from signing.admin_copies import CopyRecipientInline
+from signing.admin_filters import CopyExpiresFilter, CurrentStatusFilter, NeedsAttentionFilter
 from signing.errors import SigningError
 from signing.models import Document, Signer, Signing, SigningEvent
 from signing.pagination import EstimatedCountPaginator
 from signing.reconcile import signing_reconcile
 from signing.retention import ReuploadNotClaimed, copy_days_left, signing_copy_days_left, signing_reupload_now
-from signing.selectors import signing_current
+from signing.selectors import documents_signed_count, signing_current, status_as_shown
+
+_ModelT = TypeVar("_ModelT", bound=Model)
+_ChildT = TypeVar("_ChildT", bound=Model)
 
 _SIGNER_FIELDS = (
     "first_name",
@@ -59,26 +59,26 @@ def personal_code_display(obj: Signer) -> str:
     return obj.personal_code_masked if obj.personal_code_encrypted else ""
 
 
-class _ReadOnlyInline(admin.TabularInline):
+class _ReadOnlyInline(admin.TabularInline[_ChildT, Document]):
     extra = 0
     can_delete = False
     show_change_link = True
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Document | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
-class SigningInline(_ReadOnlyInline):
+class SigningInline(_ReadOnlyInline[Signing]):
     model = Signing
     fk_name = "document"
     fields = ("status", "needs_attention", "uploaded_at", "completed_at", "created_at")
     readonly_fields = fields
 
 
-class SignerInline(_ReadOnlyInline):
+class SignerInline(_ReadOnlyInline[Signer]):
     model = Signer
     fields = ("order_group", "first_name", "last_name", "on_behalf_of", "personal_code_display", "email", "status")
     readonly_fields = fields
@@ -88,7 +88,7 @@ class SignerInline(_ReadOnlyInline):
         return personal_code_display(obj)
 
 
-class SigningEventInline(_ReadOnlyInline):
+class SigningEventInline(_ReadOnlyInline[SigningEvent]):
     model = SigningEvent
     fk_name = "document"
     fields = ("created_at", "kind", "signer", "copy_recipient", "actor", "processed", "error")
@@ -105,82 +105,22 @@ def _copy_expiry_text(days: int | None) -> str:
     }
 
 
-# The document filters below each select documents through one indexed query on signings
-# (status, needs_attention, (status, uploaded_at)); a document's signings other than its current
-# one are REPLACED, so "a signing of it that is not replaced" is its current signing.
-
-
-class CurrentStatusFilter(admin.SimpleListFilter):
-    title = _("signing status")
-    parameter_name = "signing_status"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        return [(value, label) for value, label in Signing.Status.choices if value != Signing.Status.REPLACED]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Document]) -> QuerySet[Document] | None:
-        value = self.value()
-        if not value:
-            return None
-        if value not in Signing.Status.values or value == Signing.Status.REPLACED:
-            raise IncorrectLookupParameters(value)
-        return queryset.filter(pk__in=Signing.objects.filter(status=value).values("document_id"))
-
-
-class NeedsAttentionFilter(admin.SimpleListFilter):
-    title = _("needs attention")
-    parameter_name = "needs_attention"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        return [("yes", _("Yes"))]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Document]) -> QuerySet[Document] | None:
-        if self.value() != "yes":
-            return None
-        flagged = Signing.objects.filter(needs_attention=True).exclude(status=Signing.Status.REPLACED)
-        return queryset.filter(pk__in=flagged.values("document_id"))
-
-
-class CopyExpiresFilter(admin.SimpleListFilter):
-    """Open signings whose Dokobit copy is deleted within N days; ``?copy_expires_within=N`` takes any N."""
-
-    title = _("Dokobit copy expires within")
-    parameter_name = "copy_expires_within"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        return [(str(n), ngettext("%(days)d day", "%(days)d days", n) % {"days": n}) for n in (1, 3, 7, 14)]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Document]) -> QuerySet[Document] | None:
-        value = self.value()
-        if value is None:
-            return None
-        try:
-            days = int(value)
-        except ValueError as err:
-            raise IncorrectLookupParameters(value) from err
-        if not 0 <= days <= settings.DOKOBIT_RETENTION_DAYS:
-            raise IncorrectLookupParameters(self.value())
-        # Deleted within N days = uploaded at least (retention - N) days ago.
-        uploaded_before = timezone.now() - timedelta(days=settings.DOKOBIT_RETENTION_DAYS - days)
-        expiring = Signing.objects.filter(status__in=Signing.OPEN_STATUSES, uploaded_at__lte=uploaded_before)
-        return queryset.filter(pk__in=expiring.values("document_id"))
-
-
-class _NoAddOrDelete:
+class _NoAddOrDelete(admin.ModelAdmin[_ModelT]):
     """Documents, signings and signers come and go only through the portal's services.
 
     Adding one here would skip the upload checks and Dokobit; deleting one would leave its
     signing live at Dokobit and take its audit trail with it (events cascade).
     """
 
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: _ModelT | None = None) -> bool:
         return False
 
 
 @admin.register(Document)
-class DocumentAdmin(CheckedSelectionMixin, _NoAddOrDelete, admin.ModelAdmin):
+class DocumentAdmin(CheckedSelectionMixin[Document], _NoAddOrDelete[Document]):
     # A page the size of the owner's list: rendering rows, not the table size, sets the cost.
     list_per_page = 20
     list_display = ("title", "owner", "signing_status", "signing_order", "attention", "copy_expiry", "created_at")
@@ -216,6 +156,7 @@ class DocumentAdmin(CheckedSelectionMixin, _NoAddOrDelete, admin.ModelAdmin):
             .get_queryset(request)
             .annotate(
                 current_status=Subquery(newest.values("status")[:1]),
+                signed_count=documents_signed_count(),
                 current_needs_attention=Subquery(newest.values("needs_attention")[:1]),
                 current_uploaded_at=Subquery(newest.values("uploaded_at")[:1]),
             )
@@ -223,8 +164,9 @@ class DocumentAdmin(CheckedSelectionMixin, _NoAddOrDelete, admin.ModelAdmin):
 
     @admin.display(description=_("signing status"))
     def signing_status(self, obj: Document) -> str:
+        # As the owner's pages show it (a re-uploaded copy of a partly signed document says so).
         status = getattr(obj, "current_status", None)
-        return str(Signing.Status(status).label) if status else "-"
+        return status_as_shown(status=status, signed_count=getattr(obj, "signed_count", 0))[1] if status else "-"
 
     @admin.display(description=_("needs attention"), boolean=True)
     def attention(self, obj: Document) -> bool:
@@ -350,7 +292,7 @@ class DocumentAdmin(CheckedSelectionMixin, _NoAddOrDelete, admin.ModelAdmin):
 
 
 @admin.register(Signing)
-class SigningAdmin(CheckedSelectionMixin, _NoAddOrDelete, admin.ModelAdmin):
+class SigningAdmin(CheckedSelectionMixin[Signing], _NoAddOrDelete[Signing]):
     list_display = (
         "document",
         "status",
@@ -399,7 +341,7 @@ class SigningAdmin(CheckedSelectionMixin, _NoAddOrDelete, admin.ModelAdmin):
 
 
 @admin.register(Signer)
-class SignerAdmin(CheckedSelectionMixin, _NoAddOrDelete, admin.ModelAdmin):
+class SignerAdmin(CheckedSelectionMixin[Signer], _NoAddOrDelete[Signer]):
     list_display = ("__str__", "document", "company", "order_group", "personal_code_display", "status", "invited_at")
     list_filter = ("status", "country_code", "language", ("company", admin.EmptyFieldListFilter))
     list_select_related = ("document",)
@@ -413,7 +355,7 @@ class SignerAdmin(CheckedSelectionMixin, _NoAddOrDelete, admin.ModelAdmin):
 
 
 @admin.register(SigningEvent)
-class SigningEventAdmin(CheckedSelectionMixin, admin.ModelAdmin):
+class SigningEventAdmin(CheckedSelectionMixin[SigningEvent]):
     list_display = ("created_at", "kind", "document", "signer", "actor", "processed")
     list_filter = ("kind", "processed")
     list_select_related = ("document", "signer", "actor")

@@ -8,10 +8,10 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from signing.models import CopyRecipient, SigningEvent
+from signing.models import CopyRecipient, Document, SigningEvent
 
 
-class CopyRecipientInline(admin.TabularInline):
+class CopyRecipientInline(admin.TabularInline[CopyRecipient, Document]):
     model = CopyRecipient
     extra = 0
     can_delete = False
@@ -37,7 +37,7 @@ def copy_sent_at(recipient: CopyRecipient) -> Any:
 
 
 @admin.register(CopyRecipient)
-class CopyRecipientAdmin(admin.ModelAdmin):
+class CopyRecipientAdmin(admin.ModelAdmin[CopyRecipient]):
     list_display = ("name", "email", "document", "language", "created_at")
     list_filter = ("language", "created_at")
     list_select_related = ("document",)

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, urlencode
 
 from django.conf import settings
 
@@ -27,7 +27,6 @@ from portal.http import (
     GatewayRequestError,
     GatewayResponseError,
     GatewayStream,
-    GatewayUnavailable,
     error_for_status,
     gateway_request,
     gateway_stream,
@@ -50,17 +49,14 @@ from signing.gateway_answers import (
     signer_tokens,
     token_not_found,
 )
-from signing.gateway_streams import UPLOAD_CHUNK, UploadBody, content_length, discard_from, error_body
+from signing.gateway_downloads import DEFAULT_DOWNLOAD_MAX_BYTES, allowed_download_url, receive_signed_file
+from signing.gateway_streams import UPLOAD_CHUNK, UploadBody, discard_from, error_body
 
 if TYPE_CHECKING:
     import requests
 
 logger = logging.getLogger(__name__)
 
-_DOWNLOAD_CHUNK = 64 * 1024
-# Signed PDFs are the uploaded PDF plus signatures; anything far bigger is not ours.
-DEFAULT_DOWNLOAD_MAX_BYTES = 200 * 1024 * 1024
-_DEFAULT_PORTS = {"https": 443, "http": 80}
 _SIGNING_TOKEN = re.compile(r"[A-Za-z0-9_-]{8,200}")
 # The start of an "ok" create answer up to its complete token, as JSON encoders write it.
 _CUT_SHORT_OK_TOKEN = re.compile(r'\s*\{\s*"status"\s*:\s*"ok"\s*,\s*"token"\s*:\s*"([A-Za-z0-9_-]{8,200})"')
@@ -141,25 +137,36 @@ class DocumentsClient:
 
     # --- files ------------------------------------------------------------------------------
 
-    def file_upload(self, *, name: str, fileobj: IO[bytes], digest: str | None = None) -> FileUploaded:
+    def file_upload(
+        self, *, name: str, fileobj: IO[bytes], digest: str | None = None, size: int | None = None
+    ) -> FileUploaded:
         """Upload a file's bytes: ``POST {base}/api/file/upload.json``.
 
         Sends ``file[name]``, ``file[digest]`` (hex SHA-256) and ``file[content]`` (base64) as a
-        multipart form body streamed from ``fileobj`` (which must be seekable): a first pass hashes,
-        a second pass encodes and streams with an exact Content-Length, so memory use does not
-        depend on the file size. If ``digest`` is given and differs from the file's, raises
-        UploadDigestMismatch before anything is sent. Raises the portal.http GatewayErrors.
+        multipart form body streamed from ``fileobj`` (which must be seekable) with an exact
+        Content-Length, so memory use does not depend on the file size.
+
+        With both ``digest`` and ``size`` known (a stored document's), the file is read once: it is
+        hashed while it is sent, and when its bytes turn out not to have ``digest`` the body is cut
+        short before its last chunk (the gateway never receives a whole file) and
+        UploadDigestMismatch is raised. Otherwise a first pass hashes, and a ``digest`` that differs
+        raises UploadDigestMismatch before anything is sent. Raises the portal.http GatewayErrors.
         """
-        hasher = hashlib.sha256()
-        size = 0
-        fileobj.seek(0)
-        for block in iter(lambda: fileobj.read(UPLOAD_CHUNK), b""):
-            hasher.update(block)
-            size += len(block)
-        actual = hasher.hexdigest()
-        if digest is not None and not hmac.compare_digest(actual, digest.lower()):
-            raise UploadDigestMismatch(service=SERVICE, endpoint="file/upload")
-        body = UploadBody(fields={"file[name]": name, "file[digest]": actual}, fileobj=fileobj, size=size)
+        if digest is None or size is None:
+            hasher = hashlib.sha256()
+            size = 0
+            fileobj.seek(0)
+            for block in iter(lambda: fileobj.read(UPLOAD_CHUNK), b""):
+                hasher.update(block)
+                size += len(block)
+            actual = hasher.hexdigest()
+            if digest is not None and not hmac.compare_digest(actual, digest.lower()):
+                raise UploadDigestMismatch(service=SERVICE, endpoint="file/upload")
+            digest = actual
+        digest = digest.lower()
+        body = UploadBody(
+            fields={"file[name]": name, "file[digest]": digest}, fileobj=fileobj, size=size, sha256=digest
+        )
         payload = self._request("POST", "file/upload", data=body, headers={"Content-Type": body.content_type})
         return FileUploaded(token=required_str(payload, "token", endpoint="file/upload"))
 
@@ -310,7 +317,7 @@ class DocumentsClient:
         SHA-256 differs from ``expected_digest`` raises DownloadRejected (retryable); ``dest`` is
         then emptied when it can be. Other HTTP errors raise the portal.http GatewayErrors.
         """
-        url = self._allowed_download_url(file_url)
+        url = allowed_download_url(file_url, base_url=self.base_url, emulator=self.emulator)
         limit = max_bytes if max_bytes is not None else DEFAULT_DOWNLOAD_MAX_BYTES
         endpoint = "signing/download"
         start = dest.tell() if dest.seekable() else 0
@@ -333,32 +340,12 @@ class DocumentsClient:
                         status_code=response.status_code,
                         body=error_body(response.iter_chunks()),
                     )
-                announced = content_length(response.headers)
-                if announced is not None and announced > limit:
-                    raise DownloadRejected(f"Signed file is larger than {limit} bytes", service=SERVICE)
-                hasher = hashlib.sha256()
-                size = 0
-                try:
-                    for chunk in response.iter_chunks(_DOWNLOAD_CHUNK):
-                        size += len(chunk)
-                        if size > limit:
-                            raise DownloadRejected(f"Signed file is larger than {limit} bytes", service=SERVICE)
-                        hasher.update(chunk)
-                        dest.write(chunk)
-                except DownloadRejected:
-                    raise
-                except GatewayUnavailable as err:
-                    raise DownloadRejected("Signed file download was cut short", service=SERVICE) from err
-                if announced is not None and size != announced:
-                    raise DownloadRejected("Signed file download was cut short", service=SERVICE)
-                sha256 = hasher.hexdigest()
-                if expected_digest and not hmac.compare_digest(sha256, expected_digest.strip().lower()):
-                    raise DownloadRejected("Signed file does not match its digest", service=SERVICE)
+                result = receive_signed_file(response, dest=dest, limit=limit, expected_digest=expected_digest)
         except DownloadRejected:
             discard_from(dest, start)
             logger.warning("%s %s rejected the signed file", SERVICE, endpoint)
             raise
-        return DownloadResult(sha256=sha256, size=size)
+        return result
 
     @contextmanager
     def _download_stream(self, url: str, *, endpoint: str) -> Iterator[GatewayStream]:
@@ -385,40 +372,6 @@ class DocumentsClient:
                     "Download answered with a redirect", service=SERVICE, endpoint=endpoint, status_code=err.status_code
                 ) from err
             raise
-
-    def _allowed_download_url(self, file_url: str) -> str:
-        """``file_url`` without any access token of its own, or DownloadRefused if it is off the gateway."""
-        base = urlsplit(self.base_url)
-        try:
-            target = urlsplit(file_url)
-            target_port = target.port or _DEFAULT_PORTS.get(target.scheme)
-        except ValueError as err:
-            raise DownloadRefused("Malformed signed-file URL", service=SERVICE) from err
-        base_port = base.port or _DEFAULT_PORTS.get(base.scheme)
-        allowed_schemes = {"https", "http"} if self.emulator else {"https"}
-        reasons = []
-        if base.scheme not in allowed_schemes:
-            reasons.append("gateway is not configured with https")
-        if target.scheme != base.scheme:
-            reasons.append("scheme differs")
-        # Userinfo could make a lenient parser see a different host; a gateway URL never has one.
-        if "@" in target.netloc or target.username is not None or target.password is not None:
-            reasons.append("userinfo present")
-        if (target.hostname or "") != (base.hostname or "").lower():
-            reasons.append("host differs")
-        if target_port != base_port:
-            reasons.append("port differs")
-        if any(segment in (".", "..") or segment.lower().startswith("%2e") for segment in target.path.split("/")):
-            # Dot segments are collapsed before sending and could climb out of the gateway path.
-            reasons.append("dot segments in path")
-        base_path = base.path.rstrip("/")
-        if base_path and not (target.path + "/").startswith(base_path + "/"):
-            reasons.append("outside the gateway path")
-        if reasons:
-            logger.warning("refused a signed-file URL: %s", ", ".join(reasons))
-            raise DownloadRefused("Signed-file URL is not on the configured gateway", service=SERVICE)
-        query = [(k, v) for k, v in parse_qsl(target.query, keep_blank_values=True) if k != "access_token"]
-        return urlunsplit((target.scheme, target.netloc, target.path, urlencode(query), ""))
 
 
 def _endpoint_name(action: str) -> str:

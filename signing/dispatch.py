@@ -18,7 +18,7 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 
-def task_named(name: str) -> Task:
+def task_named(name: str) -> Task[..., object]:
     """The registered task called ``name`` (e.g. ``"signing.tasks.signing_send_task"``)."""
     return current_app.tasks[name]
 

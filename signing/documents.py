@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files import File
 from django.core.signing import BadSignature, TimestampSigner
 from django.db import transaction
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class _HashingFile(File):
+class _HashingFile(File[bytes]):
     """Hands the storage the upload's bytes while hashing and counting exactly what it read."""
 
     file: IO[bytes]
@@ -70,7 +71,7 @@ class _HashingFile(File):
 def document_create(
     *,
     owner: User,
-    uploaded_file: UploadedFile | File,
+    uploaded_file: UploadedFile | File[bytes],
     title: str,
     signers: list[SignerData],
     deadline: datetime | None = None,
@@ -118,7 +119,7 @@ def document_create(
     return document
 
 
-def stored_file_verified(*, stored: FieldFile, sha256: str | None) -> File | None:
+def stored_file_verified(*, stored: FieldFile, sha256: str | None) -> File[bytes] | None:
     """A stored file, opened at its start, or None when its bytes no longer have ``sha256``.
 
     The one check of a stored file against the hash taken when it was stored: read in chunks (also
@@ -135,11 +136,52 @@ def stored_file_verified(*, stored: FieldFile, sha256: str | None) -> File | Non
     if sha256 is not None and not constant_time_compare(hasher.hexdigest(), sha256):
         handle.close()
         return None
+    if sha256 is not None:
+        _stored_check_remember(_stored_stamp(stored, sha256))
     handle.seek(0)
     return handle
 
 
-def document_file_verified(*, document: Document) -> File:
+# How long a passed check of a stored file is trusted while its size and modification time stay.
+STORED_CHECK_SECONDS = 24 * 3600
+
+
+def _stored_stamp(stored: FieldFile, sha256: str) -> str:
+    """A cache key naming the stored file as it is now: its name, expected hash, size and mtime."""
+    storage, name = stored.storage, stored.name or ""
+    stamp = f"{name}|{sha256}|{storage.size(name)}|{storage.get_modified_time(name).timestamp()!r}"
+    return "stored-file-ok:" + hashlib.sha256(stamp.encode()).hexdigest()
+
+
+def stored_file_unchanged(*, stored: FieldFile, sha256: str) -> bool:
+    """Whether the stored bytes still have ``sha256``, reading them only when they may have changed.
+
+    A page that shows a document, or a preview image already made from verified bytes, needs to know
+    that the file was not swapped (T13), not its bytes: the full check runs once and is remembered
+    against the file's size and modification time, so each later view costs one stat, whatever the
+    file's size. A write to the file changes its stamp and the next view hashes it again. When the
+    cache is unreachable every view hashes, as before. FileNotFoundError propagates.
+    """
+    try:
+        if cache.get(_stored_stamp(stored, sha256)):
+            return True
+    except Exception:  # a cache outage costs a full check, never a wrong answer
+        logger.warning("stored-file check cache unreachable; hashing", exc_info=True)
+    handle = stored_file_verified(stored=stored, sha256=sha256)  # remembers a pass
+    if handle is None:
+        return False
+    handle.close()
+    return True
+
+
+def _stored_check_remember(key: str) -> None:
+    try:
+        cache.set(key, True, STORED_CHECK_SECONDS)
+    except Exception:  # the check passed; only its memory is lost
+        logger.warning("stored-file check cache unreachable", exc_info=True)
+
+
+def document_file_verified(*, document: Document) -> File[bytes]:
     """The stored file, opened at its start, after checking it still has the SHA-256 taken at upload.
 
     Raises DocumentTampered when the bytes changed (WYSIWYS: what is shown and sent is what was hashed).
@@ -157,7 +199,7 @@ _FETCH_SALT = "signing.document-fetch"
 def document_fetch_url(*, document: Document) -> str:
     """A time-limited, signed portal URL from which Dokobit may fetch the document (``file[url]``)."""
     token = TimestampSigner(salt=_FETCH_SALT).sign(str(document.uuid))
-    return settings.PORTAL_BASE_URL + reverse("signing:document-fetch", kwargs={"fetch_token": token})
+    return str(settings.PORTAL_BASE_URL) + reverse("signing:document-fetch", kwargs={"fetch_token": token})
 
 
 def document_get_by_fetch_token(*, token: str) -> Document | None:

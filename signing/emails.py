@@ -6,6 +6,7 @@ flattened to one line because a header may never carry a line break.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -36,7 +37,9 @@ def signer_link_url(*, signer: Signer) -> str:
     return absolute_url(reverse("signing:signer-landing", kwargs={"token": signer.link_token}))
 
 
-def email_message(*, to: str, language: str, subject: str, template: str, context: dict) -> EmailMultiAlternatives:
+def email_message(
+    *, to: str, language: str, subject: str, template: str, context: Mapping[str, object]
+) -> EmailMultiAlternatives:
     """A text and HTML e-mail from ``templates/emails/<template>.{txt,html}``, rendered in ``language``."""
     with translation.override(language):
         text = render_to_string(f"emails/{template}.txt", context)
@@ -47,7 +50,7 @@ def email_message(*, to: str, language: str, subject: str, template: str, contex
 
 
 def signer_request_message(
-    *, signer: Signer, subject: str, template: str, extra: dict | None = None
+    *, signer: Signer, subject: str, template: str, extra: Mapping[str, object] | None = None
 ) -> EmailMultiAlternatives:
     """An e-mail asking ``signer`` to sign, with their portal link, in their language; no personal code.
 

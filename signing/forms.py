@@ -31,11 +31,11 @@ if TYPE_CHECKING:
 
 
 def max_upload_bytes() -> int:
-    return settings.SIGNING_MAX_UPLOAD_BYTES
+    return int(settings.SIGNING_MAX_UPLOAD_BYTES)
 
 
 def max_signers() -> int:
-    return settings.SIGNING_MAX_SIGNERS
+    return int(settings.SIGNING_MAX_SIGNERS)
 
 
 def signer_limit_message() -> str:
@@ -86,7 +86,7 @@ def holding_put(*, request: HttpRequest, uploaded_file: UploadedFile) -> HeldUpl
     return held
 
 
-def holding_open(*, held: HeldUpload) -> File:
+def holding_open(*, held: HeldUpload) -> File[bytes]:
     """The kept file, open for reading under its display name (the caller closes it)."""
     return File(default_storage.open(held.path, "rb"), name=held.name)
 
@@ -167,13 +167,14 @@ class DocumentUploadForm(forms.Form):
         return timezone.make_aware(datetime.datetime.combine(day, datetime.time.max))
 
     def clean_document(self) -> UploadedFile | None:
-        uploaded = self.cleaned_data.get("document")
+        uploaded: UploadedFile | None = self.cleaned_data.get("document")
         if not uploaded:
             if self.held is not None:
                 return None
             raise ValidationError(_("Choose a PDF document to upload."), code="required")
         limit = max_upload_bytes()
-        if uploaded.size > limit:
+        # An upload always knows its size (check_pdf measures a file that would not).
+        if uploaded.size is not None and uploaded.size > limit:
             raise ValidationError(
                 _("The file is too large: at most %(size)s MB is allowed.") % {"size": limit // (1024 * 1024)},
                 code="too_large",
@@ -255,7 +256,7 @@ class SignerForm(forms.Form):
         )
 
 
-class BaseSignerFormSet(BaseFormSet):
+class BaseSignerFormSet(BaseFormSet[SignerForm]):
     """Signer rows: at least one, at most SIGNING_MAX_SIGNERS, nobody twice."""
 
     def clean(self) -> None:
@@ -310,7 +311,7 @@ class CopyRecipientForm(forms.Form):
         return CopyRecipientData(name=data["name"], email=data["email"], language=data["language"])
 
 
-class BaseCopyRecipientFormSet(BaseFormSet):
+class BaseCopyRecipientFormSet(BaseFormSet[CopyRecipientForm]):
     """Copy recipient rows on the upload page: all optional, no address twice."""
 
     def clean(self) -> None:

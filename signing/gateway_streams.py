@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import secrets
 from collections.abc import Iterator
 from typing import IO, Any, BinaryIO
@@ -40,13 +42,16 @@ class UploadBody:
     it, and is base64-encoded only while it is sent.
     """
 
-    def __init__(self, *, fields: dict[str, str], fileobj: IO[bytes], size: int) -> None:
+    def __init__(self, *, fields: dict[str, str], fileobj: IO[bytes], size: int, sha256: str | None = None) -> None:
         self.boundary = "portal-" + secrets.token_hex(16)
         head = b"".join(self._part_head(key) + value.encode() + b"\r\n" for key, value in fields.items())
         self._prefix = head + self._part_head("file[content]")
         self._suffix = f"\r\n--{self.boundary}--\r\n".encode()
         self._fileobj = fileobj
         self._size = size
+        # Checked while the bytes go out (the one read of a stored document): on a mismatch the
+        # body is cut short before its end, so the gateway never receives a complete file.
+        self._sha256 = sha256
 
     @property
     def content_type(self) -> str:
@@ -61,13 +66,22 @@ class UploadBody:
     def __iter__(self) -> Iterator[bytes]:
         yield self._prefix
         sent = 0
+        hasher = hashlib.sha256()
         for raw, encoded in base64_chunks(self._fileobj):
             sent += len(raw)
+            hasher.update(raw)
+            # The last chunk is held back until the bytes are known to be the right ones.
+            if sent >= self._size and (sent != self._size or not self._digest_matches(hasher)):
+                break
             yield encoded
-        if sent != self._size:
-            # The announced length would be wrong; abort rather than send a corrupt body.
+        if sent != self._size or not self._digest_matches(hasher):
+            # The announced length would be wrong, or the bytes are not the stored ones: abort
+            # rather than send a complete body.
             raise UploadDigestMismatch("File changed while it was being uploaded", service=SERVICE)
         yield self._suffix
+
+    def _digest_matches(self, hasher: hashlib._Hash) -> bool:
+        return self._sha256 is None or hmac.compare_digest(hasher.hexdigest(), self._sha256.lower())
 
 
 def content_length(headers: Any) -> int | None:

@@ -51,7 +51,8 @@ def order_groups(order: str, requested: Sequence[int | None]) -> list[int]:
 
 def turn_group(document: Document) -> int | None:
     """The group whose turn it is: the lowest with a signer still to sign (None: nobody waits)."""
-    return document.signers.filter(status=Signer.Status.PENDING).aggregate(low=Min("order_group"))["low"]
+    low: int | None = document.signers.filter(status=Signer.Status.PENDING).aggregate(low=Min("order_group"))["low"]
+    return low
 
 
 def on_turn(signer: Signer, *, group: int | None = None) -> bool:

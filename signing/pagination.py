@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.utils.functional import cached_property
 
 EXACT_BELOW = 10_000
@@ -37,7 +37,7 @@ def unfiltered_count(queryset: QuerySet[Any]) -> int | None:
     return None if not row or row[0] is None else int(row[0])
 
 
-class EstimatedCountPaginator(Paginator):
+class EstimatedCountPaginator(Paginator[Model]):
     @cached_property
     def count(self) -> int:
         queryset = self.object_list

@@ -8,7 +8,7 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -34,7 +34,7 @@ class PdfCheck:
     pages: int
 
 
-def check_pdf(fileobj: BinaryIO, *, name: str, max_bytes: int) -> PdfCheck:
+def check_pdf(fileobj: IO[bytes], *, name: str, max_bytes: int) -> PdfCheck:
     """Accept ``fileobj`` only if it is a real PDF; raise ValidationError with the reason otherwise.
 
     Checks, cheapest first: the ``.pdf`` extension, emptiness and ``max_bytes`` (from the size,
@@ -77,7 +77,7 @@ def _damaged() -> ValidationError:
     )
 
 
-def _parse(fileobj: BinaryIO) -> int:
+def _parse(fileobj: IO[bytes]) -> int:
     try:
         reader = PdfReader(fileobj, strict=False)
         if reader.is_encrypted:
@@ -95,7 +95,7 @@ def _parse(fileobj: BinaryIO) -> int:
     return pages
 
 
-def _sha256(fileobj: BinaryIO) -> str:
+def _sha256(fileobj: IO[bytes]) -> str:
     hasher = hashlib.sha256()
     while chunk := fileobj.read(_CHUNK):
         hasher.update(chunk)

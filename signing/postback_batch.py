@@ -210,7 +210,7 @@ class StatementConnection:
         self._connection: psycopg.Connection | None = None
         self._pid = -1
 
-    def fetchall(self, sql: str, params: Sequence[Any]) -> list[tuple]:
+    def fetchall(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         for attempt in (1, 2):
             conn = self._open()
             try:

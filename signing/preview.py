@@ -1,9 +1,11 @@
 """Server-rendered page images of a document, so a phone can read it without a PDF viewer.
 
-The bytes are read only through ``document_file_verified`` (hash re-checked against
-``Document.sha256`` on every call), so an image is only ever made from, and served for, the file the
-signer is asked to sign. Images are cached in the file storage under previews/<sha256>/ (shared by
-every host when it is a bucket): the key is the digest, so a changed file can never reuse an old image.
+An image is made only from bytes read through ``document_file_verified`` (hash re-checked against
+``Document.sha256``), and a cached one is served only while ``stored_file_unchanged`` says the stored
+file is the one that was checked, so an image is only ever made from, and served for, the file the
+signer is asked to sign; a view of a cached page reads no bytes of the document. Images are cached in
+the file storage under previews/<sha256>/ (shared by every host when it is a bucket): the key is the
+digest, so a changed file can never reuse an old image.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import struct
 import threading
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
 import pypdfium2 as pdfium
 from django.core.files.base import ContentFile
@@ -21,8 +24,8 @@ from django.core.files.storage import default_storage
 from django.utils.translation import gettext_lazy as _
 
 from portal.storage import folder_listing
-from signing.documents import document_file_verified
-from signing.errors import SigningError
+from signing.documents import document_file_verified, stored_file_unchanged
+from signing.errors import DocumentTampered, SigningError
 from signing.models import Document
 
 logger = logging.getLogger(__name__)
@@ -75,7 +78,8 @@ def _cache_read(name: str) -> bytes | None:
         if not default_storage.exists(name):
             return None
         with default_storage.open(name, "rb") as handle:
-            return handle.read()
+            data: bytes = handle.read()
+            return data
     except OSError:
         return None
 
@@ -101,7 +105,8 @@ def preview_cache_delete(*, sha256: str) -> None:
 def _verified_bytes(document: Document) -> bytes:
     handle = document_file_verified(document=document)  # raises DocumentTampered
     try:
-        return handle.read()
+        data: bytes = handle.read()
+        return data
     finally:
         handle.close()
 
@@ -123,10 +128,14 @@ def document_preview_pages(*, document: Document) -> tuple[list[PreviewPage], in
 
     Raises DocumentTampered when the stored file changed, PreviewUnavailable when it cannot be read.
     """
-    data = _verified_bytes(document)
     meta = _cache_name(document, "pages.json")
     sizes = _cached_sizes(meta)
-    if sizes is None:
+    if sizes is not None:
+        # Made from verified bytes; only a swap of the stored file since then matters (T13).
+        if not stored_file_unchanged(stored=document.file, sha256=document.sha256):
+            raise DocumentTampered()
+    else:
+        data = _verified_bytes(document)
         with _PDFIUM_LOCK:
             pdf = _open_pdf(data)
             try:
@@ -143,7 +152,8 @@ def document_preview_pages(*, document: Document) -> tuple[list[PreviewPage], in
     return pages, total
 
 
-def _cached_sizes(name: str) -> list | None:
+def _cached_sizes(name: str) -> list[Any] | None:
+    # Our own cache file: ``[[width, height], ..., total]``, as document_preview_pages wrote it.
     raw = _cache_read(name)
     if raw is None:
         return None
@@ -168,14 +178,17 @@ def document_page_png(*, document: Document, page: int, width: int) -> bytes:
     preview or an unreadable file.
     """
     width = preview_width(width)
-    data = _verified_bytes(document)
     if not 1 <= page <= MAX_PREVIEW_PAGES:
         raise PreviewUnavailable()
     cached = _cache_name(document, f"page-{page}-w{width}.png")
     png = _cache_read(cached)
     # A file storage may show a file while it is still being written: only a whole image counts.
     if png is not None and png.startswith(_PNG_SIGNATURE) and png.endswith(_PNG_END):
+        # Made from verified bytes; only a swap of the stored file since then matters (T13).
+        if not stored_file_unchanged(stored=document.file, sha256=document.sha256):
+            raise DocumentTampered()
         return png
+    data = _verified_bytes(document)
     with _PDFIUM_LOCK:
         pdf = _open_pdf(data)
         try:

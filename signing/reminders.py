@@ -56,7 +56,7 @@ def _slot_at(signer: Signer, moment: datetime) -> int:
 
 def reminder_slot_due(*, signer: Signer, now: datetime | None = None) -> int:
     """The latest reminder slot due for ``signer`` at ``now`` (0 when none), never above the maximum."""
-    return min(_slot_at(signer, now or timezone.now()), settings.SIGNING_REMINDER_MAX)
+    return min(_slot_at(signer, now or timezone.now()), int(settings.SIGNING_REMINDER_MAX))
 
 
 def signer_reminder_message(*, signer: Signer) -> EmailMultiAlternatives:

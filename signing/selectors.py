@@ -140,14 +140,18 @@ def signing_turn_label(*, document: Document, signing: Signing | None) -> str:
 
 
 def document_display_status(*, signing: Signing | None, signed_count: int) -> tuple[str | None, str]:
-    """The document's status and its label, from its current signing and how many signers signed.
+    """The document's status and its label, from its current signing and how many signers signed."""
+    if signing is None:
+        return None, ""
+    return status_as_shown(status=signing.status, signed_count=signed_count)
+
+
+def status_as_shown(*, status: str, signed_count: int) -> tuple[str, str]:
+    """A current signing's status as people are shown it (owner's pages, staff's lists), with its label.
 
     A re-upload makes a new signing that only the signers still pending are on, and Dokobit calls
     it pending; the document is partly signed all the same when someone signed an earlier copy.
     """
-    if signing is None:
-        return None, ""
-    status = signing.status
     if status == Signing.Status.PENDING and signed_count > 0:
         status = Signing.Status.PARTIALLY_SIGNED
     return status, str(Signing.Status(status).label)
@@ -159,17 +163,39 @@ def event_text(event: SigningEvent) -> str:
     return f"{event.get_kind_display()}: {who}" if who else str(event.get_kind_display())
 
 
+def documents_signed_count() -> Func:
+    """An annotation: how many of a document's signers signed (a correlated subquery, per row shown)."""
+    return _signer_count(Q(status=Signer.Status.SIGNED))
+
+
+# The document page shows this many events of its history at a time (the live poll: the newest).
+HISTORY_PAGE_SIZE = 50
+
+
+def document_history_page(*, document: Document, number: int = 1) -> tuple[list[SigningEvent], bool]:
+    """Page ``number`` of the history counted from the newest, oldest first within it, and whether
+    older events exist. One query, whatever the history's length (a page's rows plus one)."""
+    start = (number - 1) * HISTORY_PAGE_SIZE
+    newest_first = list(
+        document.events.select_related("signer", "copy_recipient").order_by("-created_at", "-pk")[
+            start : start + HISTORY_PAGE_SIZE + 1
+        ]
+    )
+    return newest_first[:HISTORY_PAGE_SIZE][::-1], len(newest_first) > HISTORY_PAGE_SIZE
+
+
 def document_history(*, document: Document) -> list[dict[str, Any]]:
-    """The document's history as its page lists it, oldest first (labels in the active language)."""
+    """The newest page of the history as the page lists it, oldest first (labels in the active language)."""
     from django.utils import formats, timezone
 
+    events, _ = document_history_page(document=document)
     return [
         {
             "at": event.created_at.isoformat(),
             "at_label": formats.date_format(timezone.localtime(event.created_at), "DATETIME_FORMAT"),
             "text": event_text(event),
         }
-        for event in document.events.select_related("signer", "copy_recipient").order_by("created_at", "pk")
+        for event in events
     ]
 
 

@@ -27,16 +27,16 @@ from django.utils.translation import gettext
 
 from portal.http import GatewayError, GatewayNotFound, GatewayUnavailable
 from signing.client import DocumentsClient
-from signing.documents import document_fetch_url, document_file_verified
+from signing.documents import document_fetch_url
 from signing.emails import signer_invitation_message
 from signing.errors import (
     DocumentTampered,
 )
 from signing.events import event_record, signing_mark_failed
-from signing.gateway_answers import SigningCreated
+from signing.gateway_answers import FileUploaded, SigningCreated, UploadDigestMismatch
 from signing.locks import signer_locked, signing_locked
 from signing.mail import MAIL_NOT_SENT
-from signing.models import Signer, Signing, SigningEvent
+from signing.models import Document, Signer, Signing, SigningEvent
 from signing.order import invitations_queue_due, on_turn
 from signing.recovery import create_attempt_failed, create_attempt_interrupted, create_orphan_delete
 from signing.refusals import refusal_message
@@ -123,15 +123,7 @@ def _signing_send_steps(*, signing_id: int) -> None:
             signing.save(update_fields=["status", "updated_at"])
 
     if not signing.dokobit_file_token:
-        document = signing.document
-        with document_file_verified(document=document) as handle:
-            if settings.SIGNING_UPLOAD_BY_URL:
-                # Dokobit fetches the bytes itself from a short-lived signed portal URL.
-                uploaded = client.file_upload_from_url(
-                    name=f"{document.uuid}.pdf", url=document_fetch_url(document=document), digest=document.sha256
-                )
-            else:
-                uploaded = client.file_upload(name=f"{document.uuid}.pdf", fileobj=handle, digest=document.sha256)
+        uploaded = document_upload(client, document=signing.document)
         with transaction.atomic():
             signing = signing_locked(signing_id=signing_id)
             if signing.status in (Signing.Status.CANCELLED, Signing.Status.FAILED):
@@ -144,6 +136,32 @@ def _signing_send_steps(*, signing_id: int) -> None:
     if not signing.dokobit_token:
         _wait_until_uploaded(client, signing.dokobit_file_token)
         _create_at_gateway(client, signing_id=signing_id)
+
+
+def document_upload(client: DocumentsClient, *, document: Document) -> FileUploaded:
+    """Send the stored document to Dokobit, reading it once (the send task's whole file work).
+
+    The bytes are hashed while they are sent and checked against the SHA-256 taken at upload
+    (WYSIWYS): a stored file that changed is cut off before its end, so Dokobit never holds it, and
+    DocumentTampered is raised before any signing is created from it.
+    """
+    if settings.SIGNING_UPLOAD_BY_URL:
+        # Dokobit fetches the bytes itself from a short-lived signed portal URL, which checks them.
+        return client.file_upload_from_url(
+            name=f"{document.uuid}.pdf", url=document_fetch_url(document=document), digest=document.sha256
+        )
+    stored = document.file
+    with stored.storage.open(stored.name, "rb") as handle:
+        try:
+            return client.file_upload(
+                name=f"{document.uuid}.pdf",
+                fileobj=handle,
+                digest=document.sha256,
+                size=stored.storage.size(stored.name),
+            )
+        except UploadDigestMismatch as err:
+            logger.error("document %s no longer matches its SHA-256", document.uuid)
+            raise DocumentTampered() from err
 
 
 def _wait_until_uploaded(client: DocumentsClient, file_token: str) -> None:

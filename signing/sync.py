@@ -76,9 +76,9 @@ def signing_sync_from_gateway(*, signing: Signing) -> Signing:
                 )
         return signing
 
-    fetched: _SignedFile | None = None
+    fetched: SignedFileFetched | None = None
     if status.status in ("completed", "archived") and status.file_url and not _unknown_signers(signing, status):
-        fetched = _signed_file_fetch(client, signing, status)
+        fetched = signed_file_fetch(client, signing, status)
     try:
         with transaction.atomic():
             signing = signing_locked(signing_id=signing.pk)
@@ -115,7 +115,7 @@ def _attention_clear_if_settled(signing: Signing, status: SigningStatus) -> None
 
 
 @dataclass
-class _SignedFile:
+class SignedFileFetched:
     """The outcome of fetching a completed signing's file: stored under ``name``, or refused."""
 
     name: str = ""
@@ -129,7 +129,7 @@ def _unknown_signers(signing: Signing, status: SigningStatus) -> set[str]:
     return set(status.signers) - known
 
 
-def _signed_file_fetch(client: DocumentsClient, signing: Signing, status: SigningStatus) -> _SignedFile:
+def signed_file_fetch(client: DocumentsClient, signing: Signing, status: SigningStatus) -> SignedFileFetched:
     """Download the signed file and write it to storage (outside any transaction: both are network calls)."""
     field = Signing._meta.get_field("signed_file")
     with tempfile.TemporaryFile() as tmp:
@@ -141,12 +141,12 @@ def _signed_file_fetch(client: DocumentsClient, signing: Signing, status: Signin
                 max_bytes=settings.SIGNING_DOWNLOAD_MAX_BYTES,
             )
         except DownloadRefused as err:
-            return _SignedFile(refused=err)
+            return SignedFileFetched(refused=err)
         tmp.seek(0)
         name = field.storage.save(
             field.generate_filename(signing, f"{signing.uuid}.pdf"), File(tmp), max_length=field.max_length
         )
-    return _SignedFile(name=name, sha256=result.sha256, size=result.size)
+    return SignedFileFetched(name=name, sha256=result.sha256, size=result.size)
 
 
 def _stored_file_discard(name: str) -> None:
@@ -157,7 +157,7 @@ def _stored_file_discard(name: str) -> None:
         logger.warning("a signed file that was not used could not be deleted now")
 
 
-def _apply_status(signing: Signing, status: SigningStatus, fetched: _SignedFile | None) -> bool:
+def _apply_status(signing: Signing, status: SigningStatus, fetched: SignedFileFetched | None) -> bool:
     """Apply Dokobit's answer to the locked signing; returns whether ``fetched`` is now its signed file."""
     signers = {s.dokobit_signer_id: s for s in signing.signers.exclude(status=Signer.Status.REMOVED)}
     unknown = sorted(set(status.signers) - set(signers))
@@ -210,7 +210,7 @@ def _apply_status(signing: Signing, status: SigningStatus, fetched: _SignedFile 
     return False
 
 
-def _complete(signing: Signing, status: SigningStatus, fetched: _SignedFile | None) -> bool:
+def _complete(signing: Signing, status: SigningStatus, fetched: SignedFileFetched | None) -> bool:
     if not status.file_url:
         signing_flag(
             signing,

@@ -2,11 +2,16 @@
 
 from urllib.parse import urlsplit
 
+import django_stubs_ext
 from django.utils.translation import gettext_lazy as _
 
 from portal.csp import content_security_policy
 from portal.env import BASE_DIR, env
 from portal.settings.storage import storage_settings
+
+# The admin's generic classes (``admin.ModelAdmin[Document]``) are subscripted at import time for
+# mypy; Django's own classes learn ``__class_getitem__`` here, before any admin module is imported.
+django_stubs_ext.monkeypatch()
 
 # --- Core -------------------------------------------------------------------------------------
 DEBUG = env.bool("DEBUG", default=False)

@@ -77,7 +77,7 @@ def page_image(request: HttpRequest, document: Document, *, refused: str) -> Htt
     return response
 
 
-def preview_context(document: Document, image_url: str) -> dict:
+def preview_context(document: Document, image_url: str) -> dict[str, object]:
     """The preview's pages (with their image URLs), or why there is none."""
     try:
         pages, total = document_preview_pages(document=document)

@@ -50,6 +50,7 @@ from signing.selectors import (
     document_changeable_by,
     document_display_status,
     document_get_for_user,
+    document_history_page,
     document_list_for_owner,
     document_status_payload,
     event_text,
@@ -106,7 +107,7 @@ def document_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         signers_ok = formset.is_valid() and (not copies.is_bound or copies.is_valid())
         uploaded = form.cleaned_data.get("document") if "document" not in form.errors else None
         if form_ok and signers_ok:
-            file_obj: File
+            file_obj: File[bytes]
             if uploaded is not None:
                 file_obj = uploaded
             else:
@@ -173,6 +174,7 @@ def _detail_context(
         signing is not None and signing.is_open and document_changeable_by(user=request.user, document=document)
     )
     status = document_status_payload(document=document, can_change=can_change)
+    history = _history_page(request, document)
     rows = {row["uuid"]: row for row in status["signers"]}
     moves = signer_moves(document)
     for signer in signers:
@@ -193,14 +195,13 @@ def _detail_context(
         "document": document,
         "signing": signing,
         "signers": signers,
-        "events": [
-            {"created_at": event.created_at, "text": event_text(event)}
-            for event in document.events.select_related("signer", "copy_recipient")
-        ],
+        **history,
         "status": status,
         "status_config": {
             "url": reverse("signing:document-status", kwargs={"uuid": document.uuid}),
             "final": status["final"],
+            # Only the newest page of the history follows the live status.
+            "history_live": history["history_newer"] is None,
         },
         "add_form": add_form or SignerAddForm(prefix="add", initial={"language": get_language() or "en"}),
         "copy_form": copy_form or CopyRecipientForm(prefix="copy"),
@@ -209,6 +210,21 @@ def _detail_context(
         "can_change": can_change,
         # Dokobit deletes its copy this many days from now unless the retention job renews it.
         "copy_days_left": signing_copy_days_left(signing=signing),
+    }
+
+
+def _history_page(request: HttpRequest, document: Document) -> dict[str, Any]:
+    """The page of the history the request asks for (``?history=N``, 1 the newest) and its neighbours."""
+    try:
+        number = max(1, int(request.GET.get("history", "1")))
+    except ValueError:
+        number = 1
+    events, older = document_history_page(document=document, number=number)
+    return {
+        # Each line as the live status also words it (a copy recipient's name included).
+        "events": [{"created_at": event.created_at, "text": event_text(event)} for event in events],
+        "history_older": number + 1 if older else None,
+        "history_newer": number - 1 if number > 1 else None,
     }
 
 

@@ -28,7 +28,7 @@
     list.replaceChildren(fragment);
   }
 
-  function apply(data) {
+  function apply(data, config) {
     var status = document.getElementById("signing-status");
     if (status && data.status_label) { status.textContent = data.status_label; }
     // Signing in order: whose turn it is moves with each signature.
@@ -51,7 +51,8 @@
     }
     var attention = document.getElementById("attention");
     if (attention) { attention.hidden = !data.needs_attention; }
-    applyHistory(data.history);
+    // The poll carries the newest events: an older page of the history stays as it is.
+    if (config.history_live) { applyHistory(data.history); }
   }
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -62,7 +63,7 @@
     window.portalPoll({
       url: config.url,
       onData: function (data) {
-        apply(data);
+        apply(data, config);
         return Boolean(data.final);
       },
     });

@@ -42,6 +42,26 @@ def test_deactivated_person_is_logged_out_on_the_next_request(client, staff, mak
     client.post(reverse("admin:identity_user_changelist"), {"action": "activate", "_selected_action": [person.pk]})
     person.refresh_from_db()
     assert person.is_active is True
+    # Reactivated, the account logs in anew: the browser session from before stays ended.
+    assert person_client.get("/dashboard/").status_code == 302
+
+
+def test_switching_an_account_off_on_its_change_form_ends_its_sessions_for_good(client, staff, make_user):
+    person = make_user()
+    person_client = client.__class__()
+    person_client.force_login(person)
+    client.force_login(staff)
+    url = reverse("admin:identity_user_change", args=[person.pk])
+    form = client.get(url).context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None and name in form.fields}
+    data.pop("is_active", None)  # the box unticked
+    assert client.post(url, data).status_code == 302
+    person.refresh_from_db()
+    assert person.is_active is False
+
+    person.is_active = True
+    person.save(update_fields=["is_active"])
+    assert person_client.get("/dashboard/").status_code == 302
 
 
 def test_search_by_name_and_email_finds_the_person(client, staff, make_user):

@@ -1,8 +1,8 @@
 """A login walks one way: the flow is completed once, the person is looked up once.
 
-The view hands the proven eID result to ``authenticate()``; the backend finds the account (or
-holds the result for registration) and the view only renders what it decided. Before, the view
-looked the person up, then the backend looked the same person up again.
+The view calls ``authenticate()``; the backend completes the browser's flow, finds the account
+(or holds the result for registration) and the view only renders what it decided. Before, the
+view completed the flow and looked the person up, then the backend looked the same person up again.
 """
 
 from __future__ import annotations

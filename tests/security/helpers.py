@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
 
 from signing.models import Document
 from signing.views.signer_link import VERIFIED_SESSION_KEY
@@ -28,6 +29,23 @@ def route_params(pattern) -> tuple[str, ...]:
     names = list(getattr(pattern, "converters", {}) or {})
     names += [name for name in pattern.regex.groupindex if name not in names]
     return tuple(names)
+
+
+def portal_routes(patterns=None, prefix: str = "", namespace: str = "") -> list[Route]:
+    """Every route below the root URLconf outside the emulator, with the parameters of its whole path."""
+    found: list[Route] = []
+    for entry in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace in EXCLUDED_NAMESPACES:
+                continue
+            inner = ":".join(part for part in (namespace, entry.namespace or "") if part)
+            found += [
+                Route(r.route, r.namespace, route_params(entry.pattern) + r.params)
+                for r in portal_routes(entry.url_patterns, prefix + str(entry.pattern), inner)
+            ]
+        elif isinstance(entry, URLPattern):
+            found.append(Route(prefix + str(entry.pattern), namespace, route_params(entry.pattern)))
+    return found
 
 
 def url_for(route: Route, values: dict[str, str]) -> str:

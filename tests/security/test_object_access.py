@@ -15,20 +15,19 @@ import re
 
 import pytest
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import get_resolver, reverse
 
 from signing.models import Document, Signer
 from signing.views.signer_link import REFUSED_SESSION_KEY
 from tests.identity.conftest import answer_every_create, answer_every_status
 from tests.security.helpers import (
     ADMIN,
-    EXCLUDED_NAMESPACES,
     LINK,
     OWNER,
     Route,
     case_for,
     owner_client,
-    route_params,
+    portal_routes,
     signer_client,
     url_for,
 )
@@ -36,21 +35,9 @@ from tests.security.helpers import (
 pytestmark = pytest.mark.django_db
 
 
-def parametrised_routes(patterns=None, prefix: str = "", namespace: str = "") -> list[Route]:
+def parametrised_routes() -> list[Route]:
     """Every route below the root URLconf (outside the emulator) whose URL carries a parameter."""
-    found: list[Route] = []
-    for entry in get_resolver().url_patterns if patterns is None else patterns:
-        if isinstance(entry, URLResolver):
-            inner = ":".join(part for part in (namespace, entry.namespace or "") if part)
-            if entry.namespace in EXCLUDED_NAMESPACES:
-                continue
-            found += [
-                Route(r.route, r.namespace, route_params(entry.pattern) + r.params)
-                for r in parametrised_routes(entry.url_patterns, prefix + str(entry.pattern), inner)
-            ]
-        elif isinstance(entry, URLPattern) and route_params(entry.pattern):
-            found.append(Route(prefix + str(entry.pattern), namespace, route_params(entry.pattern)))
-    return found
+    return [route for route in portal_routes() if route.params]
 
 
 def test_every_parametrised_route_has_a_case(world):

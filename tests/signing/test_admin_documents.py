@@ -102,6 +102,26 @@ def test_after_a_reupload_the_list_shows_the_new_copy(staff_client, make_documen
     assert "Dokobit copy expires in 29 days" in row
 
 
+def test_a_reupload_of_a_partly_signed_document_says_partly_signed_as_the_owner_sees_it(staff_client, make_document):
+    document = make_titled(
+        make_document, "renewed", status=Signing.Status.REPLACED, uploaded_at=timezone.now() - timedelta(days=25)
+    )
+    first = document.signers.order_by("position").first()
+    first.status = Signer.Status.SIGNED
+    first.save(update_fields=["status"])
+    Signing.objects.create(
+        document=document,
+        status=Signing.Status.PENDING,
+        uploaded_at=timezone.now() - timedelta(hours=1),
+        previous=document.signings.get(),
+    )
+
+    (row,) = rows(staff_client.get(reverse(CHANGELIST)).content.decode())
+
+    assert "Partially signed" in row
+    assert "Waiting for signatures" not in row
+
+
 def test_filter_by_status(staff_client, variety):
     assert titles(staff_client, signing_status="pending") == {"fresh"}
     assert titles(staff_client, signing_status="completed") == {"done"}

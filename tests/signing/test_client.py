@@ -8,6 +8,8 @@ import io
 import json
 import logging
 import os
+import socket
+import threading
 import tracemalloc
 from urllib.parse import urlsplit
 
@@ -119,6 +121,61 @@ def test_file_upload_refuses_a_file_that_no_longer_matches_its_stored_digest(cli
     with pytest.raises(UploadDigestMismatch):
         client.file_upload(name="a.pdf", fileobj=io.BytesIO(b"tampered"), digest=stored)
     assert len(gateway.calls) == 0
+
+
+def _one_request_server() -> tuple[str, dict, threading.Thread]:
+    """A plain socket server for one upload: records how much of the announced body arrived."""
+    server = socket.create_server(("127.0.0.1", 0))
+    seen: dict = {}
+
+    def serve() -> None:
+        conn, _ = server.accept()
+        with conn, conn.makefile("rb") as stream:
+            headers = b""
+            while not headers.endswith(b"\r\n\r\n"):
+                headers += stream.read(1)
+            announced = int(
+                next(h for h in headers.split(b"\r\n") if h.lower().startswith(b"content-length")).split(b":")[1]
+            )
+            seen["announced"], seen["received"] = announced, len(stream.read(announced))
+            if seen["received"] == announced:
+                body = b'{"status": "ok", "token": "stored"}'
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                    % (len(body), body)
+                )
+        server.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return f"http://127.0.0.1:{server.getsockname()[1]}", seen, thread
+
+
+@pytest.mark.parametrize("tampered", [False, True], ids=["intact", "tampered"])
+def test_file_upload_with_known_digest_and_size_reads_once_and_never_completes_a_changed_file(tampered):
+    """Issue 19 (PF1): a stored document is read once, hashed while sent. Bytes that no longer have
+    the stored digest stop the body before its end, so the gateway never receives a whole file."""
+    stored = b"%PDF-1.4\n" + os.urandom(3 * 1024 * 1024)
+    digest = hashlib.sha256(stored).hexdigest()
+    on_disk = stored[:-1] + bytes([stored[-1] ^ 1]) if tampered else stored
+    reads = {"bytes": 0}
+
+    class CountingFile(io.BytesIO):
+        def read(self, size=-1):
+            data = super().read(size)
+            reads["bytes"] += len(data)
+            return data
+
+    url, seen, thread = _one_request_server()
+    client = DocumentsClient(base_url=url, access_token="t", timeout=10, emulator=True)
+    if tampered:
+        with pytest.raises(UploadDigestMismatch):
+            client.file_upload(name="a.pdf", fileobj=CountingFile(on_disk), digest=digest, size=len(stored))
+    else:
+        assert client.file_upload(name="a.pdf", fileobj=CountingFile(on_disk), digest=digest, size=len(stored)).token
+    thread.join(timeout=10)
+    assert reads["bytes"] == len(stored)  # one read of the file
+    assert (seen["received"] < seen["announced"]) is tampered
 
 
 def test_file_upload_accepts_the_matching_digest_in_any_case(client, gateway):

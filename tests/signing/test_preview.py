@@ -164,6 +164,35 @@ def test_tampered_file_is_refused_even_after_its_images_were_cached(client, owne
     assert "failed its integrity check" in detail.content.decode()
 
 
+def test_a_same_size_swap_after_the_images_were_cached_is_refused(client, document):
+    """T13 with the check remembered (issue 19): a swap that keeps the size still changes the file's
+    stamp, so the next view hashes again and refuses."""
+    signer = document.signers.get()
+    verify_in_session(client, signer)
+    assert client.get(signer_image(signer, page=1)).status_code == 200
+    original = two_page_pdf()
+    replace_file(document, original[:-2] + bytes([original[-2] ^ 1]) + original[-1:], rehash=False)
+
+    assert client.get(signer_image(signer, page=1)).status_code == 409
+
+
+def test_a_cached_page_is_served_without_reading_the_document(client, owner, document, monkeypatch):
+    """Issue 19 (PF3): once checked, views of cached images and of the document page read no bytes
+    of the stored file, so their cost does not grow with its size."""
+    client.force_login(owner)
+    detail = reverse("signing:document-detail", kwargs={"uuid": document.uuid})
+    assert client.get(detail).status_code == 200
+    assert client.get(owner_image(document, page=1)).status_code == 200
+    storage = document.file.storage
+    opened = []
+    real_open = storage.open
+    monkeypatch.setattr(storage, "open", lambda name, *a, **k: opened.append(name) or real_open(name, *a, **k))
+
+    assert client.get(detail).status_code == 200
+    assert client.get(owner_image(document, page=1)).status_code == 200
+    assert document.file.name not in opened
+
+
 def test_damaged_pdf_shows_a_message_and_keeps_the_download(client, document):
     replace_file(document, b"%PDF-1.4\nnot really a pdf\n%%EOF\n", rehash=True)
     signer = document.signers.get()

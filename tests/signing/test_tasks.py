@@ -193,15 +193,29 @@ def test_running_twice_after_success_sends_nothing_more(gateway, make_document, 
     assert Signer.objects.filter(document=document, invitation_count=1).count() == 2
 
 
-def test_a_changed_stored_file_is_never_uploaded(gateway, make_document, django_capture_on_commit_callbacks):
-    """T13: the first upload refuses changed stored bytes."""
+@pytest.mark.parametrize("same_size", [True, False], ids=["same-size", "other-size"])
+def test_a_changed_stored_file_is_never_uploaded(gateway, make_document, django_capture_on_commit_callbacks, same_size):
+    """T13: the upload refuses changed stored bytes. The file is read once, hashed while it is sent
+    (issue 19), so the refusal cuts the body short: the gateway never receives a whole file."""
     document = make_document(1)
     with document.file.storage.open(document.file.name, "wb") as handle:
-        handle.write(b"%PDF-1.4\n tampered")
+        handle.write(PDF[:-1] + b"X" if same_size else b"%PDF-1.4\n tampered")
+    received = {"bytes": 0}
 
+    def gateway_reads_the_body(request):
+        received["announced"] = int(request.headers["Content-Length"])
+        for chunk in request.body:
+            received["bytes"] += len(chunk)
+        received["whole"] = True  # not reached: the body stops before its end
+        return 200, {}, '{"status": "ok", "token": "never"}'
+
+    gateway.add_callback("POST", UPLOAD, callback=gateway_reads_the_body)
     send(document.signings.get(), django_capture_on_commit_callbacks)
 
     signing = document.signings.get()
-    assert len(gateway.calls) == 0
+    assert "whole" not in received
+    assert received["bytes"] < received["announced"]
+    assert not calls_to(gateway, CREATE)
     assert signing.status == Signing.Status.FAILED
     assert signing.needs_attention
+    assert signing.dokobit_file_token == ""
