@@ -16,7 +16,7 @@ class CopyRecipientInline(admin.TabularInline[CopyRecipient, Document]):
     extra = 0
     can_delete = False
     show_change_link = True
-    fields = ("name", "email", "language", "copy_sent_at", "created_at")
+    fields = ("name", "email", "language", "may_view", "copy_sent_at", "created_at")
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -38,12 +38,22 @@ def copy_sent_at(recipient: CopyRecipient) -> Any:
 
 @admin.register(CopyRecipient)
 class CopyRecipientAdmin(admin.ModelAdmin[CopyRecipient]):
-    list_display = ("name", "email", "document", "language", "created_at")
-    list_filter = ("language", "created_at")
+    list_display = ("name", "email", "document", "language", "may_view", "created_at")
+    list_filter = ("may_view", "language", "created_at")
     list_select_related = ("document",)
     search_fields = ("name", "email", "document__title")
     # No link token: it is the recipient's credential (kept hashed and encrypted).
-    fields = ("uuid", "document", "name", "email", "language", "sent", "created_at")
+    fields = (
+        "uuid",
+        "document",
+        "name",
+        "email",
+        "language",
+        "may_view",
+        "personal_code_display",
+        "sent",
+        "created_at",
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -51,6 +61,10 @@ class CopyRecipientAdmin(admin.ModelAdmin[CopyRecipient]):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description=_("personal code"))
+    def personal_code_display(self, obj: CopyRecipient) -> str:
+        return obj.personal_code_masked
 
     @admin.display(description=_("signed copy sent"))
     def sent(self, obj: CopyRecipient) -> Any:

@@ -16,12 +16,16 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext, gettext_lazy
 
+from identity.personal_codes import personal_code_lookup
 from portal.crypto import encrypt_text
+from signing import dispatch
 from signing.emails import absolute_url, email_message, one_line
 from signing.errors import SigningError, SigningNotAllowed
 from signing.events import event_record
+from signing.mail import mail_send_claimed
 from signing.models import CopyRecipient, Document, Signing, SigningEvent
 from signing.selectors import signing_current, token_hash
 from signing.signers import TOKEN_BYTES
@@ -30,6 +34,7 @@ if TYPE_CHECKING:
     from django.core.mail import EmailMultiAlternatives
 
     from identity.models import User
+    from identity.services import EidResult
 
 # A copy is for a few colleagues, not a mailing list.
 COPY_RECIPIENTS_MAX = 20
@@ -42,6 +47,10 @@ class CopyRecipientData:
     name: str
     email: str
     language: str
+    # With ``may_view``: who they are, so their eID can be matched before the document is shown.
+    may_view: bool = False
+    country_code: str = ""
+    personal_code: str = ""
 
 
 class CopyRecipientAlreadyAdded(SigningError):
@@ -54,14 +63,18 @@ class CopyRecipientAlreadyAdded(SigningError):
 def copy_recipient_new(*, document: Document, data: CopyRecipientData) -> CopyRecipient:
     """A new (unsaved) copy recipient with a fresh link."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    return CopyRecipient(
+    recipient = CopyRecipient(
         document=document,
         name=data.name.strip(),
         email=data.email.strip(),
         language=data.language,
+        may_view=data.may_view and bool(data.personal_code),
         link_token_hash=token_hash(token),
         link_token_encrypted=encrypt_text(token),
     )
+    if recipient.may_view:
+        recipient.set_personal_code(data.country_code, data.personal_code)
+    return recipient
 
 
 def _open_signing(document: Document) -> Signing:
@@ -82,6 +95,8 @@ def copy_recipient_add(*, document: Document, data: CopyRecipientData, actor: Us
     recipient = copy_recipient_new(document=document, data=data)
     recipient.save()
     event_record(signing=signing, kind=SigningEvent.Kind.COPY_RECIPIENT_ADDED, copy_recipient=recipient, actor=actor)
+    if signing.status in Signing.LIVE_STATUSES:
+        copy_shares_queue(signing)
     return recipient
 
 
@@ -114,8 +129,9 @@ def copy_message(*, recipient: CopyRecipient) -> EmailMultiAlternatives:
     )
 
 
-def copy_recipient_by_link(*, token: str) -> CopyRecipient | None:
-    """The copy recipient whose link carries ``token`` while the signed file can be given out, else None."""
+def copy_recipient_by_link(*, token: str, reading: bool = False) -> CopyRecipient | None:
+    """The copy recipient whose link carries ``token`` while the signed file can be given out, else
+    None. With ``reading``, also while the signing is under way if the owner lets them read it."""
     if not token or len(token) > 200:
         return None
     recipient = (
@@ -126,6 +142,62 @@ def copy_recipient_by_link(*, token: str) -> CopyRecipient | None:
     if recipient is None:
         return None
     signing = signing_current(document=recipient.document)
-    if signing is None or signing.status != Signing.Status.COMPLETED:
-        return None
-    return recipient
+    if signing is not None and signing.status == Signing.Status.COMPLETED:
+        return recipient
+    if reading and recipient.may_view and signing is not None and signing.status in Signing.LIVE_STATUSES:
+        return recipient
+    return None
+
+
+def copy_recipient_is_person(*, recipient: CopyRecipient, eid_result: EidResult) -> bool:
+    """Whether the person proven by ``eid_result`` is this copy recipient (country and code, keyed hash)."""
+    if not recipient.pc_lookup or not eid_result.country_code or not eid_result.personal_code:
+        return False
+    lookup = personal_code_lookup(eid_result.country_code, eid_result.personal_code)
+    return constant_time_compare(lookup, recipient.pc_lookup)
+
+
+# --- telling a reader early (claimed before it is sent, like every e-mail: see signing.mail) -----
+
+
+def copy_shares_queue(signing: Signing) -> None:
+    """Queue (after commit) the e-mail to each copy recipient allowed to read the live document."""
+    for recipient_id in signing.document.copy_recipients.filter(may_view=True).values_list("pk", flat=True):
+        dispatch.on_commit("signing.tasks.copy_share_email_task", recipient_id)
+
+
+def copy_share_send(*, recipient_id: int) -> bool:
+    """E-mail a copy recipient who may read the document its link, once; returns whether it went out."""
+    with transaction.atomic():
+        recipient = (
+            CopyRecipient.objects.select_related("document__owner").select_for_update(of=("self",)).get(pk=recipient_id)
+        )
+        signing = signing_current(document=recipient.document)
+        if not recipient.may_view or signing is None or signing.status not in Signing.LIVE_STATUSES:
+            return False
+        message = copy_share_message(recipient=recipient)
+        event = event_record(
+            signing=signing,
+            kind=SigningEvent.Kind.COPY_SHARED,
+            copy_recipient=recipient,
+            dedup_key=f"copy:{recipient.pk}:shared",
+        )
+    return mail_send_claimed(event=event, message=message)
+
+
+def copy_share_message(*, recipient: CopyRecipient) -> EmailMultiAlternatives:
+    document = recipient.document
+    with translation.override(recipient.language):
+        requester = one_line(document.owner.get_full_name()) or gettext("A portal user")
+        subject = one_line(
+            gettext("%(requester)s shares “%(title)s” with you") % {"requester": requester, "title": document.title}
+        )
+    context = {
+        "name": one_line(recipient.name),
+        "requester": requester,
+        "title": document.title,
+        "link": copy_link_url(recipient=recipient),
+    }
+    return email_message(
+        to=recipient.email, language=recipient.language, subject=subject, template="copy_shared", context=context
+    )

@@ -300,15 +300,47 @@ class CopyRecipientForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=150)
     email = forms.EmailField(label=_("E-mail"), max_length=254)
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    may_view = forms.BooleanField(
+        label=_("May read it while it is being signed"),
+        required=False,
+        help_text=_("After proving who they are with eID: give their country and personal code."),
+    )
+    country_code = forms.ChoiceField(label=_("Country"), choices=[("", "-"), *COUNTRY_CHOICES], required=False)
+    personal_code = forms.CharField(label=_("Personal code"), max_length=20, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # The page's language: an untouched row then counts as unchanged (and is skipped).
         self.fields["language"].initial = get_language() or "en"
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not cleaned.get("may_view"):
+            return cleaned
+        country, code = cleaned.get("country_code"), cleaned.get("personal_code")
+        if not country or not code:
+            self.add_error("personal_code", _("To let them read the document, give their country and personal code."))
+            return cleaned
+        try:
+            normalized = validate_personal_code(country, code)
+        except ValidationError as err:
+            self.add_error("personal_code", err)
+        else:
+            if isinstance(normalized, str) and normalized:
+                cleaned["personal_code"] = normalized
+        return cleaned
+
     def to_data(self) -> CopyRecipientData:
         data = self.cleaned_data
-        return CopyRecipientData(name=data["name"], email=data["email"], language=data["language"])
+        may_view = bool(data.get("may_view"))
+        return CopyRecipientData(
+            name=data["name"],
+            email=data["email"],
+            language=data["language"],
+            may_view=may_view,
+            country_code=data.get("country_code", "") if may_view else "",
+            personal_code=data.get("personal_code", "") if may_view else "",
+        )
 
 
 class BaseCopyRecipientFormSet(BaseFormSet[CopyRecipientForm]):

@@ -257,8 +257,9 @@ class Signer(PersonalCodeMixin, models.Model):
         return ", ".join(part for part in (self.company_position, self.structural_subdivision, self.company) if part)
 
 
-class CopyRecipient(models.Model):
-    """Someone who signs nothing but receives the signed file when everyone has signed (CC).
+class CopyRecipient(PersonalCodeMixin, models.Model):
+    """Someone who signs nothing but receives the signed file when everyone has signed (CC), and,
+    if the owner allows it, may read the document during the signing after proving who they are.
 
     The e-mail carries a link to a download page (``/copy/<token>/``), never the file itself: a
     signed PDF can be far larger than mail servers take, and the page checks the file's SHA-256
@@ -270,6 +271,12 @@ class CopyRecipient(models.Model):
     name = models.CharField(_("name"), max_length=150)
     email = models.EmailField(_("e-mail"))
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="en")
+    # The owner may let them read the document while it is being signed: only after their eID
+    # proved this person (matched by the keyed hash of country and code, like a signer).
+    may_view = models.BooleanField(_("may read it while it is being signed"), default=False)
+    country_code = models.CharField(_("country"), max_length=2, blank=True)
+    pc_lookup = models.CharField(max_length=64, blank=True, db_index=True)
+    personal_code_encrypted = models.TextField(blank=True)
     link_token_hash = models.CharField(max_length=64, unique=True)
     link_token_encrypted = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
@@ -320,6 +327,7 @@ class SigningEvent(models.Model):
         COPY_RECIPIENT_ADDED = "copy_added", _("Copy recipient added")
         COPY_RECIPIENT_REMOVED = "copy_removed", _("Copy recipient removed")
         COPY_SENT = "copy_sent", _("Signed copy sent")
+        COPY_SHARED = "copy_shared", _("Document shared to read")
         SIGNER_MOVED = "signer_moved", _("Signing order changed")
 
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="events")

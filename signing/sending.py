@@ -27,6 +27,7 @@ from django.utils.translation import gettext
 
 from portal.http import GatewayError, GatewayNotFound, GatewayUnavailable
 from signing.client import DocumentsClient
+from signing.copies import copy_shares_queue
 from signing.documents import document_fetch_url
 from signing.emails import signer_invitation_message
 from signing.errors import (
@@ -234,6 +235,8 @@ def _created_record(signing: Signing, created: SigningCreated, signers: list[Sig
         signer.save(update_fields=["dokobit_token_encrypted"])
     event_record(signing=signing, kind=SigningEvent.Kind.SENT, payload={"signers": len(signers)})
     _queue_missing_invitations(signing)
+    # Copy recipients allowed to read it along are told now (each once, a re-upload included).
+    copy_shares_queue(signing)
 
 
 def _delete_quietly(client: DocumentsClient, token: str) -> None:

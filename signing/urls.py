@@ -38,5 +38,8 @@ urlpatterns = [
     # A copy recipient's link (CC): the signed file once everyone has signed.
     path("copy/<str:token>/", copy.copy_landing, name="copy-landing"),
     path("copy/<str:token>/signed/", copy.copy_signed_download, name="copy-signed-download"),
+    path("copy/<str:token>/identity/start/", copy.copy_identity_start, name="copy-identity-start"),
+    path("copy/<str:token>/identity/complete/", copy.copy_identity_complete, name="copy-identity-complete"),
+    path("copy/<str:token>/page.png", copy.copy_page_image, name="copy-page-image"),
     path("fetch/<str:fetch_token>/", DocumentFetchView.as_view(), name="document-fetch"),
 ]

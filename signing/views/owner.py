@@ -342,6 +342,7 @@ def _signer_move(request: AuthenticatedHttpRequest, document: Document, signer_u
         messages.success(request, _("The signing order was changed."))
 
 
+@sensitive_variables("form")
 def _copy_add(request: AuthenticatedHttpRequest, document: Document) -> HttpResponse | None:
     form = CopyRecipientForm(request.POST, prefix="copy")
     if not form.is_valid():
@@ -359,7 +360,7 @@ def _copy_remove(request: AuthenticatedHttpRequest, document: Document, copy_uui
 
 signer_add_view = sensitive_post_parameters()(_owner_action(_signer_add))
 signer_move_view = _owner_action(_signer_move)
-copy_add_view = _owner_action(_copy_add)
+copy_add_view = sensitive_post_parameters()(_owner_action(_copy_add))
 copy_remove_view = _owner_action(_copy_remove)
 signer_remove_view = _owner_action(_signer_remove)
 signer_resend_view = _owner_action(_signer_resend)

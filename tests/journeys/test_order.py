@@ -1,6 +1,7 @@
-"""Journeys of issue 15 (part 2): a signing in order with a signer on behalf of a company and a copy
-recipient. Signer 2's link waits for signer 1; the owner watches the turn move; the copy recipient
-gets the signed file's link by e-mail and downloads it."""
+"""Journeys of issue 15 (part 2): a signing in order with a signer on behalf of a company and copy
+recipients. Signer 2's link waits for signer 1; the owner watches the turn move; a copy recipient
+allowed to read along proves who they are and reads the document; the copy recipient gets the
+signed file's link by e-mail and downloads it."""
 
 from __future__ import annotations
 
@@ -12,13 +13,22 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from signing.models import CopyRecipient, Document, Signer, Signing, SigningEvent
-from tests.browser.helpers import fill_signer, pdf_file
-from tests.journeys.steps import EE_SIGNER, LT_SIGNER, log_in, make_owner, open_invitation, sign_at_dokobit
+from tests.browser.helpers import fill_signer, identify, pdf_file
+from tests.journeys.steps import (
+    EE_SIGNER,
+    LT_SIGNER,
+    LV_SIGNER,
+    log_in,
+    make_owner,
+    open_invitation,
+    sign_at_dokobit,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.journey, pytest.mark.django_db(transaction=True)]
 
 TITLE = "Supply agreement"
 COPY_EMAIL = "carol.copy@example.test"
+READER_EMAIL = "rita.reader@example.test"
 COPY_LINK = re.compile(r"https?://[^\s]+/copy/[A-Za-z0-9_-]+/")
 
 
@@ -84,6 +94,36 @@ def test_in_order_signing_with_a_company_signer_and_a_copy_recipient(stack, peop
     expect(owner.get_by_test_id("signer-earlier-2")).to_be_visible()
     owner.watch.check("in-order-document")
 
+    # A second copy recipient, added on the document page, may read the document along (after eID).
+    owner.get_by_text("Add a copy recipient").click()
+    form = owner.locator("form[action$='/copies/add/']")
+    form.get_by_label("Name", exact=True).fill("Rita Reader")
+    form.get_by_label("E-mail").fill(READER_EMAIL)
+    form.get_by_label("Language").select_option("en")
+    form.get_by_label("May read it while it is being signed").check()
+    form.get_by_label("Country").select_option(LV_SIGNER.country)
+    form.get_by_label("Personal code").fill(LV_SIGNER.code)
+    owner.watch.check("add-reader")
+    form.get_by_role("button", name="Add copy recipient").click()
+    expect(owner.get_by_role("status")).to_contain_text("The copy recipient was added.")
+    expect(owner.get_by_test_id("copy-may-view")).to_have_count(1)
+    owner.watch.check("reader-added")
+    (shared,) = stack.wait_for_mail(READER_EMAIL)
+    reader_link = COPY_LINK.search(shared.get_body(preferencelist=("plain",)).get_content()).group(0)
+    reader = people.open("reader")
+    reader.goto(reader_link)
+    expect(reader.get_by_test_id("identify-for-copy")).to_be_visible()
+    expect(reader.get_by_text(TITLE)).to_have_count(0)
+    reader.watch.check("reader-identify")
+    identify(reader, LV_SIGNER.identity)
+    expect(reader.get_by_test_id("copy-document-title")).to_have_text(TITLE)
+    expect(reader.get_by_test_id("copy-read-only")).to_contain_text("You sign nothing")
+    preview = reader.get_by_test_id("preview-page").first
+    expect(preview).to_have_js_property("complete", True)
+    assert preview.evaluate("img => img.naturalWidth") > 0
+    expect(reader.get_by_test_id("sign-button")).to_have_count(0)
+    reader.watch.check("reader-reads")
+
     # Only the first signer is invited; the company is in their e-mail.
     (invitation,) = stack.wait_for_mail(LT_SIGNER.email)
     assert (
@@ -144,6 +184,6 @@ def test_in_order_signing_with_a_company_signer_and_a_copy_recipient(stack, peop
     with carol.expect_download() as download:
         carol.get_by_test_id("copy-download-signed").click()
     assert Path(download.value.path()).read_bytes() == signed_bytes
-    recipient = CopyRecipient.objects.get(document=document)
+    recipient = CopyRecipient.objects.get(document=document, email=COPY_EMAIL)
     assert SigningEvent.objects.filter(kind="copy_sent", copy_recipient=recipient).count() == 1
     assert Signer.objects.filter(document=document, status="signed").count() == 2

@@ -259,3 +259,135 @@ def test_the_upload_page_takes_copy_recipients(owner_client, owner):
     assert response.status_code == 302
     document = Document.objects.get(owner=owner)
     assert list(document.copy_recipients.values_list("email", "language")) == [("carol@example.test", "fi")]
+
+
+# --- a copy recipient who may read the document during the signing ---------------------------------
+
+
+def identify_on_copy_link(client, recipient, gateway, status_fixture: str):
+    import responses
+
+    from tests.conftest import load_fixture
+    from tests.signing.helpers import IDENTITY
+
+    created = load_fixture("identity_create_session")
+    gateway.add(responses.POST, f"{IDENTITY}/api/authentication/create", json=created)
+    gateway.add(
+        responses.GET,
+        f"{IDENTITY}/api/authentication/{created['session_token']}/status",
+        json=load_fixture(status_fixture),
+    )
+    token = recipient.link_token
+    start = client.post(reverse("signing:copy-identity-start", kwargs={"token": token}))
+    assert start.json()["session_token"] == created["session_token"]
+    return client.post(reverse("signing:copy-identity-complete", kwargs={"token": token}))
+
+
+@pytest.fixture
+def reader(owner):
+    """A live document with a copy recipient allowed to read it: the LV test person."""
+    from signing.copies import copy_recipient_new
+
+    document = make_document(owner, title="Board minutes")
+    data = CopyRecipientData(
+        name="Reader",
+        email="reader@example.test",
+        language="en",
+        may_view=True,
+        country_code="LV",
+        personal_code="030303-10012",
+    )
+    recipient = copy_recipient_new(document=document, data=data)
+    recipient.save()
+    return recipient
+
+
+def test_a_reader_proves_who_they_are_then_reads_the_document_but_cannot_sign_it(reader, gateway):
+    document = reader.document
+    client = Client()
+    landing = reverse("signing:copy-landing", kwargs={"token": reader.link_token})
+    first = client.get(landing)
+    assert first.status_code == 200
+    assert "You were given a copy of a document to read." in first.content.decode()
+    assert document.title not in first.content.decode()
+    image = reverse("signing:copy-page-image", kwargs={"token": reader.link_token})
+    assert client.get(image + "?page=1").status_code == 403
+
+    assert identify_on_copy_link(client, reader, gateway, "identity_status_ok_lv").json()["redirect"] == landing
+    page = client.get(landing).content.decode()
+    assert document.title in page
+    assert "shares this document with you to read" in page
+    assert 'data-testid="preview-page"' in page
+    assert "sign-button" not in page
+    assert "/sign/" not in page
+    assert client.get(image + "?page=1")["Content-Type"] == "image/png"
+    # Reading is not the signed file: that waits for completion.
+    download = client.get(reverse("signing:copy-signed-download", kwargs={"token": reader.link_token}))
+    assert download.status_code == 403
+
+
+def test_someone_else_on_a_readers_link_sees_nothing(reader, gateway):
+    from tests.signing.helpers import assert_neutral
+
+    client = Client()
+    identify_on_copy_link(client, reader, gateway, "identity_status_ok_lt_mobile")
+    response = client.get(reverse("signing:copy-landing", kwargs={"token": reader.link_token}))
+    assert_neutral(response, reader.document)
+    image = reverse("signing:copy-page-image", kwargs={"token": reader.link_token})
+    assert client.get(image + "?page=1").status_code == 403
+
+
+def test_without_the_owners_leave_the_link_shows_nothing_before_completion(owner, gateway):
+    from signing.copies import copy_recipient_new
+
+    document = make_document(owner, title="Board minutes")
+    recipient = copy_recipient_new(document=document, data=CopyRecipientData(name="C", email="c@x.test", language="en"))
+    recipient.save()
+    client = Client()
+    assert client.get(reverse("signing:copy-landing", kwargs={"token": recipient.link_token})).status_code == 403
+    start = client.post(reverse("signing:copy-identity-start", kwargs={"token": recipient.link_token}))
+    assert start.status_code == 403
+
+
+def test_a_reader_is_told_once_when_the_signing_goes_out(
+    emulator, owner, signer_data, django_capture_on_commit_callbacks
+):
+    copy = CopyRecipientData(
+        name="Reader",
+        email="reader@example.test",
+        language="en",
+        may_view=True,
+        country_code="LV",
+        personal_code="030303-10012",
+    )
+    plain = CopyRecipientData(name="Carol", email="carol@example.test", language="en")
+    document, _ = send(owner, [signer_data(0)], django_capture_on_commit_callbacks, copies=[copy, plain])
+    shared = [m for m in mail.outbox if m.to == ["reader@example.test"]]
+    assert len(shared) == 1
+    recipient = CopyRecipient.objects.get(document=document, email="reader@example.test")
+    assert reverse("signing:copy-landing", kwargs={"token": recipient.link_token}) in shared[0].body
+    assert "030303" not in shared[0].body
+    assert not [m for m in mail.outbox if m.to == ["carol@example.test"]]  # told only on completion
+    from signing.copies import copy_share_send
+
+    assert copy_share_send(recipient_id=recipient.pk) is False  # once
+
+
+def test_letting_a_copy_recipient_read_needs_their_personal_code(owner_client, owner):
+    document = make_document(owner)
+    url = reverse("signing:copy-add", kwargs={"uuid": document.uuid})
+    data = {"copy-name": "R", "copy-email": "r@example.test", "copy-language": "en", "copy-may_view": "on"}
+    response = owner_client.post(url, data)
+    assert response.status_code == 400
+    assert "To let them read the document, give their country and personal code." in response.content.decode()
+    data.update({"copy-country_code": "LV", "copy-personal_code": "030303-10013"})
+    response = owner_client.post(url, data)
+    assert response.status_code == 400
+    assert not CopyRecipient.objects.exists()
+    data["copy-personal_code"] = "030303-10012"
+    assert owner_client.post(url, data).status_code == 302
+    recipient = CopyRecipient.objects.get()
+    assert recipient.may_view
+    assert recipient.country_code == "LV"
+    assert recipient.pc_lookup
+    assert "030303-10012" not in str(CopyRecipient.objects.filter(pk=recipient.pk).values().get())

@@ -137,3 +137,35 @@ def test_a_copy_link_is_the_only_key_to_the_copy(world, actor, route):
         assert response.status_code == 403, token
         assert document.title not in response.content.decode()
         assert response["Cache-Control"] == "no-store, private"
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_a_readers_document_opens_only_after_the_readers_own_eid(world, actor):
+    """A copy recipient allowed to read the document under way: no login (the owner's, staff's)
+    opens the reading page or its images; only the eID check of the named person would."""
+    from signing.copies import copy_recipient_new
+
+    document = world["document"]
+    data = CopyRecipientData(
+        name="Reader",
+        email="reader@example.test",
+        language="en",
+        may_view=True,
+        country_code="LV",
+        personal_code="030303-10012",
+    )
+    reader = copy_recipient_new(document=document, data=data)
+    reader.save()
+    client = client_of(world, actor)
+    landing = client.get(reverse("signing:copy-landing", kwargs={"token": reader.link_token}))
+    assert landing.status_code == 200
+    assert document.title not in landing.content.decode()
+    image = client.get(reverse("signing:copy-page-image", kwargs={"token": reader.link_token}) + "?page=1")
+    assert image.status_code == 403
+    assert image["Content-Type"].startswith("text/html")
+    complete = client.post(reverse("signing:copy-identity-complete", kwargs={"token": reader.link_token}))
+    assert complete.status_code in (400, 403)  # no eID flow was started from this browser
+    assert (
+        document.title
+        not in client.get(reverse("signing:copy-landing", kwargs={"token": reader.link_token})).content.decode()
+    )
