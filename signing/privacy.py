@@ -47,7 +47,9 @@ class AccountHasOpenSignings(AccountDeletionRefused):
 def account_documents_export(user: User) -> dict[str, Any]:
     """The signing sections of a person's data download: their documents and what others asked of them."""
     documents = (
-        Document.objects.filter(owner=user).prefetch_related("signings", "signers", "events").order_by("created_at")
+        Document.objects.filter(owner=user)
+        .prefetch_related("signings", "signers", "events", "copy_recipients")
+        .order_by("created_at")
     )
     invitations = Signer.objects.filter(pc_lookup=user.pc_lookup).select_related("document") if user.pc_lookup else []
     return {
@@ -56,6 +58,7 @@ def account_documents_export(user: User) -> dict[str, Any]:
                 "title": document.title,
                 "uploaded": document.created_at.isoformat(),
                 "sha256": document.sha256,
+                "signing_order": document.signing_order,
                 "signings": [
                     {"status": signing.status, "created": signing.created_at.isoformat()}
                     for signing in document.signings.all()
@@ -66,8 +69,14 @@ def account_documents_export(user: User) -> dict[str, Any]:
                         "email": signer.email,
                         "status": signer.status,
                         "signing_purpose": signer.signing_purpose,
+                        "group": signer.order_group,
+                        "on_behalf_of": signer.on_behalf_of,
                     }
                     for signer in document.signers.all()
+                ],
+                "copy_recipients": [
+                    {"name": copy.name, "email": copy.email, "may_read": copy.may_view}
+                    for copy in document.copy_recipients.all()
                 ],
                 "history": [
                     {"event": event.kind, "at": event.created_at.isoformat()} for event in document.events.all()
