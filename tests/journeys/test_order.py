@@ -38,7 +38,13 @@ def upload_in_order(page, tmp_path: Path) -> Document:
     expect(page).to_have_url(re.compile(r"/documents/new/$"))
     page.get_by_label("Document").set_input_files(str(pdf_file(tmp_path, "supply.pdf")))
     page.get_by_label("Title").fill(TITLE)
+    # The group field is asked for only when signing in ordered groups.
+    group_field = page.locator("[name='signers-0-order_group']")
+    expect(group_field).to_be_hidden()
+    page.get_by_label("Signing order").select_option("groups")
+    expect(group_field).to_be_visible()
     page.get_by_label("Signing order").select_option("in_order")
+    expect(group_field).to_be_hidden()
     for n, person in enumerate((LT_SIGNER, EE_SIGNER)):
         if n:
             page.get_by_role("button", name="Add another signer").click()
