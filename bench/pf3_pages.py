@@ -4,6 +4,8 @@
   small PDF (both previews already made, as after the first view).
 - The owner's document list at 10 and 10,000 documents, and the admin document list at 10 and
   100,000 (its filters recorded beside it).
+- An organisation's document list and members page: 10 documents and 10 members vs 10,000
+  documents and 50 members, seen by its admin working in it.
 
 Queries are counted with a connection wrapper; render time is the median of repeated requests
 through Django's test client; memory is the peak traced by tracemalloc during one view. Rows are
@@ -28,6 +30,7 @@ MANY_DOCUMENTS = sized(10_000, 50)
 ADMIN_DOCUMENTS = sized(100_000, 200)
 BIG_FILE_MB = sized(50, 1)
 BIG_SIGNERS, BIG_EVENTS = 20, sized(500, 50)
+ORG_DOCUMENTS, ORG_MEMBERS = sized(10_000, 50), sized(50, 12)
 MB = 1024 * 1024
 
 
@@ -73,7 +76,7 @@ def _measure(client, url: str) -> dict:
     return {"queries": len(queries), "median_ms": round(median(times) * 1000, 2), "peak_mib": round(peak / MB, 2)}
 
 
-def _owner_with_documents(name: str, count: int):
+def _owner_with_documents(name: str, count: int, *, personal_code: str | None = None):
     from bench.seed import clone
     from identity.models import User
     from portal.crypto import encrypt_text
@@ -81,7 +84,7 @@ def _owner_with_documents(name: str, count: int):
     from signing.selectors import token_hash
 
     owner = User.objects.create_user(
-        country_code="LT", personal_code=f"5000101{count:04d}", first_name=name, last_name="Owner"
+        country_code="LT", personal_code=personal_code or f"5000101{count:04d}", first_name=name, last_name="Owner"
     )
     from django.core.files.base import ContentFile
 
@@ -218,6 +221,44 @@ def _page_goals(label: str, ratio: dict) -> list[dict]:
     return goals
 
 
+def _organisation_with_documents(name: str, documents: int, members: int):
+    """An organisation whose admin created ``documents`` documents in it, with ``members`` members in all."""
+    from identity.models import User
+    from organisations.models import Membership, Role
+    from organisations.services import organisation_create
+    from signing.models import Document
+
+    admin = _owner_with_documents(name, documents, personal_code=f"4900101{documents:04d}")
+    organisation = organisation_create(creator=admin, name=name, registration_code="1", country_code="LT")
+    Document.objects.filter(owner=admin).update(organisation=organisation)
+    people = [
+        User.objects.create_user(country_code="LV", personal_code=f"{name}-{n}", first_name=f"M{n}", last_name="B")
+        for n in range(members - 1)
+    ]
+    Membership.objects.bulk_create(Membership(organisation=organisation, user=p, role=Role.MEMBER) for p in people)
+    return organisation, admin
+
+
+def _organisation_pages() -> dict:
+    """The organisation's pages as its admin sees them, working in it (the space switcher's session)."""
+    from django.test import Client
+
+    results = {}
+    for label, documents, members in (
+        ("10_documents_10_members", 10, 10),
+        (f"{ORG_DOCUMENTS}_documents_{ORG_MEMBERS}_members", ORG_DOCUMENTS, ORG_MEMBERS),
+    ):
+        organisation, admin = _organisation_with_documents(f"org{documents}", documents, members)
+        client = Client()
+        client.force_login(admin)
+        assert client.post("/space/", {"space": str(organisation.uuid)}).status_code == 302
+        results[label] = {
+            "document_list": _measure(client, "/documents/"),
+            "members": _measure(client, f"/organisations/{organisation.uuid}/members/"),
+        }
+    return results
+
+
 def inner() -> dict:
     django_setup()
     migrate()
@@ -256,6 +297,7 @@ def inner() -> dict:
         client = Client()
         client.force_login(owner)
         lists[label] = _measure(client, "/documents/")
+    organisation_pages = _organisation_pages()
     filler = Document.objects.filter(owner=large).order_by("pk").first()
     clone(
         Document,
@@ -277,6 +319,13 @@ def inner() -> dict:
         "document_page": _compare(document_page["3_signers_0_events_small_file"], document_page["grown"], memory=True),
         "document_list": _compare(lists["10_documents"], lists[f"{MANY_DOCUMENTS}_documents"]),
         "admin_document_list": _compare(admin_small, admin_large),
+        **{
+            f"organisation_{page}": _compare(
+                organisation_pages["10_documents_10_members"][page],
+                organisation_pages[f"{ORG_DOCUMENTS}_documents_{ORG_MEMBERS}_members"][page],
+            )
+            for page in ("document_list", "members")
+        },
     }
     goals = [
         *_page_goals(
@@ -284,12 +333,18 @@ def inner() -> dict:
         ),
         *_page_goals(f"owner's document list, {MANY_DOCUMENTS} vs 10 documents", ratios["document_list"]),
         *_page_goals(f"admin document list, {ADMIN_DOCUMENTS} vs 10 documents", ratios["admin_document_list"]),
+        *_page_goals(
+            f"organisation's document list, {ORG_DOCUMENTS} documents and {ORG_MEMBERS} members vs 10 and 10",
+            ratios["organisation_document_list"],
+        ),
+        *_page_goals(f"organisation's members page, {ORG_MEMBERS} vs 10 members", ratios["organisation_members"]),
     ]
     return {
         "document_page": document_page,
         "owner_document_list": lists,
         "admin_document_list": {"small": admin_small, f"{ADMIN_DOCUMENTS}_documents": admin_large},
         "admin_document_list_filtered": filtered,
+        "organisation_pages": organisation_pages,
         "ratios": ratios,
         "documents_total": Document.objects.count(),
         "goals": goals,

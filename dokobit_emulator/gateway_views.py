@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import mimetypes
 import re
 import time
 import urllib.error
@@ -32,7 +33,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from dokobit_emulator import faults, pades, postbacks
+from dokobit_emulator import asic, faults, pades, postbacks
 from dokobit_emulator.gateway_forms import BodyError, max_body_bytes, parse_body
 from dokobit_emulator.models import Fault
 from dokobit_emulator.models.gateway import (
@@ -343,6 +344,43 @@ def valid_postback_url(value: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
+def container_errors(signing_type: str, files: list[GatewayFile], roles: list[str]) -> Errors:
+    """What Dokobit refuses in a container's files: several main files, an ADOC without a PDF main file,
+    two files of one name, or an existing container among other files."""
+    errors: Errors = []
+    if roles.count("main") > 1:
+        errors.append(("[files]", "Only one main file is allowed."))
+    existing = [asic.container_mimetype(f.read_bytes()) for f in files]
+    if len(files) == 1 and existing[0]:
+        # An existing container signed further: it must be of the kind asked for.
+        wanted = asic.ADOC_MIMETYPE if signing_type in asic.ADOC_TYPES else asic.ASICE_MIMETYPE
+        return [] if existing[0] == wanted else [("[files][0][token]", "File type is not supported.")]
+    if signing_type in asic.ADOC_TYPES:
+        main = [f for f, role in zip(files, roles, strict=True) if role == "main"]
+        if len(main) != 1 or not main[0].read_bytes().startswith(b"%PDF-"):
+            errors.append(("[files]", "ADOC requires one main file in PDF format."))
+    if len({f.name for f in files}) != len(files):
+        errors.append(("[files]", "File names in a container must be unique."))
+    if any(existing):
+        errors.append(("[files]", "A signed container can only be signed on its own."))
+    return errors
+
+
+def container_start(signing_type: str, files: list[GatewayFile], roles: list[str]) -> bytes:
+    """An existing container on its own is signed further (its signatures kept); else a new one is built."""
+    if len(files) == 1:
+        data = files[0].read_bytes()
+        if asic.container_mimetype(data):
+            return data
+    return asic.container_build(
+        files=[
+            (f.name, f.read_bytes(), mimetypes.guess_type(f.name)[0] or "application/octet-stream", role or "appendix")
+            for f, role in zip(files, roles, strict=True)
+        ],
+        adoc=signing_type in asic.ADOC_TYPES,
+    )
+
+
 @api_view("signing.create", ["POST"])
 def signing_create(request: HttpRequest, *, fault: Fault | None) -> JsonResponse:
     data, error = body_or_error(request)
@@ -358,6 +396,7 @@ def signing_create(request: HttpRequest, *, fault: Fault | None) -> JsonResponse
     if not name:
         errors.append(("[name]", BLANK))
     files: list[GatewayFile] = []
+    roles: list[str] = []
     raw_files = data.get("files")
     if not isinstance(raw_files, list) or not raw_files:
         errors.append(("[files]", BLANK))
@@ -367,6 +406,9 @@ def signing_create(request: HttpRequest, *, fault: Fault | None) -> JsonResponse
         for i, item in enumerate(raw_files):
             token = text(item.get("token")) if isinstance(item, dict) else ""
             found = live_file(token) if token else None
+            role = text(item.get("type")) if isinstance(item, dict) else ""
+            if role and role not in asic.FILE_ROLES:
+                errors.append((f"[files][{i}][type]", "The value you selected is not a valid choice."))
             if found is None:
                 errors.append((f"[files][{i}][token]", FILE_NOT_FOUND))
             elif found.is_pending():
@@ -376,6 +418,9 @@ def signing_create(request: HttpRequest, *, fault: Fault | None) -> JsonResponse
                 errors.append((f"[files][{i}][token]", "File type is not supported."))
             else:
                 files.append(found)
+                roles.append(role)
+        if signing_type in asic.CONTAINER_TYPES and len(files) == len(raw_files):
+            errors += container_errors(signing_type, files, roles)
     signers, signer_errors = parse_signers(data.get("signers"), taken_ids=set())
     errors += signer_errors
     postback_url = ""
@@ -392,6 +437,9 @@ def signing_create(request: HttpRequest, *, fault: Fault | None) -> JsonResponse
         return validation_response(errors)
     signing = GatewaySigning.objects.create(type=signing_type, name=name, language=language, postback_url=postback_url)
     signing.files.set(files)
+    if signing_type in asic.CONTAINER_TYPES:
+        # The unsigned container is the signing's first version; each signature adds to it.
+        signing.version_path(0).write_bytes(container_start(signing_type, files, roles))
     save_signers(signing, signers)
     return JsonResponse({"status": "ok", "token": signing.token, "signers": signers_map(signing)})
 
@@ -578,8 +626,9 @@ def signing_download(
     elif fault is not None and fault.mode == "wrong_digest":
         # Same length, different bytes: only a digest check notices.
         data = data[:-1] + bytes([data[-1] ^ 0xFF]) if data else b"x"
-    response = HttpResponse(data, content_type="application/pdf")
-    filename = signing.first_file().name
+    container = signing.type in asic.CONTAINER_TYPES
+    response = HttpResponse(data, content_type=asic.container_mimetype(data) if container else "application/pdf")
+    filename = f"{signing.name}.{signing.type.split('.')[0]}" if container else signing.first_file().name
     response["Content-Disposition"] = f'attachment; filename="{re.sub(r"[^A-Za-z0-9._-]", "_", filename)}"'
     return response
 
@@ -611,6 +660,9 @@ def render_page(
         context: dict[str, Any] = {"language": language, "result": result, "event": event, "signer": signer}
         if signer is not None:
             context["signing"] = signer.signing
+            if signer.signing.type in asic.CONTAINER_TYPES:
+                # Dokobit's page lists a container's files instead of showing one document.
+                context["container_files"] = [f.name for f in signer.signing.files.order_by("pk")]
             context["document_url"] = (
                 reverse("dokobit_emulator:gateway-signing-document", args=[signer.signing.token])
                 + f"?access_token={signer.token}"
@@ -637,8 +689,13 @@ def signing_page(request: HttpRequest, token: str) -> HttpResponse:
 
 def document_response(signing: GatewaySigning) -> HttpResponse:
     """The signing's current PDF, shown inline in the signing pages' frame and never cached."""
-    response = HttpResponse(signing.current_bytes(), content_type="application/pdf")
-    response["Content-Disposition"] = "inline"
+    data = signing.current_bytes()
+    if signing.type in asic.CONTAINER_TYPES:
+        response = HttpResponse(data, content_type=asic.container_mimetype(data))
+        response["Content-Disposition"] = "attachment"
+    else:
+        response = HttpResponse(data, content_type="application/pdf")
+        response["Content-Disposition"] = "inline"
     response["Cache-Control"] = "no-store"
     return response
 
@@ -697,12 +754,13 @@ def signature_make(*, signing_token: str, signer_token: str, base: str) -> Signa
         signer.signing = signing
         if signer.status == GatewaySigner.STATUS_SIGNED:
             return Signature(signing=signing, signer=signer, signer_signed=None, completed=None)
-        signed = pades.pdf_sign(
-            data=signing.current_bytes(),
-            identity=pades.SignerIdentity(
-                name=signer.name, surname=signer.surname, code=signer.code, country_code=signer.country_code
-            ),
+        identity = pades.SignerIdentity(
+            name=signer.name, surname=signer.surname, code=signer.code, country_code=signer.country_code
         )
+        if signing.type in asic.CONTAINER_TYPES:
+            signed = asic.container_sign(data=signing.current_bytes(), identity=identity)
+        else:
+            signed = pades.pdf_sign(data=signing.current_bytes(), identity=identity)
         signing.version += 1
         signing.version_path(signing.version).write_bytes(signed.data)
         signing.save(update_fields=["version"])

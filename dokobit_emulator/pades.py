@@ -46,7 +46,7 @@ class SignResult:
     certificate: x509.Certificate
 
 
-def _ca() -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+def emulator_ca() -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     folder = storage_dir() / "pki"
     folder.mkdir(parents=True, exist_ok=True)
     cert_path, key_path = folder / "ca.pem", folder / "ca-key.pem"
@@ -83,7 +83,7 @@ def _ca() -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     return cert, key
 
 
-def _signer_certificate(
+def signer_certificate(
     identity: SignerIdentity, ca_cert: x509.Certificate, ca_key: ec.EllipticCurvePrivateKey
 ) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     key = ec.generate_private_key(ec.SECP256R1())
@@ -131,8 +131,8 @@ def signature_field_next(writer: IncrementalPdfFileWriter) -> str:
 
 def pdf_sign(*, data: bytes, identity: SignerIdentity) -> SignResult:
     """Add one PAdES baseline signature to ``data`` as an incremental update, in a new field."""
-    ca_cert, ca_key = _ca()
-    cert, key = _signer_certificate(identity, ca_cert, ca_key)
+    ca_cert, ca_key = emulator_ca()
+    cert, key = signer_certificate(identity, ca_cert, ca_key)
     signer = signers.SimpleSigner(
         signing_cert=_asn1_cert(cert),
         signing_key=asn1_keys.PrivateKeyInfo.load(

@@ -96,11 +96,16 @@ def _session_create(
     country_code: str | None = None,
     reference: str = "",
     return_secret: str = "",
+    authentication_methods: list[str] | None = None,
 ) -> tuple[IdentitySession, str]:
     browser = browser_session_hash(_browser_key(request))
     try:
         created = IdentityClient().session_create(
-            origin_host=origin_host, return_url=return_url, code=code, country_code=country_code
+            origin_host=origin_host,
+            return_url=return_url,
+            code=code,
+            country_code=country_code,
+            authentication_methods=authentication_methods,
         )
     except GatewayError as err:
         raise _user_error_for(err) from err
@@ -128,8 +133,12 @@ def identity_session_start(
     code: str | None = None,
     country_code: str | None = None,
     reference: str = "",
+    authentication_methods: list[str] | None = None,
 ) -> str:
-    """Create an embedded-widget session for this browser and return its token for the widget."""
+    """Create an embedded-widget session for this browser and return its token for the widget.
+
+    ``authentication_methods`` narrows the eID methods the widget offers (empty: all of Dokobit's).
+    """
     flow, _url = _session_create(
         request=request,
         purpose=purpose,
@@ -137,6 +146,7 @@ def identity_session_start(
         code=code,
         country_code=country_code,
         reference=reference,
+        authentication_methods=authentication_methods,
     )
     return flow.token
 

@@ -103,6 +103,9 @@ def _eid_login(request: HttpRequest, purpose: str) -> tuple[str, User | None]:
     assert user is None or isinstance(user, User)
     next_url = request.session.pop(SESSION_NEXT_KEY, "")
     if user is None:
+        # Registration first, then on to the page the person came for (an invitation, say).
+        if next_url:
+            request.session[SESSION_NEXT_KEY] = next_url
         if purpose == IdentitySession.Purpose.LOGIN:
             messages.info(request, _("There is no account for this eID yet. Add your e-mail to register."))
         return reverse("identity:register_details"), None
@@ -299,7 +302,8 @@ def register_details(request: HttpRequest) -> HttpResponse:
         except errors.IdentityError as err:
             return _render_error(request, err, purpose=IdentitySession.Purpose.REGISTER)
         messages.success(request, _("Welcome! Your account is ready."))
-        return _set_language(redirect(settings.LOGIN_REDIRECT_URL), user)
+        next_url = _safe_next(request, request.session.pop(SESSION_NEXT_KEY, ""))
+        return _set_language(redirect(next_url or settings.LOGIN_REDIRECT_URL), user)
     context = {
         "form": form,
         "full_name": f"{pending.first_name} {pending.last_name}".strip(),

@@ -30,6 +30,8 @@ class WidgetMessages(TypedDict):
 class WidgetConfig(TypedDict):
     """The keys are the names identity-gateway.js reads (camelCase, as JavaScript spells them)."""
 
+    # The widget's own ``logo`` / ``primaryColor`` options for an organisation's signers (may be empty).
+    branding: dict[str, str]
     createUrl: str
     completeUrl: str
     params: dict[str, str]
@@ -52,13 +54,16 @@ def eid_widget_config(
     complete_url: str,
     language: str | None,
     params: dict[str, str] | None = None,
+    branding: dict[str, str] | None = None,
 ) -> WidgetConfig:
     """What identity-gateway.js needs to run one eID flow on a page (nothing secret).
 
     ``params`` are sent with both calls (the login pages send their purpose and next page; the
-    signer's page sends nothing, its URL names the signer).
+    signer's page sends nothing, its URL names the signer). ``branding`` is the widget's own
+    ``logo`` and ``primaryColor`` options (dokobit-api.md 1.5), for an organisation's signers.
     """
     return {
+        "branding": {key: value for key, value in (branding or {}).items() if key in ("logo", "primaryColor")},
         "createUrl": create_url,
         "completeUrl": complete_url,
         "params": params or {},

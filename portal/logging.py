@@ -19,9 +19,10 @@ _FI_CODE = re.compile(r"\b\d{6}[-+A-Ya-y]\d{3}[0-9A-Ya-y]\b")
 _DIGIT_RUN = re.compile(
     r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b|(?<!\d)\d{6,13}(?!\d)"
 )
-# The portal's own URLs that carry a secret in their path: signer links, Dokobit's postback URL and the
-# time-limited fetch URL. Access logs and "Not Found: <path>" lines would otherwise print them.
-_URL_SECRET = re.compile(r"(/(?:sign|fetch)/|/postback/[0-9a-fA-F-]{36}/)[^/\s?#\"']+")
+# The portal's own URLs that carry a secret in their path: signer links, organisation invitation links,
+# Dokobit's postback URL and the time-limited fetch URL. Access logs and "Not Found: <path>" lines would
+# otherwise print them.
+_URL_SECRET = re.compile(r"(/(?:sign|fetch|invitation)/|/postback/[0-9a-fA-F-]{36}/)[^/\s?#\"']+")
 
 
 # Settings whose values are secrets with no recognisable shape (an S3 secret key is 40 base64 characters).

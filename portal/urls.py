@@ -23,6 +23,7 @@ urlpatterns = [
     # identity pattern on the way (PF2 in the README). The two apps share no paths.
     path("", include("signing.urls")),
     path("", include("identity.urls")),
+    path("", include("organisations.urls")),
     # The admin's login page with the eID button; the rest of the admin is Django's own.
     path(f"{settings.ADMIN_URL_PATH}login/", identity_views.admin_login, name="admin-login"),
     path(settings.ADMIN_URL_PATH, admin.site.urls),

@@ -23,6 +23,7 @@ from portal.http import GatewayError
 from portal.types import AuthenticatedHttpRequest
 from signing import events, owner_actions, postbacks
 from signing.admin_copies import CopyRecipientInline
+from signing.admin_files import DocumentFileInline
 from signing.admin_filters import CopyExpiresFilter, CurrentStatusFilter, NeedsAttentionFilter
 from signing.errors import SigningError
 from signing.models import Document, Signer, Signing, SigningEvent
@@ -49,6 +50,8 @@ _SIGNER_FIELDS = (
     "structural_subdivision",
     "status",
     "signed_at",
+    "declined_at",
+    "decline_reason",
     "invited_at",
     "invitation_count",
 )
@@ -127,7 +130,14 @@ class DocumentAdmin(CheckedSelectionMixin[Document], _NoAddOrDelete[Document]):
     list_select_related = ("owner",)
     search_fields = ("title", "uuid")
     # No date_hierarchy: its year/month/day links cost a DISTINCT over every row on each page view.
-    list_filter = (CurrentStatusFilter, NeedsAttentionFilter, CopyExpiresFilter, "signing_order", "created_at")
+    list_filter = (
+        CurrentStatusFilter,
+        NeedsAttentionFilter,
+        CopyExpiresFilter,
+        "signing_type",
+        "signing_order",
+        "created_at",
+    )
     # One count, estimated for the unfiltered list of a big table (see signing.pagination).
     show_full_result_count = False
     paginator = EstimatedCountPaginator
@@ -140,12 +150,19 @@ class DocumentAdmin(CheckedSelectionMixin[Document], _NoAddOrDelete[Document]):
         "size",
         "sha256",
         "content_type",
+        "signing_type",
         "signing_order",
         "created_at",
     )
     fields = ("title", *readonly_fields)
-    inlines = (SigningInline, SignerInline, CopyRecipientInline, SigningEventInline)
+    inlines = (DocumentFileInline, SigningInline, SignerInline, CopyRecipientInline, SigningEventInline)
     actions = ("sync_now", "resend_invitations", "reupload_now", "cancel_signing", "reprocess_failed_events")
+
+    def get_inlines(
+        self, request: HttpRequest, obj: Document | None
+    ) -> list[type[admin.options.InlineModelAdmin[Any, Document]]]:
+        # A single PDF has no files of its own: the files inline only for a container document.
+        return [inline for inline in self.inlines if inline is not DocumentFileInline or (obj and obj.is_container)]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Document]:
         # The current signing's columns as correlated subqueries: computed for one page of rows
@@ -304,7 +321,7 @@ class SigningAdmin(CheckedSelectionMixin[Signing], _NoAddOrDelete[Signing]):
         "created_at",
     )
     # "Retention alert: not empty" lists the signings whose Dokobit copy was not renewed in time.
-    list_filter = ("status", "needs_attention", ("retention_alert_at", admin.EmptyFieldListFilter))
+    list_filter = ("status", "needs_attention", "on_decline", ("retention_alert_at", admin.EmptyFieldListFilter))
     list_select_related = ("document",)
     search_fields = ("document__title", "uuid")
     # Tokens and the postback hash are deliberately absent: secrets never show in the admin.
@@ -312,6 +329,7 @@ class SigningAdmin(CheckedSelectionMixin[Signing], _NoAddOrDelete[Signing]):
         "uuid",
         "document",
         "status",
+        "on_decline",
         "uploaded_at",
         "signed_file_download",
         "signed_sha256",

@@ -198,9 +198,12 @@ class DocumentsClient:
         postback_url: str,
         language: str = "",
         type: str = "pdf",  # the gateway's own field name
+        files: list[tuple[str, str]] | None = None,
     ) -> SigningCreated:
         """Create a signing of an uploaded file: ``POST {base}/api/signing/create.json``.
 
+        ``files`` (a container's files as (file token, role) pairs: ``files[i][token]`` and
+        ``files[i][type]`` main / appendix / attachment) replaces ``file_token`` when given.
         Returns the signing token and a map of our signer id to the Dokobit signer token.
         An unknown file token raises GatewayNotFound; other invalid input GatewayRequestError.
         Waits up to ``create_timeout`` for the answer (see ``__init__``).
@@ -208,7 +211,7 @@ class DocumentsClient:
         body: dict[str, Any] = {
             "type": type,
             "name": name,
-            "files": [{"token": file_token}],
+            "files": [{"token": token, "type": role} for token, role in files] if files else [{"token": file_token}],
             "signers": [signer.as_payload() for signer in signers],
         }
         # Dokobit refuses a blank postback_url or language, so they are omitted when empty.

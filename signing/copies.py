@@ -22,7 +22,7 @@ from django.utils.translation import gettext, gettext_lazy
 from identity.personal_codes import personal_code_lookup
 from portal.crypto import encrypt_text
 from signing import dispatch
-from signing.emails import absolute_url, email_message, one_line
+from signing.emails import absolute_url, document_requester, email_message, one_line
 from signing.errors import SigningError, SigningNotAllowed
 from signing.events import event_record
 from signing.mail import mail_send_claimed
@@ -188,7 +188,7 @@ def copy_share_send(*, recipient_id: int) -> bool:
 def copy_share_message(*, recipient: CopyRecipient) -> EmailMultiAlternatives:
     document = recipient.document
     with translation.override(recipient.language):
-        requester = one_line(document.owner.get_full_name()) or gettext("A portal user")
+        requester = document_requester(document) or gettext("A portal user")
         subject = one_line(
             gettext("%(requester)s shares “%(title)s” with you") % {"requester": requester, "title": document.title}
         )

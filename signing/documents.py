@@ -28,7 +28,7 @@ from signing.errors import (
     SignerLimitReached,
 )
 from signing.events import event_record
-from signing.models import Document, Signing, SigningEvent, SigningOrder
+from signing.models import Document, DocumentFile, Signing, SigningEvent, SigningOrder
 from signing.order import order_groups
 from signing.signers import SignerData, signer_new
 
@@ -39,11 +39,12 @@ if TYPE_CHECKING:
     from django.db.models.fields.files import FieldFile
 
     from identity.models import User
+    from organisations.models import Organisation
 
 logger = logging.getLogger(__name__)
 
 
-class _HashingFile(File[bytes]):
+class HashingFile(File[bytes]):
     """Hands the storage the upload's bytes while hashing and counting exactly what it read."""
 
     file: IO[bytes]
@@ -75,7 +76,9 @@ def document_create(
     title: str,
     signers: list[SignerData],
     deadline: datetime | None = None,
-    signing_order: str = SigningOrder.ALL_AT_ONCE,
+    on_decline: str = Signing.OnDecline.END,
+    organisation: Organisation | None = None,
+    signing_order: str = SigningOrder.PARALLEL,
     copies: Sequence[CopyRecipientData] = (),
 ) -> Document:
     """Store an (already validated) file with its signers and queue sending it to Dokobit.
@@ -90,19 +93,22 @@ def document_create(
         raise SignerAlreadyAdded()
     document = Document(
         owner=owner,
+        organisation=organisation,
         title=title.strip(),
         original_filename=(getattr(uploaded_file, "name", "") or "")[:255],
         content_type="application/pdf",
         signing_order=signing_order,
     )
-    hashing = _HashingFile(uploaded_file, name="document.pdf")
+    hashing = HashingFile(uploaded_file, name="document.pdf")
     # The storage name is generated from the uuid (models.document_upload_to), never the user's.
     document.file.save("document.pdf", hashing, save=False)
     document.sha256 = hashing.sha256.hexdigest()
     document.size = hashing.bytes_read
     with transaction.atomic():
         document.save()
-        signing = Signing.objects.create(document=document, status=Signing.Status.QUEUED, deadline=deadline)
+        signing = Signing.objects.create(
+            document=document, status=Signing.Status.QUEUED, deadline=deadline, on_decline=on_decline
+        )
         groups = order_groups(signing_order, [data.order_group for data in signers])
         for position, (data, group) in enumerate(zip(signers, groups, strict=True)):
             signer = signer_new(document=document, signing=signing, data=data, position=position)
@@ -181,7 +187,7 @@ def _stored_check_remember(key: str) -> None:
         logger.warning("stored-file check cache unreachable", exc_info=True)
 
 
-def document_file_verified(*, document: Document) -> File[bytes]:
+def document_file_verified(*, document: Document | DocumentFile) -> File[bytes]:
     """The stored file, opened at its start, after checking it still has the SHA-256 taken at upload.
 
     Raises DocumentTampered when the bytes changed (WYSIWYS: what is shown and sent is what was hashed).

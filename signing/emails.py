@@ -7,6 +7,7 @@ flattened to one line because a header may never carry a line break.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from email.utils import formataddr, parseaddr
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -15,6 +16,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
+
+from organisations.preferences import settings_for
 
 if TYPE_CHECKING:
     from identity.models import User
@@ -37,14 +40,50 @@ def signer_link_url(*, signer: Signer) -> str:
     return absolute_url(reverse("signing:signer-landing", kwargs={"token": signer.link_token}))
 
 
+def document_requester(document: Document) -> str:
+    """Who asks for signatures, as signers read it: the creator, and the organisation a document belongs to.
+
+    An organisation's document whose creator has left names the organisation (its sender name) alone.
+    """
+    creator = one_line(document.owner.get_full_name()) if document.owner else ""
+    if document.organisation_id is None:
+        return creator
+    preferences = settings_for(document)
+    organisation = one_line(preferences.sender_name or str(preferences.organisation))
+    return f"{creator} ({organisation})" if creator else organisation
+
+
+def document_branding(document: Document) -> dict[str, str]:
+    """The organisation's colour and logo for the e-mails and pages of its document (empty: the portal's)."""
+    preferences = settings_for(document)
+    return {
+        "brand_colour": preferences.primary_colour,
+        "logo_url": absolute_url(preferences.logo_path) if preferences.logo_path else "",
+        "brand_name": str(preferences.organisation or ""),
+    }
+
+
+def _from_email(sender_name: str) -> str:
+    if not sender_name:
+        return str(settings.DEFAULT_FROM_EMAIL)
+    # The display name is the organisation's; the address stays the portal's (SPF, DKIM).
+    return formataddr((one_line(sender_name, 100), parseaddr(settings.DEFAULT_FROM_EMAIL)[1]))
+
+
 def email_message(
-    *, to: str, language: str, subject: str, template: str, context: Mapping[str, object]
+    *,
+    to: str,
+    language: str,
+    subject: str,
+    template: str,
+    context: Mapping[str, object],
+    sender_name: str = "",
 ) -> EmailMultiAlternatives:
     """A text and HTML e-mail from ``templates/emails/<template>.{txt,html}``, rendered in ``language``."""
     with translation.override(language):
         text = render_to_string(f"emails/{template}.txt", context)
         html = render_to_string(f"emails/{template}.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[to])
+    message = EmailMultiAlternatives(subject=subject, body=text, from_email=_from_email(sender_name), to=[to])
     message.attach_alternative(html, "text/html")
     return message
 
@@ -59,7 +98,7 @@ def signer_request_message(
     """
     document = signer.document
     with translation.override(signer.language):
-        requester = one_line(document.owner.get_full_name()) or gettext("A portal user")
+        requester = document_requester(document) or gettext("A portal user")
         subject_text = one_line(gettext(subject) % {"requester": requester, "title": document.title})
         purpose = str(signer.get_signing_purpose_display())
     context = {
@@ -69,10 +108,16 @@ def signer_request_message(
         "purpose": purpose,
         "on_behalf_of": one_line(signer.on_behalf_of),
         "link": signer_link_url(signer=signer),
+        **document_branding(document),
         **(extra or {}),
     }
     return email_message(
-        to=signer.email, language=signer.language, subject=subject_text, template=template, context=context
+        to=signer.email,
+        language=signer.language,
+        subject=subject_text,
+        template=template,
+        context=context,
+        sender_name=settings_for(document).sender_name,
     )
 
 

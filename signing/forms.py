@@ -14,16 +14,15 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.forms import BaseFormSet, formset_factory
 from django.utils import timezone
-from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from identity.personal_codes import personal_code_lookup
 from identity.validators import COUNTRY_CHOICES, validate_mobile_id_phone, validate_personal_code
 from portal.storage import folder_listing
-from signing.copies import CopyRecipientData
-from signing.models import COMPANY_FIELD_MAX, SigningOrder, SigningPurpose
+from signing.models import COMPANY_FIELD_MAX, DECLINE_REASON_MAX_LENGTH, Signing, SigningOrder, SigningPurpose
 from signing.pdf import check_pdf, safe_filename
-from signing.signers import SignerData
+from signing.signers import DOKOBIT_PAGE_LANGUAGES, SignerData
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
@@ -51,7 +50,7 @@ def signer_limit_message() -> str:
 # user does not upload it again. Only an opaque id and the display name live in the session.
 
 HOLDING_SESSION_KEY = "signing_upload_holding"
-_HOLDING_DIR = "upload-holding"
+HOLDING_DIR = "upload-holding"
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ class HeldUpload:
 
     @property
     def path(self) -> str:
-        return f"{_HOLDING_DIR}/{self.id}.pdf"
+        return f"{HOLDING_DIR}/{self.id}.pdf"
 
 
 def holding_get(*, request: HttpRequest) -> HeldUpload | None:
@@ -107,8 +106,8 @@ def holding_purge_stale(*, now: datetime.datetime | None = None) -> int:
     """
     cutoff = (now or timezone.now()) - datetime.timedelta(hours=settings.SIGNING_UPLOAD_HOLDING_HOURS)
     purged = 0
-    for name in folder_listing(default_storage, _HOLDING_DIR)[1]:
-        path = f"{_HOLDING_DIR}/{name}"
+    for name in folder_listing(default_storage, HOLDING_DIR)[1]:
+        path = f"{HOLDING_DIR}/{name}"
         if default_storage.get_modified_time(path) < cutoff:
             default_storage.delete(path)
             purged += 1
@@ -136,13 +135,21 @@ class DocumentUploadForm(forms.Form):
     signing_order = forms.ChoiceField(
         label=_("Signing order"),
         choices=SigningOrder.choices,
-        initial=SigningOrder.ALL_AT_ONCE,
+        initial=SigningOrder.PARALLEL,
         # A form posted without it (an older page, a script) means today's way: everyone at once.
         required=False,
         help_text=_(
             "In order, each signer is invited when the one before has signed. In groups, everyone in "
             "group 1 is invited first, then group 2, and so on."
         ),
+    )
+    on_decline = forms.ChoiceField(
+        label=_("If a signer declines"),
+        choices=Signing.OnDecline.choices,
+        initial=Signing.OnDecline.END,
+        widget=forms.RadioSelect,
+        # Not sent (an older page, a script): the default, "end the signing".
+        required=False,
     )
 
     def __init__(self, *args: Any, held: HeldUpload | None = None, **kwargs: Any) -> None:
@@ -155,7 +162,10 @@ class DocumentUploadForm(forms.Form):
         self.fields["document"].help_text = _("A PDF file, at most %(size)s MB.") % {"size": limit_mb}
 
     def clean_signing_order(self) -> str:
-        return self.cleaned_data.get("signing_order") or SigningOrder.ALL_AT_ONCE
+        return self.cleaned_data.get("signing_order") or SigningOrder.PARALLEL
+
+    def clean_on_decline(self) -> str:
+        return self.cleaned_data.get("on_decline") or Signing.OnDecline.END
 
     def clean_deadline(self) -> datetime.datetime | None:
         day = self.cleaned_data.get("deadline")
@@ -198,7 +208,16 @@ class SignerForm(forms.Form):
     signing_purpose = forms.ChoiceField(
         label=_("Signing purpose"), choices=SigningPurpose.choices, initial=SigningPurpose.SIGNATURE
     )
-    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=settings.LANGUAGES,
+        # signing-upload.js shows this note only while a language Dokobit's page lacks is chosen.
+        help_text=_(
+            "Dokobit's own signing page is not available in this language: this signer will see it "
+            "in English. Our e-mails and pages stay in the language chosen here."
+        ),
+        widget=forms.Select(attrs={"data-dokobit-languages": " ".join(DOKOBIT_PAGE_LANGUAGES)}),
+    )
     phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
     # Signing on behalf of a company: sent to Dokobit and shown wherever the signer is.
     company = forms.CharField(label=_("Company"), max_length=COMPANY_FIELD_MAX, required=False)
@@ -294,76 +313,6 @@ SignerFormSet = cast(
 )
 
 
-class CopyRecipientForm(forms.Form):
-    """Someone who receives the signed file by e-mail and signs nothing."""
-
-    name = forms.CharField(label=_("Name"), max_length=150)
-    email = forms.EmailField(label=_("E-mail"), max_length=254)
-    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
-    may_view = forms.BooleanField(
-        label=_("May read it while it is being signed"),
-        required=False,
-        help_text=_("After proving who they are with eID: give their country and personal code."),
-    )
-    country_code = forms.ChoiceField(label=_("Country"), choices=[("", "-"), *COUNTRY_CHOICES], required=False)
-    personal_code = forms.CharField(label=_("Personal code"), max_length=20, required=False)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # The page's language: an untouched row then counts as unchanged (and is skipped).
-        self.fields["language"].initial = get_language() or "en"
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        if not cleaned.get("may_view"):
-            return cleaned
-        country, code = cleaned.get("country_code"), cleaned.get("personal_code")
-        if not country or not code:
-            self.add_error("personal_code", _("To let them read the document, give their country and personal code."))
-            return cleaned
-        try:
-            normalized = validate_personal_code(country, code)
-        except ValidationError as err:
-            self.add_error("personal_code", err)
-        else:
-            if isinstance(normalized, str) and normalized:
-                cleaned["personal_code"] = normalized
-        return cleaned
-
-    def to_data(self) -> CopyRecipientData:
-        data = self.cleaned_data
-        may_view = bool(data.get("may_view"))
-        return CopyRecipientData(
-            name=data["name"],
-            email=data["email"],
-            language=data["language"],
-            may_view=may_view,
-            country_code=data.get("country_code", "") if may_view else "",
-            personal_code=data.get("personal_code", "") if may_view else "",
-        )
-
-
-class BaseCopyRecipientFormSet(BaseFormSet[CopyRecipientForm]):
-    """Copy recipient rows on the upload page: all optional, no address twice."""
-
-    def clean(self) -> None:
-        seen: set[str] = set()
-        for form in self.forms:
-            email = (form.cleaned_data.get("email") or "").lower() if form.has_changed() else ""
-            if email and email in seen:
-                form.add_error("email", _("This e-mail address already receives a copy."))
-            seen.add(email)
-
-    def copy_data(self) -> list[CopyRecipientData]:
-        return [form.to_data() for form in self.forms if form.has_changed()]
-
-
-CopyRecipientFormSet = cast(
-    "type[BaseCopyRecipientFormSet]",
-    formset_factory(CopyRecipientForm, formset=BaseCopyRecipientFormSet, extra=1, max_num=20, absolute_max=20),
-)
-
-
 class SignerAddForm(SignerForm):
     """A signer added to an existing document: also refused if that person is already on it."""
 
@@ -377,3 +326,21 @@ class SignerAddForm(SignerForm):
         if key is not None and key in self.existing_keys:
             self.add_error("personal_code", _("This person is already a signer of this document."))
         return cleaned
+
+
+class DeclineForm(forms.Form):
+    """A signer's reason for declining: required, so the owner learns why; plain text, shown escaped."""
+
+    reason = forms.CharField(
+        label=_("Why do you decline?"),
+        max_length=DECLINE_REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": DECLINE_REASON_MAX_LENGTH}),
+        error_messages={"required": _("Please tell the sender why you decline.")},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Formatted per request, so the signer's language applies.
+        self.fields["reason"].help_text = _("The sender of the document reads this. At most %(count)s characters.") % {
+            "count": DECLINE_REASON_MAX_LENGTH
+        }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from django.conf import settings
@@ -10,7 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from identity.personal_codes import PersonalCodeMixin
+
+# Who is asked to sign when: one list of values for an organisation's default and a document's
+# order. Dokobit's signing/create has no order, so the portal keeps it (signing.order).
+from organisations.models import SigningOrder as SigningOrder
 from portal.crypto import decrypt_text, encrypt_text, secret_lookup
+from signing.copy_models import CopyRecipient as CopyRecipient
 
 
 class SigningPurpose(models.TextChoices):
@@ -29,6 +35,8 @@ class SigningPurpose(models.TextChoices):
 
 # Dokobit documents no limit for the company fields; 200 keeps them one line on every page and e-mail.
 COMPANY_FIELD_MAX = 200
+# A decline's reason: long enough for a few sentences, short enough for an e-mail and a table cell.
+DECLINE_REASON_MAX_LENGTH = 500
 
 DOCUMENTS_FOLDER = "documents"
 SIGNED_FOLDER = "signed"
@@ -40,33 +48,53 @@ def document_upload_to(instance: Document, filename: str) -> str:
 
 
 def signed_upload_to(instance: Signing, filename: str) -> str:
-    return f"{SIGNED_FOLDER}/{instance.uuid}.pdf"
+    # A signed container keeps its own extension (.asice, .bdoc, .edoc, .adoc).
+    return f"{SIGNED_FOLDER}/{instance.uuid}.{instance.document.signing_type}"
 
 
-class SigningOrder(models.TextChoices):
-    """Who is asked to sign when. Dokobit's signing/create has no order, so the portal keeps it:
-    a signer's portal link leads to Dokobit only when their group's turn has come."""
+class SigningType(models.TextChoices):
+    """The format Dokobit signs in (``signing/create`` ``type``): one PDF, or a container of files."""
 
-    ALL_AT_ONCE = "all_at_once", _("Everyone at once")
-    IN_ORDER = "in_order", _("One after another, in the order listed")
-    GROUPS = "groups", _("In ordered groups")
+    PDF = "pdf", _("PDF signature")
+    ASICE = "asice", _("ASiC-E container")
+    BDOC = "bdoc", _("BDOC container (Estonia)")
+    EDOC = "edoc", _("EDOC container (Latvia)")
+    ADOC = "adoc", _("ADOC container (Lithuania)")
+
+
+CONTAINER_TYPES = (SigningType.ASICE, SigningType.BDOC, SigningType.EDOC, SigningType.ADOC)
 
 
 class Document(models.Model):
-    """An uploaded file and its owner. The bytes and their SHA-256 never change after upload."""
+    """An uploaded file (or, for a container, its files) and its owner.
+
+    The bytes and their SHA-256 never change after upload. A container document keeps its files
+    as ``DocumentFile`` rows; its own ``file`` is then empty and ``size`` the total.
+    """
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="documents")
+    # Who created it. A personal document (``organisation`` NULL) goes with its owner's account; an
+    # organisation's document stays with the organisation when its creator leaves or deletes their
+    # account, and then has no owner (shown as "a former member").
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="documents"
+    )
+    organisation = models.ForeignKey(
+        "organisations.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="documents"
+    )
+    # "Members see only their own and shared documents": the creator shares one with the members.
+    shared_with_organisation = models.BooleanField(_("shared with the organisation"), default=False)
     title = models.CharField(_("title"), max_length=200)
-    file = models.FileField(upload_to=document_upload_to, max_length=255)
+    file = models.FileField(upload_to=document_upload_to, max_length=255, blank=True)
     original_filename = models.CharField(max_length=255, blank=True)
     size = models.PositiveBigIntegerField(default=0)
     sha256 = models.CharField(max_length=64)
     content_type = models.CharField(max_length=100, default="application/pdf")
     # On the document, not the signing: a re-upload makes a new signing and keeps the order.
     signing_order = models.CharField(
-        _("signing order"), max_length=12, choices=SigningOrder.choices, default=SigningOrder.ALL_AT_ONCE
+        _("signing order"), max_length=12, choices=SigningOrder.choices, default=SigningOrder.PARALLEL
     )
+    signing_type = models.CharField(_("format"), max_length=16, choices=SigningType, default=SigningType.PDF)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
@@ -77,10 +105,60 @@ class Document(models.Model):
         indexes = [
             models.Index(fields=["owner", "-created_at", "-id"], name="document_owner_newest"),
             models.Index(fields=["-created_at", "-id"], name="document_newest"),
+            models.Index(fields=["organisation", "-created_at", "-id"], name="document_organisation_newest"),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_container(self) -> bool:
+        return self.signing_type != SigningType.PDF
+
+
+def document_file_upload_to(instance: DocumentFile, filename: str) -> str:
+    # Generated, never the user's name; the extension is the one the content check found.
+    return f"{DOCUMENTS_FOLDER}/{instance.document.uuid}/{instance.uuid}{instance.extension}"
+
+
+class DocumentFile(models.Model):
+    """One file of a container document: its role for Dokobit (``files[i][type]``) and its checked bytes."""
+
+    class Role(models.TextChoices):
+        MAIN = "main", _("Main document")
+        APPENDIX = "appendix", _("Appendix")
+        ATTACHMENT = "attachment", _("Attachment")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="files")
+    role = models.CharField(_("role"), max_length=12, choices=Role, default=Role.APPENDIX)
+    position = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(max_length=100)
+    # The extension that goes with the content (".pdf", ".docx" ...), from the content check.
+    extension = models.CharField(max_length=10)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField(default=0)
+    file = models.FileField(upload_to=document_file_upload_to, max_length=255)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("document file")
+        verbose_name_plural = _("document files")
+        constraints = [
+            models.UniqueConstraint(fields=["document", "position"], name="document_file_unique_position"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_pdf(self) -> bool:
+        return self.content_type == "application/pdf"
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type in ("image/png", "image/jpeg")
 
 
 class Signing(models.Model):
@@ -103,6 +181,12 @@ class Signing(models.Model):
     OPEN_STATUSES = (Status.QUEUED, Status.UPLOADING, Status.CREATING, *LIVE_STATUSES)
     FINAL_STATUSES = (Status.COMPLETED, Status.CANCELLED, Status.REPLACED)
 
+    class OnDecline(models.TextChoices):
+        """What a signer's decline does to the signing: the owner's choice, made when uploading."""
+
+        END = "end", _("End the signing")
+        CARRY_ON = "carry_on", _("Let the others carry on")
+
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="signings")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True)
@@ -110,6 +194,9 @@ class Signing(models.Model):
     # the ``dokobit_file_token`` / ``dokobit_token`` properties. The signing token's keyed hash
     # keeps it unique (one portal signing per Dokobit signing) and finds a signing by its token.
     dokobit_file_token_encrypted = models.TextField(blank=True, editable=False)
+    # A container's files at Dokobit: the encrypted JSON list of [file token, role] in position
+    # order (``files[i][token]`` / ``files[i][type]``); empty for one file.
+    dokobit_container_files_encrypted = models.TextField(blank=True, editable=False)
     dokobit_token_encrypted = models.TextField(blank=True, editable=False)
     dokobit_token_lookup = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
     # When the file reached Dokobit: Dokobit deletes the signing 30 days after this.
@@ -132,6 +219,9 @@ class Signing(models.Model):
     reupload_claimed_at = models.DateTimeField(null=True, blank=True)
     # Set when the Dokobit copy reached the alert age without a fresh copy.
     retention_alert_at = models.DateTimeField(null=True, blank=True)
+    on_decline = models.CharField(
+        _("when a signer declines"), max_length=10, choices=OnDecline.choices, default=OnDecline.END
+    )
     previous = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="next_signing"
     )
@@ -173,6 +263,19 @@ class Signing(models.Model):
     def dokobit_file_token(self, token: str) -> None:
         self.dokobit_file_token_encrypted = encrypt_text(token) if token else ""
 
+    @property
+    def dokobit_container_files(self) -> list[tuple[str, str]]:
+        """The container's uploaded files as (file token, role) pairs, in order; [] for one file."""
+        if not self.dokobit_container_files_encrypted:
+            return []
+        pairs = json.loads(decrypt_text(self.dokobit_container_files_encrypted))
+        return [(str(token), str(role)) for token, role in pairs]
+
+    @dokobit_container_files.setter
+    def dokobit_container_files(self, files: list[tuple[str, str]]) -> None:
+        encoded = json.dumps([list(pair) for pair in files])
+        self.dokobit_container_files_encrypted = encrypt_text(encoded) if files else ""
+
     # The columns a save of each property writes (``save(update_fields=...)``).
     DOKOBIT_TOKEN_FIELDS = ("dokobit_token_encrypted", "dokobit_token_lookup")
     DOKOBIT_FILE_TOKEN_FIELDS = ("dokobit_file_token_encrypted",)
@@ -192,6 +295,7 @@ class Signer(PersonalCodeMixin, models.Model):
         SIGNED = "signed", _("Signed")
         REMOVED = "removed", _("Removed")
         FAILED = "failed", _("Failed")
+        DECLINED = "declined", _("Declined")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="signers")
@@ -223,6 +327,9 @@ class Signer(PersonalCodeMixin, models.Model):
     link_token_encrypted = models.TextField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
     signed_at = models.DateTimeField(null=True, blank=True)
+    # The signer's own words when they declined: personal data (export and deletion in privacy.py).
+    declined_at = models.DateTimeField(null=True, blank=True)
+    decline_reason = models.TextField(_("reason for declining"), blank=True)
     invited_at = models.DateTimeField(null=True, blank=True)
     invitation_count = models.PositiveIntegerField(default=0)
     reminders_sent = models.PositiveIntegerField(default=0)
@@ -257,44 +364,6 @@ class Signer(PersonalCodeMixin, models.Model):
         return ", ".join(part for part in (self.company_position, self.structural_subdivision, self.company) if part)
 
 
-class CopyRecipient(PersonalCodeMixin, models.Model):
-    """Someone who signs nothing but receives the signed file when everyone has signed (CC), and,
-    if the owner allows it, may read the document during the signing after proving who they are.
-
-    The e-mail carries a link to a download page (``/copy/<token>/``), never the file itself: a
-    signed PDF can be far larger than mail servers take, and the page checks the file's SHA-256
-    on every read. The token is kept as its SHA-256 (lookup) and encrypted (to build the e-mail).
-    """
-
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="copy_recipients")
-    name = models.CharField(_("name"), max_length=150)
-    email = models.EmailField(_("e-mail"))
-    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="en")
-    # The owner may let them read the document while it is being signed: only after their eID
-    # proved this person (matched by the keyed hash of country and code, like a signer).
-    may_view = models.BooleanField(_("may read it while it is being signed"), default=False)
-    country_code = models.CharField(_("country"), max_length=2, blank=True)
-    pc_lookup = models.CharField(max_length=64, blank=True, db_index=True)
-    personal_code_encrypted = models.TextField(blank=True)
-    link_token_hash = models.CharField(max_length=64, unique=True)
-    link_token_encrypted = models.TextField()
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["created_at", "pk"]
-        verbose_name = _("copy recipient")
-        verbose_name_plural = _("copy recipients")
-        constraints = [models.UniqueConstraint(fields=["document", "email"], name="copy_recipient_unique_email")]
-
-    def __str__(self) -> str:
-        return f"{self.name} <{self.email}>"
-
-    @property
-    def link_token(self) -> str:
-        return decrypt_text(self.link_token_encrypted)
-
-
 class SigningEvent(models.Model):
     """Append-only audit trail of a document: postbacks, signatures, invitations, errors.
 
@@ -311,6 +380,8 @@ class SigningEvent(models.Model):
         INVITATION_SENT = "invitation_sent", _("Invitation sent")
         SIGNER_ADDED = "signer_added", _("Signer added")
         SIGNER_REMOVED = "signer_removed", _("Signer removed")
+        SIGNER_DECLINED = "signer_declined", _("Signer declined")
+        DECLINE_MAIL_SENT = "decline_mail_sent", _("Decline e-mail sent")
         SIGNER_LEFT = "signer_left", _("Signer left the signing page without signing")
         CANCELLED = "cancelled", _("Signing cancelled")
         REUPLOADED = "reuploaded", _("Copy renewed at Dokobit")
@@ -334,7 +405,7 @@ class SigningEvent(models.Model):
     signing = models.ForeignKey(Signing, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
     signer = models.ForeignKey(Signer, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
     copy_recipient = models.ForeignKey(
-        CopyRecipient, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+        "signing.CopyRecipient", null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
     )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     # Unique through a constraint rather than unique=True: on PostgreSQL that would add a second,

@@ -40,7 +40,7 @@ def order_groups(order: str, requested: Sequence[int | None]) -> list[int]:
     numbers (a row without one joins group 1), renumbered 1..n keeping their order, so "2, 5, 5"
     becomes "1, 2, 2" and no group is ever empty.
     """
-    if order == SigningOrder.IN_ORDER:
+    if order == SigningOrder.SEQUENTIAL:
         return list(range(1, len(requested) + 1))
     if order == SigningOrder.GROUPS:
         numbers = [n or 1 for n in requested]
@@ -59,7 +59,7 @@ def on_turn(signer: Signer, *, group: int | None = None) -> bool:
     """Whether ``signer`` is asked to sign now (``group``: the turn, when the caller knows it)."""
     if signer.status != Signer.Status.PENDING:
         return False
-    if signer.document.signing_order == SigningOrder.ALL_AT_ONCE:
+    if signer.document.signing_order == SigningOrder.PARALLEL:
         return True
     group = turn_group(signer.document) if group is None else group
     return group is None or signer.order_group <= group
@@ -80,7 +80,7 @@ def signers_on_turn(document: Document) -> list[Signer]:
     if group is None:
         return []
     pending = document.signers.filter(status=Signer.Status.PENDING)
-    if document.signing_order != SigningOrder.ALL_AT_ONCE:
+    if document.signing_order != SigningOrder.PARALLEL:
         pending = pending.filter(order_group__lte=group)
     return list(pending.order_by("order_group", "position", "pk"))
 
@@ -91,7 +91,7 @@ def invitations_queue_due(signing: Signing) -> None:
     if signing.status not in Signing.LIVE_STATUSES:
         return
     due = signing.signers.filter(status=Signer.Status.PENDING, invited_at__isnull=True)
-    if signing.document.signing_order != SigningOrder.ALL_AT_ONCE:
+    if signing.document.signing_order != SigningOrder.PARALLEL:
         group = turn_group(signing.document)
         if group is None:
             return
@@ -106,7 +106,7 @@ def group_for_new_signer(document: Document, requested: int | None) -> int:
         document.signers.exclude(status=Signer.Status.REMOVED).values_list("order_group", flat=True).distinct()
     )
     highest = max(groups, default=0)
-    if document.signing_order == SigningOrder.IN_ORDER:
+    if document.signing_order == SigningOrder.SEQUENTIAL:
         return highest + 1
     if document.signing_order == SigningOrder.GROUPS:
         return min(requested, highest + 1) if requested else max(highest, 1)
@@ -125,10 +125,10 @@ def order_normalise(document: Document) -> None:
 
 def signer_moves(document: Document) -> dict[int, tuple[bool, bool]]:
     """For each signer still to sign: whether moving them earlier, and later, would change the order."""
-    if document.signing_order == SigningOrder.ALL_AT_ONCE:
+    if document.signing_order == SigningOrder.PARALLEL:
         return {}
     pending = list(document.signers.filter(status=Signer.Status.PENDING).order_by("order_group", "position", "pk"))
-    if document.signing_order == SigningOrder.IN_ORDER:
+    if document.signing_order == SigningOrder.SEQUENTIAL:
         return {s.pk: (index > 0, index < len(pending) - 1) for index, s in enumerate(pending)}
     groups = [s.order_group for s in document.signers.exclude(status=Signer.Status.REMOVED)]
     last = max(groups, default=1)
@@ -154,7 +154,7 @@ def signer_move(*, signer: Signer, direction: str, actor: User) -> bool:
             signer.status != Signer.Status.PENDING
             or signing is None
             or not signing.is_open
-            or document.signing_order == SigningOrder.ALL_AT_ONCE
+            or document.signing_order == SigningOrder.PARALLEL
             or direction not in (EARLIER, LATER)
         ):
             raise SigningNotAllowed(gettext("Only a signer who has not signed yet can be moved."))
@@ -163,7 +163,7 @@ def signer_move(*, signer: Signer, direction: str, actor: User) -> bool:
             .filter(status=Signer.Status.PENDING)
             .order_by("order_group", "position", "pk")
         )
-        if document.signing_order == SigningOrder.IN_ORDER:
+        if document.signing_order == SigningOrder.SEQUENTIAL:
             index = next(i for i, s in enumerate(pending) if s.pk == signer.pk)
             other_index = index - 1 if direction == EARLIER else index + 1
             if not 0 <= other_index < len(pending):

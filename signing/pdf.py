@@ -107,12 +107,12 @@ def _basename(name: str) -> str:
     return re.split(r"[\\/]", name or "")[-1]
 
 
-def safe_filename(name: str) -> str:
+def safe_filename(name: str, *, extension: str = ".pdf") -> str:
     """A file name safe for a Content-Disposition header and for showing to users.
 
     Strips any directory part, control characters (CR, LF, NUL ...), quotes and backslashes,
-    keeps letters of any script, shortens very long names, keeps a ``.pdf`` extension and falls
-    back to ``document.pdf`` when nothing usable is left.
+    keeps letters of any script, shortens very long names, keeps (or adds) ``extension`` and falls
+    back to ``document`` with it when nothing usable is left.
     """
     name = unicodedata.normalize("NFC", name or "")
     # Control characters go first so "a\x00/../b" cannot hide a path from the split below.
@@ -120,9 +120,9 @@ def safe_filename(name: str) -> str:
     name = _basename(name)
     name = re.sub(r"[\"'`<>|:*?;]", "", name)
     name = re.sub(r"\s+", " ", name).strip()
-    stem = name[:-4] if name.lower().endswith(".pdf") else name
+    stem = name[: -len(extension)] if extension and name.lower().endswith(extension.lower()) else name
     # Leading dots would make a hidden file (or "..") and trailing ones confuse Windows.
     stem = stem.strip(" .")[:_MAX_NAME_CHARS].rstrip(" .")
     if not stem:
-        return FALLBACK_FILENAME
-    return f"{stem}.pdf"
+        return f"document{extension}"
+    return f"{stem}{extension}"

@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.storage import folder_listing
 from signing.documents import document_file_verified, stored_file_unchanged
 from signing.errors import DocumentTampered, SigningError
-from signing.models import Document
+from signing.models import Document, DocumentFile
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def preview_cache_prefix(sha256: str) -> str:
     return f"{PREVIEW_FOLDER}/{sha256}"
 
 
-def _cache_name(document: Document, leaf: str) -> str:
+def _cache_name(document: Document | DocumentFile, leaf: str) -> str:
     return f"{preview_cache_prefix(document.sha256)}/{leaf}"
 
 
@@ -102,7 +102,7 @@ def preview_cache_delete(*, sha256: str) -> None:
         default_storage.delete(f"{prefix}/{leaf}")
 
 
-def _verified_bytes(document: Document) -> bytes:
+def _verified_bytes(document: Document | DocumentFile) -> bytes:
     handle = document_file_verified(document=document)  # raises DocumentTampered
     try:
         data: bytes = handle.read()
@@ -122,7 +122,7 @@ def _height_for(width_pt: float, height_pt: float, width: int) -> int:
     return max(1, min(round(width * height_pt / width_pt), width * MAX_HEIGHT_RATIO))
 
 
-def document_preview_pages(*, document: Document) -> tuple[list[PreviewPage], int]:
+def document_preview_pages(*, document: Document | DocumentFile) -> tuple[list[PreviewPage], int]:
     """The pages shown in the preview (at most MAX_PREVIEW_PAGES) with their size at DEFAULT_WIDTH,
     and the document's real number of pages.
 
@@ -171,7 +171,7 @@ def preview_width(requested: int | None) -> int:
     return min(PREVIEW_WIDTHS, key=lambda allowed: abs(allowed - requested))
 
 
-def document_page_png(*, document: Document, page: int, width: int) -> bytes:
+def document_page_png(*, document: Document | DocumentFile, page: int, width: int) -> bytes:
     """PNG of one page (1-based) at an allowed width, re-checking the file's hash on every call.
 
     Raises DocumentTampered when the stored file changed, PreviewUnavailable for a page outside the

@@ -19,7 +19,7 @@ from django.utils import timezone
 from identity.accounts import AccountDataProvider, AccountDeletionRefused
 from identity.models import User
 from portal.storage import folder_listing
-from signing.models import DOCUMENTS_FOLDER, SIGNED_FOLDER, Document, PurgedSignerLink, Signer, Signing
+from signing.models import DOCUMENTS_FOLDER, SIGNED_FOLDER, Document, DocumentFile, PurgedSignerLink, Signer, Signing
 from signing.preview import PREVIEW_FOLDER, preview_cache_delete, preview_cache_prefix
 
 if TYPE_CHECKING:
@@ -46,8 +46,11 @@ class AccountHasOpenSignings(AccountDeletionRefused):
 
 def account_documents_export(user: User) -> dict[str, Any]:
     """The signing sections of a person's data download: their documents and what others asked of them."""
+    # Also the organisations' documents this person created ("created by you"): they belong to the
+    # organisation, but the person's part in them is the person's data.
     documents = (
         Document.objects.filter(owner=user)
+        .select_related("organisation")
         .prefetch_related("signings", "signers", "events", "copy_recipients")
         .order_by("created_at")
     )
@@ -56,9 +59,12 @@ def account_documents_export(user: User) -> dict[str, Any]:
         "documents": [
             {
                 "title": document.title,
+                "created_by_you": True,
+                "organisation": document.organisation.name if document.organisation else None,
                 "uploaded": document.created_at.isoformat(),
                 "sha256": document.sha256,
                 "signing_order": document.signing_order,
+                **({"files": [f.name for f in document.files.all()]} if document.is_container else {}),
                 "signings": [
                     {"status": signing.status, "created": signing.created_at.isoformat()}
                     for signing in document.signings.all()
@@ -71,6 +77,8 @@ def account_documents_export(user: User) -> dict[str, Any]:
                         "signing_purpose": signer.signing_purpose,
                         "group": signer.order_group,
                         "on_behalf_of": signer.on_behalf_of,
+                        # What a signer who declined wrote to this owner.
+                        "decline_reason": signer.decline_reason,
                     }
                     for signer in document.signers.all()
                 ],
@@ -86,7 +94,13 @@ def account_documents_export(user: User) -> dict[str, Any]:
         ],
         # Documents of others this person was asked to sign: what was asked of them, not the documents.
         "asked_to_sign": [
-            {"document": signer.document.title, "status": signer.status, "invited": _iso(signer.invited_at)}
+            {
+                "document": signer.document.title,
+                "status": signer.status,
+                "invited": _iso(signer.invited_at),
+                "declined": _iso(signer.declined_at),
+                "decline_reason": signer.decline_reason,
+            }
             for signer in invitations
         ],
     }
@@ -99,17 +113,26 @@ def _iso(value: date | datetime | None) -> str | None:
 def account_documents_delete(user: User) -> Callable[[], None]:
     """Before an account goes (inside its transaction): refuse while a document of it is being signed.
 
-    The documents it owns go with it (their rows cascade); documents of others that the person
-    signed are kept, their signed files belong to those owners. The stored files are deleted by
+    The personal documents it owns go with it; documents it created in an organisation stay with
+    the organisation (their ``owner`` becomes NULL, shown as "a former member"), and their signing
+    carries on; documents of others that the person signed are kept, their signed files belong to
+    those owners. A reason the person gave for declining someone else's document is their own
+    words: it is erased (the decline itself, a fact of that owner's signing, stays). The stored
+    files are deleted by
     the returned callable once the rows are committed; a file a failure leaves behind is an orphan
     that :func:`stored_files_orphaned_purge` deletes.
     """
-    if Signing.objects.filter(document__owner=user, status__in=Signing.OPEN_STATUSES).exists():
+    personal = Document.objects.filter(owner=user, organisation=None)
+    if Signing.objects.filter(document__in=personal, status__in=Signing.OPEN_STATUSES).exists():
         raise AccountHasOpenSignings()
-    documents = list(Document.objects.filter(owner=user))
+    documents = list(personal)
     stored = [document_stored_files(document=document) for document in documents]
     for document in documents:
         signer_links_mark_purged(document=document)
+    # Deleted here rather than by the user row's cascade, which now only empties ``owner``.
+    Document.objects.filter(pk__in=[document.pk for document in documents]).delete()
+    if user.pc_lookup:
+        Signer.objects.filter(pc_lookup=user.pc_lookup).exclude(decline_reason="").update(decline_reason="")
 
     def delete_stored_files() -> None:
         for files in stored:
@@ -127,12 +150,19 @@ class StoredFiles:
 
     files: list[FieldFile]
     sha256: str
+    # A container document's files: their previews are named by their own SHA-256.
+    file_sha256s: tuple[str, ...] = ()
 
 
 def document_stored_files(*, document: Document) -> StoredFiles:
     """The stored files of a document, read before its rows are deleted."""
-    files = [document.file, *(signing.signed_file for signing in document.signings.all())]
-    return StoredFiles(files=[stored for stored in files if stored], sha256=document.sha256)
+    container_files = list(document.files.all())
+    files = [document.file, *(f.file for f in container_files), *(s.signed_file for s in document.signings.all())]
+    return StoredFiles(
+        files=[stored for stored in files if stored],
+        sha256=document.sha256,
+        file_sha256s=tuple(f.sha256 for f in container_files),
+    )
 
 
 def stored_files_delete(*, files: StoredFiles) -> None:
@@ -144,8 +174,9 @@ def stored_files_delete(*, files: StoredFiles) -> None:
     for stored in files.files:
         if stored.name:
             stored.storage.delete(stored.name)
-    if files.sha256:
-        preview_cache_delete(sha256=files.sha256)
+    for sha256 in (files.sha256, *files.file_sha256s):
+        if sha256:
+            preview_cache_delete(sha256=sha256)
 
 
 def finished_documents_purge(*, now: datetime | None = None) -> int:
@@ -212,9 +243,26 @@ def stored_files_orphaned_purge(*, now: datetime | None = None) -> int:
                 if name not in kept and storage.get_modified_time(name) < cutoff:
                     storage.delete(name)
                     purged += 1
+    purged += _orphaned_container_files_purge(cutoff)
     purged += _orphaned_previews_purge(cutoff)
     if purged:
         logger.info("storage: %s files no row points to were deleted", purged)
+    return purged
+
+
+def _orphaned_container_files_purge(cutoff: datetime) -> int:
+    """A container document's files live in a folder named by the document: documents/<uuid>/."""
+    storage = DocumentFile._meta.get_field("file").storage
+    purged = 0
+    for folder in folder_listing(storage, DOCUMENTS_FOLDER)[0]:
+        names = [
+            f"{DOCUMENTS_FOLDER}/{folder}/{name}" for name in folder_listing(storage, f"{DOCUMENTS_FOLDER}/{folder}")[1]
+        ]
+        kept = set(DocumentFile.objects.filter(file__in=names).values_list("file", flat=True))
+        for name in names:
+            if name not in kept and storage.get_modified_time(name) < cutoff:
+                storage.delete(name)
+                purged += 1
     return purged
 
 
@@ -225,6 +273,7 @@ def _orphaned_previews_purge(cutoff: datetime) -> int:
     for start in range(0, len(digests), _LOOKUP_BATCH):
         batch = digests[start : start + _LOOKUP_BATCH]
         shown = set(Document.objects.filter(sha256__in=batch).values_list("sha256", flat=True))
+        shown |= set(DocumentFile.objects.filter(sha256__in=batch).values_list("sha256", flat=True))
         for digest in batch:
             if digest in shown:
                 continue

@@ -1,7 +1,9 @@
 """Reminders to signers who have not signed yet, and deadlines after which a signing is cancelled.
 
 Reminders follow a fixed schedule counted from the invitation: slot ``n`` falls at
-``invited_at + n * SIGNING_REMINDER_AFTER_DAYS`` for ``n = 1 .. SIGNING_REMINDER_MAX``. A sweep
+``invited_at + n * days`` for ``n = 1 .. SIGNING_REMINDER_MAX``, where ``days`` is the document's
+organisation's reminder cadence (``organisations.preferences.settings_for``) or, for a personal
+document or an organisation without one, SIGNING_REMINDER_AFTER_DAYS. A sweep
 sends one reminder for the latest slot that is due and not yet covered, so after a long
 downtime a signer gets one reminder, not one per missed slot. The event key
 ``reminder:<signer id>:<slot>`` and the signer's row lock make each slot go out at most once.
@@ -20,10 +22,13 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import Min
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 
+from organisations.models import Organisation
+from organisations.preferences import settings_for
 from portal.http import GatewayError, GatewayUnavailable
 from signing import dispatch, events, locks, mail, owner_actions
 from signing.emails import absolute_url, email_message, one_line, signer_request_message
@@ -39,16 +44,26 @@ _MAIL_ERRORS = (smtplib.SMTPException, OSError)
 # --- reminders --------------------------------------------------------------------------------
 
 
-def _interval() -> timedelta | None:
-    days = settings.SIGNING_REMINDER_AFTER_DAYS
+def _interval(days: int) -> timedelta | None:
     if days <= 0 or settings.SIGNING_REMINDER_MAX <= 0:
         return None
     return timedelta(days=days)
 
 
+def _signer_interval(signer: Signer) -> timedelta | None:
+    return _interval(settings_for(signer.document).reminder_every_days)
+
+
+def _shortest_interval() -> timedelta | None:
+    """The shortest cadence any document may have: the sweep's first, coarse filter."""
+    shortest = Organisation.objects.filter(reminder_every_days__gt=0).aggregate(days=Min("reminder_every_days"))
+    candidates = [days for days in (settings.SIGNING_REMINDER_AFTER_DAYS, shortest["days"]) if days and days > 0]
+    return _interval(min(candidates)) if candidates else None
+
+
 def _slot_at(signer: Signer, moment: datetime) -> int:
     """The number of reminder slots that have fallen due by ``moment`` (uncapped)."""
-    interval = _interval()
+    interval = _signer_interval(signer)
     if interval is None or signer.invited_at is None or moment < signer.invited_at:
         return 0
     return (moment - signer.invited_at) // interval
@@ -120,8 +135,11 @@ def signer_reminder_send(*, signer_id: int, now: datetime | None = None) -> bool
 
 
 def signers_due_for_reminder(*, now: datetime | None = None) -> list[int]:
-    """Ids of pending, invited signers on live signings whose first slot has passed and who may get more."""
-    interval = _interval()
+    """Ids of pending, invited signers on live signings whose first slot may have passed and who may get more.
+
+    Filtered by the shortest cadence in use; each signer's own cadence decides when it is sent.
+    """
+    interval = _shortest_interval()
     if interval is None:
         return []
     now = now or timezone.now()
@@ -240,6 +258,7 @@ def signing_deadline_message(*, signing: Signing) -> EmailMultiAlternatives:
     """Tells the owner that the deadline passed and the signing was cancelled."""
     document = signing.document
     owner = document.owner
+    assert owner is not None  # signing_deadline_notify sends only to a document with an owner
     with translation.override(owner.language):
         subject = one_line(gettext("“%(title)s” was not signed in time") % {"title": document.title})
     signers = signing.signers.exclude(status=Signer.Status.REMOVED)
@@ -259,7 +278,8 @@ def signing_deadline_message(*, signing: Signing) -> EmailMultiAlternatives:
 def signing_deadline_notify(*, signing_id: int) -> bool:
     """E-mail the owner that the deadline cancelled the signing; at most once. Returns whether it was sent."""
     signing = Signing.objects.select_related("document__owner").get(pk=signing_id)
-    if signing.status != Signing.Status.CANCELLED or not signing.document.owner.email:
+    owner = signing.document.owner
+    if signing.status != Signing.Status.CANCELLED or owner is None or not owner.email:
         return False
     if not SigningEvent.objects.filter(signing=signing, dedup_key=f"signing:{signing.pk}:deadline").exists():
         return False  # cancelled by the owner, not by the deadline

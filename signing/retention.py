@@ -40,7 +40,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from portal.http import GatewayError, GatewayNotFound
-from signing import dispatch, documents, events, locks, sending, sync
+from signing import container_sending, dispatch, documents, events, locks, sending, sync
 from signing.client import DocumentsClient
 from signing.errors import DocumentTampered
 from signing.models import Signer, Signing, SigningEvent
@@ -225,10 +225,19 @@ def _replace(signing_id: int, *, actor: User | None = None, forced: bool = False
         # Completed (or flagged and closed) while we looked: nothing to renew.
         return None
     signed_before = _signed_ids(old)
-    with tempfile.TemporaryFile() as tmp:
-        sha256 = _newest_file(client, old, signed=bool(signed_before), dest=tmp)
-        tmp.seek(0)
-        uploaded = client.file_upload(name=f"{old.document.uuid}.pdf", fileobj=tmp, digest=sha256)
+    document = old.document
+    container_files: list[tuple[str, str]] = []
+    if document.is_container and not signed_before:
+        # Nobody signed yet: the container's files are uploaded again, each with its role.
+        container_files = container_sending.container_files_upload(client=client, document=document)
+        uploaded_token, sha256 = container_files[0][0], ""
+    else:
+        with tempfile.TemporaryFile() as tmp:
+            sha256 = _newest_file(client, old, signed=bool(signed_before), dest=tmp)
+            tmp.seek(0)
+            # A partly signed container is uploaded as one file: Dokobit signs on in it.
+            name = f"{document.uuid}.{document.signing_type}" if document.is_container else f"{document.uuid}.pdf"
+            uploaded_token = client.file_upload(name=name, fileobj=tmp, digest=sha256).token
     uploaded_at = timezone.now()
 
     with transaction.atomic():
@@ -241,8 +250,11 @@ def _replace(signing_id: int, *, actor: User | None = None, forced: bool = False
             status=Signing.Status.UPLOADING,
             uploaded_at=uploaded_at,
             previous=old,
+            # The owner's choice for a decline holds for the renewed copy too.
+            on_decline=old.on_decline,
         )
-        new.dokobit_file_token = uploaded.token  # a property: stored encrypted
+        new.dokobit_file_token = uploaded_token  # properties: stored encrypted
+        new.dokobit_container_files = container_files
         new.save()
         moved = old.signers.filter(status=Signer.Status.PENDING).update(signing=new)
         old.status = Signing.Status.REPLACED
@@ -279,7 +291,9 @@ def _newest_file(client: DocumentsClient, signing: Signing, *, signed: bool, des
         url = f"{client.base_url}/api/signing/{quote(signing.dokobit_token or '', safe='')}/download"
         result = client.signed_file_download(url, dest=dest, max_bytes=settings.SIGNING_DOWNLOAD_MAX_BYTES)
         dest.seek(0)
-        if dest.read(5) != b"%PDF-":
+        # A signed PDF, or a signed container (a ZIP) for a container document.
+        expected = b"PK\x03\x04" if signing.document.is_container else b"%PDF-"
+        if dest.read(len(expected)) != expected:
             raise ReuploadAborted
         return result.sha256
     hasher = hashlib.sha256()

@@ -8,19 +8,17 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Func, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.http import Http404
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
 from signing.models import Document, PurgedSignerLink, Signer, Signing, SigningEvent, SigningOrder
 from signing.order import on_turn, signers_on_turn, turn_group
-from signing.staff_roles import CHANGE_ANY_DOCUMENT, VIEW_ANY_DOCUMENT
 
 if TYPE_CHECKING:
     from identity.models import User
 
-# Where document_list_for_owner leaves the prefetched signings, newest first.
+# Where document_list_annotated leaves the prefetched signings, newest first.
 _SIGNINGS_ATTR = "signings_newest_first"
 
 
@@ -34,14 +32,18 @@ def _signer_count(condition: Q) -> Func:
     return Coalesce(Subquery(signers.annotate(n=Count("pk")).values("n")[:1]), Value(0))
 
 
-def document_list_for_owner(*, owner: User) -> QuerySet[Document]:
-    """The owner's documents, newest first, with the current signing and signer counts (no N+1)."""
+def document_list_annotated(documents: QuerySet[Document]) -> QuerySet[Document]:
+    """``documents`` with the current signing and signer counts for a list page (no N+1).
+
+    The rows come from ``signing.access.documents_in_space`` (who sees what), newest first.
+    """
     newest = Signing.objects.filter(document=OuterRef("pk")).order_by("-created_at", "-pk")
     # Counts as correlated subqueries rather than JOIN + GROUP BY: PostgreSQL then walks the
-    # (owner, created_at, id) index and computes them for the rows of one page only, and the
-    # paginator's COUNT drops them (Django strips unused non-aggregate annotations from count()).
+    # (owner, created_at, id) or (organisation, created_at, id) index and computes them for the
+    # rows of one page only, and the paginator's COUNT drops them (Django strips unused
+    # non-aggregate annotations from count()).
     return (
-        Document.objects.filter(owner=owner)
+        documents.select_related("owner")
         .annotate(
             signer_count=_signer_count(~Q(status=Signer.Status.REMOVED)),
             signed_count=_signer_count(Q(status=Signer.Status.SIGNED)),
@@ -53,26 +55,9 @@ def document_list_for_owner(*, owner: User) -> QuerySet[Document]:
     )
 
 
-def document_get_for_user(*, user: User, uuid: Any, to_change: bool = False) -> Document:
-    """The document with this uuid if ``user`` owns it, or is staff allowed to (view or change)
-    anyone's documents (signing.staff_roles); otherwise Http404."""
-    anyones = _staff_may(user, CHANGE_ANY_DOCUMENT if to_change else VIEW_ANY_DOCUMENT)
-    documents = Document.objects.all() if anyones else Document.objects.filter(owner=user)
-    try:
-        return documents.get(uuid=uuid)
-    except (Document.DoesNotExist, ValueError, TypeError) as err:
-        raise Http404 from err
-
-
-def document_changeable_by(*, user: User, document: Document) -> bool:
-    """Whether ``user`` may take the owner's actions on ``document`` (what document_get_for_user
-    with ``to_change`` lets through)."""
-    return document.owner_id == user.pk or _staff_may(user, CHANGE_ANY_DOCUMENT)
-
-
-def _staff_may(user: User, permission: str) -> bool:
-    # Only staff act on documents of others; the permission says which of them may.
-    return user.is_staff and user.has_perm(permission)
+def document_list_for_owner(*, owner: User) -> QuerySet[Document]:
+    """The owner's personal documents for a list page (see document_list_annotated)."""
+    return document_list_annotated(Document.objects.filter(owner=owner, organisation=None))
 
 
 def signing_current(*, document: Document) -> Signing | None:
@@ -134,7 +119,7 @@ def signer_status_label(*, signer: Signer, cancelled: bool, turn: int | None = N
 
 def signing_turn_label(*, document: Document, signing: Signing | None) -> str:
     """Whose turn it is, for a document signed in order ("" when everyone signs at once or nobody waits)."""
-    if document.signing_order == SigningOrder.ALL_AT_ONCE or signing is None or not signing.is_open:
+    if document.signing_order == SigningOrder.PARALLEL or signing is None or not signing.is_open:
         return ""
     return ", ".join(str(signer) for signer in signers_on_turn(document))
 
@@ -158,9 +143,13 @@ def status_as_shown(*, status: str, signed_count: int) -> tuple[str, str]:
 
 
 def event_text(event: SigningEvent) -> str:
-    """One line of a document's history: what happened, and to whom."""
+    """One line of a document's history: what happened, to whom (a signer, a copy recipient), and
+    a decline's reason."""
     who = event.signer or event.copy_recipient or (event.payload or {}).get("name")
-    return f"{event.get_kind_display()}: {who}" if who else str(event.get_kind_display())
+    text = f"{event.get_kind_display()}: {who}" if who else str(event.get_kind_display())
+    if event.kind == SigningEvent.Kind.SIGNER_DECLINED and event.signer and event.signer.decline_reason:
+        text += f" “{event.signer.decline_reason}”"
+    return text
 
 
 def documents_signed_count() -> Func:
@@ -199,6 +188,10 @@ def document_history(*, document: Document) -> list[dict[str, Any]]:
     ]
 
 
+def _decline_text(signer: Signer) -> str:
+    return f"{_('Reason:')} {signer.decline_reason}" if signer.status == Signer.Status.DECLINED else ""
+
+
 def document_status_payload(*, document: Document, can_change: bool = False) -> dict[str, Any]:
     """JSON for the live status poll of a document page (labels are in the active language).
 
@@ -218,6 +211,8 @@ def document_status_payload(*, document: Document, can_change: bool = False) -> 
             "status_label": signer_status_label(signer=signer, cancelled=cancelled, turn=turn),
             "on_turn": signing is not None and signing.is_open and on_turn(signer, group=turn),
             "signed_at": signer.signed_at.isoformat() if signer.signed_at else None,
+            # The signer's own words, for the owner (the page sets them as text, never as HTML).
+            "decline_text": _decline_text(signer),
         }
         for signer in active
     ]

@@ -27,6 +27,7 @@ from django.utils.translation import gettext
 
 from portal.http import GatewayError, GatewayNotFound, GatewayUnavailable
 from signing.client import DocumentsClient
+from signing.container_sending import container_files_upload
 from signing.copies import copy_shares_queue
 from signing.documents import document_fetch_url
 from signing.emails import signer_invitation_message
@@ -34,7 +35,7 @@ from signing.errors import (
     DocumentTampered,
 )
 from signing.events import event_record, signing_mark_failed
-from signing.gateway_answers import FileUploaded, SigningCreated, UploadDigestMismatch
+from signing.gateway_answers import FileUploaded, SigningCreated
 from signing.locks import signer_locked, signing_locked
 from signing.mail import MAIL_NOT_SENT
 from signing.models import Document, Signer, Signing, SigningEvent
@@ -42,14 +43,11 @@ from signing.order import invitations_queue_due, on_turn
 from signing.recovery import create_attempt_failed, create_attempt_interrupted, create_orphan_delete
 from signing.refusals import refusal_message
 from signing.selectors import token_hash
-from signing.signers import TOKEN_BYTES, signer_spec
+from signing.signers import TOKEN_BYTES, dokobit_signing_language, signer_spec
 from signing.statuses import signing_advance
+from signing.stored_uploads import stored_file_upload
 
 logger = logging.getLogger(__name__)
-
-
-# Languages Dokobit's signing page speaks (signing/create ``language``).
-DOKOBIT_LANGUAGES = ("en", "et", "is", "lt", "lv", "ru")
 
 
 class SigningSendFailed(Exception):
@@ -63,11 +61,6 @@ class SigningSendFailed(Exception):
 def _new_secret() -> tuple[str, str]:
     secret = secrets.token_urlsafe(TOKEN_BYTES)
     return secret, token_hash(secret)
-
-
-def _signing_language(signers: list[Signer]) -> str:
-    language = signers[0].language if signers else "en"
-    return language if language in DOKOBIT_LANGUAGES else "en"
 
 
 def _postback_url(*, signing: Signing, secret: str) -> str:
@@ -124,18 +117,34 @@ def _signing_send_steps(*, signing_id: int) -> None:
             signing.save(update_fields=["status", "updated_at"])
 
     if not signing.dokobit_file_token:
-        uploaded = document_upload(client, document=signing.document)
+        document = signing.document
+        container_files: list[tuple[str, str]] = []
+        if document.is_container:
+            # Every file of the container, each with its role; all uploaded again on a retry.
+            container_files = container_files_upload(client=client, document=document)
+            file_token = container_files[0][0]
+        else:
+            file_token = document_upload(client, document=document).token
         with transaction.atomic():
             signing = signing_locked(signing_id=signing_id)
             if signing.status in (Signing.Status.CANCELLED, Signing.Status.FAILED):
                 return
-            signing.dokobit_file_token = uploaded.token
+            signing.dokobit_file_token = file_token
+            signing.dokobit_container_files = container_files
             # Dokobit deletes its copy 30 days after this.
             signing.uploaded_at = timezone.now()
-            signing.save(update_fields=[*Signing.DOKOBIT_FILE_TOKEN_FIELDS, "uploaded_at", "updated_at"])
+            signing.save(
+                update_fields=[
+                    *Signing.DOKOBIT_FILE_TOKEN_FIELDS,
+                    "dokobit_container_files_encrypted",
+                    "uploaded_at",
+                    "updated_at",
+                ]
+            )
 
     if not signing.dokobit_token:
-        _wait_until_uploaded(client, signing.dokobit_file_token)
+        for token, _role in signing.dokobit_container_files or [(signing.dokobit_file_token, "")]:
+            _wait_until_uploaded(client, token)
         _create_at_gateway(client, signing_id=signing_id)
 
 
@@ -151,18 +160,8 @@ def document_upload(client: DocumentsClient, *, document: Document) -> FileUploa
         return client.file_upload_from_url(
             name=f"{document.uuid}.pdf", url=document_fetch_url(document=document), digest=document.sha256
         )
-    stored = document.file
-    with stored.storage.open(stored.name, "rb") as handle:
-        try:
-            return client.file_upload(
-                name=f"{document.uuid}.pdf",
-                fileobj=handle,
-                digest=document.sha256,
-                size=stored.storage.size(stored.name),
-            )
-        except UploadDigestMismatch as err:
-            logger.error("document %s no longer matches its SHA-256", document.uuid)
-            raise DocumentTampered() from err
+    name, label = f"{document.uuid}.pdf", f"document {document.uuid}"
+    return stored_file_upload(client, stored=document.file, sha256=document.sha256, name=name, label=label)
 
 
 def _wait_until_uploaded(client: DocumentsClient, file_token: str) -> None:
@@ -193,7 +192,8 @@ def _create_at_gateway(client: DocumentsClient, *, signing_id: int) -> None:
         signing_advance(signing, Signing.Status.CREATING)
         secret, signing.postback_secret_hash = _new_secret()
         signing.save(update_fields=["status", "postback_secret_hash", "updated_at"])
-        signers = list(signing.signers.exclude(status=Signer.Status.REMOVED).order_by("position", "pk"))
+        gone = (Signer.Status.REMOVED, Signer.Status.DECLINED)
+        signers = list(signing.signers.exclude(status__in=gone).order_by("position", "pk"))
         document = signing.document
 
     # Step 2: the call itself, outside any transaction.
@@ -203,7 +203,9 @@ def _create_at_gateway(client: DocumentsClient, *, signing_id: int) -> None:
             file_token=signing.dokobit_file_token,
             signers=[signer_spec(signer) for signer in signers],
             postback_url=_postback_url(signing=signing, secret=secret),
-            language=_signing_language(signers),
+            language=dokobit_signing_language([signer.language for signer in signers]),
+            type=document.signing_type,
+            files=signing.dokobit_container_files or None,
         )
     except GatewayError as err:
         create_attempt_failed(signing_id=signing_id, secret_hash=signing.postback_secret_hash, err=err)

@@ -12,6 +12,24 @@ from signing.selectors import token_hash
 
 TOKEN_BYTES = 32  # 256-bit link tokens and postback secrets
 
+# The languages of Dokobit's signing page (signing/create ``language``, dokobit-api.md 2.4). The
+# portal speaks more (fi, sv, nb, da); for those Dokobit's page falls back to English.
+DOKOBIT_PAGE_LANGUAGES = ("en", "et", "is", "lt", "lv", "ru")
+
+
+def dokobit_signing_language(languages: list[str]) -> str:
+    """The one language Dokobit's page gets for a signing, from its signers' languages (in order).
+
+    Dokobit takes ``language`` per signing, not per signer, and its signing URL has no locale
+    parameter (dokobit-api.md 2.4, 2.5): each signer cannot have their own. So the page speaks
+    the language most signers chose among those it offers (the earliest signer's on a tie), and
+    English when none of them is offered. The portal's own pages and e-mails stay per signer.
+    """
+    offered = [language for language in languages if language in DOKOBIT_PAGE_LANGUAGES]
+    if not offered:
+        return "en"
+    return max(offered, key=lambda language: (offered.count(language), -offered.index(language)))
+
 
 @dataclass
 class SignerData:

@@ -28,6 +28,7 @@ _READ = [
     "signing.view_signer",
     "signing.view_signingevent",
     "signing.view_copyrecipient",
+    "signing.view_documentfile",
     "identity.view_user",
     "identity.view_identitysession",
 ]

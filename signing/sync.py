@@ -253,11 +253,12 @@ def signing_completed_notify(*, signing_id: int) -> int:
     document = signing.document
     # (de-duplication key, how to build the message, what the claim event records)
     recipients: list[tuple[str, Callable[[], Any], dict[str, Any]]] = []
-    if document.owner.email:
+    owner = document.owner  # None: the creator of an organisation's document left; nobody to tell
+    if owner is not None and owner.email:
         recipients.append(
             (
                 "owner",
-                lambda: signing_completed_message_for_owner(document=document, owner=document.owner),
+                lambda: signing_completed_message_for_owner(document=document, owner=owner),
                 {"kind": SigningEvent.Kind.COMPLETION_MAIL_SENT, "payload": {"notified": "owner"}},
             )
         )

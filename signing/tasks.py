@@ -201,6 +201,42 @@ def signing_deadline_email_task(signing_id: int) -> None:
     signing_deadline_notify(signing_id=signing_id)
 
 
+# --- Declines -------------------------------------------------------------------------------------
+
+
+def _signer_decline_settle_task_failure(
+    self: Any, exc: Exception, task_id: str, args: tuple[Any, ...], kwargs: dict[str, Any], einfo: Any
+) -> None:
+    # The decline stands in the portal; Dokobit was never told. A person must finish it.
+    signer_id = args[0] if args else kwargs["signer_id"]
+    from signing.models import Signer
+
+    signing_id = Signer.objects.filter(pk=signer_id).values_list("signing_id", flat=True).first()
+    if signing_id is not None:
+        events.signing_flag_attention(
+            signing_id=signing_id,
+            reason=gettext("A signer declined, but Dokobit could not be told. An administrator must look into it."),
+            key=f"decline-settle:{signer_id}",
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+        )
+
+
+@shared_task(**_RETRY, on_failure=_signer_decline_settle_task_failure)
+def signer_decline_settle_task(signer_id: int) -> None:
+    """Tell Dokobit about a decline: delete the signing, or take the signer off it (safe to repeat)."""
+    from signing.declines import signer_decline_settle
+
+    signer_decline_settle(signer_id=signer_id)
+
+
+@shared_task(**_EMAIL_RETRY)  # type: ignore[untyped-decorator]  # see _RETRY
+def signer_declined_email_task(signer_id: int) -> None:
+    """Tell the owner that a signer declined, and why (once)."""
+    from signing.declines import signer_declined_notify
+
+    signer_declined_notify(signer_id=signer_id)
+
+
 # --- Retention re-upload -------------------------------------------------------------------------
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from signing.views import copy, owner, signer
+from signing.views import containers, copy, decline, owner, owner_changes, signer
 from signing.webhooks import DocumentFetchView, postback
 
 app_name = "signing"
@@ -11,18 +11,28 @@ urlpatterns = [
     # The owner's documents.
     path("documents/", owner.document_list, name="document-list"),
     path("documents/new/", owner.document_new, name="document-new"),
+    path("documents/new/files/", containers.container_new, name="container-new"),
     path("documents/<uuid:uuid>/", owner.document_detail, name="document-detail"),
     path("documents/<uuid:uuid>/status/", owner.document_status, name="document-status"),
     path("documents/<uuid:uuid>/original/", owner.document_download, name="document-download"),
     path("documents/<uuid:uuid>/page.png", owner.document_page_image, name="document-page-image"),
     path("documents/<uuid:uuid>/signed/", owner.signed_download, name="signed-download"),
+    path("documents/<uuid:uuid>/share/", owner.document_share_view, name="document-share"),
+    path("documents/<uuid:uuid>/files/<uuid:file_uuid>/", containers.document_file_download, name="document-file"),
+    path(
+        "documents/<uuid:uuid>/files/<uuid:file_uuid>/page.png",
+        containers.document_file_page_image,
+        name="document-file-page-image",
+    ),
+    path("documents/<uuid:uuid>/container/", containers.container_page, name="container"),
+    path("documents/<uuid:uuid>/container/<int:index>/", containers.container_entry, name="container-entry"),
     path("documents/<uuid:uuid>/cancel/", owner.signing_cancel_view, name="signing-cancel"),
     path("documents/<uuid:uuid>/signers/add/", owner.signer_add_view, name="signer-add"),
     path("documents/<uuid:uuid>/signers/<uuid:signer_uuid>/remove/", owner.signer_remove_view, name="signer-remove"),
     path("documents/<uuid:uuid>/signers/<uuid:signer_uuid>/resend/", owner.signer_resend_view, name="signer-resend"),
-    path("documents/<uuid:uuid>/signers/<uuid:signer_uuid>/move/", owner.signer_move_view, name="signer-move"),
-    path("documents/<uuid:uuid>/copies/add/", owner.copy_add_view, name="copy-add"),
-    path("documents/<uuid:uuid>/copies/<uuid:copy_uuid>/remove/", owner.copy_remove_view, name="copy-remove"),
+    path("documents/<uuid:uuid>/signers/<uuid:signer_uuid>/move/", owner_changes.signer_move_view, name="signer-move"),
+    path("documents/<uuid:uuid>/copies/add/", owner_changes.copy_add_view, name="copy-add"),
+    path("documents/<uuid:uuid>/copies/<uuid:copy_uuid>/remove/", owner_changes.copy_remove_view, name="copy-remove"),
     # A signer's personal link.
     path("sign/<str:token>/", signer.signer_landing, name="signer-landing"),
     path("sign/<str:token>/identity/start/", signer.signer_identity_start, name="signer-identity-start"),
@@ -31,6 +41,14 @@ urlpatterns = [
     path("sign/<str:token>/page.png", signer.signer_page_image, name="signer-page-image"),
     path("sign/<str:token>/download/", signer.signer_download, name="signer-download"),
     path("sign/<str:token>/signed/", signer.signer_signed_download, name="signer-signed-download"),
+    path("sign/<str:token>/files/<uuid:file_uuid>/", containers.signer_file_download, name="signer-file-download"),
+    path(
+        "sign/<str:token>/files/<uuid:file_uuid>/page.png",
+        containers.signer_file_page_image,
+        name="signer-file-page-image",
+    ),
+    path("sign/<str:token>/container/", containers.signer_container_page, name="signer-container"),
+    path("sign/<str:token>/container/<int:index>/", containers.signer_container_entry, name="signer-container-entry"),
     path("sign/<str:token>/sign/", signer.signer_sign, name="signer-sign"),
     path("sign/<str:token>/sign/cancel/", signer.signer_sign_cancel, name="signer-sign-cancel"),
     path("sign/<str:token>/status/", signer.signer_status, name="signer-status"),
@@ -41,5 +59,7 @@ urlpatterns = [
     path("copy/<str:token>/identity/start/", copy.copy_identity_start, name="copy-identity-start"),
     path("copy/<str:token>/identity/complete/", copy.copy_identity_complete, name="copy-identity-complete"),
     path("copy/<str:token>/page.png", copy.copy_page_image, name="copy-page-image"),
+    # Declining, addressed by the signer's uuid (the portal link's pages and the inbox link here).
+    path("signer/<uuid:signer_uuid>/decline/", decline.signer_decline, name="signer_decline"),
     path("fetch/<str:fetch_token>/", DocumentFetchView.as_view(), name="document-fetch"),
 ]

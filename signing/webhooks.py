@@ -167,7 +167,8 @@ class DocumentFetchView(View):
 
     def get(self, request: HttpRequest, fetch_token: str) -> FileResponse:
         document = document_get_by_fetch_token(token=fetch_token)
-        if document is None:
+        if document is None or document.is_container:
+            # A container's files are always uploaded as content (signing.container_sending).
             raise Http404
         try:
             handle = document_file_verified(document=document)

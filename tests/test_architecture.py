@@ -3,7 +3,7 @@
 The import graph is read from the source with ``ast``, imports inside functions included: an
 import moved into a function still ties two modules together, it only hides the tie until run time.
 
-The layers only point down: portal (config and cross-cutting) <- identity <- signing. An import the
+The layers only point down: portal (config and cross-cutting) <- identity <- organisations <- signing. An import the
 other way ties the lower layer to the upper one (identity could not be used, or tested, without
 signing). The apps hook into the lower layers through registries (``identity.accounts``) and the URL
 configuration names views by path.
@@ -15,13 +15,19 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("portal", "identity", "signing")
+PACKAGES = ("portal", "identity", "organisations", "signing")
 # The tasks sit above everything they call: only the app config imports them (to register them
 # with Celery); everything else queues a task by name through signing.dispatch.
 TASKS_IMPORTED_BY = {"signing.apps"}
 MAX_SIGNING_MODULE_LINES = 400
 # Longer modules, each with the reason it is not split here.
-LONG_SIGNING_MODULES: dict[str, str] = {}
+LONG_SIGNING_MODULES: dict[str, str] = {
+    "signing.models": (
+        "Django's models of the app, over the limit on main already (414 lines after the containers and"
+        " declines); new concepts get their own module re-exported here (signing.copy_models). Splitting"
+        " Document, Signing and Signer apart is a change of its own, with the migrations' state to check."
+    ),
+}
 
 
 def _module_name(path: Path) -> str:
@@ -150,8 +156,20 @@ def _imported_by(package: str) -> list[tuple[str, str]]:
     return found
 
 
-def test_identity_imports_nothing_from_signing():
-    backwards = [(module, imported) for module, imported in _imported_by("identity") if imported.startswith("signing")]
+def test_identity_imports_nothing_from_signing_or_organisations():
+    backwards = [
+        (module, imported)
+        for module, imported in _imported_by("identity")
+        if imported.startswith(("signing", "organisations"))
+    ]
+    assert backwards == []
+
+
+def test_organisations_import_nothing_from_signing():
+    # Signing reads an organisation's settings and memberships; organisations never read documents.
+    backwards = [
+        (module, imported) for module, imported in _imported_by("organisations") if imported.startswith("signing")
+    ]
     assert backwards == []
 
 
@@ -161,7 +179,7 @@ def test_the_portal_package_imports_no_forms_or_services_of_an_app():
     backwards = [
         (module, imported)
         for module, imported in _imported_by("portal")
-        if imported.split(".")[0] in {"identity", "signing"}
+        if imported.split(".")[0] in {"identity", "organisations", "signing"}
         and len(imported.split(".")) > 1
         and imported.split(".")[1] not in {"urls", "views", "models"}
     ]

@@ -112,7 +112,8 @@ class GatewaySigning(models.Model):
         return storage_dir() / f"signing-{self.token}-v{version}.bin"
 
     def current_bytes(self) -> bytes:
-        if self.version == 0:
+        # Version 0 is the uploaded file, or the unsigned container built from the uploaded files.
+        if self.version == 0 and not self.version_path(0).exists():
             return self.first_file().read_bytes()
         return self.version_path(self.version).read_bytes()
 

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "identity",
+    "organisations",
     "signing",
 ]
 if DOKOBIT_EMULATOR:
@@ -119,6 +120,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "organisations.context_processors.spaces",
             ],
         },
     },
@@ -233,6 +235,7 @@ LANGUAGES = [
     ("nb", _("Norwegian Bokmål")),
     ("da", _("Danish")),
     ("is", _("Icelandic")),
+    ("ru", _("Russian")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True

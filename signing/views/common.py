@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 
 from signing.documents import document_download_record, stored_file_verified
 from signing.errors import DocumentTampered, SigningError
-from signing.models import Document, Signing
+from signing.file_types import extension_of
+from signing.models import Document, DocumentFile, Signing
 from signing.pdf import safe_filename
 from signing.preview import PreviewUnavailable, document_page_png, document_preview_pages
 
@@ -35,10 +36,16 @@ def error_page(request: HttpRequest, message: str, *, status: int) -> HttpRespon
 _Response = TypeVar("_Response", bound=HttpResponseBase)
 
 
-def as_attachment(response: _Response, filename: str) -> _Response:
-    """RFC 6266 attachment with a UTF-8 name, an ASCII fallback, and no content sniffing."""
-    name = safe_filename(filename)
-    ascii_name = name.encode("ascii", "ignore").decode() or "document.pdf"
+def as_attachment(response: _Response, filename: str, *, extension: str | None = ".pdf") -> _Response:
+    """RFC 6266 attachment with a UTF-8 name, an ASCII fallback, and no content sniffing.
+
+    The name ends in ``extension`` (None: the extension ``filename`` already has).
+    """
+    extension = extension if extension is not None else extension_of(filename)
+    name = safe_filename(filename, extension=extension)
+    ascii_name = name.encode("ascii", "ignore").decode()
+    if not ascii_name or ascii_name == extension:
+        ascii_name = f"document{extension}"
     ascii_name = ascii_name.replace('"', "").replace("\\", "")
     response["Content-Disposition"] = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
     response["X-Content-Type-Options"] = "nosniff"
@@ -53,6 +60,17 @@ def pdf_name(document: Document, *, suffix: str = "") -> str:
     return base
 
 
+def signed_extension(document: Document) -> str:
+    """What the signed file's name ends in: ``.pdf``, or the container's own (``.asice``, ``.bdoc`` ...)."""
+    return ".pdf" if not document.is_container else f".{document.signing_type}"
+
+
+def signed_name(document: Document) -> str:
+    if not document.is_container:
+        return pdf_name(document, suffix="-signed")
+    return f"{document.title}-signed{signed_extension(document)}"
+
+
 # --- Owner pages -------------------------------------------------------------------------------
 
 
@@ -61,13 +79,16 @@ def _int_param(request: HttpRequest, name: str) -> int:
     return int(value) if value.isdigit() and len(value) < 6 else 0
 
 
-def page_image(request: HttpRequest, document: Document, *, refused: str) -> HttpResponse:
+def page_image(request: HttpRequest, document: Document | DocumentFile, *, refused: str) -> HttpResponse:
     """One preview page (``?page=N&w=W``) as PNG; a changed or unreadable file gets the error page."""
     page, width = _int_param(request, "page"), _int_param(request, "w")
     try:
         png = document_page_png(document=document, page=page, width=width)
     except DocumentTampered:
         return error_page(request, refused, status=409)
+    except FileNotFoundError:
+        # No single file to show (a container document: its files have their own pages).
+        return error_page(request, str(PreviewUnavailable.default_message), status=404)
     except PreviewUnavailable as exc:
         return error_page(request, str(exc.message), status=404)
     response = HttpResponse(png, content_type="image/png")
@@ -77,7 +98,7 @@ def page_image(request: HttpRequest, document: Document, *, refused: str) -> Htt
     return response
 
 
-def preview_context(document: Document, image_url: str) -> dict[str, object]:
+def preview_context(document: Document | DocumentFile, image_url: str) -> dict[str, object]:
     """The preview's pages (with their image URLs), or why there is none."""
     try:
         pages, total = document_preview_pages(document=document)
@@ -112,8 +133,8 @@ def signed_file_response(request: HttpRequest, document: Document, *, actor: Use
         return error_page(request, _("The signed file failed its integrity check and is not served."), status=409)
     if actor is not None:
         document_download_record(document=document, signing=signing, actor=actor, which="signed")
-    response = FileResponse(file_obj, content_type="application/pdf")
-    return as_attachment(response, pdf_name(document, suffix="-signed"))
+    response = FileResponse(file_obj, content_type=document.content_type)
+    return as_attachment(response, signed_name(document), extension=signed_extension(document))
 
 
 def no_longer_kept(request: HttpRequest) -> HttpResponse:

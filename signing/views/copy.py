@@ -29,6 +29,7 @@ from identity.widget import eid_widget_config
 from portal.errors import json_error, json_error_for
 from portal.ratelimit import rate_limited
 from signing.copies import copy_recipient_by_link, copy_recipient_is_person
+from signing.emails import document_requester
 from signing.errors import DocumentTampered
 from signing.models import CopyRecipient, Signer, Signing
 from signing.selectors import signing_current
@@ -106,7 +107,7 @@ def copy_landing(request: HttpRequest, token: str) -> HttpResponse:
     context = {
         "recipient": recipient,
         "document": document,
-        "owner_name": document.owner.get_full_name(),
+        "owner_name": document_requester(document),
         "completed_at": signing.completed_at,
         "signers": document.signers.filter(status="signed").order_by("order_group", "position", "pk"),
         "signed_download_url": reverse("signing:copy-signed-download", kwargs={"token": token}),
@@ -138,7 +139,7 @@ def _copy_reading_page(request: HttpRequest, recipient: CopyRecipient, token: st
         **preview,
         "recipient": recipient,
         "document": document,
-        "owner_name": document.owner.get_full_name(),
+        "owner_name": document_requester(document),
         "signers": document.signers.exclude(status=Signer.Status.REMOVED).order_by("order_group", "position", "pk"),
     }
     return render(request, "signing/copy_document.html", context)

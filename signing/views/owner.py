@@ -1,13 +1,15 @@
 """The owner's pages: upload, the document list, a document's page, its status and files, and the
 owner's actions on its signing (add, remove, resend, cancel).
 
-Every document is looked up through ``document_get_for_user`` (the owner, or staff whose role
-allows it; else 404).
+Every document is looked up through ``signing.access.document_get_for_user`` (its owner, the
+members of its organisation as their role allows, or staff whose role allows it; else 404), and
+the list shows ``signing.access.documents_in_space`` of the space the person works in.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -18,21 +20,25 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 
+from organisations import roles
+from organisations.models import DocumentVisibility
+from organisations.preferences import settings_for
+from organisations.spaces import current_space
 from portal.http import GatewayError
 from portal.ratelimit import rate_limited
 from portal.types import AuthenticatedHttpRequest
-from signing.copies import copy_recipient_add, copy_recipient_remove
+from signing.access import document_changeable_by, document_get_for_user, documents_in_space
+from signing.copy_forms import CopyRecipientForm, CopyRecipientFormSet
 from signing.documents import document_create, document_download_record, document_file_verified
 from signing.errors import DocumentTampered, SigningError
 from signing.forms import (
-    CopyRecipientForm,
-    CopyRecipientFormSet,
     DocumentUploadForm,
     SignerAddForm,
     SignerFormSet,
@@ -43,15 +49,13 @@ from signing.forms import (
     max_signers,
 )
 from signing.models import Document, Signer, SigningOrder
-from signing.order import signer_move, signer_moves
+from signing.order import signer_moves
 from signing.owner_actions import signer_add, signer_invite_resend, signer_remove, signing_cancel
 from signing.retention import signing_copy_days_left
 from signing.selectors import (
-    document_changeable_by,
     document_display_status,
-    document_get_for_user,
     document_history_page,
-    document_list_for_owner,
+    document_list_annotated,
     document_status_payload,
     event_text,
     signing_current,
@@ -66,6 +70,7 @@ from signing.views.common import (
     signed_signing,
     signing_error_message,
 )
+from signing.views.containers import container_preview_context
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -82,13 +87,19 @@ DOCUMENTS_PER_PAGE = 20
 @login_required
 @require_GET
 def document_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    documents = document_list_for_owner(owner=request.user).order_by("-created_at", "-pk")
-    page = Paginator(documents, DOCUMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    space = current_space(request)
+    documents = document_list_annotated(documents_in_space(user=request.user, space=space))
+    page = Paginator(documents.order_by("-created_at", "-pk"), DOCUMENTS_PER_PAGE).get_page(request.GET.get("page"))
     for document in page.object_list:
         _, document.status_label = document_display_status(
             signing=signing_current(document=document), signed_count=document.signed_count
         )
-    return render(request, "signing/document_list.html", {"page_obj": page, "documents": page.object_list})
+    context = {
+        "page_obj": page,
+        "documents": page.object_list,
+        "can_create": space.personal or roles.can_create_documents(space.membership),
+    }
+    return render(request, "signing/document_list.html", context)
 
 
 @never_cache
@@ -97,6 +108,11 @@ def document_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 @sensitive_variables("formset")
 @rate_limited("upload", per_user=True)
 def document_new(request: AuthenticatedHttpRequest) -> HttpResponse:
+    space = current_space(request)
+    if not space.personal and not roles.can_create_documents(space.membership):
+        return error_page(request, _("Viewers of an organisation read and download its documents only."), status=403)
+    # The organisation's defaults (signing language, deadline) pre-fill the form; the owner may change them.
+    preferences = settings_for(space.membership)
     held = holding_get(request=request)
     if request.method == "POST":
         form = DocumentUploadForm(request.POST, request.FILES, held=held)
@@ -120,6 +136,8 @@ def document_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                     title=form.cleaned_data["title"],
                     signers=formset.signer_data(),
                     deadline=form.cleaned_data.get("deadline"),
+                    on_decline=form.cleaned_data["on_decline"],
+                    organisation=space.organisation,
                     signing_order=form.cleaned_data["signing_order"],
                     copies=copies.copy_data() if copies.is_bound else [],
                 )
@@ -141,8 +159,16 @@ def document_new(request: AuthenticatedHttpRequest) -> HttpResponse:
             form.held = held
         status = 400
     else:
-        form = DocumentUploadForm(held=held)
-        formset = SignerFormSet(prefix="signers", initial=[{"language": get_language() or "en"}])
+        form = DocumentUploadForm(
+            held=held,
+            initial={
+                **_deadline_initial(preferences.deadline_days),
+                "on_decline": preferences.decline_action,
+                "signing_order": preferences.signing_order,
+            },
+        )
+        language = preferences.signing_language or get_language() or "en"
+        formset = SignerFormSet(prefix="signers", initial=[{"language": language}])
         copies = CopyRecipientFormSet(prefix="copies")
         status = 200
     context = {
@@ -156,11 +182,17 @@ def document_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "signing/document_new.html", context, status=status)
 
 
+def _deadline_initial(days: int | None) -> dict[str, Any]:
+    if not days:
+        return {}
+    return {"deadline": timezone.localdate() + timedelta(days=days)}
+
+
 def _wants_json(request: HttpRequest) -> bool:
     return request.headers.get("X-Requested-With") == "XMLHttpRequest"
 
 
-def _detail_context(
+def detail_context(
     request: AuthenticatedHttpRequest,
     document: Document,
     *,
@@ -184,10 +216,10 @@ def _detail_context(
         signer.on_turn = row.get("on_turn", False)  # type: ignore[attr-defined]
         signer.can_move = moves.get(signer.pk, (False, False))  # type: ignore[attr-defined]
     try:
-        preview = preview_context(
-            document,
-            reverse("signing:document-page-image", kwargs={"uuid": document.uuid}),
-        )
+        if document.is_container:
+            preview = container_preview_context(document)
+        else:
+            preview = preview_context(document, reverse("signing:document-page-image", kwargs={"uuid": document.uuid}))
     except DocumentTampered:
         preview = {"preview_error": _("The stored document failed its integrity check and is not shown.")}
     return {
@@ -206,8 +238,13 @@ def _detail_context(
         "add_form": add_form or SignerAddForm(prefix="add", initial={"language": get_language() or "en"}),
         "copy_form": copy_form or CopyRecipientForm(prefix="copy"),
         "copy_recipients": list(document.copy_recipients.all()),
-        "ordered": document.signing_order != SigningOrder.ALL_AT_ONCE,
+        "ordered": document.signing_order != SigningOrder.PARALLEL,
         "can_change": can_change,
+        # Sharing is the creator's (or an admin's) choice whatever the signing's state; it matters
+        # where members see only their own documents and the shared ones.
+        "can_share": document.organisation is not None
+        and document.organisation.document_visibility == DocumentVisibility.OWN_AND_SHARED
+        and document_changeable_by(user=request.user, document=document),
         # Dokobit deletes its copy this many days from now unless the retention job renews it.
         "copy_days_left": signing_copy_days_left(signing=signing),
     }
@@ -233,7 +270,7 @@ def _history_page(request: HttpRequest, document: Document) -> dict[str, Any]:
 @require_GET
 def document_detail(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
     document = document_get_for_user(user=request.user, uuid=uuid)
-    return render(request, "signing/document_detail.html", _detail_context(request, document))
+    return render(request, "signing/document_detail.html", detail_context(request, document))
 
 
 @never_cache
@@ -258,6 +295,8 @@ def document_status(request: AuthenticatedHttpRequest, uuid: UUID) -> JsonRespon
 @require_GET
 def document_download(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponseBase:
     document = document_get_for_user(user=request.user, uuid=uuid)
+    if document.is_container:
+        raise Http404  # each file of a container has its own download (views.containers)
     try:
         file_obj = document_file_verified(document=document)
     except DocumentTampered:
@@ -276,7 +315,7 @@ def signed_download(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpRespon
     return signed_file_response(request, document, actor=request.user)
 
 
-def _owner_action(action: Callable[..., HttpResponse | None]) -> Callable[..., HttpResponse]:
+def owner_action(action: Callable[..., HttpResponse | None]) -> Callable[..., HttpResponse]:
     """POST-only owner action on a document: 404 for anyone else, SigningError shown as a message."""
 
     @never_cache
@@ -307,24 +346,24 @@ def _signer_add(request: AuthenticatedHttpRequest, document: Document) -> HttpRe
     if form.is_valid() and len(active) >= max_signers():
         form.add_error(None, _("This document already has the most signers allowed."))
     if not form.is_valid():
-        context = _detail_context(request, document, add_form=form)
+        context = detail_context(request, document, add_form=form)
         return render(request, "signing/document_detail.html", context, status=400)
     signer_add(document=document, data=form.to_signer_data(), actor=request.user)
     messages.success(request, _("The signer was added and invited."))
     return None
 
 
-def _pending_signer(document: Document, signer_uuid: UUID) -> Signer:
+def pending_signer(document: Document, signer_uuid: UUID) -> Signer:
     return get_object_or_404(document.signers, uuid=signer_uuid)
 
 
 def _signer_remove(request: AuthenticatedHttpRequest, document: Document, signer_uuid: UUID) -> None:
-    signer_remove(signer=_pending_signer(document, signer_uuid), actor=request.user)
+    signer_remove(signer=pending_signer(document, signer_uuid), actor=request.user)
     messages.success(request, _("The signer was removed."))
 
 
 def _signer_resend(request: AuthenticatedHttpRequest, document: Document, signer_uuid: UUID) -> None:
-    signer_invite_resend(signer=_pending_signer(document, signer_uuid), actor=request.user)
+    signer_invite_resend(signer=pending_signer(document, signer_uuid), actor=request.user)
     messages.success(request, _("The invitation was sent again."))
 
 
@@ -336,32 +375,19 @@ def _signing_cancel(request: AuthenticatedHttpRequest, document: Document) -> No
     messages.success(request, _("The signing was cancelled."))
 
 
-def _signer_move(request: AuthenticatedHttpRequest, document: Document, signer_uuid: UUID) -> None:
-    direction = request.POST.get("direction", "")
-    if signer_move(signer=_pending_signer(document, signer_uuid), direction=direction, actor=request.user):
-        messages.success(request, _("The signing order was changed."))
+def _document_share(request: AuthenticatedHttpRequest, document: Document) -> None:
+    if document.organisation_id is None:
+        raise Http404
+    shared = request.POST.get("shared") == "1"
+    Document.objects.filter(pk=document.pk).update(shared_with_organisation=shared)
+    if shared:
+        messages.success(request, _("The document is now shared with the organisation's members."))
+    else:
+        messages.success(request, _("The document is no longer shared with the organisation's members."))
 
 
-@sensitive_variables("form")
-def _copy_add(request: AuthenticatedHttpRequest, document: Document) -> HttpResponse | None:
-    form = CopyRecipientForm(request.POST, prefix="copy")
-    if not form.is_valid():
-        context = _detail_context(request, document, copy_form=form)
-        return render(request, "signing/document_detail.html", context, status=400)
-    copy_recipient_add(document=document, data=form.to_data(), actor=request.user)
-    messages.success(request, _("The copy recipient was added. They get the signed file when everyone has signed."))
-    return None
-
-
-def _copy_remove(request: AuthenticatedHttpRequest, document: Document, copy_uuid: UUID) -> None:
-    copy_recipient_remove(recipient=get_object_or_404(document.copy_recipients, uuid=copy_uuid), actor=request.user)
-    messages.success(request, _("The copy recipient was removed."))
-
-
-signer_add_view = sensitive_post_parameters()(_owner_action(_signer_add))
-signer_move_view = _owner_action(_signer_move)
-copy_add_view = sensitive_post_parameters()(_owner_action(_copy_add))
-copy_remove_view = _owner_action(_copy_remove)
-signer_remove_view = _owner_action(_signer_remove)
-signer_resend_view = _owner_action(_signer_resend)
-signing_cancel_view = _owner_action(_signing_cancel)
+signer_add_view = sensitive_post_parameters()(owner_action(_signer_add))
+document_share_view = owner_action(_document_share)
+signer_remove_view = owner_action(_signer_remove)
+signer_resend_view = owner_action(_signer_resend)
+signing_cancel_view = owner_action(_signing_cancel)

@@ -24,10 +24,13 @@ from identity.errors import IdentityError
 from identity.models import IdentitySession
 from identity.services import AlreadyCompleted, Waiting, identity_session_complete, identity_session_start
 from identity.widget import eid_widget_config
+from organisations.preferences import settings_for
 from portal.errors import json_error, json_error_for
 from portal.http import GatewayError
 from portal.ratelimit import rate_limited
+from signing.declines import decline_possible
 from signing.documents import document_file_verified
+from signing.emails import document_branding, document_requester
 from signing.errors import DocumentTampered, SigningError
 from signing.models import Signer, Signing
 from signing.order import signers_before
@@ -45,10 +48,12 @@ from signing.views.common import (
     signed_signing,
     signing_error_message,
 )
+from signing.views.containers import container_preview_context
 from signing.views.signer_link import (
     is_refused,
     is_verified,
     remember,
+    signer_declined_by_link,
     signer_for_link,
     signer_for_result,
     signer_link_page,
@@ -88,29 +93,35 @@ def signer_landing(request: HttpRequest, token: str) -> HttpResponse:
             create_url=reverse("signing:signer-identity-start", kwargs={"token": token}),
             complete_url=reverse("signing:signer-identity-complete", kwargs={"token": token}),
             language=signer.language,
+            branding=settings_for(signer.document).widget_options(),
         )
-        return render(request, "signing/signer_identify.html", {"identity_config": config, "completed": completed})
+        context = {"identity_config": config, "completed": completed, **document_branding(signer.document)}
+        return render(request, "signing/signer_identify.html", context)
     if completed:
         return _signer_completed_page(request, signer, token)
     if signer.status == Signer.Status.SIGNED:
         return redirect("signing:signer-done", token=token)
     document = signer.document
     try:
-        preview = preview_context(
-            document,
-            reverse("signing:signer-page-image", kwargs={"token": token}),
-        )
+        if document.is_container:
+            preview = container_preview_context(document, signer_token=token)
+        else:
+            preview = preview_context(document, reverse("signing:signer-page-image", kwargs={"token": token}))
     except DocumentTampered:
         return error_page(request, _("The stored document failed its integrity check and is not shown."), status=409)
     context = {
         **preview,
         "signer": signer,
         "document": document,
-        "owner_name": document.owner.get_full_name(),
+        "owner_name": document_requester(document),
+        **document_branding(document),
         "purpose": signer.get_signing_purpose_display(),
         "preview_url": reverse("signing:signer-file", kwargs={"token": token}),
         "download_url": reverse("signing:signer-download", kwargs={"token": token}),
         "sign_url": reverse("signing:signer-sign", kwargs={"token": token}),
+        "decline_url": reverse("signing:signer_decline", kwargs={"signer_uuid": signer.uuid})
+        if decline_possible(signer)
+        else "",
     }
     return render(request, "signing/signer_document.html", context)
 
@@ -120,16 +131,20 @@ def _signer_waiting_page(request: HttpRequest, signer: Signer) -> HttpResponse:
     context = {
         "signer": signer,
         "document": signer.document,
-        "owner_name": signer.document.owner.get_full_name(),
+        "owner_name": document_requester(signer.document),
         "before": before,
     }
     return render(request, "signing/signer_waiting.html", context)
 
 
 def _expired_or_neutral(request: HttpRequest, token: str) -> HttpResponse:
-    # A link whose document the retention purge deleted says so; any other refusal stays neutral.
+    # A link whose document the retention purge deleted says so, as does the link of a signer who
+    # declined (to its holder, who declined; without the document); any other refusal stays neutral.
     if signer_link_purged(token=token):
         return no_longer_kept(request)
+    declined = signer_declined_by_link(token)
+    if declined is not None:
+        return render(request, "signing/signer_declined.html", {"signer": declined}, status=410)
     return _neutral(request)
 
 
@@ -142,9 +157,11 @@ def _signer_completed_page(request: HttpRequest, signer: Signer, token: str) -> 
     context = {
         "signer": signer,
         "document": document,
-        "owner_name": document.owner.get_full_name(),
+        "owner_name": document_requester(document),
+        **document_branding(document),
         "completed_at": signing.completed_at,
         "signed_download_url": reverse("signing:signer-signed-download", kwargs={"token": token}),
+        "container_url": reverse("signing:signer-container", kwargs={"token": token}) if document.is_container else "",
     }
     return render(request, "signing/signer_completed.html", context)
 
@@ -180,6 +197,8 @@ def signer_identity_start(request: HttpRequest, token: str) -> JsonResponse:
             code=signer.personal_code,
             country_code=signer.country_code,
             reference=str(signer.uuid),
+            # The organisation may offer its signers only some eID methods (its settings).
+            authentication_methods=settings_for(signer.document).eid_methods or None,
         )
     except IdentityError as exc:
         return json_error_for(exc)
@@ -216,7 +235,8 @@ def signer_identity_complete(request: HttpRequest, token: str) -> JsonResponse:
 
 def _signer_file(request: HttpRequest, token: str, *, attachment: bool) -> HttpResponseBase:
     signer = verified_signer(request, token)
-    if signer is None:
+    if signer is None or signer.document.is_container:
+        # A container's files each have their own link (views.containers).
         return _neutral(request)
     try:
         file_obj = document_file_verified(document=signer.document)

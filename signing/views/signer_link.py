@@ -19,6 +19,7 @@ from signing.selectors import signer_get_by_link_token, signing_current
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from uuid import UUID
 
 # Signer uuids whose eID matched, and those whose eID did not, in this browser session.
 VERIFIED_SESSION_KEY = "signing_verified_signers"
@@ -34,7 +35,7 @@ def signer_link_page(view: Callable[..., HttpResponseBase]) -> Callable[..., Htt
     """
 
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        language = _signer_page_language(request, kwargs.get("token", ""))
+        language = _signer_page_language(request, kwargs.get("token", ""), kwargs.get("signer_uuid"))
         with translation.override(language):
             response = view(request, *args, **kwargs)
         response["Content-Language"] = language
@@ -47,18 +48,21 @@ def signer_link_page(view: Callable[..., HttpResponseBase]) -> Callable[..., Htt
     return wrapped
 
 
-def _signer_page_language(request: HttpRequest, token: str) -> str:
+def _signer_page_language(request: HttpRequest, token: str, signer_uuid: UUID | None = None) -> str:
     """The signer's own language (chosen when they were invited), unless they switched on the page.
 
     The browser's language is only a guess: a signer invited in Lithuanian reads Lithuanian on a
     borrowed laptop too. The language switcher sets the cookie, and a choice made there wins.
     """
-    if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) or not token:
+    if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) or not (token or signer_uuid):
         return translation.get_language()
     # Only a link that still works, or one this browser has verified: the neutral page of a
     # removed, cancelled or finished link must not differ from an unknown link's, not even in
-    # its language.
-    signer = signer_for_link(token) or signer_for_result(request, token)
+    # its language. A declined link says so, in its signer's language.
+    if signer_uuid is not None:
+        signer = verified_signer_by_uuid(request, signer_uuid)
+    else:
+        signer = signer_for_link(token) or signer_for_result(request, token) or signer_declined_by_link(token)
     return signer.language if signer is not None else translation.get_language()
 
 
@@ -68,14 +72,22 @@ def signer_for_link(token: str, *, finished: bool = False) -> Signer | None:
     With ``finished``, also while it is completed: the link then leads to the signed file.
     """
     signer = signer_get_by_link_token(token=token)
-    if signer is None or signer.status == Signer.Status.REMOVED:
-        return None
+    return signer if signer is not None and _link_usable(signer, finished=finished) else None
+
+
+def _link_usable(signer: Signer, *, finished: bool) -> bool:
+    if signer.status in (Signer.Status.REMOVED, Signer.Status.DECLINED):
+        return False
     signing = _signer_signing(signer)
     if signing is None or signing.status == Signing.Status.CANCELLED:
-        return None
-    if signing.status == Signing.Status.COMPLETED and not finished:
-        return None
-    return signer
+        return False
+    return not (signing.status == Signing.Status.COMPLETED and not finished)
+
+
+def signer_declined_by_link(token: str) -> Signer | None:
+    """The signer behind a link who declined: their link says so instead of opening the document."""
+    signer = signer_get_by_link_token(token=token)
+    return signer if signer is not None and signer.status == Signer.Status.DECLINED else None
 
 
 def signing_completed(signer: Signer) -> bool:
@@ -113,6 +125,18 @@ def remember(request: HttpRequest, signer: Signer, *, matched: bool) -> None:
     request.session[other] = [u for u in request.session.get(other, []) if u != uid]
 
 
+def verified_signer_by_uuid(request: HttpRequest, signer_uuid: UUID) -> Signer | None:
+    """The signer ``signer_uuid`` when this request stands for them and their signing is still open.
+
+    The same decision as :func:`verified_signer`, for pages addressed by the signer's uuid rather
+    than by the link's secret (the decline page, which the inbox links to).
+    """
+    signer = Signer.objects.select_related("signing", "document__owner").filter(uuid=signer_uuid).first()
+    if signer is None or not _link_usable(signer, finished=False) or not is_verified(request, signer):
+        return None
+    return signer
+
+
 def verified_signer(request: HttpRequest, token: str) -> Signer | None:
     """The verified signer of a link whose signing waits for them now (their turn has come)."""
     signer = signer_for_link(token)
@@ -129,6 +153,8 @@ def waiting_for_turn(signer: Signer) -> bool:
 def signer_for_result(request: HttpRequest, token: str) -> Signer | None:
     # The result stays readable after the signing finished, but only for the verified signer.
     signer = signer_get_by_link_token(token=token)
-    if signer is None or signer.status == Signer.Status.REMOVED or not is_verified(request, signer):
+    if signer is None or signer.status in (Signer.Status.REMOVED, Signer.Status.DECLINED):
+        return None
+    if not is_verified(request, signer):
         return None
     return signer

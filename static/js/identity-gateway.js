@@ -127,12 +127,17 @@
         }
         return loadScript(config.scriptUrl).then(function () {
           startButton.hidden = true;
-          new window.DokobitIdentity({
+          var options = {
             sessionToken: data.session_token,
             locale: config.locale || "en",
             container: "#" + container.id,
             callback: complete
-          }).init();
+          };
+          // An organisation's logo and colour (the widget's documented options), when it set them.
+          var branding = config.branding || {};
+          if (branding.logo) { options.logo = branding.logo; }
+          if (branding.primaryColor) { options.primaryColor = branding.primaryColor; }
+          new window.DokobitIdentity(options).init();
         }, function () { fail(config.messages.scriptMissing); });
       }, function () { fail(config.messages.network); }).then(function () {
         startButton.disabled = false;

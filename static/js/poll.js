@@ -8,7 +8,7 @@
 //     url: "/…/status",                                    // GET it as JSON, an error status stops
 //     request: function () { return promiseOfData; },      // or: ask another way (a POST)
 //     onData: function (data) { …; return data.final; },  // true: the answer is final, stop
-//     onStop: function (reason) { … },                     // optional: final, error, timeout, stopped
+//     onStop: function (reason) { … },                     // optional: final, error, gone (404), timeout, stopped
 //     immediate: false,                                     // optional: ask at once, then every interval
 //     intervalMs: 3000,                                     // optional
 //     limitMs: 1200000,                                     // optional: twenty minutes
@@ -41,7 +41,11 @@
     function get() {
       return fetch(options.url, { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (response) {
-          if (!response.ok) { throw new Error("status answered " + response.status); }
+          if (!response.ok) {
+            var refused = new Error("status answered " + response.status);
+            refused.status = response.status;
+            throw refused;
+          }
           return response.json();
         });
     }
@@ -52,7 +56,8 @@
           if (stopped) { return; }
           if (options.onData(data)) { stop("final"); } else { schedule(); }
         })
-        .catch(function () { stop("error"); });
+        // 404: what was asked about is no longer there for this person (deleted, or their access ended).
+        .catch(function (err) { stop(err && err.status === 404 ? "gone" : "error"); });
     }
 
     if (options.immediate) { ask(); } else { schedule(); }

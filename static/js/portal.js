@@ -1,7 +1,9 @@
 // Site-wide behaviour without inline handlers (the Content Security Policy allows no inline script).
 document.addEventListener("DOMContentLoaded", function () {
-  var select = document.getElementById("language-select");
-  if (select) {
-    select.addEventListener("change", function () { select.form.submit(); });
-  }
+  ["language-select", "space-select"].forEach(function (id) {
+    var select = document.getElementById(id);
+    if (select) {
+      select.addEventListener("change", function () { select.form.submit(); });
+    }
+  });
 });

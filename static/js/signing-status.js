@@ -39,6 +39,12 @@
       if (!row) { return; }
       var label = row.querySelector("[data-signer-status]");
       if (label) { label.textContent = signer.status_label; }
+      // A decline's reason is the signer's own text: set as text, never as HTML.
+      var reason = row.querySelector("[data-signer-reason]");
+      if (reason && signer.decline_text) {
+        reason.textContent = signer.decline_text;
+        reason.hidden = false;
+      }
       // Resend and Remove are for a signer who has not signed yet.
       if (signer.status !== "pending") { removeAll(row, "[data-owner-action]"); }
     });
@@ -65,6 +71,14 @@
       onData: function (data) {
         apply(data, config);
         return Boolean(data.final);
+      },
+      onStop: function (reason) {
+        if (reason !== "gone") { return; }
+        // The person's access ended while the page was open (removed from the organisation, say):
+        // say so, and take away the document and every action on it.
+        var ended = document.getElementById("access-ended");
+        if (ended) { ended.hidden = false; }
+        removeAll(document, "[data-document-content]");
       },
     });
   });

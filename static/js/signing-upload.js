@@ -127,9 +127,28 @@
     });
   }
 
+  // The note under a signer's language says Dokobit's page lacks it: shown only while such a
+  // language is chosen (without this script it always shows, which is still true in general).
+  function languageNote(select) {
+    var offered = (select.getAttribute("data-dokobit-languages") || "").split(" ");
+    var note = document.getElementById(select.id + "_helptext");
+    if (note) { note.hidden = offered.indexOf(select.value) !== -1; }
+  }
+
+  function bindLanguageNotes(form) {
+    form.querySelectorAll("select[data-dokobit-languages]").forEach(languageNote);
+    form.addEventListener("change", function (event) {
+      if (event.target.matches("select[data-dokobit-languages]")) { languageNote(event.target); }
+    });
+    form.querySelector("#add-signer").addEventListener("click", function () {
+      form.querySelectorAll("#signer-rows select[data-dokobit-languages]").forEach(languageNote);
+    });
+  }
+
   function init(form) {
     bindRows(form);
     bindUpload(form);
+    bindLanguageNotes(form);
     var order = form.querySelector("#id_signing_order");
     if (order) { order.addEventListener("change", function () { showGroups(form); }); }
   }

@@ -56,8 +56,21 @@ def log_in(page: Page, person: Person = OWNER) -> None:
     page.watch.check("dashboard")
 
 
-def upload(page: Page, tmp_path: Path, *, title: str, signers: list[Person], purposes: list[str] | None = None):
-    """The owner uploads a PDF for ``signers`` from the dashboard; returns the stored Document."""
+def upload(
+    page: Page,
+    tmp_path: Path,
+    *,
+    title: str,
+    signers: list[Person],
+    purposes: list[str] | None = None,
+    languages: list[str] | None = None,
+    on_decline: str = "",
+):
+    """The owner uploads a PDF for ``signers`` from the dashboard; returns the stored Document.
+
+    ``languages`` picks each signer's language (default: the form's, the owner's); ``on_decline``
+    the label of the choice for a decline (default: the form's, "End the signing").
+    """
     purposes = purposes or ["signature"] * len(signers)
     page.get_by_test_id("dashboard-upload").click()
     expect(page).to_have_url(re.compile(r"/documents/new/$"))
@@ -77,6 +90,10 @@ def upload(page: Page, tmp_path: Path, *, title: str, signers: list[Person], pur
             email=person.email,
             purpose=purpose,
         )
+        if languages:
+            page.locator("[data-signer-row]").nth(n).get_by_label("Language").select_option(languages[n])
+    if on_decline:
+        page.get_by_test_id("on-decline").get_by_label(on_decline).check()
     page.watch.check("upload-filled")
     page.get_by_test_id("upload-submit").click()
     expect(page).to_have_url(re.compile(r"/documents/[0-9a-f-]+/$"), timeout=60_000)

@@ -43,7 +43,7 @@ def upload_in_order(page, tmp_path: Path) -> Document:
     expect(group_field).to_be_hidden()
     page.get_by_label("Signing order").select_option("groups")
     expect(group_field).to_be_visible()
-    page.get_by_label("Signing order").select_option("in_order")
+    page.get_by_label("Signing order").select_option("sequential")
     expect(group_field).to_be_hidden()
     for n, person in enumerate((LT_SIGNER, EE_SIGNER)):
         if n:
@@ -77,7 +77,7 @@ def test_in_order_signing_with_a_company_signer_and_a_copy_recipient(stack, peop
     owner = people.open("owner")
     log_in(owner)
     document = upload_in_order(owner, tmp_path)
-    assert document.signing_order == "in_order"
+    assert document.signing_order == "sequential"
     first_signer, second_signer = document.signers.order_by("position")
     assert (first_signer.order_group, second_signer.order_group) == (1, 2)
     assert (first_signer.company, first_signer.company_position, first_signer.structural_subdivision) == (
@@ -87,7 +87,7 @@ def test_in_order_signing_with_a_company_signer_and_a_copy_recipient(stack, peop
     )
 
     # The owner's page: the order, whose turn it is, the company, the copy recipient.
-    expect(owner.get_by_test_id("signing-order")).to_have_text("One after another, in the order listed")
+    expect(owner.get_by_test_id("signing-order")).to_have_text("One after another")
     expect(owner.get_by_test_id("signing-turn")).to_have_text(LT_SIGNER.full_name)
     expect(owner.get_by_test_id("signer-company-1")).to_have_text("On behalf of: Director, Purchasing, UAB Tiekimas")
     expect(owner.get_by_test_id("signer-status-1")).to_have_text("Waiting")

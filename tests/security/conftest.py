@@ -10,11 +10,14 @@ import pytest
 from django.contrib.auth.models import Group
 
 from identity.models import IdentitySession
+from organisations.invitations import invitation_create
+from organisations.services import organisation_create
 from signing.copies import CopyRecipientData, copy_recipient_new
 from signing.models import SigningEvent
 from tests.identity.conftest import complete, identity_api, start_flow  # noqa: F401
 from tests.services.conftest import portal_worker, postgres, redis_url  # noqa: F401
 from tests.signing.conftest import live_signing, make_document, owner, signer_data  # noqa: F401
+from tests.signing.container_files import make_container_document
 from tests.signing.helpers import make_document as make_uploaded_document
 
 
@@ -57,7 +60,26 @@ def world(make_user):
         document=document, data=CopyRecipientData(name="Carol Copy", email="carol.copy@example.test", language="en")
     )
     copy.save()
+    organisation = organisation_create(
+        creator=owner, name="Alice Holdings", registration_code="304050607", country_code="EE"
+    )
+    membership = organisation.memberships.get()
+    # Pinned to a third person: a stranger holding the link can see it but never accept it.
+    invitation, invitation_token = invitation_create(
+        organisation=organisation,
+        email="carol@example.test",
+        role="member",
+        invited_by=owner,
+        country_code="LT",
+        personal_code="38001010007",
+    )
+    container = make_container_document(owner, title="Alice private annexes")
+    container_file = container.files.first()
     return {
+        "organisation": organisation,
+        "membership": membership,
+        "invitation": invitation,
+        "invitation_token": invitation_token,
         "owner": owner,
         "stranger": stranger,
         "document": document,
@@ -73,7 +95,22 @@ def world(make_user):
             "signing/signingevent": event.pk,
             "auth/group": group.pk,
             "signing/copyrecipient": copy.pk,
+            "organisations/organisation": organisation.pk,
+            "organisations/membership": membership.pk,
+            "organisations/invitation": invitation.pk,
+            "signing/documentfile": container_file.pk,
         },
+        "container": container,
+        "container_file": container_file,
+        "container_signer": container.signers.get(),
         # What must never show up for anyone but A.
-        "secrets": [document.title, "Alice", signer.email, document.sha256, copy.email],
+        "secrets": [
+            document.title,
+            "Alice",
+            signer.email,
+            document.sha256,
+            container.title,
+            container_file.name,
+            copy.email,
+        ],
     }

@@ -63,6 +63,8 @@ OWNER = "owner"  # a login-protected page of the document's owner
 LINK = "link"  # a signer's personal link: a capability, refused with the neutral page
 SECRET = "secret"  # a URL secret only Dokobit knows
 ADMIN = "admin"  # staff only
+PUBLIC = "public"  # anyone (an organisation's logo); without one it answers like nothing
+INVITE = "invite"  # an invitation link: a capability that shows the invitation, never A's documents
 
 
 @dataclass
@@ -75,6 +77,9 @@ class Case:
 def case_for(route: Route, world) -> Case | None:
     document, signer, signing = world["document"], world["signer"], world["signing"]
     if route.namespace == "signing":
+        if route.params == ("signer_uuid",):
+            # A signer's own page addressed by their uuid (declining): refused like a personal link.
+            return Case(LINK, {"signer_uuid": signer.uuid}, {"signer_uuid": MISSING_UUID})
         if set(route.params) <= {"uuid", "signer_uuid", "copy_uuid"}:
             mine = {"uuid": document.uuid, "signer_uuid": signer.uuid, "copy_uuid": world["copy"].uuid}
             # A's document with a signer (or copy recipient) uuid that is nobody's, and a document
@@ -86,6 +91,20 @@ def case_for(route: Route, world) -> Case | None:
         if route.params == ("token",) and route.route.startswith("copy/"):
             # A copy recipient's link (CC): a capability like a signer's.
             return Case(LINK, {"token": world["copy"].link_token}, {"token": secrets.token_urlsafe(32)})
+        container, container_file = world["container"], world["container_file"]
+        container_link = world["container_signer"].link_token
+        if route.params == ("uuid", "file_uuid"):
+            mine = {"uuid": container.uuid, "file_uuid": container_file.uuid}
+            return Case(OWNER, mine, {"uuid": container.uuid, "file_uuid": MISSING_UUID})
+        if route.params == ("uuid", "index"):
+            return Case(OWNER, {"uuid": container.uuid, "index": "0"}, {"uuid": MISSING_UUID, "index": "0"})
+        if route.params == ("token", "file_uuid"):
+            mine = {"token": container_link, "file_uuid": container_file.uuid}
+            return Case(LINK, mine, {"token": secrets.token_urlsafe(32), "file_uuid": container_file.uuid})
+        if route.params == ("token", "index"):
+            return Case(
+                LINK, {"token": container_link, "index": "0"}, {"token": secrets.token_urlsafe(32), "index": "0"}
+            )
         if route.params == ("token",):
             return Case(LINK, {"token": signer.link_token}, {"token": secrets.token_urlsafe(32)})
         if route.params == ("signing_uuid", "secret"):
@@ -93,6 +112,22 @@ def case_for(route: Route, world) -> Case | None:
             return Case(SECRET, mine, {"signing_uuid": MISSING_UUID, "secret": mine["secret"]})
         if route.params == ("fetch_token",):
             return Case(SECRET, {"fetch_token": f"{document.pk}:forged"}, {"fetch_token": "0:forged"})
+        return None
+    if route.namespace == "organisations":
+        organisation = world["organisation"]
+        if route.params == ("token",):
+            return Case(INVITE, {"token": world["invitation_token"]}, {"token": secrets.token_urlsafe(32)})
+        if route.route.endswith("/logo/"):
+            return Case(PUBLIC, {"uuid": organisation.uuid}, {"uuid": MISSING_UUID})
+        if set(route.params) <= {"uuid", "member_uuid", "invitation_uuid"}:
+            mine = {
+                "uuid": organisation.uuid,
+                "member_uuid": world["membership"].uuid,
+                "invitation_uuid": world["invitation"].uuid,
+            }
+            missing = {"uuid": MISSING_UUID if route.params == ("uuid",) else organisation.uuid}
+            missing.update(member_uuid=MISSING_UUID, invitation_uuid=MISSING_UUID)
+            return Case(OWNER, mine, missing)
         return None
     if route.namespace == "admin":
         model = re.search(r"(\w+/\w+)/<path:object_id>/", route.route)

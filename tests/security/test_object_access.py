@@ -22,6 +22,7 @@ from signing.views.signer_link import REFUSED_SESSION_KEY
 from tests.identity.conftest import answer_every_create, answer_every_status
 from tests.security.helpers import (
     ADMIN,
+    INVITE,
     LINK,
     OWNER,
     Route,
@@ -118,6 +119,16 @@ def check_route(world, route: Route, method: str, client: Client, refused_client
     where = f"{method.upper()} {route.route}"
     name = get_resolver().resolve(mine_url).url_name
     mine = answer(client, method, mine_url)
+    if case.kind == INVITE:
+        # Whoever holds the link sees whom it is from and for which organisation, nothing more; a
+        # stranger cannot accept it (it is pinned to someone else), and a made-up link is refused.
+        document = world["document"]
+        assert document.title not in mine[1], where
+        assert document.sha256 not in mine[1], where
+        expected = {"get": 200, "post": 302 if not client.session.get("_auth_user_id") else 403}[method]
+        assert mine[0] == expected, where
+        assert answer(client, method, url_for(route, case.missing))[0] == 410, where
+        return
     assert_nothing_of_a(world, mine[1], where)
     if case.kind == ADMIN:
         assert (mine[0], mine[2]) == (302, reverse("admin:login")), where

@@ -39,8 +39,8 @@ def _gateway_address(monkeypatch):
 @pytest.mark.parametrize(
     ("order", "requested", "groups"),
     [
-        (SigningOrder.ALL_AT_ONCE, [None, 3, 2], [1, 1, 1]),
-        (SigningOrder.IN_ORDER, [None, None, None], [1, 2, 3]),
+        (SigningOrder.PARALLEL, [None, 3, 2], [1, 1, 1]),
+        (SigningOrder.SEQUENTIAL, [None, None, None], [1, 2, 3]),
         (SigningOrder.GROUPS, [2, 5, 5, None], [2, 3, 3, 1]),
         (SigningOrder.GROUPS, [1, 1, 2], [1, 1, 2]),
     ],
@@ -92,7 +92,7 @@ def test_in_order_the_next_signer_is_invited_only_after_the_one_before_signed(
 ):
     capture = django_capture_on_commit_callbacks
     document, signing = send_document(
-        owner, [en(signer_data, 0), en(signer_data, 1), en(signer_data, 2)], capture, order=SigningOrder.IN_ORDER
+        owner, [en(signer_data, 0), en(signer_data, 1), en(signer_data, 2)], capture, order=SigningOrder.SEQUENTIAL
     )
     first, second, third = document.signers.order_by("position")
     assert invited(document) == [first.email]
@@ -135,7 +135,7 @@ def test_a_signer_whose_turn_has_not_come_sees_who_signs_first_and_not_the_docum
     emulator, owner, signer_data, django_capture_on_commit_callbacks
 ):
     capture = django_capture_on_commit_callbacks
-    document, _ = send_document(owner, [en(signer_data, 0), en(signer_data, 1)], capture, order=SigningOrder.IN_ORDER)
+    document, _ = send_document(owner, [en(signer_data, 0), en(signer_data, 1)], capture, order=SigningOrder.SEQUENTIAL)
     first, second = document.signers.order_by("position")
     client = Client()
     page = client.get(link(second))
@@ -158,7 +158,7 @@ def test_removing_the_only_signer_of_the_current_turn_invites_the_next(
     emulator, owner, signer_data, django_capture_on_commit_callbacks
 ):
     capture = django_capture_on_commit_callbacks
-    document, _ = send_document(owner, [en(signer_data, 0), en(signer_data, 1)], capture, order=SigningOrder.IN_ORDER)
+    document, _ = send_document(owner, [en(signer_data, 0), en(signer_data, 1)], capture, order=SigningOrder.SEQUENTIAL)
     first, second = document.signers.order_by("position")
     with capture(execute=True):
         signer_remove(signer=first, actor=owner)
@@ -171,7 +171,7 @@ def test_moving_a_signer_earlier_swaps_the_turn_and_the_owner_sees_it(
     emulator, owner, signer_data, django_capture_on_commit_callbacks, client
 ):
     capture = django_capture_on_commit_callbacks
-    document, _ = send_document(owner, [en(signer_data, 0), en(signer_data, 1)], capture, order=SigningOrder.IN_ORDER)
+    document, _ = send_document(owner, [en(signer_data, 0), en(signer_data, 1)], capture, order=SigningOrder.SEQUENTIAL)
     first, second = document.signers.order_by("position")
     with capture(execute=True):
         signer_move(signer=second, direction=EARLIER, actor=owner)
@@ -211,7 +211,7 @@ def test_everyone_at_once_stays_as_before(emulator, owner, signer_data, django_c
         owner,
         [en(signer_data, 0), en(signer_data, 1)],
         django_capture_on_commit_callbacks,
-        order=SigningOrder.ALL_AT_ONCE,
+        order=SigningOrder.PARALLEL,
     )
     assert sorted(invited(document)) == sorted(s.email for s in document.signers.all())
     with pytest.raises(SigningNotAllowed):
@@ -252,7 +252,7 @@ def test_a_reupload_keeps_the_order_and_invites_nobody_twice(
 
     capture = django_capture_on_commit_callbacks
     signers = [en(signer_data, 0), en(signer_data, 1), en(signer_data, 2)]
-    document, signing = send_document(owner, signers, capture, order=SigningOrder.IN_ORDER)
+    document, signing = send_document(owner, signers, capture, order=SigningOrder.SEQUENTIAL)
     first, second, third = document.signers.order_by("position")
     sign_at_emulator(signing, first)
     sync(signing, capture)
@@ -284,7 +284,7 @@ def test_reminders_go_only_to_signers_whose_turn_it_is(
     settings.SIGNING_REMINDER_AFTER_DAYS = 1
     settings.SIGNING_REMINDER_MAX = 3
     capture = django_capture_on_commit_callbacks
-    document, _ = send_document(owner, [en(signer_data, 0), en(signer_data, 1)], capture, order=SigningOrder.IN_ORDER)
+    document, _ = send_document(owner, [en(signer_data, 0), en(signer_data, 1)], capture, order=SigningOrder.SEQUENTIAL)
     first, second = document.signers.order_by("position")
     with capture(execute=True):
         signer_move(signer=second, direction=EARLIER, actor=owner)  # both are now invited; second's turn

@@ -30,7 +30,7 @@ def world(owner, make_user, signer_data):
         title="Confidential supply terms",
         status=Signing.Status.PENDING,
     )
-    document.signing_order = SigningOrder.IN_ORDER
+    document.signing_order = SigningOrder.SEQUENTIAL
     document.save(update_fields=["signing_order"])
     for group, signer in enumerate(document.signers.order_by("position"), start=1):
         Signer.objects.filter(pk=signer.pk).update(order_group=group)

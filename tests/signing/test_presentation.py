@@ -112,7 +112,7 @@ def test_the_verified_signer_reads_the_result_in_their_language(client, owner):
 def test_upload_form_says_which_language_dokobit_will_use(client, owner):
     client.force_login(owner)
     html = client.get(reverse("signing:document-new")).content.decode()
-    assert "Dokobit's signing page has one language for the whole signing: the first signer's language" in html
+    assert "Dokobit's signing page has one language for the whole signing: the language most signers chose" in html
 
 
 def test_the_full_name_is_not_labelled_with_the_word_for_a_first_name(client, owner):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.files.storage import storages
 from django.urls import reverse
 from pypdf import PdfWriter
 
@@ -183,10 +184,14 @@ def test_a_cached_page_is_served_without_reading_the_document(client, owner, doc
     detail = reverse("signing:document-detail", kwargs={"uuid": document.uuid})
     assert client.get(detail).status_code == 200
     assert client.get(owner_image(document, page=1)).status_code == 200
-    storage = document.file.storage
+    # Patched on the class: an instance attribute would outlive the test (monkeypatch restores it
+    # as a bound method on the instance, hiding later class-level patches).
+    storage_class = type(storages["default"])
     opened = []
-    real_open = storage.open
-    monkeypatch.setattr(storage, "open", lambda name, *a, **k: opened.append(name) or real_open(name, *a, **k))
+    real_open = storage_class.open
+    monkeypatch.setattr(
+        storage_class, "open", lambda self, name, *a, **k: opened.append(name) or real_open(self, name, *a, **k)
+    )
 
     assert client.get(detail).status_code == 200
     assert client.get(owner_image(document, page=1)).status_code == 200

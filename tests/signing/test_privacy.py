@@ -138,6 +138,6 @@ def test_my_data_names_the_order_the_companies_and_the_copy_recipients(client, o
     copy_recipient_new(document=document, data=data).save()
     client.force_login(owner)
     exported = json.loads(client.get("/profile/data/").content)["documents"][0]
-    assert exported["signing_order"] == "all_at_once"
+    assert exported["signing_order"] == "parallel"
     assert {s["on_behalf_of"] for s in exported["signers"]} == {"CEO, UAB Example"}
     assert exported["copy_recipients"] == [{"name": "Carol", "email": "carol@example.test", "may_read": False}]

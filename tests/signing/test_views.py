@@ -6,6 +6,7 @@ import datetime
 import hashlib
 import re
 import time
+import uuid
 
 import pytest
 import redis
@@ -207,6 +208,7 @@ def test_live_status_json(owner_client, owner):
             "status_label": "Waiting",
             "on_turn": True,
             "signed_at": None,
+            "decline_text": "",
         }
     ]
     signer.status = Signer.Status.SIGNED
@@ -430,6 +432,8 @@ def test_every_object_url_is_404_for_another_user(client, owner, make_user, gate
         "signing_uuid": document.signings.get().uuid,
         "secret": "wrong",
         "fetch_token": "forged",
+        "file_uuid": uuid.uuid4(),
+        "index": 0,
     }
     values_for_token = {"copy-landing": copy.link_token, "copy-signed-download": copy.link_token}
     # Anyone holding a link may start an eID check (that is how the signer proves who they are).
