@@ -312,3 +312,21 @@ def test_in_groups_a_signer_moves_to_the_neighbouring_group(
     # c's turn came with the move: invited now, once; a (invited before) now waits.
     assert sorted(invited(document)) == sorted([a.email, b.email, c.email])
     assert "It is not your turn to sign yet" in Client().get(link(a)).content.decode()
+
+
+def test_when_the_others_carry_on_a_decline_hands_the_turn_on(
+    emulator, owner, signer_data, django_capture_on_commit_callbacks
+):
+    from signing.declines import signer_decline
+
+    capture = django_capture_on_commit_callbacks
+    document, signing = send_document(
+        owner, [en(signer_data, 0), en(signer_data, 1)], capture, order=SigningOrder.SEQUENTIAL
+    )
+    Signing.objects.filter(pk=signing.pk).update(on_decline=Signing.OnDecline.CARRY_ON)
+    first, second = document.signers.order_by("position")
+    assert invited(document) == [first.email]
+    with capture(execute=True):
+        signer_decline(signer=first, reason="Wrong company name")
+    assert invited(document) == [first.email, second.email]
+    assert "It is not your turn" not in Client().get(link(second)).content.decode()
