@@ -147,7 +147,7 @@ def signer_move(*, signer: Signer, direction: str, actor: User) -> bool:
     Returns whether the order changed (a page shown before a signature may offer a stale move).
     """
     with transaction.atomic():
-        signer = Signer.objects.select_for_update().select_related("document", "signing").get(pk=signer.pk)
+        signer = Signer.objects.select_for_update(of=("self",)).select_related("document", "signing").get(pk=signer.pk)
         document = signer.document
         signing = signer.signing
         if (
