@@ -38,6 +38,7 @@ MODES = set(HTTP_MODES) | {
     "postback_skip",  # postbacks are not sent
     "postback_twice",  # each postback is sent twice
     "postback_out_of_order",  # signing_completed is sent before the last signer_signed
+    "archive_failed",  # an archive request is accepted, then signing_archive_failed is posted back
 }
 
 

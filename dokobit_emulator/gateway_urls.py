@@ -2,6 +2,7 @@
 
 from django.urls import path, re_path
 
+from dokobit_emulator import gateway_trust
 from dokobit_emulator import gateway_views as views
 
 urlpatterns = [
@@ -15,6 +16,9 @@ urlpatterns = [
     path("api/signing/<str:token>/addsigner.json", views.signing_addsigner, name="gateway-signing-addsigner"),
     path("api/signing/<str:token>/removesigner.json", views.signing_removesigner, name="gateway-signing-removesigner"),
     path("api/signing/<str:token>/delete.json", views.signing_delete, name="gateway-signing-delete"),
+    path("api/signing/<str:token>/archive.json", gateway_trust.signing_archive, name="gateway-signing-archive"),
+    path("api/signing/<str:token>/seal.json", gateway_trust.signing_seal, name="gateway-signing-seal"),
+    path("api/file/check.json", gateway_trust.file_check, name="gateway-file-check"),
     path("api/signing/<str:token>/download", views.signing_download, name="gateway-signing-download"),
     path(
         "api/signing/<str:token>/download/<str:signer_id>",

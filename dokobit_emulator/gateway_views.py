@@ -37,6 +37,7 @@ from dokobit_emulator import asic, faults, pades, postbacks
 from dokobit_emulator.gateway_forms import BodyError, max_body_bytes, parse_body
 from dokobit_emulator.models import Fault
 from dokobit_emulator.models.gateway import (
+    LONG_TERM_LEVEL,
     GatewayBatch,
     GatewayBatchItem,
     GatewayFile,
@@ -344,6 +345,22 @@ def valid_postback_url(value: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
+def signing_level(signing_type: str, data: dict[str, Any]) -> tuple[str, Errors]:
+    """The long-term level a create asks for: ``pdflt``, or ``pdf[level]`` = ``pades-ltv``.
+
+    The SDK's docblock names ``pades-ltv`` as the one value; the strictest reading refuses others.
+    """
+    if signing_type == "pdflt":
+        return LONG_TERM_LEVEL, []
+    options = data.get(signing_type)
+    if signing_type != "pdf" or not isinstance(options, dict) or "level" not in options:
+        return "", []
+    level = text(options.get("level")).lower()
+    if level != LONG_TERM_LEVEL:
+        return "", [(f"[{signing_type}][level]", "The value you selected is not a valid choice.")]
+    return level, []
+
+
 def container_errors(signing_type: str, files: list[GatewayFile], roles: list[str]) -> Errors:
     """What Dokobit refuses in a container's files: several main files, an ADOC without a PDF main file,
     two files of one name, or an existing container among other files."""
@@ -433,9 +450,13 @@ def signing_create(request: HttpRequest, *, fault: Fault | None) -> JsonResponse
     language = text(data.get("language")) or "en"
     if language not in API_LANGUAGES:
         errors.append(("[language]", "The value you selected is not a valid choice."))
+    level, level_errors = signing_level(signing_type, data)
+    errors += level_errors
     if errors:
         return validation_response(errors)
-    signing = GatewaySigning.objects.create(type=signing_type, name=name, language=language, postback_url=postback_url)
+    signing = GatewaySigning.objects.create(
+        type=signing_type, name=name, language=language, postback_url=postback_url, level=level
+    )
     signing.files.set(files)
     if signing_type in asic.CONTAINER_TYPES:
         # The unsigned container is the signing's first version; each signature adds to it.
@@ -455,7 +476,8 @@ def signing_status(request: HttpRequest, token: str, *, fault: Fault | None) -> 
         if signer.signed_at:
             entry["signing_time"] = postbacks.format_gateway_time(signer.signed_at)
         signers[signer.signer_id] = entry
-    body: dict[str, Any] = {"status": "completed" if signing.completed_at else "pending", "signers": signers}
+    state = "archived" if signing.archived_at else "completed" if signing.completed_at else "pending"
+    body: dict[str, Any] = {"status": state, "signers": signers}
     if signing.completed_at:
         body["file"] = f"{gateway_base(request)}/api/signing/{signing.token}/download"
         body["file_digest"] = hashlib.sha256(signing.current_bytes()).hexdigest()
@@ -760,7 +782,7 @@ def signature_make(*, signing_token: str, signer_token: str, base: str) -> Signa
         if signing.type in asic.CONTAINER_TYPES:
             signed = asic.container_sign(data=signing.current_bytes(), identity=identity)
         else:
-            signed = pades.pdf_sign(data=signing.current_bytes(), identity=identity)
+            signed = pades.pdf_sign(data=signing.current_bytes(), identity=identity, long_term=signing.long_term)
         signing.version += 1
         signing.version_path(signing.version).write_bytes(signed.data)
         signing.save(update_fields=["version"])

@@ -22,9 +22,10 @@ from portal.admin_input import CheckedSelectionMixin
 from portal.http import GatewayError
 from portal.types import AuthenticatedHttpRequest
 from signing import events, owner_actions, postbacks
-from signing.admin_copies import CopyRecipientInline
+from signing.admin_copies import SIGNER_ORDER_AND_COMPANY, CopyRecipientInline
 from signing.admin_files import DocumentFileInline
 from signing.admin_filters import CopyExpiresFilter, CurrentStatusFilter, NeedsAttentionFilter
+from signing.admin_trust import archive_signings, seal_signings
 from signing.errors import SigningError
 from signing.models import Document, Signer, Signing, SigningEvent
 from signing.pagination import EstimatedCountPaginator
@@ -44,10 +45,7 @@ _SIGNER_FIELDS = (
     "phone",
     "signing_purpose",
     "language",
-    "order_group",
-    "company",
-    "company_position",
-    "structural_subdivision",
+    *SIGNER_ORDER_AND_COMPANY,
     "status",
     "signed_at",
     "declined_at",
@@ -130,14 +128,7 @@ class DocumentAdmin(CheckedSelectionMixin[Document], _NoAddOrDelete[Document]):
     list_select_related = ("owner",)
     search_fields = ("title", "uuid")
     # No date_hierarchy: its year/month/day links cost a DISTINCT over every row on each page view.
-    list_filter = (
-        CurrentStatusFilter,
-        NeedsAttentionFilter,
-        CopyExpiresFilter,
-        "signing_type",
-        "signing_order",
-        "created_at",
-    )
+    list_filter = (CurrentStatusFilter, NeedsAttentionFilter, CopyExpiresFilter, "signing_type", "created_at")
     # One count, estimated for the unfiltered list of a big table (see signing.pagination).
     show_full_result_count = False
     paginator = EstimatedCountPaginator
@@ -156,7 +147,15 @@ class DocumentAdmin(CheckedSelectionMixin[Document], _NoAddOrDelete[Document]):
     )
     fields = ("title", *readonly_fields)
     inlines = (DocumentFileInline, SigningInline, SignerInline, CopyRecipientInline, SigningEventInline)
-    actions = ("sync_now", "resend_invitations", "reupload_now", "cancel_signing", "reprocess_failed_events")
+    actions = (
+        "sync_now",
+        "resend_invitations",
+        "reupload_now",
+        "cancel_signing",
+        "reprocess_failed_events",
+        archive_signings,
+        seal_signings,
+    )
 
     def get_inlines(
         self, request: HttpRequest, obj: Document | None
@@ -204,7 +203,7 @@ class DocumentAdmin(CheckedSelectionMixin[Document], _NoAddOrDelete[Document]):
             links.append((reverse("signing:signed-download", kwargs={"uuid": obj.uuid}), _("signed file")))
         return format_html_join(" · ", '<a href="{}">{}</a>', links)
 
-    def _each_current_signing(
+    def each_current_signing(
         self, request: HttpRequest, queryset: QuerySet[Document], act: Callable[[Signing], object]
     ) -> None:
         """Run ``act(signing)`` on each selected document's current signing and report per document.
@@ -229,7 +228,7 @@ class DocumentAdmin(CheckedSelectionMixin[Document], _NoAddOrDelete[Document]):
 
     @admin.action(description=_("Sync status with Dokobit now"), permissions=["change"])
     def sync_now(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Document]) -> None:
-        self._each_current_signing(
+        self.each_current_signing(
             request, queryset, lambda signing: signing_reconcile(signing=signing, actor=request.user)
         )
 
@@ -239,7 +238,7 @@ class DocumentAdmin(CheckedSelectionMixin[Document], _NoAddOrDelete[Document]):
             for signer in signing.signers.filter(status=Signer.Status.PENDING):
                 owner_actions.signer_invite_resend(signer=signer, actor=request.user)
 
-        self._each_current_signing(request, queryset, resend)
+        self.each_current_signing(request, queryset, resend)
 
     @admin.action(description=_("Re-upload to Dokobit now (renew the copy)"), permissions=["change"])
     def reupload_now(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Document]) -> None:
@@ -288,7 +287,7 @@ class DocumentAdmin(CheckedSelectionMixin[Document], _NoAddOrDelete[Document]):
 
     @admin.action(description=_("Cancel the signing"), permissions=["change"])
     def cancel_signing(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Document]) -> None:
-        self._each_current_signing(
+        self.each_current_signing(
             request, queryset, lambda signing: owner_actions.signing_cancel(signing=signing, actor=request.user)
         )
 
@@ -305,7 +304,7 @@ class DocumentAdmin(CheckedSelectionMixin[Document], _NoAddOrDelete[Document]):
                     signing=signing, kind=SigningEvent.Kind.SYNCED, actor=request.user, payload={"reprocessed": ids}
                 )
 
-        self._each_current_signing(request, queryset, reprocess)
+        self.each_current_signing(request, queryset, reprocess)
 
 
 @admin.register(Signing)
@@ -321,7 +320,13 @@ class SigningAdmin(CheckedSelectionMixin[Signing], _NoAddOrDelete[Signing]):
         "created_at",
     )
     # "Retention alert: not empty" lists the signings whose Dokobit copy was not renewed in time.
-    list_filter = ("status", "needs_attention", "on_decline", ("retention_alert_at", admin.EmptyFieldListFilter))
+    list_filter = (
+        "status",
+        "needs_attention",
+        "on_decline",
+        "archive_status",
+        ("retention_alert_at", admin.EmptyFieldListFilter),
+    )
     list_select_related = ("document",)
     search_fields = ("document__title", "uuid")
     # Tokens and the postback hash are deliberately absent: secrets never show in the admin.
@@ -339,6 +344,8 @@ class SigningAdmin(CheckedSelectionMixin[Signing], _NoAddOrDelete[Signing]):
         "copy_expiry",
         "reupload_claimed_at",
         "retention_alert_at",
+        "archive_status",
+        "archived_at",
         "created_at",
         "updated_at",
     )

@@ -1,4 +1,5 @@
-"""The admin of copy recipients (CC): on the document's page, and a list of their own to search."""
+"""The admin of issue 15's additions: copy recipients (CC) on the document's page and in a list of
+their own, and the signer's place in the signing order and the company they sign for."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from signing.models import CopyRecipient, Document, SigningEvent
+
+# A signer's group in the signing order and the company they sign for (the signer admin's fields).
+SIGNER_ORDER_AND_COMPANY = ("order_group", "company", "company_position", "structural_subdivision")
 
 
 class CopyRecipientInline(admin.TabularInline[CopyRecipient, Document]):

@@ -184,7 +184,7 @@ class DocumentsClient:
         Returns the gateway's status (``pending``, ``uploaded`` or another value that means an
         integration error). An unknown token raises GatewayNotFound.
         """
-        payload = self._request("GET", f"file/upload/{_path(file_token)}/status", accept_statuses=None)
+        payload = self._request("GET", f"file/upload/{path_segment(file_token)}/status", accept_statuses=None)
         return UploadStatus(status=payload["status"])
 
     # --- signings ---------------------------------------------------------------------------
@@ -249,7 +249,7 @@ class DocumentsClient:
         ``file_url``/``file_digest`` are set once the signed file exists. An unknown or deleted
         signing raises GatewayNotFound.
         """
-        payload = self._request("GET", f"signing/{_path(signing_token)}/status", accept_statuses=None)
+        payload = self._request("GET", f"signing/{path_segment(signing_token)}/status", accept_statuses=None)
         raw_signers = payload.get("signers") or {}
         if isinstance(raw_signers, list) and not raw_signers:
             raw_signers = {}  # PHP encodes an empty map as []
@@ -277,7 +277,7 @@ class DocumentsClient:
         """
         payload = self._request(
             "POST",
-            f"signing/{_path(signing_token)}/addsigner",
+            f"signing/{path_segment(signing_token)}/addsigner",
             json_body={"token": signing_token, "signers": [signer.as_payload() for signer in signers]},
         )
         return signer_tokens(payload, endpoint="signing/addsigner")
@@ -286,20 +286,20 @@ class DocumentsClient:
         """Remove signers by our ids: ``POST {base}/api/signing/{token}/removesigner.json``."""
         self._request(
             "POST",
-            f"signing/{_path(signing_token)}/removesigner",
+            f"signing/{path_segment(signing_token)}/removesigner",
             json_body={"token": signing_token, "signers": [{"id": signer_id} for signer_id in signer_ids]},
         )
 
     def signing_delete(self, signing_token: str) -> None:
         """Delete a signing and its files at the gateway: ``POST {base}/api/signing/{token}/delete.json``."""
-        self._request("POST", f"signing/{_path(signing_token)}/delete", json_body={"token": signing_token})
+        self._request("POST", f"signing/{path_segment(signing_token)}/delete", json_body={"token": signing_token})
 
     def signing_url(self, signing_token: str, signer_token: str) -> str:
         """The signer's page at the gateway: ``{base}/signing/{token}?access_token={signer token}``.
 
         The URL is a bearer secret: show it only to the verified signer, never log it.
         """
-        return f"{self.base_url}/signing/{_path(signing_token)}?{urlencode({'access_token': signer_token})}"
+        return f"{self.base_url}/signing/{path_segment(signing_token)}?{urlencode({'access_token': signer_token})}"
 
     # --- signed file ------------------------------------------------------------------------
 
@@ -387,5 +387,6 @@ def _endpoint_name(action: str) -> str:
     return action
 
 
-def _path(token: str) -> str:
+def path_segment(token: str) -> str:
+    """A token as one URL path segment (percent-encoded, no slash)."""
     return quote(token, safe="")

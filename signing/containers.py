@@ -86,6 +86,7 @@ def container_document_create(
     title: str,
     signers: list[SignerData],
     deadline: datetime | None = None,
+    on_decline: str = Signing.OnDecline.END,
     organisation: Organisation | None = None,
 ) -> Document:
     """Store the checked files as one document in ``signing_type`` and queue sending it to Dokobit.
@@ -104,6 +105,7 @@ def container_document_create(
             title=title,
             signers=signers,
             deadline=deadline,
+            on_decline=on_decline,
             organisation=organisation,
         )
     if len(signers) > settings.SIGNING_MAX_SIGNERS:
@@ -143,7 +145,9 @@ def container_document_create(
         for row in stored:
             row.document = document
             row.save()
-        signing = Signing.objects.create(document=document, status=Signing.Status.QUEUED, deadline=deadline)
+        signing = Signing.objects.create(
+            document=document, status=Signing.Status.QUEUED, deadline=deadline, on_decline=on_decline
+        )
         for position, data in enumerate(signers):
             signer_new(document=document, signing=signing, data=data, position=position).save()
         event_record(

@@ -37,8 +37,9 @@ from signing.emails import absolute_url, email_message, one_line
 from signing.errors import SigningNotAllowed
 from signing.events import event_record, signing_flag_attention
 from signing.locks import signer_locked, signing_locked
-from signing.models import DECLINE_REASON_MAX_LENGTH, Signer, Signing, SigningEvent
+from signing.models import Signer, Signing, SigningEvent
 from signing.order import invitations_queue_due
+from signing.signers import DECLINE_REASON_MAX_LENGTH
 from signing.sync import signing_sync_from_gateway
 
 logger = logging.getLogger(__name__)

@@ -78,6 +78,7 @@ def document_create(
     deadline: datetime | None = None,
     on_decline: str = Signing.OnDecline.END,
     organisation: Organisation | None = None,
+    long_term: bool = False,
     signing_order: str = SigningOrder.PARALLEL,
     copies: Sequence[CopyRecipientData] = (),
 ) -> Document:
@@ -97,6 +98,7 @@ def document_create(
         title=title.strip(),
         original_filename=(getattr(uploaded_file, "name", "") or "")[:255],
         content_type="application/pdf",
+        long_term=long_term,
         signing_order=signing_order,
     )
     hashing = HashingFile(uploaded_file, name="document.pdf")

@@ -20,9 +20,10 @@ from django.utils.translation import ngettext
 from identity.personal_codes import personal_code_lookup
 from identity.validators import COUNTRY_CHOICES, validate_mobile_id_phone, validate_personal_code
 from portal.storage import folder_listing
-from signing.models import COMPANY_FIELD_MAX, DECLINE_REASON_MAX_LENGTH, Signing, SigningOrder, SigningPurpose
+from signing.models import COMPANY_FIELD_MAX, Signing, SigningOrder, SigningPurpose
 from signing.pdf import check_pdf, safe_filename
-from signing.signers import DOKOBIT_PAGE_LANGUAGES, SignerData
+from signing.signers import DECLINE_REASON_MAX_LENGTH, DOKOBIT_PAGE_LANGUAGES, SignerData
+from signing.trust_client import Annotation
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
@@ -136,8 +137,7 @@ class DocumentUploadForm(forms.Form):
         label=_("Signing order"),
         choices=SigningOrder.choices,
         initial=SigningOrder.PARALLEL,
-        # A form posted without it (an older page, a script) means today's way: everyone at once.
-        required=False,
+        required=False,  # not posted (an older page, a script): everyone at once, as before
         help_text=_(
             "In order, each signer is invited when the one before has signed. In groups, everyone in "
             "group 1 is invited first, then group 2, and so on."
@@ -150,6 +150,15 @@ class DocumentUploadForm(forms.Form):
         widget=forms.RadioSelect,
         # Not sent (an older page, a script): the default, "end the signing".
         required=False,
+    )
+    long_term = forms.BooleanField(
+        label=_("Keep the signatures verifiable for years (long-term validity)"),
+        required=False,
+        help_text=_(
+            "Signing certificates expire after a few years. With long-term validity the proof that each "
+            "certificate was valid at signing time is added to the file, and once everyone has signed you "
+            "can archive it with a time-stamp, so the signatures can still be checked long after that."
+        ),
     )
 
     def __init__(self, *args: Any, held: HeldUpload | None = None, **kwargs: Any) -> None:
@@ -194,6 +203,56 @@ class DocumentUploadForm(forms.Form):
         return uploaded
 
 
+class FileCheckForm(forms.Form):
+    """A signed file from anywhere, to be checked and not kept."""
+
+    file = forms.FileField(
+        label=_("Signed file"),
+        widget=forms.FileInput(attrs={"accept": ".pdf,.asice,.sce,.bdoc,.edoc,.adoc,application/pdf"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        limit_mb = max_upload_bytes() // (1024 * 1024)
+        self.fields["file"].help_text = _(
+            "A signed PDF or a signature container (ASiC-E, BDOC, EDOC, ADOC), at most %(size)s MB."
+        ) % {"size": limit_mb}
+        self.fields["file"].error_messages["required"] = _("Choose a signed file to check.")
+
+    def clean_file(self) -> UploadedFile:
+        uploaded: UploadedFile = self.cleaned_data["file"]
+        limit = max_upload_bytes()
+        if (uploaded.size or 0) > limit:
+            raise ValidationError(
+                _("The file is too large: at most %(size)s MB is allowed.") % {"size": limit // (1024 * 1024)},
+                code="too_large",
+            )
+        return uploaded
+
+
+class SealForm(forms.Form):
+    """The e-seal a staff member puts on a completed document, optionally visible on a page."""
+
+    name = forms.CharField(label=_("Seal name"), max_length=200, help_text=_("The organisation the seal stands for."))
+    signing_purpose = forms.ChoiceField(
+        label=_("Purpose"), choices=SigningPurpose.choices, initial=SigningPurpose.CONFIRMATION
+    )
+    visible = forms.BooleanField(label=_("Show the seal on a page"), required=False)
+    page = forms.IntegerField(label=_("Page"), min_value=1, initial=1, required=False)
+    text = forms.CharField(label=_("Text shown"), max_length=200, required=False)
+
+    def annotation(self) -> Annotation | None:
+        """The visible seal's box: bottom left of the chosen page, where signature boxes usually go."""
+        if not self.cleaned_data.get("visible"):
+            return None
+        text = self.cleaned_data.get("text") or self.cleaned_data["name"]
+        return Annotation(page=self.cleaned_data.get("page") or 1, top=700, left=40, width=220, height=60, text=text)
+
+
+_COMPANY_FIELD: dict[str, Any] = {"max_length": COMPANY_FIELD_MAX, "required": False}
+_GROUP_HELP = _("Only when signing in groups: group 1 signs first.")
+
+
 class SignerForm(forms.Form):
     """One person asked to sign."""
 
@@ -220,18 +279,10 @@ class SignerForm(forms.Form):
     )
     phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
     # Signing on behalf of a company: sent to Dokobit and shown wherever the signer is.
-    company = forms.CharField(label=_("Company"), max_length=COMPANY_FIELD_MAX, required=False)
-    company_position = forms.CharField(label=_("Position"), max_length=COMPANY_FIELD_MAX, required=False)
-    structural_subdivision = forms.CharField(
-        label=_("Structural subdivision"), max_length=COMPANY_FIELD_MAX, required=False
-    )
-    order_group = forms.IntegerField(
-        label=_("Group"),
-        required=False,
-        min_value=1,
-        max_value=50,
-        help_text=_("Only when signing in groups: group 1 signs first."),
-    )
+    company = forms.CharField(label=_("Company"), **_COMPANY_FIELD)
+    company_position = forms.CharField(label=_("Position"), **_COMPANY_FIELD)
+    structural_subdivision = forms.CharField(label=_("Structural subdivision"), **_COMPANY_FIELD)
+    order_group = forms.IntegerField(label=_("Group"), required=False, min_value=1, max_value=50, help_text=_GROUP_HELP)
 
     def clean_phone(self) -> str:
         return validate_mobile_id_phone(self.cleaned_data.get("phone", ""))

@@ -14,29 +14,29 @@ from identity.personal_codes import PersonalCodeMixin
 
 # Who is asked to sign when: one list of values for an organisation's default and a document's
 # order. Dokobit's signing/create has no order, so the portal keeps it (signing.order).
-from organisations.models import SigningOrder as SigningOrder
+from organisations.models import SigningOrder
 from portal.crypto import decrypt_text, encrypt_text, secret_lookup
-from signing.copy_models import CopyRecipient as CopyRecipient
 
+# Dokobit's enumerations live in signing.choices; imported here, where the models and callers find them.
+from signing.choices import COMPANY_FIELD_MAX, CONTAINER_TYPES, SigningPurpose, SigningType
+from signing.copy_models import CopyRecipient  # registered with this import, like trust_models
+from signing.trust_models import ArchiveStatus  # its ValidationReport model is registered with this import
 
-class SigningPurpose(models.TextChoices):
-    """Dokobit's signing purposes (Documents Gateway ``signing_purpose``)."""
+__all__ = [
+    "COMPANY_FIELD_MAX",
+    "CONTAINER_TYPES",
+    "CopyRecipient",
+    "Document",
+    "DocumentFile",
+    "PurgedSignerLink",
+    "Signer",
+    "Signing",
+    "SigningEvent",
+    "SigningOrder",
+    "SigningPurpose",
+    "SigningType",
+]
 
-    SIGNATURE = "signature", _("Signature")
-    CONFIRMATION = "confirmation", _("Confirmation")
-    VISA = "visa", _("Visa")
-    CONCILIATION = "conciliation", _("Conciliation")
-    REGISTRATION = "registration", _("Registration")
-    REGISTRATION_OF_INCOMING = "registration-of-incoming-documents", _("Registration of incoming documents")
-    ACKNOWLEDGEMENT = "acknowledgement", _("Acknowledgement")
-    NOTARISATION = "notarisation", _("Notarisation")
-    COPY_CERTIFICATION = "copy-certification", _("Copy certification")
-
-
-# Dokobit documents no limit for the company fields; 200 keeps them one line on every page and e-mail.
-COMPANY_FIELD_MAX = 200
-# A decline's reason: long enough for a few sentences, short enough for an e-mail and a table cell.
-DECLINE_REASON_MAX_LENGTH = 500
 
 DOCUMENTS_FOLDER = "documents"
 SIGNED_FOLDER = "signed"
@@ -50,19 +50,6 @@ def document_upload_to(instance: Document, filename: str) -> str:
 def signed_upload_to(instance: Signing, filename: str) -> str:
     # A signed container keeps its own extension (.asice, .bdoc, .edoc, .adoc).
     return f"{SIGNED_FOLDER}/{instance.uuid}.{instance.document.signing_type}"
-
-
-class SigningType(models.TextChoices):
-    """The format Dokobit signs in (``signing/create`` ``type``): one PDF, or a container of files."""
-
-    PDF = "pdf", _("PDF signature")
-    ASICE = "asice", _("ASiC-E container")
-    BDOC = "bdoc", _("BDOC container (Estonia)")
-    EDOC = "edoc", _("EDOC container (Latvia)")
-    ADOC = "adoc", _("ADOC container (Lithuania)")
-
-
-CONTAINER_TYPES = (SigningType.ASICE, SigningType.BDOC, SigningType.EDOC, SigningType.ADOC)
 
 
 class Document(models.Model):
@@ -95,6 +82,7 @@ class Document(models.Model):
         _("signing order"), max_length=12, choices=SigningOrder.choices, default=SigningOrder.PARALLEL
     )
     signing_type = models.CharField(_("format"), max_length=16, choices=SigningType, default=SigningType.PDF)
+    long_term = models.BooleanField(_("long-term validity"), default=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
@@ -181,9 +169,7 @@ class Signing(models.Model):
     OPEN_STATUSES = (Status.QUEUED, Status.UPLOADING, Status.CREATING, *LIVE_STATUSES)
     FINAL_STATUSES = (Status.COMPLETED, Status.CANCELLED, Status.REPLACED)
 
-    class OnDecline(models.TextChoices):
-        """What a signer's decline does to the signing: the owner's choice, made when uploading."""
-
+    class OnDecline(models.TextChoices):  # what a signer's decline does: the owner's choice when uploading
         END = "end", _("End the signing")
         CARRY_ON = "carry_on", _("Let the others carry on")
 
@@ -225,6 +211,9 @@ class Signing(models.Model):
     previous = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="next_signing"
     )
+    archive_status = models.CharField(_("archive"), max_length=10, choices=ArchiveStatus, blank=True, default="")
+    archive_requested_at = models.DateTimeField(null=True, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -400,6 +389,11 @@ class SigningEvent(models.Model):
         COPY_SENT = "copy_sent", _("Signed copy sent")
         COPY_SHARED = "copy_shared", _("Document shared to read")
         SIGNER_MOVED = "signer_moved", _("Signing order changed")
+        ARCHIVE_REQUESTED = "archive_requested", _("Archiving requested")
+        ARCHIVED = "archived", _("Archived for long-term validity")
+        ARCHIVE_FAILED = "archive_failed", _("Archiving failed")
+        SEALED = "sealed", _("E-seal added")
+        VALIDATED = "validated", _("Signatures validated")
 
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="events")
     signing = models.ForeignKey(Signing, null=True, blank=True, on_delete=models.CASCADE, related_name="events")

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from portal.http import GatewayError, GatewayUnavailable
 from signing import dispatch, postback_batch
+from signing.archive import ARCHIVE_ACTIONS, archive_confirm
 from signing.models import Signing, SigningEvent
 from signing.selectors import token_hash
 from signing.sync import signing_sync_from_gateway
@@ -259,8 +260,13 @@ def postback_process(*, event_id: int) -> None:
     event = SigningEvent.objects.select_related("signing").get(pk=event_id)
     if event.processed or event.signing is None:
         return
+    action = event.payload.get("action") if isinstance(event.payload, dict) else None
     try:
-        signing_sync_from_gateway(signing=event.signing)
+        if action in ARCHIVE_ACTIONS:
+            # About a completed signing's archive: the status endpoint says whether it happened.
+            archive_confirm(signing_id=event.signing.pk, failed_notice=action == "signing_archive_failed")
+        else:
+            signing_sync_from_gateway(signing=event.signing)
     except GatewayUnavailable:
         raise
     except GatewayError as err:

@@ -204,7 +204,8 @@ def _create_at_gateway(client: DocumentsClient, *, signing_id: int) -> None:
             signers=[signer_spec(signer) for signer in signers],
             postback_url=_postback_url(signing=signing, secret=secret),
             language=dokobit_signing_language([signer.language for signer in signers]),
-            type=document.signing_type,
+            # A long-term PDF is PAdES-LTV: the signatures carry their validation data and it can be archived.
+            type="pdflt" if document.long_term and document.signing_type == "pdf" else document.signing_type,
             files=signing.dokobit_container_files or None,
         )
     except GatewayError as err:

@@ -12,6 +12,9 @@ from signing.selectors import token_hash
 
 TOKEN_BYTES = 32  # 256-bit link tokens and postback secrets
 
+# A decline's reason: long enough for a few sentences, short enough for an e-mail and a table cell.
+DECLINE_REASON_MAX_LENGTH = 500
+
 # The languages of Dokobit's signing page (signing/create ``language``, dokobit-api.md 2.4). The
 # portal speaks more (fi, sv, nb, da); for those Dokobit's page falls back to English.
 DOKOBIT_PAGE_LANGUAGES = ("en", "et", "is", "lt", "lv", "ru")

@@ -29,12 +29,13 @@ _READ = [
     "signing.view_signingevent",
     "signing.view_copyrecipient",
     "signing.view_documentfile",
+    "signing.view_validationreport",
     "identity.view_user",
     "identity.view_identitysession",
 ]
 STAFF_ROLES: dict[str, list[str]] = {
     SUPPORT: _READ,
-    OPERATIONS: [*_READ, CHANGE_ANY_DOCUMENT, "identity.change_user"],
+    OPERATIONS: [*_READ, CHANGE_ANY_DOCUMENT, "signing.change_validationreport", "identity.change_user"],
 }
 
 

@@ -89,7 +89,7 @@ def signing_sync_from_gateway(*, signing: Signing) -> Signing:
             _attention_clear_if_settled(signing, status)
     finally:
         if fetched is not None and fetched.name:
-            _stored_file_discard(fetched.name)
+            stored_file_discard(fetched.name)
     return signing
 
 
@@ -149,7 +149,7 @@ def signed_file_fetch(client: DocumentsClient, signing: Signing, status: Signing
     return SignedFileFetched(name=name, sha256=result.sha256, size=result.size)
 
 
-def _stored_file_discard(name: str) -> None:
+def stored_file_discard(name: str) -> None:
     """Delete a signed file stored for an answer that was not applied (the orphan purge is the fallback)."""
     try:
         Signing._meta.get_field("signed_file").storage.delete(name)
@@ -242,6 +242,7 @@ def _complete(signing: Signing, status: SigningStatus, fetched: SignedFileFetche
         dedup_key=f"signing:{signing.pk}:completed",
     )
     dispatch.on_commit("signing.tasks.signing_completed_email_task", signing.pk)
+    dispatch.on_commit("signing.tasks.signing_validate_task", signing.pk)
     return True
 
 

@@ -166,6 +166,26 @@ def copy_share_email_task(recipient_id: int) -> None:
     copies.copy_share_send(recipient_id=recipient_id)
 
 
+# --- Validation reports ----------------------------------------------------------------------------
+
+
+def _signing_validate_task_failure(
+    self: Any, exc: Exception, task_id: str, args: tuple[Any, ...], kwargs: dict[str, Any], einfo: Any
+) -> None:
+    # Retries ran out: the report says it could not be checked rather than "being checked" for ever.
+    from signing.validation import signing_validation_give_up
+
+    signing_validation_give_up(signing_id=args[0] if args else kwargs["signing_id"])
+
+
+@shared_task(**_RETRY, on_failure=_signing_validate_task_failure)
+def signing_validate_task(signing_id: int) -> None:
+    """Check a completed signing's file with Dokobit's file/check and keep the report (once per file)."""
+    from signing.validation import signing_validate
+
+    signing_validate(signing_id=signing_id)
+
+
 # --- Reconciliation, reminders and deadlines -----------------------------------------------------
 
 

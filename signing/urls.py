@@ -1,6 +1,6 @@
 from django.urls import path
 
-from signing.views import containers, copy, decline, owner, owner_changes, signer
+from signing.views import containers, copy, decline, owner, owner_changes, reports, signer, trust
 from signing.webhooks import DocumentFetchView, postback
 
 app_name = "signing"
@@ -27,6 +27,11 @@ urlpatterns = [
     path("documents/<uuid:uuid>/container/", containers.container_page, name="container"),
     path("documents/<uuid:uuid>/container/<int:index>/", containers.container_entry, name="container-entry"),
     path("documents/<uuid:uuid>/cancel/", owner.signing_cancel_view, name="signing-cancel"),
+    path("documents/<uuid:uuid>/archive/", trust.signing_archive_view, name="signing-archive"),
+    path("documents/<uuid:uuid>/seal/", trust.signing_seal_view, name="signing-seal"),
+    path("documents/<uuid:uuid>/report/", reports.report_page, name="report"),
+    path("documents/<uuid:uuid>/report.pdf", reports.report_pdf_download, name="report-pdf"),
+    path("check/", reports.file_check_page, name="file-check"),
     path("documents/<uuid:uuid>/signers/add/", owner.signer_add_view, name="signer-add"),
     path("documents/<uuid:uuid>/signers/<uuid:signer_uuid>/remove/", owner.signer_remove_view, name="signer-remove"),
     path("documents/<uuid:uuid>/signers/<uuid:signer_uuid>/resend/", owner.signer_resend_view, name="signer-resend"),
@@ -49,6 +54,8 @@ urlpatterns = [
     ),
     path("sign/<str:token>/container/", containers.signer_container_page, name="signer-container"),
     path("sign/<str:token>/container/<int:index>/", containers.signer_container_entry, name="signer-container-entry"),
+    path("sign/<str:token>/report/", signer.signer_report, name="signer-report"),
+    path("sign/<str:token>/report.pdf", signer.signer_report_pdf, name="signer-report-pdf"),
     path("sign/<str:token>/sign/", signer.signer_sign, name="signer-sign"),
     path("sign/<str:token>/sign/cancel/", signer.signer_sign_cancel, name="signer-sign-cancel"),
     path("sign/<str:token>/status/", signer.signer_status, name="signer-status"),

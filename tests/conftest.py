@@ -81,6 +81,16 @@ def _media_root(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    # LocaleMiddleware leaves a request's language active in the thread: without this, a test that
+    # asked for a Lithuanian page makes the next test's form errors Lithuanian (order-dependent).
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def make_user(db):
     from tests.factories import UserFactory

@@ -15,6 +15,7 @@ from django.db import models
 from django.utils import timezone
 
 __all__ = [
+    "LONG_TERM_LEVEL",
     "RETENTION",
     "GatewayBatch",
     "GatewayBatchItem",
@@ -25,6 +26,9 @@ __all__ = [
     "storage_dir",
     "upload_pending_seconds",
 ]
+
+# The one archivable PDF level the sources name (SDK docblock ``pdf: {level: 'pades-ltv'}``).
+LONG_TERM_LEVEL = "pades-ltv"
 
 # Dokobit deletes a signing and its files 30 days after upload.
 RETENTION = timedelta(days=30)
@@ -92,12 +96,21 @@ class GatewaySigning(models.Model):
     deleted = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # ``pades-ltv`` for ``pdflt`` or ``pdf[level]=pades-ltv``: signatures carry validation data
+    # and the signing may be archived (dokobit-api.md 2.4 and 2.9).
+    level = models.CharField(max_length=16, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    sealed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         app_label = "dokobit_emulator"
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def long_term(self) -> bool:
+        return self.level == LONG_TERM_LEVEL
 
     def is_gone(self) -> bool:
         """Deleted through the API or past Dokobit's 30-day retention (counted from the oldest upload)."""
@@ -112,10 +125,13 @@ class GatewaySigning(models.Model):
         return storage_dir() / f"signing-{self.token}-v{version}.bin"
 
     def current_bytes(self) -> bytes:
+        return self.version_bytes(self.version)
+
+    def version_bytes(self, version: int) -> bytes:
         # Version 0 is the uploaded file, or the unsigned container built from the uploaded files.
-        if self.version == 0 and not self.version_path(0).exists():
+        if version == 0 and not self.version_path(0).exists():
             return self.first_file().read_bytes()
-        return self.version_path(self.version).read_bytes()
+        return self.version_path(version).read_bytes()
 
     def active_signers(self) -> models.QuerySet[GatewaySigner]:
         return self.signers.filter(removed=False).order_by("position", "pk")

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET
 
 from identity.validators import COUNTRY_CHOICES
 from organisations import roles
+from organisations.preferences import settings_for
 from organisations.spaces import current_space
 from portal.ratelimit import rate_limited
 from portal.types import AuthenticatedHttpRequest
@@ -102,7 +103,8 @@ def container_new(request: AuthenticatedHttpRequest) -> HttpResponse:
             held = container_holding_put(request=request, files=rows.files_in())
         status = 400
     else:
-        form = ContainerUploadForm()
+        # The organisation's choice for a decline is the default here, as on the single-file form.
+        form = ContainerUploadForm(initial={"on_decline": settings_for(space.membership).decline_action})
         rows = container_file_rows(held=bool(held))
         signers = SignerFormSet(prefix="signers", initial=[{"language": get_language() or "en"}])
         status = 200
@@ -142,6 +144,7 @@ def _container_create(
             title=form.cleaned_data["title"],
             signers=signers,
             deadline=form.cleaned_data.get("deadline"),
+            on_decline=form.cleaned_data["on_decline"],
             organisation=organisation,
         )
     except SigningError as exc:

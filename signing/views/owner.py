@@ -71,6 +71,7 @@ from signing.views.common import (
     signing_error_message,
 )
 from signing.views.containers import container_preview_context
+from signing.views.trust import trust_context
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -138,6 +139,7 @@ def document_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                     deadline=form.cleaned_data.get("deadline"),
                     on_decline=form.cleaned_data["on_decline"],
                     organisation=space.organisation,
+                    long_term=form.cleaned_data.get("long_term", False),
                     signing_order=form.cleaned_data["signing_order"],
                     copies=copies.copy_data() if copies.is_bound else [],
                 )
@@ -247,6 +249,7 @@ def detail_context(
         and document_changeable_by(user=request.user, document=document),
         # Dokobit deletes its copy this many days from now unless the retention job renews it.
         "copy_days_left": signing_copy_days_left(signing=signing),
+        **trust_context(request, document, signing),
     }
 
 

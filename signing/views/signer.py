@@ -33,7 +33,6 @@ from signing.documents import document_file_verified
 from signing.emails import document_branding, document_requester
 from signing.errors import DocumentTampered, SigningError
 from signing.models import Signer, Signing
-from signing.order import signers_before
 from signing.selectors import signer_link_purged
 from signing.signer_path import signer_left_signing_page, signer_signing_url, signer_verify_identity
 from signing.sync import signing_sync_from_gateway
@@ -49,6 +48,7 @@ from signing.views.common import (
     signing_error_message,
 )
 from signing.views.containers import container_preview_context
+from signing.views.reports import report_page_render, report_pdf_response
 from signing.views.signer_link import (
     is_refused,
     is_verified,
@@ -62,6 +62,7 @@ from signing.views.signer_link import (
     verified_signer,
     waiting_for_turn,
 )
+from signing.views.signer_turn import signer_waiting_page
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ def signer_landing(request: HttpRequest, token: str) -> HttpResponse:
     if waiting_for_turn(signer):
         # Signing in order: the link was not sent yet (a forwarded copy, or a look ahead). It
         # says who signs first, and holds neither the document nor a way to Dokobit.
-        return _signer_waiting_page(request, signer)
+        return signer_waiting_page(request, signer)
     completed = signing_completed(signer)
     if not is_verified(request, signer):
         # In the signer's language, chosen by the owner: the person may not have visited the portal.
@@ -126,17 +127,6 @@ def signer_landing(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "signing/signer_document.html", context)
 
 
-def _signer_waiting_page(request: HttpRequest, signer: Signer) -> HttpResponse:
-    before = [str(person) for person in signers_before(signer)]
-    context = {
-        "signer": signer,
-        "document": signer.document,
-        "owner_name": document_requester(signer.document),
-        "before": before,
-    }
-    return render(request, "signing/signer_waiting.html", context)
-
-
 def _expired_or_neutral(request: HttpRequest, token: str) -> HttpResponse:
     # A link whose document the retention purge deleted says so, as does the link of a signer who
     # declined (to its holder, who declined; without the document); any other refusal stays neutral.
@@ -162,6 +152,7 @@ def _signer_completed_page(request: HttpRequest, signer: Signer, token: str) -> 
         "completed_at": signing.completed_at,
         "signed_download_url": reverse("signing:signer-signed-download", kwargs={"token": token}),
         "container_url": reverse("signing:signer-container", kwargs={"token": token}) if document.is_container else "",
+        "report_url": reverse("signing:signer-report", kwargs={"token": token}),
     }
     return render(request, "signing/signer_completed.html", context)
 
@@ -177,6 +168,36 @@ def signer_signed_download(request: HttpRequest, token: str) -> HttpResponseBase
     if not is_verified(request, signer) or not signing_completed(signer):
         return _neutral(request)
     return signed_file_response(request, signer.document, actor=None)
+
+
+@signer_link_page
+@require_GET
+@rate_limited("signer-link", methods=("GET",))
+def signer_report(request: HttpRequest, token: str) -> HttpResponse:
+    """The validation report for a verified signer of the completed signing: what the owner reads."""
+    signer = signer_for_link(token, finished=True)
+    if signer is None:
+        return _expired_or_neutral(request, token)
+    if not is_verified(request, signer) or not signing_completed(signer):
+        return _neutral(request)
+    return report_page_render(
+        request,
+        signer.document,
+        pdf_url=reverse("signing:signer-report-pdf", kwargs={"token": token}),
+        back_url=reverse("signing:signer-landing", kwargs={"token": token}),
+    )
+
+
+@signer_link_page
+@require_GET
+@rate_limited("signer-link", methods=("GET",))
+def signer_report_pdf(request: HttpRequest, token: str) -> HttpResponse:
+    signer = signer_for_link(token, finished=True)
+    if signer is None:
+        return _expired_or_neutral(request, token)
+    if not is_verified(request, signer) or not signing_completed(signer):
+        return _neutral(request)
+    return report_pdf_response(signer.document)
 
 
 def _link_unusable_json() -> JsonResponse:

@@ -65,11 +65,13 @@ def upload(
     purposes: list[str] | None = None,
     languages: list[str] | None = None,
     on_decline: str = "",
+    long_term: bool = False,
 ):
     """The owner uploads a PDF for ``signers`` from the dashboard; returns the stored Document.
 
     ``languages`` picks each signer's language (default: the form's, the owner's); ``on_decline``
-    the label of the choice for a decline (default: the form's, "End the signing").
+    the label of the choice for a decline (default: the form's, "End the signing"); ``long_term``
+    ticks long-term validity.
     """
     purposes = purposes or ["signature"] * len(signers)
     page.get_by_test_id("dashboard-upload").click()
@@ -77,6 +79,8 @@ def upload(
     page.watch.check("upload-form")
     page.get_by_label("Document").set_input_files(str(pdf_file(tmp_path, "contract.pdf")))
     page.get_by_label("Title").fill(title)
+    if long_term:
+        page.get_by_label("Keep the signatures verifiable for years (long-term validity)").check()
     for n, (person, purpose) in enumerate(zip(signers, purposes, strict=True)):
         if n:
             page.get_by_role("button", name="Add another signer").click()

@@ -14,6 +14,7 @@ from organisations.invitations import invitation_create
 from organisations.services import organisation_create
 from signing.copies import CopyRecipientData, copy_recipient_new
 from signing.models import SigningEvent
+from signing.trust_models import ValidationReport
 from tests.identity.conftest import complete, identity_api, start_flow  # noqa: F401
 from tests.services.conftest import portal_worker, postgres, redis_url  # noqa: F401
 from tests.signing.conftest import live_signing, make_document, owner, signer_data  # noqa: F401
@@ -75,6 +76,7 @@ def world(make_user):
     )
     container = make_container_document(owner, title="Alice private annexes")
     container_file = container.files.first()
+    report = ValidationReport.objects.create(signing=signing, status=ValidationReport.Status.PENDING)
     return {
         "organisation": organisation,
         "membership": membership,
@@ -99,6 +101,7 @@ def world(make_user):
             "organisations/membership": membership.pk,
             "organisations/invitation": invitation.pk,
             "signing/documentfile": container_file.pk,
+            "signing/validationreport": report.pk,
         },
         "container": container,
         "container_file": container_file,

@@ -234,6 +234,38 @@ def test_carry_on_with_nobody_left_ends_the_signing(gateway, live_signing, djang
     assert "the signing has been ended" in mail.outbox[0].body
 
 
+@pytest.mark.parametrize("path", ["/documents/new/", "/documents/new/files/"])
+def test_both_upload_forms_store_the_owners_choice_and_default_to_ending(
+    path, client, make_user, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from signing.models import Document
+    from tests.signing.helpers import formset_data, pdf_bytes, signer_row
+
+    owner = make_user(country_code="LV", personal_code="030303-10012")
+    client.force_login(owner)
+    assert 'value="end" id="id_on_decline_0" checked' in client.get(path).content.decode()
+
+    def form(title: str, **extra: str) -> dict:
+        data = formset_data(signer_row(0))
+        data.update({"title": title, **extra})
+        if path.endswith("files/"):
+            data.update({"signing_type": "usual", "files-TOTAL_FORMS": "1", "files-INITIAL_FORMS": "0"})
+            data.update({"files-MIN_NUM_FORMS": "0", "files-MAX_NUM_FORMS": "6", "files-0-role": "main"})
+            data["files-0-file"] = SimpleUploadedFile("a.pdf", pdf_bytes(), content_type="application/pdf")
+        else:
+            data["document"] = SimpleUploadedFile("a.pdf", pdf_bytes(), content_type="application/pdf")
+        return data
+
+    with django_capture_on_commit_callbacks(execute=False):
+        assert client.post(path, form("Carry on", on_decline="carry_on")).status_code == 302
+        assert client.post(path, form("Not said")).status_code == 302
+
+    chosen = {d.title: d.signings.get().on_decline for d in Document.objects.filter(owner=owner)}
+    assert chosen == {"Carry on": Signing.OnDecline.CARRY_ON, "Not said": Signing.OnDecline.END}
+
+
 # --- who can decline, and when -------------------------------------------------------------------
 
 

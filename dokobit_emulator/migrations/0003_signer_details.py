@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dokobit_emulator', '0001_initial'),
+        ('dokobit_emulator', '0002_signing_level_archive_seal'),
     ]
 
     operations = [
