@@ -4,6 +4,11 @@
   small PDF (both previews already made, as after the first view).
 - The owner's document list at 10 and 10,000 documents, and the admin document list at 10 and
   100,000 (its filters recorded beside it).
+- The signer's inbox (issue 16) of a person with 10 waiting documents among 10 signers, then among
+  ``BENCH_PF3_INBOX_SIGNERS`` (default 1,000,000) signers of other people. ``BENCH_PF3_PARTS``
+  (default ``owner,admin,inbox``; the owner and admin parts run together) picks the parts, so the
+  inbox can be run alone, e.g. at a small size:
+  ``BENCH_PF3_PARTS=inbox BENCH_PF3_INBOX_SIGNERS=20000 make bench BENCH=pf3``.
 - An organisation's document list and members page: 10 documents and 10 members vs 10,000
   documents and 50 members, seen by its admin working in it.
 
@@ -30,6 +35,8 @@ MANY_DOCUMENTS = sized(10_000, 50)
 ADMIN_DOCUMENTS = sized(100_000, 200)
 BIG_FILE_MB = sized(50, 1)
 BIG_SIGNERS, BIG_EVENTS = 20, sized(500, 50)
+INBOX_SIGNERS = sized(int(os.environ.get("BENCH_PF3_INBOX_SIGNERS", "1000000")), 500)
+PARTS = set(os.environ.get("BENCH_PF3_PARTS", "owner,admin,inbox").split(","))
 ORG_DOCUMENTS, ORG_MEMBERS = sized(10_000, 50), sized(50, 12)
 MB = 1024 * 1024
 
@@ -221,6 +228,97 @@ def _page_goals(label: str, ratio: dict) -> list[dict]:
     return goals
 
 
+def _inbox_person(waiting: int):
+    """A person with ``waiting`` documents waiting for their signature (one owner); their signer row."""
+    from django.core.files.base import ContentFile
+
+    from bench.seed import clone
+    from identity.models import User
+    from portal.crypto import encrypt_text
+    from signing.models import Document, Signer, Signing
+    from signing.selectors import token_hash
+
+    owner = User.objects.create_user(
+        country_code="EE", personal_code="38001019999", first_name="Inbox", last_name="Owner"
+    )
+    person = User.objects.create_user(
+        country_code="LT", personal_code="39001019999", first_name="Inbox", last_name="Person"
+    )
+    doc = Document(owner=owner, title="inbox 0", sha256=hashlib.sha256(PDF).hexdigest(), size=len(PDF))
+    doc.file.save("x.pdf", ContentFile(PDF), save=False)
+    doc.save()
+    signing = Signing.objects.create(document=doc, status=Signing.Status.PENDING, dokobit_token="inbox-tok-0")
+    signer = Signer(
+        document=doc,
+        signing=signing,
+        first_name="Inbox",
+        last_name="Person",
+        email="inbox@example.test",
+        dokobit_signer_id="inbox-0",
+        link_token_hash=token_hash("inbox-0"),
+        link_token_encrypted=encrypt_text("inbox-0"),
+    )
+    signer.set_personal_code("LT", "39001019999")
+    signer.save()
+    n = waiting - 1
+    clone(Document, doc.pk, n, {"uuid": "gen_random_uuid()", "title": "'inbox ' || g"})
+    clone(
+        Signing,
+        signing.pk,
+        n,
+        {"uuid": "gen_random_uuid()", "document_id": f"{doc.pk} + g", "dokobit_token_lookup": "md5('inbox-tok-' || g)"},
+    )
+    clone(
+        Signer,
+        signer.pk,
+        n,
+        {
+            "uuid": "gen_random_uuid()",
+            "document_id": f"{doc.pk} + g",
+            "signing_id": f"{signing.pk} + g",
+            "dokobit_signer_id": "'inbox-' || g",
+            "link_token_hash": "md5('inbox-' || g) || md5(g::text)",
+        },
+    )
+    return person, signer
+
+
+def _inbox(filler: int) -> tuple[dict, list[dict]]:
+    """The inbox page of a person with 10 waiting documents: among 10 signers, then among ``filler`` more."""
+    from django.db import connection
+    from django.test import Client
+
+    from bench.seed import clone
+    from signing.models import Signer
+
+    person, template = _inbox_person(10)
+    client = Client()
+    client.force_login(person)
+    small = {"signers_total": Signer.objects.count(), "inbox": _measure(client, "/inbox/")}
+    # Other people's signers (waiting, signed, removed): the same document, each their own person.
+    clone(
+        Signer,
+        template.pk,
+        filler,
+        {
+            "uuid": "gen_random_uuid()",
+            "country_code": "CASE g %% 3 WHEN 0 THEN 'LT' WHEN 1 THEN 'LV' ELSE 'EE' END",
+            "pc_lookup": "md5('person-' || g) || md5('code-' || g)",
+            "status": "CASE g %% 4 WHEN 0 THEN 'signed' WHEN 1 THEN 'removed' ELSE 'pending' END",
+            "dokobit_signer_id": "'filler-' || g",
+            "link_token_hash": "md5('filler-' || g) || md5('link-' || g)",
+        },
+    )
+    # Settle the table first: autovacuum's pass over a million fresh rows would otherwise run
+    # during the timing and measure the machine's spare CPU rather than the page.
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(Signer._meta.db_table)}")
+    large = {"signers_total": Signer.objects.count(), "inbox": _measure(client, "/inbox/")}
+    ratio = _compare(small["inbox"], large["inbox"])
+    figures = {"small": small, "large": large, "ratio": ratio}
+    return figures, _page_goals(f"signer's inbox, 10 waiting among {large['signers_total']} vs 10 signers", ratio)
+
+
 def _organisation_with_documents(name: str, documents: int, members: int):
     """An organisation whose admin created ``documents`` documents in it, with ``members`` members in all."""
     from identity.models import User
@@ -262,6 +360,9 @@ def _organisation_pages() -> dict:
 def inner() -> dict:
     django_setup()
     migrate()
+    if not PARTS & {"owner", "admin"}:
+        inbox, goals = _inbox(INBOX_SIGNERS)
+        return {"inbox": inbox, "goals": goals}
     from django.test import Client
     from django.urls import reverse
 
@@ -339,7 +440,7 @@ def inner() -> dict:
         ),
         *_page_goals(f"organisation's members page, {ORG_MEMBERS} vs 10 members", ratios["organisation_members"]),
     ]
-    return {
+    out = {
         "document_page": document_page,
         "owner_document_list": lists,
         "admin_document_list": {"small": admin_small, f"{ADMIN_DOCUMENTS}_documents": admin_large},
@@ -349,6 +450,10 @@ def inner() -> dict:
         "documents_total": Document.objects.count(),
         "goals": goals,
     }
+    if "inbox" in PARTS:
+        out["inbox"], inbox_goals = _inbox(INBOX_SIGNERS)
+        goals += inbox_goals
+    return out
 
 
 def main() -> dict:

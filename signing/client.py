@@ -301,6 +301,12 @@ class DocumentsClient:
         """
         return f"{self.base_url}/signing/{path_segment(signing_token)}?{urlencode({'access_token': signer_token})}"
 
+    def batch_create(self, signings: list[tuple[str, str]]) -> str:
+        """(signing token, its signer token) pairs -> a batch token: ``POST {base}/api/signing/createbatch.json``."""
+        body = {"signings": [{"token": token, "signer_token": signer} for token, signer in signings]}
+        payload = self._request("POST", "signing/createbatch", json_body=body)
+        return required_str(payload, "token", endpoint="signing/createbatch")
+
     # --- signed file ------------------------------------------------------------------------
 
     def signed_file_download(

@@ -133,9 +133,7 @@ class DocumentFile(models.Model):
         ordering = ["position", "pk"]
         verbose_name = _("document file")
         verbose_name_plural = _("document files")
-        constraints = [
-            models.UniqueConstraint(fields=["document", "position"], name="document_file_unique_position"),
-        ]
+        constraints = [models.UniqueConstraint(fields=["document", "position"], name="document_file_unique_position")]
 
     def __str__(self) -> str:
         return self.name
@@ -330,8 +328,9 @@ class Signer(PersonalCodeMixin, models.Model):
         verbose_name = _("signer")
         verbose_name_plural = _("signers")
         constraints = [
-            models.UniqueConstraint(fields=["document", "pc_lookup"], name="signer_unique_person_per_document"),
+            models.UniqueConstraint(fields=["document", "pc_lookup"], name="signer_unique_person_per_document")
         ]
+        indexes = [models.Index(fields=["country_code", "pc_lookup", "status"], name="signer_person_status")]  # inbox
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from signing.views import containers, copy, decline, owner, owner_changes, reports, signer, trust
+from signing.views import containers, copy, decline, inbox, owner, owner_changes, reports, signer, signer_account, trust
 from signing.webhooks import DocumentFetchView, postback
 
 app_name = "signing"
@@ -38,7 +38,13 @@ urlpatterns = [
     path("documents/<uuid:uuid>/signers/<uuid:signer_uuid>/move/", owner_changes.signer_move_view, name="signer-move"),
     path("documents/<uuid:uuid>/copies/add/", owner_changes.copy_add_view, name="copy-add"),
     path("documents/<uuid:uuid>/copies/<uuid:copy_uuid>/remove/", owner_changes.copy_remove_view, name="copy-remove"),
-    # A signer's personal link.
+    # The logged-in person's inbox: documents waiting for their signature, history, batch signing.
+    path("inbox/", inbox.inbox, name="inbox"),
+    path("inbox/sign/", inbox.inbox_batch_start, name="inbox-batch-start"),
+    path("inbox/sign/dokobit/", inbox.inbox_batch_sign, name="inbox-batch-sign"),
+    path("inbox/sign/done/", inbox.inbox_batch_done, name="inbox-batch-done"),
+    # A signer's pages: <token> is the personal link's token, or the signer's uuid for the
+    # logged-in person it matches (signing.views.signer_link.signer_for_key).
     path("sign/<str:token>/", signer.signer_landing, name="signer-landing"),
     path("sign/<str:token>/identity/start/", signer.signer_identity_start, name="signer-identity-start"),
     path("sign/<str:token>/identity/complete/", signer.signer_identity_complete, name="signer-identity-complete"),
@@ -60,6 +66,7 @@ urlpatterns = [
     path("sign/<str:token>/sign/cancel/", signer.signer_sign_cancel, name="signer-sign-cancel"),
     path("sign/<str:token>/status/", signer.signer_status, name="signer-status"),
     path("sign/<str:token>/done/", signer.signer_done, name="signer-done"),
+    path("sign/<str:token>/account/", signer_account.signer_account_create, name="signer-account"),
     # A copy recipient's link (CC): the signed file once everyone has signed.
     path("copy/<str:token>/", copy.copy_landing, name="copy-landing"),
     path("copy/<str:token>/signed/", copy.copy_signed_download, name="copy-signed-download"),

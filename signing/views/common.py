@@ -7,10 +7,13 @@ import logging
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import quote
 
+from django.conf import settings
+from django.core.cache import cache
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from redis.exceptions import RedisError
 
 from signing.documents import document_download_record, stored_file_verified
 from signing.errors import DocumentTampered, SigningError
@@ -139,3 +142,17 @@ def signed_file_response(request: HttpRequest, document: Document, *, actor: Use
 
 def no_longer_kept(request: HttpRequest) -> HttpResponse:
     return render(request, "signing/signer_file_gone.html", status=410)
+
+
+def return_sync_due(signing: Signing) -> bool:
+    """Whether this return page may ask Dokobit about ``signing``: once per signing per window.
+
+    Reloading the page (or a script doing it) must not turn into one Dokobit call per request. The
+    window is claimed atomically in the shared cache; when the cache is down, no call is made: the
+    postback or the reconcile sweep brings the status a little later instead.
+    """
+    try:
+        return cache.add(f"signing:{signing.pk}:return-sync", 1, timeout=settings.SIGNING_RETURN_SYNC_SECONDS)
+    except (RedisError, OSError):  # Redis down or unreachable: no bound, so no call
+        logger.warning("cache unavailable; the return page of signing %s did not ask Dokobit", signing.pk)
+        return False

@@ -300,7 +300,7 @@ def container_entry(request: AuthenticatedHttpRequest, uuid: UUID, index: int) -
 
 
 def _completed_signer(request: HttpRequest, token: str) -> Signer | None:
-    signer = signer_for_link(token, finished=True)
+    signer = signer_for_link(request, token, finished=True)
     if signer is None or not is_verified(request, signer) or not signing_completed(signer):
         return None
     return signer

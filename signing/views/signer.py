@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -18,7 +17,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
-from redis.exceptions import RedisError
 
 from identity.errors import IdentityError
 from identity.models import IdentitySession
@@ -32,7 +30,7 @@ from signing.declines import decline_possible
 from signing.documents import document_file_verified
 from signing.emails import document_branding, document_requester
 from signing.errors import DocumentTampered, SigningError
-from signing.models import Signer, Signing
+from signing.models import Signer
 from signing.selectors import signer_link_purged
 from signing.signer_path import signer_left_signing_page, signer_signing_url, signer_verify_identity
 from signing.sync import signing_sync_from_gateway
@@ -43,12 +41,14 @@ from signing.views.common import (
     page_image,
     pdf_name,
     preview_context,
+    return_sync_due,
     signed_file_response,
     signed_signing,
     signing_error_message,
 )
 from signing.views.containers import container_preview_context
 from signing.views.reports import report_page_render, report_pdf_response
+from signing.views.signer_account import account_offer_hold, account_offer_open
 from signing.views.signer_link import (
     is_refused,
     is_verified,
@@ -77,7 +77,7 @@ def _neutral(request: HttpRequest) -> HttpResponse:
 @require_GET
 @rate_limited("signer-link", methods=("GET",))
 def signer_landing(request: HttpRequest, token: str) -> HttpResponse:
-    signer = signer_for_link(token, finished=True)
+    signer = signer_for_link(request, token, finished=True)
     if signer is None:
         return _expired_or_neutral(request, token)
     if is_refused(request, signer):
@@ -132,7 +132,7 @@ def _expired_or_neutral(request: HttpRequest, token: str) -> HttpResponse:
     # declined (to its holder, who declined; without the document); any other refusal stays neutral.
     if signer_link_purged(token=token):
         return no_longer_kept(request)
-    declined = signer_declined_by_link(token)
+    declined = signer_declined_by_link(request, token)
     if declined is not None:
         return render(request, "signing/signer_declined.html", {"signer": declined}, status=410)
     return _neutral(request)
@@ -162,7 +162,7 @@ def _signer_completed_page(request: HttpRequest, signer: Signer, token: str) -> 
 @rate_limited("signer-link", methods=("GET",))
 def signer_signed_download(request: HttpRequest, token: str) -> HttpResponseBase:
     """The signed file for a verified signer of the completed signing: the owner's download's bytes."""
-    signer = signer_for_link(token, finished=True)
+    signer = signer_for_link(request, token, finished=True)
     if signer is None:
         return _expired_or_neutral(request, token)
     if not is_verified(request, signer) or not signing_completed(signer):
@@ -175,7 +175,7 @@ def signer_signed_download(request: HttpRequest, token: str) -> HttpResponseBase
 @rate_limited("signer-link", methods=("GET",))
 def signer_report(request: HttpRequest, token: str) -> HttpResponse:
     """The validation report for a verified signer of the completed signing: what the owner reads."""
-    signer = signer_for_link(token, finished=True)
+    signer = signer_for_link(request, token, finished=True)
     if signer is None:
         return _expired_or_neutral(request, token)
     if not is_verified(request, signer) or not signing_completed(signer):
@@ -192,7 +192,7 @@ def signer_report(request: HttpRequest, token: str) -> HttpResponse:
 @require_GET
 @rate_limited("signer-link", methods=("GET",))
 def signer_report_pdf(request: HttpRequest, token: str) -> HttpResponse:
-    signer = signer_for_link(token, finished=True)
+    signer = signer_for_link(request, token, finished=True)
     if signer is None:
         return _expired_or_neutral(request, token)
     if not is_verified(request, signer) or not signing_completed(signer):
@@ -208,7 +208,7 @@ def _link_unusable_json() -> JsonResponse:
 @require_POST
 @rate_limited("identity-session", as_json=True)
 def signer_identity_start(request: HttpRequest, token: str) -> JsonResponse:
-    signer = signer_for_link(token, finished=True)
+    signer = signer_for_link(request, token, finished=True)
     if signer is None or is_refused(request, signer) or waiting_for_turn(signer):
         return _link_unusable_json()
     try:
@@ -229,7 +229,7 @@ def signer_identity_start(request: HttpRequest, token: str) -> JsonResponse:
 @signer_link_page
 @require_POST
 def signer_identity_complete(request: HttpRequest, token: str) -> JsonResponse:
-    signer = signer_for_link(token, finished=True)
+    signer = signer_for_link(request, token, finished=True)
     if signer is None or is_refused(request, signer):
         return _link_unusable_json()
     try:
@@ -250,6 +250,9 @@ def signer_identity_complete(request: HttpRequest, token: str) -> JsonResponse:
         # Audit trail for staff: someone holding this link proved to be another person (T3/T21).
         logger.warning("eID on the link of signer %s proved someone other than the invited person", signer.pk)
     remember(request, signer, matched=matched)
+    if matched:
+        # Proven here: after signing, a person without an account is offered one in one click.
+        account_offer_hold(request, result)
     # Same answer either way: the landing page then shows the document or the neutral page.
     return JsonResponse({"status": "ok", "redirect": reverse("signing:signer-landing", kwargs={"token": token})})
 
@@ -342,20 +345,6 @@ def signer_status(request: HttpRequest, token: str) -> JsonResponse:
     return JsonResponse({"signed": signer.status == Signer.Status.SIGNED})
 
 
-def _return_sync_due(signing: Signing) -> bool:
-    """Whether this return page may ask Dokobit about ``signing``: once per signing per window.
-
-    Reloading the page (or a script doing it) must not turn into one Dokobit call per request. The
-    window is claimed atomically in the shared cache; when the cache is down, no call is made: the
-    postback or the reconcile sweep brings the status a little later instead.
-    """
-    try:
-        return cache.add(f"signing:{signing.pk}:return-sync", 1, timeout=settings.SIGNING_RETURN_SYNC_SECONDS)
-    except (RedisError, OSError):  # Redis down or unreachable: no bound, so no call
-        logger.warning("cache unavailable; the return page of signing %s did not ask Dokobit", signing.pk)
-        return False
-
-
 def _signer_result_poll_config(token: str) -> dict[str, str]:
     """What static/js/signer-sign.js polls (the signer's status) and where it goes once signed."""
     return {
@@ -371,7 +360,7 @@ def signer_done(request: HttpRequest, token: str) -> HttpResponse:
     if signer is None:
         return _neutral(request)
     signing = signing_awaiting(signer)
-    if signing is not None and _return_sync_due(signing):
+    if signing is not None and return_sync_due(signing):
         # Dokobit's status API is the truth; a postback may not have arrived yet.
         try:
             signing_sync_from_gateway(signing=signing)
@@ -392,6 +381,9 @@ def signer_done(request: HttpRequest, token: str) -> HttpResponse:
             # The last signature completes the signing: the file is then ready right here.
             "signed_download_url": reverse("signing:signer-signed-download", kwargs={"token": token})
             if signing_completed(signer) and signed_signing(signer.document) is not None
+            else "",
+            "account_url": reverse("signing:signer-account", kwargs={"token": token})
+            if signer.status == Signer.Status.SIGNED and account_offer_open(request, signer)
             else "",
         },
     )

@@ -3,15 +3,18 @@ steps, gateway mocks for the send task, postback payloads and the plain-column s
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import uuid as uuid_lib
 
 import responses
 from django.apps import apps
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfWriter
 
 from signing.models import Document, Signer, Signing
@@ -240,3 +243,22 @@ def reupload_now(client, staff, *documents):
     )
     assert response.status_code == 200
     return [str(message) for message in response.context["messages"]]
+
+
+# --- A completed signing ----------------------------------------------------------------------
+
+SIGNED_BY_EVERYONE = pdf_bytes() + b"%signed by everyone\n"
+
+
+def complete(signing: Signing, data: bytes = SIGNED_BY_EVERYONE) -> Signing:
+    """The signing completed with ``data`` as its stored signed file, every remaining signer signed."""
+    signing.signed_file.save("signed.pdf", ContentFile(data), save=False)
+    signing.signed_sha256 = hashlib.sha256(data).hexdigest()
+    signing.signed_size = len(data)
+    signing.status = Signing.Status.COMPLETED
+    signing.completed_at = timezone.now()
+    signing.save()
+    Signer.objects.filter(document=signing.document).exclude(status=Signer.Status.REMOVED).update(
+        status=Signer.Status.SIGNED, signed_at=timezone.now()
+    )
+    return signing

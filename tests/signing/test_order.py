@@ -330,3 +330,20 @@ def test_when_the_others_carry_on_a_decline_hands_the_turn_on(
         signer_decline(signer=first, reason="Wrong company name")
     assert invited(document) == [first.email, second.email]
     assert "It is not your turn" not in Client().get(link(second)).content.decode()
+
+
+def test_the_inbox_signs_nothing_whose_turn_has_not_come(
+    emulator, owner, signer_data, make_user, django_capture_on_commit_callbacks
+):
+    from signing.inbox import inbox_signers_for_batch
+
+    capture = django_capture_on_commit_callbacks
+    document, signing = send_document(
+        owner, [en(signer_data, 0), en(signer_data, 1)], capture, order=SigningOrder.SEQUENTIAL
+    )
+    first, second = document.signers.order_by("position")
+    person = make_user(country_code=second.country_code, personal_code=second.personal_code, first_name="Second")
+    assert inbox_signers_for_batch(user=person, signer_uuids=[str(second.uuid)]) == []
+    sign_at_emulator(signing, first)
+    sync(signing, capture)
+    assert inbox_signers_for_batch(user=person, signer_uuids=[str(second.uuid)]) == [second]

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 from freezegun import freeze_time
@@ -17,29 +15,24 @@ from signing.emails import signing_completed_message_for_signer
 from signing.models import Signer, Signing
 from signing.privacy import finished_documents_purge
 from signing.sync import signing_completed_notify
-from tests.signing.helpers import assert_neutral, identify, link, make_document, pdf_bytes, verify_in_session
+from tests.signing.helpers import (
+    SIGNED_BY_EVERYONE as SIGNED,
+)
+from tests.signing.helpers import (
+    assert_neutral,
+    complete,
+    identify,
+    link,
+    make_document,
+    verify_in_session,
+)
 
 pytestmark = pytest.mark.django_db
-
-SIGNED = pdf_bytes() + b"%signed by everyone\n"
 
 
 @pytest.fixture
 def owner(make_user):
     return make_user(country_code="EE", personal_code="39912319999", first_name="Olivia", last_name="Owner")
-
-
-def complete(signing: Signing, data: bytes = SIGNED) -> Signing:
-    signing.signed_file.save("signed.pdf", ContentFile(data), save=False)
-    signing.signed_sha256 = hashlib.sha256(data).hexdigest()
-    signing.signed_size = len(data)
-    signing.status = Signing.Status.COMPLETED
-    signing.completed_at = timezone.now()
-    signing.save()
-    Signer.objects.filter(document=signing.document).exclude(status=Signer.Status.REMOVED).update(
-        status=Signer.Status.SIGNED, signed_at=timezone.now()
-    )
-    return signing
 
 
 @pytest.fixture

@@ -546,7 +546,7 @@ def test_the_done_page_still_answers_without_asking_dokobit_when_the_cache_is_do
     def cache_down(*args, **kwargs):
         raise redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr("signing.views.signer.cache.add", cache_down)
+    monkeypatch.setattr("signing.views.common.cache.add", cache_down)
     syncs = []
     monkeypatch.setattr("signing.views.signer.signing_sync_from_gateway", lambda **kwargs: syncs.append(kwargs))
     for _ in range(5):

@@ -1,0 +1,107 @@
+"""Reads of a person's inbox: the documents waiting for their signature, and their history.
+
+A person is matched to signers by (country, keyed hash of the personal code), never by the plain
+code; the ``signer_person_status`` index on (country_code, pc_lookup, status) makes every read
+here a walk over that person's own rows, however many signers the table holds.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from signing.models import Signer, Signing
+from signing.order import on_turn
+
+if TYPE_CHECKING:
+    from identity.models import User
+
+
+def _person(country_code: str, pc_lookup: str) -> Q:
+    return Q(country_code=country_code, pc_lookup=pc_lookup)
+
+
+def _user_person(user: User) -> Q | None:
+    """The signer rows of the logged-in person, or None for an account without an eID (staff)."""
+    if not user.is_authenticated or not user.pc_lookup or not user.country_code:
+        return None
+    return _person(user.country_code, user.pc_lookup)
+
+
+# Waiting: a pending signer whose signing is still under way (it may be signed now or soon). A
+# signing that needs attention is not over either: staff renew or resend it, and the signature is
+# still wanted, so it waits too (not signable until it is live again).
+_WAITING = Q(status=Signer.Status.PENDING, signing__status__in=(*Signing.OPEN_STATUSES, Signing.Status.FAILED))
+
+
+def signer_get_for_person(*, signer_uuid: Any, country_code: str, pc_lookup: str) -> Signer | None:
+    """The signer ``signer_uuid`` if it is this person (country and keyed hash), else None."""
+    return (
+        Signer.objects.select_related("document", "document__owner", "signing")
+        .filter(_person(country_code, pc_lookup), uuid=signer_uuid)
+        .first()
+    )
+
+
+def _rows(person: Q) -> QuerySet[Signer]:
+    # The organisation too: the sender column names it (signing.emails.document_requester) at no query.
+    return Signer.objects.filter(person).select_related(
+        "document", "document__owner", "document__organisation", "signing"
+    )
+
+
+def inbox_waiting(*, user: User) -> QuerySet[Signer]:
+    """The person's signers still to sign, from any owner, oldest deadline first, then newest."""
+    person = _user_person(user)
+    if person is None:
+        return Signer.objects.none()
+    return _rows(person).filter(_WAITING).order_by("signing__deadline", "-created_at", "-pk")
+
+
+def inbox_history(*, user: User) -> QuerySet[Signer]:
+    """The person's signers no longer waiting (signed, declined, cancelled, finished), newest first.
+
+    Removed signers are left out: the owner took the document away from them. ``completed`` says
+    whether the document's signing completed, so the row offers the signed file.
+    """
+    person = _user_person(user)
+    if person is None:
+        return Signer.objects.none()
+    completed = Signing.objects.filter(document=OuterRef("document"), status=Signing.Status.COMPLETED).exclude(
+        signed_file=""
+    )
+    return (
+        _rows(person)
+        .exclude(status=Signer.Status.REMOVED)
+        .exclude(_WAITING)
+        .exclude(signing__isnull=True)
+        .annotate(completed=Exists(completed))
+        .order_by("-created_at", "-pk")
+    )
+
+
+def inbox_waiting_count(*, user: User) -> int:
+    """How many documents wait for the person's signature (the navigation's badge)."""
+    person = _user_person(user)
+    if person is None:
+        return 0
+    return Signer.objects.filter(person).filter(_WAITING).count()
+
+
+def inbox_signers_for_batch(*, user: User, signer_uuids: list[str]) -> list[Signer]:
+    """Of the chosen signers, those that are the person's, waiting, and signable at Dokobit now."""
+    person = _user_person(user)
+    if person is None or not signer_uuids:
+        return []
+    chosen = (
+        _rows(person)
+        .filter(
+            uuid__in=signer_uuids,
+            status=Signer.Status.PENDING,
+            signing__status__in=Signing.LIVE_STATUSES,
+        )
+        .order_by("signing__deadline", "-created_at", "-pk")
+    )
+    # Signing in order: a document whose turn has not come to this person is not signable yet.
+    return [signer for signer in chosen if on_turn(signer)]

@@ -1,0 +1,184 @@
+"""The signer's inbox (issue 16): documents found by the person's eID, history with the signed file,
+signer pages opened without the link, signing several at once, and the nav count."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from signing.models import Signer, Signing
+from tests.factories import SignerDataFactory
+from tests.signing.helpers import complete, make_document
+
+pytestmark = pytest.mark.django_db
+
+INBOX = "/inbox/"
+
+
+@pytest.fixture
+def alice(make_user):
+    """The person whose inbox is read: LT, the code the owners typed for their signer."""
+    return make_user(country_code="LT", personal_code="39912319999", first_name="Alice", last_name="Signer")
+
+
+@pytest.fixture
+def bob(make_user):
+    return make_user(country_code="LV", personal_code="030303-10012", first_name="Bob", last_name="Other")
+
+
+@pytest.fixture
+def owners(make_user):
+    return (
+        make_user(country_code="EE", personal_code="38001010007", first_name="Olga", last_name="Owner"),
+        make_user(country_code="EE", personal_code="60001019906", first_name="Oskar", last_name="Sender"),
+    )
+
+
+def alice_signer(**overrides):
+    return SignerDataFactory(country_code="LT", personal_code="39912319999", email="alice@example.test", **overrides)
+
+
+def bob_signer():
+    return SignerDataFactory(country_code="LV", personal_code="030303-10012", email="bob@example.test")
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def titles(response) -> list[str]:
+    html = response.content.decode()
+    return [t for t in ("First", "Second", "Third", "Bobs", "Finished", "Dropped", "Called off") if f">{t}<" in html]
+
+
+def test_the_inbox_lists_exactly_the_persons_waiting_documents_from_every_owner(alice, bob, owners):
+    olga, oskar = owners
+    make_document(olga, title="First", signers=[alice_signer(), bob_signer()])
+    make_document(olga, title="Second", signers=[alice_signer(signing_purpose="visa")])
+    make_document(oskar, title="Third", signers=[alice_signer()])
+    make_document(oskar, title="Bobs", signers=[bob_signer()])
+    # Not waiting any more: signed (history), removed by the owner (gone), cancelled (history).
+    complete(make_document(olga, title="Finished", signers=[alice_signer()]).signings.get())
+    dropped = make_document(olga, title="Dropped", signers=[alice_signer(), bob_signer()])
+    dropped.signers.filter(pc_lookup=alice.pc_lookup).update(status=Signer.Status.REMOVED)
+    Signing.objects.filter(document=make_document(oskar, title="Called off", signers=[alice_signer()])).update(
+        status=Signing.Status.CANCELLED
+    )
+
+    # Needs attention at the portal: still waiting for Alice, but not to be chosen for signing now.
+    Signing.objects.filter(document__title="Third").update(status=Signing.Status.FAILED)
+
+    page = logged_in(alice).get(INBOX)
+    assert page.status_code == 200
+    assert sorted(titles(page)) == ["First", "Second", "Third"]
+    assert page.content.decode().count('data-testid="inbox-choose"') == 2
+    assert "Not ready yet" in page.content.decode()
+    html = page.content.decode()
+    assert "Olga Owner" in html
+    assert "Oskar Sender" in html
+    assert "Visa" in html
+    assert 'data-testid="nav-inbox-count" aria-hidden="true">3<' in html
+    # The plain personal code appears nowhere on the page (nor in any URL on it).
+    assert "39912319999" not in html
+
+    history = logged_in(alice).get(INBOX + "?tab=history")
+    assert sorted(titles(history)) == ["Called off", "Finished"]
+    assert "Cancelled by the sender" in history.content.decode()
+
+    assert sorted(titles(logged_in(bob).get(INBOX))) == ["Bobs", "Dropped", "First"]
+
+
+def test_staff_without_an_eid_and_anonymous_visitors_get_no_inbox(client, django_user_model, alice, owners):
+    make_document(owners[0], title="First", signers=[alice_signer()])
+    assert client.get(INBOX)["Location"].startswith("/login/")
+    staff = django_user_model.objects.create_superuser("root", "pw-for-root-only")
+    page = logged_in(staff).get(INBOX)
+    assert page.status_code == 200
+    assert titles(page) == []
+    assert "No document is waiting for your signature." in page.content.decode()
+
+
+def inbox_queries(user) -> int:
+    client = logged_in(user)
+    client.get(INBOX)  # sessions, content types: warm once
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(INBOX).status_code == 200
+    return len(queries)
+
+
+def test_the_inbox_costs_the_same_queries_for_one_document_and_for_a_page_full(alice, bob, owners):
+    make_document(owners[0], title="First", signers=[alice_signer()])
+    make_document(owners[0], title="Bobs", signers=[bob_signer()])
+    one = inbox_queries(alice)
+    for n in range(24):
+        make_document(owners[n % 2], title=f"Doc {n}", signers=[alice_signer()])
+    assert inbox_queries(alice) == one
+    assert one <= 8
+    page = logged_in(alice).get(INBOX)
+    assert page.content.decode().count('data-testid="inbox-row"') == 20
+    assert "Page 1 of 2" in page.content.decode()
+
+
+def test_the_person_query_reads_the_person_index(alice, owners):
+    """The inbox asks by (country, keyed hash, status): the composite index answers it."""
+    make_document(owners[0], title="First", signers=[alice_signer()])
+    from signing.inbox import inbox_waiting
+
+    sql, params = inbox_waiting(user=alice).query.sql_with_params()
+    assert '"signing_signer"."country_code" = ' in sql
+    assert '"signing_signer"."pc_lookup" = ' in sql
+    assert alice.pc_lookup in params
+    assert "39912319999" not in [str(p) for p in params]
+    index_names = [index.name for index in Signer._meta.indexes]
+    assert "signer_person_status" in index_names
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET enable_seqscan = off")
+            cursor.execute("EXPLAIN " + sql, params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            cursor.execute("SET enable_seqscan = on")
+        assert "signer_person_status" in plan
+
+
+def test_a_completed_documents_signer_downloads_the_signed_file_from_history(alice, owners):
+    document = make_document(owners[0], title="Finished", signers=[alice_signer(), bob_signer()])
+    complete(document.signings.get())
+    signer = document.signers.get(pc_lookup=alice.pc_lookup)
+    history = logged_in(alice).get(INBOX + "?tab=history")
+    url = reverse("signing:signer-signed-download", kwargs={"token": signer.uuid})
+    assert url in history.content.decode()
+    response = logged_in(alice).get(url)
+    assert response.status_code == 200
+    signing = document.signings.get()
+    assert b"".join(response.streaming_content) == signing.signed_file.open("rb").read()
+    # A changed stored file is refused, as on every signed download.
+    with Signing.objects.get(pk=signing.pk).signed_file.open("wb") as changed:
+        changed.write(b"%PDF-1.4 tampered")
+    assert logged_in(alice).get(url).status_code == 409
+
+
+def test_the_nav_shows_no_count_when_nothing_waits(alice):
+    html = logged_in(alice).get("/dashboard/").content.decode()
+    assert 'data-testid="nav-inbox"' in html
+    assert "nav-inbox-count" not in html
+
+
+def test_an_organisations_document_names_the_organisation_as_sender_without_more_queries(alice, owners):
+    from organisations.services import organisation_create
+
+    make_document(owners[0], title="First", signers=[alice_signer()])
+    personal = inbox_queries(alice)
+    acme = organisation_create(creator=owners[1], name="Acme Leasing", registration_code="1", country_code="LT")
+    for title in ("Second", "Third"):
+        document = make_document(owners[1], title=title, signers=[alice_signer()])
+        document.organisation = acme
+        document.save(update_fields=["organisation"])
+    html = logged_in(alice).get(INBOX).content.decode()
+    assert html.count("Oskar Sender (Acme Leasing)") == 2
+    assert html.count("Olga Owner<") == 1
+    assert inbox_queries(alice) == personal
