@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group
 from identity.models import IdentitySession
 from organisations.invitations import invitation_create
 from organisations.services import organisation_create
+from signing.copies import CopyRecipientData, copy_recipient_new
 from signing.models import SigningEvent
 from signing.trust_models import ValidationReport
 from tests.identity.conftest import complete, identity_api, start_flow  # noqa: F401
@@ -56,6 +57,10 @@ def world(make_user):
         document=document, signing=signing, kind=SigningEvent.Kind.SENT
     )
     group = Group.objects.create(name="Alice's reviewers")
+    copy = copy_recipient_new(
+        document=document, data=CopyRecipientData(name="Carol Copy", email="carol.copy@example.test", language="en")
+    )
+    copy.save()
     organisation = organisation_create(
         creator=owner, name="Alice Holdings", registration_code="304050607", country_code="EE"
     )
@@ -82,6 +87,7 @@ def world(make_user):
         "document": document,
         "signer": signer,
         "signing": signing,
+        "copy": copy,
         "admin_objects": {
             "identity/user": owner.pk,
             "identity/identitysession": flow.pk,
@@ -90,6 +96,7 @@ def world(make_user):
             "signing/signer": signer.pk,
             "signing/signingevent": event.pk,
             "auth/group": group.pk,
+            "signing/copyrecipient": copy.pk,
             "organisations/organisation": organisation.pk,
             "organisations/membership": membership.pk,
             "organisations/invitation": invitation.pk,
@@ -100,5 +107,13 @@ def world(make_user):
         "container_file": container_file,
         "container_signer": container.signers.get(),
         # What must never show up for anyone but A.
-        "secrets": [document.title, "Alice", signer.email, document.sha256, container.title, container_file.name],
+        "secrets": [
+            document.title,
+            "Alice",
+            signer.email,
+            document.sha256,
+            container.title,
+            container_file.name,
+            copy.email,
+        ],
     }
