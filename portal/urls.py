@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("signing.urls")),
     path("", include("identity.urls")),
     path("", include("organisations.urls")),
+    path("", include("bulk.urls")),
     # The admin's login page with the eID button; the rest of the admin is Django's own.
     path(f"{settings.ADMIN_URL_PATH}login/", identity_views.admin_login, name="admin-login"),
     path(settings.ADMIN_URL_PATH, admin.site.urls),

@@ -76,6 +76,7 @@ def document_create(
     title: str,
     signers: list[SignerData],
     deadline: datetime | None = None,
+    reminders: bool = True,
     on_decline: str = Signing.OnDecline.END,
     organisation: Organisation | None = None,
     long_term: bool = False,
@@ -92,6 +93,37 @@ def document_create(
     lookups = [personal_code_lookup(s.country_code, s.personal_code) for s in signers]
     if len(set(lookups)) != len(lookups):
         raise SignerAlreadyAdded()
+    document = document_file_store(
+        owner=owner,
+        uploaded_file=uploaded_file,
+        title=title,
+        organisation=organisation,
+        long_term=long_term,
+        signing_order=signing_order,
+    )
+    with transaction.atomic():
+        document_signing_create(
+            document=document,
+            signers=signers,
+            deadline=deadline,
+            actor=owner,
+            reminders=reminders,
+            on_decline=on_decline,
+            copies=copies,
+        )
+    return document
+
+
+def document_file_store(
+    *,
+    owner: User,
+    uploaded_file: UploadedFile | File[bytes],
+    title: str,
+    organisation: Organisation | None = None,
+    long_term: bool = False,
+    signing_order: str = SigningOrder.PARALLEL,
+) -> Document:
+    """An unsaved document whose bytes are stored, hashed while they streamed (call outside any transaction)."""
     document = Document(
         owner=owner,
         organisation=organisation,
@@ -106,25 +138,42 @@ def document_create(
     document.file.save("document.pdf", hashing, save=False)
     document.sha256 = hashing.sha256.hexdigest()
     document.size = hashing.bytes_read
-    with transaction.atomic():
-        document.save()
-        signing = Signing.objects.create(
-            document=document, status=Signing.Status.QUEUED, deadline=deadline, on_decline=on_decline
-        )
-        groups = order_groups(signing_order, [data.order_group for data in signers])
-        for position, (data, group) in enumerate(zip(signers, groups, strict=True)):
-            signer = signer_new(document=document, signing=signing, data=data, position=position)
-            signer.order_group = group
-            signer.save()
-        event_record(signing=signing, kind=SigningEvent.Kind.CREATED, actor=owner, payload={"signers": len(signers)})
-        for copy in copies:
-            recipient = copy_recipient_new(document=document, data=copy)
-            recipient.save()
-            event_record(
-                signing=signing, kind=SigningEvent.Kind.COPY_RECIPIENT_ADDED, copy_recipient=recipient, actor=owner
-            )
-        dispatch.on_commit("signing.tasks.signing_send_task", signing.pk)
     return document
+
+
+def document_signing_create(
+    *,
+    document: Document,
+    signers: list[SignerData],
+    deadline: datetime | None,
+    actor: User,
+    reminders: bool = True,
+    on_decline: str = Signing.OnDecline.END,
+    copies: Sequence[CopyRecipientData] = (),
+) -> Signing:
+    """Save a stored document with its signing and signers, and queue the send on commit.
+
+    Runs in the caller's transaction, so a caller may tie other rows to the document atomically
+    (a bulk send's row: one document per person, however often its task runs).
+    """
+    document.save()
+    signing = Signing.objects.create(
+        document=document, status=Signing.Status.QUEUED, deadline=deadline, reminders=reminders, on_decline=on_decline
+    )
+    groups = order_groups(document.signing_order, [data.order_group for data in signers])
+    for position, (data, group) in enumerate(zip(signers, groups, strict=True)):
+        signer = signer_new(document=document, signing=signing, data=data, position=position)
+        signer.order_group = group
+        signer.save()
+    event_record(signing=signing, kind=SigningEvent.Kind.CREATED, actor=actor, payload={"signers": len(signers)})
+    for copy in copies:
+        recipient = copy_recipient_new(document=document, data=copy)
+        recipient.save()
+        event_record(
+            signing=signing, kind=SigningEvent.Kind.COPY_RECIPIENT_ADDED, copy_recipient=recipient, actor=actor
+        )
+    dispatch.on_commit("signing.tasks.signing_send_task", signing.pk)
+    return signing
 
 
 def stored_file_verified(*, stored: FieldFile, sha256: str | None) -> File[bytes] | None:

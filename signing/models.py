@@ -159,6 +159,8 @@ class Signing(models.Model):
     last_synced_at = models.DateTimeField(null=True, blank=True)
     # Optional: after this the signing is cancelled at Dokobit and the owner told.
     deadline = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Whether pending signers get the reminder e-mails (a template may turn them off).
+    reminders = models.BooleanField(_("reminders"), default=True)
     # A re-upload claimed in the database, so two beat processes never re-upload the same signing.
     reupload_claimed_at = models.DateTimeField(null=True, blank=True)
     # Set when the Dokobit copy reached the alert age without a fresh copy.

@@ -106,6 +106,7 @@ def signer_reminder_send(*, signer_id: int, now: datetime | None = None) -> bool
             or signer.reminders_sent >= settings.SIGNING_REMINDER_MAX
             # Invited, then moved later in the order: reminded again when their turn comes back.
             or not on_turn(signer)
+            or not signing.reminders
         ):
             return False
         slot = reminder_slot_due(signer=signer, now=now)
@@ -150,6 +151,7 @@ def signers_due_for_reminder(*, now: datetime | None = None) -> list[int]:
             invited_at__lte=now - interval,
             reminders_sent__lt=settings.SIGNING_REMINDER_MAX,
             signing__status__in=Signing.LIVE_STATUSES,
+            signing__reminders=True,
         )
         .order_by("invited_at", "pk")
         .values_list("pk", flat=True)

@@ -250,6 +250,7 @@ def _replace(signing_id: int, *, actor: User | None = None, forced: bool = False
             status=Signing.Status.UPLOADING,
             uploaded_at=uploaded_at,
             previous=old,
+            reminders=old.reminders,
             # The owner's choice for a decline holds for the renewed copy too.
             on_decline=old.on_decline,
         )

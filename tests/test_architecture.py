@@ -3,7 +3,8 @@
 The import graph is read from the source with ``ast``, imports inside functions included: an
 import moved into a function still ties two modules together, it only hides the tie until run time.
 
-The layers only point down: portal (config and cross-cutting) <- identity <- organisations <- signing. An import the
+The layers only point down: portal (config and cross-cutting) <- identity <- organisations <- signing <- bulk
+(templates and bulk sends, built on signing's documents and send pipeline). An import the
 other way ties the lower layer to the upper one (identity could not be used, or tested, without
 signing). The apps hook into the lower layers through registries (``identity.accounts``) and the URL
 configuration names views by path.
@@ -15,10 +16,11 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("portal", "identity", "organisations", "signing")
+PACKAGES = ("portal", "identity", "organisations", "signing", "bulk")
 # The tasks sit above everything they call: only the app config imports them (to register them
 # with Celery); everything else queues a task by name through signing.dispatch.
 TASKS_IMPORTED_BY = {"signing.apps"}
+BULK_TASKS_IMPORTED_BY = {"bulk.apps"}
 MAX_SIGNING_MODULE_LINES = 400
 # Longer modules, each with the reason it is not split here.
 # signing.models fits again: its enumerations (choices.py), the trust-service models (trust_models.py)
@@ -169,13 +171,43 @@ def test_organisations_import_nothing_from_signing():
     assert backwards == []
 
 
+def test_identity_and_signing_import_nothing_from_bulk():
+    backwards = [
+        (module, imported)
+        for package in ("identity", "signing")
+        for module, imported in _imported_by(package)
+        if imported.split(".")[0] == "bulk"
+    ]
+    assert backwards == []
+
+
+def test_only_the_bulk_app_config_imports_its_tasks():
+    importers = {module for module, visitor in IMPORTS.items() if "bulk.tasks" in visitor.modules}
+    assert importers == BULK_TASKS_IMPORTED_BY
+
+
+def test_bulk_modules_import_no_circle_and_stay_short():
+    graph = {
+        module: {target for target in visitor.modules if target.startswith("bulk.") and target in SOURCES}
+        for module, visitor in IMPORTS.items()
+        if module.startswith("bulk.")
+    }
+    assert _cycles(graph) == []
+    long = {
+        module: len(path.read_text().splitlines())
+        for module, path in SOURCES.items()
+        if module.startswith("bulk.") and len(path.read_text().splitlines()) > MAX_SIGNING_MODULE_LINES
+    }
+    assert long == {}
+
+
 def test_the_portal_package_imports_no_forms_or_services_of_an_app():
     # portal/ is configuration and cross-cutting code; the URL configuration may include an app's
     # urls and name its views, nothing more.
     backwards = [
         (module, imported)
         for module, imported in _imported_by("portal")
-        if imported.split(".")[0] in {"identity", "organisations", "signing"}
+        if imported.split(".")[0] in {"identity", "organisations", "signing", "bulk"}
         and len(imported.split(".")) > 1
         and imported.split(".")[1] not in {"urls", "views", "models"}
     ]

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "identity",
     "organisations",
     "signing",
+    "bulk",
 ]
 if DOKOBIT_EMULATOR:
     INSTALLED_APPS.append("dokobit_emulator")
@@ -341,6 +342,11 @@ SIGNING_DOWNLOAD_MAX_BYTES = env.int("SIGNING_DOWNLOAD_MAX_BYTES", default=200 *
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = int(2.5 * 1024 * 1024)
 
+# --- Templates and bulk sends ---------------------------------------------------------------
+# Most people (CSV rows) one bulk send may go to, and the largest CSV file accepted, in bytes.
+BULK_MAX_ROWS = env.int("BULK_MAX_ROWS", default=1000)
+BULK_MAX_CSV_BYTES = env.int("BULK_MAX_CSV_BYTES", default=1024 * 1024)
+
 # --- Signing lifecycle: retention, reconciliation, reminders, recovery ------------------------
 # Dokobit deletes a signing and its files this many days after the upload.
 DOKOBIT_RETENTION_DAYS = env.int("DOKOBIT_RETENTION_DAYS", default=30)
@@ -388,6 +394,8 @@ CELERY_BEAT_SCHEDULE["stored-files-orphaned-purge"] = {
     "task": "signing.tasks.stored_files_orphaned_purge_task",
     "schedule": 24 * 3600.0,
 }
+# Bulk sends whose copies are all deleted, and drafts whose CSV was never corrected (bulk.retention).
+CELERY_BEAT_SCHEDULE["bulk-sends-purge"] = {"task": "bulk.tasks.bulk_sends_purge_task", "schedule": 24 * 3600.0}
 # Hours an upload is kept for a form with a mistake in another field; then it is deleted.
 SIGNING_UPLOAD_HOLDING_HOURS = env.int("SIGNING_UPLOAD_HOLDING_HOURS", default=24)
 CELERY_BEAT_SCHEDULE["upload-holding-purge"] = {"task": "signing.tasks.upload_holding_purge_task", "schedule": 3600.0}

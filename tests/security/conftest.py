@@ -15,6 +15,7 @@ from organisations.services import organisation_create
 from signing.copies import CopyRecipientData, copy_recipient_new
 from signing.models import SigningEvent
 from signing.trust_models import ValidationReport
+from tests.bulk.helpers import bulk_objects_of
 from tests.identity.conftest import complete, identity_api, start_flow  # noqa: F401
 from tests.services.conftest import portal_worker, postgres, redis_url  # noqa: F401
 from tests.signing.conftest import live_signing, make_document, owner, signer_data  # noqa: F401
@@ -61,6 +62,7 @@ def world(make_user):
         document=document, data=CopyRecipientData(name="Carol Copy", email="carol.copy@example.test", language="en")
     )
     copy.save()
+    template, bulk = bulk_objects_of(owner)
     organisation = organisation_create(
         creator=owner, name="Alice Holdings", registration_code="304050607", country_code="EE"
     )
@@ -102,10 +104,14 @@ def world(make_user):
             "organisations/invitation": invitation.pk,
             "signing/documentfile": container_file.pk,
             "signing/validationreport": report.pk,
+            "bulk/signingtemplate": template.pk,
+            "bulk/bulksend": bulk.pk,
         },
         "container": container,
         "container_file": container_file,
         "container_signer": container.signers.get(),
+        "template": template,
+        "bulk": bulk,
         # What must never show up for anyone but A.
         "secrets": [
             document.title,
@@ -115,5 +121,7 @@ def world(make_user):
             container.title,
             container_file.name,
             copy.email,
+            template.name,
+            bulk.title_pattern,
         ],
     }

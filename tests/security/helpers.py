@@ -129,6 +129,10 @@ def case_for(route: Route, world) -> Case | None:
             missing.update(member_uuid=MISSING_UUID, invitation_uuid=MISSING_UUID)
             return Case(OWNER, mine, missing)
         return None
+    if route.namespace == "bulk" and route.params == ("uuid",):
+        # Templates and bulk sends: pages of their owner, like a document's.
+        mine = world["template"] if route.route.startswith("templates/") else world["bulk"]
+        return Case(OWNER, {"uuid": mine.uuid}, {"uuid": MISSING_UUID})
     if route.namespace == "admin":
         model = re.search(r"(\w+/\w+)/<path:object_id>/", route.route)
         if model:
