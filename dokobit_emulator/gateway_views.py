@@ -87,6 +87,8 @@ PHONE_RE = re.compile(r"^\+(3706\d{7}|372\d{7,8}|358(4[0-9]|467|50)\d{4,8})$", r
 
 BLANK = "This value should not be blank."
 INVALID = "This value is not valid."
+# signers[i][...] optional strings besides the ones the emulator acts on (dokobit-api.md 2.4).
+SIGNER_DETAIL_FIELDS = ("company", "country", "city", "postal_code", "position", "structural_subdivision")
 FILE_NOT_FOUND = "File with such token not found."
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -298,6 +300,14 @@ def parse_signers(raw: Any, *, taken_ids: set[str]) -> tuple[list[GatewaySigner]
         phone = text(item.get("phone"))
         if phone and not PHONE_RE.match(phone):
             errors.append((f"{where}[phone]", INVALID))
+        # Optional strings [SDK]: a list or a map where a string belongs is invalid; blank is left out.
+        details: dict[str, str] = {}
+        for detail in SIGNER_DETAIL_FIELDS:
+            raw_detail = item.get(detail)
+            if isinstance(raw_detail, dict | list):
+                errors.append((f"{where}[{detail}]", INVALID))
+            elif text(raw_detail):
+                details[detail] = text(raw_detail)
         options = item.get("signing_options") or []
         if not isinstance(options, list) or any(text(o) not in SIGNING_OPTIONS for o in options):
             errors.append((f"{where}[signing_options]", INVALID))
@@ -312,6 +322,7 @@ def parse_signers(raw: Any, *, taken_ids: set[str]) -> tuple[list[GatewaySigner]
                 country_code=country.upper(),
                 signing_purpose=purpose,
                 signing_options=[text(o) for o in options],
+                details=details,
             )
         )
     return signers, errors

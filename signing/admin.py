@@ -22,6 +22,7 @@ from portal.admin_input import CheckedSelectionMixin
 from portal.http import GatewayError
 from portal.types import AuthenticatedHttpRequest
 from signing import events, owner_actions, postbacks
+from signing.admin_copies import SIGNER_ORDER_AND_COMPANY, CopyRecipientInline
 from signing.admin_files import DocumentFileInline
 from signing.admin_filters import CopyExpiresFilter, CurrentStatusFilter, NeedsAttentionFilter
 from signing.admin_trust import archive_signings, seal_signings
@@ -44,6 +45,7 @@ _SIGNER_FIELDS = (
     "phone",
     "signing_purpose",
     "language",
+    *SIGNER_ORDER_AND_COMPANY,
     "status",
     "signed_at",
     "declined_at",
@@ -79,7 +81,7 @@ class SigningInline(_ReadOnlyInline[Signing]):
 
 class SignerInline(_ReadOnlyInline[Signer]):
     model = Signer
-    fields = ("first_name", "last_name", "country_code", "personal_code_display", "email", "status", "signed_at")
+    fields = ("order_group", "first_name", "last_name", "on_behalf_of", "personal_code_display", "email", "status")
     readonly_fields = fields
 
     @admin.display(description=_("personal code"))
@@ -90,7 +92,7 @@ class SignerInline(_ReadOnlyInline[Signer]):
 class SigningEventInline(_ReadOnlyInline[SigningEvent]):
     model = SigningEvent
     fk_name = "document"
-    fields = ("created_at", "kind", "signer", "actor", "processed", "error")
+    fields = ("created_at", "kind", "signer", "copy_recipient", "actor", "processed", "error")
     readonly_fields = fields
     show_change_link = False
     ordering = ("created_at", "pk")
@@ -122,7 +124,7 @@ class _NoAddOrDelete(admin.ModelAdmin[_ModelT]):
 class DocumentAdmin(CheckedSelectionMixin[Document], _NoAddOrDelete[Document]):
     # A page the size of the owner's list: rendering rows, not the table size, sets the cost.
     list_per_page = 20
-    list_display = ("title", "owner", "signing_status", "attention", "copy_expiry", "created_at")
+    list_display = ("title", "owner", "signing_status", "signing_order", "attention", "copy_expiry", "created_at")
     list_select_related = ("owner",)
     search_fields = ("title", "uuid")
     # No date_hierarchy: its year/month/day links cost a DISTINCT over every row on each page view.
@@ -140,10 +142,11 @@ class DocumentAdmin(CheckedSelectionMixin[Document], _NoAddOrDelete[Document]):
         "sha256",
         "content_type",
         "signing_type",
+        "signing_order",
         "created_at",
     )
     fields = ("title", *readonly_fields)
-    inlines = (DocumentFileInline, SigningInline, SignerInline, SigningEventInline)
+    inlines = (DocumentFileInline, SigningInline, SignerInline, CopyRecipientInline, SigningEventInline)
     actions = (
         "sync_now",
         "resend_invitations",
@@ -364,10 +367,10 @@ class SigningAdmin(CheckedSelectionMixin[Signing], _NoAddOrDelete[Signing]):
 
 @admin.register(Signer)
 class SignerAdmin(CheckedSelectionMixin[Signer], _NoAddOrDelete[Signer]):
-    list_display = ("__str__", "document", "country_code", "personal_code_display", "status", "invited_at")
-    list_filter = ("status", "country_code", "language")
+    list_display = ("__str__", "document", "company", "order_group", "personal_code_display", "status", "invited_at")
+    list_filter = ("status", "country_code", "language", ("company", admin.EmptyFieldListFilter))
     list_select_related = ("document",)
-    search_fields = ("first_name", "last_name", "email", "document__title")
+    search_fields = ("first_name", "last_name", "email", "company", "document__title")
     readonly_fields = ("uuid", "document", "signing", "dokobit_signer_id", "created_at", *_SIGNER_FIELDS)
     fields = readonly_fields
 

@@ -31,3 +31,8 @@ class SigningType(models.TextChoices):
 
 
 CONTAINER_TYPES = (SigningType.ASICE, SigningType.BDOC, SigningType.EDOC, SigningType.ADOC)
+
+
+# signers[i][company], [position] and [structural_subdivision]: Dokobit documents no limit; 200 keeps
+# them to one line on every page and e-mail that names the signer.
+COMPANY_FIELD_MAX = 200

@@ -38,6 +38,7 @@ from signing.errors import SigningNotAllowed
 from signing.events import event_record, signing_flag_attention
 from signing.locks import signer_locked, signing_locked
 from signing.models import Signer, Signing, SigningEvent
+from signing.order import invitations_queue_due
 from signing.signers import DECLINE_REASON_MAX_LENGTH
 from signing.sync import signing_sync_from_gateway
 
@@ -79,6 +80,9 @@ def signer_decline(*, signer: Signer, reason: str) -> Signer:
             signing.status = Signing.Status.CANCELLED
             signing.save(update_fields=["status", "updated_at"])
             event_record(signing=signing, kind=SigningEvent.Kind.CANCELLED, payload={"because": "declined"})
+        else:
+            # The others carry on: in an ordered signing the decline may end a group's turn.
+            invitations_queue_due(signing)
         dispatch.on_commit("signing.tasks.signer_declined_email_task", signer.pk)
         if signing.dokobit_token:
             dispatch.on_commit("signing.tasks.signer_decline_settle_task", signer.pk)

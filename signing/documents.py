@@ -21,16 +21,20 @@ from django.utils.crypto import constant_time_compare
 
 from identity.personal_codes import personal_code_lookup
 from signing import dispatch
+from signing.copies import CopyRecipientData, copy_recipient_new
 from signing.errors import (
     DocumentTampered,
     SignerAlreadyAdded,
     SignerLimitReached,
 )
 from signing.events import event_record
-from signing.models import Document, DocumentFile, Signing, SigningEvent
+from signing.models import Document, DocumentFile, Signing, SigningEvent, SigningOrder
+from signing.order import order_groups
 from signing.signers import SignerData, signer_new
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from django.core.files.uploadedfile import UploadedFile
     from django.db.models.fields.files import FieldFile
 
@@ -76,6 +80,8 @@ def document_create(
     on_decline: str = Signing.OnDecline.END,
     organisation: Organisation | None = None,
     long_term: bool = False,
+    signing_order: str = SigningOrder.PARALLEL,
+    copies: Sequence[CopyRecipientData] = (),
 ) -> Document:
     """Store an (already validated) file with its signers and queue sending it to Dokobit.
 
@@ -88,7 +94,12 @@ def document_create(
     if len(set(lookups)) != len(lookups):
         raise SignerAlreadyAdded()
     document = document_file_store(
-        owner=owner, uploaded_file=uploaded_file, title=title, organisation=organisation, long_term=long_term
+        owner=owner,
+        uploaded_file=uploaded_file,
+        title=title,
+        organisation=organisation,
+        long_term=long_term,
+        signing_order=signing_order,
     )
     with transaction.atomic():
         document_signing_create(
@@ -98,6 +109,7 @@ def document_create(
             actor=owner,
             reminders=reminders,
             on_decline=on_decline,
+            copies=copies,
         )
     return document
 
@@ -109,6 +121,7 @@ def document_file_store(
     title: str,
     organisation: Organisation | None = None,
     long_term: bool = False,
+    signing_order: str = SigningOrder.PARALLEL,
 ) -> Document:
     """An unsaved document whose bytes are stored, hashed while they streamed (call outside any transaction)."""
     document = Document(
@@ -118,6 +131,7 @@ def document_file_store(
         original_filename=(getattr(uploaded_file, "name", "") or "")[:255],
         content_type="application/pdf",
         long_term=long_term,
+        signing_order=signing_order,
     )
     hashing = HashingFile(uploaded_file, name="document.pdf")
     # The storage name is generated from the uuid (models.document_upload_to), never the user's.
@@ -135,6 +149,7 @@ def document_signing_create(
     actor: User,
     reminders: bool = True,
     on_decline: str = Signing.OnDecline.END,
+    copies: Sequence[CopyRecipientData] = (),
 ) -> Signing:
     """Save a stored document with its signing and signers, and queue the send on commit.
 
@@ -145,9 +160,18 @@ def document_signing_create(
     signing = Signing.objects.create(
         document=document, status=Signing.Status.QUEUED, deadline=deadline, reminders=reminders, on_decline=on_decline
     )
-    for position, data in enumerate(signers):
-        signer_new(document=document, signing=signing, data=data, position=position).save()
+    groups = order_groups(document.signing_order, [data.order_group for data in signers])
+    for position, (data, group) in enumerate(zip(signers, groups, strict=True)):
+        signer = signer_new(document=document, signing=signing, data=data, position=position)
+        signer.order_group = group
+        signer.save()
     event_record(signing=signing, kind=SigningEvent.Kind.CREATED, actor=actor, payload={"signers": len(signers)})
+    for copy in copies:
+        recipient = copy_recipient_new(document=document, data=copy)
+        recipient.save()
+        event_record(
+            signing=signing, kind=SigningEvent.Kind.COPY_RECIPIENT_ADDED, copy_recipient=recipient, actor=actor
+        )
     dispatch.on_commit("signing.tasks.signing_send_task", signing.pk)
     return signing
 

@@ -106,6 +106,7 @@ def signer_request_message(
         "requester": requester,
         "title": document.title,
         "purpose": purpose,
+        "on_behalf_of": one_line(signer.on_behalf_of),
         "link": signer_link_url(signer=signer),
         **document_branding(document),
         **(extra or {}),

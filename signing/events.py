@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext
 
 from signing.locks import signing_locked
-from signing.models import Signer, Signing, SigningEvent
+from signing.models import CopyRecipient, Signer, Signing, SigningEvent
 
 if TYPE_CHECKING:
     from identity.models import User
@@ -28,6 +28,7 @@ def event_record(
     signing: Signing,
     kind: str,
     signer: Signer | None = None,
+    copy_recipient: CopyRecipient | None = None,
     actor: User | None = None,
     actor_id: int | None = None,
     payload: dict[str, Any] | None = None,
@@ -41,6 +42,7 @@ def event_record(
         "document_id": signing.document_id,
         "signing": signing,
         "signer": signer,
+        "copy_recipient": copy_recipient,
         "kind": kind,
         "actor_id": actor.pk if actor is not None else actor_id,
         "payload": payload or {},

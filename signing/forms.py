@@ -20,7 +20,7 @@ from django.utils.translation import ngettext
 from identity.personal_codes import personal_code_lookup
 from identity.validators import COUNTRY_CHOICES, validate_mobile_id_phone, validate_personal_code
 from portal.storage import folder_listing
-from signing.models import Signing, SigningPurpose
+from signing.models import COMPANY_FIELD_MAX, Signing, SigningOrder, SigningPurpose
 from signing.pdf import check_pdf, safe_filename
 from signing.signers import DECLINE_REASON_MAX_LENGTH, DOKOBIT_PAGE_LANGUAGES, SignerData
 from signing.trust_client import Annotation
@@ -133,6 +133,16 @@ class DocumentUploadForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("After this day the signing is cancelled and you are told."),
     )
+    signing_order = forms.ChoiceField(
+        label=_("Signing order"),
+        choices=SigningOrder.choices,
+        initial=SigningOrder.PARALLEL,
+        required=False,  # not posted (an older page, a script): everyone at once, as before
+        help_text=_(
+            "In order, each signer is invited when the one before has signed. In groups, everyone in "
+            "group 1 is invited first, then group 2, and so on."
+        ),
+    )
     on_decline = forms.ChoiceField(
         label=_("If a signer declines"),
         choices=Signing.OnDecline.choices,
@@ -156,8 +166,12 @@ class DocumentUploadForm(forms.Form):
         self.held = held
         # Not required by the form (a kept file may stand in for it), but needed: no "(optional)" mark.
         self.fields["document"].needed = True  # type: ignore[attr-defined]  # an attribute of ours, read by the template
+        self.fields["signing_order"].needed = True  # type: ignore[attr-defined]  # defaults to everyone at once
         limit_mb = max_upload_bytes() // (1024 * 1024)
         self.fields["document"].help_text = _("A PDF file, at most %(size)s MB.") % {"size": limit_mb}
+
+    def clean_signing_order(self) -> str:
+        return self.cleaned_data.get("signing_order") or SigningOrder.PARALLEL
 
     def clean_on_decline(self) -> str:
         return self.cleaned_data.get("on_decline") or Signing.OnDecline.END
@@ -235,6 +249,10 @@ class SealForm(forms.Form):
         return Annotation(page=self.cleaned_data.get("page") or 1, top=700, left=40, width=220, height=60, text=text)
 
 
+_COMPANY_FIELD: dict[str, Any] = {"max_length": COMPANY_FIELD_MAX, "required": False}
+_GROUP_HELP = _("Only when signing in groups: group 1 signs first.")
+
+
 class SignerForm(forms.Form):
     """One person asked to sign."""
 
@@ -260,6 +278,11 @@ class SignerForm(forms.Form):
         widget=forms.Select(attrs={"data-dokobit-languages": " ".join(DOKOBIT_PAGE_LANGUAGES)}),
     )
     phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
+    # Signing on behalf of a company: sent to Dokobit and shown wherever the signer is.
+    company = forms.CharField(label=_("Company"), **_COMPANY_FIELD)
+    company_position = forms.CharField(label=_("Position"), **_COMPANY_FIELD)
+    structural_subdivision = forms.CharField(label=_("Structural subdivision"), **_COMPANY_FIELD)
+    order_group = forms.IntegerField(label=_("Group"), required=False, min_value=1, max_value=50, help_text=_GROUP_HELP)
 
     def clean_phone(self) -> str:
         return validate_mobile_id_phone(self.cleaned_data.get("phone", ""))
@@ -296,6 +319,10 @@ class SignerForm(forms.Form):
             signing_purpose=data["signing_purpose"],
             language=data["language"],
             phone=data.get("phone", ""),
+            company=data.get("company", ""),
+            company_position=data.get("company_position", ""),
+            structural_subdivision=data.get("structural_subdivision", ""),
+            order_group=data.get("order_group"),
         )
 
 

@@ -34,6 +34,18 @@ class UploadStatus:
     status: str  # "pending" | "uploaded" | anything else is an integration error
 
 
+# Sent only when set, in this order: signing/create and addsigner's optional signer fields we use.
+OPTIONAL_SIGNER_FIELDS = (
+    "code",
+    "country_code",
+    "phone",
+    "signing_purpose",
+    "company",
+    "position",
+    "structural_subdivision",
+)
+
+
 @dataclass(frozen=True)
 class SignerSpec:
     """One signer as sent to signing/create and addsigner; ``id`` is ours and keys the answer."""
@@ -46,11 +58,15 @@ class SignerSpec:
     phone: str = ""
     signing_purpose: str = ""
     signing_options: tuple[str, ...] = ()
+    # Signing on behalf of a company: ``signers[i][company]``, ``[position]``, ``[structural_subdivision]``.
+    company: str = ""
+    position: str = ""
+    structural_subdivision: str = ""
 
     def as_payload(self) -> dict[str, Any]:
         payload: dict[str, Any] = {"id": self.id, "name": self.name, "surname": self.surname}
         # Dokobit rejects blank optional values, so empty fields are left out rather than sent empty.
-        for key in ("code", "country_code", "phone", "signing_purpose"):
+        for key in OPTIONAL_SIGNER_FIELDS:
             value = getattr(self, key)
             if value:
                 payload[key] = value

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from signing.models import Signer, Signing
+from signing.order import on_turn
 
 if TYPE_CHECKING:
     from identity.models import User
@@ -93,7 +94,7 @@ def inbox_signers_for_batch(*, user: User, signer_uuids: list[str]) -> list[Sign
     person = _user_person(user)
     if person is None or not signer_uuids:
         return []
-    return list(
+    chosen = (
         _rows(person)
         .filter(
             uuid__in=signer_uuids,
@@ -102,3 +103,5 @@ def inbox_signers_for_batch(*, user: User, signer_uuids: list[str]) -> list[Sign
         )
         .order_by("signing__deadline", "-created_at", "-pk")
     )
+    # Signing in order: a document whose turn has not come to this person is not signable yet.
+    return [signer for signer in chosen if on_turn(signer)]

@@ -11,27 +11,37 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from identity.personal_codes import PersonalCodeMixin
+
+# Who is asked to sign when: one list of values for an organisation's default and a document's
+# order. Dokobit's signing/create has no order, so the portal keeps it (signing.order).
+from organisations.models import SigningOrder
 from portal.crypto import decrypt_text, encrypt_text, secret_lookup
 
 # Dokobit's enumerations live in signing.choices; imported here, where the models and callers find them.
-from signing.choices import CONTAINER_TYPES, SigningPurpose, SigningType
+from signing.choices import COMPANY_FIELD_MAX, CONTAINER_TYPES, SigningPurpose, SigningType
+from signing.copy_models import CopyRecipient  # registered with this import, like trust_models
+from signing.file_models import DOCUMENTS_FOLDER, DocumentFile, document_file_upload_to
 from signing.purged_links import PurgedSignerLink
 from signing.trust_models import ArchiveStatus  # its ValidationReport model is registered with this import
 
 __all__ = [
+    "COMPANY_FIELD_MAX",
     "CONTAINER_TYPES",
+    "DOCUMENTS_FOLDER",
+    "CopyRecipient",
     "Document",
     "DocumentFile",
     "PurgedSignerLink",
     "Signer",
     "Signing",
     "SigningEvent",
+    "SigningOrder",
     "SigningPurpose",
     "SigningType",
+    "document_file_upload_to",
 ]
 
 
-DOCUMENTS_FOLDER = "documents"
 SIGNED_FOLDER = "signed"
 
 
@@ -70,6 +80,10 @@ class Document(models.Model):
     size = models.PositiveBigIntegerField(default=0)
     sha256 = models.CharField(max_length=64)
     content_type = models.CharField(max_length=100, default="application/pdf")
+    # On the document, not the signing: a re-upload makes a new signing and keeps the order.
+    signing_order = models.CharField(
+        _("signing order"), max_length=12, choices=SigningOrder.choices, default=SigningOrder.PARALLEL
+    )
     signing_type = models.CharField(_("format"), max_length=16, choices=SigningType, default=SigningType.PDF)
     long_term = models.BooleanField(_("long-term validity"), default=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -91,49 +105,6 @@ class Document(models.Model):
     @property
     def is_container(self) -> bool:
         return self.signing_type != SigningType.PDF
-
-
-def document_file_upload_to(instance: DocumentFile, filename: str) -> str:
-    # Generated, never the user's name; the extension is the one the content check found.
-    return f"{DOCUMENTS_FOLDER}/{instance.document.uuid}/{instance.uuid}{instance.extension}"
-
-
-class DocumentFile(models.Model):
-    """One file of a container document: its role for Dokobit (``files[i][type]``) and its checked bytes."""
-
-    class Role(models.TextChoices):
-        MAIN = "main", _("Main document")
-        APPENDIX = "appendix", _("Appendix")
-        ATTACHMENT = "attachment", _("Attachment")
-
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="files")
-    role = models.CharField(_("role"), max_length=12, choices=Role, default=Role.APPENDIX)
-    position = models.PositiveSmallIntegerField(default=0)
-    name = models.CharField(_("file name"), max_length=255)
-    content_type = models.CharField(max_length=100)
-    # The extension that goes with the content (".pdf", ".docx" ...), from the content check.
-    extension = models.CharField(max_length=10)
-    sha256 = models.CharField(max_length=64)
-    size = models.PositiveBigIntegerField(default=0)
-    file = models.FileField(upload_to=document_file_upload_to, max_length=255)
-
-    class Meta:
-        ordering = ["position", "pk"]
-        verbose_name = _("document file")
-        verbose_name_plural = _("document files")
-        constraints = [models.UniqueConstraint(fields=["document", "position"], name="document_file_unique_position")]
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def is_pdf(self) -> bool:
-        return self.content_type == "application/pdf"
-
-    @property
-    def is_image(self) -> bool:
-        return self.content_type in ("image/png", "image/jpeg")
 
 
 class Signing(models.Model):
@@ -279,6 +250,9 @@ class Signer(PersonalCodeMixin, models.Model):
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="signers")
     signing = models.ForeignKey(Signing, null=True, blank=True, on_delete=models.SET_NULL, related_name="signers")
     position = models.PositiveSmallIntegerField(default=0)
+    # The signer's turn: everyone in the lowest group with someone still to sign is asked now
+    # (signing.order). All 1 when everyone signs at once; 1, 2, 3 ... when one after another.
+    order_group = models.PositiveSmallIntegerField(_("group"), default=1)
     country_code = models.CharField(_("country"), max_length=2)
     pc_lookup = models.CharField(max_length=64, db_index=True)
     personal_code_encrypted = models.TextField()
@@ -290,6 +264,11 @@ class Signer(PersonalCodeMixin, models.Model):
         _("signing purpose"), max_length=40, choices=SigningPurpose, default=SigningPurpose.SIGNATURE
     )
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="en")
+    # Signing on behalf of a company: sent to Dokobit as signers[i][company], [position] and
+    # [structural_subdivision]. ``company_position`` because ``position`` is the list order.
+    company = models.CharField(_("company"), max_length=COMPANY_FIELD_MAX, blank=True)
+    company_position = models.CharField(_("position"), max_length=COMPANY_FIELD_MAX, blank=True)
+    structural_subdivision = models.CharField(_("structural subdivision"), max_length=COMPANY_FIELD_MAX, blank=True)
     # Our id for this signer at Dokobit (the key of the ``signers`` map); no personal data.
     dokobit_signer_id = models.CharField(max_length=40, unique=True)
     dokobit_token_encrypted = models.TextField(blank=True)
@@ -329,6 +308,11 @@ class Signer(PersonalCodeMixin, models.Model):
     def link_token(self) -> str:
         return decrypt_text(self.link_token_encrypted)
 
+    @property
+    def on_behalf_of(self) -> str:
+        """ "Position, subdivision, company" as one line, or "" when the signer signs for themselves."""
+        return ", ".join(part for part in (self.company_position, self.structural_subdivision, self.company) if part)
+
 
 class SigningEvent(models.Model):
     """Append-only audit trail of a document: postbacks, signatures, invitations, errors.
@@ -361,6 +345,11 @@ class SigningEvent(models.Model):
         COMPLETION_MAIL_SENT = "completion_mail_sent", _("Completion e-mail sent")
         DEADLINE_MAIL_SENT = "deadline_mail_sent", _("Deadline e-mail sent")
         DOWNLOAD = "download", _("File downloaded")
+        COPY_RECIPIENT_ADDED = "copy_added", _("Copy recipient added")
+        COPY_RECIPIENT_REMOVED = "copy_removed", _("Copy recipient removed")
+        COPY_SENT = "copy_sent", _("Signed copy sent")
+        COPY_SHARED = "copy_shared", _("Document shared to read")
+        SIGNER_MOVED = "signer_moved", _("Signing order changed")
         ARCHIVE_REQUESTED = "archive_requested", _("Archiving requested")
         ARCHIVED = "archived", _("Archived for long-term validity")
         ARCHIVE_FAILED = "archive_failed", _("Archiving failed")
@@ -370,6 +359,9 @@ class SigningEvent(models.Model):
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="events")
     signing = models.ForeignKey(Signing, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
     signer = models.ForeignKey(Signer, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    copy_recipient = models.ForeignKey(
+        "signing.CopyRecipient", null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     # Unique through a constraint rather than unique=True: on PostgreSQL that would add a second,
     # pattern-ops index no query uses, and every postback's INSERT pays for each index (PF2).

@@ -25,6 +25,7 @@ from signing.errors import (
 from signing.events import attention_clear, event_record, signer_add_unconfirmed_flag
 from signing.locks import signing_locked
 from signing.models import Document, Signer, Signing, SigningEvent
+from signing.order import group_for_new_signer, invitations_queue_due, on_turn, order_normalise
 from signing.recovery import is_connect_failure, is_definite_refusal
 from signing.refusals import refusal_message
 from signing.signers import SignerData, signer_new, signer_spec
@@ -82,6 +83,7 @@ def signer_add(*, document: Document, data: SignerData, actor: User) -> Signer:
             existing.delete()
         position = (document.signers.order_by("-position").values_list("position", flat=True).first() or 0) + 1
         signer = signer_new(document=document, signing=signing, data=data, position=position)
+        signer.order_group = group_for_new_signer(document, data.order_group)
         signer.save()
         if signing.status not in Signing.LIVE_STATUSES:
             # Not at Dokobit yet: the send task asks for everyone on the list, this signer included.
@@ -104,7 +106,8 @@ def signer_add(*, document: Document, data: SignerData, actor: User) -> Signer:
         if signer.status == Signer.Status.PENDING and signer.signing_id == signing.pk:
             signer.set_dokobit_token(tokens.get(signer.dokobit_signer_id, ""))
             signer.save(update_fields=["dokobit_token_encrypted"])
-            dispatch.on_commit("signing.tasks.signer_invite_email_task", signer.pk)
+            # Invited now if their turn has come (added to the current group), else when it comes.
+            invitations_queue_due(signing)
         event_record(signing=signing, kind=SigningEvent.Kind.SIGNER_ADDED, signer=signer, actor=actor)
     return signer
 
@@ -169,6 +172,9 @@ def signer_remove(*, signer: Signer, actor: User) -> None:
         signer.set_dokobit_token("")
         signer.save(update_fields=["status", "dokobit_token_encrypted"])
         event_record(signing=signing, kind=SigningEvent.Kind.SIGNER_REMOVED, signer=signer, actor=actor)
+        # The removed signer may have been the last one the turn waited for: the next group's turn.
+        order_normalise(signer.document)
+        invitations_queue_due(signing)
         # Removing a signer whose addition Dokobit never confirmed is what that flag asked for.
         unconfirmed = f"signing:{signing.pk}:add-unconfirmed:{signer.pk}"
         attention_clear(signing, settled=lambda key: key == unconfirmed)
@@ -198,6 +204,8 @@ def signer_invite_resend(*, signer: Signer, actor: User) -> None:
     signing = signer.signing
     if signer.status != Signer.Status.PENDING or signing is None or signing.status not in Signing.LIVE_STATUSES:
         raise SigningNotAllowed(gettext("An invitation can only be re-sent to a signer who has not signed yet."))
+    if not on_turn(signer):
+        raise SigningNotAllowed(gettext("This signer is invited when the signers before them have signed."))
     dispatch.on_commit("signing.tasks.signer_invite_email_task", signer.pk, resend=True, actor_id=actor.pk)
 
 

@@ -51,7 +51,7 @@ def account_documents_export(user: User) -> dict[str, Any]:
     documents = (
         Document.objects.filter(owner=user)
         .select_related("organisation")
-        .prefetch_related("signings", "signers", "events")
+        .prefetch_related("signings", "signers", "events", "copy_recipients")
         .order_by("created_at")
     )
     invitations = Signer.objects.filter(pc_lookup=user.pc_lookup).select_related("document") if user.pc_lookup else []
@@ -63,6 +63,7 @@ def account_documents_export(user: User) -> dict[str, Any]:
                 "organisation": document.organisation.name if document.organisation else None,
                 "uploaded": document.created_at.isoformat(),
                 "sha256": document.sha256,
+                "signing_order": document.signing_order,
                 **({"files": [f.name for f in document.files.all()]} if document.is_container else {}),
                 "signings": [
                     {"status": signing.status, "created": signing.created_at.isoformat()}
@@ -74,10 +75,16 @@ def account_documents_export(user: User) -> dict[str, Any]:
                         "email": signer.email,
                         "status": signer.status,
                         "signing_purpose": signer.signing_purpose,
+                        "group": signer.order_group,
+                        "on_behalf_of": signer.on_behalf_of,
                         # What a signer who declined wrote to this owner.
                         "decline_reason": signer.decline_reason,
                     }
                     for signer in document.signers.all()
+                ],
+                "copy_recipients": [
+                    {"name": copy.name, "email": copy.email, "may_read": copy.may_view}
+                    for copy in document.copy_recipients.all()
                 ],
                 "history": [
                     {"event": event.kind, "at": event.created_at.isoformat()} for event in document.events.all()

@@ -33,6 +33,7 @@ from portal.http import GatewayError, GatewayUnavailable
 from signing import dispatch, events, locks, mail, owner_actions
 from signing.emails import absolute_url, email_message, one_line, signer_request_message
 from signing.models import Signer, Signing, SigningEvent
+from signing.order import on_turn
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +104,8 @@ def signer_reminder_send(*, signer_id: int, now: datetime | None = None) -> bool
             or signing.status not in Signing.LIVE_STATUSES
             or (signing.deadline is not None and signing.deadline <= now)
             or signer.reminders_sent >= settings.SIGNING_REMINDER_MAX
+            # Invited, then moved later in the order: reminded again when their turn comes back.
+            or not on_turn(signer)
             or not signing.reminders
         ):
             return False

@@ -12,7 +12,8 @@ from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
-from signing.models import Document, PurgedSignerLink, Signer, Signing, SigningEvent
+from signing.models import Document, PurgedSignerLink, Signer, Signing, SigningEvent, SigningOrder
+from signing.order import on_turn, signers_on_turn, turn_group
 
 if TYPE_CHECKING:
     from identity.models import User
@@ -106,11 +107,21 @@ def signing_get_by_postback_secret(*, signing_uuid: Any, secret: str) -> Signing
     return signing
 
 
-def signer_status_label(*, signer: Signer, cancelled: bool) -> str:
-    """What the owner reads for a signer: never "Waiting" once the signing was cancelled."""
+def signer_status_label(*, signer: Signer, cancelled: bool, turn: int | None = None) -> str:
+    """What the owner reads for a signer: never "Waiting" once the signing was cancelled, and
+    "Not their turn yet" for a signer the order holds back (``turn``: the group whose turn it is)."""
     if cancelled and signer.status == Signer.Status.PENDING:
         return str(_("Not signed (signing cancelled)"))
+    if signer.status == Signer.Status.PENDING and turn is not None and not on_turn(signer, group=turn):
+        return str(_("Not their turn yet"))
     return str(signer.get_status_display())
+
+
+def signing_turn_label(*, document: Document, signing: Signing | None) -> str:
+    """Whose turn it is, for a document signed in order ("" when everyone signs at once or nobody waits)."""
+    if document.signing_order == SigningOrder.PARALLEL or signing is None or not signing.is_open:
+        return ""
+    return ", ".join(str(signer) for signer in signers_on_turn(document))
 
 
 def document_display_status(*, signing: Signing | None, signed_count: int) -> tuple[str | None, str]:
@@ -131,6 +142,16 @@ def status_as_shown(*, status: str, signed_count: int) -> tuple[str, str]:
     return status, str(Signing.Status(status).label)
 
 
+def event_text(event: SigningEvent) -> str:
+    """One line of a document's history: what happened, to whom (a signer, a copy recipient), and
+    a decline's reason."""
+    who = event.signer or event.copy_recipient or (event.payload or {}).get("name")
+    text = f"{event.get_kind_display()}: {who}" if who else str(event.get_kind_display())
+    if event.kind == SigningEvent.Kind.SIGNER_DECLINED and event.signer and event.signer.decline_reason:
+        text += f" “{event.signer.decline_reason}”"
+    return text
+
+
 def documents_signed_count() -> Func:
     """An annotation: how many of a document's signers signed (a correlated subquery, per row shown)."""
     return _signer_count(Q(status=Signer.Status.SIGNED))
@@ -145,7 +166,9 @@ def document_history_page(*, document: Document, number: int = 1) -> tuple[list[
     older events exist. One query, whatever the history's length (a page's rows plus one)."""
     start = (number - 1) * HISTORY_PAGE_SIZE
     newest_first = list(
-        document.events.select_related("signer").order_by("-created_at", "-pk")[start : start + HISTORY_PAGE_SIZE + 1]
+        document.events.select_related("signer", "copy_recipient").order_by("-created_at", "-pk")[
+            start : start + HISTORY_PAGE_SIZE + 1
+        ]
     )
     return newest_first[:HISTORY_PAGE_SIZE][::-1], len(newest_first) > HISTORY_PAGE_SIZE
 
@@ -159,7 +182,7 @@ def document_history(*, document: Document) -> list[dict[str, Any]]:
         {
             "at": event.created_at.isoformat(),
             "at_label": formats.date_format(timezone.localtime(event.created_at), "DATETIME_FORMAT"),
-            "text": _history_text(event),
+            "text": event_text(event),
         }
         for event in events
     ]
@@ -167,15 +190,6 @@ def document_history(*, document: Document) -> list[dict[str, Any]]:
 
 def _decline_text(signer: Signer) -> str:
     return f"{_('Reason:')} {signer.decline_reason}" if signer.status == Signer.Status.DECLINED else ""
-
-
-def _history_text(event: SigningEvent) -> str:
-    if event.signer is None:
-        return str(event.get_kind_display())
-    text = f"{event.get_kind_display()}: {event.signer}"
-    if event.kind == SigningEvent.Kind.SIGNER_DECLINED and event.signer.decline_reason:
-        text += f" “{event.signer.decline_reason}”"
-    return text
 
 
 def document_status_payload(*, document: Document, can_change: bool = False) -> dict[str, Any]:
@@ -187,13 +201,15 @@ def document_status_payload(*, document: Document, can_change: bool = False) -> 
     """
     signing = signing_current(document=document)
     cancelled = signing is not None and signing.status == Signing.Status.CANCELLED
-    active = list(document.signers.exclude(status=Signer.Status.REMOVED).order_by("position", "pk"))
+    active = list(document.signers.exclude(status=Signer.Status.REMOVED).order_by("order_group", "position", "pk"))
+    turn = turn_group(document) if signing is not None and signing.is_open else None
     signers = [
         {
             "uuid": str(signer.uuid),
             "name": str(signer),
             "status": signer.status,
-            "status_label": signer_status_label(signer=signer, cancelled=cancelled),
+            "status_label": signer_status_label(signer=signer, cancelled=cancelled, turn=turn),
+            "on_turn": signing is not None and signing.is_open and on_turn(signer, group=turn),
             "signed_at": signer.signed_at.isoformat() if signer.signed_at else None,
             # The signer's own words, for the owner (the page sets them as text, never as HTML).
             "decline_text": _decline_text(signer),
@@ -212,6 +228,7 @@ def document_status_payload(*, document: Document, can_change: bool = False) -> 
         "open": signing is not None and signing.is_open,
         "actions": can_change and signing is not None and signing.is_open,
         "signers": signers,
+        "turn_label": signing_turn_label(document=document, signing=signing),
         "history": document_history(document=document),
     }
     if signing is not None and signing.status == Signing.Status.COMPLETED and signing.signed_file:

@@ -26,9 +26,9 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from portal.http import GatewayError, GatewayNotFound, GatewayUnavailable
-from signing import dispatch
 from signing.client import DocumentsClient
 from signing.container_sending import container_files_upload
+from signing.copies import copy_shares_queue
 from signing.documents import document_fetch_url
 from signing.emails import signer_invitation_message
 from signing.errors import (
@@ -39,6 +39,7 @@ from signing.gateway_answers import FileUploaded, SigningCreated
 from signing.locks import signer_locked, signing_locked
 from signing.mail import MAIL_NOT_SENT
 from signing.models import Document, Signer, Signing, SigningEvent
+from signing.order import invitations_queue_due, on_turn
 from signing.recovery import create_attempt_failed, create_attempt_interrupted, create_orphan_delete
 from signing.refusals import refusal_message
 from signing.selectors import token_hash
@@ -237,6 +238,8 @@ def _created_record(signing: Signing, created: SigningCreated, signers: list[Sig
         signer.save(update_fields=["dokobit_token_encrypted"])
     event_record(signing=signing, kind=SigningEvent.Kind.SENT, payload={"signers": len(signers)})
     _queue_missing_invitations(signing)
+    # Copy recipients allowed to read it along are told now (each once, a re-upload included).
+    copy_shares_queue(signing)
 
 
 def _delete_quietly(client: DocumentsClient, token: str) -> None:
@@ -247,10 +250,8 @@ def _delete_quietly(client: DocumentsClient, token: str) -> None:
 
 
 def _queue_missing_invitations(signing: Signing) -> None:
-    for signer_id in signing.signers.filter(status=Signer.Status.PENDING, invited_at__isnull=True).values_list(
-        "pk", flat=True
-    ):
-        dispatch.on_commit("signing.tasks.signer_invite_email_task", signer_id)
+    # Only those whose turn has come (signing.order); the others when the signatures before them arrive.
+    invitations_queue_due(signing)
 
 
 # --- invitations (claimed before they are sent: see signing.mail) ---------------------------
@@ -269,6 +270,9 @@ def signer_invite_send(*, signer_id: int, resend: bool = False, actor_id: int | 
         if signer.status != Signer.Status.PENDING or signing is None or signing.status not in Signing.LIVE_STATUSES:
             return False
         if signer.invited_at and not resend:
+            return False
+        if not on_turn(signer):
+            # Queued when their turn came, then moved later (or resent early): asked when it comes again.
             return False
         message = signer_invitation_message(signer=signer)
         previous_invited_at = signer.invited_at

@@ -14,6 +14,7 @@ from signing.errors import (
 )
 from signing.events import event_record
 from signing.models import Signer, Signing, SigningEvent
+from signing.order import on_turn
 
 if TYPE_CHECKING:
     from identity.services import EidResult
@@ -36,6 +37,8 @@ def signer_signing_url(*, signer: Signer) -> str:
         or signing.status not in Signing.LIVE_STATUSES
         or not signing.dokobit_token
         or not signer.dokobit_token
+        # Dokobit has every signer's token from the start; the portal gives it out only in turn.
+        or not on_turn(signer)
     ):
         raise SigningNotAllowed(gettext("This document cannot be signed right now."))
     return DocumentsClient().signing_url(signing.dokobit_token, signer.dokobit_token)

@@ -46,6 +46,12 @@ class SignerData:
     signing_purpose: str
     language: str
     phone: str = ""
+    # On behalf of a company (all optional).
+    company: str = ""
+    company_position: str = ""
+    structural_subdivision: str = ""
+    # The owner's group number when the document is signed in ordered groups (None: the default).
+    order_group: int | None = None
 
 
 def signer_new(*, document: Document, signing: Signing | None, data: SignerData, position: int) -> Signer:
@@ -61,6 +67,9 @@ def signer_new(*, document: Document, signing: Signing | None, data: SignerData,
         phone=data.phone.strip(),
         signing_purpose=data.signing_purpose,
         language=data.language,
+        company=data.company.strip(),
+        company_position=data.company_position.strip(),
+        structural_subdivision=data.structural_subdivision.strip(),
         # Opaque id for Dokobit's signers map: no personal data leaves with it.
         dokobit_signer_id=secrets.token_hex(16),
         link_token_hash=token_hash(link_token),
@@ -81,4 +90,7 @@ def signer_spec(signer: Signer) -> SignerSpec:
         country_code=signer.country_code,
         phone=signer.phone,
         signing_purpose=signer.signing_purpose,
+        company=signer.company,
+        position=signer.company_position,
+        structural_subdivision=signer.structural_subdivision,
     )

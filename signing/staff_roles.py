@@ -27,6 +27,7 @@ _READ = [
     "signing.view_signing",
     "signing.view_signer",
     "signing.view_signingevent",
+    "signing.view_copyrecipient",
     "signing.view_documentfile",
     "signing.view_validationreport",
     "identity.view_user",

@@ -20,12 +20,14 @@ from django.utils.translation import gettext
 from portal.http import GatewayNotFound
 from signing import dispatch
 from signing.client import DocumentsClient
+from signing.copies import copy_message
 from signing.emails import signing_completed_message_for_owner, signing_completed_message_for_signer
 from signing.events import attention_clear, event_record, signing_flag
 from signing.gateway_answers import DownloadRefused, SigningStatus
 from signing.locks import signing_locked
 from signing.mail import mail_send_claimed
 from signing.models import Signer, Signing, SigningEvent
+from signing.order import invitations_queue_due
 from signing.statuses import signing_advance
 
 logger = logging.getLogger(__name__)
@@ -168,11 +170,13 @@ def _apply_status(signing: Signing, status: SigningStatus, fetched: SignedFileFe
             error=f"{len(unknown)} unknown signer id(s)",
         )
 
+    newly_signed = False
     for signer_id, state in status.signers.items():
         signer = signers.get(signer_id)
         if signer is None:
             continue
         if state.status == "signed" and signer.status != Signer.Status.SIGNED:
+            newly_signed = True
             signer.status = Signer.Status.SIGNED
             signer.signed_at = _parse_time(state.signing_time)
             signer.save(update_fields=["status", "signed_at"])
@@ -190,6 +194,9 @@ def _apply_status(signing: Signing, status: SigningStatus, fetched: SignedFileFe
         return False
     if status.status in ("completed", "archived"):
         return _complete(signing, status, fetched)
+    if newly_signed:
+        # A signature may have ended a group's turn: the next group is invited (each once).
+        invitations_queue_due(signing)
     if status.status == "failed":
         signing_flag(
             signing,
@@ -240,29 +247,44 @@ def _complete(signing: Signing, status: SigningStatus, fetched: SignedFileFetche
 
 
 def signing_completed_notify(*, signing_id: int) -> int:
-    """E-mail the owner and the signers that the document is signed; each recipient at most once."""
+    """E-mail the owner, the signers and the copy recipients that the document is signed; each at most once."""
     signing = Signing.objects.select_related("document__owner").get(pk=signing_id)
     if signing.status != Signing.Status.COMPLETED:
         return 0
     document = signing.document
-    recipients: list[tuple[str, Signer | None, Callable[[], Any]]] = []
+    # (de-duplication key, how to build the message, what the claim event records)
+    recipients: list[tuple[str, Callable[[], Any], dict[str, Any]]] = []
     owner = document.owner  # None: the creator of an organisation's document left; nobody to tell
     if owner is not None and owner.email:
-        recipients.append(("owner", None, lambda: signing_completed_message_for_owner(document=document, owner=owner)))
+        recipients.append(
+            (
+                "owner",
+                lambda: signing_completed_message_for_owner(document=document, owner=owner),
+                {"kind": SigningEvent.Kind.COMPLETION_MAIL_SENT, "payload": {"notified": "owner"}},
+            )
+        )
     # Everyone who signed the document, also those who signed an earlier copy before a re-upload.
     for signed in signing.document.signers.filter(status=Signer.Status.SIGNED):
-        recipients.append((f"signer:{signed.pk}", signed, partial(signing_completed_message_for_signer, signer=signed)))
+        recipients.append(
+            (
+                f"signer:{signed.pk}",
+                partial(signing_completed_message_for_signer, signer=signed),
+                {"kind": SigningEvent.Kind.COMPLETION_MAIL_SENT, "signer": signed, "payload": {"notified": "signer"}},
+            )
+        )
+    for recipient in document.copy_recipients.all():
+        recipients.append(
+            (
+                f"copy:{recipient.pk}",
+                partial(copy_message, recipient=recipient),
+                {"kind": SigningEvent.Kind.COPY_SENT, "copy_recipient": recipient},
+            )
+        )
     sent = 0
-    for key, signer, build in recipients:
+    for key, build, recorded in recipients:
         # The event is the claim, committed before the send (see "invitations"): a retry never
         # sends a message twice, a transport error takes the claim back so the retry sends it.
         message = build()
-        event = event_record(
-            signing=signing,
-            kind=SigningEvent.Kind.COMPLETION_MAIL_SENT,
-            signer=signer,
-            payload={"notified": "owner" if signer is None else "signer"},
-            dedup_key=f"signing:{signing.pk}:completed-mail:{key}",
-        )
+        event = event_record(signing=signing, dedup_key=f"signing:{signing.pk}:completed-mail:{key}", **recorded)
         sent += mail_send_claimed(event=event, message=message)
     return sent

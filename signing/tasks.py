@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 
 from portal.http import GatewayAmbiguousAnswer, GatewayUnavailable
 from portal.storage import STORAGE_UNREACHABLE
-from signing import events, postbacks, recovery, sending, sync
+from signing import copies, events, postbacks, recovery, sending, sync
 
 logger = logging.getLogger(__name__)
 
@@ -158,6 +158,12 @@ def signer_invite_email_task(signer_id: int, resend: bool = False, actor_id: int
 def signing_completed_email_task(signing_id: int) -> None:
     """Tell the owner and the signers that the document is signed (each once)."""
     sync.signing_completed_notify(signing_id=signing_id)
+
+
+@shared_task(**_EMAIL_RETRY)  # type: ignore[untyped-decorator]  # see _RETRY
+def copy_share_email_task(recipient_id: int) -> None:
+    """Tell a copy recipient allowed to read the document under way where to read it (once)."""
+    copies.copy_share_send(recipient_id=recipient_id)
 
 
 # --- Validation reports ----------------------------------------------------------------------------

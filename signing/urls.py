@@ -1,6 +1,6 @@
 from django.urls import path
 
-from signing.views import containers, decline, inbox, owner, reports, signer, signer_account, trust
+from signing.views import containers, copy, decline, inbox, owner, owner_changes, reports, signer, signer_account, trust
 from signing.webhooks import DocumentFetchView, postback
 
 app_name = "signing"
@@ -35,6 +35,9 @@ urlpatterns = [
     path("documents/<uuid:uuid>/signers/add/", owner.signer_add_view, name="signer-add"),
     path("documents/<uuid:uuid>/signers/<uuid:signer_uuid>/remove/", owner.signer_remove_view, name="signer-remove"),
     path("documents/<uuid:uuid>/signers/<uuid:signer_uuid>/resend/", owner.signer_resend_view, name="signer-resend"),
+    path("documents/<uuid:uuid>/signers/<uuid:signer_uuid>/move/", owner_changes.signer_move_view, name="signer-move"),
+    path("documents/<uuid:uuid>/copies/add/", owner_changes.copy_add_view, name="copy-add"),
+    path("documents/<uuid:uuid>/copies/<uuid:copy_uuid>/remove/", owner_changes.copy_remove_view, name="copy-remove"),
     # The logged-in person's inbox: documents waiting for their signature, history, batch signing.
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/sign/", inbox.inbox_batch_start, name="inbox-batch-start"),
@@ -64,6 +67,12 @@ urlpatterns = [
     path("sign/<str:token>/status/", signer.signer_status, name="signer-status"),
     path("sign/<str:token>/done/", signer.signer_done, name="signer-done"),
     path("sign/<str:token>/account/", signer_account.signer_account_create, name="signer-account"),
+    # A copy recipient's link (CC): the signed file once everyone has signed.
+    path("copy/<str:token>/", copy.copy_landing, name="copy-landing"),
+    path("copy/<str:token>/signed/", copy.copy_signed_download, name="copy-signed-download"),
+    path("copy/<str:token>/identity/start/", copy.copy_identity_start, name="copy-identity-start"),
+    path("copy/<str:token>/identity/complete/", copy.copy_identity_complete, name="copy-identity-complete"),
+    path("copy/<str:token>/page.png", copy.copy_page_image, name="copy-page-image"),
     # Declining, addressed by the signer's uuid (the portal link's pages and the inbox link here).
     path("signer/<uuid:signer_uuid>/decline/", decline.signer_decline, name="signer_decline"),
     path("fetch/<str:fetch_token>/", DocumentFetchView.as_view(), name="document-fetch"),

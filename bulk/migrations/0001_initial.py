@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('signing', '0007_signing_reminders'),
+        ('signing', '0008_signing_reminders'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -163,6 +163,9 @@ class GatewaySigner(models.Model):
     country_code = models.CharField(max_length=2, blank=True)
     signing_purpose = models.CharField(max_length=64, blank=True)
     signing_options = models.JSONField(default=list, blank=True)
+    # The optional strings Dokobit keeps about the signer: company, position (a job title, not this
+    # row's place in the list), structural_subdivision, country, city, postal_code.
+    details = models.JSONField(default=dict, blank=True)
     position = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=16, default=STATUS_PENDING)
     signed_at = models.DateTimeField(null=True, blank=True)

@@ -35,6 +35,7 @@ from portal.http import GatewayError
 from portal.ratelimit import rate_limited
 from portal.types import AuthenticatedHttpRequest
 from signing.access import document_changeable_by, document_get_for_user, documents_in_space
+from signing.copy_forms import CopyRecipientForm, CopyRecipientFormSet
 from signing.documents import document_create, document_download_record, document_file_verified
 from signing.errors import DocumentTampered, SigningError
 from signing.forms import (
@@ -47,7 +48,8 @@ from signing.forms import (
     holding_put,
     max_signers,
 )
-from signing.models import Document, Signer
+from signing.models import Document, Signer, SigningOrder
+from signing.order import signer_moves
 from signing.owner_actions import signer_add, signer_invite_resend, signer_remove, signing_cancel
 from signing.retention import signing_copy_days_left
 from signing.selectors import (
@@ -55,6 +57,7 @@ from signing.selectors import (
     document_history_page,
     document_list_annotated,
     document_status_payload,
+    event_text,
     signing_current,
 )
 from signing.views.common import (
@@ -115,8 +118,10 @@ def document_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = DocumentUploadForm(request.POST, request.FILES, held=held)
         formset = SignerFormSet(request.POST, prefix="signers")
+        # A page posted without the copy rows (an older page, a script) has no copy recipients.
+        copies = CopyRecipientFormSet(request.POST if "copies-TOTAL_FORMS" in request.POST else None, prefix="copies")
         form_ok = form.is_valid()
-        signers_ok = formset.is_valid()
+        signers_ok = formset.is_valid() and (not copies.is_bound or copies.is_valid())
         uploaded = form.cleaned_data.get("document") if "document" not in form.errors else None
         if form_ok and signers_ok:
             file_obj: File[bytes]
@@ -135,6 +140,8 @@ def document_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                     on_decline=form.cleaned_data["on_decline"],
                     organisation=space.organisation,
                     long_term=form.cleaned_data.get("long_term", False),
+                    signing_order=form.cleaned_data["signing_order"],
+                    copies=copies.copy_data() if copies.is_bound else [],
                 )
             except SigningError as exc:
                 form.add_error(None, signing_error_message(exc))
@@ -156,14 +163,20 @@ def document_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     else:
         form = DocumentUploadForm(
             held=held,
-            initial={**_deadline_initial(preferences.deadline_days), "on_decline": preferences.decline_action},
+            initial={
+                **_deadline_initial(preferences.deadline_days),
+                "on_decline": preferences.decline_action,
+                "signing_order": preferences.signing_order,
+            },
         )
         language = preferences.signing_language or get_language() or "en"
         formset = SignerFormSet(prefix="signers", initial=[{"language": language}])
+        copies = CopyRecipientFormSet(prefix="copies")
         status = 200
     context = {
         "form": form,
         "formset": formset,
+        "copies": copies,
         "held": held,
         "max_signers": max_signers(),
         "upload_messages": {"failed": _("The upload did not go through. Please check your connection and try again.")},
@@ -181,20 +194,29 @@ def _wants_json(request: HttpRequest) -> bool:
     return request.headers.get("X-Requested-With") == "XMLHttpRequest"
 
 
-def _detail_context(
+def detail_context(
     request: AuthenticatedHttpRequest,
     document: Document,
     *,
     add_form: SignerAddForm | None = None,
+    copy_form: CopyRecipientForm | None = None,
 ) -> dict[str, Any]:
     signing = signing_current(document=document)
-    signers = list(document.signers.all())
+    signers = list(document.signers.order_by("order_group", "position", "pk"))
     # The owner, or staff whose role includes the owner's actions; others only read.
     can_change = (
         signing is not None and signing.is_open and document_changeable_by(user=request.user, document=document)
     )
     status = document_status_payload(document=document, can_change=can_change)
     history = _history_page(request, document)
+    rows = {row["uuid"]: row for row in status["signers"]}
+    moves = signer_moves(document)
+    for signer in signers:
+        # For the template: the label the live status also shows, and which actions make sense.
+        row = rows.get(str(signer.uuid), {})
+        signer.status_label = row.get("status_label", "")  # type: ignore[attr-defined]
+        signer.on_turn = row.get("on_turn", False)  # type: ignore[attr-defined]
+        signer.can_move = moves.get(signer.pk, (False, False))  # type: ignore[attr-defined]
     try:
         if document.is_container:
             preview = container_preview_context(document)
@@ -216,6 +238,9 @@ def _detail_context(
             "history_live": history["history_newer"] is None,
         },
         "add_form": add_form or SignerAddForm(prefix="add", initial={"language": get_language() or "en"}),
+        "copy_form": copy_form or CopyRecipientForm(prefix="copy"),
+        "copy_recipients": list(document.copy_recipients.all()),
+        "ordered": document.signing_order != SigningOrder.PARALLEL,
         "can_change": can_change,
         # Sharing is the creator's (or an admin's) choice whatever the signing's state; it matters
         # where members see only their own documents and the shared ones.
@@ -236,7 +261,8 @@ def _history_page(request: HttpRequest, document: Document) -> dict[str, Any]:
         number = 1
     events, older = document_history_page(document=document, number=number)
     return {
-        "events": events,
+        # Each line as the live status also words it (a copy recipient's name included).
+        "events": [{"created_at": event.created_at, "text": event_text(event)} for event in events],
         "history_older": number + 1 if older else None,
         "history_newer": number - 1 if number > 1 else None,
     }
@@ -247,7 +273,7 @@ def _history_page(request: HttpRequest, document: Document) -> dict[str, Any]:
 @require_GET
 def document_detail(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
     document = document_get_for_user(user=request.user, uuid=uuid)
-    return render(request, "signing/document_detail.html", _detail_context(request, document))
+    return render(request, "signing/document_detail.html", detail_context(request, document))
 
 
 @never_cache
@@ -292,7 +318,7 @@ def signed_download(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpRespon
     return signed_file_response(request, document, actor=request.user)
 
 
-def _owner_action(action: Callable[..., HttpResponse | None]) -> Callable[..., HttpResponse]:
+def owner_action(action: Callable[..., HttpResponse | None]) -> Callable[..., HttpResponse]:
     """POST-only owner action on a document: 404 for anyone else, SigningError shown as a message."""
 
     @never_cache
@@ -323,24 +349,24 @@ def _signer_add(request: AuthenticatedHttpRequest, document: Document) -> HttpRe
     if form.is_valid() and len(active) >= max_signers():
         form.add_error(None, _("This document already has the most signers allowed."))
     if not form.is_valid():
-        context = _detail_context(request, document, add_form=form)
+        context = detail_context(request, document, add_form=form)
         return render(request, "signing/document_detail.html", context, status=400)
     signer_add(document=document, data=form.to_signer_data(), actor=request.user)
     messages.success(request, _("The signer was added and invited."))
     return None
 
 
-def _pending_signer(document: Document, signer_uuid: UUID) -> Signer:
+def pending_signer(document: Document, signer_uuid: UUID) -> Signer:
     return get_object_or_404(document.signers, uuid=signer_uuid)
 
 
 def _signer_remove(request: AuthenticatedHttpRequest, document: Document, signer_uuid: UUID) -> None:
-    signer_remove(signer=_pending_signer(document, signer_uuid), actor=request.user)
+    signer_remove(signer=pending_signer(document, signer_uuid), actor=request.user)
     messages.success(request, _("The signer was removed."))
 
 
 def _signer_resend(request: AuthenticatedHttpRequest, document: Document, signer_uuid: UUID) -> None:
-    signer_invite_resend(signer=_pending_signer(document, signer_uuid), actor=request.user)
+    signer_invite_resend(signer=pending_signer(document, signer_uuid), actor=request.user)
     messages.success(request, _("The invitation was sent again."))
 
 
@@ -363,8 +389,8 @@ def _document_share(request: AuthenticatedHttpRequest, document: Document) -> No
         messages.success(request, _("The document is no longer shared with the organisation's members."))
 
 
-signer_add_view = sensitive_post_parameters()(_owner_action(_signer_add))
-document_share_view = _owner_action(_document_share)
-signer_remove_view = _owner_action(_signer_remove)
-signer_resend_view = _owner_action(_signer_resend)
-signing_cancel_view = _owner_action(_signing_cancel)
+signer_add_view = sensitive_post_parameters()(owner_action(_signer_add))
+document_share_view = owner_action(_document_share)
+signer_remove_view = owner_action(_signer_remove)
+signer_resend_view = owner_action(_signer_resend)
+signing_cancel_view = owner_action(_signing_cancel)

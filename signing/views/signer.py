@@ -60,7 +60,9 @@ from signing.views.signer_link import (
     signing_awaiting,
     signing_completed,
     verified_signer,
+    waiting_for_turn,
 )
+from signing.views.signer_turn import signer_waiting_page
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +82,10 @@ def signer_landing(request: HttpRequest, token: str) -> HttpResponse:
         return _expired_or_neutral(request, token)
     if is_refused(request, signer):
         return _neutral(request)
+    if waiting_for_turn(signer):
+        # Signing in order: the link was not sent yet (a forwarded copy, or a look ahead). It
+        # says who signs first, and holds neither the document nor a way to Dokobit.
+        return signer_waiting_page(request, signer)
     completed = signing_completed(signer)
     if not is_verified(request, signer):
         # In the signer's language, chosen by the owner: the person may not have visited the portal.
@@ -203,7 +209,7 @@ def _link_unusable_json() -> JsonResponse:
 @rate_limited("identity-session", as_json=True)
 def signer_identity_start(request: HttpRequest, token: str) -> JsonResponse:
     signer = signer_for_link(request, token, finished=True)
-    if signer is None or is_refused(request, signer):
+    if signer is None or is_refused(request, signer) or waiting_for_turn(signer):
         return _link_unusable_json()
     try:
         session_token = identity_session_start(

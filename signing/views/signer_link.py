@@ -23,6 +23,7 @@ from django.utils.crypto import constant_time_compare
 from identity.models import User
 from signing.inbox import signer_get_for_person
 from signing.models import Signer, Signing
+from signing.order import on_turn
 from signing.selectors import signer_get_by_link_token, signing_current
 
 if TYPE_CHECKING:
@@ -200,10 +201,16 @@ def verified_signer_by_uuid(request: HttpRequest, signer_uuid: UUID) -> Signer |
 
 
 def verified_signer(request: HttpRequest, token: str) -> Signer | None:
+    """The verified signer of a link whose signing waits for them now (their turn has come)."""
     signer = signer_for_link(request, token)
-    if signer is None or not is_verified(request, signer):
+    if signer is None or not is_verified(request, signer) or waiting_for_turn(signer):
         return None
     return signer
+
+
+def waiting_for_turn(signer: Signer) -> bool:
+    """Whether the signing still waits for others to sign before this signer (signing.order)."""
+    return signing_awaiting(signer) is not None and not on_turn(signer)
 
 
 def signer_for_result(request: HttpRequest, token: str) -> Signer | None:

@@ -31,6 +31,9 @@
   function apply(data, config) {
     var status = document.getElementById("signing-status");
     if (status && data.status_label) { status.textContent = data.status_label; }
+    // Signing in order: whose turn it is moves with each signature.
+    var turn = document.getElementById("signing-turn");
+    if (turn && typeof data.turn_label === "string") { turn.textContent = data.turn_label || "-"; }
     (data.signers || []).forEach(function (signer) {
       var row = document.querySelector('[data-signer-uuid="' + signer.uuid + '"]');
       if (!row) { return; }

@@ -33,6 +33,18 @@
     var add = form.querySelector("#add-signer");
     var max = parseInt(form.dataset.maxSigners || "0", 10);
     if (add) { add.hidden = max > 0 && rows.length >= max; }
+    showGroups(form);
+  }
+
+  // A signer's group matters only when signing in ordered groups: the field shows only then
+  // (without JavaScript it is always shown, and ignored in the other orders).
+  function showGroups(form) {
+    var order = form.querySelector("#id_signing_order");
+    if (!order) { return; }
+    form.querySelectorAll("#signer-rows [name$='-order_group']").forEach(function (input) {
+      var field = input.closest(".field");
+      if (field) { field.hidden = order.value !== "groups"; }
+    });
   }
 
   function bindRows(form) {
@@ -137,6 +149,8 @@
     bindRows(form);
     bindUpload(form);
     bindLanguageNotes(form);
+    var order = form.querySelector("#id_signing_order");
+    if (order) { order.addEventListener("change", function () { showGroups(form); }); }
   }
 
   document.addEventListener("DOMContentLoaded", function () {

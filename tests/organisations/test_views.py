@@ -150,6 +150,9 @@ def test_the_admin_saves_the_settings_and_the_features_read_them(org_world):
     assert form_page.context["formset"].forms[0].initial["language"] == "lt"
     assert form_page.context["form"].initial["deadline"] is not None
     assert form_page.context["form"].initial["on_decline"] == "carry_on"
+    # The organisation's signing order default (issue 15): one after another.
+    assert form_page.context["form"].initial["signing_order"] == "sequential"
+    assert '<option value="sequential" selected>' in form_page.content.decode()
     # The several-files form too (the decline branch's choice, pre-filled the same way).
     files_page = client.get(reverse("signing:container-new"))
     assert files_page.context["form"].initial["on_decline"] == "carry_on"

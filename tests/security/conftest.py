@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group
 from identity.models import IdentitySession
 from organisations.invitations import invitation_create
 from organisations.services import organisation_create
+from signing.copies import CopyRecipientData, copy_recipient_new
 from signing.models import SigningEvent
 from signing.trust_models import ValidationReport
 from tests.bulk.helpers import bulk_objects_of
@@ -57,6 +58,10 @@ def world(make_user):
         document=document, signing=signing, kind=SigningEvent.Kind.SENT
     )
     group = Group.objects.create(name="Alice's reviewers")
+    copy = copy_recipient_new(
+        document=document, data=CopyRecipientData(name="Carol Copy", email="carol.copy@example.test", language="en")
+    )
+    copy.save()
     template, bulk = bulk_objects_of(owner)
     organisation = organisation_create(
         creator=owner, name="Alice Holdings", registration_code="304050607", country_code="EE"
@@ -84,6 +89,7 @@ def world(make_user):
         "document": document,
         "signer": signer,
         "signing": signing,
+        "copy": copy,
         "admin_objects": {
             "identity/user": owner.pk,
             "identity/identitysession": flow.pk,
@@ -92,6 +98,7 @@ def world(make_user):
             "signing/signer": signer.pk,
             "signing/signingevent": event.pk,
             "auth/group": group.pk,
+            "signing/copyrecipient": copy.pk,
             "organisations/organisation": organisation.pk,
             "organisations/membership": membership.pk,
             "organisations/invitation": invitation.pk,
@@ -113,6 +120,7 @@ def world(make_user):
             document.sha256,
             container.title,
             container_file.name,
+            copy.email,
             template.name,
             bulk.title_pattern,
         ],

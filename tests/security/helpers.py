@@ -80,12 +80,17 @@ def case_for(route: Route, world) -> Case | None:
         if route.params == ("signer_uuid",):
             # A signer's own page addressed by their uuid (declining): refused like a personal link.
             return Case(LINK, {"signer_uuid": signer.uuid}, {"signer_uuid": MISSING_UUID})
-        if set(route.params) <= {"uuid", "signer_uuid"}:
-            mine = {"uuid": document.uuid, "signer_uuid": signer.uuid}
-            # A's document with a signer uuid that is nobody's, and a document that does not exist.
-            missing = {"uuid": MISSING_UUID if "signer_uuid" not in route.params else document.uuid}
-            missing["signer_uuid"] = MISSING_UUID
+        if set(route.params) <= {"uuid", "signer_uuid", "copy_uuid"}:
+            mine = {"uuid": document.uuid, "signer_uuid": signer.uuid, "copy_uuid": world["copy"].uuid}
+            # A's document with a signer (or copy recipient) uuid that is nobody's, and a document
+            # that does not exist.
+            inner = {"signer_uuid", "copy_uuid"} & set(route.params)
+            missing = {"uuid": document.uuid if inner else MISSING_UUID}
+            missing["signer_uuid"] = missing["copy_uuid"] = MISSING_UUID
             return Case(OWNER, mine, missing)
+        if route.params == ("token",) and route.route.startswith("copy/"):
+            # A copy recipient's link (CC): a capability like a signer's.
+            return Case(LINK, {"token": world["copy"].link_token}, {"token": secrets.token_urlsafe(32)})
         container, container_file = world["container"], world["container_file"]
         container_link = world["container_signer"].link_token
         if route.params == ("uuid", "file_uuid"):

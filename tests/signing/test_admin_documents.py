@@ -225,7 +225,12 @@ def test_events_cannot_be_changed_or_deleted_through_the_document_inline(staff_c
 
     # A forged inline formset: delete the event, change it, add one.
     data = {"title": "Renamed"}
-    for prefix, count in (("signings", document.signings.count()), ("signers", document.signers.count())):
+    counts = (
+        ("signings", document.signings.count()),
+        ("signers", document.signers.count()),
+        ("copy_recipients", document.copy_recipients.count()),
+    )
+    for prefix, count in counts:
         data.update({f"{prefix}-TOTAL_FORMS": count, f"{prefix}-INITIAL_FORMS": count})
     for index, signing in enumerate(document.signings.all()):
         data[f"signings-{index}-id"] = signing.pk

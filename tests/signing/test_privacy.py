@@ -126,3 +126,18 @@ def test_files_no_row_points_to_are_deleted_after_a_day_and_the_rest_is_kept(own
     assert stored_files_orphaned_purge(now=timezone.now() + timedelta(hours=25)) == len(orphans)
     assert stored_names() == kept
     assert kept_document.file.storage.open(kept_document.file.name).read() == pdf("kept")
+
+
+def test_my_data_names_the_order_the_companies_and_the_copy_recipients(client, owner, live_signing):
+    from signing.copies import CopyRecipientData, copy_recipient_new
+    from signing.models import Signer
+
+    document = live_signing.document
+    Signer.objects.filter(document=document).update(company="UAB Example", company_position="CEO")
+    data = CopyRecipientData(name="Carol", email="carol@example.test", language="en")
+    copy_recipient_new(document=document, data=data).save()
+    client.force_login(owner)
+    exported = json.loads(client.get("/profile/data/").content)["documents"][0]
+    assert exported["signing_order"] == "parallel"
+    assert {s["on_behalf_of"] for s in exported["signers"]} == {"CEO, UAB Example"}
+    assert exported["copy_recipients"] == [{"name": "Carol", "email": "carol@example.test", "may_read": False}]

@@ -16,6 +16,7 @@ from django.core.files.storage import default_storage
 from django.urls import URLPattern, get_resolver, reverse
 from django.utils import timezone
 
+from signing.copies import CopyRecipientData, copy_recipient_new
 from signing.forms import holding_purge_stale
 from signing.models import Document, Signer, Signing, SigningEvent
 from tests.conftest import load_fixture
@@ -205,6 +206,7 @@ def test_live_status_json(owner_client, owner):
             "name": "Mobile Tester",
             "status": "pending",
             "status_label": "Waiting",
+            "on_turn": True,
             "signed_at": None,
             "decline_text": "",
         }
@@ -416,11 +418,16 @@ def test_every_object_url_is_404_for_another_user(client, owner, make_user, gate
     """T10 (signing routes; all apps: tests/security/test_object_access.py)."""
     document = make_document(owner)
     signer = document.signers.get()
+    copy = copy_recipient_new(
+        document=document, data=CopyRecipientData(name="Cc", email="cc@example.test", language="en")
+    )
+    copy.save()
     other = make_user(country_code="LV", personal_code="030303-10012", first_name="Other", last_name="Person")
     client.force_login(other)
     values = {
         "uuid": document.uuid,
         "signer_uuid": signer.uuid,
+        "copy_uuid": copy.uuid,
         "token": signer.link_token,
         "signing_uuid": document.signings.get().uuid,
         "secret": "wrong",
@@ -428,6 +435,7 @@ def test_every_object_url_is_404_for_another_user(client, owner, make_user, gate
         "file_uuid": uuid.uuid4(),
         "index": 0,
     }
+    values_for_token = {"copy-landing": copy.link_token, "copy-signed-download": copy.link_token}
     # Anyone holding a link may start an eID check (that is how the signer proves who they are).
     created = load_fixture("identity_create_session")
     gateway.add(responses.POST, f"{IDENTITY}/api/authentication/create", json=created)
@@ -440,7 +448,10 @@ def test_every_object_url_is_404_for_another_user(client, owner, make_user, gate
     patterns = signing_patterns()
     assert {p.name for p in patterns} >= {"document-detail", "signed-download", "signer-landing", "postback"}
     for pattern in patterns:
-        url = reverse(f"signing:{pattern.name}", kwargs={k: values[k] for k in pattern.pattern.converters})
+        kwargs = {k: values[k] for k in pattern.pattern.converters}
+        if pattern.name in values_for_token:
+            kwargs["token"] = values_for_token[pattern.name]  # a copy link works only once signed
+        url = reverse(f"signing:{pattern.name}", kwargs=kwargs)
         for method in ("get", "post"):
             response = getattr(client, method)(url)
             body = response.content.decode() if not response.streaming else ""

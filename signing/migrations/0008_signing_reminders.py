@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('signing', '0006_signer_person_index'),
+        ('signing', '0007_order_copies_company'),
     ]
 
     operations = [
