@@ -13,6 +13,7 @@ from bulk.models import SigningTemplate, TemplateRole
 from bulk.stored_pdf import stored_pdf_open, stored_pdf_save
 from bulk.titles import title_render
 from signing.documents import document_create
+from signing.models import SigningOrder
 from signing.signers import SignerData
 
 if TYPE_CHECKING:
@@ -164,9 +165,12 @@ def template_use(
             signing_purpose=role.signing_purpose,
             language=template.language,
             phone=person.phone,
+            order_group=role.order,
         )
         for role, person in zip(roles, people, strict=True)
     ]
+    # Roles with different order numbers sign in turn (equal numbers together); one number for all: at once.
+    in_turn = len({role.order for role in roles}) > 1
     first = people[0]
     title = title_render(
         template.title_pattern, name=first.first_name, surname=first.last_name, on=timezone.localdate()
@@ -180,6 +184,7 @@ def template_use(
             signers=signers,
             deadline=deadline_after_days(template.deadline_days),
             reminders=template.reminders,
+            signing_order=SigningOrder.GROUPS if in_turn else SigningOrder.PARALLEL,
         )
     finally:
         if file is not document:

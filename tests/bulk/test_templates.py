@@ -89,13 +89,19 @@ def test_a_saved_template_asks_only_for_the_people_and_sends_through_the_upload_
     assert document.title == "Employment terms Emma Testnumber"
     assert document.file.read() == pdf_bytes()
     assert document.file.name != template.file.name
-    signers = [(s.first_name, s.signing_purpose, s.language, s.position) for s in document.signers.order_by("position")]
-    assert signers == [("Emma", "signature", "lt", 0), ("Harri", "visa", "lt", 1)]
+    signers = [
+        (s.first_name, s.signing_purpose, s.language, s.position, s.order_group)
+        for s in document.signers.order_by("position")
+    ]
+    # The roles' order numbers: the Employee (1) signs first, the HR manager (2) after.
+    assert signers == [("Emma", "signature", "lt", 0, 1), ("Harri", "visa", "lt", 1, 2)]
+    assert document.signing_order == "groups"
     signing = document.signings.get()
     assert signing.status == Signing.Status.PENDING
     expected_day = timezone.localdate() + datetime.timedelta(days=14)
     assert timezone.localtime(signing.deadline).date() == expected_day
-    assert sorted(m.to[0] for m in mailoutbox) == ["emma@example.test", "harri@example.test"]
+    # Only the first turn is invited; the HR manager's turn comes when the employee has signed.
+    assert [m.to[0] for m in mailoutbox] == ["emma@example.test"]
 
 
 def test_using_a_template_without_a_document_asks_for_one_and_checks_every_person(owner_client, owner):

@@ -81,11 +81,12 @@ def test_the_owner_saves_a_template_and_uses_it(stack, people, tmp_path):
     document = Document.objects.get()
     assert document.title == title
     assert document.file.read() == template.file.open("rb").read()
-    signers = [(s.email, s.signing_purpose) for s in document.signers.order_by("position")]
-    assert signers == [(LT_SIGNER.email, "signature"), (EE_SIGNER.email, "visa")]
-    for signer in (LT_SIGNER, EE_SIGNER):
-        (invitation,) = stack.wait_for_mail(signer.email)
-        assert title in invitation.get_body(preferencelist=("plain",)).get_content()
+    signers = [(s.email, s.signing_purpose, s.order_group) for s in document.signers.order_by("position")]
+    assert signers == [(LT_SIGNER.email, "signature", 1), (EE_SIGNER.email, "visa", 2)]
+    # The roles' order: the employee is asked first, the HR manager when the employee has signed.
+    (invitation,) = stack.wait_for_mail(LT_SIGNER.email)
+    assert title in invitation.get_body(preferencelist=("plain",)).get_content()
+    assert stack.mails_to(EE_SIGNER.email) == []
 
     owner.goto("/templates/")
     expect(owner.get_by_test_id("template-row")).to_have_count(1)
