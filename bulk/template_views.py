@@ -182,7 +182,13 @@ def template_use_view(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResp
         people = people_forms(template=template, roles=roles)
         document_form = TemplateDocumentForm() if needs_document else None
         status = 200
-    context = {"template": template, "people": people, "document_form": document_form}
+    context = {
+        "template": template,
+        "people": people,
+        "document_form": document_form,
+        # What template_use applies: the template's days, else its organisation's default.
+        "deadline_days": template.deadline_days or settings_for(template).deadline_days,
+    }
     return render(request, "bulk/template_use.html", context, status=status)
 
 
