@@ -116,3 +116,23 @@ def test_a_personal_template_makes_personal_documents(org_world, emulator, djang
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("bulk:template-use", kwargs={"uuid": template.uuid}), people)
     assert Document.objects.get(title__startswith="Employment terms").organisation is None
+
+
+def test_rows_of_an_organisations_bulk_send_are_still_made_after_its_creator_deleted_the_account(
+    org_world, emulator, django_capture_on_commit_callbacks
+):
+    from bulk.models import BulkRow
+    from bulk.sends import bulk_row_send
+    from identity.accounts import user_delete
+    from tests.bulk.helpers import bulk_objects_of
+
+    _, bulk = bulk_objects_of(org_world.users["member"], organisation=org_world.organisation, label="Acme")
+    (row,) = bulk.rows.all()
+    with django_capture_on_commit_callbacks(execute=True):
+        user_delete(user=org_world.users["member"])
+    with django_capture_on_commit_callbacks(execute=True):
+        bulk_row_send(row_id=row.pk)
+    row = BulkRow.objects.select_related("document").get(pk=row.pk)
+    assert row.status == BulkRow.Status.CREATED
+    assert (row.document.organisation, row.document.owner) == (org_world.organisation, None)
+    assert row.document.signings.get().status == Signing.Status.PENDING
