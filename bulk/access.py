@@ -26,12 +26,14 @@ from bulk.models import BulkSend, SigningTemplate
 from organisations import roles
 from organisations.models import Membership
 from portal.errors import UserFacingError
+from signing.access import document_readable_by
 from signing.views.common import error_page
 
 if TYPE_CHECKING:
     from identity.models import User
     from organisations.spaces import Space
     from portal.types import AuthenticatedHttpRequest
+    from signing.models import Document
 
 
 class Action(enum.Enum):
@@ -117,6 +119,21 @@ def bulk_usable_by(*, user: User, bulk: BulkSend) -> bool:
         return _allowed(user=user, owner_id=bulk.owner_id, organisation_id=bulk.organisation_id, action=Action.USE)
     except BulkActionRefused:
         return False
+
+
+def documents_readable(*, user: User, bulk: BulkSend, documents: list[Document]) -> set[int]:
+    """The ids of a bulk send's ``documents`` that ``user`` may open (an organisation may show members
+    only their own and shared documents: the summary then names the others without a link)."""
+    membership = (
+        Membership.objects.filter(user=user, organisation_id=bulk.organisation_id).first()
+        if bulk.organisation_id
+        else None
+    )
+    return {
+        document.pk
+        for document in documents
+        if document_readable_by(user=user, document=document, membership=membership)
+    }
 
 
 def refusals_as_pages(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:

@@ -27,6 +27,7 @@ from bulk.access import (
     bulk_get_for,
     bulk_sends_in_space,
     bulk_usable_by,
+    documents_readable,
     refusals_as_pages,
     space_create_check,
     space_may_create,
@@ -235,6 +236,10 @@ def bulk_summary(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
         return redirect("bulk:bulk-csv", uuid=bulk.uuid)
     payload = _summary_payload(bulk)
     rows = [_row_view(row) for row in bulk_rows_with_signing(bulk=bulk)]
+    documents = [item["row"].document for item in rows if item["row"].document is not None]
+    readable = documents_readable(user=request.user, bulk=bulk, documents=documents)
+    for item in rows:
+        item["readable"] = item["row"].document_id in readable
     url = reverse("bulk:bulk-progress-json", kwargs={"uuid": bulk.uuid}) + "?rows=1"
     context = {
         "bulk": bulk,

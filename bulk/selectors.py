@@ -15,7 +15,7 @@ def _current_signing(field: str) -> Subquery:
 
 def rows_with_signing(rows: QuerySet[BulkRow]) -> QuerySet[BulkRow]:
     """Rows with their document's current signing status and reason (in the same query)."""
-    return rows.select_related("document").annotate(
+    return rows.select_related("document", "document__organisation").annotate(
         signing_status=_current_signing("status"), signing_reason=_current_signing("attention_reason")
     )
 

@@ -136,3 +136,23 @@ def test_rows_of_an_organisations_bulk_send_are_still_made_after_its_creator_del
     assert row.status == BulkRow.Status.CREATED
     assert (row.document.organisation, row.document.owner) == (org_world.organisation, None)
     assert row.document.signings.get().status == Signing.Status.PENDING
+
+
+def test_the_summary_links_only_the_copies_the_person_may_open(org_world, emulator, django_capture_on_commit_callbacks):
+    from bulk.sends import bulk_row_send
+    from organisations.models import DocumentVisibility
+    from tests.bulk.helpers import bulk_objects_of
+
+    org_world.set_visibility(DocumentVisibility.OWN_AND_SHARED)
+    _, bulk = bulk_objects_of(org_world.users["member"], organisation=org_world.organisation, label="Acme")
+    with django_capture_on_commit_callbacks(execute=True):
+        bulk_row_send(row_id=bulk.rows.get().pk)
+    document = bulk.rows.get().document
+    link = f'href="{reverse("signing:document-detail", kwargs={"uuid": document.uuid})}"'
+    url = reverse("bulk:bulk-summary", kwargs={"uuid": bulk.uuid})
+    for who, linked in (("member", True), ("admin", True), ("viewer", False)):
+        html = org_world.client(who).get(url).content.decode()
+        assert document.title in html, who
+        assert (link in html) == linked, who
+        opened = org_world.client(who).get(reverse("signing:document-detail", kwargs={"uuid": document.uuid}))
+        assert opened.status_code == (200 if linked else 404), who
