@@ -84,8 +84,8 @@ def _allowed(*, user: User, owner_id: int | None, organisation_id: int | None, a
     membership = Membership.objects.filter(user=user, organisation_id=organisation_id).first()
     if membership is None:
         return False
-    if action is Action.USE and not roles.can_create_documents(membership):
-        raise BulkActionRefused()
+    if action in (Action.USE, Action.CHANGE) and not roles.can_create_documents(membership):
+        raise BulkActionRefused()  # a viewer
     if action is Action.CHANGE and not roles.can_change_shared_setup(membership, is_creator=owner_id == user.pk):
         raise BulkActionRefused(_CHANGE_REFUSED)
     return True
