@@ -30,6 +30,7 @@ class SigningTemplateAdmin(admin.ModelAdmin[SigningTemplate]):
     list_display = (
         "name",
         "owner",
+        "organisation",
         "title_pattern",
         "language",
         "deadline_days",
@@ -37,11 +38,20 @@ class SigningTemplateAdmin(admin.ModelAdmin[SigningTemplate]):
         "role_count",
         "created_at",
     )
-    list_select_related = ("owner",)
-    list_filter = ("language", "reminders", "created_at")
-    search_fields = ("name", "title_pattern", "uuid")
+    list_select_related = ("owner", "organisation")
+    list_filter = (("organisation", admin.RelatedOnlyFieldListFilter), "language", "reminders", "created_at")
+    search_fields = ("name", "title_pattern", "uuid", "organisation__name")
     # No "file": a staff member reads a person's document through the audited document views only.
-    readonly_fields = ("uuid", "owner", "original_filename", "size", "sha256", "created_at", "updated_at")
+    readonly_fields = (
+        "uuid",
+        "owner",
+        "organisation",
+        "original_filename",
+        "size",
+        "sha256",
+        "created_at",
+        "updated_at",
+    )
     fields = ("name", "title_pattern", "language", "deadline_days", "reminders", *readonly_fields)
     inlines = (TemplateRoleInline,)
 
@@ -100,13 +110,23 @@ class BulkRowInline(admin.TabularInline[BulkRow, BulkSend]):
 
 @admin.register(BulkSend)
 class BulkSendAdmin(CheckedSelectionMixin[BulkSend]):
-    list_display = ("title_pattern", "owner", "status", "rows_total", "rows_failed", "created_at", "started_at")
-    list_select_related = ("owner",)
-    list_filter = ("status", "created_at")
-    search_fields = ("title_pattern", "uuid", "csv_filename")
+    list_display = (
+        "title_pattern",
+        "owner",
+        "organisation",
+        "status",
+        "rows_total",
+        "rows_failed",
+        "created_at",
+        "started_at",
+    )
+    list_select_related = ("owner", "organisation")
+    list_filter = ("status", ("organisation", admin.RelatedOnlyFieldListFilter), "created_at")
+    search_fields = ("title_pattern", "uuid", "csv_filename", "organisation__name")
     readonly_fields = (
         "uuid",
         "owner",
+        "organisation",
         "template",
         "status",
         "title_pattern",

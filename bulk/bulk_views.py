@@ -1,7 +1,9 @@
 """The owner's bulk-send pages: the list, a new bulk send, the CSV again while it has errors, the
 progress (a page and its JSON), the summary that follows each signing, and a retry of failed rows.
 
-Every bulk send is looked up through ``bulk.selectors.bulk_get_for`` (else 404).
+Every bulk send is looked up through ``bulk.access.bulk_get_for`` with what the view does (404 for
+anyone outside it, 403 for an organisation's viewer who tries to send); the list and a new bulk
+send follow the space the person works in.
 """
 
 from __future__ import annotations
@@ -20,12 +22,25 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 
+from bulk.access import (
+    Action,
+    bulk_get_for,
+    bulk_sends_in_space,
+    bulk_usable_by,
+    documents_readable,
+    refusals_as_pages,
+    space_create_check,
+    space_may_create,
+    templates_in_space,
+)
 from bulk.csv_people import CsvReading, max_csv_bytes, people_from_csv
 from bulk.forms import BulkCsvForm, BulkNewForm
-from bulk.models import BulkRow, BulkSend
-from bulk.selectors import bulk_get_for, bulk_progress, bulk_rows_with_signing, bulk_sends_of, templates_of
+from bulk.models import BulkRow, BulkSend, SigningTemplate
+from bulk.selectors import bulk_progress, bulk_rows_with_signing
 from bulk.sends import bulk_draft_create, bulk_rows_retry, bulk_start
 from bulk.signing_templates import deadline_after_days, template_roles_in_order
+from organisations.preferences import settings_for
+from organisations.spaces import current_space
 from portal.ratelimit import rate_limited
 from portal.types import AuthenticatedHttpRequest
 from signing.errors import SigningError
@@ -40,15 +55,26 @@ if TYPE_CHECKING:
 @login_required
 @require_GET
 def bulk_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    sends = bulk_sends_of(user=request.user).order_by("-created_at", "-pk")[:100]
-    return render(request, "bulk/bulk_list.html", {"sends": sends})
+    space = current_space(request)
+    sends = bulk_sends_in_space(user=request.user, space=space).select_related("owner")
+    context = {
+        "sends": sends.order_by("-created_at", "-pk")[:100],
+        "can_create": space_may_create(space),
+        "organisation": space.organisation,
+    }
+    return render(request, "bulk/bulk_list.html", context)
 
 
-def _initial(request: AuthenticatedHttpRequest) -> dict[str, Any]:
-    """The form's starting values; from a template when the link names one of the person's templates."""
-    initial: dict[str, Any] = {"language": get_language() or "en"}
+def _initial(request: AuthenticatedHttpRequest, templates: list[SigningTemplate]) -> dict[str, Any]:
+    """The form's starting values: the space's defaults, or a template's when the link names one of ``templates``."""
+    preferences = settings_for(current_space(request).membership)
+    deadline_open = deadline_after_days(preferences.deadline_days)
+    initial: dict[str, Any] = {
+        "language": preferences.signing_language or get_language() or "en",
+        "deadline": deadline_open.date() if deadline_open else None,
+    }
     chosen = request.GET.get("template", "")
-    template = templates_of(user=request.user).filter(uuid=chosen).first() if _is_uuid(chosen) else None
+    template = next((t for t in templates if str(t.uuid) == chosen), None)
     if template is not None:
         roles = template_roles_in_order(template=template)
         deadline = deadline_after_days(template.deadline_days)
@@ -57,17 +83,9 @@ def _initial(request: AuthenticatedHttpRequest) -> dict[str, Any]:
             title=template.title_pattern,
             language=template.language,
             signing_purpose=roles[0].signing_purpose if roles else "",
-            deadline=deadline.date() if deadline else None,
+            deadline=deadline.date() if deadline else initial["deadline"],
         )
     return initial
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 def _read_csv(uploaded: UploadedFile, *, language: str) -> CsvReading:
@@ -78,11 +96,14 @@ def _read_csv(uploaded: UploadedFile, *, language: str) -> CsvReading:
 @never_cache
 @login_required
 @sensitive_variables("reading")
+@refusals_as_pages
 @rate_limited("upload", per_user=True)
 def bulk_new(request: AuthenticatedHttpRequest) -> HttpResponse:
-    templates = list(templates_of(user=request.user).prefetch_related("roles"))
+    space = current_space(request)
+    space_create_check(space)
+    templates = list(templates_in_space(user=request.user, space=space).prefetch_related("roles"))
     if request.method != "POST":
-        form = BulkNewForm(initial=_initial(request), templates=templates)
+        form = BulkNewForm(initial=_initial(request, templates), templates=templates)
         return render(request, "bulk/bulk_new.html", {"form": form})
     form = BulkNewForm(request.POST, request.FILES, templates=templates)
     if not form.is_valid():
@@ -91,6 +112,7 @@ def bulk_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     try:
         bulk = bulk_draft_create(
             owner=request.user,
+            organisation=space.organisation,
             document=data.get("document"),
             template=data.get("template"),
             title_pattern=data["title"],
@@ -124,10 +146,11 @@ def _csv_take(request: AuthenticatedHttpRequest, bulk: BulkSend, uploaded: Uploa
 @never_cache
 @login_required
 @sensitive_variables("reading")
+@refusals_as_pages
 @rate_limited("upload", per_user=True)
 def bulk_csv(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
     """The CSV of a bulk send that has no clean one yet; its document is kept."""
-    bulk = bulk_get_for(user=request.user, uuid=uuid)
+    bulk = bulk_get_for(user=request.user, uuid=uuid, action=Action.USE)
     if bulk.status != BulkSend.Status.DRAFT:
         return redirect("bulk:bulk-progress", uuid=bulk.uuid)
     if request.method == "POST":
@@ -213,12 +236,17 @@ def bulk_summary(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
         return redirect("bulk:bulk-csv", uuid=bulk.uuid)
     payload = _summary_payload(bulk)
     rows = [_row_view(row) for row in bulk_rows_with_signing(bulk=bulk)]
+    documents = [item["row"].document for item in rows if item["row"].document is not None]
+    readable = documents_readable(user=request.user, bulk=bulk, documents=documents)
+    for item in rows:
+        item["readable"] = item["row"].document_id in readable
     url = reverse("bulk:bulk-progress-json", kwargs={"uuid": bulk.uuid}) + "?rows=1"
     context = {
         "bulk": bulk,
         "rows": rows,
         "progress": payload,
         "any_failed": any(row["failed"] for row in rows),
+        "may_use": bulk_usable_by(user=request.user, bulk=bulk),
         "config": {"url": url, "final": payload["settled"]},
     }
     return render(request, "bulk/bulk_summary.html", context)
@@ -227,8 +255,9 @@ def bulk_summary(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
 @never_cache
 @login_required
 @require_POST
+@refusals_as_pages
 def bulk_retry(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
-    bulk = bulk_get_for(user=request.user, uuid=uuid)
+    bulk = bulk_get_for(user=request.user, uuid=uuid, action=Action.USE)
     if bulk.status == BulkSend.Status.DRAFT:
         return redirect("bulk:bulk-csv", uuid=bulk.uuid)
     count = bulk_rows_retry(bulk=bulk)

@@ -47,7 +47,19 @@ class SigningTemplate(StoredPdf):
     """A setup to send again: title pattern, signers' roles in order, purpose, language, deadline, reminders."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="signing_templates")
+    # Who created it. A personal template (``organisation`` NULL) goes with its owner's account; an
+    # organisation's stays with the organisation when its creator leaves or deletes their account,
+    # and then has no owner (shown as "a former member"), as documents do.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="signing_templates"
+    )
+    organisation = models.ForeignKey(
+        "organisations.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="signing_templates",
+    )
     name = models.CharField(_("template name"), max_length=200)
     # May hold {name}, {surname} (of the first role's person) and {date}: see bulk.titles.
     title_pattern = models.CharField(_("title"), max_length=200)
@@ -62,7 +74,10 @@ class SigningTemplate(StoredPdf):
         ordering = ["name", "pk"]
         verbose_name = _("template")
         verbose_name_plural = _("templates")
-        indexes = [models.Index(fields=["owner", "name"], name="template_owner_name")]
+        indexes = [
+            models.Index(fields=["owner", "name"], name="template_owner_name"),
+            models.Index(fields=["organisation", "name"], name="template_organisation_name"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -103,7 +118,13 @@ class BulkSend(StoredPdf):
         SENT = "sent", _("Sent")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bulk_sends")
+    # As a template's: an organisation's bulk send outlives its creator's account (``owner`` NULL).
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="bulk_sends"
+    )
+    organisation = models.ForeignKey(
+        "organisations.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="bulk_sends"
+    )
     template = models.ForeignKey(
         SigningTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="bulk_sends"
     )
@@ -123,7 +144,10 @@ class BulkSend(StoredPdf):
         ordering = ["-created_at", "-pk"]
         verbose_name = _("bulk send")
         verbose_name_plural = _("bulk sends")
-        indexes = [models.Index(fields=["owner", "-created_at"], name="bulk_owner_newest")]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"], name="bulk_owner_newest"),
+            models.Index(fields=["organisation", "-created_at"], name="bulk_organisation_newest"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.title_pattern} ({self.created_at:%Y-%m-%d})"

@@ -11,12 +11,20 @@ from identity.models import User
 
 
 def account_bulk_export(user: User) -> dict[str, Any]:
-    templates = SigningTemplate.objects.filter(owner=user).prefetch_related("roles").order_by("created_at")
-    sends = BulkSend.objects.filter(owner=user).order_by("created_at")
+    # Also the organisations' ones this person created: they stay with the organisation, but the
+    # person's part in them is the person's data (as signing.privacy does for documents).
+    templates = (
+        SigningTemplate.objects.filter(owner=user)
+        .select_related("organisation")
+        .prefetch_related("roles")
+        .order_by("created_at")
+    )
+    sends = BulkSend.objects.filter(owner=user).select_related("organisation").order_by("created_at")
     return {
         "templates": [
             {
                 "name": template.name,
+                "organisation": template.organisation.name if template.organisation else None,
                 "title": template.title_pattern,
                 "language": template.language,
                 "deadline_days": template.deadline_days,
@@ -32,6 +40,7 @@ def account_bulk_export(user: User) -> dict[str, Any]:
         "bulk_sends": [
             {
                 "title": bulk.title_pattern,
+                "organisation": bulk.organisation.name if bulk.organisation else None,
                 "created": bulk.created_at.isoformat(),
                 "status": bulk.status,
                 "people": bulk.rows.count(),
@@ -43,12 +52,16 @@ def account_bulk_export(user: User) -> dict[str, Any]:
 
 
 def account_bulk_delete(user: User) -> Callable[[], None]:
-    """The rows go with the user (CASCADE); the stored PDFs are deleted once that committed."""
-    stored = [
-        (record.file.storage, record.file.name)
-        for model in (SigningTemplate, BulkSend)
-        for record in model.objects.filter(owner=user).exclude(file="")
-    ]
+    """The personal templates and bulk sends go with the user; the stored PDFs once that committed.
+
+    An organisation's ones stay with the organisation (``owner`` becomes NULL through the user
+    row's deletion, shown as "a former member"), with their stored PDFs.
+    """
+    personal = [model.objects.filter(owner=user, organisation=None) for model in (SigningTemplate, BulkSend)]
+    stored = [(record.file.storage, record.file.name) for records in personal for record in records.exclude(file="")]
+    # Deleted here rather than by the user row's cascade, which now only empties ``owner``.
+    for records in personal:
+        records.delete()
 
     def delete_stored_files() -> None:
         for storage, name in stored:

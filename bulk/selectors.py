@@ -1,43 +1,11 @@
-"""Reads of templates and bulk sends. Who may see one is decided here only, so organisations can widen it."""
+"""Reads of bulk sends' rows and progress. Who may see or use a template or bulk send: ``bulk.access``."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from django.db.models import OuterRef, Q, QuerySet, Subquery
-from django.http import Http404
 
-from bulk.models import BulkRow, BulkSend, SigningTemplate
+from bulk.models import BulkRow, BulkSend
 from signing.models import Signing
-
-if TYPE_CHECKING:
-    from identity.models import User
-
-
-def templates_of(*, user: User) -> QuerySet[SigningTemplate]:
-    """The templates ``user`` may see and use: today their own (organisations extend this one place)."""
-    return SigningTemplate.objects.filter(owner=user)
-
-
-def bulk_sends_of(*, user: User) -> QuerySet[BulkSend]:
-    """The bulk sends ``user`` may follow and act on: today their own (organisations extend this one place)."""
-    return BulkSend.objects.filter(owner=user)
-
-
-def template_get_for(*, user: User, uuid: Any) -> SigningTemplate:
-    """The template with this uuid if ``user`` may use it; otherwise Http404 (as if it did not exist)."""
-    try:
-        return templates_of(user=user).prefetch_related("roles").get(uuid=uuid)
-    except (SigningTemplate.DoesNotExist, ValueError, TypeError) as err:
-        raise Http404 from err
-
-
-def bulk_get_for(*, user: User, uuid: Any) -> BulkSend:
-    """The bulk send with this uuid if ``user`` may follow it; otherwise Http404."""
-    try:
-        return bulk_sends_of(user=user).get(uuid=uuid)
-    except (BulkSend.DoesNotExist, ValueError, TypeError) as err:
-        raise Http404 from err
 
 
 def _current_signing(field: str) -> Subquery:
@@ -47,7 +15,7 @@ def _current_signing(field: str) -> Subquery:
 
 def rows_with_signing(rows: QuerySet[BulkRow]) -> QuerySet[BulkRow]:
     """Rows with their document's current signing status and reason (in the same query)."""
-    return rows.select_related("document").annotate(
+    return rows.select_related("document", "document__organisation").annotate(
         signing_status=_current_signing("status"), signing_reason=_current_signing("attention_reason")
     )
 

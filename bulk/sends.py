@@ -23,6 +23,7 @@ from bulk.models import BulkRow, BulkSend, SigningTemplate
 from bulk.selectors import bulk_failed_rows
 from bulk.stored_pdf import stored_pdf_open, stored_pdf_save
 from bulk.titles import title_render
+from organisations.preferences import settings_for
 from signing import dispatch
 from signing.documents import document_file_store, document_signing_create
 from signing.errors import DocumentTampered
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
 
     from identity.models import User
+    from organisations.models import Organisation
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +46,7 @@ STALLED_AFTER = datetime.timedelta(minutes=10)
 def bulk_draft_create(
     *,
     owner: User,
+    organisation: Organisation | None = None,
     document: UploadedFile | None,
     template: SigningTemplate | None,
     title_pattern: str,
@@ -54,6 +57,7 @@ def bulk_draft_create(
     """Keep the document (uploaded, or the template's fixed one, copied) for a bulk send still without people."""
     bulk = BulkSend(
         owner=owner,
+        organisation=organisation,
         template=template,
         title_pattern=title_pattern,
         signing_purpose=signing_purpose,
@@ -102,14 +106,17 @@ def bulk_start(*, bulk: BulkSend, people: list[CsvPerson], csv_filename: str) ->
 
 def bulk_row_send(*, row_id: int) -> None:
     """Make the row's person their own copy with its signing, and queue its send (safe to run again)."""
-    row = BulkRow.objects.select_related("bulk", "bulk__owner").filter(pk=row_id).first()
+    row = BulkRow.objects.select_related("bulk", "bulk__owner", "bulk__organisation").filter(pk=row_id).first()
     if row is None or row.status != BulkRow.Status.WAITING or row.document_id is not None:
         return
     bulk = row.bulk
     title = title_render(bulk.title_pattern, name=row.first_name, surname=row.last_name, on=timezone.localdate())
     try:
         with stored_pdf_open(owner=bulk) as original:
-            document = document_file_store(owner=bulk.owner, uploaded_file=original, title=title)
+            # An organisation's bulk send makes documents of that organisation (they outlive the creator).
+            document = document_file_store(
+                owner=bulk.owner, uploaded_file=original, title=title, organisation=bulk.organisation
+            )
     except DocumentTampered:
         bulk_row_fail(row_id=row_id, reason=gettext("The stored document changed after upload; it was not sent."))
         return
@@ -127,7 +134,13 @@ def bulk_row_send(*, row_id: int) -> None:
         row = BulkRow.objects.select_for_update().get(pk=row_id)
         first = row.status == BulkRow.Status.WAITING and row.document_id is None
         if first:
-            document_signing_create(document=document, signers=[signer], deadline=bulk.deadline, actor=bulk.owner)
+            document_signing_create(
+                document=document,
+                signers=[signer],
+                deadline=bulk.deadline,
+                actor=bulk.owner,
+                on_decline=settings_for(bulk).decline_action,
+            )
             row.document = document
             row.status = BulkRow.Status.CREATED
             row.error = ""

@@ -12,6 +12,7 @@ from django.utils import timezone
 from bulk.models import SigningTemplate, TemplateRole
 from bulk.stored_pdf import stored_pdf_open, stored_pdf_save
 from bulk.titles import title_render
+from organisations.preferences import settings_for
 from signing.documents import document_create
 from signing.models import SigningOrder
 from signing.signers import SignerData
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
 
     from identity.models import User
+    from organisations.models import Organisation
     from signing.models import Document
 
 
@@ -48,6 +50,7 @@ class PersonData:
 def template_create(
     *,
     owner: User,
+    organisation: Organisation | None = None,
     name: str,
     title_pattern: str,
     language: str,
@@ -59,6 +62,7 @@ def template_create(
     """Save a template with its roles; a fixed document is stored first, outside the transaction."""
     template = SigningTemplate(
         owner=owner,
+        organisation=organisation,
         name=name.strip(),
         title_pattern=title_pattern,
         language=language,
@@ -152,8 +156,11 @@ def template_use(
     """Send the template's document (or ``document``) to ``people``, one per role in turn order.
 
     Goes through the ordinary upload path (signing.documents.document_create): the copy is stored
-    and checked, and the send task queued, exactly as for a document uploaded by hand.
+    and checked, and the send task queued, exactly as for a document uploaded by hand. An
+    organisation's template makes a document of that organisation, with the organisation's
+    defaults where the template leaves a value open (the deadline, what a decline does).
     """
+    preferences = settings_for(template)
     roles = template_roles_in_order(template=template)
     signers = [
         SignerData(
@@ -182,8 +189,10 @@ def template_use(
             uploaded_file=file,
             title=title,
             signers=signers,
-            deadline=deadline_after_days(template.deadline_days),
+            deadline=deadline_after_days(template.deadline_days or preferences.deadline_days),
             reminders=template.reminders,
+            on_decline=preferences.decline_action,
+            organisation=template.organisation,
             signing_order=SigningOrder.GROUPS if in_turn else SigningOrder.PARALLEL,
         )
     finally:

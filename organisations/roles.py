@@ -27,3 +27,8 @@ def sees_every_document(membership: Membership | None, organisation: Organisatio
     if membership is None:
         return False
     return membership.role == Role.ADMIN or organisation.document_visibility == DocumentVisibility.ALL
+
+
+def can_change_shared_setup(membership: Membership | None, *, is_creator: bool) -> bool:
+    """Edit or delete something members share (a template): its creator while they may create, or an admin."""
+    return can_manage(membership) or (is_creator and can_create_documents(membership))

@@ -116,7 +116,7 @@ def document_create(
 
 def document_file_store(
     *,
-    owner: User,
+    owner: User | None,
     uploaded_file: UploadedFile | File[bytes],
     title: str,
     organisation: Organisation | None = None,
@@ -146,7 +146,7 @@ def document_signing_create(
     document: Document,
     signers: list[SignerData],
     deadline: datetime | None,
-    actor: User,
+    actor: User | None,
     reminders: bool = True,
     on_decline: str = Signing.OnDecline.END,
     copies: Sequence[CopyRecipientData] = (),

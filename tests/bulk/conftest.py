@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.organisations.conftest import org_world  # noqa: F401  (organisations' templates and bulk sends)
 from tests.signing.conftest import _fast_polling, celery_retries_inline, emulator, owner, signer_data  # noqa: F401
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from tests.signing.helpers import pdf_upload
+
 HEADER = ["name", "surname", "country", "personal code", "e-mail", "phone", "language"]
 
 
@@ -42,8 +44,9 @@ def csv_upload(content: bytes, name: str = "people.csv") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, content, content_type="text/csv")
 
 
-def bulk_objects_of(user):
-    """A template of ``user`` and a bulk send of theirs that went out to one person."""
+def bulk_objects_of(user, *, organisation=None, label: str = "Alice"):
+    """A template of ``user`` and a bulk send of theirs that went out to one person (rows still waiting:
+    the row tasks are queued on commit). In ``organisation`` when given, as if made working there."""
     from django.core.files.base import ContentFile
 
     from bulk.csv_people import people_from_csv
@@ -53,8 +56,9 @@ def bulk_objects_of(user):
 
     template = template_create(
         owner=user,
-        name="Alice template of secrets",
-        title_pattern="Alice terms {name}",
+        organisation=organisation,
+        name=f"{label} template of secrets",
+        title_pattern=f"{label} terms {{name}}",
         language="en",
         deadline_days=None,
         reminders=True,
@@ -63,9 +67,10 @@ def bulk_objects_of(user):
     )
     bulk = bulk_draft_create(
         owner=user,
+        organisation=organisation,
         document=ContentFile(pdf_bytes(), name="alice.pdf"),
         template=None,
-        title_pattern="Alice bulk of secrets",
+        title_pattern=f"{label} bulk of secrets",
         signing_purpose="signature",
         language="en",
         deadline=None,
@@ -73,3 +78,55 @@ def bulk_objects_of(user):
     reading = people_from_csv(data=csv_bytes([person(0)]), default_language="en")
     bulk_start(bulk=bulk, people=reading.people, csv_filename="alice.csv")
     return template, bulk
+
+
+def new_bulk_post(csv: bytes, **changes):
+    data = {
+        "document": pdf_upload("terms.pdf"),
+        "title": "Employment terms {name} {surname}",
+        "signing_purpose": "acknowledgement",
+        "language": "en",
+        "deadline": "",
+        "template": "",
+        "people": csv_upload(csv),
+    }
+    data.update(changes)
+    return data
+
+
+def template_post(**changes):
+    data = {
+        "name": "Employment terms",
+        "title_pattern": "Employment terms {name} {surname}",
+        "language": "lt",
+        "deadline_days": "14",
+        "reminders": "on",
+        "roles-TOTAL_FORMS": "3",
+        "roles-INITIAL_FORMS": "0",
+        "roles-MIN_NUM_FORMS": "0",
+        "roles-MAX_NUM_FORMS": "10",
+        "roles-0-name": "HR manager",
+        "roles-0-order": "2",
+        "roles-0-signing_purpose": "visa",
+        "roles-1-name": "Employee",
+        "roles-1-order": "1",
+        "roles-1-signing_purpose": "signature",
+        # An unused row as the page sends it: the defaults untouched.
+        "roles-2-name": "",
+        "roles-2-order": "1",
+        "roles-2-signing_purpose": "signature",
+    }
+    data.update(changes)
+    return data
+
+
+def person_post(number: int, *, name: str, code: str, country: str, email: str) -> dict[str, str]:
+    prefix = f"role-{number}-"
+    return {
+        f"{prefix}first_name": name,
+        f"{prefix}last_name": "Testnumber",
+        f"{prefix}country_code": country,
+        f"{prefix}personal_code": code,
+        f"{prefix}email": email,
+        f"{prefix}phone": "",
+    }

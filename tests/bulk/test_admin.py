@@ -71,3 +71,32 @@ def test_support_reads_bulk_sends_and_operations_may_also_retry_them(django_user
         assert staff.has_perm("bulk.view_bulksend")
         assert staff.has_perm("bulk.view_signingtemplate")
         assert staff.has_perm("bulk.change_bulksend") is may_retry
+
+
+def test_the_lists_show_and_filter_by_organisation(client, django_user_model, org_world):
+    # Not the ``staff`` fixture: its person is org_world's viewer.
+    staff = django_user_model.objects.create_user(
+        country_code="FI",
+        personal_code="131052-308T",
+        first_name="Staff",
+        last_name="Finn",
+        is_staff=True,
+        is_superuser=True,
+    )
+    org_template, org_bulk = bulk_objects_of(
+        org_world.users["member"], organisation=org_world.organisation, label="Acme"
+    )
+    personal_template, personal_bulk = bulk_objects_of(org_world.users["member"], label="Private")
+    client.force_login(staff)
+    for changelist, organisations, personal in (
+        ("admin:bulk_signingtemplate_changelist", org_template.name, personal_template.name),
+        ("admin:bulk_bulksend_changelist", org_bulk.title_pattern, personal_bulk.title_pattern),
+    ):
+        everything = client.get(reverse(changelist)).content.decode()
+        assert organisations in everything
+        assert personal in everything
+        assert "Acme UAB" in everything
+        url = f"{reverse(changelist)}?organisation__id__exact={org_world.organisation.pk}"
+        filtered = client.get(url).content.decode()
+        assert organisations in filtered
+        assert personal not in filtered

@@ -12,24 +12,10 @@ from django.urls import reverse
 from bulk.models import BulkRow, BulkSend
 from bulk.sends import bulk_row_send, bulk_rows_retry
 from signing.models import Document, Signer, Signing
-from tests.bulk.helpers import csv_bytes, csv_upload, lt_code, person
+from tests.bulk.helpers import csv_bytes, csv_upload, lt_code, new_bulk_post, person
 from tests.signing.helpers import pdf_bytes, pdf_upload
 
 pytestmark = pytest.mark.django_db
-
-
-def new_bulk_post(csv: bytes, **changes):
-    data = {
-        "document": pdf_upload("terms.pdf"),
-        "title": "Employment terms {name} {surname}",
-        "signing_purpose": "acknowledgement",
-        "language": "en",
-        "deadline": "",
-        "template": "",
-        "people": csv_upload(csv),
-    }
-    data.update(changes)
-    return data
 
 
 def test_a_csv_with_a_mistake_sends_nothing_keeps_the_document_and_the_fix_sends_each_copy(

@@ -13,47 +13,10 @@ from django.utils import timezone
 from bulk.models import SigningTemplate
 from bulk.titles import title_render
 from signing.models import Document, Signing
+from tests.bulk.helpers import person_post, template_post
 from tests.signing.helpers import EE_CODE, LT_CODE, pdf_bytes, pdf_upload
 
 pytestmark = pytest.mark.django_db
-
-
-def template_post(**changes):
-    data = {
-        "name": "Employment terms",
-        "title_pattern": "Employment terms {name} {surname}",
-        "language": "lt",
-        "deadline_days": "14",
-        "reminders": "on",
-        "roles-TOTAL_FORMS": "3",
-        "roles-INITIAL_FORMS": "0",
-        "roles-MIN_NUM_FORMS": "0",
-        "roles-MAX_NUM_FORMS": "10",
-        "roles-0-name": "HR manager",
-        "roles-0-order": "2",
-        "roles-0-signing_purpose": "visa",
-        "roles-1-name": "Employee",
-        "roles-1-order": "1",
-        "roles-1-signing_purpose": "signature",
-        # An unused row as the page sends it: the defaults untouched.
-        "roles-2-name": "",
-        "roles-2-order": "1",
-        "roles-2-signing_purpose": "signature",
-    }
-    data.update(changes)
-    return data
-
-
-def person_post(number: int, *, name: str, code: str, country: str, email: str) -> dict[str, str]:
-    prefix = f"role-{number}-"
-    return {
-        f"{prefix}first_name": name,
-        f"{prefix}last_name": "Testnumber",
-        f"{prefix}country_code": country,
-        f"{prefix}personal_code": code,
-        f"{prefix}email": email,
-        f"{prefix}phone": "",
-    }
 
 
 def test_a_saved_template_asks_only_for_the_people_and_sends_through_the_upload_path(

@@ -4,17 +4,23 @@ follows each signing on the summary."""
 
 from __future__ import annotations
 
+import datetime
 import re
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from bulk.models import BulkRow, BulkSend, SigningTemplate
+from bulk.signing_templates import RoleData, template_create
+from identity.models import User
+from organisations.models import Membership, Organisation, Role
+from organisations.services import organisation_create
 from signing.models import Document, Signing
 from tests.browser.helpers import pdf_file
 from tests.bulk.helpers import csv_bytes, lt_code, person
-from tests.journeys.steps import EE_SIGNER, LT_SIGNER, log_in, make_owner
+from tests.journeys.steps import EE_SIGNER, LT_SIGNER, LV_SIGNER, OWNER, Person, log_in, make_owner
 
 pytestmark = [pytest.mark.browser, pytest.mark.journey, pytest.mark.django_db(transaction=True)]
 
@@ -107,6 +113,17 @@ def test_the_owner_saves_a_template_and_uses_it(stack, people, tmp_path):
     owner.watch.check("template-use-after-edit")
 
 
+def make_person(person: Person) -> User:
+    return User.objects.create_user(
+        country_code=person.country,
+        personal_code=person.code,
+        first_name=person.name,
+        last_name=person.surname,
+        email=person.email,
+        language="en",
+    )
+
+
 def write_csv(tmp_path: Path, name: str, rows) -> Path:
     path = tmp_path / name
     path.write_bytes(csv_bytes(rows, delimiter=";", bom=True))
@@ -195,3 +212,96 @@ def test_a_bulk_send_with_a_mistake_is_corrected_then_sent_and_followed(stack, p
     owner.get_by_role("link", name="Remote work policy Person2 Testnumber").click()
     expect(owner.get_by_test_id("signing-status")).to_have_text("Waiting for signatures")
     owner.watch.check("bulk-copy")
+
+
+def test_a_member_uses_the_organisations_template_and_a_viewer_may_not(stack, people, tmp_path):
+    admin_user = make_owner()
+    organisation = organisation_create(
+        creator=admin_user, name="Nordic Paper Oy", registration_code="1234567-8", country_code="FI"
+    )
+    Organisation.objects.filter(pk=organisation.pk).update(deadline_days=7)
+    member_user = make_person(LV_SIGNER)
+    viewer_user = make_person(LT_SIGNER)
+    Membership.objects.create(organisation=organisation, user=member_user, role=Role.MEMBER)
+    Membership.objects.create(organisation=organisation, user=viewer_user, role=Role.VIEWER)
+    # The admin's template leaves the deadline open: the organisation's seven days apply.
+    template = template_create(
+        owner=admin_user,
+        organisation=organisation,
+        name="Paper supply agreement",
+        title_pattern="Paper supply {name} {surname}",
+        language="en",
+        deadline_days=None,
+        reminders=True,
+        roles=[RoleData(name="Supplier", order=1, signing_purpose="signature")],
+        document=None,
+    )
+
+    member = people.open("member")
+    log_in(member, LV_SIGNER)
+    member.get_by_test_id("dashboard-templates").click()
+    # In the personal space the organisation's template is not listed.
+    expect(member.get_by_test_id("no-templates")).to_be_visible()
+    member.watch.check("personal-templates")
+    # The switcher submits on change once portal.js is running (deferred: after the page loaded).
+    member.wait_for_load_state("load")
+    member.get_by_test_id("space-select").select_option(label="Nordic Paper Oy")
+    expect(member.get_by_test_id("current-space")).to_have_text("You are working in Nordic Paper Oy as Member.")
+    member.goto("/templates/")
+    row = member.get_by_test_id("template-row")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Paper supply agreement")
+    expect(row.get_by_test_id("template-creator")).to_have_text(OWNER.full_name)
+    # The member uses it but does not change the admin's template.
+    expect(row.get_by_test_id("edit-template")).to_have_count(0)
+    member.watch.check("organisation-templates")
+    row.get_by_test_id("use-template").click()
+
+    expect(member).to_have_url(re.compile(rf"/templates/{template.uuid}/use/$"))
+    expect(member.get_by_test_id("template-space")).to_contain_text("The document will belong to Nordic Paper Oy")
+    expect(member.get_by_test_id("template-facts")).to_contain_text("7")
+    member.watch.check("organisation-template-use")
+    form = member.get_by_test_id("template-use-form")
+    form.get_by_label("Document").set_input_files(str(pdf_file(tmp_path, "supply.pdf")))
+    supplier = member.get_by_test_id("role-1")
+    supplier.get_by_label("Name", exact=True).fill(EE_SIGNER.name)
+    supplier.get_by_label("Surname").fill(EE_SIGNER.surname)
+    supplier.get_by_label("Country").select_option(EE_SIGNER.country)
+    supplier.get_by_label("Personal code").fill(EE_SIGNER.code)
+    supplier.get_by_label("E-mail").fill(EE_SIGNER.email)
+    member.get_by_test_id("template-send").click()
+
+    expect(member).to_have_url(re.compile(r"/documents/[0-9a-f-]+/$"), timeout=60_000)
+    expect(member.get_by_test_id("signing-status")).to_have_text("Waiting for signatures", timeout=60_000)
+    expect(member.get_by_test_id("document-organisation")).to_have_text("Nordic Paper Oy")
+    expect(member.get_by_test_id("document-creator")).to_have_text(LV_SIGNER.full_name)
+    member.watch.check("organisation-template-document")
+    document = Document.objects.get()
+    assert (document.organisation_id, document.owner_id) == (organisation.pk, member_user.pk)
+    assert document.title == f"Paper supply {EE_SIGNER.name} {EE_SIGNER.surname}"
+    signing = document.signings.get()
+    assert timezone.localtime(signing.deadline).date() == timezone.localdate() + datetime.timedelta(days=7)
+    (invitation,) = stack.wait_for_mail(EE_SIGNER.email)
+    assert "Paper supply" in invitation.get_body(preferencelist=("plain",)).get_content()
+
+    # A viewer sees the organisation's template but is offered nothing to do with it, and is refused.
+    viewer = people.open("viewer")
+    log_in(viewer, LT_SIGNER)
+    viewer.wait_for_load_state("load")
+    viewer.get_by_test_id("space-select").select_option(label="Nordic Paper Oy")
+    expect(viewer.get_by_test_id("current-space")).to_have_text("You are working in Nordic Paper Oy as Viewer.")
+    viewer.goto("/templates/")
+    expect(viewer.get_by_test_id("template-row")).to_contain_text("Paper supply agreement")
+    expect(viewer.get_by_test_id("use-template")).to_have_count(0)
+    expect(viewer.get_by_test_id("new-template")).to_have_count(0)
+    expect(viewer.get_by_test_id("viewer-note")).to_have_text(
+        "As a viewer you see the organisation's templates; its admins and members use them."
+    )
+    viewer.watch.check("viewer-templates")
+    viewer.watch.allow_console_error(r"403 \(Forbidden\)")
+    viewer.goto(f"/templates/{template.uuid}/use/")
+    expect(viewer.get_by_test_id("error-message")).to_have_text(
+        "Viewers of an organisation see its templates and bulk sends but cannot use them."
+    )
+    viewer.watch.check("viewer-refused")
+    assert Document.objects.count() == 1
