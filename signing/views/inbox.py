@@ -25,7 +25,7 @@ from portal.http import GatewayError
 from portal.types import AuthenticatedHttpRequest
 from signing.batch import batch_signing_start
 from signing.errors import SigningError
-from signing.inbox import inbox_history, inbox_waiting
+from signing.inbox import inbox_history, inbox_rows_with_turns, inbox_waiting
 from signing.models import Signer, Signing
 from signing.sync import signing_sync_from_gateway
 from signing.views.common import return_sync_due, signing_error_message
@@ -61,6 +61,7 @@ def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = {
         "history": history,
         "page": page,
+        "rows": [] if history else inbox_rows_with_turns(page.object_list),
         "outcome": _batch_outcome(request),
         "signable": (Signing.Status.PENDING, Signing.Status.PARTIALLY_SIGNED),
     }
