@@ -58,12 +58,18 @@ def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     history = request.GET.get("tab") == "history"
     rows = inbox_history(user=request.user) if history else inbox_waiting(user=request.user)
     page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    waiting = [] if history else inbox_rows_with_turns(page.object_list)
+    signable = (Signing.Status.PENDING, Signing.Status.PARTIALLY_SIGNED)
     context = {
         "history": history,
         "page": page,
-        "rows": [] if history else inbox_rows_with_turns(page.object_list),
+        "rows": waiting,
+        # The batch button only when some row can be chosen (its turn came, Dokobit has it).
+        "choosable": any(
+            row.on_turn and row.signer.signing.status in signable for row in waiting if row.signer.signing
+        ),
         "outcome": _batch_outcome(request),
-        "signable": (Signing.Status.PENDING, Signing.Status.PARTIALLY_SIGNED),
+        "signable": signable,
     }
     return render(request, "signing/inbox.html", context)
 

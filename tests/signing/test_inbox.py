@@ -223,6 +223,17 @@ def test_ordered_rows_say_whose_turn_and_only_the_persons_turn_can_be_chosen(ali
     first_signer = Signer.objects.get(document__title="First", country_code="LT")
     assert f'value="{first_signer.uuid}"' not in html
 
+    # Nothing to choose at all: no batch button either.
+    Signer.objects.filter(document__title__in=("Second", "Third"), country_code="LT").update(
+        status=Signer.Status.SIGNED
+    )
+    html = logged_in(alice).get(INBOX).content.decode()
+    assert "After Bob Earlier" in html
+    assert 'data-testid="inbox-sign-selected"' not in html
+    Signer.objects.filter(document__title__in=("Second", "Third"), country_code="LT").update(
+        status=Signer.Status.PENDING
+    )
+
     # Bob signed: now it is Alice's turn on "First".
     Signer.objects.filter(document__title="First", country_code="LV").update(status=Signer.Status.SIGNED)
     html = logged_in(alice).get(INBOX).content.decode()
