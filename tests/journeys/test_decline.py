@@ -149,6 +149,13 @@ def test_a_russian_speaking_signer_declines_and_the_others_carry_on(stack, peopl
     assert REASON not in _plain(signer_done)
     assert "Everyone has signed" not in _plain(signer_done)
 
+    # Their link, in the browser they signed in, says the same on the page.
+    other.goto(stack.signer_link(EE_SIGNER.email))
+    expect(other.get_by_test_id("signer-completed")).to_contain_text("not everyone signed it")
+    expect(other.get_by_test_id("signing-outcome")).to_contain_text("Declined by OK TESTNUMBER")
+    expect(other.get_by_text(REASON)).to_have_count(0)
+    other.watch.check("signer-page-after-decline")
+
     # The owner's document list counts the decline apart from the signatures.
     owner.goto("/documents/")
     row = owner.locator("tr", has_text=TITLE)
