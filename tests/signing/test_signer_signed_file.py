@@ -183,6 +183,10 @@ def test_completion_email_sends_the_signer_to_their_link_and_says_eid_is_asked(o
     message = signing_completed_message_for_signer(signer=signer)
     assert link(signer) in message.body
     assert "eID" in message.body
+    # Nobody declined: the plain good news, no list of who did what.
+    assert "Everyone has signed the document" in message.body
+    assert "has been signed" in message.subject
+    assert "Declined by" not in message.body
     assert signing_completed_notify(signing_id=completed.signings.get().pk) == 2
     assert any(link(signer) in sent.body for sent in mail.outbox if signer.email in sent.to)
 
