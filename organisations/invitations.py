@@ -136,7 +136,10 @@ def invitation_resend(*, invitation: Invitation, language: str) -> None:
     """A new link (the old one stops working) with a new expiry, e-mailed again."""
     with transaction.atomic():
         invitation = (
-            Invitation.objects.select_for_update().select_related("organisation", "invited_by").get(pk=invitation.pk)
+            # Only the invitation is locked: its inviter may be gone (a nullable, outer join).
+            Invitation.objects.select_for_update(of=("self",))
+            .select_related("organisation", "invited_by")
+            .get(pk=invitation.pk)
         )
         if invitation.accepted_at is not None or invitation.revoked_at is not None:
             raise InvitationUnusable()
