@@ -18,10 +18,11 @@ from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
 
 from organisations.preferences import settings_for
+from signing.models import Signer
 
 if TYPE_CHECKING:
     from identity.models import User
-    from signing.models import Document, Signer
+    from signing.models import Document
 
 
 def one_line(text: str, limit: int = 150) -> str:
@@ -128,15 +129,42 @@ def signer_invitation_message(*, signer: Signer) -> EmailMultiAlternatives:
     )
 
 
+def signing_outcome(document: Document, *, with_reasons: bool) -> dict[str, object]:
+    """Who signed and who declined a completed document, for the completion e-mails.
+
+    A decline with "let the others carry on" still ends in a completed signing, so the e-mail
+    must not say everyone signed. Reasons go only to the owner, whose page shows them already;
+    a signer learns that someone declined, not why.
+    """
+    signers = document.signers.filter(status__in=(Signer.Status.SIGNED, Signer.Status.DECLINED)).order_by(
+        "order_group", "position", "pk"
+    )
+    signed = [one_line(str(s)) for s in signers if s.status == Signer.Status.SIGNED]
+    declined = [
+        {"name": one_line(str(s)), "reason": s.decline_reason if with_reasons else ""}
+        for s in signers
+        if s.status == Signer.Status.DECLINED
+    ]
+    return {"signed_names": ", ".join(signed), "declined": declined}
+
+
+def _completed_subject(document: Document, outcome: Mapping[str, object]) -> str:
+    if outcome["declined"]:
+        return one_line(gettext("“%(title)s”: the signing is finished") % {"title": document.title})
+    return one_line(gettext("“%(title)s” has been signed") % {"title": document.title})
+
+
 def signing_completed_message_for_owner(*, document: Document, owner: User) -> EmailMultiAlternatives:
-    """Tells the owner that everyone signed, with a link to download the signed file."""
+    """Tells the owner who signed (and who declined, why), with a link to download the signed file."""
+    outcome = signing_outcome(document, with_reasons=True)
     with translation.override(owner.language):
-        subject = one_line(gettext("“%(title)s” has been signed") % {"title": document.title})
+        subject = _completed_subject(document, outcome)
     context = {
         "name": one_line(owner.get_full_name()),
         "title": document.title,
         "link": absolute_url(reverse("signing:signed-download", kwargs={"uuid": document.uuid})),
         "detail_link": absolute_url(reverse("signing:document-detail", kwargs={"uuid": document.uuid})),
+        **outcome,
     }
     return email_message(
         to=owner.email, language=owner.language, subject=subject, template="signing_completed", context=context
@@ -144,16 +172,19 @@ def signing_completed_message_for_owner(*, document: Document, owner: User) -> E
 
 
 def signing_completed_message_for_signer(*, signer: Signer) -> EmailMultiAlternatives:
-    """Tells a signer the document is fully signed; their own portal link leads to the signed file."""
+    """Tells a signer the document is signed (and who declined, without reasons); their own portal
+    link leads to the signed file."""
     document = signer.document
+    outcome = signing_outcome(document, with_reasons=False)
     with translation.override(signer.language):
-        subject = one_line(gettext("“%(title)s” has been signed") % {"title": document.title})
+        subject = _completed_subject(document, outcome)
     context = {
         "name": one_line(str(signer)),
         "title": document.title,
         "link": signer_link_url(signer=signer),
         "detail_link": "",
         "personal_link": True,
+        **outcome,
     }
     return email_message(
         to=signer.email, language=signer.language, subject=subject, template="signing_completed", context=context

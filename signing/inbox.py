@@ -7,14 +7,17 @@ here a walk over that person's own rows, however many signers the table holds.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from signing.models import Signer, Signing
+from signing.models import Signer, Signing, SigningOrder
 from signing.order import on_turn
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from identity.models import User
 
 
@@ -105,3 +108,40 @@ def inbox_signers_for_batch(*, user: User, signer_uuids: list[str]) -> list[Sign
     )
     # Signing in order: a document whose turn has not come to this person is not signable yet.
     return [signer for signer in chosen if on_turn(signer)]
+
+
+@dataclass
+class InboxRow:
+    """A waiting document as the inbox shows it: the person's signer, and whose turn it is.
+
+    ``ordered``: the owner chose an order; then ``before`` names the signers still to sign before
+    this person (empty: it is their turn). The owner chose these people and the signer's own
+    waiting page names them already, so the inbox shows the names rather than a vaguer "later".
+    """
+
+    signer: Signer
+    ordered: bool = False
+    before: list[str] = field(default_factory=list)
+
+    @property
+    def on_turn(self) -> bool:
+        return not self.before
+
+
+def inbox_rows_with_turns(signers: Iterable[Signer]) -> list[InboxRow]:
+    """The rows of one inbox page, with the turn of each ordered signing: one query for the page."""
+    rows = [InboxRow(signer=s, ordered=s.document.signing_order != SigningOrder.PARALLEL) for s in signers]
+    ordered_documents = {row.signer.document_id for row in rows if row.ordered}
+    if not ordered_documents:
+        return rows
+    pending: dict[int, list[Signer]] = {}
+    for other in Signer.objects.filter(document__in=ordered_documents, status=Signer.Status.PENDING).order_by(
+        "order_group", "position", "pk"
+    ):
+        pending.setdefault(other.document_id, []).append(other)
+    for row in rows:
+        if row.ordered:
+            # Same rule as signing.order.signers_before, over the rows read once for the page.
+            group = row.signer.order_group
+            row.before = [str(s) for s in pending.get(row.signer.document_id, []) if s.order_group < group]
+    return rows

@@ -250,8 +250,10 @@ def _replace(signing_id: int, *, actor: User | None = None, forced: bool = False
             status=Signing.Status.UPLOADING,
             uploaded_at=uploaded_at,
             previous=old,
+            # The owner's settings of the signing hold for the renewed copy too (the order lives on
+            # the document and its signers, so it carries over by itself).
+            deadline=old.deadline,
             reminders=old.reminders,
-            # The owner's choice for a decline holds for the renewed copy too.
             on_decline=old.on_decline,
         )
         new.dokobit_file_token = uploaded_token  # properties: stored encrypted

@@ -47,6 +47,9 @@ def document_list_annotated(documents: QuerySet[Document]) -> QuerySet[Document]
         .annotate(
             signer_count=_signer_count(~Q(status=Signer.Status.REMOVED)),
             signed_count=_signer_count(Q(status=Signer.Status.SIGNED)),
+            # Declined signers stay among those asked (the total), said apart so "2 of 3" is not
+            # read as one signature still to come when someone said no.
+            declined_count=_signer_count(Q(status=Signer.Status.DECLINED)),
             current_status=Subquery(newest.values("status")[:1]),
         )
         .prefetch_related(

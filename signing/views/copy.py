@@ -29,7 +29,7 @@ from identity.widget import eid_widget_config
 from portal.errors import json_error, json_error_for
 from portal.ratelimit import rate_limited
 from signing.copies import copy_recipient_by_link, copy_recipient_is_person
-from signing.emails import document_requester
+from signing.emails import document_requester, signing_outcome
 from signing.errors import DocumentTampered
 from signing.models import CopyRecipient, Signer, Signing
 from signing.selectors import signing_current
@@ -110,6 +110,7 @@ def copy_landing(request: HttpRequest, token: str) -> HttpResponse:
         "owner_name": document_requester(document),
         "completed_at": signing.completed_at,
         "signers": document.signers.filter(status="signed").order_by("order_group", "position", "pk"),
+        **signing_outcome(document, with_reasons=False),
         "signed_download_url": reverse("signing:copy-signed-download", kwargs={"token": token}),
     }
     return render(request, "signing/copy_landing.html", context)

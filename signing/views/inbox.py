@@ -25,7 +25,7 @@ from portal.http import GatewayError
 from portal.types import AuthenticatedHttpRequest
 from signing.batch import batch_signing_start
 from signing.errors import SigningError
-from signing.inbox import inbox_history, inbox_waiting
+from signing.inbox import inbox_history, inbox_rows_with_turns, inbox_waiting
 from signing.models import Signer, Signing
 from signing.sync import signing_sync_from_gateway
 from signing.views.common import return_sync_due, signing_error_message
@@ -58,11 +58,18 @@ def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     history = request.GET.get("tab") == "history"
     rows = inbox_history(user=request.user) if history else inbox_waiting(user=request.user)
     page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    waiting = [] if history else inbox_rows_with_turns(page.object_list)
+    signable = (Signing.Status.PENDING, Signing.Status.PARTIALLY_SIGNED)
     context = {
         "history": history,
         "page": page,
+        "rows": waiting,
+        # The batch button only when some row can be chosen (its turn came, Dokobit has it).
+        "choosable": any(
+            row.on_turn and row.signer.signing.status in signable for row in waiting if row.signer.signing
+        ),
         "outcome": _batch_outcome(request),
-        "signable": (Signing.Status.PENDING, Signing.Status.PARTIALLY_SIGNED),
+        "signable": signable,
     }
     return render(request, "signing/inbox.html", context)
 

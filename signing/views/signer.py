@@ -28,7 +28,7 @@ from portal.http import GatewayError
 from portal.ratelimit import rate_limited
 from signing.declines import decline_possible
 from signing.documents import document_file_verified
-from signing.emails import document_branding, document_requester
+from signing.emails import document_branding, document_requester, signing_outcome
 from signing.errors import DocumentTampered, SigningError
 from signing.models import Signer
 from signing.selectors import signer_link_purged
@@ -149,6 +149,8 @@ def _signer_completed_page(request: HttpRequest, signer: Signer, token: str) -> 
         "document": document,
         "owner_name": document_requester(document),
         **document_branding(document),
+        # Who signed and who declined (no reasons: those are the owner's), as the e-mail says it.
+        **signing_outcome(document, with_reasons=False),
         "completed_at": signing.completed_at,
         "signed_download_url": reverse("signing:signer-signed-download", kwargs={"token": token}),
         "container_url": reverse("signing:signer-container", kwargs={"token": token}) if document.is_container else "",

@@ -47,6 +47,18 @@ def make_owner(**extra) -> User:
     )
 
 
+def account_of(person: Person) -> User:
+    """An account (no owner rights needed) for a person who logs in with eID, in English."""
+    return User.objects.create_user(
+        country_code=person.country,
+        personal_code=person.code,
+        first_name=person.name,
+        last_name=person.surname,
+        email=person.email,
+        language="en",
+    )
+
+
 def log_in(page: Page, person: Person = OWNER) -> None:
     page.goto("/login/")
     page.watch.check("login")

@@ -136,6 +136,32 @@ def test_a_russian_speaking_signer_declines_and_the_others_carry_on(stack, peopl
     assert Signer.objects.get(email=EE_SIGNER.email).status == Signer.Status.SIGNED
     assert Signer.objects.get(email=LV_SIGNER.email).status == Signer.Status.DECLINED
 
+    # The completion e-mails do not say everyone signed: who signed, who declined; the reason
+    # only in the owner's copy.
+    finished = f"“{TITLE}”: the signing is finished"
+    owner_done = [m for m in stack.wait_for_mail("owner@example.test", count=2) if m["Subject"].strip() == finished]
+    assert len(owner_done) == 1
+    assert f"Signed by: {EE_SIGNER.full_name}" in _plain(owner_done[0])
+    assert f"Declined by OK TESTNUMBER, giving the reason: {REASON}" in _plain(owner_done[0])
+    (signer_done,) = stack.wait_for_mail(EE_SIGNER.email, count=2)[1:]
+    assert signer_done["Subject"].strip() == finished
+    assert "Declined by OK TESTNUMBER" in _plain(signer_done)
+    assert REASON not in _plain(signer_done)
+    assert "Everyone has signed" not in _plain(signer_done)
+
+    # Their link, in the browser they signed in, says the same on the page.
+    other.goto(stack.signer_link(EE_SIGNER.email))
+    expect(other.get_by_test_id("signer-completed")).to_contain_text("not everyone signed it")
+    expect(other.get_by_test_id("signing-outcome")).to_contain_text("Declined by OK TESTNUMBER")
+    expect(other.get_by_text(REASON)).to_have_count(0)
+    other.watch.check("signer-page-after-decline")
+
+    # The owner's document list counts the decline apart from the signatures.
+    owner.goto("/documents/")
+    row = owner.locator("tr", has_text=TITLE)
+    expect(row.get_by_test_id("document-signed-count")).to_have_text("1 of 2, 1 declined")
+    owner.watch.check("list-after-decline")
+
 
 def test_a_decline_ends_the_signing_by_default(stack, people, tmp_path):
     make_owner()

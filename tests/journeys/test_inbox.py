@@ -20,6 +20,7 @@ from tests.journeys.steps import (
     LT_SIGNER,
     LV_SIGNER,
     Person,
+    account_of,
     log_in,
     make_owner,
     open_invitation,
@@ -32,17 +33,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.journey, pytest.mark.django_db(tr
 SECOND_OWNER = Person(
     "fi-fictional", "FI", "131052-308T", "FIKTIIVINEN", "TESTIHENKILÖ (FICTIONAL)", "fi.owner@example.test"
 )
-
-
-def account_of(person: Person) -> User:
-    return User.objects.create_user(
-        country_code=person.country,
-        personal_code=person.code,
-        first_name=person.name,
-        last_name=person.surname,
-        email=person.email,
-        language="en",
-    )
 
 
 def download_bytes(page, test_id: str, *, row: str) -> bytes:

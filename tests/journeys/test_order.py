@@ -18,6 +18,7 @@ from tests.journeys.steps import (
     EE_SIGNER,
     LT_SIGNER,
     LV_SIGNER,
+    account_of,
     log_in,
     make_owner,
     open_invitation,
@@ -149,6 +150,16 @@ def test_in_order_signing_with_a_company_signer_and_a_copy_recipient(stack, peop
     expect(early.get_by_test_id("identity-start")).to_have_count(0)
     early.watch.check("not-your-turn")
 
+    # Signer 2 with an account finds it in their inbox: after signer 1, and not to be chosen yet.
+    account_of(EE_SIGNER)
+    inbox = people.open("signer-ee-inbox")
+    log_in(inbox, EE_SIGNER)
+    inbox.get_by_test_id("nav-inbox").click()
+    waiting_row = inbox.locator("[data-testid=inbox-row]", has_text=TITLE)
+    expect(waiting_row.get_by_test_id("inbox-turn")).to_have_text(f"After {LT_SIGNER.full_name}")
+    expect(waiting_row.get_by_test_id("inbox-choose")).to_have_count(0)
+    inbox.watch.check("inbox-not-your-turn")
+
     # Signer 1 signs; Dokobit's page names the company.
     first = people.open("signer-lt")
     open_invitation(first, stack, LT_SIGNER, title=TITLE)
@@ -168,6 +179,10 @@ def test_in_order_signing_with_a_company_signer_and_a_copy_recipient(stack, peop
     owner.watch.check("turn-moved")
     assert len(stack.wait_for_mail(EE_SIGNER.email)) == 1
     assert SigningEvent.objects.filter(document=document, kind="invitation_sent").count() == 2
+    inbox.reload()
+    expect(waiting_row.get_by_test_id("inbox-turn")).to_have_text("Your turn")
+    expect(waiting_row.get_by_test_id("inbox-choose")).to_be_visible()
+    inbox.watch.check("inbox-your-turn")
 
     second = people.open("signer-ee")
     open_invitation(second, stack, EE_SIGNER, title=TITLE)

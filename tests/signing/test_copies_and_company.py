@@ -391,3 +391,28 @@ def test_letting_a_copy_recipient_read_needs_their_personal_code(owner_client, o
     assert recipient.country_code == "LV"
     assert recipient.pc_lookup
     assert "030303-10012" not in str(CopyRecipient.objects.filter(pk=recipient.pk).values().get())
+
+
+def test_after_a_decline_the_copy_page_says_who_declined_not_that_everyone_signed(owner, signer_data):
+    from django.utils import timezone
+
+    from signing.copies import copy_recipient_new
+    from signing.models import Signer
+
+    document = make_document(owner, title="Board minutes", signers=[signer_data(0), signer_data(1)])
+    recipient = copy_recipient_new(document=document, data=CopyRecipientData(name="C", email="c@x.test", language="en"))
+    recipient.save()
+    signed, declined = document.signers.order_by("position")
+    Signer.objects.filter(pk=signed.pk).update(status=Signer.Status.SIGNED, signed_at=timezone.now())
+    Signer.objects.filter(pk=declined.pk).update(status=Signer.Status.DECLINED, decline_reason="Not my company")
+    signing = document.signings.get()
+    signing.signed_file.save("signed.pdf", ContentFile(make_pdf()), save=False)
+    signing.status = Signing.Status.COMPLETED
+    signing.completed_at = timezone.now()
+    signing.save()
+
+    html = Client().get(reverse("signing:copy-landing", kwargs={"token": recipient.link_token})).content.decode()
+    assert "Everyone has signed" not in html
+    assert "Its signing is finished, but not everyone signed it." in html
+    assert str(declined) in html.split('data-testid="copy-declined"')[1]
+    assert "Not my company" not in html

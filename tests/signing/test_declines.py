@@ -218,6 +218,41 @@ def test_the_last_pending_signer_declines_and_dokobit_completes_the_signing(
     assert Signer.objects.get(pk=signer.pk).status == Signer.Status.DECLINED
 
 
+def test_the_completion_mails_after_a_carried_on_decline_say_who_signed_and_who_declined(
+    sent, django_capture_on_commit_callbacks, monkeypatch
+):
+    """Not "everyone has signed": the owner reads who declined and why, the signer only who declined."""
+    from dokobit_emulator import gateway_views
+
+    monkeypatch.setattr(gateway_views, "gateway_base", lambda request: GW)
+    carry_on(sent)
+    Signer.objects.filter(signing=sent).update(language="en")
+    owner = sent.document.owner
+    type(owner).objects.filter(pk=owner.pk).update(language="en")
+    signed = sent.signers.get(dokobit_signer_id="signer1")
+    declining = sent.signers.get(dokobit_signer_id="signer2")
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        declines.signer_decline(signer=declining, reason="I am not a party to this")
+
+    sent.refresh_from_db()
+    assert sent.status == Signing.Status.COMPLETED
+    completion = {m.to[0]: m for m in mail.outbox if "the signing is finished" in m.subject}
+    assert set(completion) == {owner.email, signed.email}  # the one who declined is not told it is signed
+    for message in completion.values():
+        html = message.alternatives[0][0]
+        for body in (message.body, html):
+            assert "Everyone has signed" not in body
+            assert "not everyone signed it" in body
+            assert f"Signed by: {signed}" in body
+            assert f"Declined by {declining}" in body
+    assert "I am not a party to this" in completion[owner.email].body
+    assert "I am not a party to this" in completion[owner.email].alternatives[0][0]
+    assert "I am not a party to this" not in completion[signed.email].body
+    assert "I am not a party to this" not in completion[signed.email].alternatives[0][0]
+
+
 def test_carry_on_with_nobody_left_ends_the_signing(gateway, live_signing, django_capture_on_commit_callbacks):
     """The other signer declined before: with no one left to sign, "carry on" has nothing to carry on."""
     carry_on(live_signing)

@@ -59,3 +59,28 @@ def test_admin_document_list_shows_the_exact_count_of_a_small_table(client, djan
     assert "3 documents" in html
     assert "Doc 0" in html
     assert "Doc 2" in html
+
+
+def test_owner_list_says_apart_who_declined_at_the_same_queries_per_page(client, owner, new_document):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    declined = new_document(3, title="One declined")
+    Signer.objects.filter(document=declined, position=0).update(status=Signer.Status.SIGNED)
+    Signer.objects.filter(document=declined, position=1).update(status=Signer.Status.DECLINED)
+    new_document(2, title="All still asked")
+    client.force_login(owner)
+    url = reverse("signing:document-list")
+    client.get(url)
+    with CaptureQueriesContext(connection) as two_rows:
+        html = client.get(url).content.decode()
+    rows = {title: html.index(title) for title in ("One declined", "All still asked")}
+    # The declined signer stays among those asked, and is named as such.
+    assert "1 of 3, 1 declined" in html[rows["One declined"] :]
+    assert "declined" not in html[rows["All still asked"] : rows["One declined"]]
+
+    for n in range(10):
+        new_document(2, title=f"More {n}")
+    with CaptureQueriesContext(connection) as twelve_rows:
+        client.get(url)
+    assert len(twelve_rows) == len(two_rows)

@@ -182,3 +182,69 @@ def test_an_organisations_document_names_the_organisation_as_sender_without_more
     assert html.count("Oskar Sender (Acme Leasing)") == 2
     assert html.count("Olga Owner<") == 1
     assert inbox_queries(alice) == personal
+
+
+def in_order(document, *groups_by_title_order):
+    """Make ``document`` a signing in order: its signers' groups, by position."""
+    from signing.models import SigningOrder
+
+    document.signing_order = SigningOrder.SEQUENTIAL
+    document.save(update_fields=["signing_order"])
+    for signer, group in zip(document.signers.order_by("position"), groups_by_title_order, strict=True):
+        Signer.objects.filter(pk=signer.pk).update(order_group=group)
+    return document
+
+
+def test_ordered_rows_say_whose_turn_and_only_the_persons_turn_can_be_chosen(alice, bob, owners):
+    # Alice signs second after Bob Earlier; she is first on "Hers first"; "At once" has no order.
+    in_order(
+        make_document(owners[0], title="First", signers=[bob_signer(), alice_signer()]),
+        1,
+        2,
+    )
+    Signer.objects.filter(document__title="First", country_code="LV").update(first_name="Bob", last_name="Earlier")
+    in_order(make_document(owners[1], title="Second", signers=[alice_signer(), bob_signer()]), 1, 2)
+    make_document(owners[0], title="Third", signers=[alice_signer(), bob_signer()])
+
+    html = logged_in(alice).get(INBOX).content.decode()
+    rows = {title: html.index(f">{title}<") for title in ("First", "Second", "Third")}
+    ends = [*sorted(rows.values()), len(html)]
+
+    def row(title: str) -> str:
+        start = rows[title]
+        return html[start : ends[ends.index(start) + 1]]
+
+    assert "After Bob Earlier" in row("First")
+    assert "Your turn" in row("Second")
+    assert "Your turn" not in row("Third")
+    assert "After" not in row("Third")
+    # Batch signing refuses the document whose turn has not come, so it offers no box for it.
+    assert html.count('data-testid="inbox-choose"') == 2
+    first_signer = Signer.objects.get(document__title="First", country_code="LT")
+    assert f'value="{first_signer.uuid}"' not in html
+
+    # Nothing to choose at all: no batch button either.
+    Signer.objects.filter(document__title__in=("Second", "Third"), country_code="LT").update(
+        status=Signer.Status.SIGNED
+    )
+    html = logged_in(alice).get(INBOX).content.decode()
+    assert "After Bob Earlier" in html
+    assert 'data-testid="inbox-sign-selected"' not in html
+    Signer.objects.filter(document__title__in=("Second", "Third"), country_code="LT").update(
+        status=Signer.Status.PENDING
+    )
+
+    # Bob signed: now it is Alice's turn on "First".
+    Signer.objects.filter(document__title="First", country_code="LV").update(status=Signer.Status.SIGNED)
+    html = logged_in(alice).get(INBOX).content.decode()
+    assert "After Bob Earlier" not in html
+    assert html.count("Your turn") == 2
+    assert html.count('data-testid="inbox-choose"') == 3
+
+
+def test_the_turns_cost_the_same_queries_for_one_ordered_document_and_for_a_page_full(alice, bob, owners):
+    in_order(make_document(owners[0], title="First", signers=[bob_signer(), alice_signer()]), 1, 2)
+    one = inbox_queries(alice)
+    for n in range(24):
+        in_order(make_document(owners[n % 2], title=f"Doc {n}", signers=[alice_signer(), bob_signer()]), 1 + n % 2, 1)
+    assert inbox_queries(alice) == one

@@ -330,3 +330,31 @@ def test_who_signed_an_earlier_copy_is_told_when_the_renewed_one_completes(
     }
     assert signer_mails == set(half_signed.document.signers.values_list("email", flat=True))
     assert len(signer_mails) == 2
+
+
+def test_the_renewed_copy_keeps_the_deadline_reminders_decline_choice_and_order(
+    gateway, half_signed, django_capture_on_commit_callbacks
+):
+    from signing.models import SigningOrder
+
+    deadline = T0 + timedelta(days=40)
+    Signing.objects.filter(pk=half_signed.pk).update(
+        deadline=deadline, reminders=False, on_decline=Signing.OnDecline.CARRY_ON
+    )
+    document = half_signed.document
+    document.signing_order = SigningOrder.SEQUENTIAL
+    document.save(update_fields=["signing_order"])
+    Signer.objects.filter(document=document, dokobit_signer_id="signer2").update(order_group=2)
+    groups_before = list(document.signers.order_by("position").values_list("order_group", flat=True))
+
+    mock_renewal(gateway)
+    with day(25):
+        assert run_beat(django_capture_on_commit_callbacks) == 1
+
+    new = Signing.objects.get(pk=half_signed.pk).next_signing
+    assert new.deadline == deadline
+    assert new.reminders is False
+    assert new.on_decline == Signing.OnDecline.CARRY_ON
+    document.refresh_from_db()
+    assert document.signing_order == SigningOrder.SEQUENTIAL
+    assert list(document.signers.order_by("position").values_list("order_group", flat=True)) == groups_before

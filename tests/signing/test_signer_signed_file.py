@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 from freezegun import freeze_time
@@ -182,6 +183,10 @@ def test_completion_email_sends_the_signer_to_their_link_and_says_eid_is_asked(o
     message = signing_completed_message_for_signer(signer=signer)
     assert link(signer) in message.body
     assert "eID" in message.body
+    # Nobody declined: the plain good news, no list of who did what.
+    assert "Everyone has signed the document" in message.body
+    assert "has been signed" in message.subject
+    assert "Declined by" not in message.body
     assert signing_completed_notify(signing_id=completed.signings.get().pk) == 2
     assert any(link(signer) in sent.body for sent in mail.outbox if signer.email in sent.to)
 
@@ -192,3 +197,25 @@ def test_the_done_page_of_the_last_signer_offers_the_signed_file(client, owner, 
     html = client.get(link(signer, "signing:signer-done")).content.decode()
     assert "Thank you, you have signed" in html
     assert link(signer, "signing:signer-signed-download") in html
+
+
+def test_after_a_decline_the_signers_page_says_who_signed_and_who_declined_without_the_reason(
+    client, owner, signer_data
+):
+    document = make_document(owner, signers=[signer_data(0), signer_data(1)])
+    signing = document.signings.get()
+    stays, declines = document.signers.order_by("position")
+    Signer.objects.filter(pk=declines.pk).update(status=Signer.Status.DECLINED, decline_reason="Wrong company name")
+    signing.signed_file.save("signed.pdf", ContentFile(SIGNED), save=False)
+    signing.status = Signing.Status.COMPLETED
+    signing.completed_at = timezone.now()
+    signing.save()
+    Signer.objects.filter(pk=stays.pk).update(status=Signer.Status.SIGNED, signed_at=timezone.now())
+
+    verify_in_session(client, stays)
+    html = client.get(link(stays)).content.decode()
+    assert "Everyone has signed" not in html
+    assert "not everyone signed it" in html
+    assert f"Signed by: {stays}" in html
+    assert f"Declined by {declines}" in html
+    assert "Wrong company name" not in html
