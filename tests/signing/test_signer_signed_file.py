@@ -202,7 +202,8 @@ def test_the_done_page_of_the_last_signer_offers_the_signed_file(client, owner, 
 def test_after_a_decline_the_signers_page_says_who_signed_and_who_declined_without_the_reason(
     client, owner, signer_data
 ):
-    document = make_document(owner, signers=[signer_data(0), signer_data(1)])
+    # The signer pages speak the signer's own language: this one reads English.
+    document = make_document(owner, signers=[signer_data(0, language="en"), signer_data(1)])
     signing = document.signings.get()
     stays, declines = document.signers.order_by("position")
     Signer.objects.filter(pk=declines.pk).update(status=Signer.Status.DECLINED, decline_reason="Wrong company name")
