@@ -268,6 +268,51 @@ def _stack(request, django_db_setup, tmp_path_factory):
             _purge_queue(broker, queue)
 
 
+def _wait_until_quiet(stack: Stack, *, timeout: float = 30.0) -> None:
+    """Wait until the worker and web process hold no transaction on the test database, then flush.
+
+    The flush after each test truncates every table at once. A task still running from the journey
+    (a validation after completion, a sweep from beat) holds row locks and wants more; the truncate
+    then deadlocks with it and fails, leaving the test's rows for the next one. Three quiet reads in
+    a row, with the queue empty, mean the last task has ended.
+    """
+    if connection.vendor != "postgresql":
+        return
+    import redis
+
+    queue_length = 0
+    quiet_reads = 0
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'"
+            )
+            (busy,) = cursor.fetchone()
+        with contextlib.suppress(redis.RedisError):
+            broker = stack.env.get("CELERY_BROKER_URL", "")
+            queue = stack.env.get("CELERY_TASK_DEFAULT_QUEUE", "")
+            queue_length = redis.Redis.from_url(broker, socket_timeout=2).llen(queue) if broker else 0
+        quiet_reads = quiet_reads + 1 if busy == 0 and queue_length == 0 else 0
+        if quiet_reads >= 3:
+            break
+        time.sleep(0.1)
+    # Empty the tables here, retrying a deadlock with a task that began all the same; the test
+    # case's own flush that follows then finds nothing to lock against.
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    for attempt in range(5):
+        try:
+            call_command("flush", verbosity=0, interactive=False)
+            return
+        except CommandError:
+            if attempt == 4:
+                raise
+            time.sleep(1)
+
+
 @pytest.fixture
 def stack(_stack, settings, transactional_db):
     """The module's running portal, with an empty outbox; this process reads the same files."""
@@ -275,7 +320,8 @@ def stack(_stack, settings, transactional_db):
     _stack.clear_outbox()
     settings.MEDIA_ROOT = _stack.media_root
     settings.PORTAL_BASE_URL = _stack.url
-    return _stack
+    yield _stack
+    _wait_until_quiet(_stack)
 
 
 class People:
