@@ -8,13 +8,55 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from signing.models import Signer, SigningEvent
+from signing.models import Signer, SigningEvent, SigningOrder
+from tests.factories import SignerDataFactory
 from tests.signing.helpers import link, make_document, verify_in_session
-from tests.signing.test_inbox import INBOX, alice, alice_signer, bob, bob_signer, in_order, logged_in, owners
 
 pytestmark = pytest.mark.django_db
 
-__all__ = ["alice", "bob", "owners"]  # the fixtures, used by name
+INBOX = "/inbox/"
+
+
+@pytest.fixture
+def alice(make_user):
+    """The person whose inbox is read: LT, the code the owners typed for their signer."""
+    return make_user(country_code="LT", personal_code="39912319999", first_name="Alice", last_name="Signer")
+
+
+@pytest.fixture
+def bob(make_user):
+    return make_user(country_code="LV", personal_code="030303-10012", first_name="Bob", last_name="Other")
+
+
+@pytest.fixture
+def owners(make_user):
+    return (
+        make_user(country_code="EE", personal_code="38001010007", first_name="Olga", last_name="Owner"),
+        make_user(country_code="EE", personal_code="60001019906", first_name="Oskar", last_name="Sender"),
+    )
+
+
+def alice_signer():
+    return SignerDataFactory(country_code="LT", personal_code="39912319999", email="alice@example.test")
+
+
+def bob_signer():
+    return SignerDataFactory(country_code="LV", personal_code="030303-10012", email="bob@example.test")
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def in_order(document, *groups):
+    """Make ``document`` a signing one after another, its signers (by position) in ``groups``."""
+    document.signing_order = SigningOrder.SEQUENTIAL
+    document.save(update_fields=["signing_order"])
+    for signer, group in zip(document.signers.order_by("position"), groups, strict=True):
+        Signer.objects.filter(pk=signer.pk).update(order_group=group)
+    return document
 
 
 def badge(client: Client) -> str | None:
@@ -58,8 +100,6 @@ def test_the_badge_counts_only_the_documents_whose_turn_has_come(alice, later_an
 
 
 def test_ordered_groups_count_everyone_of_the_group_whose_turn_it_is(alice, bob, owners):
-    from signing.models import SigningOrder
-
     document = make_document(owners[0], title="Groups", signers=[bob_signer(), alice_signer()])
     document.signing_order = SigningOrder.GROUPS
     document.save(update_fields=["signing_order"])
