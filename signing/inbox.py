@@ -94,13 +94,18 @@ _SOMEONE_BEFORE = Exists(
 
 def inbox_waiting_count(*, user: User) -> int:
     """How many documents the person can act on now (the navigation's badge): waiting for their
-    signature and their turn (signing.order.on_turn). A document whose turn has not come is still
-    listed in the inbox, as "after" the signers before them, but it is nothing to do yet."""
+    signature, on a signing still open, and their turn (signing.order.on_turn). A document whose
+    turn has not come, or whose signing waits for staff (failed), is still listed in the inbox, but
+    it is nothing to do yet."""
     person = _user_person(user)
     if person is None:
         return 0
     on_turn_now = Q(document__signing_order=SigningOrder.PARALLEL) | ~_SOMEONE_BEFORE
-    return Signer.objects.filter(person).filter(_WAITING).filter(on_turn_now).count()
+    return (
+        Signer.objects.filter(person, status=Signer.Status.PENDING, signing__status__in=Signing.OPEN_STATUSES)
+        .filter(on_turn_now)
+        .count()
+    )
 
 
 def inbox_signers_for_batch(*, user: User, signer_uuids: list[str]) -> list[Signer]:

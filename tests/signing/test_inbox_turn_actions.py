@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from signing.models import Signer, SigningEvent, SigningOrder
+from signing.models import Signer, Signing, SigningEvent, SigningOrder
 from tests.factories import SignerDataFactory
 from tests.signing.helpers import link, make_document, verify_in_session
 
@@ -97,6 +97,11 @@ def test_the_badge_counts_only_the_documents_whose_turn_has_come(alice, later_an
     # Bob signs "Later": now it is Alice's turn there too.
     Signer.objects.filter(document__title="Later", country_code="LV").update(status=Signer.Status.SIGNED)
     assert badge(client) == "3"
+
+    # A signing that failed waits for staff: still listed, nothing to do yet.
+    Signing.objects.filter(document__title="At once").update(status=Signing.Status.FAILED)
+    assert badge(client) == "2"
+    assert ">At once<" in client.get(INBOX).content.decode()
 
 
 def test_ordered_groups_count_everyone_of_the_group_whose_turn_it_is(alice, bob, owners):
