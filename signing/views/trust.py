@@ -46,7 +46,13 @@ def trust_context(request: AuthenticatedHttpRequest, document: Document, signing
     if signing is None or (signing.status != Signing.Status.COMPLETED and signing.seal_status != SealStatus.FAILED):
         return {}
     changeable = document_changeable_by(user=request.user, document=document)
-    can_seal = changeable and seal_possible(signing) and seal_allowed(user=request.user, document=document)
+    # Sealed already (by hand or by the organisation's setting): no second seal is offered.
+    can_seal = (
+        changeable
+        and signing.seal_status != SealStatus.SEALED
+        and seal_possible(signing)
+        and seal_allowed(user=request.user, document=document)
+    )
     if signing.status != Signing.Status.COMPLETED:
         return _seal_form_context(document, can_seal=can_seal) if can_seal else {}
     return {
