@@ -159,7 +159,7 @@ class SettingsForm(forms.ModelForm[Organisation]):
         return {name: self[name] for name in SEAL_FIELDS}
 
     def clean_seal_page(self) -> int:
-        value = self.cleaned_data.get("seal_page")
+        value: int | None = self.cleaned_data.get("seal_page")
         if value is None:
             return 1
         if not 1 <= value <= SEAL_PAGE_MAX:
