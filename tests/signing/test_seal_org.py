@@ -370,3 +370,27 @@ def test_the_admin_sets_the_seal_and_bad_values_are_refused_with_the_reason(owne
         2,
         "bottom_right",
     )
+
+
+def test_a_seal_whose_task_was_lost_is_queued_again_by_the_sweep_once(
+    owner, organisation, signer_data, emulator, settings, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from signing.recovery import sweep
+
+    signing = signed_by_all(owner, organisation, signer_data, django_capture_on_commit_callbacks, run_seal=False)
+    assert signing.seal_status == SealStatus.REQUESTED  # claimed; its task never ran (the broker lost it)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep()["seals"] == 0  # too recent: perhaps still being retried
+    later = timezone.now() + timedelta(minutes=settings.SIGNING_SWEEP_STALLED_AFTER_MINUTES + 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep(now=later)["seals"] == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep(now=later)["seals"] == 0
+
+    signing.refresh_from_db()
+    assert signing.seal_status == SealStatus.SEALED
+    assert len(seal_calls(emulator, signing)) == 1
