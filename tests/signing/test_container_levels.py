@@ -172,3 +172,39 @@ def test_a_long_term_container_is_sent_at_xades_xl_and_archived_through_its_post
     assert [s.signer for s in container_contents(io.BytesIO(data)).signatures] == ["Signer0 Testnumber"]
     page = client.get(url).content.decode()
     assert 'data-testid="archive-status">Archived<' in page
+
+
+def test_a_container_of_an_organisation_that_seals_is_not_sealed_and_its_page_says_why(
+    owner, signer_data, emulator, client, django_capture_on_commit_callbacks
+):
+    from organisations.models import Organisation, SealMode
+    from organisations.services import organisation_create
+    from signing.models import Document
+    from signing.trust_models import SealStatus
+
+    organisation = organisation_create(creator=owner, name="UAB Šiaurė", registration_code="3", country_code="LT")
+    Organisation.objects.filter(pk=organisation.pk).update(seal_mode=SealMode.AFTER_SIGNERS)
+    with django_capture_on_commit_callbacks(execute=False):
+        document = container_document_create(
+            owner=owner,
+            files=files(),
+            signing_type="asice",
+            title="Contract with appendix",
+            signers=[signer_data(0)],
+            organisation=organisation,
+        )
+    assert Document.objects.get(pk=document.pk).organisation_id == organisation.pk
+    with django_capture_on_commit_callbacks(execute=True):
+        signing_send_task.delay(document.signings.get().pk)
+    signing = document.signings.get()
+    signer = document.signers.get()
+    Client().post(f"{EMULATOR}/signing/{signing.dokobit_token}/sign", {"access_token": signer.dokobit_token})
+    with django_capture_on_commit_callbacks(execute=True):
+        signing = signing_sync_from_gateway(signing=signing)
+
+    assert signing.status == Signing.Status.COMPLETED
+    assert signing.seal_status == SealStatus.NONE
+    assert calls_to(emulator, f"/api/signing/{signing.dokobit_token}/seal.json") == []
+    client.force_login(owner)
+    page = client.get(reverse("signing:document-detail", kwargs={"uuid": document.uuid})).content.decode()
+    assert "Dokobit&#x27;s e-seal is placed in a PDF, so this container was not sealed." in page
