@@ -44,6 +44,22 @@ def machine() -> dict:
     }
 
 
+def process_status_kib(field: str, *, pid: int | str = "self") -> int:
+    """A size field of ``/proc/<pid>/status`` in KiB (``VmRSS`` resident now, ``VmHWM`` its peak); 0 when gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def peak_reset() -> None:
+    """Reset this process's peak resident memory (VmHWM) to what it uses now (Linux >= 4.0)."""
+    Path("/proc/self/clear_refs").write_text("5")
+
+
 def sized(full, smoke):
     """``full`` for a real run, ``smoke`` under BENCH_SMOKE=1."""
     return smoke if SMOKE else full

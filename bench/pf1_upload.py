@@ -27,25 +27,13 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bench.common import ROOT, goal, median, sized, write_result
+from bench.common import ROOT, goal, median, peak_reset, process_status_kib, sized, write_result
 
 SIZE_MB = sized(50, 1)
 RUNS = sized(5, 1)
 MB = 1024 * 1024
 # A container of the same total size: the main document and two appendices.
 CONTAINER_SHARES = (0.5, 0.25, 0.25)
-
-
-def _status_kb(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    return 0
-
-
-def _reset_peak() -> None:
-    # Writing 5 to clear_refs resets VmHWM to the current RSS (Linux >= 4.0).
-    Path("/proc/self/clear_refs").write_text("5")
 
 
 def _child(mode: str, path: str, url: str) -> None:
@@ -103,8 +91,8 @@ def _child(mode: str, path: str, url: str) -> None:
         with part.open("rb") as handle:
             parts.append((part, hashlib.file_digest(handle, "sha256").hexdigest()))
     reads["bytes"] = 0
-    _reset_peak()
-    before = _status_kb("VmRSS")
+    peak_reset()
+    before = process_status_kib("VmRSS")
     started = time.perf_counter()
     if mode == "portal":
         document_upload(client, document=document)
@@ -129,7 +117,7 @@ def _child(mode: str, path: str, url: str) -> None:
             timeout=120,
         ).raise_for_status()
     elapsed = time.perf_counter() - started
-    peak = _status_kb("VmHWM")
+    peak = process_status_kib("VmHWM")
     print(f"{elapsed} {max(0, peak - before)} {reads['bytes']}")
 
 

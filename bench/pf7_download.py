@@ -19,8 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import ROOT, goal, median, sized, write_result
-from bench.pf1_upload import _reset_peak, _status_kb
+from bench.common import ROOT, goal, median, peak_reset, process_status_kib, sized, write_result
 
 SIZE_MB = sized(200, 1)
 RUNS = sized(5, 1)
@@ -48,12 +47,12 @@ def _child(path: str, url: str, media: str) -> None:
     warm = SigningStatus(status="completed", signers={}, file_url=f"{url}/warm.pdf", file_digest=_warm_digest(path))
     signing = Signing(document=Document(signing_type="pdf"))  # names the stored file only
     signed_file_fetch(client, signing, warm)
-    _reset_peak()
-    before = _status_kb("VmRSS")
+    peak_reset()
+    before = process_status_kib("VmRSS")
     started = time.perf_counter()
     fetched = signed_file_fetch(client, Signing(document=signing.document), status)
     elapsed = time.perf_counter() - started
-    peak = _status_kb("VmHWM")
+    peak = process_status_kib("VmHWM")
     assert fetched.size == size, fetched
     assert fetched.sha256 == digest, fetched
     print(f"{elapsed} {max(0, peak - before)}")

@@ -25,6 +25,7 @@ BENCHMARKS = {
     "pf5": ("bench.pf5_login", "pf5_login"),
     "pf6": ("bench.pf6_suite", "pf6_suite"),
     "pf7": ("bench.pf7_download", "pf7_download"),
+    "pf8": ("bench.pf8_bulk", "pf8_bulk"),
 }
 
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from celery import Celery, Task, states
 from celery.result import EagerResult
-from celery.signals import setup_logging
+from celery.signals import setup_logging, task_postrun, task_prerun
 from celery.utils import uuid
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.base")
@@ -134,6 +134,19 @@ def _seconds_until(eta: Any) -> float:
 app = Celery("portal", task_cls=PortalTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _database_connections_checked(sender: Any = None, **_kwargs: Any) -> None:
+    """Around each task on a worker, close what Django closes around a request: a connection past
+    CONN_MAX_AGE, one that failed, one left in a transaction. Celery's fix-up keeps the rest open
+    (CELERY_DB_REUSE_MAX), so a healthy connection serves the next task."""
+    if getattr(getattr(sender, "request", None), "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()
 
 
 @setup_logging.connect
