@@ -5,6 +5,7 @@ against the emulator in-process with its fault switches."""
 from __future__ import annotations
 
 import pytest
+from django.core import mail
 from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import reverse
@@ -273,6 +274,11 @@ def test_instead_of_signers_a_document_sent_with_none_is_created_without_signers
     assert SigningEvent.Kind.SEALED in kinds
     report = ValidationReport.objects.get(signing=signing)
     assert [s["signer"] for s in report.signatures] == ["UAB Šiaurė"]
+    # The owner is told it was sealed, not that "everyone has signed".
+    (message,) = [m for m in mail.outbox if m.to == [owner.email]]
+    assert message.subject == "“Lease agreement” has been sealed"
+    assert "The document “Lease agreement” was sealed with the organisation's e-seal." in message.body
+    assert "Everyone has signed" not in message.body
     client.force_login(owner)
     download = client.get(reverse("signing:signed-download", kwargs={"uuid": signing.document.uuid}))
     assert download.status_code == 200
