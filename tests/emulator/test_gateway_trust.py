@@ -326,6 +326,7 @@ def test_a_long_term_container_is_xades_xl_and_is_archived_with_its_postback(
     assert archived != signed
     assert status["file_digest"] == hashlib.sha256(archived).hexdigest()
     (postback,) = sent
+    assert postback["json"]["action"] == "signing_archived"
     assert postback["json"]["file_digest"] == status["file_digest"]
     (signature,) = _check(api, archived, type_="adoc", name="lease.adoc").json()["structure"]["signatures"]
     assert signature["valid"] is True
