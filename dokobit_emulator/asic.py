@@ -163,3 +163,25 @@ def container_sign(*, data: bytes, identity: pades.SignerIdentity) -> pades.Sign
         xml = _signature_xml(number=number, files=files, certificate=der, key=key)
         target.writestr(name, xml, compress_type=zipfile.ZIP_DEFLATED)
     return pades.SignResult(data=out.getvalue(), certificate=cert)
+
+
+ARCHIVE_ENTRY = "META-INF/archive-timestamp.xml"
+
+
+def container_archive(data: bytes) -> bytes:
+    """``data`` (a signed long-term container) with an archive entry over its signatures.
+
+    Dokobit adds an archive time-stamp to an XAdES-XL container; the emulator's is a plain record
+    (``META-INF/archive-timestamp.xml``: the time and the SHA-256 of each signature file), not an
+    RFC 3161 token, so that the file changes as at Dokobit and readers keep listing files and signers.
+    """
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        root = ET.Element("ArchiveTimeStamp", {"time": timezone.now().isoformat()})
+        for info in source.infolist():
+            content = source.read(info)
+            target.writestr(info, content, compress_type=info.compress_type)
+            if _is_signature(info.filename):
+                ET.SubElement(root, "Signature", {"file": info.filename, "sha256": hashlib.sha256(content).hexdigest()})
+        target.writestr(ARCHIVE_ENTRY, ET.tostring(root), compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()

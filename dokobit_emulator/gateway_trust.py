@@ -1,9 +1,11 @@
 """The emulated gateway's trust services: ``file/check``, ``signing/{token}/archive`` and
 ``signing/{token}/seal`` (dokobit-api.md section 2.8), with their validation errors.
 
-Archiving is offered only for long-term signings (``pdflt`` or ``pdf[level]=pades-ltv``), the only
-ones Dokobit sends archiving postbacks for (2.9). Sealing is done once every signer has signed
-(or when the signing has none), so a seal never comes before a signature it should cover.
+Archiving is offered only for long-term signings (``pdflt``, ``pdf[level]=pades-ltv`` or a container's
+``{type}[level]=xades-xl``), the only ones Dokobit sends archiving postbacks for (2.9). Sealing is
+done once every signer has signed, so a seal never comes before a signature it should cover; a
+signing created with no signers can be sealed at once, and the seal completes it (its status is
+then "completed" with the sealed file), which is how an organisation seals instead of signing.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 
-from dokobit_emulator import container_check, faults, pades, pdf_check, postbacks
+from dokobit_emulator import asic, container_check, faults, pades, pdf_check, postbacks
 from dokobit_emulator.gateway_views import (
     BLANK,
     DIGEST_RE,
@@ -135,7 +137,10 @@ def signing_archive(request: HttpRequest, token: str, *, fault: Fault | None) ->
     base = gateway_base(request)
     if not failed:
         signing.version += 1
-        archived = pades.pdf_archive(signing.version_bytes(signing.version - 1))
+        previous = signing.version_bytes(signing.version - 1)
+        archived = (
+            asic.container_archive(previous) if signing.type in asic.CONTAINER_TYPES else pades.pdf_archive(previous)
+        )
         signing.version_path(signing.version).write_bytes(archived)
         signing.archived_at = timezone.now()
         signing.save(update_fields=["version", "archived_at"])

@@ -37,6 +37,7 @@ from dokobit_emulator import asic, faults, pades, postbacks
 from dokobit_emulator.gateway_forms import BodyError, max_body_bytes, parse_body
 from dokobit_emulator.models import Fault
 from dokobit_emulator.models.gateway import (
+    CONTAINER_LONG_TERM_LEVEL,
     LONG_TERM_LEVEL,
     GatewayBatch,
     GatewayBatchItem,
@@ -346,17 +347,20 @@ def valid_postback_url(value: str) -> bool:
 
 
 def signing_level(signing_type: str, data: dict[str, Any]) -> tuple[str, Errors]:
-    """The long-term level a create asks for: ``pdflt``, or ``pdf[level]`` = ``pades-ltv``.
+    """The long-term level a create asks for: ``pdflt``, ``pdf[level]`` = ``pades-ltv``, or for a
+    container ``{type}[level]`` = ``xades-xl`` (e.g. ``asice[level]``, ``adoc.bedoc[level]``).
 
-    The SDK's docblock names ``pades-ltv`` as the one value; the strictest reading refuses others.
+    The SDK's docblock names ``pades-ltv`` as the one PDF value and Dokobit's postback documentation
+    XAdES-XL as the container level; the strictest reading refuses any other value.
     """
     if signing_type == "pdflt":
         return LONG_TERM_LEVEL, []
     options = data.get(signing_type)
-    if signing_type != "pdf" or not isinstance(options, dict) or "level" not in options:
+    if not isinstance(options, dict) or "level" not in options:
         return "", []
+    wanted = LONG_TERM_LEVEL if signing_type == "pdf" else CONTAINER_LONG_TERM_LEVEL
     level = text(options.get("level")).lower()
-    if level != LONG_TERM_LEVEL:
+    if signing_type not in ("pdf", *asic.CONTAINER_TYPES) or level != wanted:
         return "", [(f"[{signing_type}][level]", "The value you selected is not a valid choice.")]
     return level, []
 

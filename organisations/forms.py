@@ -12,12 +12,16 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from identity.validators import COUNTRY_CHOICES, validate_personal_code
-from organisations.models import EidMethod, Organisation, Role
+from organisations.models import EidMethod, Organisation, Role, SealMode, SealPosition
+from portal.dokobit_choices import SigningPurpose
 
 LOGO_MAX_BYTES = 200 * 1024
 LOGO_MAX_SIDE = 2000
 LOGO_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg"}
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+# The e-seal's settings, shown in their own part of the settings page.
+SEAL_FIELDS = ("seal_mode", "seal_name", "seal_purpose", "seal_visible", "seal_page", "seal_position", "seal_text")
+SEAL_PAGE_MAX = 999
 
 
 class OrganisationForm(forms.Form):
@@ -114,8 +118,23 @@ class SettingsForm(forms.ModelForm[Organisation]):
             "sender_name",
             "primary_colour",
             "eid_methods",
+            *SEAL_FIELDS,
         ]
-        widgets = {"primary_colour": forms.TextInput(attrs={"placeholder": "#0b5cad", "maxlength": 7})}
+        widgets = {
+            "primary_colour": forms.TextInput(attrs={"placeholder": "#0b5cad", "maxlength": 7}),
+            "seal_mode": forms.RadioSelect,
+        }
+        help_texts = {
+            # Dokobit's seal and its annotation are for PDF signings only (signing/{token}/seal).
+            "seal_mode": _(
+                "Only PDF documents are sealed: Dokobit places its seal in a PDF. Containers (ASiC-E, BDOC, "
+                "EDOC, ADOC) are not sealed automatically, and their page tells the owner why. Sealed "
+                "instead of signers: a PDF sent with no signers is sealed at once; one sent with signers is "
+                "signed as usual."
+            ),
+            "seal_name": _("Empty: the organisation's name."),
+            "seal_text": _("Empty: the seal's name."),
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -124,7 +143,40 @@ class SettingsForm(forms.ModelForm[Organisation]):
         language.choices = [("", _("Each signer's own language")), *settings.LANGUAGES]
         self.fields["reminder_every_days"].widget.attrs.update(min=1, max=30)
         self.fields["deadline_days"].widget.attrs.update(min=1, max=365)
+        self.fields["seal_page"].widget.attrs.update(min=1, max=SEAL_PAGE_MAX)
+        # A page posted without the seal's part (an older page, a script) keeps the defaults.
+        for name in SEAL_FIELDS:
+            self.fields[name].required = False
+            self.fields[name].needed = name in ("seal_mode", "seal_purpose", "seal_page", "seal_position")  # type: ignore[attr-defined]  # read by _field.html
         self.logo: tuple[bytes, str] | None = None
+
+    @property
+    def general_fields(self) -> list[Any]:
+        return [field for field in self if field.name not in SEAL_FIELDS]
+
+    @property
+    def seal_fields(self) -> dict[str, Any]:
+        return {name: self[name] for name in SEAL_FIELDS}
+
+    def clean_seal_page(self) -> int:
+        value: int | None = self.cleaned_data.get("seal_page")
+        if value is None:
+            return 1
+        if not 1 <= value <= SEAL_PAGE_MAX:
+            raise ValidationError(_("Choose a page between 1 and %(max)s.") % {"max": SEAL_PAGE_MAX})
+        return value
+
+    def clean_seal_mode(self) -> str:
+        return self.cleaned_data.get("seal_mode") or SealMode.OFF
+
+    def clean_seal_purpose(self) -> str:
+        return self.cleaned_data.get("seal_purpose") or SigningPurpose.CONFIRMATION
+
+    def clean_seal_position(self) -> str:
+        return self.cleaned_data.get("seal_position") or SealPosition.BOTTOM_LEFT
+
+    def clean_seal_name(self) -> str:
+        return " ".join((self.cleaned_data.get("seal_name") or "").split())
 
     def clean_reminder_every_days(self) -> int | None:
         value = self.cleaned_data.get("reminder_every_days")

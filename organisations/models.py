@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from identity.personal_codes import PersonalCodeMixin
 from identity.validators import COUNTRY_CHOICES
+from portal.dokobit_choices import SigningPurpose
 
 
 class Role(models.TextChoices):
@@ -48,6 +49,23 @@ class EidMethod(models.TextChoices):
     SMARTID = "smartid", _("Smart-ID")
     MOBILE = "mobile", _("Mobile-ID")
     SMARTCARD = "smartcard", _("ID card")
+
+
+class SealMode(models.TextChoices):
+    """When the organisation's e-seal (Dokobit ``signing/{token}/seal``) goes on its PDF documents."""
+
+    OFF = "off", _("Not sealed automatically")
+    AFTER_SIGNERS = "after_signers", _("Sealed after all signers have signed")
+    INSTEAD = "instead", _("Sealed instead of signers (documents sent with no signers)")
+
+
+class SealPosition(models.TextChoices):
+    """Where a visible seal's box goes on its page (Dokobit takes points from the top-left corner)."""
+
+    BOTTOM_LEFT = "bottom_left", _("Bottom left")
+    BOTTOM_RIGHT = "bottom_right", _("Bottom right")
+    TOP_LEFT = "top_left", _("Top left")
+    TOP_RIGHT = "top_right", _("Top right")
 
 
 class Organisation(models.Model):
@@ -84,6 +102,18 @@ class Organisation(models.Model):
     primary_colour = models.CharField(_("primary colour"), max_length=7, blank=True)
     # Empty: every method Dokobit offers.
     eid_methods = models.JSONField(_("eID methods offered to signers"), default=list, blank=True)
+    # The e-seal (signing.seal_org applies it): a PDF signing only, Dokobit's annotation is placed on a page.
+    seal_mode = models.CharField(_("e-seal"), max_length=16, choices=SealMode.choices, default=SealMode.OFF)
+    seal_name = models.CharField(_("seal name"), max_length=200, blank=True)
+    seal_purpose = models.CharField(
+        _("seal purpose"), max_length=40, choices=SigningPurpose.choices, default=SigningPurpose.CONFIRMATION
+    )
+    seal_visible = models.BooleanField(_("show the seal on a page"), default=False)
+    seal_page = models.PositiveSmallIntegerField(_("page of the seal"), default=1)
+    seal_position = models.CharField(
+        _("place on the page"), max_length=12, choices=SealPosition.choices, default=SealPosition.BOTTOM_LEFT
+    )
+    seal_text = models.CharField(_("text in the seal's box"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["name", "pk"]

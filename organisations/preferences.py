@@ -1,7 +1,7 @@
 """An organisation's settings as the features that apply them read them.
 
 ``settings_for(document)`` is the one call: signing (language, reminders, deadline, branding, eID
-methods) and colleagues' features (signing order, what a decline does) ask it with any object
+methods, the e-seal) and colleagues' features (signing order, what a decline does) ask it with any object
 that has an ``organisation_id`` (a ``signing.Document``); a personal document gets the portal's
 defaults. This app does not import signing.
 """
@@ -14,7 +14,28 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 
-from organisations.models import DeclineAction, Organisation, SigningOrder
+from organisations.models import DeclineAction, Organisation, SealMode, SealPosition, SigningOrder
+
+
+@dataclass(frozen=True)
+class SealSettings:
+    """The organisation's e-seal as its admins configured it (a visible box only when ``visible``)."""
+
+    mode: str
+    name: str
+    purpose: str
+    visible: bool = False
+    page: int = 1
+    position: str = SealPosition.BOTTOM_LEFT
+    text: str = ""
+
+    @property
+    def after_signers(self) -> bool:
+        return self.mode == SealMode.AFTER_SIGNERS
+
+    @property
+    def instead_of_signers(self) -> bool:
+        return self.mode == SealMode.INSTEAD
 
 
 @dataclass(frozen=True)
@@ -31,6 +52,7 @@ class Preferences:
     primary_colour: str = ""
     logo_path: str = ""
     eid_methods: list[str] = field(default_factory=list)
+    seal: SealSettings | None = None  # None: no automatic e-seal
 
     def widget_options(self) -> dict[str, Any]:
         """Dokobit's identity widget options that brand it (dokobit-api.md 1.5: ``logo``, ``primaryColor``)."""
@@ -56,6 +78,21 @@ def preferences_of(organisation: Organisation | None) -> Preferences:
         primary_colour=organisation.primary_colour,
         logo_path=reverse("organisations:logo", kwargs={"uuid": organisation.uuid}) if organisation.has_logo else "",
         eid_methods=list(organisation.eid_methods or []),
+        seal=_seal_of(organisation),
+    )
+
+
+def _seal_of(organisation: Organisation) -> SealSettings | None:
+    if organisation.seal_mode not in (SealMode.AFTER_SIGNERS, SealMode.INSTEAD):
+        return None
+    return SealSettings(
+        mode=organisation.seal_mode,
+        name=organisation.seal_name or organisation.name,
+        purpose=organisation.seal_purpose,
+        visible=organisation.seal_visible,
+        page=organisation.seal_page,
+        position=organisation.seal_position,
+        text=organisation.seal_text,
     )
 
 

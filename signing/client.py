@@ -199,21 +199,23 @@ class DocumentsClient:
         language: str = "",
         type: str = "pdf",  # the gateway's own field name
         files: list[tuple[str, str]] | None = None,
+        level: str = "",
     ) -> SigningCreated:
         """Create a signing of an uploaded file: ``POST {base}/api/signing/create.json``.
 
         ``files`` (a container's files as (file token, role) pairs: ``files[i][token]`` and
         ``files[i][type]`` main / appendix / attachment) replaces ``file_token`` when given.
+        ``level``: the type option ``{type}[level]``. No ``signers`` key for none (sealed instead).
         Returns the signing token and a map of our signer id to the Dokobit signer token.
         An unknown file token raises GatewayNotFound; other invalid input GatewayRequestError.
         Waits up to ``create_timeout`` for the answer (see ``__init__``).
         """
-        body: dict[str, Any] = {
-            "type": type,
-            "name": name,
-            "files": [{"token": token, "type": role} for token, role in files] if files else [{"token": file_token}],
-            "signers": [signer.as_payload() for signer in signers],
-        }
+        listed = [{"token": token, "type": role} for token, role in files] if files else [{"token": file_token}]
+        body: dict[str, Any] = {"type": type, "name": name, "files": listed}
+        if signers:
+            body["signers"] = [signer.as_payload() for signer in signers]
+        if level:
+            body[type] = {"level": level}
         # Dokobit refuses a blank postback_url or language, so they are omitted when empty.
         if postback_url:
             body["postback_url"] = postback_url

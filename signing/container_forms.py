@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.forms import BaseFormSet, formset_factory
 from django.utils.translation import gettext_lazy as _
 
+from signing.choices import ADOC_TYPES
 from signing.containers import ContainerFileIn, format_usual
 from signing.file_types import ACCEPT, ADOC, ASICE, PDF, extension_of, file_kind_check
 from signing.forms import DocumentUploadForm
@@ -36,6 +37,24 @@ FORMAT_HELP = {
     SigningType.ADOC: _(
         "The Lithuanian archival container (.adoc), required by some Lithuanian institutions. "
         "Its main document must be a PDF."
+    ),
+    # The variants: the same ADOC container under the name of one of the document groups of
+    # Lithuania's ADOC specification. Choose one only when the recipient asks for it by name.
+    SigningType.ADOC_BEDOC: _(
+        "An ADOC container marked as the specification's BEDOC group. Choose it only when a "
+        "Lithuanian recipient asks for BEDOC; otherwise choose plain ADOC."
+    ),
+    SigningType.ADOC_CEDOC: _(
+        "An ADOC container marked as the specification's CEDOC group. Choose it only when a "
+        "Lithuanian recipient asks for CEDOC; otherwise choose plain ADOC."
+    ),
+    SigningType.ADOC_GEDOC: _(
+        "An ADOC container marked as the specification's GEDOC group. Choose it only when a "
+        "Lithuanian recipient asks for GEDOC; otherwise choose plain ADOC."
+    ),
+    SigningType.ADOC_GGEDOC: _(
+        "An ADOC container marked as the specification's GGEDOC group. Choose it only when a "
+        "Lithuanian recipient asks for GGEDOC; otherwise choose plain ADOC."
     ),
 }
 
@@ -132,6 +151,13 @@ class ContainerUploadForm(DocumentUploadForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         del self.fields["document"]  # the rows hold the files
+        # A container's long-term level is XAdES-XL (Dokobit's ``{type}[level]``); a single PDF's is PAdES-LTV.
+        self.fields["long_term"].help_text = _(
+            "Signing certificates expire after a few years. With long-term validity (XAdES-XL for a "
+            "container, PAdES-LTV for a single PDF) the proof that each certificate was valid at signing "
+            "time is added to the signatures, and once everyone has signed you can archive the file with "
+            "a time-stamp, so the signatures can still be checked long after that."
+        )
 
     def chosen_format(self, *, files: list[ContainerFileIn], countries: list[str]) -> str | None:
         """The format to sign in, or None (with the reason on the form) when it cannot hold these files."""
@@ -145,7 +171,7 @@ class ContainerUploadForm(DocumentUploadForm):
             self.add_error("signing_type", _("A PDF signature holds exactly one PDF file. Choose a container."))
             return None
         main = next(item for item in files if item.role == DocumentFile.Role.MAIN)
-        if chosen == SigningType.ADOC and main.kind != PDF:
+        if chosen in ADOC_TYPES and main.kind != PDF:
             self.add_error("signing_type", _("An ADOC container needs a PDF as its main document."))
             return None
         return chosen
@@ -161,6 +187,8 @@ class ContainerUploadForm(DocumentUploadForm):
         own = SigningType.ADOC if container.kind == ADOC else container_extension_format(container.name)
         if chosen in (FORMAT_USUAL, own):
             return own
+        if container.kind == ADOC and chosen in ADOC_TYPES:
+            return str(chosen)  # an ADOC signed further as the variant asked for
         if container.kind == ASICE and chosen in (SigningType.ASICE, SigningType.BDOC, SigningType.EDOC):
             return str(chosen)  # the same ASiC-E container under another name
         self.add_error("signing_type", _("This signed container can only be signed further in its own format."))

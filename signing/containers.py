@@ -18,6 +18,7 @@ from django.db import transaction
 
 from identity.personal_codes import personal_code_lookup
 from signing import dispatch
+from signing.choices import ADOC_TYPES
 from signing.documents import HashingFile, document_create
 from signing.errors import SignerAlreadyAdded, SignerLimitReached
 from signing.events import event_record
@@ -88,10 +89,12 @@ def container_document_create(
     deadline: datetime | None = None,
     on_decline: str = Signing.OnDecline.END,
     organisation: Organisation | None = None,
+    long_term: bool = False,
 ) -> Document:
     """Store the checked files as one document in ``signing_type`` and queue sending it to Dokobit.
 
     ``organisation``: the organisation it is created in (None: the owner's personal space).
+    ``long_term``: signed at Dokobit's long-term level (PAdES-LTV for a PDF, XAdES-XL for a container).
 
     A PDF signing of one PDF is today's single-file path. Files are stored before the rows are
     written (storage may be S3 over the network); a file whose rows then fail to commit is deleted
@@ -107,6 +110,7 @@ def container_document_create(
             deadline=deadline,
             on_decline=on_decline,
             organisation=organisation,
+            long_term=long_term,
         )
     if len(signers) > settings.SIGNING_MAX_SIGNERS:
         raise SignerLimitReached()
@@ -118,8 +122,9 @@ def container_document_create(
         organisation=organisation,
         title=title.strip(),
         signing_type=signing_type,
+        long_term=long_term,
         content_type="application/vnd.lt.archyvai.adoc-2008"
-        if signing_type == SigningType.ADOC
+        if signing_type in ADOC_TYPES
         else "application/vnd.etsi.asic-e+zip",
     )
     main = next(item for item in files if item.role == DocumentFile.Role.MAIN)

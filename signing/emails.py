@@ -145,12 +145,16 @@ def signing_outcome(document: Document, *, with_reasons: bool) -> dict[str, obje
         for s in signers
         if s.status == Signer.Status.DECLINED
     ]
-    return {"signed_names": ", ".join(signed), "declined": declined}
+    # Sent with no signers to be sealed by its organisation instead: "everyone signed" would be untrue.
+    sealed_instead = not signers and not document.signers.exists()
+    return {"signed_names": ", ".join(signed), "declined": declined, "sealed_instead": sealed_instead}
 
 
 def _completed_subject(document: Document, outcome: Mapping[str, object]) -> str:
     if outcome["declined"]:
         return one_line(gettext("“%(title)s”: the signing is finished") % {"title": document.title})
+    if outcome.get("sealed_instead"):
+        return one_line(gettext("“%(title)s” has been sealed") % {"title": document.title})
     return one_line(gettext("“%(title)s” has been signed") % {"title": document.title})
 
 

@@ -331,7 +331,7 @@ class BaseSignerFormSet(BaseFormSet[SignerForm]):
 
     def clean(self) -> None:
         filled = [form for form in self.forms if form.has_changed() or not form.empty_permitted]
-        if not filled:
+        if not filled and self.min_num:  # none needed only where the organisation seals instead
             raise ValidationError(_("Add at least one signer."), code="too_few")
         if len(filled) > max_signers():
             raise ValidationError(signer_limit_message(), code="too_many")

@@ -18,11 +18,11 @@ from organisations.models import SigningOrder
 from portal.crypto import decrypt_text, encrypt_text, secret_lookup
 
 # Dokobit's enumerations live in signing.choices; imported here, where the models and callers find them.
-from signing.choices import COMPANY_FIELD_MAX, CONTAINER_TYPES, SigningPurpose, SigningType
+from signing.choices import COMPANY_FIELD_MAX, CONTAINER_TYPES, SigningPurpose, SigningType, file_extension
 from signing.copy_models import CopyRecipient  # registered with this import, like trust_models
 from signing.file_models import DOCUMENTS_FOLDER, DocumentFile, document_file_upload_to
 from signing.purged_links import PurgedSignerLink
-from signing.trust_models import ArchiveStatus  # its ValidationReport model is registered with this import
+from signing.trust_models import ArchiveStatus, SealStatus  # registers its ValidationReport model
 
 __all__ = [
     "COMPANY_FIELD_MAX",
@@ -51,8 +51,8 @@ def document_upload_to(instance: Document, filename: str) -> str:
 
 
 def signed_upload_to(instance: Signing, filename: str) -> str:
-    # A signed container keeps its own extension (.asice, .bdoc, .edoc, .adoc).
-    return f"{SIGNED_FOLDER}/{instance.uuid}.{instance.document.signing_type}"
+    # A signed container keeps its own extension (.asice, .bdoc, .edoc, .adoc; an ADOC variant .adoc).
+    return f"{SIGNED_FOLDER}/{instance.uuid}.{file_extension(instance.document.signing_type)}"
 
 
 class Document(models.Model):
@@ -174,6 +174,7 @@ class Signing(models.Model):
     archive_status = models.CharField(_("archive"), max_length=10, choices=ArchiveStatus, blank=True, default="")
     archive_requested_at = models.DateTimeField(null=True, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
+    seal_status = models.CharField(_("e-seal"), max_length=10, choices=SealStatus, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -75,6 +75,7 @@ from signing.client import DocumentsClient
 from signing.events import event_record, signer_add_unconfirmed_flag
 from signing.models import Signer, Signing, SigningEvent
 from signing.selectors import token_hash
+from signing.trust_models import SealStatus
 
 logger = logging.getLogger(__name__)
 
@@ -280,7 +281,7 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
     """Re-queue stalled work (see the module docstring); returns how much of each kind was queued."""
     now = now or timezone.now()
     cutoff = now - timedelta(minutes=settings.SIGNING_SWEEP_STALLED_AFTER_MINUTES)
-    counts = {"signings": 0, "postbacks": 0, "invitations": 0}
+    counts = {"signings": 0, "postbacks": 0, "invitations": 0, "seals": 0}
 
     stalled = Signing.objects.filter(status__in=STALLED_SEND_STATUSES, updated_at__lte=cutoff).order_by("updated_at")
     for signing_id, updated_at in stalled.values_list("pk", "updated_at")[:SWEEP_BATCH]:
@@ -321,6 +322,14 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
         for signer_id in signer_ids:
             dispatch.on_commit("signing.tasks.signer_invite_email_task", signer_id)
             counts["invitations"] += 1
+
+    # An organisation's seal claimed but never run (its task lost); longer ago than the task's
+    # retries last, so a seal still being retried is not run twice at once.
+    sealing = Signing.objects.filter(seal_status=SealStatus.REQUESTED, updated_at__lte=cutoff).order_by("updated_at")
+    for signing_id, updated_at in sealing.values_list("pk", "updated_at")[:SWEEP_BATCH]:
+        if _claim_signing(signing_id, updated_at, now):
+            dispatch.on_commit("signing.tasks.signing_organisation_seal_task", signing_id)
+            counts["seals"] += 1
 
     if any(counts.values()):
         logger.info("sweep re-queued stalled work: %s", counts)

@@ -41,6 +41,7 @@ from django.utils.translation import gettext
 
 from portal.http import GatewayError, GatewayNotFound
 from signing import container_sending, dispatch, documents, events, locks, sending, sync
+from signing.choices import file_extension
 from signing.client import DocumentsClient
 from signing.errors import DocumentTampered
 from signing.models import Signer, Signing, SigningEvent
@@ -236,7 +237,7 @@ def _replace(signing_id: int, *, actor: User | None = None, forced: bool = False
             sha256 = _newest_file(client, old, signed=bool(signed_before), dest=tmp)
             tmp.seek(0)
             # A partly signed container is uploaded as one file: Dokobit signs on in it.
-            name = f"{document.uuid}.{document.signing_type}" if document.is_container else f"{document.uuid}.pdf"
+            name = f"{document.uuid}.{file_extension(document.signing_type)}"  # .pdf, .asice, .adoc ...
             uploaded_token = client.file_upload(name=name, fileobj=tmp, digest=sha256).token
     uploaded_at = timezone.now()
 

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from portal.http import GatewayError, GatewayNotFound, GatewayUnavailable
+from signing.choices import CONTAINER_LONG_TERM_LEVEL
 from signing.client import DocumentsClient
 from signing.container_sending import container_files_upload
 from signing.copies import copy_shares_queue
@@ -42,6 +43,7 @@ from signing.models import Document, Signer, Signing, SigningEvent
 from signing.order import invitations_queue_due, on_turn
 from signing.recovery import create_attempt_failed, create_attempt_interrupted, create_orphan_delete
 from signing.refusals import refusal_message
+from signing.seal_policy import organisation_seal_claim
 from signing.selectors import token_hash
 from signing.signers import TOKEN_BYTES, dokobit_signing_language, signer_spec
 from signing.statuses import signing_advance
@@ -206,6 +208,8 @@ def _create_at_gateway(client: DocumentsClient, *, signing_id: int) -> None:
             language=dokobit_signing_language([signer.language for signer in signers]),
             # A long-term PDF is PAdES-LTV: the signatures carry their validation data and it can be archived.
             type="pdflt" if document.long_term and document.signing_type == "pdf" else document.signing_type,
+            # A long-term container: the type option for the XAdES-XL level (dokobit-api.md 2.4).
+            level=CONTAINER_LONG_TERM_LEVEL if document.long_term and document.is_container else "",
             files=signing.dokobit_container_files or None,
         )
     except GatewayError as err:
@@ -240,6 +244,8 @@ def _created_record(signing: Signing, created: SigningCreated, signers: list[Sig
     _queue_missing_invitations(signing)
     # Copy recipients allowed to read it along are told now (each once, a re-upload included).
     copy_shares_queue(signing)
+    # Sent with no signers by an organisation that seals instead: the seal is queued now.
+    organisation_seal_claim(signing)
 
 
 def _delete_quietly(client: DocumentsClient, token: str) -> None:

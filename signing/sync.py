@@ -28,6 +28,7 @@ from signing.locks import signing_locked
 from signing.mail import mail_send_claimed
 from signing.models import Signer, Signing, SigningEvent
 from signing.order import invitations_queue_due
+from signing.seal_policy import organisation_seal_claim
 from signing.statuses import signing_advance
 
 logger = logging.getLogger(__name__)
@@ -242,7 +243,8 @@ def _complete(signing: Signing, status: SigningStatus, fetched: SignedFileFetche
         dedup_key=f"signing:{signing.pk}:completed",
     )
     dispatch.on_commit("signing.tasks.signing_completed_email_task", signing.pk)
-    dispatch.on_commit("signing.tasks.signing_validate_task", signing.pk)
+    if not organisation_seal_claim(signing):  # a seal changes the file: its own validation follows it
+        dispatch.on_commit("signing.tasks.signing_validate_task", signing.pk)
     return True
 
 

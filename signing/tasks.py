@@ -186,6 +186,30 @@ def signing_validate_task(signing_id: int) -> None:
     signing_validate(signing_id=signing_id)
 
 
+# --- The organisation's automatic e-seal ------------------------------------------------------------
+
+
+def _signing_organisation_seal_task_failure(
+    self: Any, exc: Exception, task_id: str, args: tuple[Any, ...], kwargs: dict[str, Any], einfo: Any
+) -> None:
+    # Dokobit stayed unreachable (or its answer unreadable) through every retry: the owner is told.
+    from signing.seal_org import organisation_seal_failed
+
+    organisation_seal_failed(
+        signing_id=args[0] if args else kwargs["signing_id"],
+        reason=gettext("Dokobit could not be reached for a long time; the organisation's e-seal was not added."),
+        error=f"{type(exc).__name__}: {exc}"[:2000],
+    )
+
+
+@shared_task(**_RETRY, on_failure=_signing_organisation_seal_task_failure)
+def signing_organisation_seal_task(signing_id: int) -> None:
+    """Seal a signing with its organisation's e-seal (claimed once; asks Dokobit before sealing again)."""
+    from signing.seal_org import organisation_seal_run
+
+    organisation_seal_run(signing_id=signing_id)
+
+
 # --- Reconciliation, reminders and deadlines -----------------------------------------------------
 
 

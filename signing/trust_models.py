@@ -12,7 +12,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["ArchiveStatus", "ValidationReport"]
+__all__ = ["ArchiveStatus", "SealStatus", "ValidationReport"]
 
 
 class ArchiveStatus(models.TextChoices):
@@ -20,6 +20,15 @@ class ArchiveStatus(models.TextChoices):
     REQUESTED = "requested", _("Archiving")
     ARCHIVED = "archived", _("Archived")
     FAILED = "failed", _("Archiving failed")
+
+
+class SealStatus(models.TextChoices):
+    """The organisation's automatic e-seal of a signing (signing.seal_org); a manual seal sets SEALED too."""
+
+    NONE = "", _("Not sealed")
+    REQUESTED = "requested", _("Being sealed")
+    SEALED = "sealed", _("Sealed")
+    FAILED = "failed", _("Sealing failed")
 
 
 class ValidationReport(models.Model):

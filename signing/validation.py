@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.http import GatewayAmbiguousAnswer, GatewayError, GatewayRequestError, GatewayUnavailable
 from signing import dispatch
+from signing.choices import file_extension
 from signing.documents import stored_file_verified
 from signing.errors import GatewayTemporarilyUnavailable, SigningError
 from signing.events import event_record
@@ -83,7 +84,7 @@ def signing_validate(*, signing_id: int) -> ValidationReport | None:
     try:
         with handle:
             document = signing.document
-            name = f"{document.uuid}.{document.signing_type}"  # .pdf, .asice, .bdoc, .edoc, .adoc
+            name = f"{document.uuid}.{file_extension(document.signing_type)}"  # .pdf, .asice, .bdoc, .edoc, .adoc
             checked = TrustClient().file_check(name=name, fileobj=handle, type=check_type_for(document))
     except GatewayAmbiguousAnswer as err:
         return _report_failed(report.pk, sha256, gettext("Dokobit's answer could not be read."), error=err)
@@ -98,7 +99,8 @@ def check_type_for(document: Document) -> str:
     """file/check's ``type`` for a document's signed file: its own format (ASiC-E checks as ``asic``)."""
     if document.signing_type == SigningType.PDF:
         return "pdflt" if document.long_term else "pdf"
-    return "asic" if document.signing_type == SigningType.ASICE else document.signing_type
+    # An ADOC variant checks as "adoc", one of Dokobit's primary types.
+    return "asic" if document.signing_type == SigningType.ASICE else file_extension(document.signing_type)
 
 
 def verdict_of(checked: FileChecked) -> str:

@@ -15,6 +15,7 @@ from django.db import models
 from django.utils import timezone
 
 __all__ = [
+    "CONTAINER_LONG_TERM_LEVEL",
     "LONG_TERM_LEVEL",
     "RETENTION",
     "GatewayBatch",
@@ -29,6 +30,9 @@ __all__ = [
 
 # The one archivable PDF level the sources name (SDK docblock ``pdf: {level: 'pades-ltv'}``).
 LONG_TERM_LEVEL = "pades-ltv"
+# A container's long-term level (``{type}[level]``). Inferred: the sources name the level only as
+# "XADES-XL" among those that trigger archiving postbacks (dokobit-api.md 2.9).
+CONTAINER_LONG_TERM_LEVEL = "xades-xl"
 
 # Dokobit deletes a signing and its files 30 days after upload.
 RETENTION = timedelta(days=30)
@@ -96,8 +100,8 @@ class GatewaySigning(models.Model):
     deleted = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
-    # ``pades-ltv`` for ``pdflt`` or ``pdf[level]=pades-ltv``: signatures carry validation data
-    # and the signing may be archived (dokobit-api.md 2.4 and 2.9).
+    # ``pades-ltv`` for ``pdflt`` or ``pdf[level]=pades-ltv``, ``xades-xl`` for ``{container type}[level]``:
+    # signatures carry validation data and the signing may be archived (dokobit-api.md 2.4 and 2.9).
     level = models.CharField(max_length=16, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
     sealed_at = models.DateTimeField(null=True, blank=True)
@@ -110,7 +114,7 @@ class GatewaySigning(models.Model):
 
     @property
     def long_term(self) -> bool:
-        return self.level == LONG_TERM_LEVEL
+        return self.level in (LONG_TERM_LEVEL, CONTAINER_LONG_TERM_LEVEL)
 
     def is_gone(self) -> bool:
         """Deleted through the API or past Dokobit's 30-day retention (counted from the oldest upload)."""

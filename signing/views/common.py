@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
+from signing.choices import file_extension
 from signing.documents import document_download_record, stored_file_verified
 from signing.errors import DocumentTampered, SigningError
 from signing.file_types import extension_of
@@ -65,7 +66,7 @@ def pdf_name(document: Document, *, suffix: str = "") -> str:
 
 def signed_extension(document: Document) -> str:
     """What the signed file's name ends in: ``.pdf``, or the container's own (``.asice``, ``.bdoc`` ...)."""
-    return ".pdf" if not document.is_container else f".{document.signing_type}"
+    return f".{file_extension(document.signing_type)}"
 
 
 def signed_name(document: Document) -> str:

@@ -146,6 +146,7 @@ def _container_create(
             deadline=form.cleaned_data.get("deadline"),
             on_decline=form.cleaned_data["on_decline"],
             organisation=organisation,
+            long_term=form.cleaned_data.get("long_term", False),
         )
     except SigningError as exc:
         form.add_error(None, error_message(exc))

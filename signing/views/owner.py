@@ -41,7 +41,6 @@ from signing.errors import DocumentTampered, SigningError
 from signing.forms import (
     DocumentUploadForm,
     SignerAddForm,
-    SignerFormSet,
     holding_clear,
     holding_get,
     holding_open,
@@ -51,6 +50,7 @@ from signing.forms import (
 from signing.models import Document, Signer, SigningOrder
 from signing.owner_actions import signer_add, signer_invite_resend, signer_remove, signing_cancel
 from signing.retention import signing_copy_days_left
+from signing.seal_policy import signer_rows
 from signing.selectors import (
     document_display_status,
     document_history_page,
@@ -116,7 +116,7 @@ def document_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     held = holding_get(request=request)
     if request.method == "POST":
         form = DocumentUploadForm(request.POST, request.FILES, held=held)
-        formset = SignerFormSet(request.POST, prefix="signers")
+        formset = signer_rows(preferences, data=request.POST)
         # A page posted without the copy rows (an older page, a script) has no copy recipients.
         copies = CopyRecipientFormSet(request.POST if "copies-TOTAL_FORMS" in request.POST else None, prefix="copies")
         form_ok = form.is_valid()
@@ -169,7 +169,7 @@ def document_new(request: AuthenticatedHttpRequest) -> HttpResponse:
             },
         )
         language = preferences.signing_language or get_language() or "en"
-        formset = SignerFormSet(prefix="signers", initial=[{"language": language}])
+        formset = signer_rows(preferences, initial=[{"language": language}])
         copies = CopyRecipientFormSet(prefix="copies")
         status = 200
     context = {
@@ -178,6 +178,7 @@ def document_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         "copies": copies,
         "held": held,
         "max_signers": max_signers(),
+        "seal_instead": preferences.seal is not None and preferences.seal.instead_of_signers,
         "upload_messages": {"failed": _("The upload did not go through. Please check your connection and try again.")},
     }
     return render(request, "signing/document_new.html", context, status=status)

@@ -29,21 +29,43 @@ from signing.forms import SealForm
 from signing.models import Document, Signing
 from signing.reports import report_of, report_view_for
 from signing.seal import seal_allowed, seal_possible, signing_seal
+from signing.seal_policy import container_seal_note
 from signing.selectors import signing_current
+from signing.trust_models import SealStatus
 from signing.views.common import signing_error_message
 
 logger = logging.getLogger(__name__)
 
 
 def trust_context(request: AuthenticatedHttpRequest, document: Document, signing: Signing | None) -> dict[str, Any]:
-    """The validation report's verdict, the archive and the e-seal, for a completed signing."""
-    if signing is None or signing.status != Signing.Status.COMPLETED:
+    """The validation report's verdict, the archive and the e-seal, for a completed signing.
+
+    A document sent to be sealed instead of signed may be sealed by hand while it waits (its
+    automatic seal failed).
+    """
+    if signing is None or (signing.status != Signing.Status.COMPLETED and signing.seal_status != SealStatus.FAILED):
         return {}
     changeable = document_changeable_by(user=request.user, document=document)
+    # Sealed already (by hand or by the organisation's setting): no second seal is offered.
+    can_seal = (
+        changeable
+        and signing.seal_status != SealStatus.SEALED
+        and seal_possible(signing)
+        and seal_allowed(user=request.user, document=document)
+    )
+    if signing.status != Signing.Status.COMPLETED:
+        return _seal_form_context(document, can_seal=can_seal) if can_seal else {}
     return {
         "report": report_view_for(report_of(document), document=document),
         "can_archive": changeable and archive_possible(signing),
-        "can_seal": changeable and seal_possible(signing) and seal_allowed(user=request.user, document=document),
+        "container_seal_note": container_seal_note(document),
+        **_seal_form_context(document, can_seal=can_seal),
+    }
+
+
+def _seal_form_context(document: Document, *, can_seal: bool) -> dict[str, Any]:
+    return {
+        "can_seal": can_seal,
         # The seal is the organisation's: its name is the one proposed.
         "seal_form": SealForm(
             prefix="seal", initial={"name": document.organisation.name if document.organisation else ""}

@@ -277,3 +277,56 @@ def test_seal_errors(api, create, completed):
     assert validation_errors(bad_purpose)[0]["field"] == "[signing_purpose]"
     unknown = api("POST", "signing/nope/seal.json", {"token": "nope", "name": "UAB"})
     assert validation_errors(unknown)[0]["message"] == "Signing with such token not found."
+
+
+def test_a_signing_created_with_no_signers_is_pending_until_sealed_and_the_seal_completes_it(
+    api, create, client, token
+):
+    api.token = token
+    created = create(signers=..., type="pdf")  # no ``signers`` key at all
+    assert created["signers"] == {}
+    token = created["token"]
+    assert api("GET", f"signing/{token}/status.json").json() == {"status": "pending", "signers": {}}
+
+    sealed = api("POST", f"signing/{token}/seal.json", {"token": token, "name": "UAB Šiaurė"})
+
+    assert sealed.json() == {"status": "ok", "token": token}
+    status = api("GET", f"signing/{token}/status.json").json()
+    assert status["status"] == "completed"
+    data = _download(client, api, token)
+    assert status["file_digest"] == hashlib.sha256(data).hexdigest()
+    (signature,) = _check(api, data).json()["structure"]["signatures"]
+    assert signature["signer"]["name"] == "UAB Šiaurė"
+
+
+def test_a_long_term_container_is_xades_xl_and_is_archived_with_its_postback(
+    api, upload, client, token, sent, django_capture_on_commit_callbacks
+):
+    api.token = token
+    files = [{"token": upload(tiny_pdf("Contract"), name="contract.pdf"), "type": "main"}]
+    body = {"type": "adoc.gedoc", "name": "Lease", "files": files, "signers": [signer("s1")]}
+    body["postback_url"] = POSTBACK_URL
+    wrong = api("POST", "signing/create.json", {**body, "adoc.gedoc": {"level": "pades-ltv"}})
+    assert validation_errors(wrong) == [
+        {"message": "The value you selected is not a valid choice.", "error_code": 1, "field": "[adoc.gedoc][level]"}
+    ]
+    created = api("POST", "signing/create.json", {**body, "adoc.gedoc": {"level": "xades-xl"}}).json()
+    signing_token = created["token"]
+    assert sign(client, signing_token, created["signers"]["s1"]).status_code == 200
+    signed = _download(client, api, signing_token)
+    sent.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = api("POST", f"signing/{signing_token}/archive.json", {"token": signing_token})
+    assert answer.json() == {"status": "ok"}
+
+    status = api("GET", f"signing/{signing_token}/status.json").json()
+    assert status["status"] == "archived"
+    archived = _download(client, api, signing_token)
+    assert archived != signed
+    assert status["file_digest"] == hashlib.sha256(archived).hexdigest()
+    (postback,) = sent
+    assert postback["json"]["action"] == "signing_archived"
+    assert postback["json"]["file_digest"] == status["file_digest"]
+    (signature,) = _check(api, archived, type_="adoc", name="lease.adoc").json()["structure"]["signatures"]
+    assert signature["valid"] is True

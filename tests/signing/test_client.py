@@ -304,8 +304,9 @@ def test_signing_create_sends_file_signers_and_postback(client, gateway):
     )
 
 
-def test_signing_create_omits_blank_postback_and_language(client, gateway):
-    expected = {"type": "pdf", "name": "N", "files": [{"token": "f"}], "signers": []}
+def test_signing_create_omits_blank_postback_language_and_an_empty_signer_list(client, gateway):
+    # No signers: a signing to be sealed instead of signed (the SDK treats the list as optional).
+    expected = {"type": "pdf", "name": "N", "files": [{"token": "f"}]}
     gateway.add(
         responses.POST,
         f"{BASE}/api/signing/create.json",
@@ -313,6 +314,31 @@ def test_signing_create_omits_blank_postback_and_language(client, gateway):
         match=[matchers.json_params_matcher(expected)],
     )
     assert client.signing_create(name="N", file_token="f", signers=[], postback_url="").signers == {}
+
+
+def test_signing_create_sends_a_containers_long_term_level_under_its_type(client, gateway):
+    expected = {
+        "type": "adoc.bedoc",
+        "name": "N",
+        "files": [{"token": "a", "type": "main"}, {"token": "b", "type": "appendix"}],
+        "adoc.bedoc": {"level": "xades-xl"},
+    }
+    gateway.add(
+        responses.POST,
+        f"{BASE}/api/signing/create.json",
+        json={"status": "ok", "token": "signing-token", "signers": {}},
+        match=[matchers.json_params_matcher(expected)],
+    )
+    created = client.signing_create(
+        name="N",
+        file_token="a",
+        signers=[],
+        postback_url="",
+        type="adoc.bedoc",
+        files=[("a", "main"), ("b", "appendix")],
+        level="xades-xl",
+    )
+    assert created.token == "signing-token"
 
 
 def test_signing_create_with_unknown_file_is_a_request_error(client, gateway):

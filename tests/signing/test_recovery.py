@@ -334,7 +334,7 @@ def test_sweep_requeues_each_kind_of_stalled_work_once_per_stall(
 
     counts = run_sweep()
 
-    assert counts == {"signings": 1, "postbacks": 1, "invitations": 1}
+    assert counts == {"signings": 1, "postbacks": 1, "invitations": 1, "seals": 0}
     assert sorted(queued) == sorted(
         [
             ("signing.tasks.signing_send_task", (queued_signing.pk,)),
@@ -345,16 +345,17 @@ def test_sweep_requeues_each_kind_of_stalled_work_once_per_stall(
     assert fresh.pk not in [args[0] for name, args in queued if name.endswith("send_task")]
 
     queued.clear()
-    assert run_sweep() == {"signings": 0, "postbacks": 0, "invitations": 0}  # same stall: not again
+    assert run_sweep() == {"signings": 0, "postbacks": 0, "invitations": 0, "seals": 0}  # same stall: not again
     assert run_sweep(now=timezone.now() + timedelta(minutes=1)) == {
         "signings": 0,
         "postbacks": 0,
         "invitations": 0,
+        "seals": 0,
     }
     later = timezone.now() + timedelta(minutes=stalled_minutes)
     # Still nothing happened after another full interval: a new stall, queued once more.
-    assert run_sweep(now=later) == {"signings": 2, "postbacks": 1, "invitations": 1}
-    assert run_sweep(now=later) == {"signings": 0, "postbacks": 0, "invitations": 0}
+    assert run_sweep(now=later) == {"signings": 2, "postbacks": 1, "invitations": 1, "seals": 0}
+    assert run_sweep(now=later) == {"signings": 0, "postbacks": 0, "invitations": 0, "seals": 0}
 
 
 def test_broker_down_at_enqueue_keeps_the_upload_and_the_sweep_sends_it(
