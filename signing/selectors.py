@@ -117,7 +117,7 @@ def signer_status_label(*, signer: Signer, cancelled: bool, turn: int | None = N
         return str(_("Not signed (signing cancelled)"))
     if signer.status == Signer.Status.PENDING and turn is not None and not on_turn(signer, group=turn):
         return str(_("Not their turn yet"))
-    return str(signer.get_status_display())
+    return str(Signer.Status(signer.status).label)
 
 
 def signing_turn_label(*, document: Document, signing: Signing | None) -> str:
@@ -149,7 +149,10 @@ def event_text(event: SigningEvent) -> str:
     """One line of a document's history: what happened, to whom (a signer, a copy recipient), and
     a decline's reason."""
     who = event.signer or event.copy_recipient or (event.payload or {}).get("name")
-    text = f"{event.get_kind_display()}: {who}" if who else str(event.get_kind_display())
+    # The enum's label, not get_kind_display(): that hashes the whole list of kinds, translating
+    # each, on every call (a page of 50 events spent most of its time there).
+    kind = SigningEvent.Kind(event.kind).label if event.kind in SigningEvent.Kind.values else event.kind
+    text = f"{kind}: {who}" if who else str(kind)
     if event.kind == SigningEvent.Kind.SIGNER_DECLINED and event.signer and event.signer.decline_reason:
         text += f" “{event.signer.decline_reason}”"
     return text
@@ -198,17 +201,34 @@ def _decline_text(signer: Signer) -> str:
 def document_status_payload(*, document: Document, can_change: bool = False) -> dict[str, Any]:
     """JSON for the live status poll of a document page (labels are in the active language).
 
+    ``history`` re-renders the page's list of events; the rest is :func:`status_payload_of`.
+    """
+    payload = status_payload_of(
+        document=document,
+        signing=signing_current(document=document),
+        signers=list(document.signers.order_by("order_group", "position", "pk")),
+        can_change=can_change,
+    )
+    payload["history"] = document_history(document=document)
+    return payload
+
+
+def status_payload_of(
+    *, document: Document, signing: Signing | None, signers: list[Signer], can_change: bool = False
+) -> dict[str, Any]:
+    """The status a document page shows, from its current signing and all its signers (ordered as
+    listed), which the page has already read: the page itself renders it without asking again.
+
     ``can_change``: whether the viewer may take the owner's actions; ``actions`` says whether the
     page may still offer them (resend, remove, add a signer, cancel), ``open`` whether the signing
-    is still under way (the Dokobit copy's expiry), ``history`` re-renders the page's list.
+    is still under way (the Dokobit copy's expiry).
     """
-    signing = signing_current(document=document)
     cancelled = signing is not None and signing.status == Signing.Status.CANCELLED
-    active = list(document.signers.exclude(status=Signer.Status.REMOVED).order_by("order_group", "position", "pk"))
+    active = [signer for signer in signers if signer.status != Signer.Status.REMOVED]
     turn = turn_group(document) if signing is not None and signing.is_open else None
     # Which of Earlier / Later would change the order: the page shows only those, live.
     moves = signer_moves_among(document.signing_order, active)
-    signers = [
+    rows = [
         {
             "uuid": str(signer.uuid),
             "name": str(signer),
@@ -234,9 +254,8 @@ def document_status_payload(*, document: Document, can_change: bool = False) -> 
         "needs_attention": signing is not None and signing.needs_attention,
         "open": signing is not None and signing.is_open,
         "actions": can_change and signing is not None and signing.is_open,
-        "signers": signers,
+        "signers": rows,
         "turn_label": signing_turn_label(document=document, signing=signing),
-        "history": document_history(document=document),
     }
     if signing is not None and signing.status == Signing.Status.COMPLETED and signing.signed_file:
         payload["signed_file_url"] = reverse("signing:signed-download", kwargs={"uuid": document.uuid})

@@ -58,6 +58,7 @@ from signing.selectors import (
     document_status_payload,
     event_text,
     signing_current,
+    status_payload_of,
 )
 from signing.views.common import (
     as_attachment,
@@ -207,7 +208,8 @@ def detail_context(
     can_change = (
         signing is not None and signing.is_open and document_changeable_by(user=request.user, document=document)
     )
-    status = document_status_payload(document=document, can_change=can_change)
+    # The page lists its own page of the history; the status is read from what is already here.
+    status = status_payload_of(document=document, signing=signing, signers=signers, can_change=can_change)
     history = _history_page(request, document)
     rows = {row["uuid"]: row for row in status["signers"]}
     for signer in signers:
