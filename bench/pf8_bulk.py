@@ -17,12 +17,14 @@ of the signings and the last (what a per-signing leak of 18 KiB or more would ex
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from bench.common import REDIS_BASE, RESULTS, ROOT, bench_main, goal, private_database, process_status_kib, sized
 
@@ -65,6 +67,22 @@ def _portal_env(*, database_url: str, port: int) -> dict[str, str]:
         "MEDIA_ROOT": str(RESULTS / "pf8_media"),
         "WEB_CONCURRENCY": "1",
     }
+
+
+def _cpu_seconds(pid: int, *, children: bool = False) -> float:
+    """CPU time (user + system) a process has used so far, with its children's (gunicorn's workers)."""
+    pids = [pid]
+    if children:
+        with contextlib.suppress(OSError):
+            pids += [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    ticks = 0
+    for each in pids:
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return round(ticks / os.sysconf("SC_CLK_TCK"), 1)
 
 
 def _profiled() -> list[str]:
@@ -197,6 +215,7 @@ def inner() -> dict:
             samples.append((done, process_status_kib("VmRSS", pid=worker.pid)))
             time.sleep(0.25)
         elapsed = time.perf_counter() - started
+        cpu_s = {"worker": _cpu_seconds(worker.pid), "web_and_emulator": _cpu_seconds(web.pid, children=True)}
     finally:
         for process in (worker, web):
             process.terminate()
@@ -220,6 +239,8 @@ def inner() -> dict:
         "signing_statuses": statuses,
         "row_statuses": rows,
         "worker": "celery worker --pool=solo --concurrency=1",
+        # Where the time went: the worker's own CPU, and gunicorn's (the emulator answering it).
+        "cpu_seconds_during_the_send": cpu_s,
         "worker_rss_mib": {
             "at_first_tenth": round(tenth / 1024, 1),
             "at_end": round(last / 1024, 1),

@@ -77,3 +77,15 @@ def test_the_page_and_the_live_poll_cost_the_same_with_500_events_as_with_none(o
     assert [queries(url) for url in urls] == before
     payload = owner_client.get(urls[1]).json()
     assert len(payload["history"]) == HISTORY_PAGE_SIZE
+
+
+def test_the_document_page_reads_each_thing_once_in_at_most_ten_queries(owner_client, make_document):
+    """PF3's bound: the session, the person, the document, its signing, signers, turn, one page of
+    history, copy recipients, memberships and the inbox count; nothing read twice."""
+    document = make_document(3)
+    add_events(document, 60)
+    with CaptureQueriesContext(connection) as captured:
+        assert owner_client.get(reverse("signing:document-detail", kwargs={"uuid": document.uuid})).status_code == 200
+    statements = [query["sql"] for query in captured]
+    assert len(statements) <= 10, "\n".join(statements)
+    assert len(statements) == len(set(statements)), "a query ran twice:\n" + "\n".join(statements)
