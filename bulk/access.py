@@ -136,6 +136,23 @@ def documents_readable(*, user: User, bulk: BulkSend, documents: list[Document])
     }
 
 
+def bulk_rows_all_visible(*, user: User, bulk: BulkSend) -> bool:
+    """Whether ``user`` sees every row of a bulk send (the people's names and e-mail addresses).
+
+    Its sender, and in an organisation those who see every document there (admins; everyone when
+    members see all documents). Where members see only their own and shared documents, another
+    member or a viewer sees only the rows whose copy they may open (:func:`documents_readable`):
+    the others are people the sender wrote to, not theirs to read.
+    """
+    if bulk.owner_id == user.pk or bulk.organisation_id is None:
+        return bulk.owner_id == user.pk
+    membership = Membership.objects.filter(user=user, organisation_id=bulk.organisation_id).select_related(
+        "organisation"
+    )
+    found = membership.first()
+    return found is not None and roles.sees_every_document(found, found.organisation)
+
+
 def refusals_as_pages(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """A view whose BulkActionRefused becomes the error page with its message and 403."""
 

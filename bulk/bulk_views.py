@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from bulk.access import (
     Action,
     bulk_get_for,
+    bulk_rows_all_visible,
     bulk_sends_in_space,
     bulk_usable_by,
     documents_readable,
@@ -49,6 +50,8 @@ from signing.views.common import signing_error_message
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
+
+    from identity.models import User
 
 
 @never_cache
@@ -179,14 +182,27 @@ def _progress_payload(bulk: BulkSend) -> dict[str, Any]:
     }
 
 
-def _summary_payload(bulk: BulkSend) -> dict[str, Any]:
-    """The progress plus each row's status, for the summary page that follows every signing."""
+def _summary_rows(user: User, bulk: BulkSend) -> tuple[list[dict[str, Any]], bool]:
+    """Every row's view, whether each row's copy may be opened, and whether all are there to show."""
     rows = [_row_view(row) for row in bulk_rows_with_signing(bulk=bulk)]
+    documents = [item["row"].document for item in rows if item["row"].document is not None]
+    readable = documents_readable(user=user, bulk=bulk, documents=documents)
+    for item in rows:
+        item["readable"] = item["row"].document_id in readable
+    return rows, bulk_rows_all_visible(user=user, bulk=bulk)
+
+
+def _summary(user: User, bulk: BulkSend) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The progress plus the rows ``user`` may see, for the summary page that follows every signing;
+    and the rows shown and all rows (the counts are everyone's, the rows as
+    :func:`bulk.access.bulk_rows_all_visible` allows)."""
+    rows, all_visible = _summary_rows(user, bulk)
     payload = _progress_payload(bulk)
     # Followed until every copy reached Dokobit (or failed); signatures then take days, a reload shows them.
     payload["settled"] = payload["final"] and not any(item["before_dokobit"] for item in rows)
-    payload["rows"] = [{"line": item["row"].line, "label": item["label"], "reason": item["reason"]} for item in rows]
-    return payload
+    shown = rows if all_visible else [item for item in rows if item["readable"]]
+    payload["rows"] = [{"line": item["row"].line, "label": item["label"], "reason": item["reason"]} for item in shown]
+    return payload, shown, rows
 
 
 @never_cache
@@ -208,7 +224,7 @@ def bulk_progress_json(request: AuthenticatedHttpRequest, uuid: UUID) -> JsonRes
     """The progress; with ``?rows=1`` also each row's status (the summary page's poll)."""
     bulk = bulk_get_for(user=request.user, uuid=uuid)
     if request.GET.get("rows") == "1":
-        return JsonResponse(_summary_payload(bulk))
+        return JsonResponse(_summary(request.user, bulk)[0])
     return JsonResponse(_progress_payload(bulk))
 
 
@@ -234,16 +250,12 @@ def bulk_summary(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
     bulk = bulk_get_for(user=request.user, uuid=uuid)
     if bulk.status == BulkSend.Status.DRAFT:
         return redirect("bulk:bulk-csv", uuid=bulk.uuid)
-    payload = _summary_payload(bulk)
-    rows = [_row_view(row) for row in bulk_rows_with_signing(bulk=bulk)]
-    documents = [item["row"].document for item in rows if item["row"].document is not None]
-    readable = documents_readable(user=request.user, bulk=bulk, documents=documents)
-    for item in rows:
-        item["readable"] = item["row"].document_id in readable
+    payload, shown, rows = _summary(request.user, bulk)
     url = reverse("bulk:bulk-progress-json", kwargs={"uuid": bulk.uuid}) + "?rows=1"
     context = {
         "bulk": bulk,
-        "rows": rows,
+        "rows": shown,
+        "rows_hidden": len(rows) - len(shown),
         "progress": payload,
         "any_failed": any(row["failed"] for row in rows),
         "may_use": bulk_usable_by(user=request.user, bulk=bulk),

@@ -38,7 +38,7 @@ from signing.errors import SigningNotAllowed
 from signing.events import event_record, signing_flag_attention
 from signing.locks import signer_locked, signing_locked
 from signing.models import Signer, Signing, SigningEvent
-from signing.order import invitations_queue_due
+from signing.order import invitations_queue_due, on_turn
 from signing.signers import DECLINE_REASON_MAX_LENGTH
 from signing.sync import signing_sync_from_gateway
 
@@ -62,6 +62,10 @@ def signer_decline(*, signer: Signer, reason: str) -> Signer:
         signing = signing_locked(signing_id=signing.pk)
         if not signing.is_open:
             raise SigningNotAllowed(gettext("This signature can no longer be declined."))
+        if not on_turn(signer):
+            # Signing in order: before their turn the signer may not see the document, so they
+            # cannot decline it yet either (the decline page says so; this is the forged POST).
+            raise SigningNotAllowed(gettext("It is not your turn yet: you can decline once it is your turn to sign."))
         if signing.status == Signing.Status.CREATING:
             # The create call (a renewal's) may be under way with this signer on its list.
             raise SigningNotAllowed(gettext("The document is being sent for signing. Please try again in a minute."))

@@ -84,12 +84,28 @@ def inbox_history(*, user: User) -> QuerySet[Signer]:
     )
 
 
+# Signing in order: a pending signer of the same document in an earlier group still has to sign.
+_SOMEONE_BEFORE = Exists(
+    Signer.objects.filter(
+        document=OuterRef("document"), status=Signer.Status.PENDING, order_group__lt=OuterRef("order_group")
+    )
+)
+
+
 def inbox_waiting_count(*, user: User) -> int:
-    """How many documents wait for the person's signature (the navigation's badge)."""
+    """How many documents the person can act on now (the navigation's badge): waiting for their
+    signature, on a signing still open, and their turn (signing.order.on_turn). A document whose
+    turn has not come, or whose signing waits for staff (failed), is still listed in the inbox, but
+    it is nothing to do yet."""
     person = _user_person(user)
     if person is None:
         return 0
-    return Signer.objects.filter(person).filter(_WAITING).count()
+    on_turn_now = Q(document__signing_order=SigningOrder.PARALLEL) | ~_SOMEONE_BEFORE
+    return (
+        Signer.objects.filter(person, status=Signer.Status.PENDING, signing__status__in=Signing.OPEN_STATUSES)
+        .filter(on_turn_now)
+        .count()
+    )
 
 
 def inbox_signers_for_batch(*, user: User, signer_uuids: list[str]) -> list[Signer]:

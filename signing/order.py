@@ -127,10 +127,19 @@ def signer_moves(document: Document) -> dict[int, tuple[bool, bool]]:
     """For each signer still to sign: whether moving them earlier, and later, would change the order."""
     if document.signing_order == SigningOrder.PARALLEL:
         return {}
-    pending = list(document.signers.filter(status=Signer.Status.PENDING).order_by("order_group", "position", "pk"))
-    if document.signing_order == SigningOrder.SEQUENTIAL:
+    active = document.signers.exclude(status=Signer.Status.REMOVED).order_by("order_group", "position", "pk")
+    return signer_moves_among(document.signing_order, list(active))
+
+
+def signer_moves_among(order: str, active: Sequence[Signer]) -> dict[int, tuple[bool, bool]]:
+    """:func:`signer_moves` over the document's signers already read (not removed, in their order),
+    so the live status carries the moves at no query."""
+    if order == SigningOrder.PARALLEL:
+        return {}
+    pending = [s for s in active if s.status == Signer.Status.PENDING]
+    if order == SigningOrder.SEQUENTIAL:
         return {s.pk: (index > 0, index < len(pending) - 1) for index, s in enumerate(pending)}
-    groups = [s.order_group for s in document.signers.exclude(status=Signer.Status.REMOVED)]
+    groups = [s.order_group for s in active]
     last = max(groups, default=1)
     # In groups: earlier joins the group before; later joins the next one, or starts a new one
     # unless the signer is already alone in the last group.

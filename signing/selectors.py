@@ -13,7 +13,7 @@ from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
 from signing.models import Document, PurgedSignerLink, Signer, Signing, SigningEvent, SigningOrder
-from signing.order import on_turn, signers_on_turn, turn_group
+from signing.order import on_turn, signer_moves_among, signers_on_turn, turn_group
 
 if TYPE_CHECKING:
     from identity.models import User
@@ -226,6 +226,8 @@ def status_payload_of(
     cancelled = signing is not None and signing.status == Signing.Status.CANCELLED
     active = [signer for signer in signers if signer.status != Signer.Status.REMOVED]
     turn = turn_group(document) if signing is not None and signing.is_open else None
+    # Which of Earlier / Later would change the order: the page shows only those, live.
+    moves = signer_moves_among(document.signing_order, active)
     rows = [
         {
             "uuid": str(signer.uuid),
@@ -233,6 +235,8 @@ def status_payload_of(
             "status": signer.status,
             "status_label": signer_status_label(signer=signer, cancelled=cancelled, turn=turn),
             "on_turn": signing is not None and signing.is_open and on_turn(signer, group=turn),
+            "can_earlier": moves.get(signer.pk, (False, False))[0],
+            "can_later": moves.get(signer.pk, (False, False))[1],
             "signed_at": signer.signed_at.isoformat() if signer.signed_at else None,
             # The signer's own words, for the owner (the page sets them as text, never as HTML).
             "decline_text": _decline_text(signer),

@@ -22,7 +22,21 @@ def test_every_page_names_its_icon(client):
 def test_logged_in_header_links_to_the_profile(client, user):
     client.force_login(user)
     html = client.get("/dashboard/").content.decode()
-    assert '<a href="/profile/" data-testid="profile-link">My profile</a>' in html
+    # The person's name is the link (kept short in the header), named "My profile" for screen readers.
+    link = html.split('data-testid="profile-link"', 1)[1].split("</a>", 1)[0]
+    assert html.count('href="/profile/"') >= 1
+    assert 'title="My profile"' in link
+    assert '<span class="visually-hidden">My profile: </span>' in link
+    assert f'data-testid="user-name">{user.get_full_name()}</span>' in link
+
+
+def test_the_header_folds_behind_a_menu_button_that_names_the_navigation(client, user):
+    client.force_login(user)
+    html = client.get("/dashboard/").content.decode()
+    assert 'aria-controls="site-nav" aria-expanded="false" data-testid="menu-toggle">Menu</button>' in html
+    assert '<nav class="site-nav" id="site-nav"' in html
+    # The nav's label for the file check is short; the page itself keeps its full title.
+    assert 'data-testid="nav-file-check">Check a file</a>' in html
 
 
 def test_logged_out_header_has_no_profile_link(client):

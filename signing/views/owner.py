@@ -48,7 +48,6 @@ from signing.forms import (
     max_signers,
 )
 from signing.models import Document, Signer, SigningOrder
-from signing.order import signer_moves
 from signing.owner_actions import signer_add, signer_invite_resend, signer_remove, signing_cancel
 from signing.retention import signing_copy_days_left
 from signing.seal_policy import signer_rows
@@ -213,13 +212,14 @@ def detail_context(
     status = status_payload_of(document=document, signing=signing, signers=signers, can_change=can_change)
     history = _history_page(request, document)
     rows = {row["uuid"]: row for row in status["signers"]}
-    moves = signer_moves(document)
     for signer in signers:
-        # For the template: the label the live status also shows, and which actions make sense.
+        # For the template: the label the live status also shows, and which actions make sense
+        # now (the page renders every pending signer's actions and hides those that do not; the
+        # live status shows and hides them as the turn moves).
         row = rows.get(str(signer.uuid), {})
         signer.status_label = row.get("status_label", "")  # type: ignore[attr-defined]
         signer.on_turn = row.get("on_turn", False)  # type: ignore[attr-defined]
-        signer.can_move = moves.get(signer.pk, (False, False))  # type: ignore[attr-defined]
+        signer.can_move = (row.get("can_earlier", False), row.get("can_later", False))  # type: ignore[attr-defined]
     try:
         if document.is_container:
             preview = container_preview_context(document)

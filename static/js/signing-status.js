@@ -11,6 +11,10 @@
     });
   }
 
+  function showIf(node, shown) {
+    if (node) { node.hidden = !shown; }
+  }
+
   function applyHistory(items) {
     var list = document.getElementById("timeline");
     if (!list || !items || !items.length) { return; }
@@ -46,7 +50,12 @@
         reason.hidden = false;
       }
       // Resend and Remove are for a signer who has not signed yet.
-      if (signer.status !== "pending") { removeAll(row, "[data-owner-action]"); }
+      if (signer.status !== "pending") { removeAll(row, "[data-owner-action]"); return; }
+      // Signing in order: Resend only once it is their turn (they were invited), Earlier and
+      // Later only where a move changes the order. A signature moves the turn, so these follow.
+      showIf(row.querySelector("[data-resend]"), signer.on_turn);
+      showIf(row.querySelector('[data-move="earlier"]'), signer.can_earlier);
+      showIf(row.querySelector('[data-move="later"]'), signer.can_later);
     });
     if (data.actions === false) { removeAll(document, "[data-owner-action]"); }
     if (data.open === false) { removeAll(document, "[data-open-only]"); }

@@ -207,6 +207,9 @@ def test_live_status_json(owner_client, owner):
             "status": "pending",
             "status_label": "Waiting",
             "on_turn": True,
+            # Everyone at once: nobody moves.
+            "can_earlier": False,
+            "can_later": False,
             "signed_at": None,
             "decline_text": "",
         }
