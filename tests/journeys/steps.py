@@ -68,31 +68,11 @@ def log_in(page: Page, person: Person = OWNER) -> None:
     page.watch.check("dashboard")
 
 
-def upload(
-    page: Page,
-    tmp_path: Path,
-    *,
-    title: str,
-    signers: list[Person],
-    purposes: list[str] | None = None,
-    languages: list[str] | None = None,
-    on_decline: str = "",
-    long_term: bool = False,
-):
-    """The owner uploads a PDF for ``signers`` from the dashboard; returns the stored Document.
-
-    ``languages`` picks each signer's language (default: the form's, the owner's); ``on_decline``
-    the label of the choice for a decline (default: the form's, "End the signing"); ``long_term``
-    ticks long-term validity.
-    """
+def signers_fill(
+    page: Page, signers: list[Person], *, purposes: list[str] | None = None, languages: list[str] | None = None
+) -> None:
+    """Fill the upload form's signer rows with ``signers``, adding rows as needed."""
     purposes = purposes or ["signature"] * len(signers)
-    page.get_by_test_id("dashboard-upload").click()
-    expect(page).to_have_url(re.compile(r"/documents/new/$"))
-    page.watch.check("upload-form")
-    page.get_by_label("Document").set_input_files(str(pdf_file(tmp_path, "contract.pdf")))
-    page.get_by_label("Title").fill(title)
-    if long_term:
-        page.get_by_label("Keep the signatures verifiable for years (long-term validity)").check()
     for n, (person, purpose) in enumerate(zip(signers, purposes, strict=True)):
         if n:
             page.get_by_role("button", name="Add another signer").click()
@@ -108,6 +88,36 @@ def upload(
         )
         if languages:
             page.locator("[data-signer-row]").nth(n).get_by_label("Language").select_option(languages[n])
+
+
+def upload(
+    page: Page,
+    tmp_path: Path,
+    *,
+    title: str,
+    signers: list[Person],
+    purposes: list[str] | None = None,
+    languages: list[str] | None = None,
+    on_decline: str = "",
+    long_term: bool = False,
+    order: str = "",
+):
+    """The owner uploads a PDF for ``signers`` from the dashboard; returns the stored Document.
+
+    ``languages`` picks each signer's language (default: the form's, the owner's); ``on_decline``
+    the label of the choice for a decline (default: the form's, "End the signing"); ``long_term``
+    ticks long-term validity; ``order`` picks the signing order ("sequential", "groups").
+    """
+    page.get_by_test_id("dashboard-upload").click()
+    expect(page).to_have_url(re.compile(r"/documents/new/$"))
+    page.watch.check("upload-form")
+    page.get_by_label("Document").set_input_files(str(pdf_file(tmp_path, "contract.pdf")))
+    page.get_by_label("Title").fill(title)
+    if long_term:
+        page.get_by_label("Keep the signatures verifiable for years (long-term validity)").check()
+    if order:
+        page.get_by_label("Signing order").select_option(order)
+    signers_fill(page, signers, purposes=purposes, languages=languages)
     if on_decline:
         page.get_by_test_id("on-decline").get_by_label(on_decline).check()
     page.watch.check("upload-filled")

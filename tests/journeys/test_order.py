@@ -13,7 +13,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from signing.models import CopyRecipient, Document, Signer, Signing, SigningEvent
-from tests.browser.helpers import fill_signer, identify, pdf_file
+from tests.browser.helpers import identify, pdf_file
 from tests.journeys.steps import (
     EE_SIGNER,
     LT_SIGNER,
@@ -23,6 +23,7 @@ from tests.journeys.steps import (
     make_owner,
     open_invitation,
     sign_at_dokobit,
+    signers_fill,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.journey, pytest.mark.django_db(transaction=True)]
@@ -46,19 +47,7 @@ def upload_in_order(page, tmp_path: Path) -> Document:
     expect(group_field).to_be_visible()
     page.get_by_label("Signing order").select_option("sequential")
     expect(group_field).to_be_hidden()
-    for n, person in enumerate((LT_SIGNER, EE_SIGNER)):
-        if n:
-            page.get_by_role("button", name="Add another signer").click()
-        fill_signer(
-            page,
-            n,
-            name=person.name,
-            surname=person.surname,
-            country=person.country,
-            code=person.code,
-            email=person.email,
-            purpose="signature",
-        )
+    signers_fill(page, [LT_SIGNER, EE_SIGNER])
     first = page.locator("[data-signer-row]").nth(0)
     first.get_by_label("Company").fill("UAB Tiekimas")
     first.get_by_label("Position").fill("Director")

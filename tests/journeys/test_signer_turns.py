@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -26,7 +25,6 @@ from identity.models import User
 from organisations.models import DocumentVisibility, Membership, Organisation, Role
 from organisations.services import organisation_create
 from signing.models import Signer
-from tests.browser.helpers import fill_signer, pdf_file
 from tests.journeys.steps import (
     EE_SIGNER,
     LT_SIGNER,
@@ -45,37 +43,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.journey, pytest.mark.django_db(tr
 TITLE = "Framework agreement"
 
 
-def upload_in_order(page, tmp_path: Path):
-    """The owner sends TITLE to LT_SIGNER, EE_SIGNER and LV_SIGNER, one after another."""
-    page.get_by_test_id("dashboard-upload").click()
-    expect(page).to_have_url(re.compile(r"/documents/new/$"))
-    page.watch.check("upload-form")
-    page.get_by_label("Document").set_input_files(str(pdf_file(tmp_path, "framework.pdf")))
-    page.get_by_label("Title").fill(TITLE)
-    page.get_by_label("Signing order").select_option("sequential")
-    for n, person in enumerate((LT_SIGNER, EE_SIGNER, LV_SIGNER)):
-        if n:
-            page.get_by_role("button", name="Add another signer").click()
-        fill_signer(
-            page,
-            n,
-            name=person.name,
-            surname=person.surname,
-            country=person.country,
-            code=person.code,
-            email=person.email,
-            purpose="signature",
-        )
-    page.get_by_test_id("upload-submit").click()
-    expect(page).to_have_url(re.compile(r"/documents/[0-9a-f-]+/$"), timeout=60_000)
-    expect(page.get_by_test_id("signing-status")).to_have_text("Waiting for signatures", timeout=60_000)
-
-
 def test_turns_in_the_inbox_and_on_the_owners_open_page(stack, people, tmp_path):
     make_owner()
     owner = people.open("owner")
     log_in(owner)
-    upload_in_order(owner, tmp_path)
+    upload(owner, tmp_path, title=TITLE, signers=[LT_SIGNER, EE_SIGNER, LV_SIGNER], order="sequential")
     # Only the first signer can be re-sent the invitation; the first can only move later.
     expect(owner.get_by_test_id("signing-turn")).to_have_text(LT_SIGNER.full_name)
     expect(owner.get_by_test_id("signer-resend-1")).to_be_visible()

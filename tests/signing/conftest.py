@@ -20,6 +20,7 @@ from signing.models import Signer, Signing
 from signing.tasks import signing_send_task
 from tests.conftest import load_fixture
 from tests.signing.bad_files import make_pdf
+from tests.signing.inbox_people import ALICE_CODE
 
 GW = "https://gateway-sandbox.dokobit.com"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -218,3 +219,22 @@ def sent(emulator, owner, signer_data, django_capture_on_commit_callbacks):
     assert signed.status_code == 200
     mail.outbox.clear()
     return signing
+
+
+@pytest.fixture
+def alice(make_user):
+    """The person whose inbox is read: LT, the code the owners typed for their signer."""
+    return make_user(country_code="LT", personal_code=ALICE_CODE, first_name="Alice", last_name="Signer")
+
+
+@pytest.fixture
+def bob(make_user):
+    return make_user(country_code="LV", personal_code="030303-10012", first_name="Bob", last_name="Other")
+
+
+@pytest.fixture
+def owners(make_user):
+    return (
+        make_user(country_code="EE", personal_code="38001010007", first_name="Olga", last_name="Owner"),
+        make_user(country_code="EE", personal_code="60001019906", first_name="Oskar", last_name="Sender"),
+    )

@@ -5,50 +5,16 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from signing.models import Signer, Signing
-from tests.factories import SignerDataFactory
 from tests.signing.helpers import complete, make_document
+from tests.signing.inbox_people import alice_signer, bob_signer, logged_in
 
 pytestmark = pytest.mark.django_db
 
 INBOX = "/inbox/"
-
-
-@pytest.fixture
-def alice(make_user):
-    """The person whose inbox is read: LT, the code the owners typed for their signer."""
-    return make_user(country_code="LT", personal_code="39912319999", first_name="Alice", last_name="Signer")
-
-
-@pytest.fixture
-def bob(make_user):
-    return make_user(country_code="LV", personal_code="030303-10012", first_name="Bob", last_name="Other")
-
-
-@pytest.fixture
-def owners(make_user):
-    return (
-        make_user(country_code="EE", personal_code="38001010007", first_name="Olga", last_name="Owner"),
-        make_user(country_code="EE", personal_code="60001019906", first_name="Oskar", last_name="Sender"),
-    )
-
-
-def alice_signer(**overrides):
-    return SignerDataFactory(country_code="LT", personal_code="39912319999", email="alice@example.test", **overrides)
-
-
-def bob_signer():
-    return SignerDataFactory(country_code="LV", personal_code="030303-10012", email="bob@example.test")
-
-
-def logged_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def titles(response) -> list[str]:

@@ -17,15 +17,9 @@ from signing.tasks import signing_send_task
 from tests.factories import SignerDataFactory
 from tests.signing.bad_files import make_pdf
 from tests.signing.conftest import EMULATOR, GW
+from tests.signing.inbox_people import ALICE_CODE
 
 pytestmark = pytest.mark.django_db
-
-ALICE_CODE = "39912319999"
-
-
-@pytest.fixture
-def alice(make_user):
-    return make_user(country_code="LT", personal_code=ALICE_CODE, first_name="Alice", last_name="Signer")
 
 
 def send(owner, title: str, *, others: int = 0, capture) -> Signer:
