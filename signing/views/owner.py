@@ -147,7 +147,10 @@ def document_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                 form.add_error(None, signing_error_message(exc))
             else:
                 holding_clear(request=request)
-                messages.success(request, _("The document was uploaded and is being sent for signing."))
+                if document.signers.exists():
+                    messages.success(request, _("The document was uploaded and is being sent for signing."))
+                else:  # the organisation seals it instead of signers
+                    messages.success(request, _("The document was uploaded and is being sealed."))
                 url = reverse("signing:document-detail", kwargs={"uuid": document.uuid})
                 if _wants_json(request):
                     return JsonResponse({"redirect": url})

@@ -112,6 +112,7 @@ def test_instead_of_signers_a_document_sent_with_no_signers_is_sealed_and_downlo
     admin.watch.check("upload-no-signers")
     admin.get_by_test_id("upload-submit").click()
     expect(admin).to_have_url(re.compile(r"/documents/[0-9a-f-]+/$"), timeout=60_000)
+    expect(admin.locator(".messages")).to_contain_text("The document was uploaded and is being sealed.")
     expect(admin.get_by_test_id("signing-status")).to_have_text("Signed", timeout=60_000)
     wait_until_sealed(admin)
     expect(admin.get_by_test_id("timeline")).to_contain_text("E-seal added")
