@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from organisations.models import SealPosition
@@ -98,3 +99,11 @@ def container_seal_note(document: Document) -> Promise | str:
         return ""
     seal = seal_settings_of(document)
     return CONTAINER_NOT_SEALED if seal is not None and seal.after_signers else ""
+
+
+def upload_started_message(document: Document) -> str:
+    """What the owner reads once the upload is taken: a document with no signers is one the
+    organisation seals instead (it is not sent for signing)."""
+    if document.signers.exists():
+        return gettext("The document was uploaded and is being sent for signing.")
+    return gettext("The document was uploaded and is being sealed.")

@@ -50,7 +50,7 @@ from signing.forms import (
 from signing.models import Document, Signer, SigningOrder
 from signing.owner_actions import signer_add, signer_invite_resend, signer_remove, signing_cancel
 from signing.retention import signing_copy_days_left
-from signing.seal_policy import signer_rows
+from signing.seal_policy import signer_rows, upload_started_message
 from signing.selectors import (
     document_display_status,
     document_history_page,
@@ -147,10 +147,7 @@ def document_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                 form.add_error(None, signing_error_message(exc))
             else:
                 holding_clear(request=request)
-                if document.signers.exists():
-                    messages.success(request, _("The document was uploaded and is being sent for signing."))
-                else:  # the organisation seals it instead of signers
-                    messages.success(request, _("The document was uploaded and is being sealed."))
+                messages.success(request, upload_started_message(document))
                 url = reverse("signing:document-detail", kwargs={"uuid": document.uuid})
                 if _wants_json(request):
                     return JsonResponse({"redirect": url})
