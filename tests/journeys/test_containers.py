@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from signing.models import Document, Signing
 from tests.browser.helpers import fill_signer, identify
-from tests.journeys.steps import EE_SIGNER, LT_SIGNER, log_in, make_owner, open_invitation
+from tests.journeys.steps import EE_SIGNER, LT_SIGNER, log_in, make_owner, open_invitation, signers_fill
 from tests.signing.bad_files import make_pdf
 from tests.signing.container_files import make_docx, make_image
 
@@ -71,19 +71,7 @@ def test_a_pdf_with_two_appendices_is_signed_as_an_asice_and_opened_by_everyone(
         row.locator("input[type=file]").set_input_files(str(path))
         row.get_by_label("Role").select_option("main" if number == 1 else "appendix")
     owner.get_by_label("ASiC-E container").check()
-    for n, person in enumerate((LT_SIGNER, EE_SIGNER)):
-        if n:
-            owner.get_by_role("button", name="Add another signer").click()
-        fill_signer(
-            owner,
-            n,
-            name=person.name,
-            surname=person.surname,
-            country=person.country,
-            code=person.code,
-            email=person.email,
-            purpose="signature",
-        )
+    signers_fill(owner, [LT_SIGNER, EE_SIGNER])
     owner.watch.check("upload-several-filled")
     owner.get_by_test_id("upload-submit").click()
     expect(owner).to_have_url(re.compile(r"/documents/[0-9a-f-]+/$"), timeout=60_000)
