@@ -182,10 +182,26 @@ class Signing(models.Model):
         ordering = ["-created_at", "-pk"]
         verbose_name = _("signing")
         verbose_name_plural = _("signings")
-        # The retention sweep asks for open signings by upload age; reconciliation by last change.
+        # The admin's expiry filter asks for open signings by upload age; reconciliation by last change.
+        # The hourly retention sweep reads two small partial indexes (LIVE_STATUSES and OPEN_STATUSES
+        # spelled out: tests/signing/test_retention_indexes.py keeps them equal), the due ids from the
+        # first alone.
         indexes = [
             models.Index(fields=["status", "uploaded_at"], name="signing_status_uploaded"),
             models.Index(fields=["status", "updated_at"], name="signing_status_updated"),
+            models.Index(
+                fields=["uploaded_at", "id", "reupload_claimed_at"],
+                condition=models.Q(status__in=["pending", "partially_signed"], dokobit_token_lookup__isnull=False),
+                name="signing_reupload_due",
+            ),
+            models.Index(
+                fields=["uploaded_at", "id"],
+                condition=models.Q(
+                    status__in=["queued", "uploading", "creating", "pending", "partially_signed"],
+                    retention_alert_at__isnull=True,
+                ),
+                name="signing_retention_alert_due",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -53,6 +53,10 @@ logger = logging.getLogger(__name__)
 
 # A claim this old belongs to a worker that died; the signing may be claimed again.
 REUPLOAD_CLAIM_STALE_AFTER = timedelta(hours=1)
+# Alerts are raised a batch at a time: LIMIT with the alert index's own order lets the planner walk
+# that small partial index (it otherwise guesses from the table's statistics that thousands of
+# rows match and scans the table), and no sweep holds more than a batch of signings in memory.
+RETENTION_ALERT_BATCH = 100
 
 
 class ReuploadAborted(Exception):
@@ -121,10 +125,24 @@ def _release_claim(signing_id: int) -> None:
 # --- the beat ---------------------------------------------------------------------------------
 
 
+def signing_ids_due_for_reupload(*, now: datetime | None = None) -> QuerySet[Signing, int]:
+    """The ids the hourly sweep renews, oldest copy first: read from the partial index alone."""
+    return signings_due_for_reupload(now=now).order_by("uploaded_at", "pk").values_list("pk", flat=True)
+
+
+def signings_due_for_retention_alert(*, now: datetime | None = None) -> QuerySet[Signing]:
+    """Open signings whose copy reached the alert age and that have no alert yet (a partial index)."""
+    now = now or timezone.now()
+    age = timedelta(days=settings.SIGNING_RETENTION_ALERT_AFTER_DAYS)
+    return Signing.objects.filter(
+        status__in=Signing.OPEN_STATUSES, uploaded_at__lte=now - age, retention_alert_at__isnull=True
+    ).order_by("uploaded_at", "pk")
+
+
 def signing_reupload_due() -> int:
     """Queue a renewal for every due signing, then raise alerts; returns how many were queued."""
 
-    ids = list(signings_due_for_reupload().order_by("uploaded_at", "pk").values_list("pk", flat=True))
+    ids = list(signing_ids_due_for_reupload())
     for signing_id in ids:
         # The task claims the signing itself, so queueing one twice is harmless.
         dispatch.publish("signing.tasks.signing_reupload_task", signing_id)
@@ -135,30 +153,35 @@ def signing_reupload_due() -> int:
 def signing_retention_alerts_raise(*, now: datetime | None = None) -> int:
     """Alert once for each open signing whose copy reached the alert age without being renewed."""
     now = now or timezone.now()
-    age = timedelta(days=settings.SIGNING_RETENTION_ALERT_AFTER_DAYS)
     raised = 0
-    for signing in Signing.objects.filter(
-        status__in=Signing.OPEN_STATUSES, uploaded_at__lte=now - age, retention_alert_at__isnull=True
-    ):
-        assert signing.uploaded_at is not None  # the query asks for uploaded signings
-        with transaction.atomic():
-            event = events.event_record(
-                signing=signing,
-                kind=SigningEvent.Kind.RETENTION_ALERT,
-                payload={"uploaded_at": signing.uploaded_at.isoformat(), "days": (now - signing.uploaded_at).days},
-                dedup_key=f"signing:{signing.pk}:retention-alert",
-            )
-            Signing.objects.filter(pk=signing.pk, retention_alert_at__isnull=True).update(retention_alert_at=now)
-        if event is not None:
-            raised += 1
-            # Ids only: no names, codes or tokens in the log.
-            logger.error(
-                "signing %s: Dokobit copy is %s days old and was not renewed; Dokobit deletes it after %s days",
-                signing.pk,
-                (now - signing.uploaded_at).days,
-                settings.DOKOBIT_RETENTION_DAYS,
-            )
+    # Each signing handled leaves the query (its retention_alert_at is set below), so the loop ends.
+    while batch := list(signings_due_for_retention_alert(now=now)[:RETENTION_ALERT_BATCH]):
+        for signing in batch:
+            raised += _retention_alert_raise(signing, now=now)
     return raised
+
+
+def _retention_alert_raise(signing: Signing, *, now: datetime) -> int:
+    """Record one signing's alert and mark it alerted; 1 when the alert is new, 0 when it was not."""
+    assert signing.uploaded_at is not None  # the query asks for uploaded signings
+    with transaction.atomic():
+        event = events.event_record(
+            signing=signing,
+            kind=SigningEvent.Kind.RETENTION_ALERT,
+            payload={"uploaded_at": signing.uploaded_at.isoformat(), "days": (now - signing.uploaded_at).days},
+            dedup_key=f"signing:{signing.pk}:retention-alert",
+        )
+        Signing.objects.filter(pk=signing.pk, retention_alert_at__isnull=True).update(retention_alert_at=now)
+    if event is None:
+        return 0
+    # Ids only: no names, codes or tokens in the log.
+    logger.error(
+        "signing %s: Dokobit copy is %s days old and was not renewed; Dokobit deletes it after %s days",
+        signing.pk,
+        (now - signing.uploaded_at).days,
+        settings.DOKOBIT_RETENTION_DAYS,
+    )
+    return 1
 
 
 # --- one renewal --------------------------------------------------------------------------------
