@@ -131,6 +131,7 @@ def bulk_row_send(*, row_id: int) -> None:
         phone=row.phone,
     )
     with transaction.atomic():
+        _bulk_lock(bulk_id=bulk.pk)
         row = BulkRow.objects.select_for_update().get(pk=row_id)
         first = row.status == BulkRow.Status.WAITING and row.document_id is None
         if first:
@@ -152,22 +153,34 @@ def bulk_row_send(*, row_id: int) -> None:
         document.file.storage.delete(document.file.name)
 
 
-def _bulk_mark_sent_when_done(*, bulk_id: int) -> None:
-    # Under the bulk send's lock: two workers finishing the last two rows at once each saw the
-    # other's row still waiting, and neither marked it sent. The second now reads after the first commits.
+def _bulk_lock(*, bulk_id: int) -> None:
+    """Lock the bulk send's row: every transaction that changes a bulk send's rows takes it first.
+
+    One order (the bulk send, then its rows) for the row tasks and the owner's retry, which would
+    otherwise deadlock: a task holding its row and wanting the bulk send, the retry the other way.
+    """
     BulkSend.objects.select_for_update().filter(pk=bulk_id).first()
+
+
+def _bulk_mark_sent_when_done(*, bulk_id: int) -> None:
+    # Under the bulk send's lock (taken by the caller): two workers finishing the last two rows at
+    # once each saw the other's row still waiting, and neither marked it sent. The second now reads
+    # after the first commits.
     if not BulkRow.objects.filter(bulk_id=bulk_id, status=BulkRow.Status.WAITING).exists():
         BulkSend.objects.filter(pk=bulk_id, status=BulkSend.Status.SENDING).update(status=BulkSend.Status.SENT)
 
 
 def bulk_row_fail(*, row_id: int, reason: str) -> None:
     """The row's copy could not be made; ``reason`` is shown to the owner and staff."""
+    bulk_id = BulkRow.objects.filter(pk=row_id).values_list("bulk_id", flat=True).first()
+    if bulk_id is None:
+        return
     with transaction.atomic():
+        _bulk_lock(bulk_id=bulk_id)
         updated = BulkRow.objects.filter(pk=row_id, status=BulkRow.Status.WAITING).update(
             status=BulkRow.Status.FAILED, error=reason[:2000], updated_at=timezone.now()
         )
-        bulk_id = BulkRow.objects.filter(pk=row_id).values_list("bulk_id", flat=True).first()
-        if updated and bulk_id is not None:
+        if updated:
             _bulk_mark_sent_when_done(bulk_id=bulk_id)
 
 
@@ -176,7 +189,7 @@ def bulk_rows_retry(*, bulk: BulkSend) -> int:
     rows whose task was lost; returns how many. The failed copies stay in the owner's documents."""
     stalled_before = timezone.now() - STALLED_AFTER
     with transaction.atomic():
-        BulkSend.objects.select_for_update().filter(pk=bulk.pk).first()
+        _bulk_lock(bulk_id=bulk.pk)
         failed = list(bulk_failed_rows(bulk=bulk).values_list("pk", flat=True))
         stalled = list(
             bulk.rows.filter(status=BulkRow.Status.WAITING, updated_at__lt=stalled_before).values_list("pk", flat=True)
