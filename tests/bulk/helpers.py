@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tests.signing.helpers import pdf_upload
+from tests.signing.helpers import pdf_bytes, pdf_upload
 
 HEADER = ["name", "surname", "country", "personal code", "e-mail", "phone", "language"]
 
@@ -130,3 +130,29 @@ def person_post(number: int, *, name: str, code: str, country: str, email: str) 
         f"{prefix}email": email,
         f"{prefix}phone": "",
     }
+
+
+def started_bulk(owner, capture, *, count: int, run: bool = True):
+    """A bulk send of ``owner`` started with ``count`` people; its row tasks run at once unless ``run`` is False."""
+    from django.core.files.base import ContentFile
+
+    from bulk.csv_people import people_from_csv
+    from bulk.sends import bulk_draft_create, bulk_start
+
+    bulk = bulk_draft_create(
+        owner=owner,
+        document=ContentFile(pdf_bytes(), name="terms.pdf"),
+        template=None,
+        title_pattern="Terms {name}",
+        signing_purpose="signature",
+        language="en",
+        deadline=None,
+    )
+    reading = people_from_csv(data=csv_bytes([person(n) for n in range(count)]), default_language="en")
+    with capture(execute=run):
+        assert bulk_start(bulk=bulk, people=reading.people, csv_filename="people.csv")
+    # A second start (a double submit) adds nothing.
+    with capture(execute=run):
+        assert not bulk_start(bulk=bulk, people=reading.people, csv_filename="people.csv")
+    assert bulk.rows.count() == count
+    return bulk

@@ -12,7 +12,7 @@ from django.urls import reverse
 from bulk.models import BulkRow, BulkSend
 from bulk.sends import bulk_row_send, bulk_rows_retry
 from signing.models import Document, Signer, Signing
-from tests.bulk.helpers import csv_bytes, csv_upload, lt_code, new_bulk_post, person
+from tests.bulk.helpers import csv_bytes, csv_upload, lt_code, new_bulk_post, person, started_bulk
 from tests.signing.helpers import pdf_bytes, pdf_upload
 
 pytestmark = pytest.mark.django_db
@@ -120,31 +120,6 @@ def test_a_copy_made_twice_at_once_keeps_one_and_deletes_the_others_bytes(
     assert Document.objects.count() == 1
     assert row.document.file.name == stored[1]
     assert not row.document.file.storage.exists(stored[0])
-
-
-def started_bulk(owner, capture, *, count: int, run: bool = True) -> BulkSend:
-    from django.core.files.base import ContentFile
-
-    from bulk.csv_people import people_from_csv
-    from bulk.sends import bulk_draft_create, bulk_start
-
-    bulk = bulk_draft_create(
-        owner=owner,
-        document=ContentFile(pdf_bytes(), name="terms.pdf"),
-        template=None,
-        title_pattern="Terms {name}",
-        signing_purpose="signature",
-        language="en",
-        deadline=None,
-    )
-    reading = people_from_csv(data=csv_bytes([person(n) for n in range(count)]), default_language="en")
-    with capture(execute=run):
-        assert bulk_start(bulk=bulk, people=reading.people, csv_filename="people.csv")
-    # A second start (a double submit) adds nothing.
-    with capture(execute=run):
-        assert not bulk_start(bulk=bulk, people=reading.people, csv_filename="people.csv")
-    assert bulk.rows.count() == count
-    return bulk
 
 
 def test_failed_rows_show_their_reason_and_a_retry_sends_them_again(

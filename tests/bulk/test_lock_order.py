@@ -18,7 +18,7 @@ from django.db import OperationalError, connection, transaction
 from bulk import sends
 from bulk.models import BulkRow, BulkSend
 from bulk.sends import bulk_row_fail, bulk_row_send
-from tests.bulk.test_bulk_send import started_bulk
+from tests.bulk.helpers import started_bulk
 from tests.conftest import require
 
 pytestmark = pytest.mark.django_db(transaction=True)
