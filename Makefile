@@ -50,19 +50,26 @@ run: $(VENV)/.runtime $(VENV)/.emulator ## Start the portal at http://127.0.0.1:
 
 # pytest's exit code 5 means "no test selected" (a PYTEST_ARGS that names other tests): not a failure.
 PYTEST_OK := rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
-# The journeys run twice: with the rest of the suite in the services setup (PostgreSQL, Redis, a
-# worker and beat; skipped without PostgreSQL outside CI), then on SQLite in the `make run` setup.
+# How many pytest processes (pytest-xdist) the unit tests and the make-run journeys use. Each has
+# its own test database and, on Redis, its own cache database (portal/settings/test.py).
+TEST_PROCESSES ?= 2
+# The suite in three parts: the unit tests (HTTP mocked, the emulator in process, the browser
+# tests) on TEST_PROCESSES processes; then the services tests in one process (real workers,
+# gunicorn and beat, the journeys of the services setup: they share the test broker and the
+# Redis cache; skipped without PostgreSQL outside CI); then the journeys of the `make run` setup
+# on SQLite, one test module per process (each module starts its own portal).
 test: $(VENV)/.dev ## Install what the tests need and run the whole suite (lint included), journeys in both setups
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	@$(MAKE) --no-print-directory lint-js
-	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/pytest -m "not journey or services" $(PYTEST_ARGS); $(PYTEST_OK)
+	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/pytest -n $(TEST_PROCESSES) -m "not journey and not services" $(PYTEST_ARGS); $(PYTEST_OK)
+	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/pytest -m services $(PYTEST_ARGS); $(PYTEST_OK)
 	$(MAKE) --no-print-directory test-journeys
 
 test-journeys: $(VENV)/.dev ## The journeys in the `make run` setup (SQLite, tasks and emulator in the web process)
 	env -u DATABASE_URL DJANGO_SETTINGS_MODULE=portal.settings.test \
-		$(BIN)/pytest -m "journey and not services" $(PYTEST_ARGS); $(PYTEST_OK)
+		$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile -m "journey and not services" $(PYTEST_ARGS); $(PYTEST_OK)
 
 lint: $(VENV)/.dev ## ruff, mypy, eslint
 	$(BIN)/ruff check .
@@ -86,7 +93,7 @@ lint-js: ## eslint on static/js and the emulator's scripts (needs node and npm)
 	fi
 
 test-unit: $(VENV)/.dev ## Unit and HTTP-mocked tests only
-	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/pytest -m "not browser and not services" $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/pytest -n $(TEST_PROCESSES) -m "not browser and not services" $(PYTEST_ARGS)
 
 test-browser: $(VENV)/.dev ## Browser tests (Playwright + Debian's chromium)
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/pytest -m browser $(PYTEST_ARGS)

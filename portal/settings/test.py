@@ -70,3 +70,15 @@ from portal.settings.base import DATABASES  # noqa: E402
 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"portal-test-{os.getpid()}.sqlite3")}
+
+# Under pytest-xdist each worker (gw0, gw1, ...) empties the cache before every test (FLUSHDB on
+# Redis), so each worker gets a Redis database of its own: gwN uses the configured one plus N.
+from urllib.parse import urlsplit, urlunsplit  # noqa: E402
+
+from portal.settings.base import CACHES  # noqa: E402
+
+_xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _xdist_worker.startswith("gw") and CACHES["default"]["BACKEND"].endswith("RedisCache"):
+    _cache_url = urlsplit(CACHES["default"]["LOCATION"])
+    _cache_db = int(_cache_url.path.strip("/") or 0) + int(_xdist_worker[2:])
+    CACHES["default"]["LOCATION"] = urlunsplit((*_cache_url[:2], f"/{_cache_db}", "", ""))
