@@ -38,6 +38,7 @@ from signing.gateway_answers import (
     UploadDigestMismatch,
     UploadStatus,
 )
+from signing.gateway_streams import UPLOAD_CHUNK
 from tests.conftest import load_fixture
 from tests.signing.conftest import upload_form
 
@@ -95,8 +96,16 @@ def test_file_upload_sends_name_digest_and_base64_content(client, gateway):
     assert "Transfer-Encoding" not in sent["headers"]
 
 
-@pytest.mark.parametrize("size", [0, 1, 2, 3, 196607, 196608, 196609, 393217])
-def test_file_upload_content_is_exact_for_sizes_around_chunk_edges(client, gateway, size):
+class ShortReads(io.BytesIO):
+    """A file that hands out at most 1,000 bytes a read (a pipe, a network storage): not whole 3-byte groups."""
+
+    def read(self, size: int | None = -1) -> bytes:
+        return super().read(1000 if size is None or size < 0 else min(size, 1000))
+
+
+@pytest.mark.parametrize("short_reads", [False, True], ids=["whole-chunks", "short-reads"])
+@pytest.mark.parametrize("size", [0, 1, 2, 3, UPLOAD_CHUNK - 1, UPLOAD_CHUNK, UPLOAD_CHUNK + 1, 2 * UPLOAD_CHUNK + 1])
+def test_file_upload_content_is_exact_for_sizes_around_chunk_edges(client, gateway, size, short_reads):
     content = os.urandom(size)
     sent = {}
 
@@ -108,7 +117,7 @@ def test_file_upload_content_is_exact_for_sizes_around_chunk_edges(client, gatew
         return 200, {}, json.dumps(load_fixture("gateway_upload_ok"))
 
     gateway.add_callback(responses.POST, f"{BASE}/api/file/upload.json", callback=callback)
-    client.file_upload(name="a.pdf", fileobj=io.BytesIO(content))
+    client.file_upload(name="a.pdf", fileobj=(ShortReads if short_reads else io.BytesIO)(content))
 
     form = sent["form"]
     assert base64.b64decode(form["file[content]"][0]) == content
