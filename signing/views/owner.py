@@ -15,7 +15,6 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -32,6 +31,7 @@ from organisations.models import DocumentVisibility
 from organisations.preferences import settings_for
 from organisations.spaces import current_space
 from portal.http import GatewayError
+from portal.pagination import bounded_page
 from portal.ratelimit import rate_limited
 from portal.types import AuthenticatedHttpRequest
 from signing.access import document_changeable_by, document_get_for_user, documents_in_space
@@ -90,7 +90,7 @@ DOCUMENTS_PER_PAGE = 20
 def document_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     space = current_space(request)
     documents = document_list_annotated(documents_in_space(user=request.user, space=space))
-    page = Paginator(documents.order_by("-created_at", "-pk"), DOCUMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    page = bounded_page(documents.order_by("-created_at", "-pk"), DOCUMENTS_PER_PAGE, request.GET.get("page"))
     for document in page.object_list:
         _, document.status_label = document_display_status(
             signing=signing_current(document=document), signed_count=document.signed_count
