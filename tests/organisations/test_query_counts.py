@@ -80,10 +80,11 @@ def test_the_organisation_pages_cost_the_same_at_any_size(visibility):
     assert _queries(small_admin, small, reverse(members_page, kwargs={"uuid": small.uuid})) == _queries(
         large_admin, large, reverse(members_page, kwargs={"uuid": large.uuid})
     )
-    # And the list really lists the large organisation (a page of 20, newest first).
+    # And the list really lists the large organisation (a page of 20, newest first), its count
+    # stopping fifty pages further on.
     client = Client()
     client.force_login(large_admin)
     client.post(reverse("organisations:space-switch"), {"space": str(large.uuid)})
     listed = client.get("/documents/").context["page_obj"]
-    assert listed.paginator.count == 10_000
+    assert listed.paginator.num_pages_shown == "51+"
     assert len(listed.object_list) == 20
