@@ -52,12 +52,12 @@ from signing.owner_actions import signer_add, signer_invite_resend, signer_remov
 from signing.retention import signing_copy_days_left
 from signing.seal_policy import signer_rows, upload_started_message
 from signing.selectors import (
-    document_display_status,
     document_history_page,
     document_list_annotated,
     document_status_payload,
     event_text,
     signing_current,
+    status_as_shown,
     status_payload_of,
 )
 from signing.views.common import (
@@ -92,9 +92,8 @@ def document_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     documents = document_list_annotated(documents_in_space(user=request.user, space=space))
     page = bounded_page(documents.order_by("-created_at", "-pk"), DOCUMENTS_PER_PAGE, request.GET.get("page"))
     for document in page.object_list:
-        _, document.status_label = document_display_status(
-            signing=signing_current(document=document), signed_count=document.signed_count
-        )
+        status = document.current_status  # None: not sent to Dokobit yet ("Queued")
+        document.status_label = status_as_shown(status=status, signed_count=document.signed_count)[1] if status else ""
     context = {
         "page_obj": page,
         "documents": page.object_list,

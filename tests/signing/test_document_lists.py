@@ -37,6 +37,27 @@ def test_owner_list_counts_signed_and_active_signers_of_each_document(client, ow
     assert "0 of 1" in html[rows["One signer"] : rows["Three signers"]]
 
 
+def test_owner_list_shows_the_newest_signings_status_and_queued_before_any(client, owner, new_document):
+    from datetime import timedelta
+
+    from signing.models import Signing
+
+    reuploaded = new_document(1, title="Re-uploaded")
+    first = reuploaded.signings.get()
+    Signing.objects.filter(pk=first.pk).update(status=Signing.Status.REPLACED)
+    Signing.objects.create(
+        document=reuploaded, status=Signing.Status.COMPLETED, created_at=first.created_at + timedelta(minutes=1)
+    )
+    never_sent = new_document(1, title="Never sent")
+    never_sent.signings.all().delete()
+    client.force_login(owner)
+    html = client.get(reverse("signing:document-list")).content.decode()
+    statuses = html.split('data-testid="document-status"')[1:]
+    # Newest first: the document with no signing, then the re-uploaded one with its new signing's.
+    assert ">Queued<" in statuses[0]
+    assert ">Signed<" in statuses[1]
+
+
 def test_owner_list_pages_hold_twenty_documents(client, owner, new_document):
     for index in range(21):
         new_document(1, title=f"Doc {index:02d}")
