@@ -105,6 +105,14 @@ class Document(models.Model):
             models.Index(fields=["owner", "-created_at", "-id"], name="document_owner_newest"),
             models.Index(fields=["-created_at", "-id"], name="document_newest"),
             models.Index(fields=["organisation", "-created_at", "-id"], name="document_organisation_newest"),
+            # A member who sees only their own and the shared documents: those two sets are read
+            # from their own indexes (this one and the owner's), not picked out of all the
+            # organisation's documents, which is what walking the index above would take when few match.
+            models.Index(
+                fields=["organisation", "-created_at", "-id"],
+                condition=models.Q(shared_with_organisation=True),
+                name="document_organisation_shared",
+            ),
         ]
 
     def __str__(self) -> str:
