@@ -13,10 +13,22 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='membership',
-            name='organisation',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='organisations.organisation'),
+        # Only the index goes: an AlterField would also drop and re-add the foreign key, whose
+        # check reads the whole table while writes to it wait.
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name='membership',
+                    name='organisation',
+                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='organisations.organisation'),
+                ),
+            ],
+            database_operations=[
+                migrations.RunSQL(
+                    'DROP INDEX IF EXISTS "organisations_membership_organisation_id_716d02c4"',
+                    reverse_sql='CREATE INDEX "organisations_membership_organisation_id_716d02c4" ON "organisations_membership" ("organisation_id")',
+                ),
+            ],
         ),
         migrations.AddIndex(
             model_name='membership',

@@ -11,10 +11,22 @@ class Migration(migrations.Migration):
         ('signing', '0009_seal_adoc_variants'),
     ]
 
+    # Only the index goes: an AlterField would also drop and re-add the foreign key, whose check
+    # reads the whole table while writes to it wait.
     operations = [
-        migrations.AlterField(
-            model_name='document',
-            name='organisation',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='documents', to='organisations.organisation'),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name='document',
+                    name='organisation',
+                    field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='documents', to='organisations.organisation'),
+                ),
+            ],
+            database_operations=[
+                migrations.RunSQL(
+                    'DROP INDEX IF EXISTS "signing_document_organisation_id_87f27754"',
+                    reverse_sql='CREATE INDEX "signing_document_organisation_id_87f27754" ON "signing_document" ("organisation_id")',
+                ),
+            ],
         ),
     ]
