@@ -132,7 +132,8 @@ class Membership(models.Model):
     """A person's place in an organisation. Deleting the row ends their access at once."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
+    # No index of its own: membership_organisation_joined and the unique constraint lead with it.
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships", db_index=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.MEMBER)
     joined_at = models.DateTimeField(_("joined"), default=timezone.now)
@@ -142,6 +143,8 @@ class Membership(models.Model):
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
         constraints = [models.UniqueConstraint(fields=["organisation", "user"], name="membership_unique_person")]
+        # The members page reads one page of an organisation's members in this order, with LIMIT.
+        indexes = [models.Index(fields=["organisation", "joined_at", "id"], name="membership_organisation_joined")]
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.organisation} ({self.get_role_display()})"

@@ -23,7 +23,16 @@ def membership_get(*, user: User, organisation_uuid: Any) -> Membership:
 
 
 def members_list(*, membership: Membership) -> QuerySet[Membership]:
-    return Membership.objects.filter(organisation_id=membership.organisation_id).select_related("user")
+    """The organisation's members, longest-standing first, read in order from their index.
+
+    The model's ordering starts with the organisation, which means its name: sorting by it here
+    would join every member's organisation and sort them all before a page could be taken.
+    """
+    return (
+        Membership.objects.filter(organisation_id=membership.organisation_id)
+        .select_related("user")
+        .order_by("joined_at", "pk")
+    )
 
 
 def invitations_open(*, membership: Membership) -> QuerySet[Invitation]:

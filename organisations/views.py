@@ -33,10 +33,11 @@ from organisations.invitations import (
     invitation_revoke,
     invitation_send,
 )
-from organisations.models import Invitation, Membership, Organisation
+from organisations.models import Invitation, Membership, Organisation, Role
 from organisations.selectors import invitations_open, members_list, membership_get
 from organisations.services import membership_end, membership_role_change, organisation_create
 from organisations.spaces import space_enter
+from portal.pagination import bounded_page
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -45,6 +46,8 @@ if TYPE_CHECKING:
     from portal.types import AuthenticatedHttpRequest
 
 logger = logging.getLogger(__name__)
+
+MEMBERS_PER_PAGE = 20
 
 
 def _refused(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
@@ -110,14 +113,22 @@ def _members_context(
     request: AuthenticatedHttpRequest, membership: Membership, *, invite_form: InvitationForm | None = None
 ) -> dict[str, Any]:
     admin = roles.can_manage(membership)
+    # A page of members: an organisation of hundreds would otherwise draw a row and its forms for each.
+    members_page = bounded_page(members_list(membership=membership), MEMBERS_PER_PAGE, request.GET.get("page"))
+    # Each role's label translated once (get_role_display translates every choice on each call).
+    role_choices = [(value, str(label)) for value, label in Role.choices]
+    role_labels = dict(role_choices)
+    for member in members_page.object_list:
+        member.role_label = role_labels[member.role]
     return {
         "organisation": membership.organisation,
         "membership": membership,
         "is_admin": admin,
-        "members": members_list(membership=membership),
+        "members_page": members_page,
+        "members": members_page.object_list,
         "invitations": invitations_open(membership=membership) if admin else [],
         "invite_form": invite_form or InvitationForm(),
-        "role_choices": RoleForm.base_fields["role"].choices,  # type: ignore[attr-defined]
+        "role_choices": role_choices,
     }
 
 

@@ -6,7 +6,7 @@ import hashlib
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Func, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Func, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
@@ -17,9 +17,6 @@ from signing.order import on_turn, signer_moves_among, signers_on_turn, turn_gro
 
 if TYPE_CHECKING:
     from identity.models import User
-
-# Where document_list_annotated leaves the prefetched signings, newest first.
-_SIGNINGS_ATTR = "signings_newest_first"
 
 
 def token_hash(token: str) -> str:
@@ -42,19 +39,14 @@ def document_list_annotated(documents: QuerySet[Document]) -> QuerySet[Document]
     # (owner, created_at, id) or (organisation, created_at, id) index and computes them for the
     # rows of one page only, and the paginator's COUNT drops them (Django strips unused
     # non-aggregate annotations from count()).
-    return (
-        documents.select_related("owner")
-        .annotate(
-            signer_count=_signer_count(~Q(status=Signer.Status.REMOVED)),
-            signed_count=_signer_count(Q(status=Signer.Status.SIGNED)),
-            # Declined signers stay among those asked (the total), said apart so "2 of 3" is not
-            # read as one signature still to come when someone said no.
-            declined_count=_signer_count(Q(status=Signer.Status.DECLINED)),
-            current_status=Subquery(newest.values("status")[:1]),
-        )
-        .prefetch_related(
-            Prefetch("signings", queryset=Signing.objects.order_by("-created_at", "-pk"), to_attr=_SIGNINGS_ATTR)
-        )
+    return documents.select_related("owner").annotate(
+        signer_count=_signer_count(~Q(status=Signer.Status.REMOVED)),
+        signed_count=_signer_count(Q(status=Signer.Status.SIGNED)),
+        # Declined signers stay among those asked (the total), said apart so "2 of 3" is not
+        # read as one signature still to come when someone said no.
+        declined_count=_signer_count(Q(status=Signer.Status.DECLINED)),
+        # The current signing's status is all a list row shows of it (None: none yet).
+        current_status=Subquery(newest.values("status")[:1]),
     )
 
 
@@ -65,9 +57,6 @@ def document_list_for_owner(*, owner: User) -> QuerySet[Document]:
 
 def signing_current(*, document: Document) -> Signing | None:
     """The newest signing of the document (re-uploads make new ones), or None."""
-    prefetched = getattr(document, _SIGNINGS_ATTR, None)
-    if prefetched is not None:
-        return prefetched[0] if prefetched else None
     return document.signings.order_by("-created_at", "-pk").first()
 
 

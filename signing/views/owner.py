@@ -15,7 +15,6 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -32,6 +31,7 @@ from organisations.models import DocumentVisibility
 from organisations.preferences import settings_for
 from organisations.spaces import current_space
 from portal.http import GatewayError
+from portal.pagination import bounded_page
 from portal.ratelimit import rate_limited
 from portal.types import AuthenticatedHttpRequest
 from signing.access import document_changeable_by, document_get_for_user, documents_in_space
@@ -52,12 +52,12 @@ from signing.owner_actions import signer_add, signer_invite_resend, signer_remov
 from signing.retention import signing_copy_days_left
 from signing.seal_policy import signer_rows, upload_started_message
 from signing.selectors import (
-    document_display_status,
     document_history_page,
     document_list_annotated,
     document_status_payload,
     event_text,
     signing_current,
+    status_as_shown,
     status_payload_of,
 )
 from signing.views.common import (
@@ -90,11 +90,10 @@ DOCUMENTS_PER_PAGE = 20
 def document_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     space = current_space(request)
     documents = document_list_annotated(documents_in_space(user=request.user, space=space))
-    page = Paginator(documents.order_by("-created_at", "-pk"), DOCUMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    page = bounded_page(documents.order_by("-created_at", "-pk"), DOCUMENTS_PER_PAGE, request.GET.get("page"))
     for document in page.object_list:
-        _, document.status_label = document_display_status(
-            signing=signing_current(document=document), signed_count=document.signed_count
-        )
+        status = document.current_status  # None: not sent to Dokobit yet ("Queued")
+        document.status_label = status_as_shown(status=status, signed_count=document.signed_count)[1] if status else ""
     context = {
         "page_obj": page,
         "documents": page.object_list,

@@ -186,3 +186,33 @@ def test_a_bad_colour_and_out_of_range_days_are_refused(org_world):
     assert "Enter a colour as # and six hexadecimal digits" in body
     assert "Choose between 1 and 30 days." in body
     assert Organisation.objects.get(pk=org_world.organisation.pk).primary_colour == ""
+
+
+def test_the_members_page_lists_members_twenty_at_a_time_longest_standing_first(org_world, make_user):
+    from datetime import timedelta
+
+    from organisations.models import Membership, Role
+
+    organisation = org_world.organisation
+    joined = Membership.objects.get(user=org_world.users["viewer"]).joined_at
+    for n in range(20):
+        person = make_user(country_code="LT", personal_code=f"3900101{n:04d}", first_name=f"Newer{n:02d}")
+        Membership.objects.create(
+            organisation=organisation, user=person, role=Role.VIEWER, joined_at=joined + timedelta(minutes=n + 1)
+        )
+    client = org_world.client("admin")
+    url = reverse("organisations:members", kwargs={"uuid": organisation.uuid})
+    first = client.get(url).content.decode()
+    second = client.get(url + "?page=2").content.decode()
+    # Admin, member and viewer joined first; 23 members make two pages.
+    assert first.count('data-testid="member-row"') == 20
+    assert "Ada Admin" in first
+    assert "Newer16" in first
+    assert "Newer17" not in first
+    assert "Page 1 of 2" in first
+    assert second.count('data-testid="member-row"') == 3
+    assert "Newer19" in second
+    assert "Page 2 of 2" in second
+    # Each row shows the member's role and has it chosen in the role switch.
+    assert '<td data-label="Role" data-testid="member-role">Viewer</td>' in second
+    assert '<option value="viewer" selected>Viewer</option>' in second

@@ -37,6 +37,27 @@ def test_owner_list_counts_signed_and_active_signers_of_each_document(client, ow
     assert "0 of 1" in html[rows["One signer"] : rows["Three signers"]]
 
 
+def test_owner_list_shows_the_newest_signings_status_and_queued_before_any(client, owner, new_document):
+    from datetime import timedelta
+
+    from signing.models import Signing
+
+    reuploaded = new_document(1, title="Re-uploaded")
+    first = reuploaded.signings.get()
+    Signing.objects.filter(pk=first.pk).update(status=Signing.Status.REPLACED)
+    Signing.objects.create(
+        document=reuploaded, status=Signing.Status.COMPLETED, created_at=first.created_at + timedelta(minutes=1)
+    )
+    never_sent = new_document(1, title="Never sent")
+    never_sent.signings.all().delete()
+    client.force_login(owner)
+    html = client.get(reverse("signing:document-list")).content.decode()
+    statuses = html.split('data-testid="document-status"')[1:]
+    # Newest first: the document with no signing, then the re-uploaded one with its new signing's.
+    assert ">Queued<" in statuses[0]
+    assert ">Signed<" in statuses[1]
+
+
 def test_owner_list_pages_hold_twenty_documents(client, owner, new_document):
     for index in range(21):
         new_document(1, title=f"Doc {index:02d}")
@@ -48,6 +69,36 @@ def test_owner_list_pages_hold_twenty_documents(client, owner, new_document):
     assert "Doc 00" not in first
     assert "Doc 00" in second
     assert "Page 2 of 2" in second
+
+
+def test_a_list_longer_than_the_pages_counted_says_how_many_pages_it_has_at_least(
+    client, owner, new_document, monkeypatch
+):
+    # The count stops one page past the one shown here, so 21 documents are "at least 2 pages" from
+    # page 1 and exactly 2 from page 2, where the count reaches the end of the list.
+    monkeypatch.setattr("portal.pagination.LOOKAHEAD_PAGES", 1)
+    for index in range(21):
+        new_document(1, title=f"Doc {index:02d}")
+    client.force_login(owner)
+    first = client.get(reverse("signing:document-list")).content.decode()
+    second = client.get(reverse("signing:document-list") + "?page=2").content.decode()
+    assert "Page 1 of 2+" in first
+    assert 'href="?page=2" rel="next"' in first
+    assert "Page 2 of 2" in second
+    assert "Page 2 of 2+" not in second
+    assert "Doc 00" in second
+
+
+@pytest.mark.parametrize("number", ["99999999999999999999999", "-1", "x"])
+def test_a_page_number_out_of_range_shows_a_page_of_the_list(client, owner, new_document, number):
+    for index in range(21):
+        new_document(1, title=f"Doc {index:02d}")
+    client.force_login(owner)
+    response = client.get(reverse("signing:document-list") + f"?page={number}")
+    assert response.status_code == 200
+    html = response.content.decode()
+    # Out of range either way: the last page (as Django's paginator does); not a number: the first.
+    assert ("Page 1 of 2" if number == "x" else "Page 2 of 2") in html
 
 
 def test_admin_document_list_shows_the_exact_count_of_a_small_table(client, django_user_model, new_document):

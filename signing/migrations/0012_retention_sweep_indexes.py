@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('signing', '0009_seal_adoc_variants'),
+        ('signing', '0011_document_organisation_shared'),
     ]
 
     operations = [
