@@ -333,8 +333,10 @@ def signers_map(signing: GatewaySigning) -> dict[str, str]:
     return {s.signer_id: s.token for s in signing.active_signers()}
 
 
-def save_signers(signing: GatewaySigning, signers: list[GatewaySigner]) -> None:
-    start = signing.signers.count()
+def save_signers(signing: GatewaySigning, signers: list[GatewaySigner], *, start: int | None = None) -> None:
+    """Add ``signers`` after the signing's present ones (``start`` of them, counted unless given)."""
+    if start is None:
+        start = signing.signers.count()
     for offset, signer in enumerate(signers):
         signer.signing = signing
         signer.position = start + offset
@@ -461,12 +463,13 @@ def signing_create(request: HttpRequest, *, fault: Fault | None) -> JsonResponse
     signing = GatewaySigning.objects.create(
         type=signing_type, name=name, language=language, postback_url=postback_url, level=level
     )
-    signing.files.set(files)
+    # A new signing: no files or signers to replace or count, and its signers are the ones just saved.
+    signing.files.add(*files)
     if signing_type in asic.CONTAINER_TYPES:
         # The unsigned container is the signing's first version; each signature adds to it.
         signing.version_path(0).write_bytes(container_start(signing_type, files, roles))
-    save_signers(signing, signers)
-    return JsonResponse({"status": "ok", "token": signing.token, "signers": signers_map(signing)})
+    save_signers(signing, signers, start=0)
+    return JsonResponse({"status": "ok", "token": signing.token, "signers": {s.signer_id: s.token for s in signers}})
 
 
 @api_view("signing.status", ["GET"])
