@@ -155,7 +155,7 @@ def bulk_row_send(*, row_id: int) -> None:
 def _bulk_mark_sent_when_done(*, bulk_id: int) -> None:
     # Under the bulk send's lock: two workers finishing the last two rows at once each saw the
     # other's row still waiting, and neither marked it sent. The second now reads after the first commits.
-    BulkSend.objects.select_for_update().filter(pk=bulk_id).first()
+    BulkSend.objects.select_for_update().filter(pk=bulk_id).values_list("pk", flat=True).first()
     if not BulkRow.objects.filter(bulk_id=bulk_id, status=BulkRow.Status.WAITING).exists():
         BulkSend.objects.filter(pk=bulk_id, status=BulkSend.Status.SENDING).update(status=BulkSend.Status.SENT)
 
