@@ -159,7 +159,8 @@ def _bulk_lock(*, bulk_id: int) -> None:
     One order (the bulk send, then its rows) for the row tasks and the owner's retry, which would
     otherwise deadlock: a task holding its row and wanting the bulk send, the retry the other way.
     """
-    BulkSend.objects.select_for_update().filter(pk=bulk_id).first()
+    # Only the lock is wanted, not the row.
+    BulkSend.objects.select_for_update().filter(pk=bulk_id).values_list("pk", flat=True).first()
 
 
 def _bulk_mark_sent_when_done(*, bulk_id: int) -> None:

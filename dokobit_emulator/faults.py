@@ -54,13 +54,15 @@ def clear() -> None:
 
 def take(service: str, endpoint: str, *, modes: set[str] | None = None) -> Fault | None:
     """Consume one armed fault for this call, if any (restricted to ``modes`` when given)."""
+    candidates = Fault.objects.filter(service=service, endpoint__in=[endpoint, "*"], remaining__gt=0)
+    if modes is not None:
+        candidates = candidates.filter(mode__in=modes)
+    # Almost every call finds none: one plain read then, and a transaction and a row lock only to
+    # consume one (a fault armed after this read is taken by the next call, as it would be anyway).
+    if not candidates.exists():
+        return None
     with transaction.atomic():
-        candidates = Fault.objects.select_for_update().filter(
-            service=service, endpoint__in=[endpoint, "*"], remaining__gt=0
-        )
-        if modes is not None:
-            candidates = candidates.filter(mode__in=modes)
-        fault = candidates.order_by("created_at", "pk").first()
+        fault = candidates.select_for_update().order_by("created_at", "pk").first()
         if fault is None:
             return None
         fault.remaining -= 1

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import socket
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any, TypedDict
 
 import requests
@@ -238,6 +241,30 @@ def new_session(*, public_only: bool | None = None) -> requests.Session:
         adapter = _PublicOnlyAdapter()
         session.mount("https://", adapter)
         session.mount("http://", adapter)
+    return session
+
+
+_kept_sessions = threading.local()
+
+
+def kept_session(*, public_only: bool) -> requests.Session:
+    """A :func:`new_session` kept for this process and thread, so its connections stay open between calls.
+
+    A bulk send makes three calls per signing; a session per send opened a new TCP connection (and
+    the gateway accepted one) for each signing. Keyed by process id too: a forked child (a Celery
+    pool process) must not write on the sockets of its parent. It keeps no cookies: the gateways
+    authenticate by token, and one signing's answers must not travel with the next one's calls.
+    """
+    key = (os.getpid(), public_only)
+    kept: dict[tuple[int, bool], requests.Session] = getattr(_kept_sessions, "by_key", {})
+    session = kept.get(key)
+    if session is None:
+        session = new_session(public_only=public_only)
+        session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+        # Only this process's sessions: those inherited across a fork are dropped, never used.
+        kept = {each: value for each, value in kept.items() if each[0] == key[0]}
+        kept[key] = session
+        _kept_sessions.by_key = kept
     return session
 
 

@@ -30,7 +30,7 @@ from portal.http import (
     error_for_status,
     gateway_request,
     gateway_stream,
-    new_session,
+    kept_session,
 )
 from signing.gateway_answers import (
     SERVICE,
@@ -89,7 +89,7 @@ class DocumentsClient:
         # a slow answer is worth waiting for, so create never waits less than the other calls.
         self.create_timeout = max(create_timeout, self.timeout)
         self.emulator = emulator if emulator is not None else bool(getattr(settings, "DOKOBIT_EMULATOR", False))
-        self.session = session or new_session(public_only=not self.emulator)
+        self.session = session or kept_session(public_only=not self.emulator)
 
     # --- the one request function ---------------------------------------------------------
 

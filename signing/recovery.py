@@ -57,12 +57,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connection
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -99,10 +100,9 @@ def task_start(*, signing_id: int, stop: Any) -> bool:
 
     The increment is its own committed UPDATE, so a worker killed right after still leaves it.
     """
-    updated = Signing.objects.filter(pk=signing_id).update(attempts=F("attempts") + 1)
-    if not updated:
+    attempts = _attempts_counted(signing_id=signing_id)
+    if attempts is None:
         return False
-    attempts = Signing.objects.filter(pk=signing_id).values_list("attempts", flat=True).get()
     if attempts <= settings.SIGNING_TASK_MAX_ATTEMPTS:
         return True
     logger.warning("signing %s: %s task starts, over the cap; stopping", signing_id, attempts)
@@ -111,6 +111,21 @@ def task_start(*, signing_id: int, stop: Any) -> bool:
         % {"count": attempts - 1}
     )
     return False
+
+
+def _attempts_counted(*, signing_id: int) -> int | None:
+    """Add one start to the signing and return the new count (None: no such signing).
+
+    One statement where an update and a read were two: every send and invitation task starts here.
+    """
+    table = connection.ops.quote_name(Signing._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET attempts = attempts + 1 WHERE id = %s RETURNING attempts",  # noqa: S608 - the model's table
+            [signing_id],
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row else None
 
 
 def task_start_undo(*, signing_id: int) -> None:
@@ -122,9 +137,15 @@ def task_start_undo(*, signing_id: int) -> None:
     Signing.objects.filter(pk=signing_id, attempts__gt=0).update(attempts=F("attempts") - 1)
 
 
-def task_done(*, signing_id: int) -> None:
-    """The task reached its goal: the next problem starts counting from zero."""
-    Signing.objects.filter(pk=signing_id, attempts__gt=0).update(attempts=0)
+def task_done(*, signing_id: int, statuses: Collection[str] | None = None) -> None:
+    """The task reached its goal: the next problem starts counting from zero.
+
+    With ``statuses``, only if the signing is in one of them (the goal being to leave it there).
+    """
+    done = Signing.objects.filter(pk=signing_id, attempts__gt=0)
+    if statuses is not None:
+        done = done.filter(status__in=statuses)
+    done.update(attempts=0)
 
 
 # --- create attempts ------------------------------------------------------------------------------

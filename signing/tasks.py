@@ -86,8 +86,8 @@ def signing_send_task(signing_id: int) -> None:
     if not recovery.task_start(signing_id=signing_id, stop=_stop_sending(signing_id)):
         return
     sending.signing_send(signing_id=signing_id)
-    if Signing.objects.filter(pk=signing_id, status__in=Signing.LIVE_STATUSES).exists():
-        recovery.task_done(signing_id=signing_id)
+    # Done only once it is live at Dokobit (a failed or cancelled send keeps its count).
+    recovery.task_done(signing_id=signing_id, statuses=Signing.LIVE_STATUSES)
 
 
 def _signing_postback_process_task_failure(
