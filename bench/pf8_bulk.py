@@ -9,9 +9,10 @@ at once (upload processing time 0), on a private PostgreSQL database. Mail is re
 to Django's dummy backend (no SMTP server here).
 
 Measured: signings per second from ``bulk_start`` until every signing has its Dokobit token (the
-invitation tasks are queued by then, behind the sends, and mostly run after the clock stops), and the worker's resident memory (VmRSS) sampled throughout. Goals (issue 19):
->= 20 signings/s; memory flat, read as the worker growing by at most 16 MiB between its first tenth
-of the signings and the last (what a per-signing leak of 18 KiB or more would exceed).
+invitation tasks are queued by then, behind the sends, and mostly run after the clock stops), and
+the worker's resident memory (VmRSS) sampled throughout. Goals (issue 19): >= 20 signings/s; memory
+flat, read as the worker growing by at most 16 MiB between its first tenth of the signings and the
+last (what a per-signing leak of 18 KiB or more would exceed).
 ``BENCH_PF8_PROFILE=/tmp/pf8.prof`` profiles the worker (figures then slower, for finding where).
 """
 
