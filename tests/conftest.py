@@ -82,6 +82,28 @@ def _media_root(tmp_path, settings):
 
 
 @pytest.fixture(autouse=True)
+def _celery_process_state():
+    # Shared tasks publish through Celery's current app, and any Celery() a test builds makes itself
+    # current. Left so, the next test in the process queues its tasks on that app's broker instead of
+    # running them eagerly, which shows only when tests of both kinds share a process (make test).
+    from celery import current_app
+    from celery.result import _set_task_join_will_block
+
+    from portal.celery import app
+
+    # Celery keeps "is a result's .get() allowed here" in one flag for the whole process, which each
+    # eager apply sets and restores around itself. Eager tasks applied at once in two threads (the
+    # live server's, the retry thread) can leave it set, and every later `.delay().get()` of the
+    # process then fails with "Never call result.get() within a task!".
+    _set_task_join_will_block(False)
+    yield
+    leaked = current_app._get_current_object()
+    app.set_current()
+    app.set_default()
+    assert leaked is app, f"the test left Celery app {leaked.main!r} current; build it with set_as_current=False"
+
+
+@pytest.fixture(autouse=True)
 def _default_language():
     # LocaleMiddleware leaves a request's language active in the thread: without this, a test that
     # asked for a Lithuanian page makes the next test's form errors Lithuanian (order-dependent).

@@ -40,7 +40,8 @@ def test_a_real_worker_runs_a_task_queued_on_redis(celery_worker_process):
         token="a" * 64, purpose="login", browser_session="x", created_at=timezone.now() - timedelta(days=3)
     )
     fresh = IdentitySession.objects.create(token="b" * 64, purpose="login", browser_session="y")
-    producer = Celery("producer", broker=celery_worker_process["broker"])
+    # Not made current: shared tasks publish through the current app (see tests/conftest.py).
+    producer = Celery("producer", broker=celery_worker_process["broker"], set_as_current=False)
     producer.send_task("identity.tasks.identity_sessions_purge_task", queue=celery_worker_process["queue"])
 
     done = wait_for(lambda: not IdentitySession.objects.filter(pk=old.pk).exists())
