@@ -50,21 +50,22 @@ run: $(VENV)/.runtime $(VENV)/.emulator ## Start the portal at http://127.0.0.1:
 
 # pytest's exit code 5 means "no test selected" (a PYTEST_ARGS that names other tests): not a failure.
 PYTEST_OK := rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
-# How many pytest processes (pytest-xdist) the unit tests and the make-run journeys use. Each has
-# its own test database and, on Redis, its own cache database (portal/settings/test.py).
+# How many pytest processes (pytest-xdist) the suite and the make-run journeys use. Each has its
+# own test database and, on Redis, its own cache and test broker database (portal/settings/test.py).
 TEST_PROCESSES ?= 2
-# The suite in three parts: the unit tests (HTTP mocked, the emulator in process, the browser
-# tests) on TEST_PROCESSES processes; then the services tests in one process (real workers,
-# gunicorn and beat, the journeys of the services setup: they share the test broker and the
-# Redis cache; skipped without PostgreSQL outside CI); then the journeys of the `make run` setup
-# on SQLite, one test module per process (each module starts its own portal).
+# The suite in three parts: everything but the make-run journeys on TEST_PROCESSES processes, a
+# test module per process (a module of journeys starts its portal once; the services tests start
+# real workers, gunicorn and beat; skipped without PostgreSQL and Redis outside CI); then the tests
+# marked `alone` (one restarts the PostgreSQL server under everyone's feet); then the journeys of
+# the `make run` setup on SQLite, a module per process as well.
 test: $(VENV)/.dev ## Install what the tests need and run the whole suite (lint included), journeys in both setups
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	@$(MAKE) --no-print-directory lint-js
-	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/pytest -n $(TEST_PROCESSES) -m "not journey and not services" $(PYTEST_ARGS); $(PYTEST_OK)
-	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/pytest -m services $(PYTEST_ARGS); $(PYTEST_OK)
+	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile \
+		-m "(not journey or services) and not alone" $(PYTEST_ARGS); $(PYTEST_OK)
+	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/pytest -m alone $(PYTEST_ARGS); $(PYTEST_OK)
 	$(MAKE) --no-print-directory test-journeys
 
 test-journeys: $(VENV)/.dev ## The journeys in the `make run` setup (SQLite, tasks and emulator in the web process)

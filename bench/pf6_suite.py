@@ -1,14 +1,14 @@
-"""PF6: the whole suite as CI runs it: lint, the unit tests, the services tests, the make-run journeys.
+"""PF6: the whole suite as CI runs it: lint, the suite on two processes, the tests run alone, the make-run journeys.
 
 ``make test`` (what ``.ci/run`` runs) has four parts, timed here one after the other with
 ``CI=true`` (PostgreSQL, Redis, real Celery workers and Debian's chromium required, nothing skipped)
 on a private PostgreSQL database and Redis database: ``make lint`` (ruff, mypy, eslint); pytest
-``-m "not journey and not services"`` on two processes (pytest-xdist); pytest ``-m services`` in
-one process (the journeys of the services setup included); pytest ``-m "journey and not services"``
-on SQLite, a module per process on two (the journeys of the make-run setup). Stored: each part's
-wall time, pytest's summaries and the ten slowest tests. Goal (issue 19): < 20 min in all on 2
-cores. Under BENCH_SMOKE one small module runs per part, the journeys are only collected and lint
-is skipped.
+``-m "(not journey or services) and not alone"`` on two processes (pytest-xdist, a module per
+process; the journeys of the services setup included); pytest ``-m alone`` (a test that restarts
+PostgreSQL); pytest ``-m "journey and not services"`` on SQLite, a module per process on two (the
+journeys of the make-run setup). Stored: each part's wall time, pytest's summaries and the ten
+slowest tests. Goal (issue 19): < 20 min in all on 2 cores. Under BENCH_SMOKE one small module
+runs, the other parts are only collected and lint is skipped.
 """
 
 from __future__ import annotations
@@ -24,16 +24,11 @@ from bench.common import PG_ADMIN_URL, REDIS_BASE, RESULTS, ROOT, SMOKE, goal, w
 
 SELECTION = ["-q", "-p", "no:cacheprovider"]
 # What make test runs (see the Makefile; its TEST_PROCESSES is 2), and the smoke run's stand-in.
-PROCESSES = ["-n", "2"]
+PROCESSES = ["-n", "2", "--dist", "loadfile"]
 PARTS = [
-    ("unit", [*PROCESSES, "-m", "not journey and not services"], True, ["tests/test_healthz.py"]),
-    ("services", ["-m", "services"], True, ["tests/services/test_infrastructure.py", "--collect-only"]),
-    (
-        "journeys_make_run",
-        [*PROCESSES, "--dist", "loadfile", "-m", "journey and not services"],
-        False,
-        ["tests/journeys", "--collect-only"],
-    ),
+    ("suite", [*PROCESSES, "-m", "(not journey or services) and not alone"], True, ["tests/test_healthz.py"]),
+    ("alone", ["-m", "alone"], True, ["tests/services/test_infra_faults.py", "--collect-only"]),
+    ("journeys_make_run", [*PROCESSES, "-m", "journey and not services"], False, ["tests/journeys", "--collect-only"]),
 ]
 DATABASE_URL = f"{PG_ADMIN_URL}/bench_pf6"
 REDIS_URL = f"{REDIS_BASE}/{os.environ.get('BENCH_PF6_REDIS_DB', '12')}"
@@ -102,8 +97,9 @@ def main() -> dict:
     if not passed:
         print(f"the suite did not pass ({exit_codes}); its output is in {LOG.relative_to(ROOT)}", file=sys.stderr)
     return {
-        "command": "make test, part by part: make lint; pytest -n 2 -m 'not journey and not services'; "
-        "pytest -m services; pytest -n 2 --dist loadfile -m 'journey and not services' (SQLite)",
+        "command": "make test, part by part: make lint; "
+        "pytest -n 2 --dist loadfile -m '(not journey or services) and not alone'; pytest -m alone; "
+        "pytest -n 2 --dist loadfile -m 'journey and not services' (SQLite)",
         "environment": "CI=true, PostgreSQL and Redis (private databases), real Celery workers, chromium",
         "cpus": os.cpu_count(),
         "exit_codes": exit_codes,

@@ -72,13 +72,20 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"portal-test-{os.getpid()}.sqlite3")}
 
 # Under pytest-xdist each worker (gw0, gw1, ...) empties the cache before every test (FLUSHDB on
-# Redis), so each worker gets a Redis database of its own: gwN uses the configured one plus N.
+# Redis), so each worker gets a Redis database of its own: gwN uses the configured one plus N. The
+# processes a test starts (gunicorn, workers, beat) inherit it through REDIS_URL, and the test broker
+# database (SERVICES_REDIS_DB, default 11) counts down the same way, so two workers' tasks, beats and
+# caches never meet.
 from urllib.parse import urlsplit, urlunsplit  # noqa: E402
 
 from portal.settings.base import CACHES  # noqa: E402
 
 _xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-if _xdist_worker.startswith("gw") and CACHES["default"]["BACKEND"].endswith("RedisCache"):
-    _cache_url = urlsplit(CACHES["default"]["LOCATION"])
-    _cache_db = int(_cache_url.path.strip("/") or 0) + int(_xdist_worker[2:])
-    CACHES["default"]["LOCATION"] = urlunsplit((*_cache_url[:2], f"/{_cache_db}", "", ""))
+if _xdist_worker.startswith("gw"):
+    _worker_index = int(_xdist_worker[2:])
+    if CACHES["default"]["BACKEND"].endswith("RedisCache"):
+        _cache_url = urlsplit(CACHES["default"]["LOCATION"])
+        _cache_db = int(_cache_url.path.strip("/") or 0) + _worker_index
+        CACHES["default"]["LOCATION"] = urlunsplit((*_cache_url[:2], f"/{_cache_db}", "", ""))
+        os.environ["REDIS_URL"] = CACHES["default"]["LOCATION"]
+    os.environ["SERVICES_REDIS_DB"] = str(int(os.environ.get("SERVICES_REDIS_DB", "11")) - _worker_index)

@@ -220,6 +220,7 @@ def _postgres_cluster() -> list[str] | None:
     return ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main"] if versions else None
 
 
+@pytest.mark.alone
 def test_postgresql_restarted_during_processing_recovers(portal_worker, new_document, settings):
     cluster = _postgres_cluster()
     require(cluster is not None, "pg_ctlcluster (a local PostgreSQL cluster) is not available to restart")
