@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
@@ -101,7 +101,8 @@ class _Counters:
     def hit(self, caller: str, limit: int) -> bool:
         if time.monotonic() >= self._down_until:
             try:
-                within = _count(cache, caller, limit)
+                # The cache itself, not the proxy django.core.cache.cache: _count tells Redis by its class.
+                within = _count(caches["default"], caller, limit)
             except Exception as err:  # noqa: BLE001 - whatever the cache client raises: Redis is away
                 self._shared_failed(err)
             else:
