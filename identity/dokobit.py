@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 
-from portal.http import GatewayError, GatewayRequestError, GatewayResponseError, gateway_request
+from portal.http import GatewayError, GatewayRequestError, GatewayResponseError, gateway_request, kept_session
 
 SERVICE = "identity"
 
@@ -94,6 +94,9 @@ class IdentityClient:
             timeout=self.timeout,
             data=data,
             error_class_for=_ERROR_CLASS_FOR,
+            # A login makes two calls (create, then status): a connection kept for this process
+            # and thread spares the second its own TCP and TLS handshake with the gateway.
+            session=kept_session(public_only=not getattr(settings, "DOKOBIT_EMULATOR", False)),
             **kwargs,
         )
 

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.urls import reverse
@@ -30,6 +30,7 @@ from identity.models import IdentitySession, StaffSecondFactor, User
 from identity.selectors import browser_session_hash, identity_session_get_for_browser, user_get_by_personal_code
 from portal.crypto import decrypt_text, encrypt_text
 from portal.http import GatewayError, GatewayUnavailable
+from portal.sessions import session_key_reserve
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,8 @@ RETURN_SECRET_PARAM = "state"
 CLAIM_POLL_INTERVAL = 0.1
 # How long a verified eID result waits for the registration details form.
 REGISTRATION_WINDOW = timedelta(minutes=30)
+# The columns the one-statement claim names (_claim_current).
+_CLAIM_COLUMNS = ("id", "browser_session", "purpose", "outcome", "created_at", "used_at")
 
 
 @dataclass(frozen=True)
@@ -72,11 +75,10 @@ class AlreadyCompleted:
     purpose: str
 
 
-def _browser_key(request: HttpRequest) -> str:
-    # A fresh visitor has no session key yet; the flow must be bound to one.
-    if not request.session.session_key:
-        request.session.save()
-    return str(request.session.session_key)
+def _browser_key(request: HttpRequest) -> tuple[str, bool]:
+    # A fresh visitor has no session key yet; the flow must be bound to one. It is drawn now and
+    # written with the request's own save (portal.sessions), not in a write of its own.
+    return session_key_reserve(request.session)
 
 
 def _user_error_for(err: GatewayError) -> errors.IdentityError:
@@ -98,7 +100,8 @@ def _session_create(
     return_secret: str = "",
     authentication_methods: list[str] | None = None,
 ) -> tuple[IdentitySession, str]:
-    browser = browser_session_hash(_browser_key(request))
+    session_key, new_key = _browser_key(request)
+    browser = browser_session_hash(session_key)
     try:
         created = IdentityClient().session_create(
             origin_host=origin_host,
@@ -109,19 +112,23 @@ def _session_create(
         )
     except GatewayError as err:
         raise _user_error_for(err) from err
-    with transaction.atomic():
-        # One live flow per browser session: a new one makes every older one unusable.
-        IdentitySession.objects.filter(browser_session=browser, outcome=IdentitySession.Outcome.PENDING).update(
-            outcome=IdentitySession.Outcome.SUPERSEDED
-        )
-        flow = IdentitySession(
-            purpose=purpose,
-            browser_session=browser,
-            reference=reference,
-            return_secret=return_secret,
-        )
-        flow.token = created.session_token  # a property: stored encrypted, found by its keyed hash
+    flow = IdentitySession(
+        purpose=purpose,
+        browser_session=browser,
+        reference=reference,
+        return_secret=return_secret,
+    )
+    flow.token = created.session_token  # a property: stored encrypted, found by its keyed hash
+    if new_key:
+        # A key drawn in this request has no older flow to supersede: only the insert.
         flow.save()
+    else:
+        with transaction.atomic():
+            # One live flow per browser session: a new one makes every older one unusable.
+            IdentitySession.objects.filter(browser_session=browser, outcome=IdentitySession.Outcome.PENDING).update(
+                outcome=IdentitySession.Outcome.SUPERSEDED
+            )
+            flow.save()
     request.session[SESSION_FLOW_KEY] = flow.pk
     return flow, created.url
 
@@ -236,20 +243,69 @@ def _claim_wait_seconds() -> float:
     return float(settings.DOKOBIT_TIMEOUT) + 2.0
 
 
+def _claim_stale_before(now: datetime) -> datetime:
+    # A claim older than the longest a holder can take (connect and read time-outs) was left by a
+    # request that died midway.
+    return now - timedelta(seconds=2 * float(settings.DOKOBIT_TIMEOUT) + 5)
+
+
 def _claim(flow: IdentitySession) -> datetime | None:
     # A conditional UPDATE, so of two requests completing the same flow (a double click) exactly
     # one holds it while it asks Dokobit; Dokobit answers the second status read with "session
     # closed" (1005), and that answer must never reach the flow while the first is still running.
-    # A claim older than the longest a holder can take (connect and read time-outs) was left by a
-    # request that died midway; it is taken over rather than waited for until the flow expires.
+    # A stale claim (_claim_stale_before) is taken over rather than waited for until the flow expires.
     now = timezone.now()
-    stale = now - timedelta(seconds=2 * float(settings.DOKOBIT_TIMEOUT) + 5)
     claimed = (
         IdentitySession.objects.filter(pk=flow.pk, outcome=IdentitySession.Outcome.PENDING)
-        .filter(Q(used_at__isnull=True) | Q(used_at__lt=stale))
+        .filter(Q(used_at__isnull=True) | Q(used_at__lt=_claim_stale_before(now)))
         .update(used_at=now)
     )
     return now if claimed else None
+
+
+def _column(name: str) -> str:
+    field = IdentitySession._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return str(field.column)
+
+
+def _claim_current(*, request: HttpRequest, purpose: str) -> IdentitySession | None:
+    """This browser's current flow, claimed, when it can be claimed right away; else ``None``.
+
+    The usual completion in one statement: the conditions of ``identity_session_current``
+    (this flow, started by this browser session), of the checks that follow it (the purpose,
+    pending, within IDENTITY_SESSION_TTL) and of ``_claim`` (not held by another request) are
+    the UPDATE's own, and the claimed row comes back with it (RETURNING). When any of them fails
+    nothing is changed and the caller looks at the flow to tell which.
+    """
+    flow_id, session_key = request.session.get(SESSION_FLOW_KEY), request.session.session_key
+    if not isinstance(flow_id, int) or not session_key:
+        return None
+    now = timezone.now()
+    ttl_start = now - timedelta(seconds=settings.IDENTITY_SESSION_TTL)
+    meta = IdentitySession._meta
+    column = {name: connection.ops.quote_name(_column(name)) for name in _CLAIM_COLUMNS}
+    adapt = connection.ops.adapt_datetimefield_value
+    # The model's own table and column names; every value is a parameter.
+    sql = (
+        f"UPDATE {connection.ops.quote_name(meta.db_table)} SET {column['used_at']} = %s "  # noqa: S608
+        f"WHERE {column['id']} = %s AND {column['browser_session']} = %s AND {column['purpose']} = %s "
+        f"AND {column['outcome']} = %s AND {column['created_at']} >= %s "
+        f"AND ({column['used_at']} IS NULL OR {column['used_at']} < %s) RETURNING *"
+    )
+    params = [
+        adapt(now),
+        flow_id,
+        browser_session_hash(session_key),
+        purpose,
+        IdentitySession.Outcome.PENDING.value,
+        adapt(ttl_start),
+        adapt(_claim_stale_before(now)),
+    ]
+    flow = next(iter(IdentitySession.objects.raw(sql, params)), None)
+    if flow is not None:
+        flow.used_at = now  # the value written, as the release compares it
+    return flow
 
 
 def _release(flow: IdentitySession, claimed_at: datetime) -> None:
@@ -295,18 +351,22 @@ def identity_session_complete(*, request: HttpRequest, purpose: str) -> EidResul
     browser, superseded, used, expired, gateway failures, eID error codes, an invalid certificate
     or a country that is not allowed.
     """
-    flow = identity_session_current(request=request)
+    flow = _claim_current(request=request, purpose=purpose)
+    claimed_at = flow.used_at if flow is not None else None
     if flow is None:
-        raise errors.WrongBrowser()
-    if flow.outcome == IdentitySession.Outcome.SUPERSEDED or flow.purpose != purpose:
-        raise errors.SessionSuperseded()
-    if flow.outcome != IdentitySession.Outcome.PENDING:
-        return _settled(flow)
-    if timezone.now() - flow.created_at > timedelta(seconds=settings.IDENTITY_SESSION_TTL):
-        request.session.pop(SESSION_FLOW_KEY, None)
-        raise _fail(flow, errors.SessionExpired())
-
-    claimed_at = _claim(flow)
+        # Not claimable as it stands: find out why, and say so (or wait for the request holding it).
+        flow = identity_session_current(request=request)
+        if flow is None:
+            raise errors.WrongBrowser()
+        if flow.outcome == IdentitySession.Outcome.SUPERSEDED or flow.purpose != purpose:
+            raise errors.SessionSuperseded()
+        if flow.outcome != IdentitySession.Outcome.PENDING:
+            return _settled(flow)
+        if timezone.now() - flow.created_at > timedelta(seconds=settings.IDENTITY_SESSION_TTL):
+            request.session.pop(SESSION_FLOW_KEY, None)
+            raise _fail(flow, errors.SessionExpired())
+        # Released by its holder since the first attempt, or its claim went stale: claim it now.
+        claimed_at = _claim(flow)
     if claimed_at is None:
         return _await_holder(flow)
     try:

@@ -72,3 +72,24 @@ def test_the_limit_holds_across_the_turn_of_a_minute(client, gateway, settings):
     assert still_counted == 429
     assert after_waiting == 200
     assert len(gateway.calls) == 6
+
+
+@pytest.mark.django_db
+def test_a_counter_on_redis_always_has_a_time_out(client, gateway, settings):
+    """The count on Redis is one pipeline (INCR, EXPIRE, the earlier slots): no key is left to live forever."""
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    cache = caches["default"]
+    if not isinstance(cache, RedisCache):
+        pytest.skip("the cache is not Redis here (REDIS_URL unset)")
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "identity-session": 5}
+    answer_every_create(gateway)
+    for _ in range(3):
+        client.post(reverse("identity:session_create"), {"purpose": "login"})
+
+    redis = cache._cache.get_client(write=True)
+    keys = redis.keys("*rl:*")
+    assert keys
+    assert all(0 < redis.ttl(key) <= 80 for key in keys)
+    assert sum(int(redis.get(key)) for key in keys) == 3

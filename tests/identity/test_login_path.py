@@ -73,3 +73,23 @@ def test_registration_finds_or_makes_the_account_once_and_logs_it_in(client, sta
     assert client.session["_auth_user_id"] == str(user.pk)
     # Before, the new account was looked up again by authenticate() right after it was made.
     assert len(_person_lookups(queries.captured_queries)) == 1
+
+
+def test_a_widget_login_of_a_new_browser_takes_eight_statements(client, user, identity_api, complete):
+    """PF5's budget (issue 19): the flow's insert and the session's; then the session read, the
+    flow's claim, its outcome, the person, their last login and the session's rotation. (A person
+    whose names changed on the eID side costs one UPDATE more.)"""
+    User.objects.filter(pk=user.pk).update(first_name="MOBILE", last_name="TESTNUMBER")  # as the eID reports them
+    identity_api.create()
+    identity_api.status()
+
+    with CaptureQueriesContext(connection) as queries:
+        started = client.post("/identity/session/", {"purpose": "login"})
+        response = complete()
+
+    assert started.json()["status"] == "ok"
+    assert response.json() == {"status": "ok", "redirect": "/dashboard/"}
+    assert client.session["_auth_user_id"] == str(user.pk)
+    # The test runs inside a transaction, where writes get savepoints; those are not the login's.
+    statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(statements) == 8, "\n".join(statements)
