@@ -132,22 +132,30 @@ def person_post(number: int, *, name: str, code: str, country: str, email: str) 
     }
 
 
-def started_bulk(owner, capture, *, count: int, run: bool = True):
-    """A bulk send of ``owner`` started with ``count`` people; its row tasks run at once unless ``run`` is False."""
+def bulk_draft(owner, *, organisation=None, title_pattern: str = "Terms {name}"):
+    """A bulk send's draft of ``owner`` (in ``organisation``'s space if given): one PDF, no template."""
     from django.core.files.base import ContentFile
 
-    from bulk.csv_people import people_from_csv
-    from bulk.sends import bulk_draft_create, bulk_start
+    from bulk.sends import bulk_draft_create
 
-    bulk = bulk_draft_create(
+    return bulk_draft_create(
         owner=owner,
+        organisation=organisation,
         document=ContentFile(pdf_bytes(), name="terms.pdf"),
         template=None,
-        title_pattern="Terms {name}",
+        title_pattern=title_pattern,
         signing_purpose="signature",
         language="en",
         deadline=None,
     )
+
+
+def started_bulk(owner, capture, *, count: int, run: bool = True):
+    """A bulk send of ``owner`` started with ``count`` people; its row tasks run at once unless ``run`` is False."""
+    from bulk.csv_people import people_from_csv
+    from bulk.sends import bulk_start
+
+    bulk = bulk_draft(owner)
     reading = people_from_csv(data=csv_bytes([person(n) for n in range(count)]), default_language="en")
     with capture(execute=run):
         assert bulk_start(bulk=bulk, people=reading.people, csv_filename="people.csv")

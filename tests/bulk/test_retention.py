@@ -21,21 +21,10 @@ def aged(bulk: BulkSend, **delta) -> None:
 
 
 def test_a_draft_goes_after_the_holding_time_with_its_stored_pdf(owner, settings):
-    from django.core.files.base import ContentFile
-
-    from bulk.sends import bulk_draft_create
-    from tests.signing.helpers import pdf_bytes
+    from tests.bulk.helpers import bulk_draft
 
     settings.SIGNING_UPLOAD_HOLDING_HOURS = 24
-    draft = bulk_draft_create(
-        owner=owner,
-        document=ContentFile(pdf_bytes(), name="x.pdf"),
-        template=None,
-        title_pattern="T",
-        signing_purpose="signature",
-        language="en",
-        deadline=None,
-    )
+    draft = bulk_draft(owner)
     storage, name = draft.file.storage, draft.file.name
     aged(draft, hours=23)
     assert bulk_sends_purge() == 0

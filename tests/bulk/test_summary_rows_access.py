@@ -11,15 +11,13 @@ see only the shared copy's row, are told how many people are not listed, and the
 from __future__ import annotations
 
 import pytest
-from django.core.files.base import ContentFile
 from django.urls import reverse
 
 from bulk.csv_people import people_from_csv
-from bulk.sends import bulk_draft_create, bulk_row_send, bulk_start
+from bulk.sends import bulk_row_send, bulk_start
 from organisations.models import DocumentVisibility, Membership, Role
 from signing.models import Document
-from tests.bulk.helpers import csv_bytes, person
-from tests.signing.helpers import pdf_bytes
+from tests.bulk.helpers import bulk_draft, csv_bytes, person
 
 pytestmark = pytest.mark.django_db
 
@@ -48,16 +46,7 @@ def sent(org_world, emulator, django_capture_on_commit_callbacks):
     # The outsider joins as a second member (not the sender).
     Membership.objects.create(organisation=org_world.organisation, user=org_world.users["outsider"], role=Role.MEMBER)
     org_world.users["colleague"] = org_world.users["outsider"]
-    bulk = bulk_draft_create(
-        owner=org_world.users["member"],
-        organisation=org_world.organisation,
-        document=ContentFile(pdf_bytes(), name="terms.pdf"),
-        template=None,
-        title_pattern="Terms {name}",
-        signing_purpose="signature",
-        language="en",
-        deadline=None,
-    )
+    bulk = bulk_draft(org_world.users["member"], organisation=org_world.organisation)
     reading = people_from_csv(data=csv_bytes([person(0), person(1)]), default_language="en")
     bulk_start(bulk=bulk, people=reading.people, csv_filename="people.csv")
     with django_capture_on_commit_callbacks(execute=True):

@@ -215,3 +215,20 @@ def test_the_turns_cost_the_same_queries_for_one_ordered_document_and_for_a_page
     for n in range(24):
         in_order(make_document(owners[n % 2], title=f"Doc {n}", signers=[alice_signer(), bob_signer()]), 1 + n % 2, 1)
     assert inbox_queries(alice) == one
+
+
+def test_the_history_tabs_page_links_stay_on_the_history(alice, owners):
+    for n in range(21):
+        Signing.objects.filter(
+            document=make_document(owners[n % 2], title=f"Old {n}", signers=[alice_signer()])
+        ).update(status=Signing.Status.CANCELLED)
+    first = logged_in(alice).get(INBOX + "?tab=history").content.decode()
+    assert "Page 1 of 2" in first
+    assert 'href="?tab=history&amp;page=2" rel="next"' in first
+    second = logged_in(alice).get(INBOX + "?tab=history&page=2").content.decode()
+    assert "Page 2 of 2" in second
+    assert 'href="?tab=history&amp;page=1" rel="prev"' in second
+    # The waiting tab's links carry no tab.
+    for n in range(21):
+        make_document(owners[n % 2], title=f"New {n}", signers=[alice_signer()])
+    assert 'href="?page=2" rel="next"' in logged_in(alice).get(INBOX).content.decode()
