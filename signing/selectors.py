@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import uuid
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection
 from django.db.models import Count, Func, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
-from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
 from signing.models import Document, PurgedSignerLink, Signer, Signing, SigningEvent, SigningOrder
@@ -81,27 +78,6 @@ def signer_link_purged(*, token: str) -> bool:
     if not token or len(token) > 200:
         return False
     return PurgedSignerLink.objects.filter(link_token_hash=token_hash(token)).exists()
-
-
-# The secret check of every postback, before its body is read (signing.webhooks): one indexed
-# read of one column. Loading the whole Signing through the ORM cost ~1.5 ms of CPU per postback,
-# more than the rest of the request (PF2 in the README).
-_POSTBACK_SECRET_HASH_SQL = "SELECT postback_secret_hash FROM signing_signing WHERE uuid = %s"
-_SIGNING_UUID = Signing._meta.get_field("uuid")
-
-
-def postback_secret_matches(*, signing_uuid: uuid.UUID, secret: str) -> bool:
-    """Whether ``secret`` is the postback secret of the signing ``signing_uuid`` (its current one)."""
-    if not secret or len(secret) > 200:
-        return False
-    with connection.cursor() as cursor:
-        # The column's own form: a uuid on PostgreSQL, 32 hex characters on SQLite.
-        cursor.execute(_POSTBACK_SECRET_HASH_SQL, [_SIGNING_UUID.get_db_prep_value(signing_uuid, connection)])
-        found = cursor.fetchone()
-    if found is None or not found[0]:
-        return False
-    # Hash first, then compare in constant time: the stored value is only ever the hash.
-    return constant_time_compare(token_hash(secret), found[0])
 
 
 def signer_status_label(*, signer: Signer, cancelled: bool, turn: int | None = None) -> str:

@@ -24,8 +24,7 @@ from signing import recovery
 from signing.documents import document_file_verified, document_get_by_fetch_token
 from signing.errors import DocumentTampered
 from signing.postback_batch import BatchNotStored
-from signing.postbacks import postback_record
-from signing.selectors import postback_secret_matches
+from signing.postbacks import postback_record, postback_secret_matches
 
 logger = logging.getLogger(__name__)
 
