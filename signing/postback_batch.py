@@ -16,6 +16,8 @@ threaded worker). Both are shared here by the requests of one worker process:
 - :class:`StatementConnection` - the one PostgreSQL connection a process writes its batches on
   (only one leader writes at a time): the statement is prepared once and planned once, and no
   request pays for Django's per-request connection health check.
+- :class:`StatementPool` - the same for a read that every request thread runs (the postback's
+  secret check): a connection per thread running it at that moment, kept for the next.
 
 All three keep their state per process id, so a fork (gunicorn's workers) starts afresh.
 """
@@ -237,3 +239,37 @@ class StatementConnection:
         if self._connection is not None and self._pid == os.getpid():
             self._connection.close()
         self._connection = None
+
+
+class StatementPool:
+    r""":class:`StatementConnection`\ s for an idempotent statement that many threads run at once.
+
+    A run takes an idle connection, or opens one when none is idle, and gives it back: a process
+    holds at most as many as it ran at the same moment (a gunicorn worker: its threads).
+    """
+
+    def __init__(self, connect_params: Callable[[], dict[str, Any]]) -> None:
+        self._connect_params = connect_params
+        self._lock = threading.Lock()
+        self._idle: list[StatementConnection] = []
+        self._pid = -1
+
+    def fetchall(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        with self._lock:
+            if self._pid != os.getpid():
+                # A forked child: the parent's connections are not ours (nor to close).
+                self._idle, self._pid = [], os.getpid()
+            conn = self._idle.pop() if self._idle else StatementConnection(self._connect_params)
+        try:
+            return conn.fetchall(sql, params)
+        finally:
+            with self._lock:
+                if self._pid == os.getpid():
+                    self._idle.append(conn)
+
+    def close(self) -> None:
+        """Close this process's idle connections (a test database is about to be dropped)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()

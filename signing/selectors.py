@@ -5,11 +5,9 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import ValidationError
 from django.db.models import Count, Func, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
-from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
 from signing.models import Document, PurgedSignerLink, Signer, Signing, SigningEvent, SigningOrder
@@ -80,23 +78,6 @@ def signer_link_purged(*, token: str) -> bool:
     if not token or len(token) > 200:
         return False
     return PurgedSignerLink.objects.filter(link_token_hash=token_hash(token)).exists()
-
-
-def signing_get_by_postback_secret(*, signing_uuid: Any, secret: str) -> Signing | None:
-    """The signing whose postback URL carries this secret, or None (wrong or unknown)."""
-    if not secret or len(secret) > 200:
-        return None
-    try:
-        signing = Signing.objects.filter(uuid=signing_uuid).first()
-    except (ValueError, TypeError, ValidationError):
-        return None
-    # Hash first, then compare in constant time: the stored value is only ever the hash.
-    candidate = token_hash(secret)
-    if signing is None or not signing.postback_secret_hash:
-        return None
-    if not constant_time_compare(candidate, signing.postback_secret_hash):
-        return None
-    return signing
 
 
 def signer_status_label(*, signer: Signer, cancelled: bool, turn: int | None = None) -> str:

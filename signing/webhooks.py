@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from typing import Any, NoReturn
 
 from django.contrib.auth.decorators import login_not_required
@@ -23,8 +24,7 @@ from signing import recovery
 from signing.documents import document_file_verified, document_get_by_fetch_token
 from signing.errors import DocumentTampered
 from signing.postback_batch import BatchNotStored
-from signing.postbacks import postback_record
-from signing.selectors import signing_get_by_postback_secret
+from signing.postbacks import postback_record, postback_secret_matches
 
 logger = logging.getLogger(__name__)
 
@@ -124,12 +124,12 @@ def _not_found() -> NoReturn:
 @csrf_exempt
 @login_not_required
 @require_POST
-def postback(request: HttpRequest, signing_uuid: Any, secret: str) -> HttpResponse:
+def postback(request: HttpRequest, signing_uuid: uuid.UUID, secret: str) -> HttpResponse:
     """``POST /postback/<signing uuid>/<secret>/``: Dokobit's signer_signed / signing_completed notices."""
     # The URL secret is checked before the body is parsed: whoever does not hold it gets a 404 and
     # costs no parsing at all. A retired create attempt's secret (an orphan, see signing.recovery)
     # is one of ours too.
-    current = signing_get_by_postback_secret(signing_uuid=signing_uuid, secret=secret) is not None
+    current = postback_secret_matches(signing_uuid=signing_uuid, secret=secret)
     if not current and not recovery.orphan_secret_known(signing_uuid=signing_uuid, secret=secret):
         _not_found()
     payload, problem = _payload(request.body)

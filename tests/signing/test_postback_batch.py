@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from datetime import timedelta
 from unittest import mock
 
@@ -16,9 +17,9 @@ from django.db import DatabaseError, connection, connections
 from django.test import Client
 from django.utils import timezone
 
-from signing import postbacks, recovery
+from signing import postback_batch, postbacks, recovery
 from signing.models import SigningEvent
-from signing.postback_batch import BatchNotStored, GroupCommit, Publisher
+from signing.postback_batch import BatchNotStored, GroupCommit, Publisher, StatementPool
 from tests.conftest import require
 from tests.signing.conftest import CODES, POSTBACK_SECRET
 from tests.signing.helpers import completed, signer_signed, url
@@ -168,6 +169,68 @@ def test_a_failed_publish_is_logged_and_the_thread_goes_on(caplog):
     assert second.wait(WAIT)
     assert sent == [[1], [2]]
     assert "could not queue 1 postback(s)" in caplog.text
+
+
+class FakeStatementConnection:
+    """Stands in for a StatementConnection: records which connection ran each statement."""
+
+    made: list[FakeStatementConnection] = []
+
+    def __init__(self, connect_params) -> None:
+        self.runs = 0
+        self.closed = False
+        self.made.append(self)
+
+    def fetchall(self, sql, params):
+        self.runs += 1
+        return [(sql, *params)]
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.fixture
+def fake_connections(monkeypatch):
+    monkeypatch.setattr(FakeStatementConnection, "made", [])
+    monkeypatch.setattr(postback_batch, "StatementConnection", FakeStatementConnection)
+    return FakeStatementConnection.made
+
+
+def test_statement_pool_gives_threads_running_at_once_a_connection_each_and_reuses_them(fake_connections):
+    pool = StatementPool(dict)
+    both_inside = threading.Barrier(2, timeout=WAIT)
+    real_fetchall = FakeStatementConnection.fetchall
+
+    def fetchall_together(self, sql, params):
+        both_inside.wait()  # neither returns before the other has taken its connection
+        return real_fetchall(self, sql, params)
+
+    with mock.patch.object(FakeStatementConnection, "fetchall", fetchall_together):
+        results = run_threads(2, lambda i: pool.fetchall("SELECT %s", [i]))
+
+    assert sorted(results) == [[("SELECT %s", 0)], [("SELECT %s", 1)]]
+    assert len(fake_connections) == 2
+    # Later runs, one at a time, take an idle connection instead of opening a third.
+    assert [pool.fetchall("SELECT 1", []) for _ in range(3)] == [[("SELECT 1",)]] * 3
+    assert len(fake_connections) == 2
+    assert sum(conn.runs for conn in fake_connections) == 5
+
+
+def test_statement_pool_takes_back_a_connection_whose_statement_failed_and_closes_idle_ones(fake_connections):
+    pool = StatementPool(dict)
+    with (
+        mock.patch.object(FakeStatementConnection, "fetchall", side_effect=DatabaseError("refused")),
+        pytest.raises(DatabaseError),
+    ):
+        pool.fetchall("SELECT 1", [])
+    pool.fetchall("SELECT 1", [])
+
+    assert len(fake_connections) == 1
+    pool.close()
+    assert fake_connections[0].closed
+    # Closed connections are not handed out again: the next run opens a fresh one.
+    pool.fetchall("SELECT 1", [])
+    assert len(fake_connections) == 2
 
 
 # --- the postback view on PostgreSQL ------------------------------------------------------------------
@@ -363,3 +426,33 @@ def test_the_batch_statement_is_prepared_once_and_reads_one_signing_per_postback
         cursor.execute("RESET plan_cache_mode")
     assert "Index Scan using signing_signing_uuid_key on signing_signing" in plan
     assert "Seq Scan on signing_signing" not in plan
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_the_secret_check_outside_a_transaction_reads_the_current_hash_on_its_own_connection(live_signing):
+    """Outside a transaction (as gunicorn serves it) the check runs on the pool, not Django's connection."""
+    require(connection.vendor == "postgresql", "PostgreSQL is not configured (set DATABASE_URL=postgres://...)")
+    check = postbacks.postback_secret_matches
+    with mock.patch.object(
+        postbacks._secret_connections, "fetchall", wraps=postbacks._secret_connections.fetchall
+    ) as run:
+        answers = {
+            "right": check(signing_uuid=live_signing.uuid, secret=POSTBACK_SECRET),
+            "wrong": check(signing_uuid=live_signing.uuid, secret=POSTBACK_SECRET + "x"),
+            "unknown signing": check(signing_uuid=uuid.uuid4(), secret=POSTBACK_SECRET),
+            "empty": check(signing_uuid=live_signing.uuid, secret=""),
+        }
+        # A retried create attempt replaced the secret: the old one no longer matches.
+        live_signing.postback_secret_hash = ""
+        live_signing.save(update_fields=["postback_secret_hash"])
+        answers["no secret stored"] = check(signing_uuid=live_signing.uuid, secret=POSTBACK_SECRET)
+
+    assert answers == {
+        "right": True,
+        "wrong": False,
+        "unknown signing": False,
+        "empty": False,
+        "no secret stored": False,
+    }
+    assert run.call_count == 4  # every check but the empty secret's went to the database
