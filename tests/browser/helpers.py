@@ -56,3 +56,23 @@ def fill_signer(page: Page, n: int, *, name, surname, country, code, email, purp
 def identify_step(page, screenshot, identity: str, *, step: str) -> None:
     """Run the widget with one test identity, with a screenshot at the control code."""
     identify(page, identity, at_control_code=lambda: screenshot(f"{step}-control-code"))
+
+
+PHONE = {"width": 375, "height": 812}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def check(page, name: str, *, viewport: dict = PHONE) -> None:
+    """The page at ``viewport`` scrolls only up and down; a screenshot of it is kept."""
+    from tests.browser.conftest import ARTIFACTS
+
+    page.set_viewport_size(viewport)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"layout-{viewport['width']}-{name}.png"), full_page=True)
+    scroll_width, inner_width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert scroll_width <= inner_width, f"{name} is {scroll_width} px wide at {inner_width} px"
+
+
+def both(page, name: str) -> None:
+    check(page, name, viewport=DESKTOP)
+    check(page, name)

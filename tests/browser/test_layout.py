@@ -10,16 +10,13 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from signing.signers import SignerData
-from tests.browser.conftest import ARTIFACTS
-from tests.browser.helpers import SIGNER_LINK, identify
+from tests.browser.helpers import PHONE, SIGNER_LINK, both, identify
 from tests.factories import SignerDataFactory
 from tests.signing.conftest import upload_document
 from tests.signing.helpers import EE_CODE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PHONE = {"width": 375, "height": 812}
-DESKTOP = {"width": 1280, "height": 900}
 LONG_SIGNERS = [
     SignerDataFactory(email="mobile.tester@example.test"),
     SignerData(
@@ -41,20 +38,6 @@ LONG_SIGNERS = [
         language="lt",
     ),
 ]
-
-
-def check(page, name: str, *, viewport: dict = PHONE) -> None:
-    """The page at ``viewport`` scrolls only up and down; a screenshot of it is kept."""
-    page.set_viewport_size(viewport)
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"layout-{viewport['width']}-{name}.png"), full_page=True)
-    scroll_width, inner_width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    assert scroll_width <= inner_width, f"{name} is {scroll_width} px wide at {inner_width} px"
-
-
-def both(page, name: str) -> None:
-    check(page, name, viewport=DESKTOP)
-    check(page, name)
 
 
 def test_public_pages_fit_a_phone(page):
