@@ -38,6 +38,7 @@ from organisations.selectors import invitations_open, members_list, membership_g
 from organisations.services import membership_end, membership_role_change, organisation_create
 from organisations.spaces import space_enter
 from portal.pagination import bounded_page
+from portal.ratelimit import rate_limited
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -294,6 +295,7 @@ def logo(request: HttpRequest, uuid: UUID) -> HttpResponse:
 
 
 @never_cache
+@rate_limited("invitation-link", methods=("GET", "POST"))
 def invitation(request: HttpRequest, token: str) -> HttpResponse:
     """GET: what the invitation offers and how to accept it; POST (logged in): accept."""
     try:

@@ -377,6 +377,8 @@ SIGNING_REMINDER_MAX = env.int("SIGNING_REMINDER_MAX", default=3)
 RATE_LIMITS = {
     "identity-session": env.int("RATE_LIMIT_IDENTITY_SESSIONS", default=10),
     "signer-link": env.int("RATE_LIMIT_SIGNER_LINKS", default=30),
+    # An organisation's invitation link, opened or accepted: guessing tokens is limited like signer links.
+    "invitation-link": env.int("RATE_LIMIT_INVITATION_LINKS", default=30),
     "upload": env.int("RATE_LIMIT_UPLOADS", default=10),
     # Password attempts on the staff login page, per address and per username.
     "staff-password": env.int("RATE_LIMIT_STAFF_PASSWORD_LOGINS", default=5),

@@ -164,3 +164,22 @@ def test_the_link_never_reaches_the_log(org_world):
     _invitation, token = _invite(org_world)
     # A "Gone: <path>" line, an access log line and a login URL with the invitation as next page.
     assert token not in redact(f"GET /invitation/{token}/ and /login/?next=/invitation/{token}/")
+
+
+def test_guessing_invitation_links_is_limited_with_a_translated_page_and_a_real_link_waits_too(org_world, settings):
+    """T11/T19: an invitation link is a secret in a URL like a signer link; guesses are limited alike."""
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "invitation-link": 3}
+    _invitation, token = _invite(org_world)
+    client = org_world.client("outsider")
+    guesses = [client.get(reverse("organisations:invitation", kwargs={"token": f"guess-{n}"})) for n in range(3)]
+    assert [guess.status_code for guess in guesses] == [410] * 3
+
+    refused = client.post(reverse("organisations:invitation", kwargs={"token": token}), HTTP_ACCEPT_LANGUAGE="lt")
+
+    assert refused.status_code == 429
+    assert 'data-testid="rate-limited"' in refused.content.decode()
+    assert 'lang="lt"' in refused.content.decode()
+    assert refused["Retry-After"] == "70"
+    # Nothing was accepted by the refused request: the invitation still waits.
+    assert not Membership.objects.filter(user=org_world.users["outsider"]).exists()
+    assert Invitation.objects.get().accepted_at is None
