@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import quote
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -130,6 +130,18 @@ def signing_ids_due_for_reupload(*, now: datetime | None = None) -> QuerySet[Sig
     return signings_due_for_reupload(now=now).order_by("uploaded_at", "pk").values_list("pk", flat=True)
 
 
+def ids_fetched(ids: QuerySet[Signing, int]) -> list[int]:
+    """The ids a ``values_list("pk", flat=True)`` query selects, fetched in one go.
+
+    A sweep can find thousands due at once (10,000 in PF4, a backlog after an outage): Django's
+    iteration of them row by row cost more than the index-only read that finds them.
+    """
+    sql, params = ids.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
 def signings_due_for_retention_alert(*, now: datetime | None = None) -> QuerySet[Signing]:
     """Open signings whose copy reached the alert age and that have no alert yet (a partial index)."""
     now = now or timezone.now()
@@ -142,7 +154,7 @@ def signings_due_for_retention_alert(*, now: datetime | None = None) -> QuerySet
 def signing_reupload_due() -> int:
     """Queue a renewal for every due signing, then raise alerts; returns how many were queued."""
 
-    ids = list(signing_ids_due_for_reupload())
+    ids = ids_fetched(signing_ids_due_for_reupload())
     for signing_id in ids:
         # The task claims the signing itself, so queueing one twice is harmless.
         dispatch.publish("signing.tasks.signing_reupload_task", signing_id)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from signing.models import Signer, Signing, SigningEvent
-from signing.retention import signing_reupload, signing_reupload_claim
+from signing.retention import ids_fetched, signing_ids_due_for_reupload, signing_reupload, signing_reupload_claim
 from signing.tasks import signing_reupload_due_task
 from signing.views.signer_link import VERIFIED_SESSION_KEY
 from tests.conftest import load_fixture
@@ -358,3 +358,31 @@ def test_the_renewed_copy_keeps_the_deadline_reminders_decline_choice_and_order(
     document.refresh_from_db()
     assert document.signing_order == SigningOrder.SEQUENTIAL
     assert list(document.signers.order_by("position").values_list("order_group", flat=True)) == groups_before
+
+
+def test_the_sweep_fetches_the_due_ids_oldest_copy_first(live_signing):
+    """The ids the sweep renews, fetched in one go, are the due query's own, in its order."""
+    ages = [27, 31, 26, 29]
+    created = [
+        Signing.objects.create(
+            document=live_signing.document,
+            status=Signing.Status.PENDING,
+            dokobit_token=f"due-{age}",
+            uploaded_at=timezone.now() - timedelta(days=age),
+        )
+        for age in ages
+    ]
+    # A copy young enough to wait, and a finished signing whose copy is old: neither is due.
+    Signing.objects.filter(pk=live_signing.pk).update(uploaded_at=timezone.now() - timedelta(days=3))
+    Signing.objects.create(
+        document=live_signing.document,
+        status=Signing.Status.COMPLETED,
+        dokobit_token="finished",
+        uploaded_at=timezone.now() - timedelta(days=40),
+    )
+
+    due = ids_fetched(signing_ids_due_for_reupload())
+
+    oldest_first = [signing.pk for _age, signing in sorted(zip(ages, created, strict=True), reverse=True)]
+    assert due == oldest_first
+    assert due == list(signing_ids_due_for_reupload())

@@ -63,3 +63,13 @@ def test_the_alert_query_reads_the_alert_index():
     plan = _plan(signings_due_for_retention_alert()[:RETENTION_ALERT_BATCH])
     assert "signing_retention_alert_due" in plan
     assert "Sort" not in plan
+
+
+def test_autovacuum_keeps_the_signings_pages_visible_for_index_only_reads():
+    """The open signings are the rows that change; their pages must be marked all-visible again
+    within minutes (0.5% of the table changed), not after 20% as PostgreSQL's default waits."""
+    require(connection.vendor == "postgresql", "autovacuum is PostgreSQL's (set DATABASE_URL=postgres://...)")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = %s", [Signing._meta.db_table])
+        (options,) = cursor.fetchone()
+    assert "autovacuum_vacuum_scale_factor=0.005" in options
