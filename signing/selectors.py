@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from signing.models import Document, PurgedSignerLink, Signer, Signing, SigningEvent, SigningOrder
 from signing.order import on_turn, signer_moves_among, signers_on_turn, turn_group
+from signing.trust_models import SealStatus
 
 if TYPE_CHECKING:
     from identity.models import User
@@ -216,10 +217,14 @@ def status_payload_of(
     status, label = document_display_status(
         signing=signing, signed_count=sum(1 for s in active if s.status == Signer.Status.SIGNED)
     )
+    # The organisation's e-seal is added by a task after the signing completes (or instead of
+    # signers): the page keeps asking until it is there or failed.
+    sealing = signing is not None and signing.seal_status == SealStatus.REQUESTED
     payload: dict[str, Any] = {
         "status": status,
         "status_label": label,
         "final": signing is not None
+        and not sealing
         and (signing.status in Signing.FINAL_STATUSES or signing.status == Signing.Status.FAILED),
         "needs_attention": signing is not None and signing.needs_attention,
         "open": signing is not None and signing.is_open,
@@ -227,6 +232,8 @@ def status_payload_of(
         "signers": rows,
         "turn_label": signing_turn_label(document=document, signing=signing),
     }
+    if signing is not None and signing.seal_status:
+        payload["seal_status_label"] = signing.get_seal_status_display()
     if signing is not None and signing.status == Signing.Status.COMPLETED and signing.signed_file:
         payload["signed_file_url"] = reverse("signing:signed-download", kwargs={"uuid": document.uuid})
     return payload

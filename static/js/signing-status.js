@@ -1,6 +1,7 @@
 // Document page: keep the signing, its signers, the owner's actions and the history current
 // without reloading. When the signing ends (signed, cancelled, failed) the actions that no longer
-// apply go away, the signed file appears and the history shows how it ended. The asking is
+// apply go away, the signed file appears and the history shows how it ended; an organisation's
+// e-seal shows when its task has added it. The asking is
 // window.portalPoll's (poll.js): it stops on the final answer, an error or its time limit.
 (function () {
   "use strict";
@@ -63,6 +64,14 @@
     if (signed && data.signed_file_url) {
       signed.href = data.signed_file_url;
       signed.hidden = false;
+    }
+    // The organisation's e-seal, added by a task after the signatures (or instead of them).
+    var seal = document.getElementById("seal-status");
+    if (seal && data.seal_status_label) {
+      seal.textContent = data.seal_status_label;
+      Array.prototype.forEach.call(document.querySelectorAll("[data-seal-row]"), function (node) {
+        showIf(node, true);
+      });
     }
     var attention = document.getElementById("attention");
     if (attention) { attention.hidden = !data.needs_attention; }

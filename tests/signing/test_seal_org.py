@@ -400,3 +400,36 @@ def test_a_seal_whose_task_was_lost_is_queued_again_by_the_sweep_once(
     signing.refresh_from_db()
     assert signing.seal_status == SealStatus.SEALED
     assert len(seal_calls(emulator, signing)) == 1
+
+
+def test_the_open_page_keeps_asking_while_the_seal_is_added_and_then_shows_it(
+    owner, organisation, signer_data, emulator, client, django_capture_on_commit_callbacks
+):
+    """The page's status says the signing is complete but not yet final while its seal is under
+    way, and carries the seal's status, so the open page shows it without a reload."""
+    signing = signed_by_all(owner, organisation, signer_data, django_capture_on_commit_callbacks, run_seal=False)
+    client.force_login(owner)
+    status_url = reverse("signing:document-status", kwargs={"uuid": signing.document.uuid})
+
+    while_sealing = client.get(status_url).json()
+    assert (while_sealing["status_label"], while_sealing["seal_status_label"]) == ("Signed", "Being sealed")
+    assert while_sealing["final"] is False
+
+    assert organisation_seal_run(signing_id=signing.pk) is True
+    sealed = client.get(status_url).json()
+    assert (sealed["seal_status_label"], sealed["final"]) == ("Sealed", True)
+
+
+def test_a_document_with_no_seal_is_final_once_signed_and_its_page_hides_the_seal_line(
+    owner, organisation, signer_data, emulator, client, django_capture_on_commit_callbacks
+):
+    Organisation.objects.filter(pk=organisation.pk).update(seal_mode=SealMode.OFF)
+    signing = signed_by_all(owner, organisation, signer_data, django_capture_on_commit_callbacks, run_seal=True)
+    client.force_login(owner)
+
+    status = client.get(reverse("signing:document-status", kwargs={"uuid": signing.document.uuid})).json()
+    page = client.get(reverse("signing:document-detail", kwargs={"uuid": signing.document.uuid})).content.decode()
+
+    assert status["final"] is True
+    assert "seal_status_label" not in status
+    assert "<dt data-seal-row hidden>" in page
