@@ -122,7 +122,9 @@ def event_text(event: SigningEvent) -> str:
     who = event.signer or event.copy_recipient or (event.payload or {}).get("name")
     # The enum's label, not get_kind_display(): that hashes the whole list of kinds, translating
     # each, on every call (a page of 50 events spent most of its time there).
-    kind = SigningEvent.Kind(event.kind).label if event.kind in SigningEvent.Kind.values else event.kind
+    # Nor Kind.values, a new list of every kind on each call: the enum's own map answers at once.
+    known = event.kind in SigningEvent.Kind._value2member_map_
+    kind = SigningEvent.Kind(event.kind).label if known else event.kind
     text = f"{kind}: {who}" if who else str(kind)
     if event.kind == SigningEvent.Kind.SIGNER_DECLINED and event.signer and event.signer.decline_reason:
         text += f" “{event.signer.decline_reason}”"
@@ -150,19 +152,25 @@ def document_history_page(*, document: Document, number: int = 1) -> tuple[list[
     return newest_first[:HISTORY_PAGE_SIZE][::-1], len(newest_first) > HISTORY_PAGE_SIZE
 
 
-def document_history(*, document: Document) -> list[dict[str, Any]]:
-    """The newest page of the history as the page lists it, oldest first (labels in the active language)."""
+def history_lines(events: list[SigningEvent]) -> list[dict[str, str]]:
+    """The history's lines as the page and its live status both show them: when (machine-readable
+    and in the active language's words) and what. Formatted here once per line, not by template
+    filters: a page of 50 events spent a good part of its time in them."""
     from django.utils import formats, timezone
 
+    lines = []
+    for event in events:
+        at = timezone.localtime(event.created_at)
+        lines.append(
+            {"at": at.isoformat(), "at_label": formats.date_format(at, "DATETIME_FORMAT"), "text": event_text(event)}
+        )
+    return lines
+
+
+def document_history(*, document: Document) -> list[dict[str, Any]]:
+    """The newest page of the history as the page lists it, oldest first (labels in the active language)."""
     events, _ = document_history_page(document=document)
-    return [
-        {
-            "at": event.created_at.isoformat(),
-            "at_label": formats.date_format(timezone.localtime(event.created_at), "DATETIME_FORMAT"),
-            "text": event_text(event),
-        }
-        for event in events
-    ]
+    return history_lines(events)
 
 
 def _decline_text(signer: Signer) -> str:

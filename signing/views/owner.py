@@ -55,7 +55,7 @@ from signing.selectors import (
     document_history_page,
     document_list_annotated,
     document_status_payload,
-    event_text,
+    history_lines,
     signing_current,
     status_as_shown,
     status_payload_of,
@@ -216,6 +216,7 @@ def detail_context(
         # now (the page renders every pending signer's actions and hides those that do not; the
         # live status shows and hides them as the turn moves).
         row = rows.get(str(signer.uuid), {})
+        signer.number = signer.position + 1  # type: ignore[attr-defined]
         signer.status_label = row.get("status_label", "")  # type: ignore[attr-defined]
         signer.on_turn = row.get("on_turn", False)  # type: ignore[attr-defined]
         signer.can_move = (row.get("can_earlier", False), row.get("can_later", False))  # type: ignore[attr-defined]
@@ -264,7 +265,7 @@ def _history_page(request: HttpRequest, document: Document) -> dict[str, Any]:
     events, older = document_history_page(document=document, number=number)
     return {
         # Each line as the live status also words it (a copy recipient's name included).
-        "events": [{"created_at": event.created_at, "text": event_text(event)} for event in events],
+        "events": history_lines(events),
         "history_older": number + 1 if older else None,
         "history_newer": number - 1 if number > 1 else None,
     }
