@@ -52,7 +52,11 @@ run: $(VENV)/.runtime $(VENV)/.emulator ## Start the portal at http://127.0.0.1:
 PYTEST_OK := rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
 # How many pytest processes (pytest-xdist) the suite and the make-run journeys use. Each has its
 # own test database and, on Redis, its own cache and test broker database (portal/settings/test.py).
-TEST_PROCESSES ?= 2
+# Three on two cores: the journeys and the services tests spend much of their time waiting (a
+# page's poll, a worker's answer), so a third process keeps both cores busier. A module per process
+# (loadfile), in the order tests/conftest.py gives: the long modules first, so none is left at the end.
+TEST_PROCESSES ?= 3
+PARALLEL := -n $(TEST_PROCESSES) --dist loadfile --no-loadscope-reorder
 # The suite in three parts: everything but the make-run journeys on TEST_PROCESSES processes, a
 # test module per process (a module of journeys starts its portal once; the services tests start
 # real workers, gunicorn and beat; skipped without PostgreSQL and Redis outside CI); then the tests
@@ -63,14 +67,14 @@ test: $(VENV)/.dev ## Install what the tests need and run the whole suite (lint 
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	@$(MAKE) --no-print-directory lint-js
-	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile \
+	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/pytest $(PARALLEL) \
 		-m "(not journey or services) and not alone" $(PYTEST_ARGS); $(PYTEST_OK)
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/pytest -m alone $(PYTEST_ARGS); $(PYTEST_OK)
 	$(MAKE) --no-print-directory test-journeys
 
 test-journeys: $(VENV)/.dev ## The journeys in the `make run` setup (SQLite, tasks and emulator in the web process)
 	env -u DATABASE_URL DJANGO_SETTINGS_MODULE=portal.settings.test \
-		$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile -m "journey and not services" $(PYTEST_ARGS); $(PYTEST_OK)
+		$(BIN)/pytest $(PARALLEL) -m "journey and not services" $(PYTEST_ARGS); $(PYTEST_OK)
 
 lint: $(VENV)/.dev ## ruff, mypy, eslint
 	$(BIN)/ruff check .

@@ -1,12 +1,12 @@
-"""PF6: the whole suite as CI runs it: lint, the suite on two processes, the tests run alone, the make-run journeys.
+"""PF6: the whole suite as CI runs it: lint, the suite in parallel, the tests run alone, the make-run journeys.
 
 ``make test`` (what ``.ci/run`` runs) has four parts, timed here one after the other with
 ``CI=true`` (PostgreSQL, Redis, real Celery workers and Debian's chromium required, nothing skipped)
 on a private PostgreSQL database and Redis database: ``make lint`` (ruff, mypy, eslint); pytest
-``-m "(not journey or services) and not alone"`` on two processes (pytest-xdist, a module per
-process; the journeys of the services setup included); pytest ``-m alone`` (a test that restarts
-PostgreSQL); pytest ``-m "journey and not services"`` on SQLite, a module per process on two (the
-journeys of the make-run setup). Stored: each part's wall time, pytest's summaries and the ten
+``-m "(not journey or services) and not alone"`` on the Makefile's TEST_PROCESSES processes
+(pytest-xdist, a module per process; the journeys of the services setup included); pytest ``-m
+alone`` (a test that restarts PostgreSQL); pytest ``-m "journey and not services"`` on SQLite, the
+same way (the journeys of the make-run setup). Stored: each part's wall time, pytest's summaries and the ten
 slowest tests. Goal (issue 19): < 20 min in all on 2 cores. Under BENCH_SMOKE one small module
 runs, the other parts are only collected and lint is skipped.
 """
@@ -23,15 +23,29 @@ import time
 from bench.common import PG_ADMIN_URL, REDIS_BASE, RESULTS, ROOT, SMOKE, goal, write_result
 
 SELECTION = ["-q", "-p", "no:cacheprovider"]
-# What make test runs (see the Makefile; its TEST_PROCESSES is 2), and the smoke run's stand-in.
-PROCESSES = ["-n", "2", "--dist", "loadfile"]
+
+
+def _make_test_processes() -> str:
+    """The Makefile's TEST_PROCESSES, read from it so that this part stays what CI runs."""
+    found = re.search(r"^TEST_PROCESSES \?= (\d+)$", (ROOT / "Makefile").read_text(), re.MULTILINE)
+    if found is None:
+        raise RuntimeError("the Makefile sets no TEST_PROCESSES")
+    return found[1]
+
+
+# What make test runs: the Makefile's PARALLEL (TEST_PROCESSES processes, a module each, long modules first).
+PROCESSES = ["-n", _make_test_processes(), "--dist", "loadfile", "--no-loadscope-reorder"]
 PARTS = [
     ("suite", [*PROCESSES, "-m", "(not journey or services) and not alone"], True, ["tests/test_healthz.py"]),
     ("alone", ["-m", "alone"], True, ["tests/services/test_infra_faults.py", "--collect-only"]),
     ("journeys_make_run", [*PROCESSES, "-m", "journey and not services"], False, ["tests/journeys", "--collect-only"]),
 ]
 DATABASE_URL = f"{PG_ADMIN_URL}/bench_pf6"
-REDIS_URL = f"{REDIS_BASE}/{os.environ.get('BENCH_PF6_REDIS_DB', '12')}"
+# Each test process takes the next database for its cache and the one before for its test broker
+# (portal/settings/test.py): caches 3, 4, 5 and brokers 8, 7, 6 with three processes, none of which
+# the other benchmarks or a `make test` with the default REDIS_URL (0, 1, 2 and 11, 10, 9) use.
+REDIS_URL = f"{REDIS_BASE}/{os.environ.get('BENCH_PF6_REDIS_DB', '3')}"
+SERVICES_REDIS_DB = os.environ.get("BENCH_PF6_BROKER_REDIS_DB", "8")
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s+(call|setup|teardown)\s+(\S+)")
 # pytest's whole output, so that a run that did not pass can be read afterwards.
 LOG = RESULTS / "pf6_suite.log"
@@ -45,6 +59,7 @@ def _pytest(args: list[str], *, postgres: bool = True) -> tuple[float, str, int]
         "CI": "true",
         "DATABASE_URL": DATABASE_URL,
         "REDIS_URL": REDIS_URL,
+        "SERVICES_REDIS_DB": SERVICES_REDIS_DB,
     }
     if not postgres:
         env.pop("DATABASE_URL")
@@ -98,8 +113,8 @@ def main() -> dict:
         print(f"the suite did not pass ({exit_codes}); its output is in {LOG.relative_to(ROOT)}", file=sys.stderr)
     return {
         "command": "make test, part by part: make lint; "
-        "pytest -n 2 --dist loadfile -m '(not journey or services) and not alone'; pytest -m alone; "
-        "pytest -n 2 --dist loadfile -m 'journey and not services' (SQLite)",
+        f"pytest {' '.join(PROCESSES)} -m '(not journey or services) and not alone'; pytest -m alone; "
+        f"pytest {' '.join(PROCESSES)} -m 'journey and not services' (SQLite)",
         "environment": "CI=true, PostgreSQL and Redis (private databases), real Celery workers, chromium",
         "cpus": os.cpu_count(),
         "exit_codes": exit_codes,

@@ -43,6 +43,23 @@ def load_fixture(name: str) -> dict:
     return json.loads((FIXTURES / f"{name}.json").read_text())
 
 
+# The kinds of module that run longest, longest first. pytest-xdist hands out whole modules
+# (--dist loadfile) in collection order, so a long module collected last keeps one process busy
+# while the others have nothing left to do; run first, it overlaps with the many short ones.
+LONG_RUNNING_FIRST = ("journey", "long", "services", "browser")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put the modules holding long-running tests first (a stable sort: each module keeps its order)."""
+    rank: dict[str, int] = {}
+    for item in items:
+        module = item.nodeid.split("::")[0]
+        marked = [i for i, name in enumerate(LONG_RUNNING_FIRST) if item.get_closest_marker(name)]
+        rank[module] = min(rank.get(module, len(LONG_RUNNING_FIRST)), *marked, len(LONG_RUNNING_FIRST))
+    items.sort(key=lambda item: rank[item.nodeid.split("::")[0]])
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup):
     """The test databases; before they are dropped, the postback batch connection (not Django's) is closed."""

@@ -14,6 +14,9 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 
+# Migrates whole databases, some in processes of their own.
+pytestmark = pytest.mark.long
+
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT_APPS = {"identity", "signing", "dokobit_emulator"}
 

@@ -26,7 +26,7 @@ from signing.selectors import token_hash
 from tests.identity.conftest import answer_every_create, answer_every_status
 from tests.signing.helpers import make_document
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.long, pytest.mark.django_db]
 
 REQUESTS = 200
 MAX_MEDIAN_GAP = 0.020

@@ -28,7 +28,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from signing.models import Document, Signer, Signing
 from tests.signing.helpers import pdf_bytes
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.long, pytest.mark.django_db]
 
 REQUESTS = 10_500  # a few are skipped (see below): at least 10,000 are sent
 SEED = 13

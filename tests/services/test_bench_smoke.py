@@ -20,7 +20,7 @@ import pytest
 from bench.run import BENCHMARKS
 from tests.conftest import require
 
-pytestmark = pytest.mark.services
+pytestmark = [pytest.mark.services, pytest.mark.long]
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from identity.models import IdentitySession, User
 from signing.models import Document, Signer, Signing, SigningEvent
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.long, pytest.mark.django_db]
 
 EXAMPLES = 1250  # per endpoint family: 4 x 1250 = 5,000 generated inputs
 FUZZ = settings(
