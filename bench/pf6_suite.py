@@ -25,16 +25,18 @@ from bench.common import PG_ADMIN_URL, REDIS_BASE, RESULTS, ROOT, SMOKE, goal, w
 SELECTION = ["-q", "-p", "no:cacheprovider"]
 
 
-def _make_test_processes() -> str:
-    """The Makefile's TEST_PROCESSES, read from it so that this part stays what CI runs."""
-    found = re.search(r"^TEST_PROCESSES \?= (\d+)$", (ROOT / "Makefile").read_text(), re.MULTILINE)
-    if found is None:
-        raise RuntimeError("the Makefile sets no TEST_PROCESSES")
-    return found[1]
+def _make_parallel() -> list[str]:
+    """The Makefile's PARALLEL options with its TEST_PROCESSES filled in, read from it so that this
+    part stays what CI runs (the processes, a module each, long modules first)."""
+    makefile = (ROOT / "Makefile").read_text()
+    processes = re.search(r"^TEST_PROCESSES \?= (\d+)$", makefile, re.MULTILINE)
+    parallel = re.search(r"^PARALLEL := (.+)$", makefile, re.MULTILINE)
+    if processes is None or parallel is None:
+        raise RuntimeError("the Makefile sets no TEST_PROCESSES or PARALLEL")
+    return parallel[1].replace("$(TEST_PROCESSES)", processes[1]).split()
 
 
-# What make test runs: the Makefile's PARALLEL (TEST_PROCESSES processes, a module each, long modules first).
-PROCESSES = ["-n", _make_test_processes(), "--dist", "loadfile", "--no-loadscope-reorder"]
+PROCESSES = _make_parallel()
 PARTS = [
     ("suite", [*PROCESSES, "-m", "(not journey or services) and not alone"], True, ["tests/test_healthz.py"]),
     ("alone", ["-m", "alone"], True, ["tests/services/test_infra_faults.py", "--collect-only"]),
