@@ -108,15 +108,19 @@ def _plain_reason(err: GatewayError, *, signers: Sequence[Signer] = ()) -> str:
 
 def _signing_send_steps(*, signing_id: int) -> None:
     client = DocumentsClient()
-    with transaction.atomic():
-        signing = signing_locked(signing_id=signing_id)
-        if signing.status not in (Signing.Status.QUEUED, Signing.Status.UPLOADING, Signing.Status.CREATING):
-            # Already sent (or cancelled/failed): only invitations that did not go out yet remain.
-            if signing.status in Signing.LIVE_STATUSES:
-                _queue_missing_invitations(signing)
-            return
-        if signing_advance(signing, Signing.Status.UPLOADING):
-            signing.save(update_fields=["status", "updated_at"])
+    # A queued signing is marked "uploading" by one conditional UPDATE (committed at once, as the
+    # lock and save it replaces were): a bulk send runs this for every row, and each transaction
+    # costs two more round trips. A signing in any other status is left as it is.
+    Signing.objects.filter(pk=signing_id, status=Signing.Status.QUEUED).update(
+        status=Signing.Status.UPLOADING, updated_at=timezone.now()
+    )
+    signing = Signing.objects.select_related("document", "document__owner").get(pk=signing_id)
+    if signing.status not in (Signing.Status.QUEUED, Signing.Status.UPLOADING, Signing.Status.CREATING):
+        # Already sent (or cancelled/failed): only invitations that did not go out yet remain.
+        if signing.status in Signing.LIVE_STATUSES:
+            with transaction.atomic():
+                _queue_missing_invitations(signing_locked(signing_id=signing_id))
+        return
 
     if not signing.dokobit_file_token:
         document = signing.document
@@ -127,27 +131,28 @@ def _signing_send_steps(*, signing_id: int) -> None:
             file_token = container_files[0][0]
         else:
             file_token = document_upload(client, document=document).token
-        with transaction.atomic():
-            signing = signing_locked(signing_id=signing_id)
-            if signing.status in (Signing.Status.CANCELLED, Signing.Status.FAILED):
-                return
-            signing.dokobit_file_token = file_token
-            signing.dokobit_container_files = container_files
-            # Dokobit deletes its copy 30 days after this.
-            signing.uploaded_at = timezone.now()
-            signing.save(
-                update_fields=[
-                    *Signing.DOKOBIT_FILE_TOKEN_FIELDS,
-                    "dokobit_container_files_encrypted",
-                    "uploaded_at",
-                    "updated_at",
-                ]
-            )
+        signing.dokobit_file_token = file_token
+        signing.dokobit_container_files = container_files
+        # Dokobit deletes its copy 30 days after this.
+        signing.uploaded_at = timezone.now()
+        # Kept unless the signing was cancelled or failed meanwhile (one conditional UPDATE).
+        stopped = (Signing.Status.CANCELLED, Signing.Status.FAILED)
+        file_fields = (*Signing.DOKOBIT_FILE_TOKEN_FIELDS, "dokobit_container_files_encrypted", "uploaded_at")
+        recorded = (
+            Signing.objects.filter(pk=signing_id).exclude(status__in=stopped).update(**_values(signing, *file_fields))
+        )
+        if not recorded:
+            return
 
     if not signing.dokobit_token:
         for token, _role in signing.dokobit_container_files or [(signing.dokobit_file_token, "")]:
             _wait_until_uploaded(client, token)
         _create_at_gateway(client, signing_id=signing_id)
+
+
+def _values(signing: Signing, *fields: str) -> dict[str, object]:
+    """The in-memory values of ``fields`` (and a fresh ``updated_at``), for a conditional UPDATE."""
+    return {**{name: getattr(signing, name) for name in fields}, "updated_at": timezone.now()}
 
 
 def document_upload(client: DocumentsClient, *, document: Document) -> FileUploaded:
@@ -182,21 +187,29 @@ def _wait_until_uploaded(client: DocumentsClient, file_token: str) -> None:
 def _create_at_gateway(client: DocumentsClient, *, signing_id: int) -> None:
     # Step 1: mark "creating" and commit before the call, so a retry after an ambiguous time-out
     # (Dokobit may have created the signing, we never heard) can tell that it happened.
-    with transaction.atomic():
-        signing = signing_locked(signing_id=signing_id)
-        if signing.dokobit_token or signing.status not in (Signing.Status.UPLOADING, Signing.Status.CREATING):
-            return
-        if signing.status == Signing.Status.CREATING:
-            # An earlier attempt may have created a signing at Dokobit that we never heard of:
-            # recorded (unless its failure already was), then we create again with a new secret.
-            # Why that never leaves a second linked signing: signing.recovery's docstring.
-            create_attempt_interrupted(signing=signing)
-        signing_advance(signing, Signing.Status.CREATING)
-        secret, signing.postback_secret_hash = _new_secret()
-        signing.save(update_fields=["status", "postback_secret_hash", "updated_at"])
-        gone = (Signer.Status.REMOVED, Signer.Status.DECLINED)
-        signers = list(signing.signers.exclude(status__in=gone).order_by("position", "pk"))
-        document = signing.document
+    secret, secret_hash = _new_secret()
+    # The usual first attempt is one conditional UPDATE; an earlier attempt's "creating" takes the lock.
+    first_attempt = Signing.objects.filter(
+        pk=signing_id, status=Signing.Status.UPLOADING, dokobit_token_encrypted=""
+    ).update(status=Signing.Status.CREATING, postback_secret_hash=secret_hash, updated_at=timezone.now())
+    if first_attempt:
+        signing = Signing.objects.select_related("document").get(pk=signing_id)
+    else:
+        with transaction.atomic():
+            signing = signing_locked(signing_id=signing_id)
+            if signing.dokobit_token or signing.status not in (Signing.Status.UPLOADING, Signing.Status.CREATING):
+                return
+            if signing.status == Signing.Status.CREATING:
+                # An earlier attempt may have created a signing at Dokobit that we never heard of:
+                # recorded (unless its failure already was), then we create again with a new secret.
+                # Why that never leaves a second linked signing: signing.recovery's docstring.
+                create_attempt_interrupted(signing=signing)
+            signing_advance(signing, Signing.Status.CREATING)
+            signing.postback_secret_hash = secret_hash
+            signing.save(update_fields=["status", "postback_secret_hash", "updated_at"])
+    gone = (Signer.Status.REMOVED, Signer.Status.DECLINED)
+    signers = list(signing.signers.exclude(status__in=gone).order_by("position", "pk"))
+    document = signing.document
 
     # Step 2: the call itself, outside any transaction.
     try:

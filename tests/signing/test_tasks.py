@@ -7,8 +7,11 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from portal.http import GatewayUnavailable
+from signing import sending
 from signing.models import Signer, Signing, SigningEvent
 from signing.selectors import token_hash
 from signing.tasks import signing_send_task
@@ -61,6 +64,36 @@ def test_one_signer_is_uploaded_created_and_invited(gateway, make_document, djan
     assert signer.invited_at is not None
     assert [m.to for m in mail.outbox] == [["signer0@example.test"]]
     assert SigningEvent.objects.filter(signing=signing, kind=SigningEvent.Kind.SENT).count() == 1
+
+
+def test_a_first_send_locks_the_signing_only_to_record_dokobits_answer(
+    gateway, make_document, django_capture_on_commit_callbacks
+):
+    # A bulk send runs this for each of its rows. Marking the signing "uploading", keeping the file
+    # token and marking it "creating" are one conditional UPDATE each, every one committed at once;
+    # only the record of the created signing (tokens, event, invitations) is a transaction under the lock.
+    signing = make_document(1).signings.get()
+    mock_upload(gateway)
+    gateway.add_callback("POST", CREATE, callback=create_ok)
+
+    with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=False):
+        sending.signing_send(signing_id=signing.pk)
+
+    statements = [query["sql"] for query in queries.captured_queries]
+    updates = [sql for sql in statements if sql.startswith('UPDATE "signing_signing"')]
+    assert [sql.split(" = ", 1)[0].removeprefix('UPDATE "signing_signing" SET ') for sql in updates] == [
+        '"status"',
+        '"dokobit_file_token_encrypted"',
+        '"status"',
+        '"status"',
+    ]
+    assert len([sql for sql in statements if sql.startswith("SAVEPOINT")]) == 1
+    assert len([sql for sql in statements if " FOR UPDATE" in sql]) == 1
+    signing.refresh_from_db()
+    assert signing.status == Signing.Status.PENDING
+    assert signing.dokobit_file_token == "file-token-1"
+    assert signing.dokobit_token == "signing-token-1"
+    assert signing.uploaded_at is not None
 
 
 def test_three_signers_all_sent_with_codes_and_the_language_most_of_them_chose(

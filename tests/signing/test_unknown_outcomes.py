@@ -11,6 +11,7 @@ import json
 import smtplib
 from datetime import timedelta
 from unittest import mock
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -276,6 +277,30 @@ def test_a_completion_mail_the_mail_server_refused_is_sent_by_the_retry(gateway,
 
 
 # --- sending ----------------------------------------------------------------------------------
+
+
+def test_a_signing_cancelled_during_its_upload_keeps_no_file_token_and_is_never_created(
+    gateway, owner, make_document, django_capture_on_commit_callbacks
+):
+    from tests.signing.helpers import upload_ok
+
+    signing = make_document(1).signings.get()
+
+    def owner_cancels_during_the_upload(request):
+        owner_actions.signing_cancel(signing=signing, actor=owner)  # nothing at Dokobit yet: cancelled at once
+        return upload_ok(request)
+
+    gateway.add_callback("POST", f"{GW}/api/file/upload.json", callback=owner_cancels_during_the_upload)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sending.signing_send(signing_id=signing.pk)
+
+    signing.refresh_from_db()
+    assert signing.status == Signing.Status.CANCELLED
+    assert not signing.dokobit_file_token
+    assert signing.uploaded_at is None
+    assert [urlsplit(call.request.url).path for call in gateway.calls] == ["/api/file/upload.json"]
+    assert mail.outbox == []
 
 
 def test_a_signing_cancelled_during_its_create_call_is_deleted_at_dokobit_after_the_lock(
