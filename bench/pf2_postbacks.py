@@ -228,7 +228,13 @@ def inner() -> dict:
         "turns_per_view": TURNS,
         "bare_view": bare,
         "postbacks": ingest,
-        "open_loop": {"rate_per_s": RATE, "seconds": OPEN_SECONDS, **open_run},
+        "open_loop": {
+            "rate_per_s": RATE,
+            "seconds": OPEN_SECONDS,
+            **open_run,
+            # How late the load generator itself sent the requests (part of each latency above).
+            "generator_start_lag_p99_ms": round(percentile(sorted(open_loop["start_lag_ms"]), 99), 2),
+        },
         "distinct_postbacks_answered": len(answered),
         "postback_events_stored": len(stored),
         "throughput_ratio": round(ratio, 3),
