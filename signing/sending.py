@@ -114,7 +114,7 @@ def _signing_send_steps(*, signing_id: int) -> None:
     Signing.objects.filter(pk=signing_id, status=Signing.Status.QUEUED).update(
         status=Signing.Status.UPLOADING, updated_at=timezone.now()
     )
-    signing = Signing.objects.select_related("document", "document__owner").get(pk=signing_id)
+    signing = Signing.objects.select_related("document").get(pk=signing_id)
     if signing.status not in (Signing.Status.QUEUED, Signing.Status.UPLOADING, Signing.Status.CREATING):
         # Already sent (or cancelled/failed): only invitations that did not go out yet remain.
         if signing.status in Signing.LIVE_STATUSES:
