@@ -2,7 +2,7 @@
 
 What runs is what a company's bulk send runs in production: ``bulk.sends.bulk_start`` writes the
 rows and queues one ``bulk_row_send_task`` per row on Redis; ONE ``celery worker``, started as the
-Procfile starts it (the prefork pool with ``CELERY_CONCURRENCY`` processes, 2 unless set; here
+Procfile starts it (the prefork pool with ``CELERY_CONCURRENCY`` processes, 4 unless set; here
 ``BENCH_PF8_CONCURRENCY``, where 1 means the solo pool: one process that does everything itself),
 makes each person's copy and signing, then runs the ordinary send task for it (store and
 check the copy, upload it to Dokobit, wait until it is processed, create the signing, invite the
@@ -39,8 +39,8 @@ QUEUE = "bench-pf8"
 GROWTH_LIMIT_MIB = 16
 RATE_GOAL = 20.0
 TIMEOUT_S = sized(1800, 300)
-# The Procfile's worker: CELERY_CONCURRENCY pool processes, 2 unless set.
-CONCURRENCY = int(os.environ.get("BENCH_PF8_CONCURRENCY", "2"))
+# The Procfile's worker: CELERY_CONCURRENCY pool processes, 4 unless set.
+CONCURRENCY = int(os.environ.get("BENCH_PF8_CONCURRENCY", "4"))
 
 
 def _free_port() -> int:
