@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -64,6 +65,15 @@ def test_owner_pages_fit_a_phone(page, make_user):
     )
 
     both(page, "dashboard")
+    # both() leaves the page at 375 px: each of the dashboard's actions is a finger-sized target,
+    # clear of the others (they ran together as a line of small links after the upload button).
+    actions = ["dashboard-upload", "dashboard-documents", "dashboard-templates", "dashboard-bulk"]
+    boxes = [page.get_by_test_id(action).bounding_box() for action in actions]
+    assert all(box is not None and box["height"] >= 44 for box in boxes), boxes
+    for one, other in itertools.combinations(boxes, 2):
+        side_by_side = one["x"] + one["width"] + 8 <= other["x"] or other["x"] + other["width"] + 8 <= one["x"]
+        one_above_other = one["y"] + one["height"] + 4 <= other["y"] or other["y"] + other["height"] + 4 <= one["y"]
+        assert side_by_side or one_above_other, (one, other)
     page.goto(reverse("signing:document-list"))
     both(page, "document-list")
     page.goto(reverse("signing:document-new"))
