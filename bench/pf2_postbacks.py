@@ -8,7 +8,8 @@ info with personal code and certificate) for signings whose signer they name.
 
 Processing tasks are queued on a private Redis database that nobody consumes (purged afterwards),
 so only the ingest is measured. Afterwards every distinct postback answered 200 must have exactly
-one event, key by key, and no other event may exist.
+one event, key by key, no postback may have two and no event may exist for one never sent. A
+postback whose client gave up waiting may have one or none, as its sender cannot know either.
 
 The two views are loaded in turns (bare, postbacks, bare, ...: TURNS of each, SECONDS in all per
 view; percentiles over every latency of a view's turns), so a change in the machine's speed during
@@ -205,6 +206,7 @@ def inner() -> dict:
             ingest_turns.append(turn)
         open_loop = _load(port, postbacks[sent:], OPEN_SECONDS, rate=RATE)
         answered_ok += [sent + i for i in open_loop["answered_ok"]]
+        sent += open_loop["requests"]
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -217,7 +219,11 @@ def inner() -> dict:
             "signing__uuid", "payload"
         )
     ]
-    once_each = len(stored) == len(set(stored)) and set(stored) == answered
+    # Exactly once, key by key: no postback stored twice, every one answered 200 stored, nothing
+    # stored that was not sent. A request its client gave up on (status 0 after 30 s) may have
+    # been stored or not, as with the gateway, which sends it again and finds it stored once.
+    sent_keys = set(keys[:sent])
+    once_each = len(stored) == len(set(stored)) and answered <= set(stored) <= sent_keys
     ratio = ingest["rps"] / bare["rps"]
     log_lines = (RESULTS / "pf2_server.log").read_text().count("\n")
     return {
@@ -237,6 +243,7 @@ def inner() -> dict:
         },
         "distinct_postbacks_answered": len(answered),
         "postback_events_stored": len(stored),
+        "stored_but_not_answered": len(set(stored) - answered),
         "throughput_ratio": round(ratio, 3),
         "throughput_ratio_per_turn": [
             round(p / b, 3) for b, p in zip(bare["rps_per_turn"], ingest["rps_per_turn"], strict=True)
