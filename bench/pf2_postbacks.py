@@ -27,12 +27,12 @@ import json
 import os
 import random
 import runpy
-import secrets
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 
 from bench.common import (
     REDIS_BASE,
@@ -72,18 +72,20 @@ def _seed() -> list[tuple[str, str, str]]:
     from identity.models import User
     from portal.crypto import encrypt_text
     from signing.models import Document, Signer, Signing
+    from signing.postback_secrets import postback_secret_new
     from signing.selectors import token_hash
 
     owner = User.objects.create_user(country_code="LT", personal_code="50001018865", first_name="B", last_name="O")
     docs = Document.objects.bulk_create(
         Document(owner=owner, title=f"doc {i}", file=f"documents/b{i}.pdf", sha256="0" * 64) for i in range(SIGNINGS)
     )
-    pairs = [secrets.token_urlsafe(32) for _ in docs]
+    # Postback URLs as the portal makes them at create (signing.postback_secrets).
+    uuids = [uuid.uuid4() for _ in docs]
+    made = [postback_secret_new(u) for u in uuids]
+    pairs = [secret for secret, _hash in made]
     signings = Signing.objects.bulk_create(
-        Signing(
-            document=doc, status=Signing.Status.PENDING, dokobit_token=f"tok{i}", postback_secret_hash=token_hash(s)
-        )
-        for i, (doc, s) in enumerate(zip(docs, pairs, strict=True))
+        Signing(uuid=u, document=doc, status=Signing.Status.PENDING, dokobit_token=f"tok{i}", postback_secret_hash=h)
+        for i, (u, doc, (_secret, h)) in enumerate(zip(uuids, docs, made, strict=True))
     )
     signers = []
     for i, signing in enumerate(signings):
@@ -117,14 +119,14 @@ def _requests(pairs: list[tuple[str, str, str]], count: int) -> tuple[list[tuple
             out.append(out[j])
             keys.append(keys[j])
             continue
-        uuid, secret, signer = pairs[n % len(pairs)]
+        signing_uuid, secret, signer = pairs[n % len(pairs)]
         digest = f"{n // (2 * len(pairs)):064x}"
         if (n // len(pairs)) % 2 == 0:
-            payload = {**signed, "token": f"tok-{uuid}", "signer": signer, "file_digest": digest}
+            payload = {**signed, "token": f"tok-{signing_uuid}", "signer": signer, "file_digest": digest}
         else:
-            payload = {**completed, "token": f"tok-{uuid}", "file_digest": digest}
-        out.append((f"/postback/{uuid}/{secret}/", json.dumps(payload)))
-        keys.append(f"{uuid}|{payload['action']}|{digest}")
+            payload = {**completed, "token": f"tok-{signing_uuid}", "file_digest": digest}
+        out.append((f"/postback/{signing_uuid}/{secret}/", json.dumps(payload)))
+        keys.append(f"{signing_uuid}|{payload['action']}|{digest}")
     return out, keys
 
 
@@ -214,8 +216,8 @@ def inner() -> dict:
     bare, ingest, open_run = _combined(bare_turns), _combined(ingest_turns), _combined([open_loop])
     answered = {keys[i] for i in answered_ok}
     stored = [
-        f"{uuid}|{payload.get('action')}|{payload.get('file_digest')}"
-        for uuid, payload in SigningEvent.objects.filter(kind=SigningEvent.Kind.POSTBACK).values_list(
+        f"{signing_uuid}|{payload.get('action')}|{payload.get('file_digest')}"
+        for signing_uuid, payload in SigningEvent.objects.filter(kind=SigningEvent.Kind.POSTBACK).values_list(
             "signing__uuid", "payload"
         )
     ]

@@ -172,7 +172,8 @@ def postback_connection_close() -> None:
     _secret_connections.close()
 
 
-# The secret check of every postback, before its body is read (signing.webhooks): one indexed read
+# The secret check of a postback whose secret the portal did not recognisably make (see
+# signing.postback_secrets), before its body is read (signing.webhooks): one indexed read
 # of one column, prepared once per connection. Loading the whole Signing through the ORM cost ~1.5
 # ms of CPU per postback, more than the rest of the request; Django's cursor, with its health check
 # (a second round trip), still ~0.3 ms more than this (PF2 in the README).

@@ -15,7 +15,6 @@ call and the record) means; tests/no_network_in_transaction.py fails any test th
 from __future__ import annotations
 
 import logging
-import secrets
 import time
 from collections.abc import Sequence
 
@@ -41,11 +40,11 @@ from signing.locks import signer_locked, signing_locked
 from signing.mail import MAIL_NOT_SENT
 from signing.models import Document, Signer, Signing, SigningEvent
 from signing.order import invitations_queue_due, on_turn
+from signing.postback_secrets import postback_secret_new
 from signing.recovery import create_attempt_failed, create_attempt_interrupted, create_orphan_delete
 from signing.refusals import refusal_message
 from signing.seal_policy import organisation_seal_claim
-from signing.selectors import token_hash
-from signing.signers import TOKEN_BYTES, dokobit_signing_language, signer_spec
+from signing.signers import dokobit_signing_language, signer_spec
 from signing.statuses import signing_advance
 from signing.stored_uploads import stored_file_upload
 
@@ -58,11 +57,6 @@ class SigningSendFailed(Exception):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
-
-
-def _new_secret() -> tuple[str, str]:
-    secret = secrets.token_urlsafe(TOKEN_BYTES)
-    return secret, token_hash(secret)
 
 
 def _postback_url(*, signing: Signing, secret: str) -> str:
@@ -187,13 +181,16 @@ def _wait_until_uploaded(client: DocumentsClient, file_token: str) -> None:
 def _create_at_gateway(client: DocumentsClient, *, signing_id: int) -> None:
     # Step 1: mark "creating" and commit before the call, so a retry after an ambiguous time-out
     # (Dokobit may have created the signing, we never heard) can tell that it happened.
-    secret, secret_hash = _new_secret()
+    # The secret carries a MAC of the signing's uuid (signing.postback_secrets), so it is read first.
+    signing = Signing.objects.select_related("document").get(pk=signing_id)
+    secret, secret_hash = postback_secret_new(signing.uuid)
     # The usual first attempt is one conditional UPDATE; an earlier attempt's "creating" takes the lock.
+    now = timezone.now()
     first_attempt = Signing.objects.filter(
         pk=signing_id, status=Signing.Status.UPLOADING, dokobit_token_encrypted=""
-    ).update(status=Signing.Status.CREATING, postback_secret_hash=secret_hash, updated_at=timezone.now())
+    ).update(status=Signing.Status.CREATING, postback_secret_hash=secret_hash, updated_at=now)
     if first_attempt:
-        signing = Signing.objects.select_related("document").get(pk=signing_id)
+        signing.status, signing.postback_secret_hash, signing.updated_at = Signing.Status.CREATING, secret_hash, now
     else:
         with transaction.atomic():
             signing = signing_locked(signing_id=signing_id)

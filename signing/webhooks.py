@@ -24,6 +24,7 @@ from signing import recovery
 from signing.documents import document_file_verified, document_get_by_fetch_token
 from signing.errors import DocumentTampered
 from signing.postback_batch import BatchNotStored
+from signing.postback_secrets import postback_secret_made_here
 from signing.postbacks import postback_record, postback_secret_matches
 
 logger = logging.getLogger(__name__)
@@ -127,19 +128,17 @@ def _not_found() -> NoReturn:
 def postback(request: HttpRequest, signing_uuid: uuid.UUID, secret: str) -> HttpResponse:
     """``POST /postback/<signing uuid>/<secret>/``: Dokobit's signer_signed / signing_completed notices."""
     # The URL secret is checked before the body is parsed: whoever does not hold it gets a 404 and
-    # costs no parsing at all. A retired create attempt's secret (an orphan, see signing.recovery)
-    # is one of ours too.
-    current = postback_secret_matches(signing_uuid=signing_uuid, secret=secret)
-    if not current and not recovery.orphan_secret_known(signing_uuid=signing_uuid, secret=secret):
-        _not_found()
+    # costs no parsing at all. A secret the portal made (its MAC checks, signing.postback_secrets)
+    # passes without a read, as the insert stores the postback only while the secret is the
+    # signing's; any other is looked up first.
+    made_here = postback_secret_made_here(signing_uuid=signing_uuid, secret=secret)
+    current = made_here or _secret_is_current(signing_uuid=signing_uuid, secret=secret)
     payload, problem = _payload(request.body)
+    if made_here and problem is not None:
+        # A bad body is refused only on the signing's current URL; on any other it is an orphan's or a 404.
+        current = _secret_is_current(signing_uuid=signing_uuid, secret=secret)
     if not current:
-        # A retired create attempt's URL: its Dokobit signing is an orphan and is deleted.
-        try:
-            recovery.orphan_postback(signing_uuid=signing_uuid, secret=secret, payload=payload)
-        except GatewayError:
-            return _try_again_later()
-        return _ok()
+        return _orphan_postback(signing_uuid=signing_uuid, secret=secret, payload=payload)
     if problem is not None:
         return _bad_request(problem)
     try:
@@ -148,10 +147,31 @@ def postback(request: HttpRequest, signing_uuid: uuid.UUID, secret: str) -> Http
         # Not stored (the batch it was written in failed): Dokobit retries on an error status.
         return _try_again_later()
     if recorded is None:
-        # The secret changed between the check and the insert (a create attempt was retried).
+        # Not (or no longer) the signing's secret: a retired create attempt's, or one that a retried
+        # create attempt replaced between the check and the insert.
+        if recovery.orphan_secret_known(signing_uuid=signing_uuid, secret=secret):
+            return _orphan_postback(signing_uuid=signing_uuid, secret=secret, payload=payload)
         _not_found()
     if recorded.event_id is None:
         logger.info("duplicate postback for signing %s ignored", recorded.signing_id)
+    return _ok()
+
+
+def _secret_is_current(*, signing_uuid: uuid.UUID, secret: str) -> bool:
+    """Whether ``secret`` is the signing's current postback secret (read from the database); a 404
+    when it is not one of its retired create attempts' either (signing.recovery)."""
+    current = postback_secret_matches(signing_uuid=signing_uuid, secret=secret)
+    if not current and not recovery.orphan_secret_known(signing_uuid=signing_uuid, secret=secret):
+        _not_found()
+    return current
+
+
+def _orphan_postback(*, signing_uuid: uuid.UUID, secret: str, payload: Any) -> HttpResponse:
+    # A retired create attempt's URL: its Dokobit signing is an orphan and is deleted.
+    try:
+        recovery.orphan_postback(signing_uuid=signing_uuid, secret=secret, payload=payload)
+    except GatewayError:
+        return _try_again_later()
     return _ok()
 
 
