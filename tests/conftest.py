@@ -11,9 +11,15 @@ from urllib.parse import urlsplit
 
 import pytest
 import responses
+from django.test.testcases import LiveServerThread
+
+from portal.devserver import NoDelayThreadedWSGIServer
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dokobit"
 IN_CI = bool(os.environ.get("CI"))
+
+# The live server (browser tests) answers without Nagle's delay, as runserver does (portal/devserver.py).
+LiveServerThread.server_class = NoDelayThreadedWSGIServer
 
 
 def require(condition: bool, reason: str) -> None:

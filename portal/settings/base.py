@@ -75,6 +75,8 @@ PERSONAL_CODE_ENCRYPTION_KEY = env.str(
 
 # --- Applications -----------------------------------------------------------------------------
 INSTALLED_APPS = [
+    # First, for its ``runserver`` (portal/management/commands): it must come before staticfiles'.
+    "portal",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
